@@ -1,0 +1,161 @@
+//! GPU radix sort and device-wide prefix sum, recorded into a frame's command buffer.
+//!
+//! The sort is a stable LSD radix sort of (u32 key, u32 value) pairs, 8 bits per pass, over
+//! only the low `bits` bits of the keys. Each pass is histogram → exclusive scan of the
+//! digit-major histogram → scatter (shaders/radix_sort.comp, shaders/scan.comp). Sizes come
+//! from the control buffer, so the per-intersection sort runs with indirect dispatches and
+//! needs no host readback. Nothing depends on the subgroup size or on forward progress between
+//! workgroups.
+
+use vksplat_vk::{Buffer, Recorder};
+
+use crate::error::CoreError;
+use crate::gpu_layout::*;
+use crate::shaders::Kernels;
+
+/// How many workgroups a data-dependent stage runs.
+#[derive(Clone, Copy)]
+pub(crate) enum Groups<'a> {
+    Direct([u32; 3]),
+    /// `VkDispatchIndirectCommand` at this u32 slot of the control buffer.
+    Indirect(&'a Buffer, u32),
+}
+
+fn dispatch<'a>(
+    rec: &mut Recorder<'a>,
+    pipeline: &'a vksplat_vk::ComputePipeline,
+    buffers: &[&'a Buffer],
+    push: &[u8],
+    groups: Groups<'a>,
+) -> Result<(), CoreError> {
+    match groups {
+        Groups::Direct(g) => rec.dispatch(pipeline, buffers, push, g)?,
+        Groups::Indirect(args, slot) => {
+            rec.dispatch_indirect(pipeline, buffers, push, args, slot as u64 * 4)?
+        }
+    }
+    Ok(())
+}
+
+/// Buffers a scan reads and writes. `rects`/`ids` are only read when `params.gather` is 1.
+pub(crate) struct ScanIo<'a> {
+    pub control: &'a Buffer,
+    pub input: &'a Buffer,
+    pub output: &'a Buffer,
+    pub block_sums: &'a Buffer,
+    pub rects: &'a Buffer,
+    pub ids: &'a Buffer,
+}
+
+/// Records an exclusive scan of `control[params.len_slot]` elements; `groups` must cover
+/// ceil(len / SCAN_BLOCK) workgroups. Ends with a barrier.
+pub(crate) fn record_scan<'a>(
+    rec: &mut Recorder<'a>,
+    k: &'a Kernels,
+    io: &ScanIo<'a>,
+    params: ScanParams,
+    groups: Groups<'a>,
+) -> Result<(), CoreError> {
+    let b = [
+        io.control,
+        io.input,
+        io.output,
+        io.block_sums,
+        io.rects,
+        io.ids,
+    ];
+    let push = bytemuck::bytes_of(&params);
+    dispatch(rec, &k.scan_reduce, &b, push, groups)?;
+    rec.barrier();
+    rec.dispatch(&k.scan_blocks, &b, push, [1, 1, 1])?;
+    rec.barrier();
+    dispatch(rec, &k.scan_downsweep, &b, push, groups)?;
+    rec.barrier();
+    Ok(())
+}
+
+/// Buffers of one sort: pairs ping-pong between index 0 and 1.
+pub(crate) struct SortIo<'a> {
+    pub control: &'a Buffer,
+    pub keys: [&'a Buffer; 2],
+    pub values: [&'a Buffer; 2],
+    pub hist: &'a Buffer,
+    pub block_sums: &'a Buffer,
+}
+
+/// Number of 8-bit passes to sort keys below 2^bits.
+pub fn radix_passes(bits: u32) -> u32 {
+    bits.div_ceil(RADIX_BITS)
+}
+
+/// Bits needed to hold values 0..n-1.
+pub fn bits_for(n: u32) -> u32 {
+    if n <= 1 {
+        0
+    } else {
+        32 - (n - 1).leading_zeros()
+    }
+}
+
+/// Records a stable sort of the pairs in `io.keys[0]`/`io.values[0]`, sized by the SortInfo at
+/// `info_slot`. Returns the index (0 or 1) of the buffers holding the result. Ends with a
+/// barrier.
+pub(crate) fn record_sort<'a>(
+    rec: &mut Recorder<'a>,
+    k: &'a Kernels,
+    io: &SortIo<'a>,
+    info_slot: u32,
+    bits: u32,
+    sort_groups: Groups<'a>,
+    hist_scan_groups: Groups<'a>,
+) -> Result<usize, CoreError> {
+    let mut src = 0usize;
+    for pass in 0..radix_passes(bits) {
+        let dst = 1 - src;
+        let params = SortParams {
+            info_slot,
+            shift: pass * RADIX_BITS,
+        };
+        let b = [
+            io.control,
+            io.keys[src],
+            io.values[src],
+            io.keys[dst],
+            io.values[dst],
+            io.hist,
+        ];
+        dispatch(
+            rec,
+            &k.sort_histogram,
+            &b,
+            bytemuck::bytes_of(&params),
+            sort_groups,
+        )?;
+        rec.barrier();
+        let scan = ScanIo {
+            control: io.control,
+            input: io.hist,
+            output: io.hist,
+            block_sums: io.block_sums,
+            rects: io.hist,
+            ids: io.hist,
+        };
+        let sp = ScanParams {
+            len_slot: info_slot + SORT_HIST_LEN,
+            total_slot: u32::MAX,
+            gather: 0,
+            pad: 0,
+        };
+        record_scan(rec, k, &scan, sp, hist_scan_groups)?;
+        dispatch(
+            rec,
+            &k.sort_scatter,
+            &b,
+            bytemuck::bytes_of(&params),
+            sort_groups,
+        )?;
+        rec.barrier();
+        src = dst;
+    }
+    Ok(src)
+}

@@ -1,0 +1,81 @@
+//! File formats for vksplat: scenes in, cameras in, images out.
+//!
+//! * [`ply`]: INRIA 3D Gaussian Splatting PLY files, read into [`Splats`]
+//!   (values unactivated, SH coefficient-major) and written back losslessly.
+//! * [`camera`]: camera JSON, both the explicit world-to-camera form and the
+//!   INRIA `cameras.json` form, converted to OpenCV-axis [`Camera`]s.
+//! * [`image`]: 8-bit PNG and float32 OpenEXR writers (plus an EXR reader
+//!   for tests and tools).
+//!
+//! Crate-wide rules:
+//! * nothing panics on malformed input; every failure is an [`IoError`] whose
+//!   message names the file and the problem;
+//! * no allocation is sized by an unchecked count read from a file;
+//! * every file is written atomically (temporary sibling, fsync, rename), so
+//!   a render farm never sees half-written outputs.
+
+pub mod camera;
+pub mod error;
+pub mod image;
+pub mod ply;
+mod splats;
+
+mod atomic;
+
+pub use camera::{load_cameras, parse_cameras, Camera};
+pub use error::IoError;
+pub use image::{read_exr, write_exr, write_png, ExrImage};
+pub use ply::{read_ply, write_ply};
+pub use splats::{SplatStats, Splats};
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    //! Helpers shared by the unit tests: scratch directories and a tiny
+    //! deterministic random generator (no extra dependencies).
+
+    use std::path::{Path, PathBuf};
+
+    /// A scratch directory removed on drop.
+    pub struct TempDir(PathBuf);
+
+    impl TempDir {
+        pub fn new(tag: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!("vksplat-io-{}-{tag}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("create test directory");
+            TempDir(dir)
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// xorshift64*: deterministic, good enough for test data.
+    pub struct Rng(u64);
+
+    impl Rng {
+        pub fn new(seed: u64) -> Self {
+            Rng(seed.max(1))
+        }
+
+        pub fn next_u64(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        /// Uniform in [lo, hi).
+        pub fn range(&mut self, lo: f32, hi: f32) -> f32 {
+            let u = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
+            lo + (hi - lo) * u
+        }
+    }
+}

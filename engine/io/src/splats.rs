@@ -1,0 +1,364 @@
+//! In-memory Gaussian splats, exactly as trainers store them.
+//!
+//! Values are kept *unactivated*: log-scales, opacity logits and raw SH
+//! coefficients, so that `read_ply` → `write_ply` is lossless. Activation
+//! (exp, sigmoid) happens on the GPU or in [`Splats::stats`].
+//!
+//! Invariants of a well-formed [`Splats`] (checked by [`Splats::validate`],
+//! not enforced by the type, because readers deliberately keep bad values so
+//! that they can be reported):
+//! * `means`, `rotations`, `log_scales`, `opacity_logits` all have `len()`
+//!   entries and `sh` has `len() * coeffs_per_splat() * 3`;
+//! * `sh_degree <= 3`;
+//! * every value is finite and every quaternion has non-zero length.
+
+/// Gaussian splats exactly as stored by trainers (not activated).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Splats {
+    /// Centres in world space.
+    pub means: Vec<[f32; 3]>,
+    /// Quaternions (w, x, y, z), normalised on load.
+    pub rotations: Vec<[f32; 4]>,
+    /// Natural log of the per-axis standard deviations (scale = exp(stored)).
+    pub log_scales: Vec<[f32; 3]>,
+    /// Opacity logits (opacity = sigmoid(stored)).
+    pub opacity_logits: Vec<f32>,
+    /// 0..=3
+    pub sh_degree: u32,
+    /// (sh_degree+1)^2 coefficients per splat, each RGB, COEFFICIENT-major:
+    /// sh[(i * K + k) * 3 + c] with K = (deg+1)^2, c in 0..3. k = 0 is the DC term.
+    pub sh: Vec<f32>,
+}
+
+/// Summary numbers for logging and sanity checks, computed over finite values
+/// only. For an empty scene (or a statistic with no finite inputs) the
+/// corresponding fields are 0.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SplatStats {
+    /// Number of splats.
+    pub count: usize,
+    /// Spherical-harmonics degree (0..=3).
+    pub sh_degree: u32,
+    /// Component-wise minimum of the finite means.
+    pub bounds_min: [f32; 3],
+    /// Component-wise maximum of the finite means.
+    pub bounds_max: [f32; 3],
+    /// Smallest activated opacity, sigmoid(logit).
+    pub opacity_min: f32,
+    /// Mean activated opacity.
+    pub opacity_mean: f32,
+    /// Largest activated opacity.
+    pub opacity_max: f32,
+    /// Smallest per-splat largest axis scale, exp(log_scale).
+    pub scale_min: f32,
+    /// Median per-splat largest axis scale.
+    pub scale_median: f32,
+    /// Largest per-splat largest axis scale.
+    pub scale_max: f32,
+}
+
+impl std::fmt::Display for SplatStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} splats, SH degree {}, bounds {:?}..{:?}, opacity min/mean/max {:.4}/{:.4}/{:.4}, \
+             scale min/median/max {:.4e}/{:.4e}/{:.4e}",
+            self.count,
+            self.sh_degree,
+            self.bounds_min,
+            self.bounds_max,
+            self.opacity_min,
+            self.opacity_mean,
+            self.opacity_max,
+            self.scale_min,
+            self.scale_median,
+            self.scale_max
+        )
+    }
+}
+
+/// Sum of squares in f64, so tiny-but-valid quaternions do not underflow to 0.
+pub(crate) fn quat_norm_sq(q: &[f32; 4]) -> f64 {
+    q.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
+}
+
+fn sigmoid(x: f32) -> f32 {
+    // Evaluated in f64: exact enough and no overflow for large |x|.
+    (1.0 / (1.0 + (-f64::from(x)).exp())) as f32
+}
+
+impl Splats {
+    /// Number of splats (the length of `means`).
+    pub fn len(&self) -> usize {
+        self.means.len()
+    }
+
+    /// True when there are no splats.
+    pub fn is_empty(&self) -> bool {
+        self.means.is_empty()
+    }
+
+    /// `(sh_degree + 1)^2`, the number of SH coefficients per colour channel.
+    pub fn coeffs_per_splat(&self) -> usize {
+        let d = self.sh_degree as usize;
+        (d + 1).saturating_mul(d + 1)
+    }
+
+    /// Checks lengths are consistent and every value is finite; error names the
+    /// first bad splat index and field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.sh_degree > 3 {
+            return Err(format!(
+                "sh_degree is {}, at most 3 is supported",
+                self.sh_degree
+            ));
+        }
+        let n = self.len();
+        let k = self.coeffs_per_splat();
+        let lengths = [
+            ("rotations", self.rotations.len(), n),
+            ("log_scales", self.log_scales.len(), n),
+            ("opacity_logits", self.opacity_logits.len(), n),
+            ("sh", self.sh.len(), n * k * 3),
+        ];
+        for (field, got, want) in lengths {
+            if got != want {
+                return Err(format!(
+                    "{field} has {got} entries, expected {want} for {n} splats (SH degree {})",
+                    self.sh_degree
+                ));
+            }
+        }
+        for i in 0..n {
+            self.check_splat(i, k)?;
+        }
+        Ok(())
+    }
+
+    /// Describes the first problem with splat `i`; lengths must already be checked.
+    fn check_splat(&self, i: usize, k: usize) -> Result<(), String> {
+        fn finite(i: usize, field: &str, values: &[f32]) -> Result<(), String> {
+            match values.iter().position(|v| !v.is_finite()) {
+                None => Ok(()),
+                Some(j) => Err(format!("splat {i}: {field}[{j}] is {}", values[j])),
+            }
+        }
+        finite(i, "mean", &self.means[i])?;
+        finite(i, "rotation", &self.rotations[i])?;
+        if quat_norm_sq(&self.rotations[i]) == 0.0 {
+            return Err(format!("splat {i}: rotation is a zero-length quaternion"));
+        }
+        finite(i, "log_scale", &self.log_scales[i])?;
+        finite(i, "opacity_logit", &self.opacity_logits[i..=i])?;
+        let sh = &self.sh[i * k * 3..(i + 1) * k * 3];
+        finite(i, "sh", sh)
+    }
+
+    /// Removes splats with any non-finite value or zero-length quaternion;
+    /// returns how many were dropped.
+    ///
+    /// Also tolerates inconsistent lengths: a splat with any of its fields
+    /// missing counts as invalid, so afterwards all arrays agree in length.
+    pub fn drop_invalid(&mut self) -> usize {
+        let n = self.len();
+        let k = self.coeffs_per_splat();
+        let stride = k * 3;
+        let keep = |s: &Splats, i: usize| -> bool {
+            let (Some(m), Some(r), Some(ls), Some(o), Some(sh)) = (
+                s.means.get(i),
+                s.rotations.get(i),
+                s.log_scales.get(i),
+                s.opacity_logits.get(i),
+                s.sh.get(i * stride..(i + 1) * stride),
+            ) else {
+                return false;
+            };
+            m.iter().all(|v| v.is_finite())
+                && r.iter().all(|v| v.is_finite())
+                && quat_norm_sq(r) != 0.0
+                && ls.iter().all(|v| v.is_finite())
+                && o.is_finite()
+                && sh.iter().all(|v| v.is_finite())
+        };
+        // Compact in place: `w` is the next slot to fill, always <= i.
+        let mut w = 0;
+        for i in 0..n {
+            if keep(self, i) {
+                if w != i {
+                    self.means[w] = self.means[i];
+                    self.rotations[w] = self.rotations[i];
+                    self.log_scales[w] = self.log_scales[i];
+                    self.opacity_logits[w] = self.opacity_logits[i];
+                    self.sh
+                        .copy_within(i * stride..(i + 1) * stride, w * stride);
+                }
+                w += 1;
+            }
+        }
+        self.means.truncate(w);
+        self.rotations.truncate(w);
+        self.log_scales.truncate(w);
+        self.opacity_logits.truncate(w);
+        self.sh.truncate(w * stride);
+        n - w
+    }
+
+    /// Summary statistics over finite values; an empty scene yields zeros.
+    pub fn stats(&self) -> SplatStats {
+        let mut st = SplatStats {
+            count: self.len(),
+            sh_degree: self.sh_degree,
+            ..SplatStats::default()
+        };
+
+        let mut lo = [f32::INFINITY; 3];
+        let mut hi = [f32::NEG_INFINITY; 3];
+        let mut any_mean = false;
+        for m in self
+            .means
+            .iter()
+            .filter(|m| m.iter().all(|v| v.is_finite()))
+        {
+            any_mean = true;
+            for a in 0..3 {
+                lo[a] = lo[a].min(m[a]);
+                hi[a] = hi[a].max(m[a]);
+            }
+        }
+        if any_mean {
+            st.bounds_min = lo;
+            st.bounds_max = hi;
+        }
+
+        let (mut omin, mut omax, mut osum, mut on) =
+            (f32::INFINITY, f32::NEG_INFINITY, 0.0f64, 0usize);
+        for &o in self.opacity_logits.iter().filter(|o| o.is_finite()) {
+            let a = sigmoid(o);
+            omin = omin.min(a);
+            omax = omax.max(a);
+            osum += f64::from(a);
+            on += 1;
+        }
+        if on > 0 {
+            st.opacity_min = omin;
+            st.opacity_max = omax;
+            st.opacity_mean = (osum / on as f64) as f32;
+        }
+
+        let mut scales: Vec<f32> = self
+            .log_scales
+            .iter()
+            .map(|s| s[0].max(s[1]).max(s[2]).exp())
+            .filter(|s| s.is_finite())
+            .collect();
+        if !scales.is_empty() {
+            scales.sort_unstable_by(f32::total_cmp);
+            st.scale_min = scales[0];
+            st.scale_max = scales[scales.len() - 1];
+            st.scale_median = scales[scales.len() / 2];
+        }
+        st
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three() -> Splats {
+        Splats {
+            means: vec![[0.0, 1.0, 2.0], [-1.0, 5.0, 0.5], [3.0, -2.0, 1.0]],
+            rotations: vec![[1.0, 0.0, 0.0, 0.0]; 3],
+            log_scales: vec![[0.0, -1.0, -2.0], [1.0, 0.0, 0.0], [-3.0, -3.0, -0.5]],
+            opacity_logits: vec![0.0, 100.0, -100.0],
+            sh_degree: 1,
+            sh: (0..3 * 4 * 3).map(|v| v as f32).collect(),
+        }
+    }
+
+    #[test]
+    fn counts() {
+        let s = three();
+        assert_eq!(s.len(), 3);
+        assert!(!s.is_empty());
+        assert_eq!(s.coeffs_per_splat(), 4);
+        assert!(Splats::default().is_empty());
+        assert_eq!(
+            Splats {
+                sh_degree: 3,
+                ..Default::default()
+            }
+            .coeffs_per_splat(),
+            16
+        );
+        assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn validate_names_first_bad_splat_and_field() {
+        let mut s = three();
+        s.log_scales[1][2] = f32::NAN;
+        s.sh[2 * 12 + 5] = f32::INFINITY;
+        let e = s.validate().unwrap_err();
+        assert!(e.contains("splat 1") && e.contains("log_scale[2]"), "{e}");
+
+        let mut s = three();
+        s.rotations[2] = [0.0; 4];
+        let e = s.validate().unwrap_err();
+        assert!(e.contains("splat 2") && e.contains("zero-length"), "{e}");
+
+        let mut s = three();
+        s.sh.pop();
+        let e = s.validate().unwrap_err();
+        assert!(e.contains("sh has 35 entries, expected 36"), "{e}");
+
+        let mut s = three();
+        s.sh_degree = 4;
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn drop_invalid_compacts_all_fields() {
+        let mut s = three();
+        s.means[0][1] = f32::NAN;
+        s.rotations[1] = [0.0; 4];
+        assert_eq!(s.drop_invalid(), 2);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.means, vec![[3.0, -2.0, 1.0]]);
+        assert_eq!(s.opacity_logits, vec![-100.0]);
+        assert_eq!(s.sh, (24..36).map(|v| v as f32).collect::<Vec<_>>());
+        assert_eq!(s.validate(), Ok(()));
+
+        // Inconsistent lengths: the splat without an opacity is dropped.
+        let mut s = three();
+        s.opacity_logits.pop();
+        assert_eq!(s.drop_invalid(), 1);
+        assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn stats_over_finite_values() {
+        let mut s = three();
+        s.means.push([f32::NAN, 1e9, 0.0]);
+        s.rotations.push([1.0, 0.0, 0.0, 0.0]);
+        s.log_scales.push([f32::INFINITY, 0.0, 0.0]);
+        s.opacity_logits.push(f32::NAN);
+        s.sh.extend([0.0; 12]);
+        let st = s.stats();
+        assert_eq!(st.count, 4);
+        assert_eq!(st.sh_degree, 1);
+        assert_eq!(st.bounds_min, [-1.0, -2.0, 0.5]);
+        assert_eq!(st.bounds_max, [3.0, 5.0, 2.0]);
+        assert_eq!(st.opacity_min, 0.0 + sigmoid(-100.0));
+        assert_eq!(st.opacity_max, 1.0);
+        assert!((st.opacity_mean - 0.5).abs() < 1e-6);
+        assert_eq!(st.scale_min, (-0.5f32).exp());
+        assert_eq!(st.scale_median, 1.0);
+        assert_eq!(st.scale_max, 1.0f32.exp());
+
+        let empty = Splats::default().stats();
+        assert_eq!(empty.count, 0);
+        assert_eq!(empty.bounds_min, [0.0; 3]);
+        assert_eq!(empty.scale_median, 0.0);
+    }
+}

@@ -1,0 +1,163 @@
+//! Buffers and their memory.
+
+use std::sync::Arc;
+
+use ash::vk;
+use gpu_allocator::vulkan::{Allocation, AllocationCreateDesc, AllocationScheme};
+pub use gpu_allocator::MemoryLocation;
+
+use crate::{CallExt, Context, Result, VkError};
+
+/// What a buffer is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BufferUsage {
+    /// Read/written by shaders, filled and copied by transfers, read as indirect arguments.
+    Storage,
+    /// Host staging: transfer source/destination only.
+    Staging,
+}
+
+/// A buffer and its allocation; freed on drop.
+pub struct Buffer {
+    ctx: Arc<Context>,
+    pub(crate) raw: vk::Buffer,
+    allocation: Option<Allocation>,
+    size: u64,
+    name: String,
+}
+
+impl Context {
+    /// Creates a buffer of `size` bytes (rounded up to a multiple of 4, at least 4).
+    pub fn create_buffer(
+        self: &Arc<Self>,
+        name: &str,
+        size: u64,
+        usage: BufferUsage,
+        location: MemoryLocation,
+    ) -> Result<Buffer> {
+        let size = size.max(4).div_ceil(4) * 4;
+        let flags = match usage {
+            BufferUsage::Storage => {
+                vk::BufferUsageFlags::STORAGE_BUFFER
+                    | vk::BufferUsageFlags::TRANSFER_SRC
+                    | vk::BufferUsageFlags::TRANSFER_DST
+                    | vk::BufferUsageFlags::INDIRECT_BUFFER
+            }
+            BufferUsage::Staging => {
+                vk::BufferUsageFlags::TRANSFER_SRC | vk::BufferUsageFlags::TRANSFER_DST
+            }
+        };
+        let info = vk::BufferCreateInfo::default()
+            .size(size)
+            .usage(flags)
+            .sharing_mode(vk::SharingMode::EXCLUSIVE);
+        // SAFETY: valid device and create info.
+        let raw = unsafe { self.device.create_buffer(&info, None) }.call("vkCreateBuffer")?;
+        // SAFETY: buffer just created on this device.
+        let requirements = unsafe { self.device.get_buffer_memory_requirements(raw) };
+        let allocation = {
+            let mut alloc = self.allocator.lock().unwrap_or_else(|e| e.into_inner());
+            alloc.allocate(&AllocationCreateDesc {
+                name,
+                requirements,
+                location,
+                linear: true,
+                allocation_scheme: AllocationScheme::GpuAllocatorManaged,
+            })
+        };
+        let allocation = match allocation {
+            Ok(a) => a,
+            Err(e) => {
+                // SAFETY: unbound buffer, never used.
+                unsafe { self.device.destroy_buffer(raw, None) };
+                return Err(VkError::Allocation {
+                    name: name.into(),
+                    size,
+                    message: e.to_string(),
+                });
+            }
+        };
+        // SAFETY: memory and offset come from an allocation that satisfies `requirements`.
+        if let Err(e) = unsafe {
+            self.device
+                .bind_buffer_memory(raw, allocation.memory(), allocation.offset())
+        } {
+            let mut alloc = self.allocator.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = alloc.free(allocation);
+            // SAFETY: unbound buffer, never used.
+            unsafe { self.device.destroy_buffer(raw, None) };
+            return Err(VkError::Call {
+                call: "vkBindBufferMemory",
+                result: e,
+            });
+        }
+        self.set_name(raw, name);
+        self.track_allocation(allocation.size() as i64);
+        Ok(Buffer {
+            ctx: self.clone(),
+            raw,
+            allocation: Some(allocation),
+            size,
+            name: name.into(),
+        })
+    }
+}
+
+impl Buffer {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn mapped(&self) -> Result<&[u8]> {
+        self.allocation
+            .as_ref()
+            .and_then(|a| a.mapped_slice())
+            .map(|s| &s[..self.size as usize])
+            .ok_or_else(|| VkError::Invalid(format!("buffer '{}' is not host-visible", self.name)))
+    }
+
+    /// Copies `data` to the start of a host-visible buffer.
+    pub fn write(&mut self, data: &[u8]) -> Result<()> {
+        let name = self.name.clone();
+        let size = self.size as usize;
+        let slice = self
+            .allocation
+            .as_mut()
+            .and_then(|a| a.mapped_slice_mut())
+            .ok_or_else(|| VkError::Invalid(format!("buffer '{name}' is not host-visible")))?;
+        if data.len() > size {
+            return Err(VkError::Invalid(format!(
+                "write of {} bytes into buffer '{name}' of {size} bytes",
+                data.len()
+            )));
+        }
+        slice[..data.len()].copy_from_slice(data);
+        Ok(())
+    }
+
+    /// Reads `len` bytes from the start of a host-visible buffer. The caller must have waited
+    /// for the GPU work that wrote it ([`Context::submit_and_wait`] does).
+    pub fn read(&self, len: usize) -> Result<&[u8]> {
+        let m = self.mapped()?;
+        m.get(..len).ok_or_else(|| {
+            VkError::Invalid(format!("read of {len} bytes from buffer '{}'", self.name))
+        })
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        if let Some(a) = self.allocation.take() {
+            self.ctx.track_allocation(-(a.size() as i64));
+            let mut alloc = self.ctx.allocator.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = alloc.free(a);
+        }
+        // SAFETY: users only drop buffers after the GPU work using them has completed
+        // (submit_and_wait waits on a fence; Recorder holds no raw handles after submission).
+        unsafe { self.ctx.device.destroy_buffer(self.raw, None) };
+    }
+}

@@ -1,0 +1,501 @@
+//! Instance, physical-device choice and logical device.
+//!
+//! No surface or window extension is ever requested: vksplat is headless. The only device
+//! extension required is `VK_KHR_push_descriptor` (bindings are pushed per dispatch, so no
+//! descriptor pools or set lifetimes exist anywhere in the engine).
+
+use std::ffi::{c_void, CStr, CString};
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ash::vk;
+use gpu_allocator::vulkan::{Allocator, AllocatorCreateDesc};
+
+use crate::{CallExt, Result, VkError};
+
+const VALIDATION_LAYER: &CStr = c"VK_LAYER_KHRONOS_validation";
+
+/// How to choose the physical device (`--device auto|cpu|INDEX|NAME`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum DeviceChoice {
+    /// Prefer a discrete GPU, then integrated, virtual, and CPU last.
+    #[default]
+    Auto,
+    /// A CPU implementation (Mesa lavapipe).
+    Cpu,
+    /// Index into the list of usable devices (as `vksplat devices` prints it).
+    Index(usize),
+    /// Case-insensitive substring of the device name.
+    Name(String),
+}
+
+impl DeviceChoice {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "auto" | "" => DeviceChoice::Auto,
+            "cpu" => DeviceChoice::Cpu,
+            _ => match s.parse::<usize>() {
+                Ok(i) => DeviceChoice::Index(i),
+                Err(_) => DeviceChoice::Name(s.to_string()),
+            },
+        }
+    }
+}
+
+/// Settings for [`Context::new`].
+#[derive(Clone, Debug, Default)]
+pub struct ContextDesc {
+    pub device: DeviceChoice,
+    /// Enable `VK_LAYER_KHRONOS_validation` and count its errors
+    /// ([`Context::validation_errors`]). Also enabled by `VKSPLAT_VALIDATION=1`.
+    pub validation: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceKind {
+    Discrete,
+    Integrated,
+    Virtual,
+    Cpu,
+    Other,
+}
+
+impl DeviceKind {
+    fn from_vk(t: vk::PhysicalDeviceType) -> Self {
+        match t {
+            vk::PhysicalDeviceType::DISCRETE_GPU => DeviceKind::Discrete,
+            vk::PhysicalDeviceType::INTEGRATED_GPU => DeviceKind::Integrated,
+            vk::PhysicalDeviceType::VIRTUAL_GPU => DeviceKind::Virtual,
+            vk::PhysicalDeviceType::CPU => DeviceKind::Cpu,
+            _ => DeviceKind::Other,
+        }
+    }
+
+    fn preference(self) -> u32 {
+        match self {
+            DeviceKind::Discrete => 0,
+            DeviceKind::Integrated => 1,
+            DeviceKind::Virtual => 2,
+            DeviceKind::Other => 3,
+            DeviceKind::Cpu => 4,
+        }
+    }
+}
+
+/// What the engine knows about a physical device.
+#[derive(Clone, Debug)]
+pub struct DeviceInfo {
+    pub index: usize,
+    pub name: String,
+    pub kind: DeviceKind,
+    pub api_version: (u32, u32, u32),
+    pub subgroup_size: u32,
+    pub max_storage_buffer_range: u64,
+    pub max_compute_workgroup_count: [u32; 3],
+    pub max_shared_memory: u32,
+    pub timestamp_period_ns: f32,
+    /// Why the engine cannot use it, if it cannot.
+    pub unusable: Option<String>,
+}
+
+/// The instance, one device and its compute queue.
+pub struct Context {
+    _entry: ash::Entry,
+    pub(crate) instance: ash::Instance,
+    debug: Option<(ash::ext::debug_utils::Instance, vk::DebugUtilsMessengerEXT)>,
+    pub(crate) debug_device: Option<ash::ext::debug_utils::Device>,
+    pub(crate) device: ash::Device,
+    pub(crate) push_descriptor: ash::khr::push_descriptor::Device,
+    pub(crate) queue: Mutex<vk::Queue>,
+    pub(crate) command_pool: Mutex<vk::CommandPool>,
+    pub(crate) allocator: ManuallyDrop<Mutex<Allocator>>,
+    info: DeviceInfo,
+    /// Boxed so its address is stable for the debug callback's user data.
+    validation_errors: Box<AtomicU64>,
+    allocated_bytes: AtomicU64,
+}
+
+// SAFETY: the raw Vulkan handles are only used through `&self` methods that lock the queue,
+// pool and allocator mutexes where Vulkan requires external synchronisation.
+unsafe impl Send for Context {}
+unsafe impl Sync for Context {}
+
+fn version_triple(v: u32) -> (u32, u32, u32) {
+    (
+        vk::api_version_major(v),
+        vk::api_version_minor(v),
+        vk::api_version_patch(v),
+    )
+}
+
+/// # Safety
+/// Called by the Vulkan loader with valid pointers; `user_data` is the context's
+/// `validation_errors` counter, which outlives the messenger.
+unsafe extern "system" fn debug_callback(
+    severity: vk::DebugUtilsMessageSeverityFlagsEXT,
+    _types: vk::DebugUtilsMessageTypeFlagsEXT,
+    data: *const vk::DebugUtilsMessengerCallbackDataEXT<'_>,
+    user_data: *mut c_void,
+) -> vk::Bool32 {
+    let message = if data.is_null() || (*data).p_message.is_null() {
+        "<no message>".into()
+    } else {
+        CStr::from_ptr((*data).p_message).to_string_lossy()
+    };
+    if severity.contains(vk::DebugUtilsMessageSeverityFlagsEXT::ERROR) {
+        if !user_data.is_null() {
+            (*(user_data as *const AtomicU64)).fetch_add(1, Ordering::SeqCst);
+        }
+        eprintln!("vulkan validation error: {message}");
+    } else if severity.contains(vk::DebugUtilsMessageSeverityFlagsEXT::WARNING) {
+        eprintln!("vulkan validation warning: {message}");
+    }
+    vk::FALSE
+}
+
+impl Context {
+    /// Lists every physical device with the reason it is unusable, if any.
+    pub fn list_devices() -> Result<Vec<DeviceInfo>> {
+        // SAFETY: loading the loader library; a missing library is an error, not UB.
+        let entry = unsafe { ash::Entry::load() }.map_err(|e| VkError::Loader(e.to_string()))?;
+        let instance = create_instance(&entry, false)?;
+        let result = (|| {
+            // SAFETY: `instance` is valid until destroyed below.
+            let devices = unsafe { instance.enumerate_physical_devices() }
+                .call("vkEnumeratePhysicalDevices")?;
+            Ok(devices
+                .iter()
+                .enumerate()
+                .map(|(i, &pd)| describe(&instance, pd, i))
+                .collect())
+        })();
+        // SAFETY: nothing created from the instance is alive.
+        unsafe { instance.destroy_instance(None) };
+        result
+    }
+
+    /// Creates the instance and the chosen device.
+    pub fn new(desc: &ContextDesc) -> Result<Arc<Context>> {
+        let validation = desc.validation
+            || std::env::var("VKSPLAT_VALIDATION")
+                .map(|v| v == "1")
+                .unwrap_or(false);
+        // SAFETY: loading the loader library.
+        let entry = unsafe { ash::Entry::load() }.map_err(|e| VkError::Loader(e.to_string()))?;
+        if validation {
+            // SAFETY: plain enumeration call.
+            let layers = unsafe { entry.enumerate_instance_layer_properties() }
+                .call("vkEnumerateInstanceLayerProperties")?;
+            let found = layers.iter().any(|l| {
+                l.layer_name_as_c_str()
+                    .map(|n| n == VALIDATION_LAYER)
+                    .unwrap_or(false)
+            });
+            if !found {
+                return Err(VkError::Invalid(
+                    "validation requested but VK_LAYER_KHRONOS_validation is not installed \
+                     (apt-get install vulkan-validationlayers)"
+                        .into(),
+                ));
+            }
+        }
+        let instance = create_instance(&entry, validation)?;
+        let validation_errors = Box::new(AtomicU64::new(0));
+
+        // Everything below must destroy the instance on failure.
+        let build = || -> Result<(DeviceInfo, vk::PhysicalDevice, u32)> {
+            // SAFETY: valid instance.
+            let pds = unsafe { instance.enumerate_physical_devices() }
+                .call("vkEnumeratePhysicalDevices")?;
+            let infos: Vec<DeviceInfo> = pds
+                .iter()
+                .enumerate()
+                .map(|(i, &pd)| describe(&instance, pd, i))
+                .collect();
+            let chosen = choose(&infos, &desc.device)?;
+            let pd = pds[chosen.index];
+            let family = compute_queue_family(&instance, pd).ok_or_else(|| {
+                VkError::NoDevice(format!("{} has no compute queue", chosen.name))
+            })?;
+            Ok((chosen.clone(), pd, family))
+        };
+        let (info, physical_device, queue_family) = match build() {
+            Ok(v) => v,
+            Err(e) => {
+                // SAFETY: nothing else was created from the instance.
+                unsafe { instance.destroy_instance(None) };
+                return Err(e);
+            }
+        };
+
+        let debug = if validation {
+            let loader = ash::ext::debug_utils::Instance::new(&entry, &instance);
+            let info = vk::DebugUtilsMessengerCreateInfoEXT::default()
+                .message_severity(
+                    vk::DebugUtilsMessageSeverityFlagsEXT::ERROR
+                        | vk::DebugUtilsMessageSeverityFlagsEXT::WARNING,
+                )
+                .message_type(
+                    vk::DebugUtilsMessageTypeFlagsEXT::VALIDATION
+                        | vk::DebugUtilsMessageTypeFlagsEXT::GENERAL
+                        | vk::DebugUtilsMessageTypeFlagsEXT::PERFORMANCE,
+                )
+                .pfn_user_callback(Some(debug_callback))
+                .user_data(&*validation_errors as *const AtomicU64 as *mut c_void);
+            // SAFETY: the counter outlives the messenger (destroyed in Drop first).
+            let messenger = unsafe { loader.create_debug_utils_messenger(&info, None) }
+                .call("vkCreateDebugUtilsMessengerEXT")?;
+            Some((loader, messenger))
+        } else {
+            None
+        };
+
+        let priorities = [1.0f32];
+        let queue_info = [vk::DeviceQueueCreateInfo::default()
+            .queue_family_index(queue_family)
+            .queue_priorities(&priorities)];
+        let extensions = [ash::khr::push_descriptor::NAME.as_ptr()];
+        let device_info = vk::DeviceCreateInfo::default()
+            .queue_create_infos(&queue_info)
+            .enabled_extension_names(&extensions);
+        // SAFETY: physical device from this instance; create info points at live locals.
+        let device = unsafe { instance.create_device(physical_device, &device_info, None) }
+            .call("vkCreateDevice")?;
+        // SAFETY: queue 0 of a family we created.
+        let queue = unsafe { device.get_device_queue(queue_family, 0) };
+        let pool_info = vk::CommandPoolCreateInfo::default()
+            .queue_family_index(queue_family)
+            .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER);
+        // SAFETY: valid device.
+        let command_pool =
+            unsafe { device.create_command_pool(&pool_info, None) }.call("vkCreateCommandPool")?;
+        let allocator = Allocator::new(&AllocatorCreateDesc {
+            instance: instance.clone(),
+            device: device.clone(),
+            physical_device,
+            debug_settings: Default::default(),
+            buffer_device_address: false,
+            allocation_sizes: Default::default(),
+        })
+        .map_err(|e| VkError::Allocation {
+            name: "allocator".into(),
+            size: 0,
+            message: e.to_string(),
+        })?;
+        let push_descriptor = ash::khr::push_descriptor::Device::new(&instance, &device);
+        let debug_device = debug
+            .as_ref()
+            .map(|_| ash::ext::debug_utils::Device::new(&instance, &device));
+        log::info!(
+            "vksplat: using Vulkan device {} ({:?})",
+            info.name,
+            info.kind
+        );
+        Ok(Arc::new(Context {
+            _entry: entry,
+            instance,
+            debug,
+            debug_device,
+            device,
+            push_descriptor,
+            queue: Mutex::new(queue),
+            command_pool: Mutex::new(command_pool),
+            allocator: ManuallyDrop::new(Mutex::new(allocator)),
+            info,
+            validation_errors,
+            allocated_bytes: AtomicU64::new(0),
+        }))
+    }
+
+    pub fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    /// Number of validation-layer errors reported so far (0 when validation is off).
+    pub fn validation_errors(&self) -> u64 {
+        self.validation_errors.load(Ordering::SeqCst)
+    }
+
+    pub fn validation_enabled(&self) -> bool {
+        self.debug.is_some()
+    }
+
+    /// Bytes of device memory currently held by live [`crate::Buffer`]s.
+    pub fn allocated_bytes(&self) -> u64 {
+        self.allocated_bytes.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn track_allocation(&self, delta: i64) {
+        if delta >= 0 {
+            self.allocated_bytes
+                .fetch_add(delta as u64, Ordering::Relaxed);
+        } else {
+            self.allocated_bytes
+                .fetch_sub((-delta) as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Give a Vulkan object a debug name (no-op without validation).
+    pub(crate) fn set_name<H: vk::Handle>(&self, handle: H, name: &str) {
+        if let Some(dd) = &self.debug_device {
+            let Ok(cname) = CString::new(name) else {
+                return;
+            };
+            let info = vk::DebugUtilsObjectNameInfoEXT::default()
+                .object_handle(handle)
+                .object_name(&cname);
+            // SAFETY: handle belongs to this device; naming failure is harmless.
+            let _ = unsafe { dd.set_debug_utils_object_name(&info) };
+        }
+    }
+
+    /// Blocks until the device is idle.
+    pub fn wait_idle(&self) -> Result<()> {
+        let _q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: the queue lock is held, so no submission races with the wait.
+        unsafe { self.device.device_wait_idle() }.call("vkDeviceWaitIdle")
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // SAFETY: every Buffer/Pipeline holds an Arc<Context>, so none is alive here; the
+        // device is idled before its objects are destroyed, in reverse creation order.
+        unsafe {
+            let _ = self.device.device_wait_idle();
+            ManuallyDrop::drop(&mut self.allocator);
+            let pool = *self
+                .command_pool
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner());
+            self.device.destroy_command_pool(pool, None);
+            self.device.destroy_device(None);
+            if let Some((loader, messenger)) = self.debug.take() {
+                loader.destroy_debug_utils_messenger(messenger, None);
+            }
+            self.instance.destroy_instance(None);
+        }
+    }
+}
+
+fn create_instance(entry: &ash::Entry, validation: bool) -> Result<ash::Instance> {
+    let app_name = c"vksplat";
+    let app = vk::ApplicationInfo::default()
+        .application_name(app_name)
+        .engine_name(app_name)
+        .api_version(vk::API_VERSION_1_2);
+    let layers = [VALIDATION_LAYER.as_ptr()];
+    let extensions = [ash::ext::debug_utils::NAME.as_ptr()];
+    let mut info = vk::InstanceCreateInfo::default().application_info(&app);
+    if validation {
+        info = info
+            .enabled_layer_names(&layers)
+            .enabled_extension_names(&extensions);
+    }
+    // SAFETY: create info points at live locals.
+    match unsafe { entry.create_instance(&info, None) } {
+        Ok(i) => Ok(i),
+        Err(vk::Result::ERROR_INCOMPATIBLE_DRIVER) => Err(VkError::NoDevice(
+            "the Vulkan loader found no driver (install mesa-vulkan-drivers for a CPU device)"
+                .into(),
+        )),
+        Err(e) => Err(VkError::Call {
+            call: "vkCreateInstance",
+            result: e,
+        }),
+    }
+}
+
+fn compute_queue_family(instance: &ash::Instance, pd: vk::PhysicalDevice) -> Option<u32> {
+    // SAFETY: pd comes from this instance.
+    let families = unsafe { instance.get_physical_device_queue_family_properties(pd) };
+    // Prefer a compute-capable family; graphics families always support compute too.
+    families
+        .iter()
+        .position(|f| f.queue_flags.contains(vk::QueueFlags::COMPUTE) && f.queue_count > 0)
+        .map(|i| i as u32)
+}
+
+fn describe(instance: &ash::Instance, pd: vk::PhysicalDevice, index: usize) -> DeviceInfo {
+    let mut subgroup = vk::PhysicalDeviceSubgroupProperties::default();
+    let mut props2 = vk::PhysicalDeviceProperties2::default().push_next(&mut subgroup);
+    // SAFETY: pd comes from this instance; Vulkan 1.1+ entry point (instance is 1.2).
+    unsafe { instance.get_physical_device_properties2(pd, &mut props2) };
+    let props = props2.properties;
+    let name = props
+        .device_name_as_c_str()
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "<unnamed>".into());
+    // SAFETY: as above.
+    let exts = unsafe { instance.enumerate_device_extension_properties(pd) }.unwrap_or_default();
+    let has_push = exts.iter().any(|e| {
+        e.extension_name_as_c_str()
+            .map(|n| n == ash::khr::push_descriptor::NAME)
+            .unwrap_or(false)
+    });
+    let mut unusable = None;
+    if props.api_version < vk::API_VERSION_1_2 {
+        unusable = Some("needs Vulkan 1.2".to_string());
+    } else if !has_push {
+        unusable = Some("lacks VK_KHR_push_descriptor".to_string());
+    } else if compute_queue_family(instance, pd).is_none() {
+        unusable = Some("has no compute queue".to_string());
+    }
+    DeviceInfo {
+        index,
+        name,
+        kind: DeviceKind::from_vk(props.device_type),
+        api_version: version_triple(props.api_version),
+        subgroup_size: subgroup.subgroup_size,
+        max_storage_buffer_range: props.limits.max_storage_buffer_range as u64,
+        max_compute_workgroup_count: props.limits.max_compute_work_group_count,
+        max_shared_memory: props.limits.max_compute_shared_memory_size,
+        timestamp_period_ns: props.limits.timestamp_period,
+        unusable,
+    }
+}
+
+fn summary(infos: &[DeviceInfo]) -> String {
+    if infos.is_empty() {
+        return "the Vulkan loader reports no physical devices".into();
+    }
+    let list: Vec<String> = infos
+        .iter()
+        .map(|d| {
+            format!(
+                "[{}] {} ({:?}){}",
+                d.index,
+                d.name,
+                d.kind,
+                d.unusable
+                    .as_ref()
+                    .map(|u| format!(": unusable, {u}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    format!("found {}", list.join("; "))
+}
+
+fn choose<'a>(infos: &'a [DeviceInfo], choice: &DeviceChoice) -> Result<&'a DeviceInfo> {
+    let usable = || infos.iter().filter(|d| d.unusable.is_none());
+    let found = match choice {
+        DeviceChoice::Auto => usable().min_by_key(|d| (d.kind.preference(), d.index)),
+        DeviceChoice::Cpu => usable().find(|d| d.kind == DeviceKind::Cpu),
+        DeviceChoice::Index(i) => usable().find(|d| d.index == *i),
+        DeviceChoice::Name(n) => {
+            let n = n.to_lowercase();
+            usable().find(|d| d.name.to_lowercase().contains(&n))
+        }
+    };
+    found.ok_or_else(|| {
+        let wanted = match choice {
+            DeviceChoice::Auto => "any device".to_string(),
+            DeviceChoice::Cpu => "a CPU device (lavapipe)".to_string(),
+            DeviceChoice::Index(i) => format!("device index {i}"),
+            DeviceChoice::Name(n) => format!("a device named like '{n}'"),
+        };
+        VkError::NoDevice(format!("wanted {wanted}; {}", summary(infos)))
+    })
+}

@@ -1,0 +1,62 @@
+//! The Vulkan backend of vksplat. Every `unsafe` Vulkan call of the engine lives in this crate.
+//!
+//! The rest of the engine sees small typed wrappers:
+//! - [`Context`]: instance + one device + one compute queue, with no surface or window
+//!   extensions, optional validation layers and debug names.
+//! - [`Buffer`]: a buffer with its gpu-allocator allocation; freed on drop.
+//! - [`ComputePipeline`]: one compute shader whose bindings are all storage buffers
+//!   (bound with push descriptors) plus a push-constant block.
+//! - [`Recorder`]: records dispatches, fills, copies and barriers into one command buffer that
+//!   [`Context::submit_and_wait`] submits once.
+//!
+//! Invariants:
+//! - Objects hold an `Arc<Context>`, so the device outlives every buffer and pipeline.
+//! - All GPU work is submitted to a single queue and waited on with a fence before the host
+//!   touches results; a [`Recorder`] keeps the buffers it references alive until then.
+//! - Buffer sizes are never zero: [`Context::create_buffer`] rounds a zero request up to 4 bytes,
+//!   so an empty scene still gets valid (unused) bindings.
+
+mod buffer;
+mod commands;
+mod context;
+mod pipeline;
+
+pub use buffer::{Buffer, BufferUsage, MemoryLocation};
+pub use commands::Recorder;
+pub use context::{Context, ContextDesc, DeviceChoice, DeviceInfo, DeviceKind};
+pub use pipeline::ComputePipeline;
+
+/// Errors of the Vulkan backend.
+#[derive(Debug, thiserror::Error)]
+pub enum VkError {
+    #[error("cannot load the Vulkan loader (libvulkan.so.1): {0}; install libvulkan1 and a driver (mesa-vulkan-drivers for the CPU)")]
+    Loader(String),
+    #[error("no usable Vulkan device: {0}")]
+    NoDevice(String),
+    #[error("Vulkan call {call} failed: {result:?}")]
+    Call {
+        call: &'static str,
+        result: ash::vk::Result,
+    },
+    #[error("GPU memory allocation of {size} bytes for '{name}' failed: {message}")]
+    Allocation {
+        name: String,
+        size: u64,
+        message: String,
+    },
+    #[error("invalid request: {0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, VkError>;
+
+/// Attach the failing call's name to a `vk::Result`.
+pub(crate) trait CallExt<T> {
+    fn call(self, name: &'static str) -> Result<T>;
+}
+
+impl<T> CallExt<T> for std::result::Result<T, ash::vk::Result> {
+    fn call(self, name: &'static str) -> Result<T> {
+        self.map_err(|result| VkError::Call { call: name, result })
+    }
+}

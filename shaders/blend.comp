@@ -1,0 +1,85 @@
+#version 450
+// Stage 7: one 16x16 workgroup per tile composites its depth-ordered splats front to back.
+// Splats are staged through shared memory in batches of 256; the tile stops early once every
+// pixel is saturated. Each pixel is owned by one invocation, so the colour path has no atomics
+// and the result is bit-for-bit reproducible.
+#include "common.glsl"
+#include "projected.glsl"
+
+layout(local_size_x = 16, local_size_y = 16) in;
+
+layout(std430, binding = 0) readonly buffer Values { uint values[]; };   // tile-sorted splats
+layout(std430, binding = 1) readonly buffer Ranges { uvec2 ranges[]; };
+layout(std430, binding = 2) readonly buffer Proj { Projected projected[]; };
+layout(std430, binding = 3) writeonly buffer OutRgba { vec4 out_rgba[]; };
+layout(std430, binding = 4) writeonly buffer OutDepth { float out_depth[]; };
+
+layout(push_constant) uniform Params {
+    vec4 background;
+    uint width;
+    uint height;
+    uint tiles_x;
+    uint mode;  // 0 classic, 1 antialiased, 2 inria
+} pc;
+
+shared vec4 s_mean_depth_opacity[WORKGROUP];
+shared vec4 s_conic[WORKGROUP];
+shared vec4 s_color[WORKGROUP];
+shared uint s_done;
+
+void main() {
+    uvec2 tile = gl_WorkGroupID.xy;
+    uvec2 pix = tile * TILE_SIZE + gl_LocalInvocationID.xy;
+    uint t = gl_LocalInvocationIndex;
+    bool inside = pix.x < pc.width && pix.y < pc.height;
+    vec2 centre = vec2(pix) + 0.5;
+    bool inria = pc.mode == 2u;
+    float alpha_max = inria ? 0.99 : 0.999;
+
+    uvec2 range = ranges[tile.y * pc.tiles_x + tile.x];
+    float T = 1.0;
+    vec3 C = vec3(0.0);
+    float D = 0.0;
+    bool done = !inside;
+
+    for (uint batch = range.x; batch < range.y; batch += WORKGROUP) {
+        if (t == 0u) s_done = 0u;
+        barrier();
+        if (done) atomicAdd(s_done, 1u);
+        uint k = batch + t;
+        if (k < range.y) {
+            Projected p = projected[values[k]];
+            s_mean_depth_opacity[t] = p.mean_depth_opacity;
+            s_conic[t] = p.conic;
+            s_color[t] = p.color;
+        }
+        barrier();
+        if (s_done == WORKGROUP) break;  // uniform: every pixel of the tile is saturated
+        uint count = min(WORKGROUP, range.y - batch);
+        for (uint j = 0u; !done && j < count; j++) {
+            vec4 mdo = s_mean_depth_opacity[j];
+            vec3 con = s_conic[j].xyz;
+            vec2 d = mdo.xy - centre;
+            float power = -0.5 * (con.x * d.x * d.x + con.z * d.y * d.y) - con.y * d.x * d.y;
+            if (power > 0.0) continue;
+            float alpha = min(alpha_max, mdo.w * exp(power));
+            if (alpha < 1.0 / 255.0) continue;
+            float next_T = T * (1.0 - alpha);
+            if (inria ? next_T < 1e-4 : next_T <= 1e-4) {
+                done = true;
+                break;
+            }
+            float w = alpha * T;
+            C += w * s_color[j].rgb;
+            D += w * mdo.z;
+            T = next_T;
+        }
+        barrier();  // the next batch overwrites the shared arrays
+    }
+    if (inside) {
+        uint idx = pix.y * pc.width + pix.x;
+        float a = 1.0 - T;
+        out_rgba[idx] = vec4(C + T * pc.background.rgb, a);
+        out_depth[idx] = a > 0.0 ? D / a : 0.0;
+    }
+}

@@ -1,0 +1,35 @@
+#version 450
+// Stage 4: for each splat in depth order, one (tile id, splat index) pair per tile its
+// rectangle touches, written at its scanned offset. Emitting in depth order and then sorting
+// stably by tile gives per-tile lists ordered by depth, ties by splat index.
+#include "common.glsl"
+#include "projected.glsl"
+
+layout(local_size_x = 256) in;
+
+layout(std430, binding = 0) readonly buffer Control { uint control[]; };
+layout(std430, binding = 1) readonly buffer Ids { uint ids[]; };        // depth-sorted splats
+layout(std430, binding = 2) readonly buffer Offsets { uint offsets[]; };
+layout(std430, binding = 3) readonly buffer Rects { uvec2 rects[]; };
+layout(std430, binding = 4) writeonly buffer TileKeys { uint tile_keys[]; };
+layout(std430, binding = 5) writeonly buffer Values { uint values[]; };
+
+layout(push_constant) uniform Params { uint tiles_x; uint num_splats; } pc;
+
+void main() {
+    uint j = flat_group() * WORKGROUP + gl_LocalInvocationIndex;
+    if (j >= pc.num_splats) return;
+    uint id = ids[j];
+    uvec2 r = rects[id];
+    uvec2 lo = rect_min(r), hi = rect_max(r);
+    uint capacity = control[CTL_ISECT_CAPACITY];
+    uint o = offsets[j];
+    for (uint y = lo.y; y < hi.y; y++) {
+        for (uint x = lo.x; x < hi.x; x++) {
+            if (o >= capacity) return;  // overflow: the host re-renders with more room
+            tile_keys[o] = y * pc.tiles_x + x;
+            values[o] = id;
+            o++;
+        }
+    }
+}

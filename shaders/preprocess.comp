@@ -1,0 +1,184 @@
+#version 450
+// Stage 2 of the frame: per splat, cull, EWA projection, conic, extent, SH colour, tile
+// rectangle and depth key (DESIGN.md §4). One invocation per splat.
+#include "common.glsl"
+#include "projected.glsl"
+
+layout(local_size_x = 256) in;
+
+layout(std430, binding = 0) readonly buffer Means { float means[]; };        // xyz per splat
+layout(std430, binding = 1) readonly buffer Rotations { vec4 rotations[]; }; // (w, x, y, z)
+layout(std430, binding = 2) readonly buffer LogScales { float log_scales[]; };
+layout(std430, binding = 3) readonly buffer Opacities { float opacity_logits[]; };
+// SH coefficients, one buffer per colour channel (keeps each binding under the 128 MiB
+// storage-buffer range of lavapipe for ~2M splats of degree 3): sh_x[i * sh_stride + k].
+layout(std430, binding = 4) readonly buffer ShR { float sh_r[]; };
+layout(std430, binding = 5) readonly buffer ShG { float sh_g[]; };
+layout(std430, binding = 6) readonly buffer ShB { float sh_b[]; };
+layout(std430, binding = 7) writeonly buffer Proj { Projected projected[]; };
+layout(std430, binding = 8) writeonly buffer Rects { uvec2 rects[]; };
+layout(std430, binding = 9) writeonly buffer DepthKeys { uint depth_keys[]; };
+layout(std430, binding = 10) writeonly buffer SplatIds { uint splat_ids[]; };
+
+layout(push_constant) uniform Params {
+    vec4 view_row0;   // world->camera rows (rotation | translation)
+    vec4 view_row1;
+    vec4 view_row2;
+    vec4 cam_pos;     // camera centre in world space
+    vec4 intrinsics;  // fx, fy, cx, cy (cx, cy already at the image centre in inria mode)
+    uint width;
+    uint height;
+    uint num_splats;
+    uint sh_degree;
+    uint mode;        // 0 classic, 1 antialiased, 2 inria
+    uint tiles_x;
+    uint tiles_y;
+    uint sh_stride;
+} pc;
+
+#define MODE_CLASSIC 0u
+#define MODE_ANTIALIASED 1u
+#define MODE_INRIA 2u
+
+const float SH_C0 = 0.28209479177387814;
+const float SH_C1 = 0.4886025119029199;
+const float SH_C2[5] = float[](1.0925484305920792, -1.0925484305920792, 0.31539156525252005,
+                               -1.0925484305920792, 0.5462742152960396);
+const float SH_C3[7] = float[](-0.5900435899266435, 2.890611442640554, -0.4570457994644658,
+                               0.3731763325901154, -0.4570457994644658, 1.445305721320277,
+                               -0.5900435899266435);
+
+vec3 coeff(uint i, uint k) {
+    uint o = i * pc.sh_stride + k;
+    return vec3(sh_r[o], sh_g[o], sh_b[o]);
+}
+
+vec3 sh_color(uint i, vec3 dir) {
+    vec3 c = SH_C0 * coeff(i, 0u);
+    if (pc.sh_degree >= 1u) {
+        float x = dir.x, y = dir.y, z = dir.z;
+        c += -SH_C1 * y * coeff(i, 1u) + SH_C1 * z * coeff(i, 2u) - SH_C1 * x * coeff(i, 3u);
+        if (pc.sh_degree >= 2u) {
+            float xx = x * x, yy = y * y, zz = z * z;
+            c += SH_C2[0] * x * y * coeff(i, 4u) + SH_C2[1] * y * z * coeff(i, 5u)
+               + SH_C2[2] * (2.0 * zz - xx - yy) * coeff(i, 6u)
+               + SH_C2[3] * x * z * coeff(i, 7u) + SH_C2[4] * (xx - yy) * coeff(i, 8u);
+            if (pc.sh_degree >= 3u) {
+                c += SH_C3[0] * y * (3.0 * xx - yy) * coeff(i, 9u)
+                   + SH_C3[1] * x * y * z * coeff(i, 10u)
+                   + SH_C3[2] * y * (4.0 * zz - xx - yy) * coeff(i, 11u)
+                   + SH_C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * coeff(i, 12u)
+                   + SH_C3[4] * x * (4.0 * zz - xx - yy) * coeff(i, 13u)
+                   + SH_C3[5] * z * (xx - yy) * coeff(i, 14u)
+                   + SH_C3[6] * x * (xx - 3.0 * yy) * coeff(i, 15u);
+            }
+        }
+    }
+    return max(c + 0.5, vec3(0.0));
+}
+
+bool all_finite(vec4 v) { return !any(isnan(v)) && !any(isinf(v)); }
+
+void cull(uint i) {
+    rects[i] = uvec2(0u);
+    depth_keys[i] = 0xFFFFFFFFu;
+}
+
+void main() {
+    uint i = flat_group() * WORKGROUP + gl_LocalInvocationIndex;
+    if (i >= pc.num_splats) return;
+    splat_ids[i] = i;
+
+    vec3 p = vec3(means[3u * i], means[3u * i + 1u], means[3u * i + 2u]);
+    vec4 pw = vec4(p, 1.0);
+    vec3 pc_ = vec3(dot(pc.view_row0, pw), dot(pc.view_row1, pw), dot(pc.view_row2, pw));
+    float z = pc_.z;
+    bool inria = pc.mode == MODE_INRIA;
+    if (inria ? !(z > 0.2) : (!(z >= 0.01) || z > 1e10)) { cull(i); return; }
+
+    vec4 q = rotations[i];
+    float qn = length(q);
+    if (!(qn > 0.0) || isinf(qn)) { cull(i); return; }
+    q /= qn;
+    float w = q.x, x = q.y, y = q.z, zq = q.w;
+    mat3 R = mat3(  // column-major: columns listed
+        1.0 - 2.0 * (y * y + zq * zq), 2.0 * (x * y + w * zq), 2.0 * (x * zq - w * y),
+        2.0 * (x * y - w * zq), 1.0 - 2.0 * (x * x + zq * zq), 2.0 * (y * zq + w * x),
+        2.0 * (x * zq + w * y), 2.0 * (y * zq - w * x), 1.0 - 2.0 * (x * x + y * y));
+    vec3 s = exp(vec3(log_scales[3u * i], log_scales[3u * i + 1u], log_scales[3u * i + 2u]));
+    mat3 M = R * mat3(s.x, 0.0, 0.0, 0.0, s.y, 0.0, 0.0, 0.0, s.z);
+    mat3 cov3 = M * transpose(M);
+
+    float fx = pc.intrinsics.x, fy = pc.intrinsics.y, cx = pc.intrinsics.z, cy = pc.intrinsics.w;
+    float W = float(pc.width), H = float(pc.height);
+    float tan_fovx = 0.5 * W / fx, tan_fovy = 0.5 * H / fy;
+    float tx, ty;
+    if (inria) {
+        float limx = 1.3 * tan_fovx, limy = 1.3 * tan_fovy;
+        tx = z * clamp(pc_.x / z, -limx, limx);
+        ty = z * clamp(pc_.y / z, -limy, limy);
+    } else {
+        float lim_x_pos = (W - cx) / fx + 0.3 * tan_fovx;
+        float lim_x_neg = cx / fx + 0.3 * tan_fovx;
+        float lim_y_pos = (H - cy) / fy + 0.3 * tan_fovy;
+        float lim_y_neg = cy / fy + 0.3 * tan_fovy;
+        tx = z * min(lim_x_pos, max(-lim_x_neg, pc_.x / z));
+        ty = z * min(lim_y_pos, max(-lim_y_neg, pc_.y / z));
+    }
+    // J is 2x3; as a GLSL mat3x2 it has 3 columns of 2 rows.
+    mat3x2 J = mat3x2(fx / z, 0.0, 0.0, fy / z, -fx * tx / (z * z), -fy * ty / (z * z));
+    mat3 Wr = transpose(mat3(pc.view_row0.xyz, pc.view_row1.xyz, pc.view_row2.xyz));
+    mat3x2 T = J * Wr;
+    mat2 cov2 = T * cov3 * transpose(T);
+    float a = cov2[0][0], b = cov2[1][0], c = cov2[1][1];
+    float det_orig = a * c - b * b;
+    a += 0.3;
+    c += 0.3;
+    float det = a * c - b * b;
+    if (!(det > 0.0)) { cull(i); return; }
+    float compensation = sqrt(max(0.0, det_orig / det));
+    vec3 conic = vec3(c / det, -b / det, a / det);
+
+    float opacity = 1.0 / (1.0 + exp(-opacity_logits[i]));
+    if (pc.mode == MODE_ANTIALIASED) opacity *= compensation;
+    vec2 mean2d = vec2(fx * pc_.x / z + cx, fy * pc_.y / z + cy);
+
+    uvec2 lo, hi;
+    if (inria) {
+        float mid = 0.5 * (a + c);
+        float disc = sqrt(max(0.1, mid * mid - det));
+        float r = ceil(3.0 * sqrt(max(mid + disc, mid - disc)));
+        vec2 pix = mean2d - 0.5;
+        ivec2 grid = ivec2(pc.tiles_x, pc.tiles_y);
+        // int() truncates toward zero, like the original's C casts.
+        ivec2 l = clamp(ivec2((pix - r) / 16.0), ivec2(0), grid);
+        ivec2 h = clamp(ivec2((pix + r + 15.0) / 16.0), ivec2(0), grid);
+        lo = uvec2(l);
+        hi = uvec2(h);
+    } else {
+        if (!(opacity >= 1.0 / 255.0)) { cull(i); return; }
+        float extend = min(3.33, sqrt(2.0 * log(255.0 * opacity)));
+        vec2 radius = ceil(extend * sqrt(vec2(a, c)));
+        if (radius.x <= 0.0 && radius.y <= 0.0) { cull(i); return; }
+        if (mean2d.x + radius.x <= 0.0 || mean2d.x - radius.x >= W ||
+            mean2d.y + radius.y <= 0.0 || mean2d.y - radius.y >= H) { cull(i); return; }
+        vec2 grid = vec2(pc.tiles_x, pc.tiles_y);
+        lo = uvec2(clamp(floor(mean2d / 16.0 - radius / 16.0), vec2(0.0), grid));
+        hi = uvec2(clamp(ceil(mean2d / 16.0 + radius / 16.0), vec2(0.0), grid));
+    }
+    if (hi.x <= lo.x || hi.y <= lo.y) { cull(i); return; }
+
+    vec3 dir = normalize(p - pc.cam_pos.xyz);
+    vec3 rgb = sh_color(i, dir);
+    Projected o;
+    o.mean_depth_opacity = vec4(mean2d, z, opacity);
+    o.conic = vec4(conic, 0.0);
+    o.color = vec4(rgb, 0.0);
+    if (!all_finite(o.mean_depth_opacity) || !all_finite(o.conic) || !all_finite(o.color)) {
+        cull(i);
+        return;
+    }
+    projected[i] = o;
+    rects[i] = pack_rect(lo, hi);
+    depth_keys[i] = floatBitsToUint(z);
+}

@@ -1,0 +1,223 @@
+//! The GPU pipeline against the CPU reference renderer, stage by stage: projection outputs,
+//! depth order, sorted intersections and the final image, on random scenes (SH 0-3, splats
+//! behind and near the camera, off-centre principal points, non-square, 1x1 and 4097x17).
+
+use vksplat_core::reference;
+use vksplat_core::{RenderMode, RenderSettings};
+use vksplat_io::{Camera, Splats};
+use vksplat_tests::{camera, compare, random_scene, Gpu, Rng};
+
+fn close(a: f32, b: f32, tol: f32) -> bool {
+    (a - b).abs() <= tol * (1.0 + b.abs())
+}
+
+/// Runs one frame on both renderers and checks every stage. Returns the max image difference.
+fn check_frame(gpu: &mut Gpu, splats: &Splats, cam: &Camera, settings: &RenderSettings) -> f32 {
+    let what = format!(
+        "{} splats sh{} {}x{} {:?}",
+        splats.len(),
+        splats.sh_degree,
+        cam.width,
+        cam.height,
+        settings.mode
+    );
+    let scene = gpu.renderer.upload_scene(splats).expect("upload");
+    let (frame, stats, stages) = gpu
+        .renderer
+        .render_with_stages(&scene, cam, settings)
+        .expect("render");
+
+    // Projection: same culling decisions (allowing a rare disagreement at a threshold) and
+    // the same values.
+    let cpu = reference::project_all(splats, cam, settings.mode);
+    let mut culled_mismatch = 0;
+    for (i, (g, c)) in stages.projected.iter().zip(&cpu).enumerate() {
+        match (g, c) {
+            (Some(g), Some(c)) => {
+                for (x, y) in g.mean2d.iter().zip(&c.mean2d) {
+                    assert!(close(*x, *y, 1e-4), "{what}: splat {i} mean {g:?} vs {c:?}");
+                }
+                for (x, y) in g.conic.iter().zip(&c.conic) {
+                    assert!(
+                        (x - y).abs() <= 1e-3 * (c.conic[0].abs() + c.conic[2].abs()) + 1e-6,
+                        "{what}: splat {i} conic {g:?} vs {c:?}"
+                    );
+                }
+                assert!(close(g.depth, c.depth, 1e-5), "{what}: splat {i} depth");
+                assert!(
+                    close(g.opacity, c.opacity, 1e-4),
+                    "{what}: splat {i} opacity"
+                );
+                for (x, y) in g.color.iter().zip(&c.color) {
+                    assert!(
+                        close(*x, *y, 1e-4),
+                        "{what}: splat {i} colour {g:?} vs {c:?}"
+                    );
+                }
+                if g.tile_min != c.tile_min || g.tile_max != c.tile_max {
+                    culled_mismatch += 1;
+                }
+            }
+            (None, None) => {}
+            _ => culled_mismatch += 1,
+        }
+    }
+    assert!(
+        culled_mismatch * 1000 <= splats.len().max(1),
+        "{what}: {culled_mismatch} culling/rect mismatches"
+    );
+
+    // Depth order: a stable sort of the GPU's own depth keys (culled last).
+    let key = |i: u32| {
+        stages.projected[i as usize]
+            .map(|p| p.depth.to_bits())
+            .unwrap_or(u32::MAX)
+    };
+    let mut expected: Vec<u32> = (0..splats.len() as u32).collect();
+    expected.sort_by_key(|&i| key(i));
+    assert_eq!(stages.depth_order, expected, "{what}: depth order");
+
+    // Intersections: what the reference builds from the GPU's own projections.
+    let isect = reference::sorted_intersections(&stages.projected, cam.width, cam.height);
+    assert_eq!(
+        stats.intersections as usize,
+        isect.len(),
+        "{what}: intersection count"
+    );
+    assert_eq!(stages.intersections, isect, "{what}: sorted intersections");
+
+    // Image.
+    let reference = reference::render(splats, cam, settings);
+    let (max_rgba, bad_rgba) = compare(&frame.rgba, &reference.rgba, 2e-4, 2e-3);
+    let (_, bad_depth) = compare(&frame.depth, &reference.depth, 1e-3, 1e-3);
+    assert!(
+        bad_rgba <= 1e-3,
+        "{what}: {bad_rgba} of RGBA elements differ (max {max_rgba})"
+    );
+    assert!(
+        bad_depth <= 1e-3,
+        "{what}: {bad_depth} of depth elements differ"
+    );
+    max_rgba
+}
+
+#[test]
+fn random_scenes_all_sh_degrees_and_sizes() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let mut rng = Rng::new(42);
+    let cases = [
+        (0u32, 1usize, 64u32, 48u32),
+        (1, 100, 123, 82),
+        (2, 1000, 200, 120),
+        (3, 3000, 320, 240),
+        (3, 20000, 256, 256),
+    ];
+    for (deg, n, w, h) in cases {
+        let splats = random_scene(&mut rng, n, deg);
+        // Off-centre principal point, non-square pixels.
+        let cam = camera(
+            w,
+            h,
+            0.9 * w as f32,
+            0.8 * w as f32,
+            0.43 * w as f32,
+            0.57 * h as f32,
+        );
+        for mode in [
+            RenderMode::Classic,
+            RenderMode::Antialiased,
+            RenderMode::Inria,
+        ] {
+            let settings = RenderSettings {
+                mode,
+                background: [0.1, 0.2, 0.3],
+            };
+            let max = check_frame(&mut gpu, &splats, &cam, &settings);
+            assert!(max < 0.05, "max diff {max}");
+        }
+    }
+}
+
+#[test]
+fn degenerate_image_sizes() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let mut rng = Rng::new(7);
+    let splats = random_scene(&mut rng, 500, 1);
+    for (w, h) in [(1u32, 1u32), (4097, 17), (17, 4097), (16, 16), (15, 33)] {
+        let f = 0.7 * w.max(h) as f32;
+        let cam = camera(w, h, f, f, w as f32 / 2.0, h as f32 / 2.0);
+        check_frame(&mut gpu, &splats, &cam, &RenderSettings::default());
+    }
+}
+
+#[test]
+fn zero_splats_render_the_background() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let splats = Splats {
+        sh_degree: 0,
+        ..Default::default()
+    };
+    let cam = camera(40, 30, 30.0, 30.0, 20.0, 15.0);
+    let scene = gpu.renderer.upload_scene(&splats).unwrap();
+    let settings = RenderSettings {
+        background: [0.25, 0.5, 1.0],
+        ..Default::default()
+    };
+    let (frame, stats) = gpu.renderer.render(&scene, &cam, &settings).unwrap();
+    assert_eq!(stats.intersections, 0);
+    for px in frame.rgba.chunks_exact(4) {
+        assert_eq!(px, [0.25, 0.5, 1.0, 0.0]);
+    }
+    assert!(frame.depth.iter().all(|&d| d == 0.0));
+}
+
+#[test]
+fn intersection_buffers_grow_instead_of_dropping_splats() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    // Big splats covering the whole image: far more intersections than the initial capacity.
+    let mut rng = Rng::new(3);
+    let mut splats = random_scene(&mut rng, 2000, 0);
+    for s in &mut splats.log_scales {
+        *s = [0.5; 3];
+    }
+    for m in &mut splats.means {
+        m[2] = m[2].abs() + 2.0;
+    }
+    let cam = camera(1024, 1024, 900.0, 900.0, 512.0, 512.0);
+    let scene = gpu.renderer.upload_scene(&splats).unwrap();
+    let (frame, stats) = gpu
+        .renderer
+        .render(&scene, &cam, &RenderSettings::default())
+        .unwrap();
+    assert!(stats.intersections > 1 << 16, "{}", stats.intersections);
+    assert!(
+        stats.attempts >= 2,
+        "expected a regrow, got {} attempts",
+        stats.attempts
+    );
+    let reference = reference::render(&splats, &cam, &RenderSettings::default());
+    let (max, bad) = compare(&frame.rgba, &reference.rgba, 2e-4, 2e-3);
+    assert!(bad < 1e-3, "{bad} differ, max {max}");
+}
+
+#[test]
+fn frames_are_bit_identical() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let mut rng = Rng::new(11);
+    let splats = random_scene(&mut rng, 5000, 3);
+    let cam = camera(300, 200, 250.0, 250.0, 150.0, 100.0);
+    let scene = gpu.renderer.upload_scene(&splats).unwrap();
+    let a = gpu
+        .renderer
+        .render(&scene, &cam, &RenderSettings::default())
+        .unwrap()
+        .0;
+    let b = gpu
+        .renderer
+        .render(&scene, &cam, &RenderSettings::default())
+        .unwrap()
+        .0;
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a.rgba), bits(&b.rgba));
+    assert_eq!(bits(&a.depth), bits(&b.depth));
+}
