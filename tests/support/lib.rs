@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: device setup with validation, a deterministic
 //! random generator, random scenes and cameras, and image comparison.
 
+pub mod safetensors;
+
 use std::sync::Arc;
 
 use vksplat_core::{Context, ContextDesc, DeviceChoice, Renderer};
@@ -19,7 +21,14 @@ pub fn gpu() -> Option<Arc<Context>> {
         device,
         validation: true,
     }) {
-        Ok(ctx) => Some(ctx),
+        Ok(ctx) => {
+            // CI runs the GPU tests at more than one subgroup size; make sure it got it.
+            if let Ok(want) = std::env::var("VKSPLAT_EXPECT_SUBGROUP_SIZE") {
+                let got = ctx.info().subgroup_size;
+                assert_eq!(want, got.to_string(), "device subgroup size");
+            }
+            Some(ctx)
+        }
         Err(e) if required => panic!("VKSPLAT_REQUIRE_GPU=1 but no Vulkan device: {e}"),
         Err(e) => {
             eprintln!("skipping GPU test: {e}");

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what vksplat needs on Debian/Ubuntu: the Vulkan loader, Mesa's lavapipe (a CPU
+# Vulkan device, so no GPU is needed), the validation layers and Debian's static shaderc and
+# glslang libraries. Installs a Rust toolchain with rustup when cargo is missing.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+PKGS="mesa-vulkan-drivers libvulkan1 vulkan-validationlayers libshaderc-dev glslc build-essential pkg-config curl ca-certificates"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
+  echo "setup: installing the Rust toolchain with rustup"
+  curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+fi
+echo "setup: done"
