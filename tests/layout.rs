@@ -11,22 +11,44 @@ use vksplat_vk::{BufferUsage, MemoryLocation};
 fn glsl_and_rust_layouts_match() {
     let Some(gpu) = Gpu::new() else { return };
     let ctx = &gpu.ctx;
-    let probe = ctx.create_compute_pipeline("layout_probe", &layout_probe_spirv(), 2, 0).unwrap();
-    let proj = ctx.create_buffer("probe.projected", 2 * 48, BufferUsage::Storage, MemoryLocation::GpuOnly).unwrap();
-    let control = ctx.create_buffer("probe.control", 64, BufferUsage::Storage, MemoryLocation::GpuOnly).unwrap();
+    let probe = ctx
+        .create_compute_pipeline("layout_probe", &layout_probe_spirv(), 2, 0)
+        .unwrap();
+    let proj = ctx
+        .create_buffer(
+            "probe.projected",
+            2 * 48,
+            BufferUsage::Storage,
+            MemoryLocation::GpuOnly,
+        )
+        .unwrap();
+    let control = ctx
+        .create_buffer(
+            "probe.control",
+            64,
+            BufferUsage::Storage,
+            MemoryLocation::GpuOnly,
+        )
+        .unwrap();
     let mut rec = ctx.begin().unwrap();
-    rec.dispatch(&probe, &[&proj, &control], &[], [1, 1, 1]).unwrap();
+    rec.dispatch(&probe, &[&proj, &control], &[], [1, 1, 1])
+        .unwrap();
     rec.barrier();
     drop(ctx.submit_and_wait(rec).unwrap());
 
     assert_eq!(std::mem::size_of::<GpuProjected>(), 48);
-    let p: Vec<GpuProjected> = bytemuck::pod_collect_to_vec(&gpu.renderer.download(&proj, 96).unwrap());
+    let p: Vec<GpuProjected> =
+        bytemuck::pod_collect_to_vec(&gpu.renderer.download(&proj, 96).unwrap());
     let expected = GpuProjected {
         mean_depth_opacity: [1.0, 2.0, 3.0, 4.0],
         conic: [5.0, 6.0, 7.0, 8.0],
         color: [9.0, 10.0, 11.0, 12.0],
     };
-    assert_eq!(p, vec![expected, expected], "array stride and field offsets of Projected");
+    assert_eq!(
+        p,
+        vec![expected, expected],
+        "array stride and field offsets of Projected"
+    );
 
     let c: Vec<u32> = bytemuck::pod_collect_to_vec(&gpu.renderer.download(&control, 64).unwrap());
     let rust = [
@@ -47,5 +69,9 @@ fn glsl_and_rust_layouts_match() {
         SORT_NUM_BLOCKS,
         SORT_HIST_LEN,
     ];
-    assert_eq!(c, rust.to_vec(), "control-buffer constants in common.glsl vs gpu_layout.rs");
+    assert_eq!(
+        c,
+        rust.to_vec(),
+        "control-buffer constants in common.glsl vs gpu_layout.rs"
+    );
 }

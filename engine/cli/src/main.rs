@@ -1,1 +1,63 @@
-fn main() {}
+//! `vksplat`: the command-line face of the engine. This file parses arguments and dispatches;
+//! each command lives in its own module, errors are classified into exit codes in [`error`] and
+//! the codes themselves are in [`exit`].
+
+mod auto_camera;
+mod devices;
+mod error;
+pub mod exit;
+mod info;
+mod render;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::CliError;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "vksplat",
+    version,
+    about = "Headless Vulkan compute renderer for 3D Gaussian Splatting",
+    after_help = exit::HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Render a scene to a PNG or EXR image.
+    #[command(after_help = exit::HELP)]
+    Render(render::RenderArgs),
+    /// Print a scene's splat count, SH degree, bounds, opacity and scale statistics.
+    Info(info::InfoArgs),
+    /// List the Vulkan devices and whether vksplat can use them.
+    Devices(devices::DevicesArgs),
+}
+
+fn run(cli: &Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Render(args) => render::run(args),
+        Command::Info(args) => info::run(args),
+        Command::Devices(args) => devices::run(args),
+    }
+}
+
+fn main() {
+    // A panic is a bug; still report it as one `error:` line with the render-failure code.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error (please report): {info}");
+    }));
+    // clap exits with 2 on usage errors and 0 for --help/--version.
+    let cli = Cli::parse();
+    let code = match std::panic::catch_unwind(|| run(&cli)) {
+        Ok(Ok(())) => exit::OK,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+        Err(_) => exit::RENDER,
+    };
+    std::process::exit(code);
+}

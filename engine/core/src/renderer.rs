@@ -329,6 +329,12 @@ impl Renderer {
         }
         // Intersections are u32-indexed and one binding holds 4 bytes each.
         let max_capacity = (self.max_binding() / 4).min(u32::MAX as u64 - 1) as u32;
+        // First guess for a new scene: 8 tiles per splat (gsplat's synthetic 1080p benchmark
+        // scenes need ~9); later frames keep whatever the largest frame so far needed.
+        if self.buffers.as_ref().map(|b| b.num_splats) != Some(scene.num_splats) {
+            let guess = (scene.num_splats as u64 * 8).clamp(1 << 16, max_capacity as u64) as u32;
+            self.capacity = self.capacity.max(guess);
+        }
         let mut attempts = 0;
         loop {
             attempts += 1;

@@ -159,7 +159,7 @@ impl<'a> Recorder<'a> {
         args: &'a Buffer,
         offset: u64,
     ) -> Result<()> {
-        if offset % 4 != 0 || offset + 12 > args.size() {
+        if !offset.is_multiple_of(4) || offset + 12 > args.size() {
             return Err(VkError::Invalid(format!(
                 "indirect arguments at {offset} outside buffer '{}'",
                 args.name()
@@ -278,7 +278,7 @@ impl<'a> Recorder<'a> {
 
     /// Writes up to 64 KiB of `data` into `buffer` at `offset` as part of the command stream.
     pub fn update(&mut self, buffer: &'a Buffer, offset: u64, data: &[u8]) -> Result<()> {
-        if data.len() % 4 != 0 || data.len() > 65536 || offset % 4 != 0 {
+        if !data.len().is_multiple_of(4) || data.len() > 65536 || !offset.is_multiple_of(4) {
             return Err(VkError::Invalid(format!(
                 "update of {} bytes at {offset} in '{}': must be 4-byte aligned and at most 64 KiB",
                 data.len(),

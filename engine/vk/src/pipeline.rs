@@ -31,7 +31,7 @@ impl Context {
         if spirv.first() != Some(&0x0723_0203) {
             return Err(VkError::Invalid(format!("shader '{name}' is not SPIR-V")));
         }
-        if push_constant_size % 4 != 0 || push_constant_size > 128 {
+        if !push_constant_size.is_multiple_of(4) || push_constant_size > 128 {
             return Err(VkError::Invalid(format!(
                 "shader '{name}': push constants of {push_constant_size} bytes (must be a multiple of 4, at most 128)"
             )));

@@ -1,0 +1,109 @@
+//! The CLI's error type and its classification into exit codes.
+//!
+//! Every failure of a command is a [`CliError`]; its variant alone decides the exit code
+//! ([`CliError::exit_code`]), and its message is printed verbatim after `error: `. Messages name
+//! the file concerned first (`path: problem`), as the `vksplat-io` errors already do.
+//!
+//! Conversions from the engine's errors live here and only here:
+//! - `IoError::Input` → [`CliError::Input`] (3), `IoError::Output` → [`CliError::Output`] (6);
+//! - `VkError::Loader` / `VkError::NoDevice` → [`CliError::NoDevice`] (5), other Vulkan
+//!   errors → [`CliError::Render`] (1);
+//! - `CoreError::InvalidScene` / `InvalidCamera` → [`CliError::Input`] (3),
+//!   `CoreError::TooLarge` → [`CliError::Render`] (1) — see [`CliError::from_core`].
+
+use std::fmt;
+use std::path::Path;
+
+use vksplat_core::CoreError;
+use vksplat_io::IoError;
+use vksplat_vk::VkError;
+
+use crate::exit;
+
+/// A failed command, classified by exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// Rendering failed: exit 1.
+    Render(String),
+    /// Bad command line: exit 2.
+    Usage(String),
+    /// Unreadable or invalid scene or camera: exit 3.
+    Input(String),
+    /// No usable Vulkan device: exit 5.
+    NoDevice(String),
+    /// Output not writable: exit 6.
+    Output(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Render(_) => exit::RENDER,
+            CliError::Usage(_) => exit::USAGE,
+            CliError::Input(_) => exit::INPUT,
+            CliError::NoDevice(_) => exit::NO_DEVICE,
+            CliError::Output(_) => exit::OUTPUT,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            CliError::Render(m)
+            | CliError::Usage(m)
+            | CliError::Input(m)
+            | CliError::NoDevice(m)
+            | CliError::Output(m) => m,
+        }
+    }
+
+    /// Classifies a core error. `scene` and `camera` name the inputs of the frame so that an
+    /// invalid-input message says which file is at fault; `camera` is `None` for the automatic
+    /// camera.
+    pub fn from_core(e: CoreError, scene: &Path, camera: Option<&Path>) -> Self {
+        match e {
+            CoreError::Vulkan(v) => v.into(),
+            CoreError::InvalidScene(m) => {
+                CliError::Input(format!("{}: invalid scene: {m}", scene.display()))
+            }
+            CoreError::InvalidCamera(m) => match camera {
+                Some(path) => CliError::Input(format!("{}: invalid camera: {m}", path.display())),
+                None => CliError::Input(format!("automatic camera: invalid camera: {m}")),
+            },
+            CoreError::TooLarge(m) => CliError::Render(format!(
+                "{}: scene or frame too large for this device: {m}",
+                scene.display()
+            )),
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<IoError> for CliError {
+    fn from(e: IoError) -> Self {
+        match e {
+            IoError::Input { .. } => CliError::Input(e.to_string()),
+            IoError::Output { .. } => CliError::Output(e.to_string()),
+        }
+    }
+}
+
+impl From<VkError> for CliError {
+    fn from(e: VkError) -> Self {
+        match e {
+            VkError::Loader(_) | VkError::NoDevice(_) => CliError::NoDevice(e.to_string()),
+            other => CliError::Render(format!("Vulkan: {other}")),
+        }
+    }
+}
+
+/// Writing to stdout failed (closed pipe, full disk): an output error.
+pub fn stdout_error(e: std::io::Error) -> CliError {
+    CliError::Output(format!("<stdout>: cannot write: {e}"))
+}
