@@ -3,7 +3,12 @@
 use std::path::PathBuf;
 
 /// (output name, source file, defines). Keep in sync with src/shaders.rs.
-const SHADERS: &[(&str, &str, &[(&str, &str)])] = &[
+type ShaderVariant = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+const SHADERS: &[ShaderVariant] = &[
     ("preprocess", "preprocess.comp", &[]),
     ("scan_reduce", "scan.comp", &[("SCAN_STEP", "1")]),
     ("scan_blocks", "scan.comp", &[("SCAN_STEP", "2")]),

@@ -154,7 +154,8 @@ pub fn compare(a: &[f32], b: &[f32], abs: f32, rel: f32) -> (f32, f64) {
     for (x, y) in a.iter().zip(b) {
         let d = (x - y).abs();
         max = max.max(d);
-        if !(d <= abs + rel * y.abs()) {
+        // NaN counts as a difference.
+        if d.is_nan() || d > abs + rel * y.abs() {
             bad += 1;
         }
     }

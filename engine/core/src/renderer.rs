@@ -49,7 +49,8 @@ impl GpuScene {
 pub struct FrameStats {
     /// (tile, splat) pairs the frame sorted and blended.
     pub intersections: u64,
-    /// How many times the frame was recorded (more than 1 when the buffers had to grow).
+    /// Submissions the frame took: 1 normally; +1 for the sizing pass on the first frame of a
+    /// new scene or image size; +1 for each regrow when a later frame needed more room.
     pub attempts: u32,
     /// GPU time at the end of each stage, in ns since the frame's first timestamp.
     pub stage_end_ns: Vec<(String, f64)>,
@@ -100,6 +101,9 @@ struct FrameBuffers {
     out_depth: Buffer,
     readback: Buffer,
 }
+
+/// A finished frame with its statistics and, when asked for, its intermediate stages.
+type FullFrame = (Frame, FrameStats, Option<StageOutputs>);
 
 /// Owns the device's pipelines and the per-frame buffers.
 pub struct Renderer {
@@ -329,20 +333,27 @@ impl Renderer {
         }
         // Intersections are u32-indexed and one binding holds 4 bytes each.
         let max_capacity = (self.max_binding() / 4).min(u32::MAX as u64 - 1) as u32;
-        // First guess for a new scene: 8 tiles per splat (gsplat's synthetic 1080p benchmark
-        // scenes need ~9); later frames keep whatever the largest frame so far needed.
-        if self.buffers.as_ref().map(|b| b.num_splats) != Some(scene.num_splats) {
-            let guess = (scene.num_splats as u64 * 8).clamp(1 << 16, max_capacity as u64) as u32;
-            self.capacity = self.capacity.max(guess);
-        }
         let mut attempts = 0;
+        let new_buffers = !matches!(&self.buffers,
+            Some(b) if b.num_splats == scene.num_splats && b.width == camera.width && b.height == camera.height);
+        if new_buffers {
+            // Size the intersection buffers from this frame's real count: a short submission
+            // of preprocess, depth sort and scan, then one tile list that fits.
+            self.ensure_buffers(scene.num_splats, camera.width, camera.height)?;
+            let (_, total) = self.record_and_run(scene, camera, settings, true, false)?;
+            attempts += 1;
+            let wanted = ((total as f64 * 1.05) as u64).clamp(1 << 16, max_capacity as u64) as u32;
+            if wanted > self.capacity {
+                self.capacity = wanted;
+            }
+        }
         loop {
             attempts += 1;
             self.ensure_buffers(scene.num_splats, camera.width, camera.height)?;
-            let (frame, mut stats, total, stages) =
-                self.record_and_run(scene, camera, settings, want_stages)?;
+            let (done, total) = self.record_and_run(scene, camera, settings, false, want_stages)?;
             let capacity = self.capacity;
             if total <= capacity as u64 {
+                let (frame, mut stats, stages) = done.expect("a full frame returns its image");
                 stats.attempts = attempts;
                 return Ok((frame, stats, stages));
             }
@@ -390,13 +401,17 @@ impl Renderer {
         }
     }
 
+    /// Records and runs one frame. With `size_only`, stops after the scan and returns only the
+    /// number of intersections the frame needs (the first frame of a new scene or image size
+    /// uses this to size the intersection buffers instead of guessing).
     fn record_and_run(
         &self,
         scene: &GpuScene,
         camera: &Camera,
         settings: &RenderSettings,
+        size_only: bool,
         want_stages: bool,
-    ) -> Result<(Frame, FrameStats, u64, Option<StageOutputs>), CoreError> {
+    ) -> Result<(Option<FullFrame>, u64), CoreError> {
         let b = self.buffers.as_ref().expect("ensure_buffers ran");
         let k = &self.kernels;
         let n = scene.num_splats;
@@ -485,6 +500,13 @@ impl Renderer {
         rec.dispatch(&k.dispatch_args, &[&b.control], &[], [1, 1, 1])?;
         rec.barrier();
         rec.timestamp("scan");
+        if size_only {
+            rec.copy_region(&b.control, 0, &b.readback, 0, CTL_LEN as u64 * 4)?;
+            self.ctx.submit_and_wait(rec)?;
+            let ctl: Vec<u32> =
+                bytemuck::pod_collect_to_vec(b.readback.read(CTL_LEN as usize * 4)?);
+            return Ok((None, ctl[CTL_TOTAL_ISECT as usize] as u64));
+        }
 
         // 4. key emission
         let ep = EmitParams {
@@ -590,17 +612,13 @@ impl Renderer {
             stage_end_ns,
             device_bytes: self.ctx.allocated_bytes(),
         };
-        Ok((
-            Frame {
-                width: w,
-                height: h,
-                rgba,
-                depth,
-            },
-            stats,
-            total,
-            stages,
-        ))
+        let frame = Frame {
+            width: w,
+            height: h,
+            rgba,
+            depth,
+        };
+        Ok((Some((frame, stats, stages)), total))
     }
 
     fn read_stages(
