@@ -15,10 +15,14 @@ layout(std430, binding = 3) readonly buffer Opacities { float opacity_logits[]; 
 layout(std430, binding = 4) readonly buffer ShR { float sh_r[]; };
 layout(std430, binding = 5) readonly buffer ShG { float sh_g[]; };
 layout(std430, binding = 6) readonly buffer ShB { float sh_b[]; };
-layout(std430, binding = 7) writeonly buffer Proj { Projected projected[]; };
-layout(std430, binding = 8) writeonly buffer Rects { uvec2 rects[]; };
-layout(std430, binding = 9) writeonly buffer DepthKeys { uint depth_keys[]; };
-layout(std430, binding = 10) writeonly buffer SplatIds { uint splat_ids[]; };
+// Optional per-splat inputs written by scene-variant plugins (see variant.glsl), used when
+// the matching bit of `flags` is set.
+layout(std430, binding = 7) readonly buffer Covariances { float covariances[]; };  // 6 per splat
+layout(std430, binding = 8) readonly buffer OpacityScale { float opacity_scale[]; };
+layout(std430, binding = 9) writeonly buffer Proj { Projected projected[]; };
+layout(std430, binding = 10) writeonly buffer Rects { uvec2 rects[]; };
+layout(std430, binding = 11) writeonly buffer DepthKeys { uint depth_keys[]; };
+layout(std430, binding = 12) writeonly buffer SplatIds { uint splat_ids[]; };
 
 layout(push_constant) uniform Params {
     vec4 view_row0;   // world->camera rows (rotation | translation)
@@ -34,6 +38,10 @@ layout(push_constant) uniform Params {
     uint tiles_x;
     uint tiles_y;
     uint sh_stride;
+    uint flags;       // SPLAT_USE_COVARIANCE | SPLAT_USE_OPACITY_SCALE
+    uint pad0;
+    uint pad1;
+    uint pad2;
 } pc;
 
 #define MODE_CLASSIC 0u
@@ -96,18 +104,26 @@ void main() {
     bool inria = pc.mode == MODE_INRIA;
     if (inria ? !(z > 0.2) : (!(z >= 0.01) || z > 1e10)) { cull(i); return; }
 
-    vec4 q = rotations[i];
-    float qn = length(q);
-    if (!(qn > 0.0) || isinf(qn)) { cull(i); return; }
-    q /= qn;
-    float w = q.x, x = q.y, y = q.z, zq = q.w;
-    mat3 R = mat3(  // column-major: columns listed
-        1.0 - 2.0 * (y * y + zq * zq), 2.0 * (x * y + w * zq), 2.0 * (x * zq - w * y),
-        2.0 * (x * y - w * zq), 1.0 - 2.0 * (x * x + zq * zq), 2.0 * (y * zq + w * x),
-        2.0 * (x * zq + w * y), 2.0 * (y * zq - w * x), 1.0 - 2.0 * (x * x + y * y));
-    vec3 s = exp(vec3(log_scales[3u * i], log_scales[3u * i + 1u], log_scales[3u * i + 2u]));
-    mat3 M = R * mat3(s.x, 0.0, 0.0, 0.0, s.y, 0.0, 0.0, 0.0, s.z);
-    mat3 cov3 = M * transpose(M);
+    mat3 cov3;
+    if ((pc.flags & SPLAT_USE_COVARIANCE) != 0u) {
+        uint o = 6u * i;
+        float xx = covariances[o], xy = covariances[o + 1u], xz = covariances[o + 2u];
+        float yy = covariances[o + 3u], yz = covariances[o + 4u], zz = covariances[o + 5u];
+        cov3 = mat3(xx, xy, xz, xy, yy, yz, xz, yz, zz);
+    } else {
+        vec4 q = rotations[i];
+        float qn = length(q);
+        if (!(qn > 0.0) || isinf(qn)) { cull(i); return; }
+        q /= qn;
+        float w = q.x, x = q.y, y = q.z, zq = q.w;
+        mat3 R = mat3(  // column-major: columns listed
+            1.0 - 2.0 * (y * y + zq * zq), 2.0 * (x * y + w * zq), 2.0 * (x * zq - w * y),
+            2.0 * (x * y - w * zq), 1.0 - 2.0 * (x * x + zq * zq), 2.0 * (y * zq + w * x),
+            2.0 * (x * zq + w * y), 2.0 * (y * zq - w * x), 1.0 - 2.0 * (x * x + y * y));
+        vec3 s = exp(vec3(log_scales[3u * i], log_scales[3u * i + 1u], log_scales[3u * i + 2u]));
+        mat3 M = R * mat3(s.x, 0.0, 0.0, 0.0, s.y, 0.0, 0.0, 0.0, s.z);
+        cov3 = M * transpose(M);
+    }
 
     float fx = pc.intrinsics.x, fy = pc.intrinsics.y, cx = pc.intrinsics.z, cy = pc.intrinsics.w;
     float W = float(pc.width), H = float(pc.height);
@@ -140,6 +156,7 @@ void main() {
     vec3 conic = vec3(c / det, -b / det, a / det);
 
     float opacity = 1.0 / (1.0 + exp(-opacity_logits[i]));
+    if ((pc.flags & SPLAT_USE_OPACITY_SCALE) != 0u) opacity *= opacity_scale[i];
     if (pc.mode == MODE_ANTIALIASED) opacity *= compensation;
     vec2 mean2d = vec2(fx * pc_.x / z + cx, fy * pc_.y / z + cy);
 

@@ -24,6 +24,10 @@
 #define SORT_NUM_BLOCKS 1u
 #define SORT_HIST_LEN   2u
 
+// Preprocess flags: which optional per-splat inputs a scene provides.
+#define SPLAT_USE_COVARIANCE    1u
+#define SPLAT_USE_OPACITY_SCALE 2u
+
 #define SORT_BLOCK_KEYS 4096u  // keys per sort workgroup (256 threads x 16)
 #define SCAN_BLOCK      1024u  // elements per scan workgroup (256 threads x 4)
 #define MAX_GROUPS_X    65535u

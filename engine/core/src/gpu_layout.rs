@@ -49,7 +49,17 @@ pub struct PreprocessParams {
     pub tiles_x: u32,
     pub tiles_y: u32,
     pub sh_stride: u32,
+    pub flags: u32,
+    pub pad: [u32; 3],
 }
+
+/// `flags` bits of [`PreprocessParams`] (common.glsl).
+pub const SPLAT_USE_COVARIANCE: u32 = 1;
+pub const SPLAT_USE_OPACITY_SCALE: u32 = 2;
+
+/// Binding of the first plugin buffer in a variant stage (variant.glsl); bindings below it are
+/// the scene's buffers in [`crate::GpuScene::buffers`] order.
+pub const FIRST_PLUGIN_BINDING: u32 = 9;
 
 /// Push constants of scan.comp.
 #[repr(C)]

@@ -13,6 +13,10 @@ pub mod sort;
 pub mod types;
 
 pub use error::CoreError;
-pub use renderer::{FrameStats, GpuScene, Renderer, StageOutputs};
-pub use types::{Frame, ProjectedSplat, RenderMode, RenderSettings, TILE_SIZE};
-pub use vksplat_vk::{Context, ContextDesc, DeviceChoice, DeviceInfo};
+pub use renderer::{
+    FrameStats, GpuScene, Renderer, SceneOptions, SceneUpdate, StageOutputs, VariantStage,
+};
+pub use types::{Frame, ProjectedSplat, RenderMode, RenderSettings, SplatExtras, TILE_SIZE};
+pub use vksplat_vk::{
+    Buffer, ComputePipeline, Context, ContextDesc, DeviceChoice, DeviceInfo, VkError,
+};

@@ -7,7 +7,9 @@
 //! Comparisons are written so that NaN culls (`!(x > 0)`), hence the lint allowance.
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop)]
 
-use crate::types::{tile_grid, Frame, ProjectedSplat, RenderMode, RenderSettings, TILE_SIZE};
+use crate::types::{
+    tile_grid, Frame, ProjectedSplat, RenderMode, RenderSettings, SplatExtras, TILE_SIZE,
+};
 use vksplat_io::{Camera, Splats};
 
 /// SH band constants (DESIGN.md §4), written at full precision and rounded to f32.
@@ -171,18 +173,49 @@ pub fn project_splat(
     cam: &Camera,
     mode: RenderMode,
 ) -> Option<ProjectedSplat> {
-    let inria = mode == RenderMode::Inria;
+    project_splat_ext(splats, &SplatExtras::default(), i, cam, mode)
+}
 
-    // Activation.
-    let q = splats.rotations[i];
+/// 3D covariance Σ3 = M Mᵀ with M = R diag(s), from a quaternion and log scales; None if the
+/// quaternion cannot be normalised.
+fn covariance_from_rotation_scale(q: [f32; 4], ls: [f32; 3]) -> Option<[[f32; 3]; 3]> {
     let qn = (q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]).sqrt();
     if !(qn > 0.0) || !qn.is_finite() {
         return None;
     }
     let q = [q[0] / qn, q[1] / qn, q[2] / qn, q[3] / qn];
-    let ls = splats.log_scales[i];
     let s = [ls[0].exp(), ls[1].exp(), ls[2].exp()];
-    let opacity = sigmoid(splats.opacity_logits[i]);
+    let mut m = quat_to_rot(q);
+    for row in m.iter_mut() {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v *= s[c];
+        }
+    }
+    Some(mat3_mul(&m, &mat3_transpose(&m)))
+}
+
+/// Preprocess one splat with plugin-provided extras (covariance, opacity multiplier).
+pub fn project_splat_ext(
+    splats: &Splats,
+    extras: &SplatExtras,
+    i: usize,
+    cam: &Camera,
+    mode: RenderMode,
+) -> Option<ProjectedSplat> {
+    let inria = mode == RenderMode::Inria;
+
+    // Activation.
+    let sigma3 = match &extras.covariances {
+        Some(c) => {
+            let [xx, xy, xz, yy, yz, zz] = c[i];
+            [[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]]
+        }
+        None => covariance_from_rotation_scale(splats.rotations[i], splats.log_scales[i])?,
+    };
+    let mut opacity = sigmoid(splats.opacity_logits[i]);
+    if let Some(m) = &extras.opacity_scale {
+        opacity *= m[i];
+    }
 
     // Camera space.
     let (w, t) = view_parts(cam);
@@ -199,16 +232,6 @@ pub fn project_splat(
     } else if !(z >= 0.01) || z > 1e10 {
         return None;
     }
-
-    // 3D covariance Σ3 = M Mᵀ with M = R diag(s).
-    let rot = quat_to_rot(q);
-    let mut m = rot;
-    for row in m.iter_mut() {
-        for (c, v) in row.iter_mut().enumerate() {
-            *v *= s[c];
-        }
-    }
-    let sigma3 = mat3_mul(&m, &mat3_transpose(&m));
 
     // Projection with the clamped Jacobian.
     let (fx, fy) = (cam.fx, cam.fy);
@@ -351,8 +374,18 @@ pub fn project_splat(
 
 /// Preprocess every splat; index i of the result is splat i.
 pub fn project_all(splats: &Splats, cam: &Camera, mode: RenderMode) -> Vec<Option<ProjectedSplat>> {
+    project_all_ext(splats, &SplatExtras::default(), cam, mode)
+}
+
+/// [`project_all`] with plugin-provided extras.
+pub fn project_all_ext(
+    splats: &Splats,
+    extras: &SplatExtras,
+    cam: &Camera,
+    mode: RenderMode,
+) -> Vec<Option<ProjectedSplat>> {
     (0..splats.means.len())
-        .map(|i| project_splat(splats, i, cam, mode))
+        .map(|i| project_splat_ext(splats, extras, i, cam, mode))
         .collect()
 }
 
@@ -455,6 +488,16 @@ fn blend_tile_row(
 
 /// Render a full frame on the CPU.
 pub fn render(splats: &Splats, cam: &Camera, settings: &RenderSettings) -> Frame {
+    render_ext(splats, &SplatExtras::default(), cam, settings)
+}
+
+/// [`render`] with plugin-provided extras.
+pub fn render_ext(
+    splats: &Splats,
+    extras: &SplatExtras,
+    cam: &Camera,
+    settings: &RenderSettings,
+) -> Frame {
     let (width, height) = (cam.width, cam.height);
     let mut rgba = vec![0.0f32; width as usize * height as usize * 4];
     let mut depth = vec![0.0f32; width as usize * height as usize];
@@ -466,7 +509,7 @@ pub fn render(splats: &Splats, cam: &Camera, settings: &RenderSettings) -> Frame
             depth,
         };
     }
-    let projected = project_all(splats, cam, settings.mode);
+    let projected = project_all_ext(splats, extras, cam, settings.mode);
     let isect = sorted_intersections(&projected, width, height);
     let [tiles_x, tiles_y] = tile_grid(width, height);
     let n_tiles = (tiles_x * tiles_y) as usize;

@@ -10,24 +10,33 @@
 use std::sync::Arc;
 
 use vksplat_io::{Camera, Splats};
-use vksplat_vk::{Buffer, BufferUsage, Context, MemoryLocation};
+use vksplat_vk::{Buffer, BufferUsage, ComputePipeline, Context, MemoryLocation};
 
 use crate::error::CoreError;
 use crate::gpu_layout::*;
 use crate::shaders::Kernels;
 use crate::sort::{bits_for, record_scan, record_sort, Groups, ScanIo, SortIo};
-use crate::types::{tile_grid, Frame, ProjectedSplat, RenderMode, RenderSettings};
+use crate::types::{tile_grid, Frame, ProjectedSplat, RenderMode, RenderSettings, SplatExtras};
 
 /// A scene resident on the GPU (inputs of the preprocess stage).
+///
+/// Its buffers are the ones a scene-variant stage writes (shaders/include/variant.glsl):
+/// see [`GpuScene::buffers`] for the binding order.
 pub struct GpuScene {
     num_splats: u32,
     sh_degree: u32,
     sh_stride: u32,
+    /// SPLAT_USE_* bits: which optional inputs preprocess reads.
+    flags: u32,
     means: Buffer,
     rotations: Buffer,
     log_scales: Buffer,
     opacities: Buffer,
     sh: [Buffer; 3],
+    /// 6 floats per splat when `flags` has SPLAT_USE_COVARIANCE, else a 4-byte placeholder.
+    covariances: Buffer,
+    /// 1 float per splat when `flags` has SPLAT_USE_OPACITY_SCALE, else a placeholder.
+    opacity_scale: Buffer,
 }
 
 impl GpuScene {
@@ -42,6 +51,63 @@ impl GpuScene {
     pub fn sh_degree(&self) -> u32 {
         self.sh_degree
     }
+
+    pub fn uses_covariance(&self) -> bool {
+        self.flags & SPLAT_USE_COVARIANCE != 0
+    }
+
+    pub fn uses_opacity_scale(&self) -> bool {
+        self.flags & SPLAT_USE_OPACITY_SCALE != 0
+    }
+
+    /// The scene's buffers in binding order 0..FIRST_PLUGIN_BINDING: means, rotations,
+    /// log_scales, opacity_logits, sh_r, sh_g, sh_b, covariances, opacity_scale.
+    pub fn buffers(&self) -> [&Buffer; FIRST_PLUGIN_BINDING as usize] {
+        [
+            &self.means,
+            &self.rotations,
+            &self.log_scales,
+            &self.opacities,
+            &self.sh[0],
+            &self.sh[1],
+            &self.sh[2],
+            &self.covariances,
+            &self.opacity_scale,
+        ]
+    }
+}
+
+/// Which optional per-splat inputs a scene created with [`Renderer::create_scene`] has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SceneOptions {
+    /// Read a world-space 3×3 covariance per splat instead of rotation + scale.
+    pub covariance: bool,
+    /// Multiply each splat's opacity by a per-splat factor.
+    pub opacity_scale: bool,
+}
+
+/// New contents for some of a scene's arrays ([`Renderer::write_scene`]); `None` keeps the
+/// current contents. Lengths must match the scene's splat count.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SceneUpdate<'a> {
+    pub means: Option<&'a [[f32; 3]]>,
+    pub rotations: Option<&'a [[f32; 4]]>,
+    pub log_scales: Option<&'a [[f32; 3]]>,
+    pub opacity_logits: Option<&'a [f32]>,
+    /// Coefficient-major SH, (deg+1)² × 3 floats per splat, as in `Splats::sh`.
+    pub sh: Option<&'a [f32]>,
+    pub covariances: Option<&'a [[f32; 6]]>,
+    pub opacity_scale: Option<&'a [f32]>,
+}
+
+/// A compute stage that runs before preprocess and writes the scene's buffers (a
+/// scene-variant plugin's shader). Bindings 0..FIRST_PLUGIN_BINDING are the scene's buffers
+/// ([`GpuScene::buffers`]), then `extra_buffers` in order.
+pub struct VariantStage<'a> {
+    pub pipeline: &'a ComputePipeline,
+    pub extra_buffers: Vec<&'a Buffer>,
+    pub push_constants: Vec<u8>,
+    pub workgroups: [u32; 3],
 }
 
 /// Measurements of one rendered frame.
@@ -152,44 +218,186 @@ impl Renderer {
     /// Uploads a scene. The splats must pass `Splats::validate` (finite values, consistent
     /// lengths); quaternions need not be normalised.
     pub fn upload_scene(&self, splats: &Splats) -> Result<GpuScene, CoreError> {
-        splats.validate().map_err(CoreError::InvalidScene)?;
-        let n = splats.len();
-        let n32 = u32::try_from(n)
+        self.upload_scene_ext(splats, &SplatExtras::default())
+    }
+
+    /// [`Renderer::upload_scene`] with plugin-provided covariances and opacity factors.
+    pub fn upload_scene_ext(
+        &self,
+        splats: &Splats,
+        extras: &SplatExtras,
+    ) -> Result<GpuScene, CoreError> {
+        if extras.covariances.is_none() {
+            splats.validate().map_err(CoreError::InvalidScene)?;
+        }
+        let options = SceneOptions {
+            covariance: extras.covariances.is_some(),
+            opacity_scale: extras.opacity_scale.is_some(),
+        };
+        let mut scene = self.create_scene(splats.len(), splats.sh_degree, options)?;
+        self.write_scene(
+            &mut scene,
+            &SceneUpdate {
+                means: Some(&splats.means),
+                rotations: Some(&splats.rotations),
+                log_scales: Some(&splats.log_scales),
+                opacity_logits: Some(&splats.opacity_logits),
+                sh: Some(&splats.sh),
+                covariances: extras.covariances.as_deref(),
+                opacity_scale: extras.opacity_scale.as_deref(),
+            },
+        )?;
+        Ok(scene)
+    }
+
+    /// Allocates a scene of `num_splats` splats with every array zeroed (opacity factors 1),
+    /// for a variant stage or [`Renderer::write_scene`] to fill.
+    pub fn create_scene(
+        &self,
+        num_splats: usize,
+        sh_degree: u32,
+        options: SceneOptions,
+    ) -> Result<GpuScene, CoreError> {
+        if sh_degree > 3 {
+            return Err(CoreError::InvalidScene(format!(
+                "SH degree {sh_degree} (at most 3)"
+            )));
+        }
+        let n = u32::try_from(num_splats)
             .ok()
             .filter(|&v| v < u32::MAX / 64)
-            .ok_or_else(|| CoreError::TooLarge(format!("{n} splats")))?;
-        let k = splats.coeffs_per_splat();
-        let mut channels = [Vec::new(), Vec::new(), Vec::new()];
-        for (c, ch) in channels.iter_mut().enumerate() {
-            ch.reserve(n * k);
-            ch.extend(splats.sh.chunks_exact(3).map(|rgb| rgb[c]));
+            .ok_or_else(|| CoreError::TooLarge(format!("{num_splats} splats")))?;
+        let n64 = n as u64;
+        let k = ((sh_degree + 1) * (sh_degree + 1)) as u64;
+        let s = |name: &str, bytes: u64| self.storage(name, bytes);
+        let mut flags = 0;
+        if options.covariance {
+            flags |= SPLAT_USE_COVARIANCE;
         }
-        let opac = &splats.opacity_logits;
-        let arrays: [(&str, &[u8]); 7] = [
-            ("scene.means", bytemuck::cast_slice(&splats.means)),
-            ("scene.rotations", bytemuck::cast_slice(&splats.rotations)),
-            ("scene.log_scales", bytemuck::cast_slice(&splats.log_scales)),
-            ("scene.opacities", bytemuck::cast_slice(opac)),
-            ("scene.sh_r", bytemuck::cast_slice(&channels[0])),
-            ("scene.sh_g", bytemuck::cast_slice(&channels[1])),
-            ("scene.sh_b", bytemuck::cast_slice(&channels[2])),
-        ];
-        let mut gpu = Vec::new();
-        for (name, data) in arrays {
-            gpu.push(self.upload(name, data)?);
+        if options.opacity_scale {
+            flags |= SPLAT_USE_OPACITY_SCALE;
         }
-        let mut it = gpu.into_iter();
-        let mut next = || it.next().expect("seven buffers");
-        Ok(GpuScene {
-            num_splats: n32,
-            sh_degree: splats.sh_degree,
+        let scene = GpuScene {
+            num_splats: n,
+            sh_degree,
             sh_stride: k as u32,
-            means: next(),
-            rotations: next(),
-            log_scales: next(),
-            opacities: next(),
-            sh: [next(), next(), next()],
-        })
+            flags,
+            means: s("scene.means", n64 * 12)?,
+            rotations: s("scene.rotations", n64 * 16)?,
+            log_scales: s("scene.log_scales", n64 * 12)?,
+            opacities: s("scene.opacity_logits", n64 * 4)?,
+            sh: [
+                s("scene.sh_r", n64 * k * 4)?,
+                s("scene.sh_g", n64 * k * 4)?,
+                s("scene.sh_b", n64 * k * 4)?,
+            ],
+            covariances: s(
+                "scene.covariances",
+                if options.covariance { n64 * 24 } else { 4 },
+            )?,
+            opacity_scale: s(
+                "scene.opacity_scale",
+                if options.opacity_scale { n64 * 4 } else { 4 },
+            )?,
+        };
+        let mut rec = self.ctx.begin()?;
+        for b in scene.buffers() {
+            rec.fill(b, None, 0);
+        }
+        rec.fill(&scene.opacity_scale, None, 1.0f32.to_bits());
+        self.ctx.submit_and_wait(rec)?;
+        Ok(scene)
+    }
+
+    /// Replaces some of a scene's arrays with host data (the CPU path of scene variants).
+    pub fn write_scene(&self, scene: &mut GpuScene, update: &SceneUpdate) -> Result<(), CoreError> {
+        let n = scene.num_splats as usize;
+        let k = scene.sh_stride as usize;
+        let check = |name: &str, len: Option<usize>, per: usize| match len {
+            Some(l) if l != n * per => Err(CoreError::InvalidScene(format!(
+                "{name}: {l} values for {n} splats (expected {})",
+                n * per
+            ))),
+            _ => Ok(()),
+        };
+        check("means", update.means.map(|v| v.len()), 1)?;
+        check("rotations", update.rotations.map(|v| v.len()), 1)?;
+        check("log_scales", update.log_scales.map(|v| v.len()), 1)?;
+        check("opacity_logits", update.opacity_logits.map(|v| v.len()), 1)?;
+        check("sh", update.sh.map(|v| v.len()), k * 3)?;
+        check("covariances", update.covariances.map(|v| v.len()), 1)?;
+        check("opacity_scale", update.opacity_scale.map(|v| v.len()), 1)?;
+        if update.covariances.is_some() && !scene.uses_covariance() {
+            return Err(CoreError::InvalidScene(
+                "scene was created without covariances".into(),
+            ));
+        }
+        if update.opacity_scale.is_some() && !scene.uses_opacity_scale() {
+            return Err(CoreError::InvalidScene(
+                "scene was created without opacity factors".into(),
+            ));
+        }
+        // SH goes to the GPU as one array per colour channel.
+        let channels: Option<[Vec<f32>; 3]> = update
+            .sh
+            .map(|sh| [0, 1, 2].map(|c| sh.chunks_exact(3).map(|rgb| rgb[c]).collect()));
+        let mut parts: Vec<(&Buffer, &[u8])> = Vec::new();
+        let s = &*scene;
+        let pairs: [(&Buffer, Option<&[u8]>); 9] = [
+            (&s.means, update.means.map(bytemuck::cast_slice)),
+            (&s.rotations, update.rotations.map(bytemuck::cast_slice)),
+            (&s.log_scales, update.log_scales.map(bytemuck::cast_slice)),
+            (
+                &s.opacities,
+                update.opacity_logits.map(bytemuck::cast_slice),
+            ),
+            (
+                &s.sh[0],
+                channels.as_ref().map(|c| bytemuck::cast_slice(&c[0])),
+            ),
+            (
+                &s.sh[1],
+                channels.as_ref().map(|c| bytemuck::cast_slice(&c[1])),
+            ),
+            (
+                &s.sh[2],
+                channels.as_ref().map(|c| bytemuck::cast_slice(&c[2])),
+            ),
+            (&s.covariances, update.covariances.map(bytemuck::cast_slice)),
+            (
+                &s.opacity_scale,
+                update.opacity_scale.map(bytemuck::cast_slice),
+            ),
+        ];
+        for (b, d) in pairs {
+            if let Some(d) = d {
+                parts.push((b, d));
+            }
+        }
+        let total: u64 = parts.iter().map(|(_, d)| d.len() as u64).sum();
+        if total == 0 {
+            return Ok(());
+        }
+        let mut staging = self.ctx.create_buffer(
+            "scene.staging",
+            total,
+            BufferUsage::Staging,
+            MemoryLocation::CpuToGpu,
+        )?;
+        let mut bytes = Vec::with_capacity(total as usize);
+        for (_, d) in &parts {
+            bytes.extend_from_slice(d);
+        }
+        staging.write(&bytes)?;
+        drop(bytes);
+        let mut rec = self.ctx.begin()?;
+        let mut offset = 0;
+        for (b, d) in &parts {
+            rec.copy_region(&staging, offset, b, 0, d.len() as u64)?;
+            offset += d.len() as u64;
+        }
+        self.ctx.submit_and_wait(rec)?;
+        Ok(())
     }
 
     /// Creates a device-local buffer holding `data` (through a staging copy).
@@ -297,8 +505,37 @@ impl Renderer {
         camera: &Camera,
         settings: &RenderSettings,
     ) -> Result<(Frame, FrameStats), CoreError> {
-        let (frame, stats, _) = self.render_inner(scene, camera, settings, false)?;
+        let (frame, stats, _) = self.render_inner(scene, None, camera, settings, false)?;
         Ok((frame, stats))
+    }
+
+    /// Renders one frame whose splats are first written by a variant stage (a plugin shader).
+    pub fn render_variant(
+        &mut self,
+        scene: &GpuScene,
+        variant: &VariantStage,
+        camera: &Camera,
+        settings: &RenderSettings,
+    ) -> Result<(Frame, FrameStats), CoreError> {
+        let (frame, stats, _) = self.render_inner(scene, Some(variant), camera, settings, false)?;
+        Ok((frame, stats))
+    }
+
+    /// Runs only a variant stage (no rendering), e.g. to read back what a plugin shader wrote
+    /// and compare it with the plugin's CPU path.
+    pub fn run_variant(&self, scene: &GpuScene, variant: &VariantStage) -> Result<(), CoreError> {
+        let mut rec = self.ctx.begin()?;
+        let mut bufs: Vec<&Buffer> = scene.buffers().to_vec();
+        bufs.extend(variant.extra_buffers.iter().copied());
+        rec.dispatch(
+            variant.pipeline,
+            &bufs,
+            &variant.push_constants,
+            variant.workgroups,
+        )?;
+        rec.barrier();
+        self.ctx.submit_and_wait(rec)?;
+        Ok(())
     }
 
     /// Renders one frame and also reads back the intermediate stage outputs (for tests).
@@ -308,13 +545,14 @@ impl Renderer {
         camera: &Camera,
         settings: &RenderSettings,
     ) -> Result<(Frame, FrameStats, StageOutputs), CoreError> {
-        let (frame, stats, stages) = self.render_inner(scene, camera, settings, true)?;
+        let (frame, stats, stages) = self.render_inner(scene, None, camera, settings, true)?;
         Ok((frame, stats, stages.unwrap_or_default()))
     }
 
     fn render_inner(
         &mut self,
         scene: &GpuScene,
+        variant: Option<&VariantStage>,
         camera: &Camera,
         settings: &RenderSettings,
         want_stages: bool,
@@ -340,7 +578,7 @@ impl Renderer {
             // Size the intersection buffers from this frame's real count: a short submission
             // of preprocess, depth sort and scan, then one tile list that fits.
             self.ensure_buffers(scene.num_splats, camera.width, camera.height)?;
-            let (_, total) = self.record_and_run(scene, camera, settings, true, false)?;
+            let (_, total) = self.record_and_run(scene, variant, camera, settings, true, false)?;
             attempts += 1;
             let wanted = ((total as f64 * 1.05) as u64).clamp(1 << 16, max_capacity as u64) as u32;
             if wanted > self.capacity {
@@ -350,7 +588,8 @@ impl Renderer {
         loop {
             attempts += 1;
             self.ensure_buffers(scene.num_splats, camera.width, camera.height)?;
-            let (done, total) = self.record_and_run(scene, camera, settings, false, want_stages)?;
+            let (done, total) =
+                self.record_and_run(scene, variant, camera, settings, false, want_stages)?;
             let capacity = self.capacity;
             if total <= capacity as u64 {
                 let (frame, mut stats, stages) = done.expect("a full frame returns its image");
@@ -398,15 +637,19 @@ impl Renderer {
             tiles_x: tx,
             tiles_y: ty,
             sh_stride: scene.sh_stride,
+            flags: scene.flags,
+            pad: [0; 3],
         }
     }
 
     /// Records and runs one frame. With `size_only`, stops after the scan and returns only the
     /// number of intersections the frame needs (the first frame of a new scene or image size
     /// uses this to size the intersection buffers instead of guessing).
+    #[allow(clippy::too_many_arguments)]
     fn record_and_run(
         &self,
         scene: &GpuScene,
+        variant: Option<&VariantStage>,
         camera: &Camera,
         settings: &RenderSettings,
         size_only: bool,
@@ -432,18 +675,30 @@ impl Renderer {
         rec.fill(&b.ranges, None, 0);
         rec.barrier();
 
+        // 1. variant stage: a plugin's shader writes this frame's splats.
+        if let Some(v) = variant {
+            let mut bufs: Vec<&Buffer> = scene.buffers().to_vec();
+            bufs.extend(v.extra_buffers.iter().copied());
+            rec.dispatch(v.pipeline, &bufs, &v.push_constants, v.workgroups)?;
+            rec.barrier();
+            rec.timestamp("variant");
+        }
+
         // 2. preprocess
         let pp = self.preprocess_params(scene, camera, settings.mode);
+        let [m, r, l, o, sr, sg, sb, cov, os] = scene.buffers();
         rec.dispatch(
             &k.preprocess,
             &[
-                &scene.means,
-                &scene.rotations,
-                &scene.log_scales,
-                &scene.opacities,
-                &scene.sh[0],
-                &scene.sh[1],
-                &scene.sh[2],
+                m,
+                r,
+                l,
+                o,
+                sr,
+                sg,
+                sb,
+                cov,
+                os,
                 &b.projected,
                 &b.rects,
                 &b.depth_keys[0],

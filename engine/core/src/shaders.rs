@@ -44,7 +44,7 @@ impl Kernels {
             preprocess: p(
                 "preprocess",
                 spirv!("preprocess"),
-                11,
+                13,
                 std::mem::size_of::<PreprocessParams>(),
             )?,
             scan_reduce: p("scan_reduce", spirv!("scan_reduce"), 6, size)?,
@@ -83,4 +83,31 @@ impl Kernels {
 /// SPIR-V of the test-only layout probe (tests/layout.rs).
 pub fn layout_probe_spirv() -> Vec<u32> {
     words(spirv!("layout_probe"))
+}
+
+/// The shared GLSL headers of `shaders/include/`, embedded for run-time compilation.
+pub const HEADERS: &[(&str, &str)] = &[
+    (
+        "common.glsl",
+        include_str!("../../../shaders/include/common.glsl"),
+    ),
+    (
+        "projected.glsl",
+        include_str!("../../../shaders/include/projected.glsl"),
+    ),
+    (
+        "variant.glsl",
+        include_str!("../../../shaders/include/variant.glsl"),
+    ),
+    (
+        "workgroup_scan.glsl",
+        include_str!("../../../shaders/include/workgroup_scan.glsl"),
+    ),
+];
+
+/// Compiles a GLSL compute shader at run time (plugin shaders); `#include "variant.glsl"` and
+/// the other engine headers resolve to the embedded copies.
+pub fn compile_glsl(source: &str, name: &str) -> Result<Vec<u32>, CoreError> {
+    vksplat_shaderc::compile_compute_with_headers(source, name, &[], HEADERS, &[])
+        .map_err(|e| CoreError::Shader(e.0))
 }

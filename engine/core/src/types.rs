@@ -65,6 +65,17 @@ impl Default for RenderSettings {
     }
 }
 
+/// Per-splat inputs beyond what a scene file stores, written by scene-variant plugins.
+///
+/// When `covariances` is set, splat i's world-space 3D covariance is taken from it (upper
+/// triangle xx, xy, xz, yy, yz, zz) and its rotation and scale are ignored. When
+/// `opacity_scale` is set, splat i's opacity (after the sigmoid) is multiplied by it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SplatExtras {
+    pub covariances: Option<Vec<[f32; 6]>>,
+    pub opacity_scale: Option<Vec<f32>>,
+}
+
 /// One splat after the preprocess stage. Culled splats have no `ProjectedSplat`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ProjectedSplat {

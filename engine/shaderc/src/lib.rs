@@ -28,6 +28,19 @@ pub fn compile_compute(
     include_dirs: &[PathBuf],
     defines: &[(&str, &str)],
 ) -> Result<Vec<u32>, CompileError> {
+    compile_compute_with_headers(source, name, include_dirs, &[], defines)
+}
+
+/// [`compile_compute`] with in-memory headers `(name, text)` that `#include "name"` finds
+/// before the include directories (the engine passes its `shaders/include/` this way, so
+/// run-time shaders compile the same anywhere the binary is installed).
+pub fn compile_compute_with_headers(
+    source: &str,
+    name: &str,
+    include_dirs: &[PathBuf],
+    headers: &[(&str, &str)],
+    defines: &[(&str, &str)],
+) -> Result<Vec<u32>, CompileError> {
     let compiler = shaderc::Compiler::new()
         .ok_or_else(|| CompileError("shaderc: could not create a compiler".into()))?;
     let mut options = shaderc::CompileOptions::new()
@@ -42,7 +55,17 @@ pub fn compile_compute(
         options.add_macro_definition(k, Some(v));
     }
     let dirs = include_dirs.to_vec();
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
     options.set_include_callback(move |requested, _kind, requester, _depth| {
+        if let Some((n, text)) = headers.iter().find(|(n, _)| n == requested) {
+            return Ok(shaderc::ResolvedInclude {
+                resolved_name: n.clone(),
+                content: text.clone(),
+            });
+        }
         for dir in &dirs {
             let candidate = dir.join(requested);
             if let Ok(content) = std::fs::read_to_string(&candidate) {
