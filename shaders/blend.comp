@@ -4,17 +4,17 @@
 // pixel is saturated. Each pixel is owned by one invocation, so the colour path has no atomics
 // and the result is bit-for-bit reproducible.
 #include "common.glsl"
-#include "projected.glsl"
+#include "buffers.glsl"
 
 layout(local_size_x = 16, local_size_y = 16) in;
 
-layout(std430, binding = 0) readonly buffer Values { uint values[]; };   // tile-sorted splats
-layout(std430, binding = 1) readonly buffer Ranges { uvec2 ranges[]; };
-layout(std430, binding = 2) readonly buffer Proj { Projected projected[]; };
-layout(std430, binding = 3) writeonly buffer OutRgba { vec4 out_rgba[]; };
-layout(std430, binding = 4) writeonly buffer OutDepth { float out_depth[]; };
+layout(std430, binding = 0) readonly buffer Ranges { uvec2 ranges[]; };
+layout(std430, binding = 1) writeonly buffer OutRgba { vec4 out_rgba[]; };
+layout(std430, binding = 2) writeonly buffer OutDepth { float out_depth[]; };
 
 layout(push_constant) uniform Params {
+    UintArray values;           // tile-sorted splat indices
+    ProjectedArray projected;
     vec4 background;
     uint width;
     uint height;
@@ -48,7 +48,7 @@ void main() {
         if (done) atomicAdd(s_done, 1u);
         uint k = batch + t;
         if (k < range.y) {
-            Projected p = projected[values[k]];
+            Projected p = pc.projected.v[pc.values.v[k]];
             s_mean_depth_opacity[t] = p.mean_depth_opacity;
             s_conic[t] = p.conic;
             s_color[t] = p.color;

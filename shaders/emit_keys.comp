@@ -3,7 +3,7 @@
 // rectangle touches, written at its scanned offset. Emitting in depth order and then sorting
 // stably by tile gives per-tile lists ordered by depth, ties by splat index.
 #include "common.glsl"
-#include "projected.glsl"
+#include "buffers.glsl"
 
 layout(local_size_x = 256) in;
 
@@ -11,10 +11,13 @@ layout(std430, binding = 0) readonly buffer Control { uint control[]; };
 layout(std430, binding = 1) readonly buffer Ids { uint ids[]; };        // depth-sorted splats
 layout(std430, binding = 2) readonly buffer Offsets { uint offsets[]; };
 layout(std430, binding = 3) readonly buffer Rects { uvec2 rects[]; };
-layout(std430, binding = 4) writeonly buffer TileKeys { uint tile_keys[]; };
-layout(std430, binding = 5) writeonly buffer Values { uint values[]; };
 
-layout(push_constant) uniform Params { uint tiles_x; uint num_splats; } pc;
+layout(push_constant) uniform Params {
+    UintArray tile_keys;
+    UintArray values;
+    uint tiles_x;
+    uint num_splats;
+} pc;
 
 void main() {
     uint j = flat_group() * WORKGROUP + gl_LocalInvocationIndex;
@@ -27,8 +30,8 @@ void main() {
     for (uint y = lo.y; y < hi.y; y++) {
         for (uint x = lo.x; x < hi.x; x++) {
             if (o >= capacity) return;  // overflow: the host re-renders with more room
-            tile_keys[o] = y * pc.tiles_x + x;
-            values[o] = id;
+            pc.tile_keys.v[o] = y * pc.tiles_x + x;
+            pc.values.v[o] = id;
             o++;
         }
     }

@@ -2,7 +2,7 @@
 // Stage 2 of the frame: per splat, cull, EWA projection, conic, extent, SH colour, tile
 // rectangle and depth key (DESIGN.md §4). One invocation per splat.
 #include "common.glsl"
-#include "projected.glsl"
+#include "buffers.glsl"
 
 layout(local_size_x = 256) in;
 
@@ -10,21 +10,15 @@ layout(std430, binding = 0) readonly buffer Means { float means[]; };        // 
 layout(std430, binding = 1) readonly buffer Rotations { vec4 rotations[]; }; // (w, x, y, z)
 layout(std430, binding = 2) readonly buffer LogScales { float log_scales[]; };
 layout(std430, binding = 3) readonly buffer Opacities { float opacity_logits[]; };
-// SH coefficients, one buffer per colour channel (keeps each binding under the 128 MiB
-// storage-buffer range of lavapipe for ~2M splats of degree 3): sh_x[i * sh_stride + k].
-layout(std430, binding = 4) readonly buffer ShR { float sh_r[]; };
-layout(std430, binding = 5) readonly buffer ShG { float sh_g[]; };
-layout(std430, binding = 6) readonly buffer ShB { float sh_b[]; };
-// Optional per-splat inputs written by scene-variant plugins (see variant.glsl), used when
-// the matching bit of `flags` is set.
-layout(std430, binding = 7) readonly buffer Covariances { float covariances[]; };  // 6 per splat
-layout(std430, binding = 8) readonly buffer OpacityScale { float opacity_scale[]; };
-layout(std430, binding = 9) writeonly buffer Proj { Projected projected[]; };
-layout(std430, binding = 10) writeonly buffer Rects { uvec2 rects[]; };
-layout(std430, binding = 11) writeonly buffer DepthKeys { uint depth_keys[]; };
-layout(std430, binding = 12) writeonly buffer SplatIds { uint splat_ids[]; };
+// Optional per-splat opacity factor written by scene-variant plugins (flags bit).
+layout(std430, binding = 4) readonly buffer OpacityScale { float opacity_scale[]; };
+layout(std430, binding = 5) writeonly buffer Rects { uvec2 rects[]; };
+layout(std430, binding = 6) writeonly buffer DepthKeys { uint depth_keys[]; };
+layout(std430, binding = 7) writeonly buffer SplatIds { uint splat_ids[]; };
+layout(std430, binding = 9) buffer Control { uint control[]; };
 
-layout(push_constant) uniform Params {
+// Per-frame camera and image parameters (PreprocessParams in gpu_layout.rs).
+layout(std430, binding = 8) readonly buffer Params {
     vec4 view_row0;   // world->camera rows (rotation | translation)
     vec4 view_row1;
     vec4 view_row2;
@@ -39,10 +33,17 @@ layout(push_constant) uniform Params {
     uint tiles_y;
     uint sh_stride;
     uint flags;       // SPLAT_USE_COVARIANCE | SPLAT_USE_OPACITY_SCALE
-    uint pad0;
-    uint pad1;
-    uint pad2;
 } pc;
+
+// SH coefficients, one array per colour channel: sh_x.v[i * sh_stride + k]; covariances
+// (6 per splat, used with SPLAT_USE_COVARIANCE); the projected output.
+layout(push_constant) uniform Arrays {
+    FloatArray sh_r;
+    FloatArray sh_g;
+    FloatArray sh_b;
+    FloatArray covariances;
+    ProjectedArray projected;
+} arr;
 
 #define MODE_CLASSIC 0u
 #define MODE_ANTIALIASED 1u
@@ -58,7 +59,7 @@ const float SH_C3[7] = float[](-0.5900435899266435, 2.890611442640554, -0.457045
 
 vec3 coeff(uint i, uint k) {
     uint o = i * pc.sh_stride + k;
-    return vec3(sh_r[o], sh_g[o], sh_b[o]);
+    return vec3(arr.sh_r.v[o], arr.sh_g.v[o], arr.sh_b.v[o]);
 }
 
 vec3 sh_color(uint i, vec3 dir) {
@@ -92,9 +93,9 @@ void cull(uint i) {
     depth_keys[i] = 0xFFFFFFFFu;
 }
 
-void main() {
-    uint i = flat_group() * WORKGROUP + gl_LocalInvocationIndex;
-    if (i >= pc.num_splats) return;
+// Returns whether splat i is visible (touches at least one tile).
+bool preprocess_splat(uint i) {
+    if (i >= pc.num_splats) return false;
     splat_ids[i] = i;
 
     vec3 p = vec3(means[3u * i], means[3u * i + 1u], means[3u * i + 2u]);
@@ -102,18 +103,19 @@ void main() {
     vec3 pc_ = vec3(dot(pc.view_row0, pw), dot(pc.view_row1, pw), dot(pc.view_row2, pw));
     float z = pc_.z;
     bool inria = pc.mode == MODE_INRIA;
-    if (inria ? !(z > 0.2) : (!(z >= 0.01) || z > 1e10)) { cull(i); return; }
+    if (inria ? !(z > 0.2) : (!(z >= 0.01) || z > 1e10)) { cull(i); return false; }
 
     mat3 cov3;
     if ((pc.flags & SPLAT_USE_COVARIANCE) != 0u) {
         uint o = 6u * i;
-        float xx = covariances[o], xy = covariances[o + 1u], xz = covariances[o + 2u];
-        float yy = covariances[o + 3u], yz = covariances[o + 4u], zz = covariances[o + 5u];
+        FloatArray c = arr.covariances;
+        float xx = c.v[o], xy = c.v[o + 1u], xz = c.v[o + 2u];
+        float yy = c.v[o + 3u], yz = c.v[o + 4u], zz = c.v[o + 5u];
         cov3 = mat3(xx, xy, xz, xy, yy, yz, xz, yz, zz);
     } else {
         vec4 q = rotations[i];
         float qn = length(q);
-        if (!(qn > 0.0) || isinf(qn)) { cull(i); return; }
+        if (!(qn > 0.0) || isinf(qn)) { cull(i); return false; }
         q /= qn;
         float w = q.x, x = q.y, y = q.z, zq = q.w;
         mat3 R = mat3(  // column-major: columns listed
@@ -151,7 +153,7 @@ void main() {
     a += 0.3;
     c += 0.3;
     float det = a * c - b * b;
-    if (!(det > 0.0)) { cull(i); return; }
+    if (!(det > 0.0)) { cull(i); return false; }
     float compensation = sqrt(max(0.0, det_orig / det));
     vec3 conic = vec3(c / det, -b / det, a / det);
 
@@ -173,17 +175,17 @@ void main() {
         lo = uvec2(l);
         hi = uvec2(h);
     } else {
-        if (!(opacity >= 1.0 / 255.0)) { cull(i); return; }
+        if (!(opacity >= 1.0 / 255.0)) { cull(i); return false; }
         float extend = min(3.33, sqrt(2.0 * log(255.0 * opacity)));
         vec2 radius = ceil(extend * sqrt(vec2(a, c)));
-        if (radius.x <= 0.0 && radius.y <= 0.0) { cull(i); return; }
+        if (radius.x <= 0.0 && radius.y <= 0.0) { cull(i); return false; }
         if (mean2d.x + radius.x <= 0.0 || mean2d.x - radius.x >= W ||
-            mean2d.y + radius.y <= 0.0 || mean2d.y - radius.y >= H) { cull(i); return; }
+            mean2d.y + radius.y <= 0.0 || mean2d.y - radius.y >= H) { cull(i); return false; }
         vec2 grid = vec2(pc.tiles_x, pc.tiles_y);
         lo = uvec2(clamp(floor(mean2d / 16.0 - radius / 16.0), vec2(0.0), grid));
         hi = uvec2(clamp(ceil(mean2d / 16.0 + radius / 16.0), vec2(0.0), grid));
     }
-    if (hi.x <= lo.x || hi.y <= lo.y) { cull(i); return; }
+    if (hi.x <= lo.x || hi.y <= lo.y) { cull(i); return false; }
 
     vec3 dir = normalize(p - pc.cam_pos.xyz);
     vec3 rgb = sh_color(i, dir);
@@ -193,9 +195,23 @@ void main() {
     o.color = vec4(rgb, 0.0);
     if (!all_finite(o.mean_depth_opacity) || !all_finite(o.conic) || !all_finite(o.color)) {
         cull(i);
-        return;
+        return false;
     }
-    projected[i] = o;
+    arr.projected.v[i] = o;
     rects[i] = pack_rect(lo, hi);
     depth_keys[i] = floatBitsToUint(z);
+    return true;
+}
+
+shared uint s_visible;
+
+void main() {
+    // Count visible splats per workgroup, then once per workgroup into the control buffer.
+    if (gl_LocalInvocationIndex == 0u) s_visible = 0u;
+    barrier();
+    if (preprocess_splat(flat_group() * WORKGROUP + gl_LocalInvocationIndex)) {
+        atomicAdd(s_visible, 1u);
+    }
+    barrier();
+    if (gl_LocalInvocationIndex == 0u && s_visible > 0u) atomicAdd(control[CTL_VISIBLE], s_visible);
 }

@@ -8,17 +8,19 @@
 // operations, so the result is the same for any subgroup size, and stable by construction:
 // within a block, pairs are ranked in index order; blocks are ordered by the scan.
 #include "common.glsl"
+#include "buffers.glsl"
 
 layout(local_size_x = 256) in;
 
 layout(std430, binding = 0) readonly buffer Control { uint control[]; };
-layout(std430, binding = 1) readonly buffer KeysIn { uint keys_in[]; };
-layout(std430, binding = 2) readonly buffer ValsIn { uint vals_in[]; };
-layout(std430, binding = 3) writeonly buffer KeysOut { uint keys_out[]; };
-layout(std430, binding = 4) writeonly buffer ValsOut { uint vals_out[]; };
-layout(std430, binding = 5) buffer Hist { uint hist[]; };
+layout(std430, binding = 1) buffer Hist { uint hist[]; };
 
+// The pairs can outgrow one binding (e.g. 50M intersections), so they are addressed directly.
 layout(push_constant) uniform Params {
+    UintArray keys_in;
+    UintArray vals_in;
+    UintArray keys_out;
+    UintArray vals_out;
     uint info_slot;  // control slot of this sort's SortInfo
     uint shift;      // bit offset of this pass's digit
 } pc;
@@ -44,7 +46,7 @@ void main() {
     barrier();
     for (uint k = 0u; k < ITEMS; k++) {
         uint i = base + k * WORKGROUP + t;
-        if (i < num_keys) atomicAdd(s_hist[(keys_in[i] >> pc.shift) & 255u], 1u);
+        if (i < num_keys) atomicAdd(s_hist[(pc.keys_in.v[i] >> pc.shift) & 255u], 1u);
     }
     barrier();
     hist[t * num_blocks + b] = s_hist[t];
@@ -60,8 +62,8 @@ void main() {
         uint key = 0u, val = 0u, digit = 0u;
         uint word = t >> 5u, bit = 1u << (t & 31u);
         if (valid) {
-            key = keys_in[i];
-            val = vals_in[i];
+            key = pc.keys_in.v[i];
+            val = pc.vals_in.v[i];
             digit = (key >> pc.shift) & 255u;
             atomicOr(s_masks[digit * 8u + word], bit);
         }
@@ -70,8 +72,8 @@ void main() {
             uint rank = bitCount(s_masks[digit * 8u + word] & (bit - 1u));
             for (uint w = 0u; w < word; w++) rank += bitCount(s_masks[digit * 8u + w]);
             uint dst = s_offsets[digit] + rank;
-            keys_out[dst] = key;
-            vals_out[dst] = val;
+            pc.keys_out.v[dst] = key;
+            pc.vals_out.v[dst] = val;
         }
         barrier();
         uint count = 0u;

@@ -2,18 +2,20 @@
 // Stage 6: start and end of each tile's run in the tile-sorted intersection list. Tiles with
 // no intersections keep the (0, 0) the host filled in.
 #include "common.glsl"
+#include "buffers.glsl"
 
 layout(local_size_x = 256) in;
 
 layout(std430, binding = 0) readonly buffer Control { uint control[]; };
-layout(std430, binding = 1) readonly buffer TileKeys { uint tile_keys[]; };
-layout(std430, binding = 2) buffer Ranges { uvec2 ranges[]; };
+layout(std430, binding = 1) buffer Ranges { uvec2 ranges[]; };
+layout(push_constant) uniform Params { UintArray tile_keys; } pc;
 
 void main() {
     uint k = flat_group() * WORKGROUP + gl_LocalInvocationIndex;
     uint n = control[CTL_NUM_ISECT];
     if (k >= n) return;
-    uint tile = tile_keys[k];
-    if (k == 0u || tile_keys[k - 1u] != tile) ranges[tile].x = k;
-    if (k + 1u == n || tile_keys[k + 1u] != tile) ranges[tile].y = k + 1u;
+    UintArray keys = pc.tile_keys;
+    uint tile = keys.v[k];
+    if (k == 0u || keys.v[k - 1u] != tile) ranges[tile].x = k;
+    if (k + 1u == n || keys.v[k + 1u] != tile) ranges[tile].y = k + 1u;
 }

@@ -67,6 +67,12 @@ fn check_frame(gpu: &mut Gpu, splats: &Splats, cam: &Camera, settings: &RenderSe
         "{what}: {culled_mismatch} culling/rect mismatches"
     );
 
+    let visible = stages.projected.iter().filter(|p| p.is_some()).count();
+    assert_eq!(
+        stats.visible_splats as usize, visible,
+        "{what}: visible splat count"
+    );
+
     // Depth order: a stable sort of the GPU's own depth keys (culled last).
     let key = |i: u32| {
         stages.projected[i as usize]

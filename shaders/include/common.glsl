@@ -17,6 +17,7 @@
 #define CTL_ARGS_SORT      12u   // VkDispatchIndirectCommand: tile sort blocks
 #define CTL_ARGS_HIST_SCAN 15u   // VkDispatchIndirectCommand: tile sort histogram scan blocks
 #define CTL_ARGS_ISECT     18u   // VkDispatchIndirectCommand: one thread per intersection
+#define CTL_VISIBLE        21u   // splats that touch at least one tile (preprocess)
 #define CTL_LEN            24u
 
 // SortInfo fields, relative to its slot.

@@ -69,6 +69,7 @@ impl CliError {
                 Some(path) => CliError::Input(format!("{}: invalid camera: {m}", path.display())),
                 None => CliError::Input(format!("automatic camera: invalid camera: {m}")),
             },
+            CoreError::Shader(m) => CliError::Render(format!("shader: {m}")),
             CoreError::TooLarge(m) => CliError::Render(format!(
                 "{}: scene or frame too large for this device: {m}",
                 scene.display()

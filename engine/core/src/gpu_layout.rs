@@ -13,6 +13,7 @@ pub const CTL_TILE_SORT: u32 = 8;
 pub const CTL_ARGS_SORT: u32 = 12;
 pub const CTL_ARGS_HIST_SCAN: u32 = 15;
 pub const CTL_ARGS_ISECT: u32 = 18;
+pub const CTL_VISIBLE: u32 = 21;
 pub const CTL_LEN: u32 = 24;
 pub const SORT_NUM_KEYS: u32 = 0;
 pub const SORT_NUM_BLOCKS: u32 = 1;
@@ -34,7 +35,7 @@ pub struct GpuProjected {
     pub color: [f32; 4],
 }
 
-/// Push constants of preprocess.comp.
+/// The per-frame parameter buffer of preprocess.comp (binding 8, std430).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct PreprocessParams {
@@ -71,10 +72,25 @@ pub struct ScanParams {
     pub pad: u32,
 }
 
+/// Push constants of preprocess.comp: device addresses of the large arrays (buffers.glsl).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct PreprocessArrays {
+    pub sh_r: u64,
+    pub sh_g: u64,
+    pub sh_b: u64,
+    pub covariances: u64,
+    pub projected: u64,
+}
+
 /// Push constants of radix_sort.comp.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct SortParams {
+    pub keys_in: u64,
+    pub vals_in: u64,
+    pub keys_out: u64,
+    pub vals_out: u64,
     pub info_slot: u32,
     pub shift: u32,
 }
@@ -83,14 +99,25 @@ pub struct SortParams {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct EmitParams {
+    pub tile_keys: u64,
+    pub values: u64,
     pub tiles_x: u32,
     pub num_splats: u32,
+}
+
+/// Push constants of tile_ranges.comp.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct RangesParams {
+    pub tile_keys: u64,
 }
 
 /// Push constants of blend.comp.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct BlendParams {
+    pub values: u64,
+    pub projected: u64,
     pub background: [f32; 4],
     pub width: u32,
     pub height: u32,

@@ -115,6 +115,8 @@ pub struct VariantStage<'a> {
 pub struct FrameStats {
     /// (tile, splat) pairs the frame sorted and blended.
     pub intersections: u64,
+    /// Splats that survived culling and touch at least one tile.
+    pub visible_splats: u64,
     /// Submissions the frame took: 1 normally; +1 for the sizing pass on the first frame of a
     /// new scene or image size; +1 for each regrow when a later frame needed more room.
     pub attempts: u32,
@@ -152,6 +154,8 @@ struct FrameBuffers {
     height: u32,
     capacity: u32,
     control: Buffer,
+    /// PreprocessParams of the frame (written by the command buffer itself).
+    params: Buffer,
     projected: Buffer,
     rects: Buffer,
     depth_keys: [Buffer; 2],
@@ -202,6 +206,29 @@ impl Renderer {
         self.ctx.info().max_storage_buffer_range
     }
 
+    /// Largest buffer the shaders reach by device address (not bound as a descriptor).
+    fn max_addressed(&self) -> u64 {
+        let info = self.ctx.info();
+        info.max_memory_allocation_size
+            .min(info.device_local_bytes.max(1 << 30))
+    }
+
+    /// A device-local buffer that shaders reach by device address only, so it may exceed one
+    /// binding's range.
+    fn addressed(&self, name: &str, bytes: u64) -> Result<Buffer, CoreError> {
+        if bytes > self.max_addressed() {
+            return Err(CoreError::TooLarge(format!(
+                "buffer '{name}' needs {bytes} bytes but {} allocates at most {} bytes at once",
+                self.ctx.info().name,
+                self.max_addressed()
+            )));
+        }
+        Ok(self
+            .ctx
+            .create_buffer(name, bytes, BufferUsage::Storage, MemoryLocation::GpuOnly)?)
+    }
+
+    /// A device-local buffer that is bound as a storage-buffer descriptor.
     fn storage(&self, name: &str, bytes: u64) -> Result<Buffer, CoreError> {
         if bytes > self.max_binding() {
             return Err(CoreError::TooLarge(format!(
@@ -287,11 +314,11 @@ impl Renderer {
             log_scales: s("scene.log_scales", n64 * 12)?,
             opacities: s("scene.opacity_logits", n64 * 4)?,
             sh: [
-                s("scene.sh_r", n64 * k * 4)?,
-                s("scene.sh_g", n64 * k * 4)?,
-                s("scene.sh_b", n64 * k * 4)?,
+                self.addressed("scene.sh_r", n64 * k * 4)?,
+                self.addressed("scene.sh_g", n64 * k * 4)?,
+                self.addressed("scene.sh_b", n64 * k * 4)?,
             ],
-            covariances: s(
+            covariances: self.addressed(
                 "scene.covariances",
                 if options.covariance { n64 * 24 } else { 4 },
             )?,
@@ -466,7 +493,11 @@ impl Renderer {
             height,
             capacity: self.capacity,
             control: s("frame.control", CTL_LEN as u64 * 4)?,
-            projected: s("frame.projected", n64 * 48)?,
+            params: s(
+                "frame.params",
+                std::mem::size_of::<PreprocessParams>() as u64,
+            )?,
+            projected: self.addressed("frame.projected", n64 * 48)?,
             rects: s("frame.rects", n64 * 8)?,
             depth_keys: [
                 s("frame.depth_keys0", n64 * 4)?,
@@ -509,6 +540,23 @@ impl Renderer {
         Ok((frame, stats))
     }
 
+    /// A variant stage binds the scene's buffers as descriptors, so each must fit one binding.
+    fn check_bindable(&self, scene: &GpuScene) -> Result<(), CoreError> {
+        for b in scene.buffers() {
+            if b.size() > self.max_binding() {
+                return Err(CoreError::TooLarge(format!(
+                    "scene buffer '{}' ({} bytes) is larger than one storage binding on {} ({} \
+                     bytes), which a variant stage needs",
+                    b.name(),
+                    b.size(),
+                    self.ctx.info().name,
+                    self.max_binding()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Renders one frame whose splats are first written by a variant stage (a plugin shader).
     pub fn render_variant(
         &mut self,
@@ -517,6 +565,7 @@ impl Renderer {
         camera: &Camera,
         settings: &RenderSettings,
     ) -> Result<(Frame, FrameStats), CoreError> {
+        self.check_bindable(scene)?;
         let (frame, stats, _) = self.render_inner(scene, Some(variant), camera, settings, false)?;
         Ok((frame, stats))
     }
@@ -524,6 +573,7 @@ impl Renderer {
     /// Runs only a variant stage (no rendering), e.g. to read back what a plugin shader wrote
     /// and compare it with the plugin's CPU path.
     pub fn run_variant(&self, scene: &GpuScene, variant: &VariantStage) -> Result<(), CoreError> {
+        self.check_bindable(scene)?;
         let mut rec = self.ctx.begin()?;
         let mut bufs: Vec<&Buffer> = scene.buffers().to_vec();
         bufs.extend(variant.extra_buffers.iter().copied());
@@ -569,8 +619,8 @@ impl Renderer {
                 "background colour is not finite".into(),
             ));
         }
-        // Intersections are u32-indexed and one binding holds 4 bytes each.
-        let max_capacity = (self.max_binding() / 4).min(u32::MAX as u64 - 1) as u32;
+        // Intersections are u32-indexed, 4 bytes per key or value array, reached by address.
+        let max_capacity = (self.max_addressed() / 4).min(1 << 31) as u32;
         let mut attempts = 0;
         let new_buffers = !matches!(&self.buffers,
             Some(b) if b.num_splats == scene.num_splats && b.width == camera.width && b.height == camera.height);
@@ -686,25 +736,30 @@ impl Renderer {
 
         // 2. preprocess
         let pp = self.preprocess_params(scene, camera, settings.mode);
-        let [m, r, l, o, sr, sg, sb, cov, os] = scene.buffers();
+        rec.update(&b.params, 0, bytemuck::bytes_of(&pp))?;
+        rec.barrier();
+        let arrays = PreprocessArrays {
+            sh_r: scene.sh[0].device_address(),
+            sh_g: scene.sh[1].device_address(),
+            sh_b: scene.sh[2].device_address(),
+            covariances: scene.covariances.device_address(),
+            projected: b.projected.device_address(),
+        };
         rec.dispatch(
             &k.preprocess,
             &[
-                m,
-                r,
-                l,
-                o,
-                sr,
-                sg,
-                sb,
-                cov,
-                os,
-                &b.projected,
+                &scene.means,
+                &scene.rotations,
+                &scene.log_scales,
+                &scene.opacities,
+                &scene.opacity_scale,
                 &b.rects,
                 &b.depth_keys[0],
                 &b.ids[0],
+                &b.params,
+                &b.control,
             ],
-            bytemuck::bytes_of(&pp),
+            bytemuck::bytes_of(&arrays),
             groups_2d(n.div_ceil(WORKGROUP)),
         )?;
         rec.barrier();
@@ -765,19 +820,14 @@ impl Renderer {
 
         // 4. key emission
         let ep = EmitParams {
+            tile_keys: b.tile_keys[0].device_address(),
+            values: b.tile_values[0].device_address(),
             tiles_x,
             num_splats: n,
         };
         rec.dispatch(
             &k.emit_keys,
-            &[
-                &b.control,
-                ids,
-                &b.offsets,
-                &b.rects,
-                &b.tile_keys[0],
-                &b.tile_values[0],
-            ],
+            &[&b.control, ids, &b.offsets, &b.rects],
             bytemuck::bytes_of(&ep),
             groups_2d(n.div_ceil(WORKGROUP)),
         )?;
@@ -804,10 +854,13 @@ impl Renderer {
         rec.timestamp("tile_sort");
 
         // 6. tile ranges
+        let rp = RangesParams {
+            tile_keys: b.tile_keys[ts].device_address(),
+        };
         rec.dispatch_indirect(
             &k.tile_ranges,
-            &[&b.control, &b.tile_keys[ts], &b.ranges],
-            &[],
+            &[&b.control, &b.ranges],
+            bytemuck::bytes_of(&rp),
             &b.control,
             CTL_ARGS_ISECT as u64 * 4,
         )?;
@@ -817,6 +870,8 @@ impl Renderer {
         // 7. blend
         let bg = settings.background;
         let bp = BlendParams {
+            values: b.tile_values[ts].device_address(),
+            projected: b.projected.device_address(),
             background: [bg[0], bg[1], bg[2], 0.0],
             width: w,
             height: h,
@@ -825,13 +880,7 @@ impl Renderer {
         };
         rec.dispatch(
             &k.blend,
-            &[
-                &b.tile_values[ts],
-                &b.ranges,
-                &b.projected,
-                &b.out_rgba,
-                &b.out_depth,
-            ],
+            &[&b.ranges, &b.out_rgba, &b.out_depth],
             bytemuck::bytes_of(&bp),
             [tiles_x, tiles_y, 1],
         )?;
@@ -863,6 +912,7 @@ impl Renderer {
         };
         let stats = FrameStats {
             intersections: total,
+            visible_splats: ctl[CTL_VISIBLE as usize] as u64,
             attempts: 1,
             stage_end_ns,
             device_bytes: self.ctx.allocated_bytes(),

@@ -44,8 +44,8 @@ impl Kernels {
             preprocess: p(
                 "preprocess",
                 spirv!("preprocess"),
-                13,
-                std::mem::size_of::<PreprocessParams>(),
+                10,
+                std::mem::size_of::<PreprocessArrays>(),
             )?,
             scan_reduce: p("scan_reduce", spirv!("scan_reduce"), 6, size)?,
             scan_blocks: p("scan_blocks", spirv!("scan_blocks"), 6, size)?,
@@ -53,27 +53,32 @@ impl Kernels {
             sort_histogram: p(
                 "sort_histogram",
                 spirv!("sort_histogram"),
-                6,
+                2,
                 std::mem::size_of::<SortParams>(),
             )?,
             sort_scatter: p(
                 "sort_scatter",
                 spirv!("sort_scatter"),
-                6,
+                2,
                 std::mem::size_of::<SortParams>(),
             )?,
             dispatch_args: p("dispatch_args", spirv!("dispatch_args"), 1, 0)?,
             emit_keys: p(
                 "emit_keys",
                 spirv!("emit_keys"),
-                6,
+                4,
                 std::mem::size_of::<EmitParams>(),
             )?,
-            tile_ranges: p("tile_ranges", spirv!("tile_ranges"), 3, 0)?,
+            tile_ranges: p(
+                "tile_ranges",
+                spirv!("tile_ranges"),
+                2,
+                std::mem::size_of::<RangesParams>(),
+            )?,
             blend: p(
                 "blend",
                 spirv!("blend"),
-                5,
+                3,
                 std::mem::size_of::<BlendParams>(),
             )?,
         })

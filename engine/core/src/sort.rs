@@ -74,7 +74,8 @@ pub(crate) fn record_scan<'a>(
     Ok(())
 }
 
-/// Buffers of one sort: pairs ping-pong between index 0 and 1.
+/// Buffers of one sort: pairs ping-pong between index 0 and 1 (reached by device address, so
+/// they may exceed one binding's range).
 pub(crate) struct SortIo<'a> {
     pub control: &'a Buffer,
     pub keys: [&'a Buffer; 2],
@@ -113,17 +114,14 @@ pub(crate) fn record_sort<'a>(
     for pass in 0..radix_passes(bits) {
         let dst = 1 - src;
         let params = SortParams {
+            keys_in: io.keys[src].device_address(),
+            vals_in: io.values[src].device_address(),
+            keys_out: io.keys[dst].device_address(),
+            vals_out: io.values[dst].device_address(),
             info_slot,
             shift: pass * RADIX_BITS,
         };
-        let b = [
-            io.control,
-            io.keys[src],
-            io.values[src],
-            io.keys[dst],
-            io.values[dst],
-            io.hist,
-        ];
+        let b = [io.control, io.hist];
         dispatch(
             rec,
             &k.sort_histogram,

@@ -23,6 +23,7 @@ pub struct Buffer {
     pub(crate) raw: vk::Buffer,
     allocation: Option<Allocation>,
     size: u64,
+    usage: BufferUsage,
     name: String,
 }
 
@@ -39,6 +40,7 @@ impl Context {
         let flags = match usage {
             BufferUsage::Storage => {
                 vk::BufferUsageFlags::STORAGE_BUFFER
+                    | vk::BufferUsageFlags::SHADER_DEVICE_ADDRESS
                     | vk::BufferUsageFlags::TRANSFER_SRC
                     | vk::BufferUsageFlags::TRANSFER_DST
                     | vk::BufferUsageFlags::INDIRECT_BUFFER
@@ -98,6 +100,7 @@ impl Context {
             raw,
             allocation: Some(allocation),
             size,
+            usage,
             name: name.into(),
         })
     }
@@ -110,6 +113,18 @@ impl Buffer {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The buffer's GPU address, for shaders that reach it through `buffer_reference`
+    /// (storage buffers only; 0 for staging buffers).
+    pub fn device_address(&self) -> u64 {
+        if self.usage != BufferUsage::Storage {
+            return 0;
+        }
+        let info = vk::BufferDeviceAddressInfo::default().buffer(self.raw);
+        // SAFETY: storage buffers are created with SHADER_DEVICE_ADDRESS usage on a device
+        // with the bufferDeviceAddress feature enabled, and are bound to memory.
+        unsafe { self.ctx.device.get_buffer_device_address(&info) }
     }
 
     fn mapped(&self) -> Result<&[u8]> {

@@ -92,6 +92,10 @@ pub struct DeviceInfo {
     pub api_version: (u32, u32, u32),
     pub subgroup_size: u32,
     pub max_storage_buffer_range: u64,
+    /// Largest single allocation (VkPhysicalDeviceMaintenance3Properties).
+    pub max_memory_allocation_size: u64,
+    /// Size of the largest device-local memory heap.
+    pub device_local_bytes: u64,
     pub max_compute_workgroup_count: [u32; 3],
     pub max_shared_memory: u32,
     pub timestamp_period_ns: f32,
@@ -256,9 +260,14 @@ impl Context {
             .queue_family_index(queue_family)
             .queue_priorities(&priorities)];
         let extensions = [ash::khr::push_descriptor::NAME.as_ptr()];
+        // Buffer device addresses let the shaders reach arrays larger than one storage-buffer
+        // binding (128 MiB on lavapipe).
+        let mut features12 =
+            vk::PhysicalDeviceVulkan12Features::default().buffer_device_address(true);
         let device_info = vk::DeviceCreateInfo::default()
             .queue_create_infos(&queue_info)
-            .enabled_extension_names(&extensions);
+            .enabled_extension_names(&extensions)
+            .push_next(&mut features12);
         // SAFETY: physical device from this instance; create info points at live locals.
         let device = unsafe { instance.create_device(physical_device, &device_info, None) }
             .call("vkCreateDevice")?;
@@ -275,7 +284,7 @@ impl Context {
             device: device.clone(),
             physical_device,
             debug_settings: Default::default(),
-            buffer_device_address: false,
+            buffer_device_address: true,
             allocation_sizes: Default::default(),
         })
         .map_err(|e| VkError::Allocation {
@@ -419,7 +428,10 @@ fn compute_queue_family(instance: &ash::Instance, pd: vk::PhysicalDevice) -> Opt
 
 fn describe(instance: &ash::Instance, pd: vk::PhysicalDevice, index: usize) -> DeviceInfo {
     let mut subgroup = vk::PhysicalDeviceSubgroupProperties::default();
-    let mut props2 = vk::PhysicalDeviceProperties2::default().push_next(&mut subgroup);
+    let mut maint3 = vk::PhysicalDeviceMaintenance3Properties::default();
+    let mut props2 = vk::PhysicalDeviceProperties2::default()
+        .push_next(&mut subgroup)
+        .push_next(&mut maint3);
     // SAFETY: pd comes from this instance; Vulkan 1.1+ entry point (instance is 1.2).
     unsafe { instance.get_physical_device_properties2(pd, &mut props2) };
     let props = props2.properties;
@@ -434,9 +446,24 @@ fn describe(instance: &ash::Instance, pd: vk::PhysicalDevice, index: usize) -> D
             .map(|n| n == ash::khr::push_descriptor::NAME)
             .unwrap_or(false)
     });
+    // SAFETY: as above.
+    let memory = unsafe { instance.get_physical_device_memory_properties(pd) };
+    let device_local_bytes = memory.memory_heaps[..memory.memory_heap_count as usize]
+        .iter()
+        .filter(|h| h.flags.contains(vk::MemoryHeapFlags::DEVICE_LOCAL))
+        .map(|h| h.size)
+        .max()
+        .unwrap_or(0);
+    let mut features12 = vk::PhysicalDeviceVulkan12Features::default();
+    let mut features2 = vk::PhysicalDeviceFeatures2::default().push_next(&mut features12);
+    // SAFETY: pd comes from this instance; Vulkan 1.1+ entry point.
+    unsafe { instance.get_physical_device_features2(pd, &mut features2) };
+    let has_bda = features12.buffer_device_address == vk::TRUE;
     let mut unusable = None;
     if props.api_version < vk::API_VERSION_1_2 {
         unusable = Some("needs Vulkan 1.2".to_string());
+    } else if !has_bda {
+        unusable = Some("lacks bufferDeviceAddress".to_string());
     } else if !has_push {
         unusable = Some("lacks VK_KHR_push_descriptor".to_string());
     } else if compute_queue_family(instance, pd).is_none() {
@@ -449,6 +476,8 @@ fn describe(instance: &ash::Instance, pd: vk::PhysicalDevice, index: usize) -> D
         api_version: version_triple(props.api_version),
         subgroup_size: subgroup.subgroup_size,
         max_storage_buffer_range: props.limits.max_storage_buffer_range as u64,
+        max_memory_allocation_size: maint3.max_memory_allocation_size,
+        device_local_bytes,
         max_compute_workgroup_count: props.limits.max_compute_work_group_count,
         max_shared_memory: props.limits.max_compute_shared_memory_size,
         timestamp_period_ns: props.limits.timestamp_period,
