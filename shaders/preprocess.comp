@@ -32,7 +32,7 @@ layout(std430, binding = 8) readonly buffer Params {
     uint tiles_x;
     uint tiles_y;
     uint sh_stride;
-    uint flags;       // SPLAT_USE_COVARIANCE | SPLAT_USE_OPACITY_SCALE
+    uint flags;       // SPLAT_USE_COVARIANCE | SPLAT_USE_OPACITY_SCALE | SPLAT_SH_HALF
 } pc;
 
 // SH coefficients, one array per colour channel: sh_x.v[i * sh_stride + k]; covariances
@@ -57,8 +57,17 @@ const float SH_C3[7] = float[](-0.5900435899266435, 2.890611442640554, -0.457045
                                0.3731763325901154, -0.4570457994644658, 1.445305721320277,
                                -0.5900435899266435);
 
+float half_at(FloatArray a, uint o) {
+    // Two IEEE halves per 32-bit word, low half first (decoded without 16-bit storage).
+    vec2 pair = unpackHalf2x16(floatBitsToUint(a.v[o >> 1u]));
+    return (o & 1u) == 0u ? pair.x : pair.y;
+}
+
 vec3 coeff(uint i, uint k) {
     uint o = i * pc.sh_stride + k;
+    if ((pc.flags & SPLAT_SH_HALF) != 0u) {
+        return vec3(half_at(arr.sh_r, o), half_at(arr.sh_g, o), half_at(arr.sh_b, o));
+    }
     return vec3(arr.sh_r.v[o], arr.sh_g.v[o], arr.sh_b.v[o]);
 }
 

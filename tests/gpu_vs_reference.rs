@@ -233,3 +233,40 @@ fn frames_are_bit_identical() {
     assert_eq!(bits(&a.rgba), bits(&b.rgba));
     assert_eq!(bits(&a.depth), bits(&b.depth));
 }
+
+#[test]
+fn half_precision_sh_stays_close_to_f32() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let mut rng = Rng::new(17);
+    let splats = random_scene(&mut rng, 4000, 3);
+    let cam = camera(256, 192, 220.0, 220.0, 128.0, 96.0);
+    let settings = RenderSettings::default();
+    let full = gpu.renderer.upload_scene(&splats).unwrap();
+    let half = gpu
+        .renderer
+        .upload_scene_with(
+            &splats,
+            &Default::default(),
+            vksplat_core::SceneOptions {
+                sh_half: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let (a, _) = gpu.renderer.render(&full, &cam, &settings).unwrap();
+    let (b, _) = gpu.renderer.render(&half, &cam, &settings).unwrap();
+    let (max, bad) = compare(&b.rgba, &a.rgba, 2e-3, 0.0);
+    let mean = a
+        .rgba
+        .iter()
+        .zip(&b.rgba)
+        .map(|(x, y)| (x - y).abs() as f64)
+        .sum::<f64>()
+        / a.rgba.len() as f64;
+    eprintln!("half SH vs f32: max {max:.2e}, mean {mean:.2e}");
+    assert!(
+        bad < 1e-3 && max < 1e-2,
+        "half SH differs too much: max {max}, {bad} over 2e-3"
+    );
+    assert!(max > 0.0, "half SH had no effect at all (was it used?)");
+}

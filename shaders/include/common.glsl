@@ -28,6 +28,7 @@
 // Preprocess flags: which optional per-splat inputs a scene provides.
 #define SPLAT_USE_COVARIANCE    1u
 #define SPLAT_USE_OPACITY_SCALE 2u
+#define SPLAT_SH_HALF           4u  // SH stored as IEEE half pairs
 
 #define SORT_BLOCK_KEYS 4096u  // keys per sort workgroup (256 threads x 16)
 #define SCAN_BLOCK      1024u  // elements per scan workgroup (256 threads x 4)

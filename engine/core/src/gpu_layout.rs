@@ -57,6 +57,7 @@ pub struct PreprocessParams {
 /// `flags` bits of [`PreprocessParams`] (common.glsl).
 pub const SPLAT_USE_COVARIANCE: u32 = 1;
 pub const SPLAT_USE_OPACITY_SCALE: u32 = 2;
+pub const SPLAT_SH_HALF: u32 = 4;
 
 /// Binding of the first plugin buffer in a variant stage (variant.glsl); bindings below it are
 /// the scene's buffers in [`crate::GpuScene::buffers`] order.

@@ -84,6 +84,9 @@ pub struct SceneOptions {
     pub covariance: bool,
     /// Multiply each splat's opacity by a per-splat factor.
     pub opacity_scale: bool,
+    /// Store SH coefficients as IEEE half floats (half the SH memory; decoded in the shader
+    /// with `unpackHalf2x16`, so no 16-bit storage feature is needed). Not for variant stages.
+    pub sh_half: bool,
 }
 
 /// New contents for some of a scene's arrays ([`Renderer::write_scene`]); `None` keeps the
@@ -254,12 +257,24 @@ impl Renderer {
         splats: &Splats,
         extras: &SplatExtras,
     ) -> Result<GpuScene, CoreError> {
+        self.upload_scene_with(splats, extras, SceneOptions::default())
+    }
+
+    /// [`Renderer::upload_scene_ext`] with storage options (e.g. half-precision SH); the
+    /// covariance and opacity-factor options follow `extras`.
+    pub fn upload_scene_with(
+        &self,
+        splats: &Splats,
+        extras: &SplatExtras,
+        options: SceneOptions,
+    ) -> Result<GpuScene, CoreError> {
         if extras.covariances.is_none() {
             splats.validate().map_err(CoreError::InvalidScene)?;
         }
         let options = SceneOptions {
             covariance: extras.covariances.is_some(),
             opacity_scale: extras.opacity_scale.is_some(),
+            sh_half: options.sh_half,
         };
         let mut scene = self.create_scene(splats.len(), splats.sh_degree, options)?;
         self.write_scene(
@@ -304,6 +319,15 @@ impl Renderer {
         if options.opacity_scale {
             flags |= SPLAT_USE_OPACITY_SCALE;
         }
+        if options.sh_half {
+            flags |= SPLAT_SH_HALF;
+        }
+        // Half SH: two coefficients per 4-byte word over the whole channel array.
+        let sh_bytes = if options.sh_half {
+            (n64 * k).div_ceil(2) * 4
+        } else {
+            n64 * k * 4
+        };
         let scene = GpuScene {
             num_splats: n,
             sh_degree,
@@ -314,9 +338,9 @@ impl Renderer {
             log_scales: s("scene.log_scales", n64 * 12)?,
             opacities: s("scene.opacity_logits", n64 * 4)?,
             sh: [
-                self.addressed("scene.sh_r", n64 * k * 4)?,
-                self.addressed("scene.sh_g", n64 * k * 4)?,
-                self.addressed("scene.sh_b", n64 * k * 4)?,
+                self.addressed("scene.sh_r", sh_bytes)?,
+                self.addressed("scene.sh_g", sh_bytes)?,
+                self.addressed("scene.sh_b", sh_bytes)?,
             ],
             covariances: self.addressed(
                 "scene.covariances",
@@ -365,9 +389,17 @@ impl Renderer {
             ));
         }
         // SH goes to the GPU as one array per colour channel.
-        let channels: Option<[Vec<f32>; 3]> = update
-            .sh
-            .map(|sh| [0, 1, 2].map(|c| sh.chunks_exact(3).map(|rgb| rgb[c]).collect()));
+        let half = scene.flags & SPLAT_SH_HALF != 0;
+        let channels: Option<[Vec<f32>; 3]> = update.sh.map(|sh| {
+            [0, 1, 2].map(|c| {
+                let ch = sh.chunks_exact(3).map(|rgb| rgb[c]);
+                if half {
+                    pack_halves(ch)
+                } else {
+                    ch.collect()
+                }
+            })
+        });
         let mut parts: Vec<(&Buffer, &[u8])> = Vec::new();
         let s = &*scene;
         let pairs: [(&Buffer, Option<&[u8]>); 9] = [
@@ -542,6 +574,11 @@ impl Renderer {
 
     /// A variant stage binds the scene's buffers as descriptors, so each must fit one binding.
     fn check_bindable(&self, scene: &GpuScene) -> Result<(), CoreError> {
+        if scene.flags & SPLAT_SH_HALF != 0 {
+            return Err(CoreError::InvalidScene(
+                "variant stages write f32 SH; this scene stores half-precision SH".into(),
+            ));
+        }
         for b in scene.buffers() {
             if b.size() > self.max_binding() {
                 return Err(CoreError::TooLarge(format!(
@@ -1024,5 +1061,71 @@ impl Renderer {
         let sorted_keys = bytemuck::pod_collect_to_vec(&self.download(kb, n as u64 * 4)?);
         let sorted_vals = bytemuck::pod_collect_to_vec(&self.download(vb, n as u64 * 4)?);
         Ok((sorted_keys, sorted_vals, ns))
+    }
+}
+
+/// f32 → IEEE 754 binary16 bits, rounding to nearest even; overflow goes to ±inf, tiny values
+/// to (signed) subnormals or zero.
+pub fn f32_to_f16_bits(x: f32) -> u16 {
+    let b = x.to_bits();
+    let sign = ((b >> 16) & 0x8000) as u16;
+    let exp = ((b >> 23) & 0xff) as i32;
+    let man = b & 0x007f_ffff;
+    if exp == 0xff {
+        // inf or NaN (keep NaN quiet and non-zero)
+        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
+    }
+    let e = exp - 127 + 15;
+    if e >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if e <= 0 {
+        if e < -10 {
+            return sign;
+        }
+        // Subnormal: shift the implicit-1 mantissa, round to nearest even.
+        let m = man | 0x0080_0000;
+        let shift = (14 - e) as u32;
+        let half = m >> shift;
+        let rem = m & ((1 << shift) - 1);
+        let mid = 1 << (shift - 1);
+        let round = (rem > mid || (rem == mid && half & 1 == 1)) as u32;
+        return sign | (half + round) as u16;
+    }
+    let half = ((e as u32) << 10) | (man >> 13);
+    let rem = man & 0x1fff;
+    let round = (rem > 0x1000 || (rem == 0x1000 && half & 1 == 1)) as u32;
+    // A carry out of the mantissa correctly bumps the exponent (up to inf).
+    sign | (half + round) as u16
+}
+
+/// Packs values as consecutive IEEE halves, two per f32-sized word (low half first), the
+/// layout `half_at` in preprocess.comp reads.
+fn pack_halves(values: impl Iterator<Item = f32>) -> Vec<f32> {
+    let halves: Vec<u16> = values.map(f32_to_f16_bits).collect();
+    halves
+        .chunks(2)
+        .map(|p| f32::from_bits(p[0] as u32 | (*p.get(1).unwrap_or(&0) as u32) << 16))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::f32_to_f16_bits;
+
+    #[test]
+    fn half_conversion() {
+        assert_eq!(f32_to_f16_bits(0.0), 0);
+        assert_eq!(f32_to_f16_bits(-0.0), 0x8000);
+        assert_eq!(f32_to_f16_bits(1.0), 0x3c00);
+        assert_eq!(f32_to_f16_bits(-2.0), 0xc000);
+        assert_eq!(f32_to_f16_bits(65504.0), 0x7bff);
+        assert_eq!(f32_to_f16_bits(65520.0), 0x7c00); // rounds up to inf
+        assert_eq!(f32_to_f16_bits(1e9), 0x7c00);
+        assert_eq!(f32_to_f16_bits(5.960_464_5e-8), 0x0001); // smallest subnormal
+        assert_eq!(f32_to_f16_bits(1.0 + 1.0 / 2048.0), 0x3c00); // tie to even
+        assert_eq!(f32_to_f16_bits(1.0 + 3.0 / 2048.0), 0x3c02);
+        assert_eq!(f32_to_f16_bits(0.1), 0x2e66);
+        assert_eq!(f32_to_f16_bits(f32::NAN) & 0x7c00, 0x7c00);
     }
 }
