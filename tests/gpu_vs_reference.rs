@@ -270,3 +270,35 @@ fn half_precision_sh_stays_close_to_f32() {
     );
     assert!(max > 0.0, "half SH had no effect at all (was it used?)");
 }
+
+#[test]
+fn batched_views_match_single_frames_bit_for_bit() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let mut rng = Rng::new(21);
+    let splats = random_scene(&mut rng, 3000, 2);
+    let scene = gpu.renderer.upload_scene(&splats).unwrap();
+    let settings = RenderSettings::default();
+    let mut cams = vec![
+        camera(160, 120, 150.0, 150.0, 80.0, 60.0),
+        camera(64, 200, 90.0, 90.0, 30.0, 100.0),
+        camera(300, 40, 250.0, 250.0, 150.0, 20.0),
+    ];
+    cams[1].world_to_camera[0][3] = 0.3; // a different viewpoint
+    let batch = gpu.renderer.render_batch(&scene, &cams, &settings).unwrap();
+    assert_eq!(batch.len(), 3);
+    for (cam, (frame, stats)) in cams.iter().zip(&batch) {
+        let (single, single_stats) = gpu.renderer.render(&scene, cam, &settings).unwrap();
+        assert_eq!((frame.width, frame.height), (cam.width, cam.height));
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&frame.rgba),
+            bits(&single.rgba),
+            "{}x{}",
+            cam.width,
+            cam.height
+        );
+        assert_eq!(bits(&frame.depth), bits(&single.depth));
+        assert_eq!(stats.intersections, single_stats.intersections);
+        assert!(stats.stage_ms().iter().any(|(s, _)| s == "blend"));
+    }
+}

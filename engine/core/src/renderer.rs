@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use vksplat_io::{Camera, Splats};
-use vksplat_vk::{Buffer, BufferUsage, ComputePipeline, Context, MemoryLocation};
+use vksplat_vk::{Buffer, BufferUsage, ComputePipeline, Context, MemoryLocation, Recorder};
 
 use crate::error::CoreError;
 use crate::gpu_layout::*;
@@ -518,7 +518,7 @@ impl Renderer {
         .max()
         .unwrap_or(1);
         let s = |name: &str, bytes: u64| self.storage(name, bytes);
-        let readback_bytes = pixels * 20 + CTL_LEN as u64 * 4;
+        let readback_bytes = frame_readback_bytes(width, height);
         self.buffers = Some(FrameBuffers {
             num_splats: n,
             width,
@@ -594,6 +594,116 @@ impl Renderer {
         Ok(())
     }
 
+    /// Renders several views of one scene in a single submission (farms: `--all-cameras`).
+    /// The views share the working buffers, sized for the largest image, and run one after
+    /// another on the GPU; each view's outputs land in its own part of one readback buffer.
+    /// Returns one frame per camera, in order; each view's `stage_end_ns` starts at the end
+    /// of the view before it.
+    pub fn render_batch(
+        &mut self,
+        scene: &GpuScene,
+        cameras: &[Camera],
+        settings: &RenderSettings,
+    ) -> Result<Vec<(Frame, FrameStats)>, CoreError> {
+        for cam in cameras {
+            self.check_frame_inputs(cam, settings)?;
+        }
+        let (Some(w), Some(h)) = (
+            cameras.iter().map(|c| c.width).max(),
+            cameras.iter().map(|c| c.height).max(),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let max_capacity = self.max_capacity();
+        let mut attempts = 0;
+        let new_buffers = !matches!(&self.buffers,
+            Some(b) if b.num_splats == scene.num_splats && b.width == w && b.height == h);
+        let offsets: Vec<u64> = cameras
+            .iter()
+            .scan(0u64, |acc, c| {
+                let o = *acc;
+                *acc += frame_readback_bytes(c.width, c.height);
+                Some(o)
+            })
+            .collect();
+        let total_bytes: u64 = cameras
+            .iter()
+            .map(|c| frame_readback_bytes(c.width, c.height))
+            .sum();
+        let out = self.ctx.create_buffer(
+            "batch.readback",
+            total_bytes,
+            BufferUsage::Staging,
+            MemoryLocation::GpuToCpu,
+        )?;
+        loop {
+            attempts += 1;
+            self.ensure_buffers(scene.num_splats, w, h)?;
+            let size_only = new_buffers && attempts == 1;
+            let mut rec = self.ctx.begin()?;
+            rec.timestamp("start");
+            for (i, cam) in cameras.iter().enumerate() {
+                self.record_frame(
+                    &mut rec,
+                    scene,
+                    None,
+                    cam,
+                    settings,
+                    size_only,
+                    &out,
+                    offsets[i],
+                    &format!("view{i}/"),
+                )?;
+            }
+            let times = self.ctx.submit_and_wait(rec)?;
+            let bytes = out.read(total_bytes as usize)?;
+            let ctl_of = |i: usize| -> Vec<u32> {
+                let c = &cameras[i];
+                let at = if size_only {
+                    offsets[i] as usize
+                } else {
+                    (offsets[i] + c.width as u64 * c.height as u64 * 20) as usize
+                };
+                bytemuck::pod_collect_to_vec(&bytes[at..at + CTL_LEN as usize * 4])
+            };
+            let needed = (0..cameras.len())
+                .map(|i| ctl_of(i)[CTL_TOTAL_ISECT as usize] as u64)
+                .max();
+            let needed = needed.unwrap_or(0);
+            if needed > max_capacity as u64 {
+                return Err(self.too_many_intersections(needed, max_capacity));
+            }
+            if size_only || needed > self.capacity as u64 {
+                let headroom = if size_only { 1.05 } else { 1.25 };
+                let grown = ((needed as f64 * headroom) as u64).clamp(1 << 16, max_capacity as u64);
+                self.capacity = self.capacity.max(grown as u32);
+                continue;
+            }
+            let device_bytes = self.ctx.allocated_bytes();
+            let mut results = Vec::with_capacity(cameras.len());
+            let mut previous_end = times.first().map(|t| t.1).unwrap_or(0.0);
+            for (i, cam) in cameras.iter().enumerate() {
+                let at = offsets[i] as usize;
+                let (frame, ctl) = parse_frame(&bytes[at..], cam.width, cam.height);
+                let prefix = format!("view{i}/");
+                let mut stage_end_ns = vec![("start".to_string(), previous_end)];
+                stage_end_ns.extend(times.iter().filter_map(|(l, t)| {
+                    l.strip_prefix(&prefix).map(|stage| (stage.to_string(), *t))
+                }));
+                previous_end = stage_end_ns.last().map(|s| s.1).unwrap_or(previous_end);
+                let stats = FrameStats {
+                    intersections: ctl[CTL_TOTAL_ISECT as usize] as u64,
+                    visible_splats: ctl[CTL_VISIBLE as usize] as u64,
+                    attempts,
+                    stage_end_ns,
+                    device_bytes,
+                };
+                results.push((frame, stats));
+            }
+            return Ok(results);
+        }
+    }
+
     /// Renders one frame whose splats are first written by a variant stage (a plugin shader).
     pub fn render_variant(
         &mut self,
@@ -644,20 +754,8 @@ impl Renderer {
         settings: &RenderSettings,
         want_stages: bool,
     ) -> Result<(Frame, FrameStats, Option<StageOutputs>), CoreError> {
-        camera.validate().map_err(CoreError::InvalidCamera)?;
-        if camera.width > MAX_IMAGE_SIDE || camera.height > MAX_IMAGE_SIDE {
-            return Err(CoreError::InvalidCamera(format!(
-                "image {}x{} is larger than {MAX_IMAGE_SIDE} pixels on a side",
-                camera.width, camera.height
-            )));
-        }
-        if settings.background.iter().any(|v| !v.is_finite()) {
-            return Err(CoreError::InvalidCamera(
-                "background colour is not finite".into(),
-            ));
-        }
-        // Intersections are u32-indexed, 4 bytes per key or value array, reached by address.
-        let max_capacity = (self.max_addressed() / 4).min(1 << 31) as u32;
+        self.check_frame_inputs(camera, settings)?;
+        let max_capacity = self.max_capacity();
         let mut attempts = 0;
         let new_buffers = !matches!(&self.buffers,
             Some(b) if b.num_splats == scene.num_splats && b.width == camera.width && b.height == camera.height);
@@ -684,11 +782,7 @@ impl Renderer {
                 return Ok((frame, stats, stages));
             }
             if total > max_capacity as u64 {
-                return Err(CoreError::TooLarge(format!(
-                    "the frame needs {total} tile intersections; {} holds at most {max_capacity} \
-                     in one buffer (lower the resolution or the splat sizes)",
-                    self.ctx.info().name
-                )));
+                return Err(self.too_many_intersections(total, max_capacity));
             }
             // Grow with headroom so nearby frames of a sequence fit without another retry.
             self.capacity = ((total as f64 * 1.25) as u64).min(max_capacity as u64) as u32;
@@ -697,6 +791,41 @@ impl Renderer {
                 self.capacity
             );
         }
+    }
+
+    /// Camera and settings checks shared by every render entry point.
+    fn check_frame_inputs(
+        &self,
+        camera: &Camera,
+        settings: &RenderSettings,
+    ) -> Result<(), CoreError> {
+        camera.validate().map_err(CoreError::InvalidCamera)?;
+        if camera.width > MAX_IMAGE_SIDE || camera.height > MAX_IMAGE_SIDE {
+            return Err(CoreError::InvalidCamera(format!(
+                "image {}x{} is larger than {MAX_IMAGE_SIDE} pixels on a side",
+                camera.width, camera.height
+            )));
+        }
+        if settings.background.iter().any(|v| !v.is_finite()) {
+            return Err(CoreError::InvalidCamera(
+                "background colour is not finite".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Most intersections one frame may have: u32-indexed, 4 bytes per key or value array,
+    /// reached by device address.
+    fn max_capacity(&self) -> u32 {
+        (self.max_addressed() / 4).min(1 << 31) as u32
+    }
+
+    fn too_many_intersections(&self, total: u64, max_capacity: u32) -> CoreError {
+        CoreError::TooLarge(format!(
+            "the frame needs {total} tile intersections; {} holds at most {max_capacity} \
+             (lower the resolution or the splat sizes)",
+            self.ctx.info().name
+        ))
     }
 
     fn preprocess_params(
@@ -729,19 +858,25 @@ impl Renderer {
         }
     }
 
-    /// Records and runs one frame. With `size_only`, stops after the scan and returns only the
-    /// number of intersections the frame needs (the first frame of a new scene or image size
-    /// uses this to size the intersection buffers instead of guessing).
+    /// Records one frame (every stage of DESIGN.md §3) into `rec`, ending with copies of its
+    /// outputs into `out` at `out_offset` ([`frame_readback_bytes`] layout). With `size_only`
+    /// it stops after the scan and copies only the control buffer: the first frame of a new
+    /// scene or image size uses that to size the intersection buffers instead of guessing.
+    /// Timestamps are labelled `prefix` + stage. Returns which ping-pong buffers hold the
+    /// depth-sorted ids and the tile-sorted pairs.
     #[allow(clippy::too_many_arguments)]
-    fn record_and_run(
-        &self,
-        scene: &GpuScene,
-        variant: Option<&VariantStage>,
+    fn record_frame<'a>(
+        &'a self,
+        rec: &mut Recorder<'a>,
+        scene: &'a GpuScene,
+        variant: Option<&'a VariantStage<'a>>,
         camera: &Camera,
         settings: &RenderSettings,
         size_only: bool,
-        want_stages: bool,
-    ) -> Result<(Option<FullFrame>, u64), CoreError> {
+        out: &'a Buffer,
+        out_offset: u64,
+        prefix: &str,
+    ) -> Result<(usize, usize), CoreError> {
         let b = self.buffers.as_ref().expect("ensure_buffers ran");
         let k = &self.kernels;
         let n = scene.num_splats;
@@ -756,8 +891,8 @@ impl Renderer {
         control[(CTL_DEPTH_SORT + SORT_NUM_BLOCKS) as usize] = depth_blocks;
         control[(CTL_DEPTH_SORT + SORT_HIST_LEN) as usize] = depth_blocks * 256;
 
-        let mut rec = self.ctx.begin()?;
-        rec.timestamp("start");
+        // Earlier frames in the same command buffer may still read these buffers.
+        rec.barrier();
         rec.update(&b.control, 0, bytemuck::cast_slice(&control))?;
         rec.fill(&b.ranges, None, 0);
         rec.barrier();
@@ -768,7 +903,7 @@ impl Renderer {
             bufs.extend(v.extra_buffers.iter().copied());
             rec.dispatch(v.pipeline, &bufs, &v.push_constants, v.workgroups)?;
             rec.barrier();
-            rec.timestamp("variant");
+            rec.timestamp(&format!("{prefix}variant"));
         }
 
         // 2. preprocess
@@ -800,7 +935,7 @@ impl Renderer {
             groups_2d(n.div_ceil(WORKGROUP)),
         )?;
         rec.barrier();
-        rec.timestamp("preprocess");
+        rec.timestamp(&format!("{prefix}preprocess"));
 
         // Depth sort of the splats (culled ones carry key 0xFFFFFFFF and sort last).
         let depth_io = SortIo {
@@ -811,7 +946,7 @@ impl Renderer {
             block_sums: &b.block_sums,
         };
         let sorted = record_sort(
-            &mut rec,
+            rec,
             k,
             &depth_io,
             CTL_DEPTH_SORT,
@@ -820,7 +955,7 @@ impl Renderer {
             Groups::Direct(groups_2d((depth_blocks * 256).div_ceil(SCAN_BLOCK))),
         )?;
         let ids = &b.ids[sorted];
-        rec.timestamp("depth_sort");
+        rec.timestamp(&format!("{prefix}depth_sort"));
 
         // 3. scan of the tiles touched, in depth order → offsets and the total.
         let scan_io = ScanIo {
@@ -838,7 +973,7 @@ impl Renderer {
             pad: 0,
         };
         record_scan(
-            &mut rec,
+            rec,
             k,
             &scan_io,
             sp,
@@ -846,13 +981,10 @@ impl Renderer {
         )?;
         rec.dispatch(&k.dispatch_args, &[&b.control], &[], [1, 1, 1])?;
         rec.barrier();
-        rec.timestamp("scan");
+        rec.timestamp(&format!("{prefix}scan"));
         if size_only {
-            rec.copy_region(&b.control, 0, &b.readback, 0, CTL_LEN as u64 * 4)?;
-            self.ctx.submit_and_wait(rec)?;
-            let ctl: Vec<u32> =
-                bytemuck::pod_collect_to_vec(b.readback.read(CTL_LEN as usize * 4)?);
-            return Ok((None, ctl[CTL_TOTAL_ISECT as usize] as u64));
+            rec.copy_region(&b.control, 0, out, out_offset, CTL_LEN as u64 * 4)?;
+            return Ok((sorted, 0));
         }
 
         // 4. key emission
@@ -869,7 +1001,7 @@ impl Renderer {
             groups_2d(n.div_ceil(WORKGROUP)),
         )?;
         rec.barrier();
-        rec.timestamp("emit_keys");
+        rec.timestamp(&format!("{prefix}emit_keys"));
 
         // 5. stable sort by tile over only the tile-id bits.
         let tile_io = SortIo {
@@ -880,7 +1012,7 @@ impl Renderer {
             block_sums: &b.block_sums,
         };
         let ts = record_sort(
-            &mut rec,
+            rec,
             k,
             &tile_io,
             CTL_TILE_SORT,
@@ -888,7 +1020,7 @@ impl Renderer {
             Groups::Indirect(&b.control, CTL_ARGS_SORT),
             Groups::Indirect(&b.control, CTL_ARGS_HIST_SCAN),
         )?;
-        rec.timestamp("tile_sort");
+        rec.timestamp(&format!("{prefix}tile_sort"));
 
         // 6. tile ranges
         let rp = RangesParams {
@@ -902,7 +1034,7 @@ impl Renderer {
             CTL_ARGS_ISECT as u64 * 4,
         )?;
         rec.barrier();
-        rec.timestamp("ranges");
+        rec.timestamp(&format!("{prefix}ranges"));
 
         // 7. blend
         let bg = settings.background;
@@ -922,28 +1054,63 @@ impl Renderer {
             [tiles_x, tiles_y, 1],
         )?;
         rec.barrier();
-        rec.timestamp("blend");
+        rec.timestamp(&format!("{prefix}blend"));
 
         // 8. outputs to the host
         let pixels = w as u64 * h as u64;
-        rec.copy(&b.out_rgba, &b.readback, pixels * 16)?;
-        rec.copy_region(&b.out_depth, 0, &b.readback, pixels * 16, pixels * 4)?;
-        rec.copy_region(&b.control, 0, &b.readback, pixels * 20, CTL_LEN as u64 * 4)?;
-        rec.timestamp("readback");
+        rec.copy_region(&b.out_rgba, 0, out, out_offset, pixels * 16)?;
+        rec.copy_region(&b.out_depth, 0, out, out_offset + pixels * 16, pixels * 4)?;
+        rec.copy_region(
+            &b.control,
+            0,
+            out,
+            out_offset + pixels * 20,
+            CTL_LEN as u64 * 4,
+        )?;
+        rec.timestamp(&format!("{prefix}readback"));
+        Ok((sorted, ts))
+    }
+
+    /// Records and runs one frame; see [`Renderer::record_frame`]. Returns the frame (unless
+    /// `size_only`) and the number of intersections it needed.
+    #[allow(clippy::too_many_arguments)]
+    fn record_and_run(
+        &self,
+        scene: &GpuScene,
+        variant: Option<&VariantStage>,
+        camera: &Camera,
+        settings: &RenderSettings,
+        size_only: bool,
+        want_stages: bool,
+    ) -> Result<(Option<FullFrame>, u64), CoreError> {
+        let b = self.buffers.as_ref().expect("ensure_buffers ran");
+        let mut rec = self.ctx.begin()?;
+        rec.timestamp("start");
+        let (sorted, ts) = self.record_frame(
+            &mut rec,
+            scene,
+            variant,
+            camera,
+            settings,
+            size_only,
+            &b.readback,
+            0,
+            "",
+        )?;
         let stage_end_ns = self.ctx.submit_and_wait(rec)?;
-
-        let bytes = b
-            .readback
-            .read((pixels * 20 + CTL_LEN as u64 * 4) as usize)?;
-        let rgba: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes[..pixels as usize * 16]);
-        let depth: Vec<f32> =
-            bytemuck::pod_collect_to_vec(&bytes[pixels as usize * 16..pixels as usize * 20]);
-        let ctl: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes[pixels as usize * 20..]);
+        if size_only {
+            let ctl: Vec<u32> =
+                bytemuck::pod_collect_to_vec(b.readback.read(CTL_LEN as usize * 4)?);
+            return Ok((None, ctl[CTL_TOTAL_ISECT as usize] as u64));
+        }
+        let (w, h) = (camera.width, camera.height);
+        let bytes = b.readback.read(frame_readback_bytes(w, h) as usize)?;
+        let (frame, ctl) = parse_frame(bytes, w, h);
         let total = ctl[CTL_TOTAL_ISECT as usize] as u64;
-        let num_isect = ctl[CTL_NUM_ISECT as usize];
-
         let stages = if want_stages && total <= b.capacity as u64 {
-            Some(self.read_stages(n, num_isect, &b.projected, &b.rects, ids, ts)?)
+            let n = scene.num_splats;
+            let num_isect = ctl[CTL_NUM_ISECT as usize];
+            Some(self.read_stages(n, num_isect, &b.projected, &b.rects, &b.ids[sorted], ts)?)
         } else {
             None
         };
@@ -953,12 +1120,6 @@ impl Renderer {
             attempts: 1,
             stage_end_ns,
             device_bytes: self.ctx.allocated_bytes(),
-        };
-        let frame = Frame {
-            width: w,
-            height: h,
-            rgba,
-            depth,
         };
         Ok((Some((frame, stats, stages)), total))
     }
@@ -1062,6 +1223,29 @@ impl Renderer {
         let sorted_vals = bytemuck::pod_collect_to_vec(&self.download(vb, n as u64 * 4)?);
         Ok((sorted_keys, sorted_vals, ns))
     }
+}
+
+/// Bytes one frame's outputs take in a readback buffer: RGBA (16 B/pixel), depth (4 B/pixel),
+/// then the control buffer.
+fn frame_readback_bytes(width: u32, height: u32) -> u64 {
+    width as u64 * height as u64 * 20 + CTL_LEN as u64 * 4
+}
+
+/// Splits one frame's readback bytes into the frame and its control-buffer values.
+fn parse_frame(bytes: &[u8], width: u32, height: u32) -> (Frame, Vec<u32>) {
+    let p = width as usize * height as usize;
+    let rgba = bytemuck::pod_collect_to_vec(&bytes[..p * 16]);
+    let depth = bytemuck::pod_collect_to_vec(&bytes[p * 16..p * 20]);
+    let ctl = bytemuck::pod_collect_to_vec(&bytes[p * 20..p * 20 + CTL_LEN as usize * 4]);
+    (
+        Frame {
+            width,
+            height,
+            rgba,
+            depth,
+        },
+        ctl,
+    )
 }
 
 /// f32 → IEEE 754 binary16 bits, rounding to nearest even; overflow goes to ±inf, tiny values
