@@ -219,7 +219,12 @@ fn renders_png_and_exr() {
         err.contains("intersections"),
         "--stats output missing:\n{err}"
     );
-    assert!(stdout(&out).is_empty(), "render wrote to stdout");
+    // stdout carries only the progress report of the one frame.
+    assert_eq!(
+        stdout(&out),
+        "PROGRESS frame=0 done=1/1 pct=100.0 status=written\nALF_PROGRESS 100%\n",
+        "render wrote other things to stdout"
+    );
     let bytes = std::fs::read(&png).expect("png written");
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(&bytes[12..16], b"IHDR");

@@ -19,4 +19,16 @@ if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
   echo "setup: installing the Rust toolchain with rustup"
   curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
 fi
+# The OpenJD CLI runs tools/vksplat.openjd.yaml locally in the farm tests (tests/farm.rs).
+if ! command -v openjd >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/openjd" ]; then
+  echo "setup: installing openjd-cli with pip"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
+  fi
+  # Debian marks its Python as externally managed (PEP 668); the CLI lands in ~/.local/bin.
+  python3 -m pip install --quiet --user openjd-cli 2>/dev/null ||
+    python3 -m pip install --quiet --user --break-system-packages openjd-cli ||
+    python3 -m pip install --quiet openjd-cli
+fi
 echo "setup: done"

@@ -29,6 +29,8 @@ pub enum CliError {
     Usage(String),
     /// Unreadable or invalid scene or camera: exit 3.
     Input(String),
+    /// A plugin or ABI failure (the message names the plugin): exit 4.
+    Plugin(String),
     /// No usable Vulkan device: exit 5.
     NoDevice(String),
     /// Output not writable: exit 6.
@@ -41,6 +43,7 @@ impl CliError {
             CliError::Render(_) => exit::RENDER,
             CliError::Usage(_) => exit::USAGE,
             CliError::Input(_) => exit::INPUT,
+            CliError::Plugin(_) => exit::PLUGIN,
             CliError::NoDevice(_) => exit::NO_DEVICE,
             CliError::Output(_) => exit::OUTPUT,
         }
@@ -51,6 +54,7 @@ impl CliError {
             CliError::Render(m)
             | CliError::Usage(m)
             | CliError::Input(m)
+            | CliError::Plugin(m)
             | CliError::NoDevice(m)
             | CliError::Output(m) => m,
         }

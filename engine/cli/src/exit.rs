@@ -11,13 +11,16 @@ pub const RENDER: i32 = 1;
 pub const USAGE: i32 = 2;
 /// An input (scene or camera file) is missing, unreadable or invalid.
 pub const INPUT: i32 = 3;
-/// A plugin could not be loaded or has an incompatible ABI (reserved; no plugins in this CLI yet).
-#[allow(dead_code)]
+/// A plugin could not be found, loaded or negotiated (ABI version or layout), failed or
+/// panicked in a call, has a bad shader, produced non-finite splats, or got a bad `--param`.
 pub const PLUGIN: i32 = 4;
 /// No usable Vulkan device (or no Vulkan loader).
 pub const NO_DEVICE: i32 = 5;
 /// The output cannot be written (missing or read-only directory, disk full).
 pub const OUTPUT: i32 = 6;
+/// A render was stopped by a signal: 128 + the signal number (130 SIGINT, 143 SIGTERM).
+/// The frames in flight were finished; a `--skip-existing` rerun completes the set.
+pub const INTERRUPTED_BASE: i32 = 128;
 
 /// The exit-code table for `--help`.
 pub const HELP: &str = "\
@@ -26,9 +29,12 @@ Exit codes:
   1  render failure (Vulkan error, frame too large for the device, validation errors)
   2  usage error (bad flag or value, camera index out of range, unknown output extension)
   3  unreadable or invalid input (scene or camera file)
-  4  plugin or ABI error (reserved)
+  4  plugin or ABI error (plugin missing, incompatible, failing, bad shader or output, bad --param)
   5  no usable Vulkan device (or no Vulkan loader)
-  6  output not writable
+  6  output not writable (missing or read-only directory, disk full, file size limit)
+  130, 143  render stopped by SIGINT, SIGTERM (128 + signal) after finishing the frames in
+            flight; every file written is complete, rerun with --skip-existing to finish
 
 Errors are printed to stderr as one line starting with 'error: ' that names the file and the
-problem; progress and warnings also go to stderr, stdout carries only data (info, devices).";
+problem; warnings and messages also go to stderr. stdout carries only data: info, devices,
+and render's progress (PROGRESS/ALF_PROGRESS lines, or --log-format json/openjd).";

@@ -1,21 +1,25 @@
-//! `vksplat info`: what is in a scene file, without a GPU.
+//! `vksplat info`: what is in a scene file of any supported format, without a GPU.
 //!
 //! Text output (stdout) is one summary line (`SplatStats`'s Display) followed by `key: value`
-//! lines; `--json` prints one JSON object instead. An invalid scene (non-finite values, zero
-//! quaternions) is still described, with the first problem under `invalid`; exit status 0.
+//! lines; `--json` prints one JSON object instead. Both name the format (found by content),
+//! the axes the file stores (`frame`; vksplat converts to RDF on load), the antialiasing flag
+//! and the bytes per splat on disk (PLY headers excluded). An invalid scene (non-finite
+//! values, zero quaternions) is still described, with the first problem under `invalid`;
+//! exit status 0.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use serde_json::json;
+use vksplat_io::Format;
 
 use crate::error::{stdout_error, CliError};
 
 /// Arguments of `vksplat info`.
 #[derive(Args, Debug)]
 pub struct InfoArgs {
-    /// INRIA 3DGS PLY scene.
+    /// Scene file: INRIA PLY, PlayCanvas compressed PLY, SPZ (v1-v4) or .splat.
     pub scene: PathBuf,
 
     /// Print one JSON object instead of text.
@@ -23,47 +27,30 @@ pub struct InfoArgs {
     pub json: bool,
 }
 
-/// Length of the PLY header (through `end_header\n`), if it can be found in the first 1 MiB.
-fn header_len(path: &Path) -> Option<u64> {
-    use std::io::Read;
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(1 << 20)
-        .read_to_end(&mut head)
-        .ok()?;
-    let marker = b"end_header";
-    let at = head.windows(marker.len()).position(|w| w == marker)?;
-    let mut end = at + marker.len();
-    if head.get(end) == Some(&b'\r') {
-        end += 1;
-    }
-    if head.get(end) == Some(&b'\n') {
-        end += 1;
-    }
-    Some(end as u64)
-}
-
 /// Runs `vksplat info`.
 pub fn run(args: &InfoArgs) -> Result<(), CliError> {
     let path = &args.scene;
-    let splats = vksplat_io::read_ply(path)?;
+    let scene = vksplat_io::read_scene(path)?;
+    let splats = &scene.splats;
     let stats = splats.stats();
-    let file_bytes = std::fs::metadata(path)
-        .map_err(|e| CliError::Input(format!("{}: cannot read: {e}", path.display())))?
-        .len();
-    let header = header_len(path).unwrap_or(0);
-    let bytes_per_splat = if stats.count > 0 {
-        Some(file_bytes.saturating_sub(header) as f64 / stats.count as f64)
-    } else {
-        None
-    };
+    let file_bytes = scene.file_bytes;
+    let header = scene.header_bytes;
+    let bytes_per_splat = (stats.count > 0).then_some(scene.bytes_per_splat);
     let invalid = splats.validate().err();
+    let version = match scene.format {
+        Format::Spz { version, .. } => Some(version),
+        _ => None,
+    };
 
     let mut out = std::io::stdout().lock();
     if args.json {
         let value = json!({
             "scene": path.display().to_string(),
+            "format": scene.format.short_name(),
+            "format_name": scene.format.to_string(),
+            "version": version,
+            "frame": scene.frame.name(),
+            "antialiased": scene.antialiased,
             "count": stats.count,
             "sh_degree": stats.sh_degree,
             "bounds_min": stats.bounds_min,
@@ -77,6 +64,7 @@ pub fn run(args: &InfoArgs) -> Result<(), CliError> {
             "file_bytes": file_bytes,
             "header_bytes": header,
             "bytes_per_splat": bytes_per_splat,
+            "notes": scene.notes,
             "invalid": invalid,
         });
         writeln!(out, "{value:#}").map_err(stdout_error)?;
@@ -85,9 +73,13 @@ pub fn run(args: &InfoArgs) -> Result<(), CliError> {
         let validity = invalid
             .as_deref()
             .map_or("valid".to_string(), |p| format!("INVALID: {p}"));
+        let notes: String = scene.notes.iter().map(|n| format!("\nnote: {n}")).collect();
         writeln!(
             out,
             "{}: {stats}\n\
+             format: {}\n\
+             frame: {}\n\
+             antialiased: {}\n\
              count: {}\n\
              sh degree: {}\n\
              bounds: {:?} .. {:?}\n\
@@ -95,8 +87,11 @@ pub fn run(args: &InfoArgs) -> Result<(), CliError> {
              scale min/median/max: {:.4e} / {:.4e} / {:.4e}\n\
              file size: {file_bytes} bytes (header {header})\n\
              bytes per splat on disk: {bps}\n\
-             status: {validity}",
+             status: {validity}{notes}",
             path.display(),
+            scene.format,
+            scene.frame.describe(),
+            if scene.antialiased { "yes" } else { "no" },
             stats.count,
             stats.sh_degree,
             stats.bounds_min,

@@ -3,11 +3,20 @@
 //! the codes themselves are in [`exit`].
 
 mod auto_camera;
+mod bench;
+mod camera_path;
+mod convert;
 mod devices;
 mod error;
 pub mod exit;
+mod frames;
 mod info;
+mod output_pattern;
+mod outputs;
+mod plugins;
+mod progress;
 mod render;
+mod signals;
 
 use clap::{Parser, Subcommand};
 
@@ -30,17 +39,30 @@ enum Command {
     /// Render a scene to a PNG or EXR image.
     #[command(after_help = exit::HELP)]
     Render(render::RenderArgs),
-    /// Print a scene's splat count, SH degree, bounds, opacity and scale statistics.
+    /// Print a scene's format, frame, antialias flag, count, SH degree, bounds, opacity and
+    /// scale statistics.
     Info(info::InfoArgs),
+    /// Convert a scene between INRIA PLY, compressed PLY, SPZ and .splat (format by the
+    /// output's extension).
+    #[command(after_help = exit::HELP)]
+    Convert(convert::ConvertArgs),
+    /// Time frames stage by stage with GPU timestamps (median/min of N), or the sort alone.
+    Bench(bench::BenchArgs),
     /// List the Vulkan devices and whether vksplat can use them.
     Devices(devices::DevicesArgs),
+    /// List scene-variant plugins, or describe one.
+    #[command(after_help = exit::HELP)]
+    Plugins(plugins::PluginsArgs),
 }
 
 fn run(cli: &Cli) -> Result<(), CliError> {
     match &cli.command {
         Command::Render(args) => render::run(args),
         Command::Info(args) => info::run(args),
+        Command::Convert(args) => convert::run(args),
         Command::Devices(args) => devices::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Plugins(args) => plugins::run(args),
     }
 }
 

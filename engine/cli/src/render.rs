@@ -1,15 +1,30 @@
-//! `vksplat render`: one scene, one camera, one image.
+//! `vksplat render`: one scene, a camera or a camera path, one image or a range of frames.
+//!
+//! Without `--frames` and with a plain output name this is the single-frame command
+//! (`vksplat render` alone renders the bundled sample to render.png). With a frame list, an
+//! output pattern (`shot.####.exr`), a camera path or `--orbit`, it is the render-farm command:
+//! device setup and scene upload once per process, then frames streamed through a pipeline
+//! (the render thread renders frame i+1 while writer threads encode and write frame i; see
+//! [`render_frames`]).
 //!
 //! Order of work, chosen so that cheap checks fail before expensive ones:
-//! 1. the output path (extension → format, directory exists and is writable): exit 2 / 6;
-//! 2. the camera file and index: exit 3 / 2;
-//! 3. the scene (read, validate or `--drop-invalid`): exit 3;
-//! 4. the device, upload and frame: exit 5 / 1 (3 for a camera the pipeline rejects);
-//! 5. validation-layer errors, if enabled, fail the frame (exit 1) and nothing is written;
-//! 6. the image, written atomically: exit 6.
+//! 1. the output pattern (extension → format): exit 2;
+//! 2. the camera source (file, `--orbit`, automatic) and the frame list, each frame in the
+//!    path's range: exit 3 / 2;
+//! 3. every output directory exists and is writable: exit 6, before anything is rendered;
+//! 4. `--skip-existing`: frames whose file is complete are reported and dropped; when none is
+//!    left, the command ends here (no scene load, no device);
+//! 5. the scene (read, validate or `--drop-invalid`): exit 3;
+//! 6. the device, upload and frames: exit 5 / 1 (3 for a camera the pipeline rejects);
+//!    validation-layer errors, if enabled, fail the frame (exit 1) and it is not written;
+//! 7. each image, written atomically (temp file, fsync, rename): exit 6 (disk full, size
+//!    limit); the frames already written stay, no partial file is left.
+//!
+//! SIGINT/SIGTERM: see [`crate::signals`] (exit 130/143 after finishing the frames in flight).
 
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -19,7 +34,12 @@ use vksplat_core::{
 use vksplat_io::{Camera, Splats};
 
 use crate::auto_camera::auto_camera;
+use crate::camera_path::{self, OrbitSpec};
 use crate::error::CliError;
+use crate::output_pattern::OutputPattern;
+use crate::outputs::{self, Format};
+use crate::progress::{FrameStatus, FrameTimes, LogFormat, Progress};
+use crate::signals;
 
 /// Default image size of the automatic camera.
 const DEFAULT_WIDTH: u32 = 1280;
@@ -30,44 +50,95 @@ const MAX_SIDE: u32 = 32768;
 /// Arguments of `vksplat render`.
 #[derive(Args, Debug)]
 pub struct RenderArgs {
-    /// INRIA 3DGS PLY scene; the bundled sample scene when omitted
+    /// Scene file: INRIA PLY, PlayCanvas compressed PLY, SPZ or .splat (found by content);
+    /// the bundled sample scene when omitted
     /// (tests/data/sample/guitar.ply with its camera guitar.cameras.json, or $VKSPLAT_SAMPLE).
     pub scene: Option<PathBuf>,
 
-    /// Camera JSON file (explicit world_to_camera form or INRIA cameras.json);
-    /// without it an automatic camera frames the scene from the -z side.
+    /// Camera file: one camera, a camera list (explicit world_to_camera form or INRIA
+    /// cameras.json) or a nerfstudio camera_path.json. Frame FIRST_FRAME + i uses camera i.
+    /// Without it (and without --orbit) an automatic camera frames the scene from the -z side.
     #[arg(long, value_name = "CAMS.json")]
     pub camera: Option<PathBuf>,
 
-    /// Which camera of the file to render.
-    #[arg(long, value_name = "N", default_value_t = 0, requires = "camera")]
-    pub camera_index: usize,
+    /// Render only camera N of the path (frame FIRST_FRAME + N).
+    #[arg(long, value_name = "N", conflicts_with = "frames")]
+    pub camera_index: Option<usize>,
 
-    /// Output image; the format follows the extension: .png (8-bit RGB) or .exr
-    /// (float32 RGBA + Z, with metadata).
+    /// Turntable of N frames around the scene's bounds: camera i at angle 360°·i/N, RADIUS
+    /// from the axis (default: the whole scene in view), HEIGHT along --up from the centre
+    /// (default 0). Size from --width/--height (default 1280x720).
+    #[arg(long, value_name = "N[,RADIUS[,HEIGHT]]", conflicts_with = "camera",
+          value_parser = camera_path::parse_orbit)]
+    pub orbit: Option<OrbitSpec>,
+
+    /// World up axis of --orbit (the turntable axis).
+    #[arg(long, value_name = "X,Y,Z", default_value = "0,-1,0", value_parser = parse_up)]
+    pub up: Up,
+
+    /// Frames to render: 1-100, 1,3,7-20:2, 1-100x5 (OpenJD and OpenCue grammars; 10-1
+    /// counts down). Default: every camera of the path when --output has a frame number,
+    /// else the first camera only.
+    #[arg(long, value_name = "LIST", value_parser = parse_frames, allow_hyphen_values = true)]
+    pub frames: Option<FrameList>,
+
+    /// Frame number of the path's first camera.
+    #[arg(
+        long,
+        value_name = "F",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub first_frame: i64,
+
+    /// Output image or pattern; the format follows the extension: .png (8-bit RGB) or .exr
+    /// (float32 R,G,B,A,Z with metadata). The frame number is written as #### (zero-padded to
+    /// the number of #), %04d or {frame:04}.
     #[arg(
         short,
         long,
-        value_name = "OUT.exr|OUT.png",
+        value_name = "OUT.exr|OUT.png|shot.####.exr",
         default_value = "render.png"
     )]
-    pub output: PathBuf,
+    pub output: String,
 
-    /// Forward-pass rules.
-    #[arg(long, value_name = "MODE", default_value = "classic", value_parser = parse_mode)]
-    pub mode: RenderMode,
+    /// Replace existing output files (the default; files are replaced atomically).
+    #[arg(long, conflicts_with = "skip_existing")]
+    pub overwrite: bool,
+
+    /// Keep frames whose output file exists and is complete; render only the others (retries,
+    /// resuming an interrupted range).
+    #[arg(long)]
+    pub skip_existing: bool,
+
+    /// Progress on stdout: text (PROGRESS/ALF_PROGRESS lines on a pipe, a bar on a
+    /// terminal), json (one object per line) or openjd (openjd_progress lines).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Threads that encode and write frames while the next one renders; 0 renders and writes
+    /// one frame after the other on one thread.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(0..=16))]
+    pub write_threads: u32,
+
+    /// Forward-pass rules: classic, antialiased or inria. Default: antialiased when the scene
+    /// file says it was trained with antialiasing (SPZ flag, PLY comment `antialiased=true`),
+    /// else classic.
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    pub mode: Option<RenderMode>,
 
     /// Linear RGB background behind the splats, three finite numbers.
     #[arg(long, value_name = "R,G,B", default_value = "0,0,0", value_parser = parse_background)]
     pub background: Background,
 
     /// Image width in pixels (rescales the camera; keeps the aspect ratio if --height is not
-    /// given). Default for the automatic camera: 1280.
+    /// given). Default for the automatic camera and --orbit: 1280.
     #[arg(long, value_name = "W", value_parser = clap::value_parser!(u32).range(1..=MAX_SIDE as i64))]
     pub width: Option<u32>,
 
     /// Image height in pixels (rescales the camera; keeps the aspect ratio if --width is not
-    /// given). Default for the automatic camera: 720.
+    /// given). Default for the automatic camera and --orbit: 720.
     #[arg(long, value_name = "H", value_parser = clap::value_parser!(u32).range(1..=MAX_SIDE as i64))]
     pub height: Option<u32>,
 
@@ -90,14 +161,33 @@ pub struct RenderArgs {
     #[arg(long)]
     pub stats: bool,
 
-    /// Print only warnings and errors.
+    /// Print only warnings and errors on stderr (progress on stdout stays, without the bar).
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub plugin: crate::plugins::PluginArgs,
 }
 
 /// A parsed `--background`.
 #[derive(Clone, Copy, Debug)]
 pub struct Background(pub [f32; 3]);
+
+/// A parsed `--frames`.
+#[derive(Clone, Debug)]
+pub struct FrameList(pub Vec<i64>);
+
+/// A parsed `--up`.
+#[derive(Clone, Copy, Debug)]
+pub struct Up(pub [f64; 3]);
+
+fn parse_frames(s: &str) -> Result<FrameList, String> {
+    crate::frames::parse(s).map(FrameList)
+}
+
+fn parse_up(s: &str) -> Result<Up, String> {
+    camera_path::parse_up(s).map(Up)
+}
 
 fn parse_mode(s: &str) -> Result<RenderMode, String> {
     RenderMode::parse(&s.to_ascii_lowercase())
@@ -121,67 +211,6 @@ fn parse_background(s: &str) -> Result<Background, String> {
             .ok_or_else(|| format!("'{p}' is not a finite number"))?;
     }
     Ok(Background(rgb))
-}
-
-/// Output image formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Png,
-    Exr,
-}
-
-/// The format named by the output's extension (case-insensitive).
-fn output_format(path: &Path) -> Result<Format, CliError> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("png") => Ok(Format::Png),
-        Some("exr") => Ok(Format::Exr),
-        other => Err(CliError::Usage(format!(
-            "{}: unsupported output extension {} (use .png or .exr)",
-            path.display(),
-            other.map_or("(none)".to_string(), |e| format!("'.{e}'"))
-        ))),
-    }
-}
-
-/// Checks that `path` can be created: its directory exists and accepts a new file, and the
-/// path itself is not a directory. Leaves nothing behind.
-fn check_output_writable(path: &Path) -> Result<(), CliError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let fail = |why: String| CliError::Output(format!("{}: cannot write: {why}", path.display()));
-    if !dir.is_dir() {
-        return Err(fail(format!(
-            "output directory {} does not exist",
-            dir.display()
-        )));
-    }
-    if path.is_dir() {
-        return Err(fail("it is a directory".into()));
-    }
-    let probe = dir.join(format!(".vksplat-probe-{}", std::process::id()));
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-    {
-        Ok(file) => {
-            drop(file);
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        // A leftover probe of a crashed run with our pid: the directory is writable enough.
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(fail(format!(
-            "output directory {} is not writable: {e}",
-            dir.display()
-        ))),
-    }
 }
 
 /// The scene to render: the argument, else `$VKSPLAT_SAMPLE`, else the bundled sample.
@@ -209,9 +238,15 @@ fn scene_path(arg: Option<&Path>) -> Result<PathBuf, CliError> {
     Ok(path)
 }
 
-/// Reads and checks the scene; with `drop_invalid` bad splats are removed with a warning.
-fn load_scene(path: &Path, drop_invalid: bool) -> Result<Splats, CliError> {
-    let mut splats = vksplat_io::read_ply(path)?;
+/// Reads (any format, by content) and checks the scene; with `drop_invalid` bad splats are
+/// removed with a warning. Also returns whether the file marks the scene as antialiased.
+fn load_scene(path: &Path, drop_invalid: bool) -> Result<(Splats, bool), CliError> {
+    let scene = vksplat_io::read_scene(path)?;
+    for n in &scene.notes {
+        eprintln!("note: {}: {n}", path.display());
+    }
+    let antialiased = scene.antialiased;
+    let mut splats = scene.splats;
     if let Err(problem) = splats.validate() {
         if !drop_invalid {
             return Err(CliError::Input(format!(
@@ -231,7 +266,7 @@ fn load_scene(path: &Path, drop_invalid: bool) -> Result<Splats, CliError> {
             .validate()
             .map_err(|p| CliError::Input(format!("{}: invalid scene: {p}", path.display())))?;
     }
-    Ok(splats)
+    Ok((splats, antialiased))
 }
 
 /// Size for a camera `w`×`h` given the optional flags (one flag keeps the aspect ratio).
@@ -248,18 +283,13 @@ fn target_size(w: u32, h: u32, width: Option<u32>, height: Option<u32>) -> (u32,
     }
 }
 
-/// Loads camera `index` of `path` and applies the size flags.
-fn file_camera(path: &Path, index: usize, args: &RenderArgs) -> Result<Camera, CliError> {
-    let cameras = vksplat_io::load_cameras(path)?;
-    let count = cameras.len();
-    let camera = cameras.into_iter().nth(index).ok_or_else(|| {
-        CliError::Usage(format!(
-            "{}: --camera-index {index} is out of range: the file has {count} camera(s) \
-             (valid indices 0..={})",
-            path.display(),
-            count - 1
-        ))
-    })?;
+/// Applies the size flags to camera `index` of `path`.
+fn sized_camera(
+    camera: Camera,
+    path: &Path,
+    index: usize,
+    args: &RenderArgs,
+) -> Result<Camera, CliError> {
     let (w, h) = target_size(camera.width, camera.height, args.width, args.height);
     if (w, h) == (camera.width, camera.height) {
         return Ok(camera);
@@ -273,6 +303,32 @@ fn file_camera(path: &Path, index: usize, args: &RenderArgs) -> Result<Camera, C
         ))
     })?;
     Ok(camera)
+}
+
+/// Where the cameras come from.
+enum Source {
+    /// A camera file, already loaded and sized.
+    File(PathBuf, Vec<Camera>),
+    Orbit(OrbitSpec),
+    Auto,
+}
+
+impl Source {
+    fn len(&self) -> usize {
+        match self {
+            Source::File(_, cams) => cams.len(),
+            Source::Orbit(spec) => spec.frames as usize,
+            Source::Auto => 1,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Source::File(p, _) => p.display().to_string(),
+            Source::Orbit(_) => "--orbit".into(),
+            Source::Auto => "the automatic camera".into(),
+        }
+    }
 }
 
 fn megabytes(bytes: u64) -> f64 {
@@ -302,60 +358,363 @@ fn print_stats(stats: &FrameStats, times: &[(&str, Duration)], total: Duration) 
     eprintln!("stats: wall total {:.1} ms", ms(total));
 }
 
+/// Quotes one argument for a POSIX shell, only when needed.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:,=+-#%{}@".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// Everything a writer needs besides the frame itself.
+struct OutputMeta {
+    format: Format,
+    device: String,
+    mode: &'static str,
+    scene: String,
+    source: String,
+    background: String,
+    /// The command that renders one frame of this run, with `{}` for the frame (see
+    /// [`canonical_command`]).
+    command: Vec<String>,
+}
+
+/// The command line recorded in the EXR header: the arguments that decide the pixels and the
+/// file name, normalised and with `--frames` set to the frame of the file. Flags that change
+/// neither (progress, retries, threads, stats) are left out, so a file is bit-identical
+/// whether it was rendered alone, in a chunk, in one long range or by a `--skip-existing`
+/// rerun.
+fn canonical_command(args: &RenderArgs, scene: &Path, mode: RenderMode) -> Vec<String> {
+    let mut c: Vec<String> = vec![
+        "vksplat".into(),
+        "render".into(),
+        scene.display().to_string(),
+    ];
+    if let Some(cam) = &args.camera {
+        c.extend(["--camera".into(), cam.display().to_string()]);
+    }
+    if let Some(o) = &args.orbit {
+        let mut spec = o.frames.to_string();
+        if let Some(r) = o.radius {
+            spec += &format!(",{r}");
+        }
+        if let Some(h) = o.height {
+            spec += &format!(",{h}");
+        }
+        let up = args.up.0;
+        c.extend([
+            "--orbit".into(),
+            spec,
+            "--up".into(),
+            format!("{},{},{}", up[0], up[1], up[2]),
+        ]);
+    }
+    if args.first_frame != 0 {
+        c.extend(["--first-frame".into(), args.first_frame.to_string()]);
+    }
+    c.extend(["--frames".into(), "{}".into()]);
+    let bg = args.background.0;
+    // The mode in effect (flag or scene file), so that the record does not depend on how it
+    // was chosen.
+    c.extend([
+        "--mode".into(),
+        mode.name().into(),
+        "--background".into(),
+        format!("{},{},{}", bg[0], bg[1], bg[2]),
+    ]);
+    if let Some(w) = args.width {
+        c.extend(["--width".into(), w.to_string()]);
+    }
+    if let Some(h) = args.height {
+        c.extend(["--height".into(), h.to_string()]);
+    }
+    if args.drop_invalid {
+        c.push("--drop-invalid".into());
+    }
+    c.extend(["--output".into(), args.output.clone()]);
+    c
+}
+
+/// Renders one camera (the device, scene and settings are bound in).
+type RenderFn<'a> = dyn FnMut(&Camera) -> Result<(Frame, FrameStats), CliError> + 'a;
+
+/// One rendered frame on its way to a writer.
+struct Job {
+    frame: i64,
+    path: PathBuf,
+    camera: Camera,
+    image: Frame,
+    render: Duration,
+}
+
+/// What a writer reports.
+enum Event {
+    Written {
+        frame: i64,
+        path: PathBuf,
+        times: FrameTimes,
+    },
+    Failed(CliError),
+}
+
+/// Encodes and writes one frame atomically.
+fn write_frame(job: &Job, meta: &OutputMeta) -> Result<(), CliError> {
+    let _tmp = signals::track_temp(outputs::temp_path(&job.path));
+    let image = &job.image;
+    match meta.format {
+        Format::Png => vksplat_io::write_png(&job.path, image.width, image.height, &image.rgba)?,
+        Format::Exr => {
+            let c = &job.camera;
+            let frame = job.frame.to_string();
+            let intrinsics = format!("{} {} {} {}", c.fx, c.fy, c.cx, c.cy);
+            let w2c = c
+                .world_to_camera
+                .iter()
+                .flatten()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let command = meta
+                .command
+                .iter()
+                .map(|a| shell_quote(&a.replace("{}", &frame)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let size = format!("{}x{}", image.width, image.height);
+            let attributes = [
+                ("vksplat_version", env!("CARGO_PKG_VERSION")),
+                ("device", meta.device.as_str()),
+                ("mode", meta.mode),
+                ("camera", c.name.as_str()),
+                ("camera_source", meta.source.as_str()),
+                ("camera_intrinsics", intrinsics.as_str()),
+                ("camera_world_to_camera", w2c.as_str()),
+                ("camera_size", size.as_str()),
+                ("frame", frame.as_str()),
+                ("background", meta.background.as_str()),
+                ("scene", meta.scene.as_str()),
+                ("command_line", command.as_str()),
+            ];
+            vksplat_io::write_exr(
+                &job.path,
+                image.width,
+                image.height,
+                &image.rgba,
+                &image.depth,
+                &attributes,
+            )?
+        }
+    }
+    Ok(())
+}
+
 /// Runs `vksplat render`.
 pub fn run(args: &RenderArgs) -> Result<(), CliError> {
+    signals::install();
+    let mut progress = Progress::new(args.log_format, 0, args.quiet);
+    let result = run_frames(args, &mut progress);
+    match &result {
+        Ok(Some(sig)) => {
+            let msg = format!(
+                "interrupted by {}: {} of {} frame(s) written, {} skipped; rerun with \
+                 --skip-existing to finish",
+                signals::signal_name(*sig),
+                progress.written(),
+                progress.total(),
+                progress.skipped(),
+            );
+            let code = signals::exit_code(*sig);
+            progress.finish(Some((code, &msg)));
+            eprintln!("error: {msg}");
+            std::process::exit(code);
+        }
+        Ok(None) => progress.finish(None),
+        Err(e) => progress.finish(Some((e.exit_code(), e.message()))),
+    }
+    result.map(|_| ())
+}
+
+/// The whole command; `Ok(Some(signal))` when a stop signal ended it early.
+fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>, CliError> {
     let start = Instant::now();
     let mut times: Vec<(&str, Duration)> = Vec::new();
-    let progress = |msg: std::fmt::Arguments<'_>| {
+    let note = |msg: std::fmt::Arguments<'_>| {
         if !args.quiet {
             eprintln!("{msg}");
         }
     };
 
-    // 1. Output first: a bad path must not cost a scene load and a render.
-    let output = &args.output;
-    let format = output_format(output)?;
-    check_output_writable(output)?;
+    // 1. Output pattern and format: a bad name must not cost a scene load and a render.
+    let pattern = OutputPattern::parse(&args.output).map_err(CliError::Usage)?;
+    let format = outputs::output_format(&pattern.path(args.first_frame))?;
 
-    // 2. Camera file (small) before the scene (large). The bundled sample comes with a
+    // 2. Camera source (small) before the scene (large). The bundled sample comes with a
     // hand-picked camera; other scenes without --camera get the automatic one.
-    let scene_path = scene_path(args.scene.as_deref())?;
-    let camera_path = args.camera.clone().or_else(|| {
-        let sample_cams = scene_path.with_extension("cameras.json");
-        (args.scene.is_none() && sample_cams.is_file()).then_some(sample_cams)
-    });
-    let file_cam = match &camera_path {
-        Some(path) => Some(file_camera(path, args.camera_index, args)?),
-        None => None,
+    let scene_path = match crate::plugins::scene_path(&args.plugin, args.scene.as_deref()) {
+        Some(p) => p,
+        None => scene_path(args.scene.as_deref())?,
     };
+    let camera_file = args.camera.clone().or_else(|| {
+        let sample_cams = scene_path.with_extension("cameras.json");
+        (args.scene.is_none() && args.orbit.is_none() && sample_cams.is_file())
+            .then_some(sample_cams)
+    });
+    let source = match (&camera_file, &args.orbit) {
+        (Some(path), _) => {
+            let cams = camera_path::load(path)?;
+            let cams = cams
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| sized_camera(c, path, i, args))
+                .collect::<Result<Vec<_>, _>>()?;
+            Source::File(path.clone(), cams)
+        }
+        (None, Some(spec)) => Source::Orbit(*spec),
+        (None, None) => Source::Auto,
+    };
+    let count = source.len();
 
-    // 3. Scene.
+    // Frames, each a camera of the path.
+    let first = args.first_frame;
+    let frames: Vec<i64> = if let Some(index) = args.camera_index {
+        if index >= count {
+            return Err(CliError::Usage(format!(
+                "{}: --camera-index {index} is out of range: the file has {count} camera(s) \
+                 (valid indices 0..={})",
+                source.describe(),
+                count - 1
+            )));
+        }
+        vec![first + index as i64]
+    } else if let Some(list) = &args.frames {
+        list.0.clone()
+    } else if pattern.has_frame() {
+        (0..count as i64).map(|i| first + i).collect()
+    } else {
+        vec![first]
+    };
+    let last = first + count as i64 - 1;
+    if let Some(bad) = frames.iter().find(|&&f| f < first || f > last) {
+        return Err(CliError::Usage(format!(
+            "{}: frame {bad} is out of range: the path has {count} camera(s), frames \
+             {first}..={last} (--first-frame {first})",
+            source.describe()
+        )));
+    }
+    if frames.len() > 1 && !pattern.has_frame() {
+        return Err(CliError::Usage(format!(
+            "{}: {} frames requested but the output name has no frame number; use a pattern \
+             such as shot.####.exr, shot.%04d.exr or shot.{{frame:04}}.exr",
+            args.output,
+            frames.len()
+        )));
+    }
+    let frames: Vec<(i64, PathBuf)> = frames.into_iter().map(|f| (f, pattern.path(f))).collect();
+
+    // 3. Every output directory, before anything is rendered.
+    let mut checked = std::collections::HashSet::new();
+    for (_, path) in &frames {
+        if path.is_dir() || checked.insert(outputs::parent_dir(path).to_path_buf()) {
+            outputs::check_output_writable(path)?;
+        }
+    }
+
+    // 4. Retries: complete files stay.
+    progress.set_total(frames.len());
+    let mut todo = Vec::with_capacity(frames.len());
+    let mut done = Vec::new();
+    for (f, path) in frames {
+        if args.skip_existing && outputs::is_complete(&path, format) {
+            done.push((f, path));
+        } else {
+            if args.skip_existing && path.exists() {
+                eprintln!(
+                    "warning: {}: exists but is incomplete or not a {} file; rendering it again",
+                    path.display(),
+                    if format == Format::Exr { "EXR" } else { "PNG" }
+                );
+            }
+            todo.push((f, path));
+        }
+    }
+    progress.start(todo.len());
+    for (f, path) in &done {
+        progress.frame(*f, FrameStatus::Skipped, path, FrameTimes::default());
+    }
+    if todo.is_empty() {
+        note(format_args!(
+            "all {} frame(s) already exist (--skip-existing); nothing to render",
+            done.len()
+        ));
+        return Ok(None);
+    }
+    if let Some(sig) = signals::stop_requested() {
+        return Ok(Some(sig));
+    }
+
+    // 5. Scene.
     let t = Instant::now();
-    let splats = load_scene(&scene_path, args.drop_invalid)?;
+    let (splats, file_antialiased, plugin) = crate::plugins::load(
+        &args.plugin,
+        args.scene.as_deref(),
+        &scene_path,
+        args.drop_invalid,
+        load_scene,
+    )?;
     times.push(("load", t.elapsed()));
-    progress(format_args!(
+    // The file's antialiasing flag picks the mode unless --mode says otherwise.
+    let mode = args.mode.unwrap_or(if file_antialiased {
+        RenderMode::Antialiased
+    } else {
+        RenderMode::Classic
+    });
+    if args.mode.is_none() && file_antialiased {
+        note(format_args!(
+            "the scene is marked as trained with antialiasing: antialiased mode (--mode overrides)"
+        ));
+    }
+    note(format_args!(
         "loaded {} splats (SH degree {}) from {}",
         splats.len(),
         splats.sh_degree,
         scene_path.display()
     ));
 
-    let camera = match file_cam {
-        Some(c) => c,
-        None => {
+    let cameras: Vec<Camera> = match source {
+        Source::File(_, cams) => cams,
+        Source::Orbit(spec) => {
+            let (w, h) = target_size(DEFAULT_WIDTH, DEFAULT_HEIGHT, args.width, args.height);
+            camera_path::orbit(&splats, &spec, args.up.0, w, h)
+        }
+        Source::Auto => {
             let (w, h) = target_size(DEFAULT_WIDTH, DEFAULT_HEIGHT, args.width, args.height);
             let c = auto_camera(&splats, w, h);
             let p = c.position();
-            progress(format_args!(
+            note(format_args!(
                 "automatic camera: {w}x{h} at [{:.4}, {:.4}, {:.4}] looking down +z",
                 p[0], p[1], p[2]
             ));
-            c
+            vec![c]
         }
     };
-    let core_err = |e| CliError::from_core(e, &scene_path, args.camera.as_deref());
+    let source_label = match (&camera_file, &args.orbit) {
+        (Some(p), _) => p.display().to_string(),
+        (None, Some(o)) => format!(
+            "orbit {} radius {} height {} up {:?}",
+            o.frames,
+            o.radius.map_or("auto".into(), |r| r.to_string()),
+            o.height.unwrap_or(0.0),
+            args.up.0
+        ),
+        (None, None) => "auto".into(),
+    };
+    let core_err = |e| CliError::from_core(e, &scene_path, camera_file.as_deref());
 
-    // 4. Device and frame.
+    // 6. Device and frames.
     let t = Instant::now();
     let ctx = Context::new(&ContextDesc {
         device: DeviceChoice::parse(&args.device),
@@ -366,70 +725,205 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     times.push(("device", t.elapsed()));
 
     let t = Instant::now();
-    let gpu_scene = renderer.upload_scene(&splats).map_err(core_err)?;
+    let mut gpu_scene = crate::plugins::upload(&renderer, &splats, plugin, core_err)?;
     drop(splats);
     times.push(("upload", t.elapsed()));
 
-    progress(format_args!(
-        "rendering {}x{} ({} mode, camera '{}') on {device_name}",
-        camera.width,
-        camera.height,
-        args.mode.name(),
-        camera.name
-    ));
-    let t = Instant::now();
     let settings = RenderSettings {
-        mode: args.mode,
+        mode,
         background: args.background.0,
     };
-    let (frame, stats): (Frame, FrameStats) = renderer
-        .render(&gpu_scene, &camera, &settings)
-        .map_err(core_err)?;
-    times.push(("render", t.elapsed()));
+    let bg = args.background.0;
+    let meta = OutputMeta {
+        format,
+        device: device_name.clone(),
+        mode: mode.name(),
+        scene: scene_path.display().to_string(),
+        source: source_label,
+        background: format!("{} {} {}", bg[0], bg[1], bg[2]),
+        command: canonical_command(args, &scene_path, mode),
+    };
+    let jobs: Vec<(i64, PathBuf, &Camera)> = todo
+        .into_iter()
+        .map(|(f, path)| (f, path, &cameras[(f - first) as usize]))
+        .collect();
+    note(format_args!(
+        "rendering {} frame(s) on {device_name}",
+        jobs.len()
+    ));
 
-    // 5. Validation errors are counted by the debug callback, also while objects are destroyed.
+    let t = Instant::now();
+    let mut render = |camera: &Camera| -> Result<(Frame, FrameStats), CliError> {
+        let before = ctx.validation_errors();
+        let out = gpu_scene.render(&mut renderer, camera, &settings, core_err)?;
+        let errors = ctx.validation_errors() - before;
+        if errors > 0 {
+            eprintln!(
+                "warning: the Vulkan validation layers reported {errors} error(s) (see above)"
+            );
+            return Err(CliError::Render(format!(
+                "{}: frame failed Vulkan validation ({}); not written",
+                scene_path.display(),
+                camera.name
+            )));
+        }
+        Ok(out)
+    };
+    progress.rendering();
+    let outcome = render_frames(args, &jobs, &meta, &mut render, progress);
+    times.push(("frames", t.elapsed()));
+
+    // Validation errors are counted by the debug callback, also while objects are destroyed.
     drop(gpu_scene);
     drop(renderer);
     let errors = ctx.validation_errors();
+    let (stopped, last_stats) = outcome?;
     if errors > 0 {
         eprintln!("warning: the Vulkan validation layers reported {errors} error(s) (see above)");
         return Err(CliError::Render(format!(
-            "{}: frame failed Vulkan validation; {} not written",
-            scene_path.display(),
-            output.display()
+            "{}: Vulkan validation failed",
+            scene_path.display()
         )));
     }
-
-    // 6. Image.
-    let t = Instant::now();
-    match format {
-        Format::Png => vksplat_io::write_png(output, frame.width, frame.height, &frame.rgba)?,
-        Format::Exr => {
-            let scene_name = scene_path.display().to_string();
-            let attributes = [
-                ("vksplat_version", env!("CARGO_PKG_VERSION")),
-                ("device", device_name.as_str()),
-                ("mode", args.mode.name()),
-                ("camera", camera.name.as_str()),
-                ("scene", scene_name.as_str()),
-            ];
-            vksplat_io::write_exr(
-                output,
-                frame.width,
-                frame.height,
-                &frame.rgba,
-                &frame.depth,
-                &attributes,
-            )?
+    if args.stats {
+        if let Some(stats) = &last_stats {
+            print_stats(stats, &times, start.elapsed());
+        }
+        if let Some(rate) = progress.rate() {
+            eprintln!("stats: frames per minute {rate:.2}");
         }
     }
-    times.push(("write", t.elapsed()));
-    progress(format_args!("wrote {}", output.display()));
-
-    if args.stats {
-        print_stats(&stats, &times, start.elapsed());
+    if progress.written() > 1 {
+        note(format_args!(
+            "wrote {} frame(s) in {:.1} s{}",
+            progress.written(),
+            start.elapsed().as_secs_f64(),
+            progress
+                .rate()
+                .map_or(String::new(), |r| format!(" ({r:.2} frames/min)"))
+        ));
     }
-    Ok(())
+    Ok(stopped)
+}
+
+/// The frame loop. The calling thread renders; `--write-threads` writer threads encode and
+/// write, fed through a bounded channel (one frame waiting), so frame i+1 renders while frame
+/// i is written; a reporter thread turns finished frames into progress. A render or write
+/// error stops new renders; frames already rendered are still written. Returns the stop
+/// signal, if one ended the loop, and the statistics of the last rendered frame.
+fn render_frames(
+    args: &RenderArgs,
+    jobs: &[(i64, PathBuf, &Camera)],
+    meta: &OutputMeta,
+    render: &mut RenderFn<'_>,
+    progress: &mut Progress,
+) -> Result<(Option<i32>, Option<FrameStats>), CliError> {
+    let failed = AtomicBool::new(false);
+    let first_error: Mutex<Option<CliError>> = Mutex::new(None);
+    let fail = |e: CliError| {
+        failed.store(true, Ordering::SeqCst);
+        let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(e);
+    };
+    let mut stopped = None;
+    let mut last_stats = None;
+    let quiet = args.quiet;
+    let single = jobs.len() == 1;
+
+    std::thread::scope(|s| {
+        let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(1);
+        let (event_tx, event_rx) = crossbeam_channel::unbounded::<Event>();
+        let reporter = s.spawn(|| {
+            for event in event_rx {
+                match event {
+                    Event::Written { frame, path, times } => {
+                        if !quiet && (single || args.stats) {
+                            eprintln!("wrote {}", path.display());
+                        }
+                        progress.frame(frame, FrameStatus::Written, &path, times);
+                    }
+                    Event::Failed(e) => fail(e),
+                }
+            }
+        });
+        let write = |job: Job| -> Event {
+            let t = Instant::now();
+            match write_frame(&job, meta) {
+                Ok(()) => Event::Written {
+                    frame: job.frame,
+                    path: job.path,
+                    times: FrameTimes {
+                        render: job.render,
+                        write: t.elapsed(),
+                    },
+                },
+                Err(e) => {
+                    // Stop new renders at once, not when the reporter gets to it.
+                    failed.store(true, Ordering::SeqCst);
+                    Event::Failed(e)
+                }
+            }
+        };
+        for _ in 0..args.write_threads {
+            let rx = job_rx.clone();
+            let tx = event_tx.clone();
+            s.spawn(move || {
+                for job in rx {
+                    let _ = tx.send(write(job));
+                }
+            });
+        }
+        drop(job_rx);
+
+        for (frame, path, camera) in jobs {
+            if failed.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Some(sig) = signals::stop_requested() {
+                stopped = Some(sig);
+                break;
+            }
+            let t = Instant::now();
+            let (image, stats) = match render(camera) {
+                Ok(out) => out,
+                Err(e) => {
+                    fail(e);
+                    break;
+                }
+            };
+            if args.stats && !single {
+                eprintln!(
+                    "stats: frame {frame} intersections {} attempts {} gpu {:.3} ms wall {:.1} ms",
+                    stats.intersections,
+                    stats.attempts,
+                    stats.stage_ms().iter().map(|(_, t)| t).sum::<f64>(),
+                    ms(t.elapsed())
+                );
+            }
+            last_stats = Some(stats);
+            let job = Job {
+                frame: *frame,
+                path: path.clone(),
+                camera: (*camera).clone(),
+                image,
+                render: t.elapsed(),
+            };
+            if args.write_threads == 0 {
+                let _ = event_tx.send(write(job));
+            } else if job_tx.send(job).is_err() {
+                break;
+            }
+        }
+        drop(job_tx);
+        drop(event_tx);
+        let _ = reporter.join();
+    });
+    // A stop signal that arrived while the last frames were written still ends the run
+    // with its code only if frames were left undone.
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    Ok((stopped, last_stats))
 }
 
 #[cfg(test)]
@@ -453,25 +947,18 @@ mod tests {
     }
 
     #[test]
-    fn formats_by_extension() {
-        assert_eq!(output_format(Path::new("a/b.PNG")).unwrap(), Format::Png);
-        assert_eq!(output_format(Path::new("b.exr")).unwrap(), Format::Exr);
-        assert!(matches!(
-            output_format(Path::new("b.jpg")),
-            Err(CliError::Usage(_))
-        ));
-        assert!(matches!(
-            output_format(Path::new("b")),
-            Err(CliError::Usage(_))
-        ));
-    }
-
-    #[test]
     fn sizes_keep_aspect() {
         assert_eq!(target_size(1280, 720, None, None), (1280, 720));
         assert_eq!(target_size(1280, 720, Some(640), None), (640, 360));
         assert_eq!(target_size(1280, 720, None, Some(180)), (320, 180));
         assert_eq!(target_size(1280, 720, Some(10), Some(10)), (10, 10));
         assert_eq!(target_size(1000, 1, Some(10), None), (10, 1));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("a/b.####.exr"), "a/b.####.exr");
+        assert_eq!(shell_quote("it's here"), r"'it'\''s here'");
+        assert_eq!(shell_quote(""), "''");
     }
 }

@@ -1,5 +1,8 @@
 //! File formats for vksplat: scenes in, cameras in, images out.
 //!
+//! * [`scene`]: every scene format, chosen by content — [`read_scene`] and
+//!   [`write_scene`] for INRIA PLY, PlayCanvas compressed PLY, SPZ and `.splat`,
+//!   all converted to vksplat's RDF frame (see the module docs for frames).
 //! * [`ply`]: INRIA 3D Gaussian Splatting PLY files, read into [`Splats`]
 //!   (values unactivated, SH coefficient-major) and written back losslessly.
 //! * [`camera`]: camera JSON, both the explicit world-to-camera form and the
@@ -16,8 +19,10 @@
 
 pub mod camera;
 pub mod error;
+mod formats;
 pub mod image;
 pub mod ply;
+pub mod scene;
 mod splats;
 
 mod atomic;
@@ -26,6 +31,10 @@ pub use camera::{load_cameras, parse_cameras, Camera};
 pub use error::IoError;
 pub use image::{read_exr, write_exr, write_png, ExrImage};
 pub use ply::{read_ply, write_ply};
+pub use scene::{
+    parse_scene, read_scene, write_scene, Axes, Format, OutputFormat, SceneFile, WriteOptions,
+    WriteReport,
+};
 pub use splats::{SplatStats, Splats};
 
 #[cfg(test)]

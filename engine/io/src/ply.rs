@@ -14,6 +14,14 @@
 //!   runs *before* anything is allocated, so a lying count cannot exhaust
 //!   memory.
 //!
+//! * [`read_ply`] streams binary bodies: after the header (at most 1 MiB) is parsed and the
+//!   file size checked, several threads each read their own range of vertex rows in 4 MiB
+//!   blocks and decode them straight into the output arrays, so peak memory stays near the
+//!   decoded size and loading runs at disk speed; ASCII files are read whole;
+//! * a header comment `antialiased[=true|1|yes]` / `antialiasing…` (any case; `=false|0|no`
+//!   denies) marks a scene trained with antialiasing (`Header::antialiased`); the scene
+//!   writer emits `comment antialiased=true`.
+//!
 //! Values are returned as stored (log-scales, logits, raw SH). Quaternions are
 //! normalised, except that zero-length and non-finite ones are left untouched
 //! so that [`Splats::validate`] can report them.
@@ -30,17 +38,17 @@ use std::path::Path;
 use crate::splats::quat_norm_sq;
 use crate::{IoError, Splats};
 
-/// Reads an INRIA 3DGS PLY file.
+/// Reads an INRIA 3DGS PLY file (binary bodies are streamed and decoded in parallel).
 pub fn read_ply(path: &Path) -> Result<Splats, IoError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| IoError::input(path, format!("cannot read: {e}")))?;
-    parse_ply(&bytes, path)
+    read_with_info(path).map(|(s, _)| s)
 }
 
 /// Parses an INRIA 3DGS PLY file held in memory; `path_for_errors` only
 /// labels error messages.
 pub fn parse_ply(bytes: &[u8], path_for_errors: &Path) -> Result<Splats, IoError> {
-    parse(bytes).map_err(|m| IoError::input(path_for_errors, m))
+    parse_with_info(bytes)
+        .map(|(s, _)| s)
+        .map_err(|m| IoError::input(path_for_errors, m))
 }
 
 /// Writes `splats` as binary little-endian INRIA PLY (atomically).
@@ -49,6 +57,16 @@ pub fn parse_ply(bytes: &[u8], path_for_errors: &Path) -> Result<Splats, IoError
 /// all `float`, normals zero. `read_ply(write_ply(s)) == s` for any `s` whose
 /// quaternions are normalised (as `read_ply` returns them).
 pub fn write_ply(path: &Path, splats: &Splats) -> Result<(), IoError> {
+    write_ply_with_comments(path, splats, &[])
+}
+
+/// [`write_ply`] with extra `comment` lines in the header (each a single line of text; the
+/// scene writer uses `antialiased=true`).
+pub(crate) fn write_ply_with_comments(
+    path: &Path,
+    splats: &Splats,
+    comments: &[&str],
+) -> Result<(), IoError> {
     if splats.sh_degree > 3 {
         return Err(IoError::output(
             path,
@@ -82,6 +100,15 @@ pub fn write_ply(path: &Path, splats: &Splats) -> Result<(), IoError> {
     let n_rest = 3 * (k - 1);
     let mut header = String::new();
     header.push_str("ply\nformat binary_little_endian 1.0\n");
+    for c in comments {
+        if c.contains(['\n', '\r']) {
+            return Err(IoError::output(
+                path,
+                "a PLY header comment must be one line",
+            ));
+        }
+        header.push_str(&format!("comment {c}\n"));
+    }
     header.push_str(&format!("element vertex {n}\n"));
     let mut names: Vec<String> = ["x", "y", "z", "nx", "ny", "nz"].map(String::from).to_vec();
     names.extend((0..3).map(|c| format!("f_dc_{c}")));
@@ -123,7 +150,7 @@ pub fn write_ply(path: &Path, splats: &Splats) -> Result<(), IoError> {
 // Header
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ScalarType {
+pub(crate) enum ScalarType {
     I8,
     U8,
     I16,
@@ -135,7 +162,7 @@ enum ScalarType {
 }
 
 impl ScalarType {
-    fn parse(name: &str) -> Option<Self> {
+    pub(crate) fn parse(name: &str) -> Option<Self> {
         Some(match name {
             "char" | "int8" => ScalarType::I8,
             "uchar" | "uint8" => ScalarType::U8,
@@ -149,7 +176,7 @@ impl ScalarType {
         })
     }
 
-    fn size(self) -> usize {
+    pub(crate) fn size(self) -> usize {
         match self {
             ScalarType::I8 | ScalarType::U8 => 1,
             ScalarType::I16 | ScalarType::U16 => 2,
@@ -172,44 +199,96 @@ impl ScalarType {
     }
 }
 
+/// The body encoding a PLY header declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
+pub enum Format {
+    /// `ascii`
     Ascii,
+    /// `binary_little_endian`
     BinaryLe,
+    /// `binary_big_endian`
     BinaryBe,
 }
 
 #[derive(Debug)]
-struct Property {
-    name: String,
-    ty: ScalarType,
+pub(crate) struct Property {
+    pub name: String,
+    pub ty: ScalarType,
     /// Byte offset within a binary row.
-    offset: usize,
+    pub offset: usize,
 }
 
 #[derive(Debug)]
-struct Element {
-    name: String,
-    count: u64,
-    props: Vec<Property>,
+pub(crate) struct Element {
+    pub name: String,
+    pub count: u64,
+    pub props: Vec<Property>,
     /// Bytes per row in binary formats.
-    stride: usize,
+    pub stride: usize,
+}
+
+impl Element {
+    /// The property called `name`, if any.
+    pub(crate) fn prop(&self, name: &str) -> Option<&Property> {
+        self.props.iter().find(|p| p.name == name)
+    }
 }
 
 #[derive(Debug)]
-struct Header {
-    format: Format,
-    elements: Vec<Element>,
+pub(crate) struct Header {
+    pub format: Format,
+    pub elements: Vec<Element>,
+    /// Text of the `comment` lines, trimmed.
+    pub comments: Vec<String>,
     /// Index of the first byte after the `end_header` line.
-    body_offset: usize,
+    pub body_offset: usize,
 }
 
-fn parse_header(bytes: &[u8]) -> Result<Header, String> {
+impl Header {
+    /// The element called `name`, if any.
+    pub(crate) fn element(&self, name: &str) -> Option<&Element> {
+        self.elements.iter().find(|e| e.name == name)
+    }
+
+    /// Byte offset (from the body start) of element `index` in a binary body, and the body
+    /// size all elements need, in u128 because counts come straight from the file.
+    pub(crate) fn binary_layout(&self, index: usize) -> (u128, u128) {
+        let bytes_of = |e: &Element| u128::from(e.count) * e.stride as u128;
+        let before = self.elements[..index].iter().map(bytes_of).sum();
+        let total = self.elements.iter().map(bytes_of).sum();
+        (before, total)
+    }
+
+    /// What the header's comments say about antialiased (Mip-style) training: `Some(true)`
+    /// for a comment `antialiased`, `antialiased=true|1|yes` or `antialiasing=…` (any case,
+    /// `:` also accepted), `Some(false)` for `=false|0|no`, `None` when no comment says.
+    pub(crate) fn antialiased(&self) -> Option<bool> {
+        let mut result = None;
+        for c in &self.comments {
+            let c = c.to_ascii_lowercase();
+            let c = c.trim();
+            let rest = c
+                .strip_prefix("antialiased")
+                .or_else(|| c.strip_prefix("antialiasing"));
+            let Some(rest) = rest else { continue };
+            let value = rest.trim_start_matches([' ', '=', ':']).trim();
+            match value {
+                "" | "true" | "1" | "yes" | "on" => result = Some(true),
+                "false" | "0" | "no" | "off" => result = Some(false),
+                _ => {}
+            }
+        }
+        result
+    }
+}
+
+pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, String> {
     if !bytes.starts_with(b"ply") {
         return Err("not a PLY file (it does not start with 'ply')".into());
     }
     let mut format = None;
     let mut elements: Vec<Element> = Vec::new();
+    let mut comments = Vec::new();
     let mut pos = 0usize;
     let mut line_no = 0usize;
     loop {
@@ -229,7 +308,8 @@ fn parse_header(bytes: &[u8]) -> Result<Header, String> {
         match keyword {
             "ply" if line_no == 1 && tokens.len() == 1 => {}
             _ if line_no == 1 => return Err("not a PLY file (first line is not 'ply')".into()),
-            "comment" | "obj_info" => {}
+            "comment" => comments.push(line.trim()["comment".len()..].trim().to_string()),
+            "obj_info" => {}
             "format" => {
                 if tokens.len() != 3 {
                     return Err(bad("expected 'format <type> 1.0'"));
@@ -297,6 +377,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header, String> {
                 return Ok(Header {
                     format,
                     elements,
+                    comments,
                     body_offset: pos,
                 });
             }
@@ -404,8 +485,128 @@ fn normalise(q: [f32; 4]) -> [f32; 4] {
 // ---------------------------------------------------------------------------
 // Body
 
-fn parse(bytes: &[u8]) -> Result<Splats, String> {
+/// What a PLY header says besides the splats.
+#[derive(Clone, Debug)]
+pub(crate) struct PlyInfo {
+    pub format: Format,
+    /// From a header comment (see [`Header::antialiased`]).
+    pub antialiased: Option<bool>,
+}
+
+fn info_of(header: &Header) -> PlyInfo {
+    PlyInfo {
+        format: header.format,
+        antialiased: header.antialiased(),
+    }
+}
+
+/// Parses a whole INRIA PLY held in memory.
+pub(crate) fn parse_with_info(bytes: &[u8]) -> Result<(Splats, PlyInfo), String> {
     let header = parse_header(bytes)?;
+    let info = info_of(&header);
+    parse_body(bytes, &header).map(|s| (s, info))
+}
+
+/// Parses the body of an INRIA PLY whose header (already parsed from `bytes`) is `header`.
+pub(crate) fn parse_body(bytes: &[u8], header: &Header) -> Result<Splats, String> {
+    let (vertex_index, table) = vertex_table(header)?;
+    let body = &bytes[header.body_offset..];
+    match header.format {
+        Format::Ascii => parse_ascii_body(header, vertex_index, &table, body),
+        Format::BinaryLe | Format::BinaryBe => {
+            let rows = binary_vertex_rows(header, vertex_index, body.len() as u128)?;
+            let vertex = &header.elements[vertex_index];
+            let rows = &body[rows.0..rows.0 + rows.1];
+            let mut out = crate::formats::zeroed(vertex.count as usize, table.sh_degree);
+            let dec = RowDecoder::new(header, vertex, &table);
+            crate::formats::par_fill(&mut out, MIN_ROWS_PER_THREAD, |mut part| {
+                let start = part.first * vertex.stride;
+                let len = part.len() * vertex.stride;
+                dec.decode(&rows[start..start + len], &mut part, 0);
+                Ok(())
+            })?;
+            Ok(out)
+        }
+    }
+}
+
+/// Largest header accepted when reading from a file (real headers are a few KiB).
+const MAX_HEADER_BYTES: u64 = 1 << 20;
+/// Rows per thread below which splitting the decode is not worth a thread.
+const MIN_ROWS_PER_THREAD: usize = 32 * 1024;
+/// Bytes each thread reads per block while streaming a binary body.
+const STREAM_BLOCK_BYTES: usize = 4 << 20;
+
+/// Reads the first `MAX_HEADER_BYTES` (or the whole file, if shorter) of `file`.
+pub(crate) fn read_prefix(file: &mut std::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let want = len.min(MAX_HEADER_BYTES) as usize;
+    let mut prefix = Vec::with_capacity(want);
+    Read::by_ref(file)
+        .take(want as u64)
+        .read_to_end(&mut prefix)?;
+    Ok(prefix)
+}
+
+/// Reads an INRIA PLY from a file. Binary bodies are streamed straight into the output
+/// arrays by several threads (each reads its own range of rows in 4 MiB blocks), so peak
+/// memory is the decoded scene plus one block per thread; ASCII files are read whole.
+pub(crate) fn read_with_info(path: &Path) -> Result<(Splats, PlyInfo), IoError> {
+    let fail = |m: String| IoError::input(path, m);
+    let cannot_read = |e: std::io::Error| IoError::input(path, format!("cannot read: {e}"));
+    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
+    let len = file.metadata().map_err(cannot_read)?.len();
+    let prefix = read_prefix(&mut file, len).map_err(cannot_read)?;
+    let header = parse_header(&prefix).map_err(|m| {
+        if len > prefix.len() as u64 && m.contains("not terminated") {
+            fail(format!("{m} within its first {} bytes", prefix.len()))
+        } else {
+            fail(m)
+        }
+    })?;
+    let info = info_of(&header);
+    if header.format == Format::Ascii || len == prefix.len() as u64 {
+        let bytes = if len == prefix.len() as u64 {
+            prefix
+        } else {
+            drop(prefix);
+            std::fs::read(path).map_err(cannot_read)?
+        };
+        return parse_body(&bytes, &header).map(|s| (s, info)).map_err(fail);
+    }
+    drop(prefix);
+    let (vertex_index, table) = vertex_table(&header).map_err(fail)?;
+    let body_len = u128::from(len) - header.body_offset as u128;
+    let (rows_at, _) = binary_vertex_rows(&header, vertex_index, body_len).map_err(fail)?;
+    let vertex = &header.elements[vertex_index];
+    let stride = vertex.stride;
+    let first_row_at = header.body_offset as u64 + rows_at as u64;
+    let mut out = crate::formats::zeroed(vertex.count as usize, table.sh_degree);
+    let dec = RowDecoder::new(&header, vertex, &table);
+    crate::formats::par_fill(&mut out, MIN_ROWS_PER_THREAD, |mut part| {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+        f.seek(SeekFrom::Start(first_row_at + (part.first * stride) as u64))
+            .map_err(|e| format!("cannot read: {e}"))?;
+        let rows_per_block = (STREAM_BLOCK_BYTES / stride.max(1)).max(1);
+        let mut buf = vec![0u8; rows_per_block.min(part.len()) * stride];
+        let mut done = 0;
+        while done < part.len() {
+            let rows = rows_per_block.min(part.len() - done);
+            let block = &mut buf[..rows * stride];
+            f.read_exact(block)
+                .map_err(|e| format!("cannot read rows {}..: {e}", part.first + done))?;
+            dec.decode(block, &mut part, done);
+            done += rows;
+        }
+        Ok(())
+    })
+    .map_err(fail)?;
+    Ok((out, info))
+}
+
+/// Finds the vertex element and builds its field table.
+fn vertex_table(header: &Header) -> Result<(usize, FieldTable), String> {
     let vertex_index = header
         .elements
         .iter()
@@ -413,39 +614,18 @@ fn parse(bytes: &[u8]) -> Result<Splats, String> {
         .ok_or("PLY header declares no 'vertex' element")?;
     let vertex = &header.elements[vertex_index];
     let table = build_field_table(vertex)?;
-    let body = &bytes[header.body_offset..];
-    match header.format {
-        Format::Ascii => parse_ascii_body(&header, vertex_index, &table, body),
-        Format::BinaryLe => parse_binary_body(&header, vertex_index, &table, body, false),
-        Format::BinaryBe => parse_binary_body(&header, vertex_index, &table, body, true),
-    }
+    Ok((vertex_index, table))
 }
 
-fn empty_splats(n: usize, sh_degree: u32) -> Splats {
-    let k = ((sh_degree + 1) * (sh_degree + 1)) as usize;
-    Splats {
-        means: Vec::with_capacity(n),
-        rotations: Vec::with_capacity(n),
-        log_scales: Vec::with_capacity(n),
-        opacity_logits: Vec::with_capacity(n),
-        sh_degree,
-        sh: Vec::with_capacity(n * k * 3),
-    }
-}
-
-fn parse_binary_body(
+/// Checks that a binary body of `have` bytes holds exactly what the header declares and
+/// returns (offset, length) of the vertex rows within the body.
+fn binary_vertex_rows(
     header: &Header,
     vertex_index: usize,
-    table: &FieldTable,
-    body: &[u8],
-    big_endian: bool,
-) -> Result<Splats, String> {
-    // Size check in u128 first: counts come straight from the file.
-    let bytes_of = |e: &Element| u128::from(e.count) * e.stride as u128;
-    let before: u128 = header.elements[..vertex_index].iter().map(bytes_of).sum();
-    let total: u128 = header.elements.iter().map(bytes_of).sum();
+    have: u128,
+) -> Result<(usize, usize), String> {
+    let (before, total) = header.binary_layout(vertex_index);
     let vertex = &header.elements[vertex_index];
-    let have = body.len() as u128;
     if total > have {
         return Err(format!(
             "file is truncated: the header declares {} vertices, which needs {total} bytes of \
@@ -461,80 +641,85 @@ fn parse_binary_body(
             have - total
         ));
     }
-    // Both fit in usize now: they are bounded by body.len().
-    let start = before as usize;
-    let stride = vertex.stride;
-    let rows = &body[start..start + vertex.count as usize * stride];
-
-    let fields: Vec<(usize, ScalarType)> = table
-        .props
-        .iter()
-        .map(|&p| (vertex.props[p].offset, vertex.props[p].ty))
-        .collect();
-    // The overwhelmingly common file is all little-endian floats; give it a
-    // branch-free decoder. Everything else goes through the general one.
-    let all_le_f32 = !big_endian && fields.iter().all(|&(_, ty)| ty == ScalarType::F32);
-    let out = if all_le_f32 {
-        decode_rows(rows, stride, &fields, table.sh_degree, |row, offset, _| {
-            let mut a = [0u8; 4];
-            a.copy_from_slice(&row[offset..offset + 4]);
-            f32::from_le_bytes(a)
-        })
-    } else {
-        decode_rows(rows, stride, &fields, table.sh_degree, |row, offset, ty| {
-            decode(row, offset, ty, big_endian)
-        })
-    };
-    Ok(out)
+    crate::formats::check_count(vertex.count).map_err(|m| format!("the header {m}"))?;
+    // Both fit in usize now: they are bounded by the body length.
+    Ok((before as usize, vertex.count as usize * vertex.stride))
 }
 
-/// Decodes every row of the vertex element. `fields` is the [`FieldTable`]
-/// resolved to (byte offset, type); outputs are sized up front (the caller
-/// has checked the row count against the file size) and filled in place.
-#[inline(always)]
-fn decode_rows<D>(
-    rows: &[u8],
+/// Decodes binary vertex rows into splats: the [`FieldTable`] resolved to (byte offset,
+/// type), with a branch-free path for the overwhelmingly common all-little-endian-float file.
+struct RowDecoder {
     stride: usize,
-    fields: &[(usize, ScalarType)],
-    sh_degree: u32,
-    get: D,
-) -> Splats
-where
-    D: Fn(&[u8], usize, ScalarType) -> f32,
-{
-    let n = rows.len() / stride;
-    let sh_len = fields.len() - SLOT_SH;
-    let mut out = Splats {
-        means: vec![[0.0; 3]; n],
-        rotations: vec![[0.0; 4]; n],
-        log_scales: vec![[0.0; 3]; n],
-        opacity_logits: vec![0.0; n],
-        sh_degree,
-        sh: vec![0.0; n * sh_len],
-    };
-    let (head, sh_fields) = fields.split_at(SLOT_SH);
-    let h: [(usize, ScalarType); SLOT_SH] = match head.try_into() {
-        Ok(h) => h,
-        Err(_) => return out, // unreachable: the table always has SLOT_SH leading slots
-    };
-    let v = |row: &[u8], slot: usize| get(row, h[slot].0, h[slot].1);
-    let iter = rows
-        .chunks_exact(stride)
-        .zip(out.means.iter_mut())
-        .zip(out.rotations.iter_mut())
-        .zip(out.log_scales.iter_mut())
-        .zip(out.opacity_logits.iter_mut())
-        .zip(out.sh.chunks_exact_mut(sh_len.max(1)));
-    for (((((row, m), r), s), o), sh) in iter {
-        *m = [v(row, 0), v(row, 1), v(row, 2)];
-        *r = normalise([v(row, 3), v(row, 4), v(row, 5), v(row, 6)]);
-        *s = [v(row, 7), v(row, 8), v(row, 9)];
-        *o = v(row, 10);
-        for (dst, &(offset, ty)) in sh.iter_mut().zip(sh_fields) {
-            *dst = get(row, offset, ty);
+    head: [(usize, ScalarType); SLOT_SH],
+    sh: Vec<(usize, ScalarType)>,
+    big_endian: bool,
+    all_le_f32: bool,
+}
+
+impl RowDecoder {
+    fn new(header: &Header, vertex: &Element, table: &FieldTable) -> Self {
+        let fields: Vec<(usize, ScalarType)> = table
+            .props
+            .iter()
+            .map(|&p| (vertex.props[p].offset, vertex.props[p].ty))
+            .collect();
+        let big_endian = header.format == Format::BinaryBe;
+        let mut head = [(0, ScalarType::F32); SLOT_SH];
+        head.copy_from_slice(&fields[..SLOT_SH]);
+        RowDecoder {
+            stride: vertex.stride,
+            head,
+            sh: fields[SLOT_SH..].to_vec(),
+            big_endian,
+            all_le_f32: !big_endian && fields.iter().all(|&(_, ty)| ty == ScalarType::F32),
         }
     }
-    out
+
+    /// Decodes `rows` (whole rows) into `out` starting at splat `at` of `out`.
+    fn decode(&self, rows: &[u8], out: &mut crate::formats::SplatsMut<'_>, at: usize) {
+        if self.all_le_f32 {
+            self.decode_with(rows, out, at, |row, offset, _| {
+                let mut a = [0u8; 4];
+                a.copy_from_slice(&row[offset..offset + 4]);
+                f32::from_le_bytes(a)
+            })
+        } else {
+            let be = self.big_endian;
+            self.decode_with(rows, out, at, |row, offset, ty| decode(row, offset, ty, be))
+        }
+    }
+
+    #[inline(always)]
+    fn decode_with<D>(
+        &self,
+        rows: &[u8],
+        out: &mut crate::formats::SplatsMut<'_>,
+        at: usize,
+        get: D,
+    ) where
+        D: Fn(&[u8], usize, ScalarType) -> f32,
+    {
+        let h = &self.head;
+        let v = |row: &[u8], slot: usize| get(row, h[slot].0, h[slot].1);
+        let n = rows.len() / self.stride;
+        let stride = out.sh_stride;
+        let iter = rows
+            .chunks_exact(self.stride)
+            .zip(&mut out.means[at..at + n])
+            .zip(&mut out.rotations[at..at + n])
+            .zip(&mut out.log_scales[at..at + n])
+            .zip(&mut out.opacity_logits[at..at + n])
+            .zip(out.sh[at * stride..(at + n) * stride].chunks_exact_mut(stride));
+        for (((((row, m), r), s), o), sh) in iter {
+            *m = [v(row, 0), v(row, 1), v(row, 2)];
+            *r = normalise([v(row, 3), v(row, 4), v(row, 5), v(row, 6)]);
+            *s = [v(row, 7), v(row, 8), v(row, 9)];
+            *o = v(row, 10);
+            for (dst, &(offset, ty)) in sh.iter_mut().zip(&self.sh) {
+                *dst = get(row, offset, ty);
+            }
+        }
+    }
 }
 
 /// Decodes one binary scalar; `offset + ty.size() <= row.len()` by construction.
@@ -560,6 +745,18 @@ fn decode(row: &[u8], offset: usize, ty: ScalarType, big_endian: bool) -> f32 {
         ScalarType::U32 => num!(u32, 4) as f32,
         ScalarType::F32 => num!(f32, 4),
         ScalarType::F64 => num!(f64, 8) as f32,
+    }
+}
+
+fn empty_splats(n: usize, sh_degree: u32) -> Splats {
+    let k = ((sh_degree + 1) * (sh_degree + 1)) as usize;
+    Splats {
+        means: Vec::with_capacity(n),
+        rotations: Vec::with_capacity(n),
+        log_scales: Vec::with_capacity(n),
+        opacity_logits: Vec::with_capacity(n),
+        sh_degree,
+        sh: Vec::with_capacity(n * k * 3),
     }
 }
 
@@ -608,6 +805,7 @@ fn parse_ascii_body(
         })
     };
 
+    crate::formats::check_count(vertex.count).map_err(|m| format!("the header {m}"))?;
     // Bounded by body.len() / 14 thanks to the check above.
     let mut out = empty_splats(vertex.count as usize, table.sh_degree);
     let mut values = vec![0f32; vertex.props.len()];

@@ -154,6 +154,21 @@ impl Splats {
         finite(i, "sh", sh)
     }
 
+    /// Keeps only the SH coefficients up to `degree` (no change when `degree` is not lower
+    /// than the current degree). Lengths must be consistent.
+    pub fn truncate_sh_degree(&mut self, degree: u32) {
+        if degree >= self.sh_degree {
+            return;
+        }
+        let old = self.coeffs_per_splat() * 3;
+        let new = ((degree as usize + 1) * (degree as usize + 1)) * 3;
+        for i in 0..self.len() {
+            self.sh.copy_within(i * old..i * old + new, i * new);
+        }
+        self.sh.truncate(self.len() * new);
+        self.sh_degree = degree;
+    }
+
     /// Removes splats with any non-finite value or zero-length quaternion;
     /// returns how many were dropped.
     ///
@@ -315,6 +330,20 @@ mod tests {
         let mut s = three();
         s.sh_degree = 4;
         assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn truncating_sh_keeps_the_low_bands() {
+        let mut s = three();
+        s.truncate_sh_degree(0);
+        assert_eq!(s.sh_degree, 0);
+        assert_eq!(
+            s.sh,
+            vec![0.0, 1.0, 2.0, 12.0, 13.0, 14.0, 24.0, 25.0, 26.0]
+        );
+        assert_eq!(s.validate(), Ok(()));
+        s.truncate_sh_degree(2);
+        assert_eq!(s.sh_degree, 0);
     }
 
     #[test]

@@ -1,0 +1,126 @@
+//! The host C API (implemented by the `vksplat-capi` library) and the plugin entry point
+//! (implemented by every plugin library), declared here so that the header has them.
+//! `vksplat-capi` checks at compile time that its definitions have exactly these signatures.
+//!
+//! Thread safety, for every function below: the version, error and limits queries may be
+//! called from any thread at any time. A context serialises the calls made on it (a render
+//! on one thread waits for a render on another), and a scene likewise, so no call corrupts
+//! state when made concurrently; for throughput, give each thread its own context.
+//! `vksplat_last_error` is per thread. Destroy functions must not race with other calls on the
+//! same object.
+
+use core::ffi::c_char;
+
+use crate::*;
+
+extern "C" {
+    /// The library's version, `VKSPLAT_MAKE_VERSION(major, minor, patch)`. Thread-safe.
+    pub fn vksplat_version() -> u32;
+
+    /// The library's version as a static string ("0.1.0"). Thread-safe.
+    pub fn vksplat_version_string() -> *const c_char;
+
+    /// The library's `VKSPLAT_ABI_VERSION`; a program compiled against a header with another
+    /// value must not use this library. Thread-safe.
+    pub fn vksplat_abi_version() -> u32;
+
+    /// The message of the last error returned on the calling thread (UTF-8, never NULL; ""
+    /// when the last call succeeded). Valid until the next vksplat call on this thread.
+    pub fn vksplat_last_error() -> *const c_char;
+
+    /// Creates a context: a Vulkan instance, the chosen device and the renderer.
+    /// `desc` may be NULL (automatic device, no validation). Thread-safe.
+    pub fn vksplat_context_create(
+        desc: *const VksplatContextDesc,
+        out: *mut *mut VksplatContext,
+    ) -> VksplatResult;
+
+    /// Destroys a context (NULL is ignored). Scenes keep the device alive until they are
+    /// destroyed too. Must not race with calls on the same context.
+    pub fn vksplat_context_destroy(context: *mut VksplatContext);
+
+    /// Fills the fields of `out` that `out->s_size` covers. Thread-safe.
+    pub fn vksplat_context_limits(
+        context: *const VksplatContext,
+        out: *mut VksplatLimits,
+    ) -> VksplatResult;
+
+    /// Adds a directory searched for plugin manifests before `VKSPLAT_PLUGIN_PATH`.
+    /// Serialised on the context.
+    pub fn vksplat_context_add_plugin_dir(
+        context: *mut VksplatContext,
+        dir: *const c_char,
+    ) -> VksplatResult;
+
+    /// Sets the camera the next renders use. Serialised on the context.
+    pub fn vksplat_set_camera(
+        context: *mut VksplatContext,
+        camera: *const VksplatCamera,
+    ) -> VksplatResult;
+
+    /// Loads an INRIA 3DGS PLY file onto the context's device. Serialised on the context.
+    pub fn vksplat_scene_load(
+        context: *mut VksplatContext,
+        path: *const c_char,
+        out: *mut *mut VksplatScene,
+    ) -> VksplatResult;
+
+    /// Creates a scene from caller arrays (copied, or borrowed with a deleter).
+    /// Serialised on the context.
+    pub fn vksplat_scene_create(
+        context: *mut VksplatContext,
+        desc: *const VksplatSceneDesc,
+        out: *mut *mut VksplatScene,
+    ) -> VksplatResult;
+
+    /// Loads a plugin (once per process; plugins are never unloaded), opens an instance and
+    /// creates its scene. Serialised on the context.
+    pub fn vksplat_scene_open_plugin(
+        context: *mut VksplatContext,
+        desc: *const VksplatPluginSceneDesc,
+        out: *mut *mut VksplatScene,
+    ) -> VksplatResult;
+
+    /// Uploads a borrowed scene's arrays again (after the caller changed them in place).
+    /// Serialised on the scene and its context.
+    pub fn vksplat_scene_refresh(scene: *mut VksplatScene) -> VksplatResult;
+
+    /// Sets a plugin scene's frame parameter: `count` floats (1 for scalars; elements ×
+    /// components for arrays; 0 resets an array to the plugin's default). Serialised on the
+    /// scene.
+    pub fn vksplat_scene_set_param(
+        scene: *mut VksplatScene,
+        name: *const c_char,
+        values: *const f32,
+        count: u32,
+    ) -> VksplatResult;
+
+    /// Sets a plugin scene's time in seconds. Serialised on the scene.
+    pub fn vksplat_scene_set_time(scene: *mut VksplatScene, time: f64) -> VksplatResult;
+
+    /// Fills the fields of `out` that `out->s_size` covers. Serialised on the scene.
+    pub fn vksplat_scene_info(
+        scene: *const VksplatScene,
+        out: *mut VksplatSceneInfo,
+    ) -> VksplatResult;
+
+    /// Destroys a scene (NULL is ignored); calls a borrowed scene's deleter. Must not race
+    /// with calls on the same scene.
+    pub fn vksplat_scene_destroy(scene: *mut VksplatScene);
+
+    /// Renders `scene` with the context's camera into caller memory. Plugin scenes evaluate
+    /// their frame first. `desc` may be NULL. Serialised on the context and the scene.
+    pub fn vksplat_render(
+        context: *mut VksplatContext,
+        scene: *mut VksplatScene,
+        desc: *const VksplatRenderDesc,
+        image: *const VksplatImage,
+    ) -> VksplatResult;
+
+    /// Implemented by plugins, not by the engine: the one frozen entry point of a plugin
+    /// library, exported with `VKSPLAT_PLUGIN_EXPORT` (type `VksplatNegotiateFn`). It must not
+    /// allocate or keep state: it sets `plugin_abi_version` and `layout_fingerprint`, and when
+    /// `host_abi_min <= VKSPLAT_PLUGIN_ABI_VERSION <= host_abi_max` sets `api` and returns
+    /// `VKSPLAT_OK`; otherwise it returns `VKSPLAT_ERROR_ABI`.
+    pub fn vksplat_plugin_negotiate(negotiation: *mut VksplatNegotiation) -> VksplatResult;
+}

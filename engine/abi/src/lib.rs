@@ -1,0 +1,743 @@
+//! The vksplat C ABI: the one contract between the engine, C/C++ hosts and plugins.
+//!
+//! `include/vksplat.h` is generated from this crate by `tools/gen-header` (cbindgen) and is
+//! never edited by hand; a test regenerates it and fails on any difference.
+//!
+//! Rules (DESIGN.md §6), which every type here follows:
+//! - Only C types cross the boundary: fixed-width integers, floats, `uint32_t` booleans,
+//!   pointers with lengths, opaque handles and NUL-terminated UTF-8 `const char*`.
+//! - Every descriptor struct and function table starts with a header
+//!   (`s_type`, `s_size`, `next`). The writer sets `s_size = sizeof(struct)` as *it* knows the
+//!   struct; structs only ever grow at the end, and a reader touches a field only if `s_size`
+//!   covers it. `next` chains optional extension structs; a reader skips extension structs whose
+//!   `s_type` it does not know.
+//! - Every function returns a `VksplatResult`: 0 ok, negative errors, positive statuses. The
+//!   message of the last error on the calling thread is `vksplat_last_error()`.
+//! - Whoever allocates frees, through its own call.
+//!
+//! The `layout` module lists every struct's size, alignment and field offsets; from it comes
+//! `layout::LAYOUT_FINGERPRINT`, which a Rust plugin built with `vksplat-plugin-sdk` reports at
+//! negotiation, so a plugin built against a different layout is refused at load with a message.
+
+#![allow(non_camel_case_types)]
+
+use core::ffi::{c_char, c_void};
+use core::marker::PhantomData;
+
+mod host;
+pub mod layout;
+
+pub use host::*;
+
+// ---------------------------------------------------------------------------------------------
+// Versions
+// ---------------------------------------------------------------------------------------------
+
+/// Major version of this header (the vksplat release it came with).
+pub const VKSPLAT_VERSION_MAJOR: u32 = 0;
+/// Minor version of this header.
+pub const VKSPLAT_VERSION_MINOR: u32 = 1;
+/// Patch version of this header.
+pub const VKSPLAT_VERSION_PATCH: u32 = 0;
+/// `VKSPLAT_MAKE_VERSION(major, minor, patch)` of this header; compare with `vksplat_version()`.
+pub const VKSPLAT_VERSION: u32 =
+    (VKSPLAT_VERSION_MAJOR << 22) | (VKSPLAT_VERSION_MINOR << 12) | VKSPLAT_VERSION_PATCH;
+/// Version of the host C API's binary interface. A library whose `vksplat_abi_version()`
+/// differs from the header the program was compiled with must not be used.
+pub const VKSPLAT_ABI_VERSION: u32 = 1;
+/// The plugin ABI version this header describes (what a plugin built against it speaks).
+pub const VKSPLAT_PLUGIN_ABI_VERSION: u32 = 1;
+/// Oldest plugin ABI version this engine still loads.
+pub const VKSPLAT_PLUGIN_ABI_MIN: u32 = 1;
+/// Fingerprint of the sizes, alignments and field offsets of every struct in this header
+/// (FNV-1a; see the vksplat-abi crate's `layout` module). Plugins report it at negotiation.
+pub const VKSPLAT_LAYOUT_FINGERPRINT: u64 =
+    ((VKSPLAT_LAYOUT_FINGERPRINT_HI as u64) << 32) | VKSPLAT_LAYOUT_FINGERPRINT_LO as u64;
+/// High 32 bits of `VKSPLAT_LAYOUT_FINGERPRINT`.
+pub const VKSPLAT_LAYOUT_FINGERPRINT_HI: u32 = 0x479c_93d9;
+/// Low 32 bits of `VKSPLAT_LAYOUT_FINGERPRINT`.
+pub const VKSPLAT_LAYOUT_FINGERPRINT_LO: u32 = 0xf849_6b99;
+/// Name of the one exported function every plugin library has (frozen forever).
+pub const VKSPLAT_PLUGIN_ENTRY_NAME: &str = "vksplat_plugin_negotiate";
+
+// ---------------------------------------------------------------------------------------------
+// Result codes
+// ---------------------------------------------------------------------------------------------
+
+/// Result of every call: `VKSPLAT_OK` (0), a negative error or a positive status.
+pub type VksplatResult = i32;
+
+/// Success.
+pub const VKSPLAT_OK: VksplatResult = 0;
+/// Status: a plugin frame left the splats unchanged (nothing to upload).
+pub const VKSPLAT_UNCHANGED: VksplatResult = 1;
+/// A pointer was NULL, a value out of range, or a string not UTF-8.
+pub const VKSPLAT_ERROR_INVALID_ARGUMENT: VksplatResult = -1;
+/// A struct's `s_size` is smaller than the oldest layout of that struct, or `s_type` is wrong.
+pub const VKSPLAT_ERROR_STRUCT_SIZE: VksplatResult = -2;
+/// A file could not be read.
+pub const VKSPLAT_ERROR_IO: VksplatResult = -3;
+/// A scene, camera or parameter value is invalid (non-finite values, wrong lengths).
+pub const VKSPLAT_ERROR_INVALID_INPUT: VksplatResult = -4;
+/// No usable Vulkan device (or no Vulkan loader).
+pub const VKSPLAT_ERROR_NO_DEVICE: VksplatResult = -5;
+/// A Vulkan call failed while rendering.
+pub const VKSPLAT_ERROR_VULKAN: VksplatResult = -6;
+/// The scene or image does not fit the device.
+pub const VKSPLAT_ERROR_TOO_LARGE: VksplatResult = -7;
+/// A plugin speaks an ABI version (or struct layout) this engine does not.
+pub const VKSPLAT_ERROR_ABI: VksplatResult = -8;
+/// A plugin could not be found or loaded, or a plugin call failed.
+pub const VKSPLAT_ERROR_PLUGIN: VksplatResult = -9;
+/// A plugin shader did not compile or does not match the stage's rules (bindings, push
+/// constants, workgroup size).
+pub const VKSPLAT_ERROR_SHADER: VksplatResult = -10;
+/// A plugin produced non-finite splat values.
+pub const VKSPLAT_ERROR_INVALID_OUTPUT: VksplatResult = -11;
+/// A Rust panic was caught at the boundary (a bug; the message says where).
+pub const VKSPLAT_ERROR_PANIC: VksplatResult = -12;
+/// The request is valid but not supported by this build or object.
+pub const VKSPLAT_ERROR_UNSUPPORTED: VksplatResult = -13;
+
+// ---------------------------------------------------------------------------------------------
+// Struct types (`s_type`)
+// ---------------------------------------------------------------------------------------------
+
+/// `s_type` of `VksplatContextDesc`.
+pub const VKSPLAT_STRUCT_CONTEXT_DESC: u32 = 1;
+/// `s_type` of `VksplatLimits`.
+pub const VKSPLAT_STRUCT_LIMITS: u32 = 2;
+/// `s_type` of `VksplatCamera`.
+pub const VKSPLAT_STRUCT_CAMERA: u32 = 3;
+/// `s_type` of `VksplatSceneDesc`.
+pub const VKSPLAT_STRUCT_SCENE_DESC: u32 = 4;
+/// `s_type` of `VksplatSceneInfo`.
+pub const VKSPLAT_STRUCT_SCENE_INFO: u32 = 5;
+/// `s_type` of `VksplatPluginSceneDesc`.
+pub const VKSPLAT_STRUCT_PLUGIN_SCENE_DESC: u32 = 6;
+/// `s_type` of `VksplatRenderDesc`.
+pub const VKSPLAT_STRUCT_RENDER_DESC: u32 = 7;
+/// `s_type` of `VksplatImage`.
+pub const VKSPLAT_STRUCT_IMAGE: u32 = 8;
+/// `s_type` of `VksplatNegotiation`.
+pub const VKSPLAT_STRUCT_NEGOTIATION: u32 = 100;
+/// `s_type` of `VksplatHostApi`.
+pub const VKSPLAT_STRUCT_HOST_API: u32 = 101;
+/// `s_type` of `VksplatPluginApi`.
+pub const VKSPLAT_STRUCT_PLUGIN_API: u32 = 102;
+/// `s_type` of `VksplatOpenDesc`.
+pub const VKSPLAT_STRUCT_OPEN_DESC: u32 = 103;
+/// `s_type` of `VksplatDescription`.
+pub const VKSPLAT_STRUCT_DESCRIPTION: u32 = 104;
+/// `s_type` of `VksplatGpuStage`.
+pub const VKSPLAT_STRUCT_GPU_STAGE: u32 = 105;
+/// `s_type` of `VksplatFrameInput`.
+pub const VKSPLAT_STRUCT_FRAME_INPUT: u32 = 106;
+
+// ---------------------------------------------------------------------------------------------
+// Enumerations (plain `uint32_t` values)
+// ---------------------------------------------------------------------------------------------
+
+/// Render mode: gsplat 1.5.3 "classic" rules.
+pub const VKSPLAT_MODE_CLASSIC: u32 = 0;
+/// Render mode: opacity times the blur compensation (Mip-Splatting style).
+pub const VKSPLAT_MODE_ANTIALIASED: u32 = 1;
+/// Render mode: the original INRIA rasterizer's rules.
+pub const VKSPLAT_MODE_INRIA: u32 = 2;
+
+/// Image format: 4 floats per pixel, RGB composited over the background, A = 1 − T.
+pub const VKSPLAT_FORMAT_RGBA32F: u32 = 0;
+/// Image format: 4 bytes per pixel, `round(clamp(v, 0, 1) · 255)` of the RGBA32F values.
+pub const VKSPLAT_FORMAT_RGBA8: u32 = 1;
+
+/// `VksplatSceneDesc::flags`: copy the caller's arrays during the call (the default; the
+/// caller may free them on return).
+pub const VKSPLAT_SCENE_COPY: u32 = 0;
+/// `VksplatSceneDesc::flags`: zero-copy. The engine keeps the caller's pointers (no host copy
+/// is made), reads them again on `vksplat_scene_refresh`, and calls `deleter(deleter_user)` when
+/// the scene is destroyed. If creation fails the deleter is not called.
+pub const VKSPLAT_SCENE_BORROW: u32 = 1;
+
+/// How a plugin scene is evaluated: the GPU path when the plugin has one, else the CPU path.
+pub const VKSPLAT_EVAL_AUTO: u32 = 0;
+/// Evaluate with the plugin's compute shader (first stage of the frame).
+pub const VKSPLAT_EVAL_GPU: u32 = 1;
+/// Evaluate with the plugin's CPU path (the plugin fills host arrays; the engine uploads them).
+pub const VKSPLAT_EVAL_CPU: u32 = 2;
+
+/// Parameter type: one number (`double`), with a range.
+pub const VKSPLAT_PARAM_FLOAT: u32 = 0;
+/// Parameter type: one integer (passed as a `double` holding an integer), with a range.
+pub const VKSPLAT_PARAM_INT: u32 = 1;
+/// Parameter type: an array of elements of `components` floats each (3 = a vertex,
+/// 16 = a row-major 4×4 matrix), with an element-count range.
+pub const VKSPLAT_PARAM_FLOAT_ARRAY: u32 = 2;
+
+/// `VksplatParamDesc::flags`: read when the instance is opened (`options`), not per frame.
+pub const VKSPLAT_PARAM_OPEN: u32 = 1;
+
+/// Output bit: means (3 floats per splat: x, y, z).
+pub const VKSPLAT_OUTPUT_MEANS: u32 = 1;
+/// Output bit: rotations (4 floats per splat: w, x, y, z; need not be normalised).
+pub const VKSPLAT_OUTPUT_ROTATIONS: u32 = 2;
+/// Output bit: log scales (3 floats per splat).
+pub const VKSPLAT_OUTPUT_LOG_SCALES: u32 = 4;
+/// Output bit: opacity logits (1 float per splat; opacity = sigmoid).
+pub const VKSPLAT_OUTPUT_OPACITY_LOGITS: u32 = 8;
+/// Output bit: SH coefficients ((deg+1)² × 3 floats per splat, coefficient-major, RGB
+/// interleaved: `sh[(i·K + k)·3 + c]`).
+pub const VKSPLAT_OUTPUT_SH: u32 = 16;
+/// Output bit: world-space 3×3 covariances (6 floats per splat: xx, xy, xz, yy, yz, zz). Needs
+/// `VKSPLAT_VARIANT_COVARIANCE`.
+pub const VKSPLAT_OUTPUT_COVARIANCES: u32 = 32;
+/// Output bit: opacity multipliers (1 float per splat, multiplies the opacity after the
+/// sigmoid). Needs `VKSPLAT_VARIANT_OPACITY_SCALE`.
+pub const VKSPLAT_OUTPUT_OPACITY_SCALE: u32 = 64;
+/// Every output bit.
+pub const VKSPLAT_OUTPUT_ALL: u32 = 127;
+
+/// `VksplatDescription::flags`: the scene takes a 3×3 covariance per splat instead of
+/// rotation + scale.
+pub const VKSPLAT_VARIANT_COVARIANCE: u32 = 1;
+/// `VksplatDescription::flags`: the scene has a per-splat opacity multiplier.
+pub const VKSPLAT_VARIANT_OPACITY_SCALE: u32 = 2;
+
+/// `VksplatGpuStage::language`: `code` is NUL-terminated GLSL 4.50 compute source, compiled
+/// by the engine with shaderc; `#include "variant.glsl"` declares the engine's splat buffers.
+pub const VKSPLAT_SHADER_GLSL: u32 = 0;
+/// `VksplatGpuStage::language`: `code` is SPIR-V, `code_size` bytes (a multiple of 4).
+pub const VKSPLAT_SHADER_SPIRV: u32 = 1;
+
+/// The engine's splat buffers occupy bindings 0..8 of set 0 in a plugin shader; the plugin's
+/// static buffers follow from this binding, then its frame buffer.
+pub const VKSPLAT_FIRST_PLUGIN_BINDING: u32 = 9;
+/// Largest push-constant block a plugin stage may declare, in bytes.
+pub const VKSPLAT_MAX_PUSH_CONSTANT_SIZE: u32 = 128;
+/// Largest workgroup (x · y · z invocations) a plugin stage may declare.
+pub const VKSPLAT_MAX_WORKGROUP_INVOCATIONS: u32 = 1024;
+
+/// Log level for `VksplatHostApi::log`: information.
+pub const VKSPLAT_LOG_INFO: i32 = 0;
+/// Log level for `VksplatHostApi::log`: a warning.
+pub const VKSPLAT_LOG_WARNING: i32 = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Opaque handles (declared in the header as incomplete struct types)
+// ---------------------------------------------------------------------------------------------
+
+/// A device and renderer (C API). Created by `vksplat_context_create`.
+#[repr(C)]
+pub struct VksplatContext {
+    _private: [u8; 0],
+    _not_send: PhantomData<*mut u8>,
+}
+
+/// A scene on a context's device: from a file, caller arrays or a plugin (C API).
+#[repr(C)]
+pub struct VksplatScene {
+    _private: [u8; 0],
+    _not_send: PhantomData<*mut u8>,
+}
+
+/// A plugin's instance: defined by the plugin (`struct VksplatInstance { … }` in C), opaque to
+/// the engine.
+#[repr(C)]
+pub struct VksplatInstance {
+    _private: [u8; 0],
+    _not_send: PhantomData<*mut u8>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host C API structs
+// ---------------------------------------------------------------------------------------------
+
+/// How to create a context (standalone: the engine creates its own Vulkan instance and device).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatContextDesc {
+    /// `VKSPLAT_STRUCT_CONTEXT_DESC`.
+    pub s_type: u32,
+    /// `sizeof(VksplatContextDesc)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *const c_void,
+    /// Device choice as the CLI's `--device`: "auto", "cpu", an index or part of a name;
+    /// NULL means "auto".
+    pub device: *const c_char,
+    /// Non-zero: enable the Vulkan validation layers (also `VKSPLAT_VALIDATION=1`).
+    pub validation: u32,
+    /// Zero.
+    pub reserved: u32,
+}
+
+/// Limits and identity of a context's device (`vksplat_context_limits`). The caller sets
+/// `s_type` and `s_size`; the engine fills the fields that `s_size` covers.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatLimits {
+    /// `VKSPLAT_STRUCT_LIMITS`.
+    pub s_type: u32,
+    /// `sizeof(VksplatLimits)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *mut c_void,
+    /// Largest image width and height.
+    pub max_image_side: u32,
+    /// Subgroup size of the device.
+    pub subgroup_size: u32,
+    /// Largest storage buffer the device binds, in bytes.
+    pub max_buffer_bytes: u64,
+    /// Largest splat count a scene may have on this device.
+    pub max_splats: u64,
+    /// `VKSPLAT_ABI_VERSION` of the library.
+    pub abi_version: u32,
+    /// Plugin ABI versions the library loads: `plugin_abi_min..=plugin_abi_max`.
+    pub plugin_abi_min: u32,
+    pub plugin_abi_max: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// Device name, NUL-terminated UTF-8 (truncated).
+    pub device_name: [c_char; 256],
+}
+
+/// A pinhole camera with OpenCV axes (x right, y down, z forward).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatCamera {
+    /// `VKSPLAT_STRUCT_CAMERA`.
+    pub s_type: u32,
+    /// `sizeof(VksplatCamera)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *const c_void,
+    /// Image size in pixels.
+    pub width: u32,
+    pub height: u32,
+    /// Focal lengths and principal point, in pixels.
+    pub fx: f32,
+    pub fy: f32,
+    pub cx: f32,
+    pub cy: f32,
+    /// World-to-camera transform, row-major 4×4.
+    pub world_to_camera: [f32; 16],
+}
+
+/// Called when a borrowed (`VKSPLAT_SCENE_BORROW`) scene is destroyed.
+pub type VksplatDeleter = Option<unsafe extern "C" fn(user: *mut c_void)>;
+
+/// A scene from caller arrays (`vksplat_scene_create`). Array layouts per splat i:
+/// `means[3i..3i+3]`, `rotations[4i..4i+4]` (w, x, y, z), `log_scales[3i..3i+3]`,
+/// `opacity_logits[i]`, `sh[(i·K + k)·3 + c]` with K = (sh_degree + 1)²,
+/// `covariances[6i..6i+6]` (xx, xy, xz, yy, yz, zz; optional: used instead of rotation and
+/// scale), `opacity_scale[i]` (optional multiplier). All values must be finite.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatSceneDesc {
+    /// `VKSPLAT_STRUCT_SCENE_DESC`.
+    pub s_type: u32,
+    /// `sizeof(VksplatSceneDesc)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *const c_void,
+    /// Number of splats.
+    pub count: u64,
+    /// SH degree 0..3.
+    pub sh_degree: u32,
+    /// `VKSPLAT_SCENE_COPY` or `VKSPLAT_SCENE_BORROW`.
+    pub flags: u32,
+    pub means: *const f32,
+    /// May be NULL when `covariances` is given.
+    pub rotations: *const f32,
+    /// May be NULL when `covariances` is given.
+    pub log_scales: *const f32,
+    pub opacity_logits: *const f32,
+    pub sh: *const f32,
+    /// Optional (NULL).
+    pub covariances: *const f32,
+    /// Optional (NULL).
+    pub opacity_scale: *const f32,
+    /// `VKSPLAT_SCENE_BORROW` only: called with `deleter_user` when the scene is destroyed.
+    pub deleter: VksplatDeleter,
+    pub deleter_user: *mut c_void,
+}
+
+/// One `key=value` pair of UTF-8 strings.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatKeyValue {
+    pub key: *const c_char,
+    pub value: *const c_char,
+}
+
+/// A scene produced by a plugin (`vksplat_scene_open_plugin`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatPluginSceneDesc {
+    /// `VKSPLAT_STRUCT_PLUGIN_SCENE_DESC`.
+    pub s_type: u32,
+    /// `sizeof(VksplatPluginSceneDesc)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *const c_void,
+    /// The plugin's manifest name (searched in the context's plugin directories, then
+    /// `VKSPLAT_PLUGIN_PATH`) or a path to its manifest (`*.json`).
+    pub plugin: *const c_char,
+    /// The plugin's input file (its own format), or NULL.
+    pub source: *const c_char,
+    /// `key=value` parameters: open-time options and initial frame-parameter values.
+    pub params: *const VksplatKeyValue,
+    pub param_count: u32,
+    /// `VKSPLAT_EVAL_AUTO`, `VKSPLAT_EVAL_GPU` or `VKSPLAT_EVAL_CPU`.
+    pub eval: u32,
+}
+
+/// What a scene is (`vksplat_scene_info`). The caller sets `s_type` and `s_size`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatSceneInfo {
+    /// `VKSPLAT_STRUCT_SCENE_INFO`.
+    pub s_type: u32,
+    /// `sizeof(VksplatSceneInfo)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *mut c_void,
+    pub count: u64,
+    pub sh_degree: u32,
+    /// Non-zero for a plugin scene.
+    pub is_plugin: u32,
+    /// Plugin scenes: `VKSPLAT_EVAL_GPU` or `VKSPLAT_EVAL_CPU`; 0 otherwise.
+    pub eval: u32,
+    /// Plugin scenes: number of parameters the plugin describes.
+    pub param_count: u32,
+}
+
+/// Per-frame settings (`vksplat_render`); NULL means classic mode on black.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatRenderDesc {
+    /// `VKSPLAT_STRUCT_RENDER_DESC`.
+    pub s_type: u32,
+    /// `sizeof(VksplatRenderDesc)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *const c_void,
+    /// `VKSPLAT_MODE_*`.
+    pub mode: u32,
+    /// Linear RGB behind the splats.
+    pub background: [f32; 3],
+    /// Plugin scenes: the frame's time (also `vksplat_scene_set_time`); NaN keeps the
+    /// scene's current time.
+    pub time: f64,
+}
+
+/// Caller memory that receives a frame (`vksplat_render`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatImage {
+    /// `VKSPLAT_STRUCT_IMAGE`.
+    pub s_type: u32,
+    /// `sizeof(VksplatImage)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *const c_void,
+    /// Must equal the camera's size.
+    pub width: u32,
+    pub height: u32,
+    /// `VKSPLAT_FORMAT_RGBA32F` or `VKSPLAT_FORMAT_RGBA8`.
+    pub format: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// Row-major pixels, top row first; may be NULL (depth only).
+    pub pixels: *mut c_void,
+    /// Bytes from one row to the next; 0 means tightly packed.
+    pub row_bytes: u64,
+    /// Optional (NULL): expected depth, one float per pixel, tightly packed rows.
+    pub depth: *mut f32,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plugin ABI
+// ---------------------------------------------------------------------------------------------
+
+/// Functions the host gives a plugin. Valid for the life of the process.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatHostApi {
+    /// `VKSPLAT_STRUCT_HOST_API`.
+    pub s_type: u32,
+    /// `sizeof(VksplatHostApi)` as the host knows it.
+    pub s_size: u32,
+    pub next: *const c_void,
+    /// The plugin ABI version negotiated.
+    pub abi_version: u32,
+    pub reserved: u32,
+    /// Records the message explaining the error the calling plugin function is about to
+    /// return (UTF-8, copied). Thread-safe: the message is kept per thread.
+    pub set_error: Option<unsafe extern "C" fn(message: *const c_char)>,
+    /// Logs a message (`VKSPLAT_LOG_*`). Thread-safe.
+    pub log: Option<unsafe extern "C" fn(level: i32, message: *const c_char)>,
+}
+
+/// What host and plugin tell each other in `vksplat_plugin_negotiate`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatNegotiation {
+    /// `VKSPLAT_STRUCT_NEGOTIATION`.
+    pub s_type: u32,
+    /// `sizeof(VksplatNegotiation)` as the host knows it.
+    pub s_size: u32,
+    pub next: *const c_void,
+    /// In: the plugin ABI versions the host loads, `host_abi_min..=host_abi_max`.
+    pub host_abi_min: u32,
+    pub host_abi_max: u32,
+    /// In: host functions, valid for the life of the process.
+    pub host: *const VksplatHostApi,
+    /// Out: the version the plugin speaks. Set it even when refusing, so the host can say why.
+    pub plugin_abi_version: u32,
+    pub reserved: u32,
+    /// Out: `VKSPLAT_LAYOUT_FINGERPRINT` of the header the plugin was built with.
+    pub layout_fingerprint: u64,
+    /// Out: the plugin's function table for that version, in static storage.
+    pub api: *const VksplatPluginApi,
+}
+
+/// The type of a plugin's `vksplat_plugin_negotiate` (for hosts that look it up by name).
+pub type VksplatNegotiateFn = unsafe extern "C" fn(n: *mut VksplatNegotiation) -> VksplatResult;
+
+/// How to open a plugin instance.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatOpenDesc {
+    /// `VKSPLAT_STRUCT_OPEN_DESC`.
+    pub s_type: u32,
+    /// `sizeof(VksplatOpenDesc)` as the host knows it.
+    pub s_size: u32,
+    pub next: *const c_void,
+    /// Host functions (the same as at negotiation); keep it in the instance for `set_error`.
+    pub host: *const VksplatHostApi,
+    /// The plugin's input file (its own format), or NULL.
+    pub source: *const c_char,
+    /// Every `key=value` the user gave. Reject keys that are neither an open option nor a
+    /// frame parameter of the plugin.
+    pub options: *const VksplatKeyValue,
+    pub option_count: u32,
+    pub reserved: u32,
+}
+
+/// One parameter a plugin instance takes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatParamDesc {
+    /// Name used in `--param name=value` (ASCII letters, digits, `_`).
+    pub name: *const c_char,
+    /// One line of help, or NULL.
+    pub description: *const c_char,
+    /// `VKSPLAT_PARAM_FLOAT`, `VKSPLAT_PARAM_INT` or `VKSPLAT_PARAM_FLOAT_ARRAY`.
+    pub param_type: u32,
+    /// `VKSPLAT_PARAM_OPEN` or 0 (a per-frame parameter).
+    pub flags: u32,
+    /// Scalars: the value range and default. Arrays: the range of every element's floats.
+    pub min: f64,
+    pub max: f64,
+    pub default_value: f64,
+    /// Arrays: floats per element (3 for a vertex, 16 for a row-major 4×4 matrix); else 1.
+    pub components: u32,
+    /// Arrays: element count range; 0 elements means "not set" (the plugin's default).
+    pub min_count: u32,
+    pub max_count: u32,
+    pub reserved: u32,
+}
+
+/// Host pointers to per-splat data the plugin provides once (all optional, NULL = zero, or 1
+/// for `opacity_scale`). Layouts as in `VksplatSceneDesc`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatSplatData {
+    pub means: *const f32,
+    pub rotations: *const f32,
+    pub log_scales: *const f32,
+    pub opacity_logits: *const f32,
+    pub sh: *const f32,
+    pub covariances: *const f32,
+    pub opacity_scale: *const f32,
+}
+
+/// Host arrays a plugin's CPU path fills, one per `VKSPLAT_OUTPUT_*` bit the plugin declared
+/// (NULL otherwise). Layouts as in `VksplatSceneDesc`; `count` splats.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatSplatArrays {
+    pub count: u64,
+    pub sh_degree: u32,
+    pub reserved: u32,
+    pub means: *mut f32,
+    pub rotations: *mut f32,
+    pub log_scales: *mut f32,
+    pub opacity_logits: *mut f32,
+    pub sh: *mut f32,
+    pub covariances: *mut f32,
+    pub opacity_scale: *mut f32,
+}
+
+/// What a plugin instance is. Pointers stay valid until the next call on the instance.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatDescription {
+    /// `VKSPLAT_STRUCT_DESCRIPTION`.
+    pub s_type: u32,
+    /// `sizeof(VksplatDescription)` as the plugin knows it (the host zeroes the struct and
+    /// sets its own size before the call).
+    pub s_size: u32,
+    pub next: *const c_void,
+    pub splat_count: u64,
+    /// SH degree 0..3.
+    pub sh_degree: u32,
+    /// `VKSPLAT_VARIANT_*` bits.
+    pub flags: u32,
+    /// `VKSPLAT_OUTPUT_*` bits the plugin writes every frame (on either path).
+    pub outputs: u32,
+    /// Non-zero when `gpu_stage` and `gpu_frame` are implemented.
+    pub has_gpu: u32,
+    /// Non-zero when `cpu_frame` is implemented.
+    pub has_cpu: u32,
+    pub param_count: u32,
+    pub params: *const VksplatParamDesc,
+    /// Splat data uploaded once when the scene is created (what is not written per frame).
+    pub initial: VksplatSplatData,
+}
+
+/// A static buffer the plugin's shader reads (uploaded once).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatBufferDesc {
+    /// Debug name, or NULL.
+    pub name: *const c_char,
+    pub data: *const c_void,
+    /// Bytes (a multiple of 4).
+    pub size: u64,
+}
+
+/// A plugin's compute stage. Bindings (set 0, all storage buffers): 0..8 the engine's splat
+/// buffers (`#include "variant.glsl"`), then `buffer_count` static buffers from
+/// `VKSPLAT_FIRST_PLUGIN_BINDING`, then, when `frame_buffer_size > 0`, the frame buffer that
+/// `gpu_frame` fills every frame. The engine dispatches `ceil(invocations / local_size_x)`
+/// workgroups along x; local_size_y and _z must be 1.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatGpuStage {
+    /// `VKSPLAT_STRUCT_GPU_STAGE`.
+    pub s_type: u32,
+    /// `sizeof(VksplatGpuStage)` as the plugin knows it.
+    pub s_size: u32,
+    pub next: *const c_void,
+    /// Shader name used in messages (e.g. "wave.comp").
+    pub name: *const c_char,
+    /// `VKSPLAT_SHADER_GLSL` or `VKSPLAT_SHADER_SPIRV`.
+    pub language: u32,
+    /// Bytes of push constants `gpu_frame` writes (≤ `VKSPLAT_MAX_PUSH_CONSTANT_SIZE`, a
+    /// multiple of 4); must equal the shader's push-constant block.
+    pub push_constant_size: u32,
+    pub code: *const c_void,
+    /// SPIR-V: bytes. GLSL: ignored (NUL-terminated).
+    pub code_size: u64,
+    pub buffers: *const VksplatBufferDesc,
+    pub buffer_count: u32,
+    /// Bytes of the per-frame buffer `gpu_frame` writes (0: none).
+    pub frame_buffer_size: u32,
+    /// Invocations to dispatch along x (usually the splat count).
+    pub invocations: u64,
+}
+
+/// The value of one parameter in a frame.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatParamValue {
+    /// Scalars: the value.
+    pub value: f64,
+    /// Arrays: `count` elements of `components` floats; NULL when `count` is 0.
+    pub data: *const f32,
+    pub count: u32,
+    pub reserved: u32,
+}
+
+/// The inputs of one frame.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatFrameInput {
+    /// `VKSPLAT_STRUCT_FRAME_INPUT`.
+    pub s_type: u32,
+    /// `sizeof(VksplatFrameInput)` as the host knows it.
+    pub s_size: u32,
+    pub next: *const c_void,
+    /// Time in seconds.
+    pub time: f64,
+    /// One value per described parameter, in description order.
+    pub params: *const VksplatParamValue,
+    pub param_count: u32,
+    pub reserved: u32,
+}
+
+/// A plugin's function table (ABI version 1). Lives in the plugin's static storage.
+/// Every function returns a result code; on an error it first calls the host's `set_error`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatPluginApi {
+    /// `VKSPLAT_STRUCT_PLUGIN_API`.
+    pub s_type: u32,
+    /// `sizeof(VksplatPluginApi)` as the plugin knows it.
+    pub s_size: u32,
+    pub next: *const c_void,
+    /// The plugin ABI version of this table.
+    pub abi_version: u32,
+    pub reserved: u32,
+    /// The plugin's name (as in its manifest) and version, UTF-8.
+    pub name: *const c_char,
+    pub version: *const c_char,
+    /// Opens an instance (reads the source file, applies options). Required.
+    pub open: Option<
+        unsafe extern "C" fn(
+            desc: *const VksplatOpenDesc,
+            out: *mut *mut VksplatInstance,
+        ) -> VksplatResult,
+    >,
+    /// Frees an instance. Required.
+    pub close: Option<unsafe extern "C" fn(instance: *mut VksplatInstance)>,
+    /// Describes the instance. Required.
+    pub describe: Option<
+        unsafe extern "C" fn(
+            instance: *mut VksplatInstance,
+            out: *mut VksplatDescription,
+        ) -> VksplatResult,
+    >,
+    /// The compute stage (GPU path); NULL when the plugin has none.
+    pub gpu_stage: Option<
+        unsafe extern "C" fn(
+            instance: *mut VksplatInstance,
+            out: *mut VksplatGpuStage,
+        ) -> VksplatResult,
+    >,
+    /// Writes one frame's push constants (`push_size` bytes) and frame buffer
+    /// (`frame_size` bytes; NULL when the stage has none).
+    pub gpu_frame: Option<
+        unsafe extern "C" fn(
+            instance: *mut VksplatInstance,
+            input: *const VksplatFrameInput,
+            push_constants: *mut c_void,
+            push_size: u32,
+            frame_buffer: *mut c_void,
+            frame_size: u32,
+        ) -> VksplatResult,
+    >,
+    /// Fills one frame's output arrays (CPU path); NULL when the plugin has none.
+    pub cpu_frame: Option<
+        unsafe extern "C" fn(
+            instance: *mut VksplatInstance,
+            input: *const VksplatFrameInput,
+            out: *const VksplatSplatArrays,
+        ) -> VksplatResult,
+    >,
+}
+
+/// Size of the first (ABI version 1) layout of `VksplatPluginApi`: the smallest table a
+/// version-1 plugin may return.
+pub const VKSPLAT_PLUGIN_API_V1_SIZE: u32 = 88;

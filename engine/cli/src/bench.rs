@@ -1,0 +1,293 @@
+//! `vksplat bench`: frame timings from GPU timestamps, and the radix sort on its own.
+//!
+//! A frame is timed stage by stage with timestamp queries written between the stages of its
+//! single submission (variant, preprocess, depth sort, scan, key emission, tile sort, ranges,
+//! blend, readback). After `--warmup` frames (the first also sizes the intersection buffers),
+//! `--frames` frames are measured and the median and minimum of each stage are reported, with
+//! the wall time of each `render` call (submission, wait and host copy of the image), the
+//! visible splats, intersections, device memory and the process's peak RSS.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use vksplat_core::{Context, ContextDesc, DeviceChoice, RenderMode, RenderSettings, Renderer};
+use vksplat_io::Camera;
+
+use crate::error::CliError;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// INRIA 3DGS PLY scene (omit with --sort-keys).
+    pub scene: Option<PathBuf>,
+
+    /// Camera JSON (explicit or INRIA cameras.json, e.g. the one synth_scene.py writes).
+    #[arg(long, value_name = "CAMS.json")]
+    pub camera: Option<PathBuf>,
+
+    /// Which camera of the file.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub camera_index: usize,
+
+    /// Rescale the camera to this width (and --height).
+    #[arg(long, value_name = "W")]
+    pub width: Option<u32>,
+
+    /// Rescale the camera to this height.
+    #[arg(long, value_name = "H")]
+    pub height: Option<u32>,
+
+    /// Measured frames.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub frames: usize,
+
+    /// Unmeasured frames first.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub warmup: usize,
+
+    #[arg(long, value_name = "MODE", default_value = "classic")]
+    pub mode: String,
+
+    #[arg(long, value_name = "auto|cpu|INDEX|NAME", default_value = "auto")]
+    pub device: String,
+
+    /// Benchmark the radix sort alone on this many random (u32 key, u32 value) pairs instead
+    /// of rendering a scene.
+    #[arg(long, value_name = "PAIRS")]
+    pub sort_keys: Option<u32>,
+
+    /// Key bits the sort benchmark sorts (32 = depth keys; 13 = 1080p tile ids).
+    #[arg(long, value_name = "BITS", default_value_t = 32)]
+    pub sort_bits: u32,
+
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "OUT.json")]
+    pub json: Option<PathBuf>,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+fn min(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+/// Peak resident set size of this process in bytes (Linux; 0 elsewhere).
+fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<u64>().ok())
+            })
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn open_renderer(device: &str) -> Result<Renderer, CliError> {
+    let ctx = Context::new(&ContextDesc {
+        device: DeviceChoice::parse(device),
+        validation: false,
+    })?;
+    Renderer::new(ctx).map_err(|e| CliError::from_core(e, Path::new("<bench>"), None))
+}
+
+fn load_camera(args: &BenchArgs, scene: &Path) -> Result<Camera, CliError> {
+    let path = match &args.camera {
+        Some(p) => p.clone(),
+        None => {
+            // synth_scene.py writes NAME.cameras.json beside NAME.ply.
+            let beside = scene.with_extension("cameras.json");
+            if !beside.is_file() {
+                return Err(CliError::Usage(format!(
+                    "{}: no --camera given and no {} beside the scene",
+                    scene.display(),
+                    beside.display()
+                )));
+            }
+            beside
+        }
+    };
+    let cams = vksplat_io::load_cameras(&path)?;
+    let cam = cams.get(args.camera_index).cloned().ok_or_else(|| {
+        CliError::Usage(format!(
+            "{}: --camera-index {} but the file has {} camera(s)",
+            path.display(),
+            args.camera_index,
+            cams.len()
+        ))
+    })?;
+    Ok(match (args.width, args.height) {
+        (None, None) => cam,
+        (w, h) => {
+            let w = w.unwrap_or_else(|| {
+                (cam.width as f64 * h.unwrap() as f64 / cam.height as f64).round() as u32
+            });
+            let h = h.unwrap_or_else(|| {
+                (cam.height as f64 * w as f64 / cam.width as f64).round() as u32
+            });
+            cam.rescaled(w.max(1), h.max(1))
+        }
+    })
+}
+
+pub fn run(args: &BenchArgs) -> Result<(), CliError> {
+    if args.frames == 0 {
+        return Err(CliError::Usage("--frames must be at least 1".into()));
+    }
+    let json = match args.sort_keys {
+        Some(n) => bench_sort(args, n)?,
+        None => bench_frames(args)?,
+    };
+    println!("{}", serde_json::to_string_pretty(&json).expect("json"));
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&json).expect("json"))
+            .map_err(|e| CliError::Output(format!("{}: cannot write: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
+    let scene_path = args
+        .scene
+        .clone()
+        .ok_or_else(|| CliError::Usage("bench needs a SCENE (or --sort-keys N)".into()))?;
+    let mode = RenderMode::parse(&args.mode)
+        .ok_or_else(|| CliError::Usage(format!("unknown --mode '{}'", args.mode)))?;
+    let camera = load_camera(args, &scene_path)?;
+    let t = Instant::now();
+    let splats = vksplat_io::read_ply(&scene_path)?;
+    let load_s = t.elapsed().as_secs_f64();
+    let mut renderer = open_renderer(&args.device)?;
+    let core_err = |e| CliError::from_core(e, &scene_path, args.camera.as_deref());
+    let scene = renderer.upload_scene(&splats).map_err(core_err)?;
+    let (num_splats, sh_degree) = (splats.len(), splats.sh_degree);
+    drop(splats);
+    let settings = RenderSettings {
+        mode,
+        background: [0.0; 3],
+    };
+    eprintln!(
+        "bench: {num_splats} splats (SH {sh_degree}) at {}x{} on {}, {} warm-up + {} frames",
+        camera.width,
+        camera.height,
+        renderer.context().info().name,
+        args.warmup,
+        args.frames
+    );
+    for _ in 0..args.warmup.max(1) {
+        renderer
+            .render(&scene, &camera, &settings)
+            .map_err(core_err)?;
+    }
+    let mut stages: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut gpu_total = Vec::new();
+    let mut wall = Vec::new();
+    let mut last = None;
+    for _ in 0..args.frames {
+        let t = Instant::now();
+        let (_, stats) = renderer
+            .render(&scene, &camera, &settings)
+            .map_err(core_err)?;
+        wall.push(t.elapsed().as_secs_f64() * 1e3);
+        for (name, ms) in stats.stage_ms() {
+            match stages.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, v)) => v.push(ms),
+                None => stages.push((name, vec![ms])),
+            }
+        }
+        gpu_total.push(stats.stage_end_ns.last().map(|s| s.1 / 1e6).unwrap_or(0.0));
+        last = Some(stats);
+    }
+    let stats = last.expect("at least one frame");
+    let stage_json: Vec<serde_json::Value> = stages
+        .iter_mut()
+        .map(|(name, v)| {
+            let m = min(v);
+            serde_json::json!({ "stage": name, "median_ms": median(v), "min_ms": m })
+        })
+        .collect();
+    let json = serde_json::json!({
+        "scene": scene_path.display().to_string(),
+        "splats": num_splats,
+        "sh_degree": sh_degree,
+        "width": camera.width,
+        "height": camera.height,
+        "mode": mode.name(),
+        "device": renderer.context().info().name,
+        "frames": args.frames,
+        "gpu_median_ms": median(&mut gpu_total.clone()),
+        "gpu_min_ms": min(&gpu_total),
+        "wall_median_ms": median(&mut wall.clone()),
+        "wall_min_ms": min(&wall),
+        "stages": stage_json,
+        "visible_splats": stats.visible_splats,
+        "intersections": stats.intersections,
+        "device_memory_bytes": stats.device_bytes,
+        "host_peak_rss_bytes": peak_rss_bytes(),
+        "scene_load_s": load_s,
+    });
+    Ok(json)
+}
+
+fn bench_sort(args: &BenchArgs, n: u32) -> Result<serde_json::Value, CliError> {
+    if !(1..=32).contains(&args.sort_bits) {
+        return Err(CliError::Usage("--sort-bits must be 1..=32".into()));
+    }
+    let renderer = open_renderer(&args.device)?;
+    // Deterministic pseudo-random keys (xorshift), masked to the bits sorted.
+    let mask = if args.sort_bits == 32 {
+        u32::MAX
+    } else {
+        (1u32 << args.sort_bits) - 1
+    };
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let keys: Vec<u32> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u32 & mask
+        })
+        .collect();
+    let values: Vec<u32> = (0..n).collect();
+    let err = |e| CliError::from_core(e, Path::new("<sort bench>"), None);
+    let mut times = Vec::new();
+    for i in 0..args.warmup + args.frames {
+        let (sorted, _, ns) = renderer
+            .sort_pairs(&keys, &values, args.sort_bits)
+            .map_err(err)?;
+        if i == 0 && sorted.windows(2).any(|w| w[0] > w[1]) {
+            return Err(CliError::Render(
+                "the GPU sort returned unsorted keys".into(),
+            ));
+        }
+        if i >= args.warmup {
+            times.push(ns / 1e6);
+        }
+    }
+    let med = median(&mut times.clone());
+    Ok(serde_json::json!({
+        "sort_pairs": n,
+        "bits": args.sort_bits,
+        "passes": vksplat_core::sort::radix_passes(args.sort_bits),
+        "device": renderer.context().info().name,
+        "runs": args.frames,
+        "median_ms": med,
+        "min_ms": min(&times),
+        "keys_per_s_median": n as f64 / (med / 1e3),
+    }))
+}

@@ -1,0 +1,361 @@
+//! Plugins on the command line: `vksplat plugins list|info NAME`, and the hooks that let
+//! `vksplat render --plugin NAME [--param key=value …] [--time T] [--plugin-dir DIR]` render a
+//! plugin's scene instead of a scene file (render.rs calls [`scene_path`], [`load`],
+//! [`upload`] and [`Scene::render`]; everything else about rendering stays there).
+//!
+//! Every plugin or ABI failure (no manifest, missing library or entry point, ABI version or
+//! layout mismatch, a plugin call that fails or panics, a shader that does not compile or
+//! breaks the stage's rules, non-finite output, a bad `--param`) is [`CliError::Plugin`]:
+//! exit code 4, with a message naming the plugin.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand, ValueEnum};
+use vksplat_core::{CoreError, Frame, FrameStats, GpuScene, RenderSettings, Renderer};
+use vksplat_io::{Camera, Splats};
+use vksplat_plugin_host::{EvalPath, Instance, ParamType, PluginError, SearchPath, VariantScene};
+
+use crate::error::{stdout_error, CliError};
+
+/// `render`'s plugin flags.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PluginArgs {
+    /// Render a scene-variant plugin's scene (a manifest name or a path to NAME.vksplat.json);
+    /// SCENE, if given, is the plugin's own input file.
+    #[arg(long, value_name = "NAME")]
+    pub plugin: Option<String>,
+
+    /// A plugin parameter (repeatable): a number, or comma-separated floats for arrays
+    /// (e.g. bones=1,0,0,0,…). `vksplat plugins info NAME` lists them.
+    #[arg(long = "param", value_name = "KEY=VALUE", requires = "plugin")]
+    pub params: Vec<String>,
+
+    /// The time in seconds the plugin evaluates the scene at.
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        requires = "plugin"
+    )]
+    pub time: f64,
+
+    /// Which path evaluates the plugin: its compute shader (gpu) or its CPU code (cpu).
+    #[arg(long, value_enum, value_name = "auto|gpu|cpu", default_value_t = Eval::Auto,
+          requires = "plugin")]
+    pub plugin_eval: Eval,
+
+    #[command(flatten)]
+    pub dirs: PluginDirs,
+}
+
+/// `--plugin-dir`, shared by `render` and `plugins`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PluginDirs {
+    /// A directory searched for plugin manifests (repeatable), before VKSPLAT_PLUGIN_PATH.
+    #[arg(long = "plugin-dir", value_name = "DIR")]
+    pub plugin_dirs: Vec<PathBuf>,
+}
+
+impl PluginDirs {
+    fn search(&self) -> SearchPath {
+        SearchPath::new(&self.plugin_dirs)
+    }
+}
+
+/// `--plugin-eval`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Eval {
+    #[default]
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+/// `vksplat plugins`.
+#[derive(Args, Debug)]
+pub struct PluginsArgs {
+    #[command(subcommand)]
+    pub command: PluginsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginsCommand {
+    /// List the plugins on the search path (reads manifests only; runs no plugin code).
+    List(PluginDirs),
+    /// Load a plugin, open a default instance and print its parameters and paths.
+    Info {
+        /// The plugin's manifest name (or a path to its manifest).
+        name: String,
+        #[command(flatten)]
+        dirs: PluginDirs,
+    },
+}
+
+impl From<PluginError> for CliError {
+    fn from(e: PluginError) -> Self {
+        match e {
+            PluginError::Core(CoreError::Vulkan(v)) => v.into(),
+            PluginError::Core(c) => CliError::Render(c.to_string()),
+            other => CliError::Plugin(other.to_string()),
+        }
+    }
+}
+
+/// Runs `vksplat plugins`.
+pub fn run(args: &PluginsArgs) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match &args.command {
+        PluginsCommand::List(dirs) => {
+            let search = dirs.search();
+            let found = search.discover();
+            if found.is_empty() {
+                let d: Vec<String> = search
+                    .dirs
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect();
+                eprintln!(
+                    "no plugin manifests (*{}) in [{}]; add directories with --plugin-dir or {}",
+                    vksplat_plugin_host::MANIFEST_SUFFIX,
+                    d.join(", "),
+                    vksplat_plugin_host::PLUGIN_PATH_VAR
+                );
+            }
+            for f in found {
+                let line = match &f.manifest {
+                    Ok(m) => {
+                        let mut status = Vec::new();
+                        if !m.abi_supported() {
+                            status.push(format!(
+                                "incompatible: ABI {}, this vksplat loads {}..={}",
+                                m.abi_version,
+                                vksplat_abi::VKSPLAT_PLUGIN_ABI_MIN,
+                                vksplat_abi::VKSPLAT_PLUGIN_ABI_VERSION
+                            ));
+                        }
+                        if !m.library.is_file() {
+                            status.push(format!("missing library {}", m.library.display()));
+                        }
+                        if f.shadowed {
+                            status.push("shadowed by an earlier manifest".into());
+                        }
+                        let status = if status.is_empty() {
+                            "ok".to_string()
+                        } else {
+                            status.join("; ")
+                        };
+                        format!(
+                            "{}\t{}\tABI {}\t{}\t{}\t{}",
+                            m.name,
+                            m.version,
+                            m.abi_version,
+                            status,
+                            m.path.display(),
+                            m.description
+                        )
+                    }
+                    Err(e) => format!("?\t-\t-\tinvalid manifest: {e}\t{}\t", f.path.display()),
+                };
+                writeln!(out, "{line}").map_err(stdout_error)?;
+            }
+            Ok(())
+        }
+        PluginsCommand::Info { name, dirs } => {
+            let plugin = vksplat_plugin_host::load(&dirs.search(), name)?;
+            let m = &plugin.manifest;
+            let w = &mut out;
+            let mut p = |s: String| writeln!(w, "{s}").map_err(stdout_error);
+            p(format!("name: {}", m.name))?;
+            p(format!("version: {}", plugin.version))?;
+            p(format!("abi version: {}", plugin.abi_version))?;
+            p(format!("manifest: {}", m.path.display()))?;
+            p(format!("library: {}", m.library.display()))?;
+            if !m.description.is_empty() {
+                p(format!("description: {}", m.description))?;
+            }
+            let inst = Instance::open(plugin.clone(), None, &[])?;
+            let d = &inst.desc;
+            let mut paths = Vec::new();
+            if d.has_gpu {
+                paths.push("gpu");
+            }
+            if d.has_cpu {
+                paths.push("cpu");
+            }
+            p(format!("paths: {}", paths.join(", ")))?;
+            p(format!(
+                "default instance: {} splats, SH degree {}, {}{}",
+                d.splat_count,
+                d.sh_degree,
+                if d.covariance {
+                    "covariance per splat"
+                } else {
+                    "rotation + scale per splat"
+                },
+                if d.opacity_scale {
+                    ", opacity multiplier"
+                } else {
+                    ""
+                }
+            ))?;
+            p("parameters:".into())?;
+            for param in &d.params {
+                let when = if param.open { "at open" } else { "per frame" };
+                let kind = match param.ty {
+                    ParamType::FloatArray => param.summary(),
+                    _ => param.summary(),
+                };
+                p(format!(
+                    "  {} ({when}): {kind} — {}",
+                    param.name, param.description
+                ))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A plugin opened for `render`, before the device exists.
+pub struct Opened {
+    instance: Instance,
+    time: f64,
+    eval: Eval,
+}
+
+/// What render.rs uses as the scene's name: the plugin's source or `plugin:NAME` when a
+/// plugin is given (so no sample scene or sample camera is picked up); `None` otherwise.
+pub fn scene_path(args: &PluginArgs, scene: Option<&Path>) -> Option<PathBuf> {
+    let name = args.plugin.as_ref()?;
+    Some(scene.map_or_else(
+        || PathBuf::from(format!("plugin:{name}")),
+        Path::to_path_buf,
+    ))
+}
+
+/// Loads the scene: the plugin's (opened, with `--param`; the returned splats are its CPU
+/// frame or initial means, used only to frame automatic cameras), or the file through
+/// `plain`.
+#[allow(clippy::type_complexity)]
+pub fn load(
+    args: &PluginArgs,
+    scene: Option<&Path>,
+    scene_path: &Path,
+    drop_invalid: bool,
+    plain: fn(&Path, bool) -> Result<(Splats, bool), CliError>,
+) -> Result<(Splats, bool, Option<Opened>), CliError> {
+    let Some(name) = &args.plugin else {
+        let (splats, antialiased) = plain(scene_path, drop_invalid)?;
+        return Ok((splats, antialiased, None));
+    };
+    let mut params = Vec::new();
+    for p in &args.params {
+        let (k, v) = p.split_once('=').ok_or_else(|| {
+            CliError::Plugin(format!("plugin '{name}': --param '{p}' is not KEY=VALUE"))
+        })?;
+        params.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    if !args.time.is_finite() {
+        return Err(CliError::Usage(format!(
+            "--time {} is not finite",
+            args.time
+        )));
+    }
+    let plugin = vksplat_plugin_host::load(&args.dirs.search(), name)?;
+    let source = scene.map(|s| s.to_string_lossy().into_owned());
+    let mut instance = Instance::open(plugin, source.as_deref(), &params)?;
+    let splats = proxy_splats(&mut instance, args.time)?;
+    Ok((
+        splats,
+        false,
+        Some(Opened {
+            instance,
+            time: args.time,
+            eval: args.plugin_eval,
+        }),
+    ))
+}
+
+/// Means to frame an automatic camera with: the CPU frame's, else the initial ones, else the
+/// unit cube's corners.
+#[allow(clippy::needless_update)] // Splats may grow fields
+fn proxy_splats(instance: &mut Instance, time: f64) -> Result<Splats, CliError> {
+    let means = if instance.desc.has_cpu && instance.desc.outputs & 1 != 0 {
+        instance.cpu_frame(time)?.means
+    } else {
+        instance.desc.initial.means.clone()
+    };
+    let means: Vec<[f32; 3]> = match means {
+        Some(m) if !m.is_empty() => m.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect(),
+        _ => (0..8)
+            .map(|i| [0, 1, 2].map(|a| if i >> a & 1 == 1 { 1.0 } else { -1.0 }))
+            .collect(),
+    };
+    let n = means.len();
+    Ok(Splats {
+        means,
+        rotations: vec![[1.0, 0.0, 0.0, 0.0]; n],
+        log_scales: vec![[-4.0; 3]; n],
+        opacity_logits: vec![0.0; n],
+        sh_degree: 0,
+        sh: vec![0.0; n * 3],
+        ..Default::default()
+    })
+}
+
+/// A scene on the device: a file's or a plugin's.
+#[allow(clippy::large_enum_variant)] // one per process
+pub enum Scene {
+    Plain(GpuScene),
+    Plugin(Box<VariantScene>, f64),
+}
+
+/// Uploads the file's splats, or creates the plugin's scene (compiling and validating its
+/// shader on the GPU path).
+pub fn upload(
+    renderer: &Renderer,
+    splats: &Splats,
+    plugin: Option<Opened>,
+    core_err: impl Fn(CoreError) -> CliError,
+) -> Result<Scene, CliError> {
+    match plugin {
+        None => Ok(Scene::Plain(
+            renderer.upload_scene(splats).map_err(core_err)?,
+        )),
+        Some(o) => {
+            let path = match o.eval {
+                Eval::Auto => EvalPath::Auto,
+                Eval::Gpu => EvalPath::Gpu,
+                Eval::Cpu => EvalPath::Cpu,
+            };
+            let scene = VariantScene::new(renderer, o.instance, path).map_err(|e| match e {
+                PluginError::Core(c) => core_err(c),
+                other => other.into(),
+            })?;
+            Ok(Scene::Plugin(Box::new(scene), o.time))
+        }
+    }
+}
+
+impl Scene {
+    /// Renders one frame (a plugin scene evaluates its frame first).
+    pub fn render(
+        &mut self,
+        renderer: &mut Renderer,
+        camera: &Camera,
+        settings: &RenderSettings,
+        core_err: impl Fn(CoreError) -> CliError,
+    ) -> Result<(Frame, FrameStats), CliError> {
+        match self {
+            Scene::Plain(s) => renderer.render(s, camera, settings).map_err(core_err),
+            Scene::Plugin(s, time) => {
+                s.render(renderer, camera, settings, *time)
+                    .map_err(|e| match e {
+                        PluginError::Core(c) => core_err(c),
+                        other => other.into(),
+                    })
+            }
+        }
+    }
+}

@@ -1,0 +1,826 @@
+//! Niantic SPZ, versions 1–4, read; versions 2–4 written.
+//!
+//! Layout (all little-endian), from the published format description:
+//!
+//! * **v1–v3**: one gzip stream holding a 16-byte header — `magic` 0x5053474e ("NGSP"),
+//!   `version`, `num_points` (u32), `sh_degree`, `fractional_bits`, `flags`, `reserved` (u8) —
+//!   then the arrays positions, alphas, colours, scales, rotations, SH, each for all points.
+//!   The same payload without the gzip wrapper (an early, non-standard variant) is accepted.
+//! * **v4**: a plain 32-byte header — the same first 15 bytes, then `num_streams` (u8),
+//!   `toc_offset` (u32), 12 reserved bytes — optional extension records up to `toc_offset`, a
+//!   table of `num_streams` × (compressed u64, uncompressed u64) sizes, then one zstd stream
+//!   per array (the SH stream only for degree > 0), back to back.
+//!
+//! Per point: position 3 × 24-bit signed fixed point with `fractional_bits` (v1: 3 × f16);
+//! alpha u8 = sigmoid(opacity) · 255; colour u8 = (f_dc · 0.15 + 0.5) · 255; scale u8 =
+//! (log-scale + 10) · 16; rotation v1/v2 = x, y, z as u8 (v/127.5 − 1, w ≥ 0 derived),
+//! v3/v4 = "smallest three" u32 (top 2 bits: index of the largest |component| in x,y,z,w
+//! order, which is made positive and derived; below, for the other three in order with the
+//! last in the lowest bits, 9 bits of |v|/√½·511 and a sign bit); SH u8 = v · 128 + 128,
+//! coefficient-major with the channel inner, as [`Splats::sh`]. Flags: bit 0 = trained with
+//! antialiasing, bit 1 = extension records present (skipped).
+//!
+//! SPZ stores RUB axes; points are converted to and from vksplat's RDF frame
+//! ([`super::rub_to_rdf`]). Degree-4 SH (allowed by v3+) is read by dropping band 4.
+//!
+//! Quantization steps of the writer (what a PLY → SPZ → PLY round trip can lose, at most half
+//! a step for values in range): position 2^−fractional_bits (12 bits by default: 2.44e-4,
+//! fewer when the scene is larger than ±2048 so that it fits 24 bits); log-scale 1/16 (range
+//! −10 … 5.94); opacity 1/255; f_dc 1/(255 · 0.15) = 0.0261 (range ±3.33); quaternion
+//! components √½/511 = 1.38e-3 in v3/v4, 1/127.5 in v2; SH band 1: 1/16 (5 bits), bands 2–3:
+//! 1/8 (4 bits), range [−1, 127/128] (so at most 1/32 and 1/16 off for values in range).
+
+use std::io::Read;
+
+#[cfg(test)]
+use super::SH_SIGN_FLIP_YZ;
+use super::{check_count, logit_from_u8, u8_from_logit, SplatsMut};
+use crate::Splats;
+
+const MAGIC: u32 = 0x5053_474e;
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const COLOR_SCALE: f64 = 0.15;
+/// Bytes a v1–v3 extension block may add after the SH array.
+const MAX_TRAILING_BYTES: u64 = 16 << 20;
+/// Largest expansion either codec can reach: deflate ~1032:1, zstd RLE blocks ~32768:1
+/// (4 bytes for a 128 KiB block). A count that needs more is a lie.
+const GZIP_MAX_RATIO: u64 = 1100;
+const ZSTD_MAX_RATIO: u64 = 40_000;
+
+/// How the SPZ bytes were packaged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpzContainer {
+    /// v1–v3 inside one gzip stream (the standard form).
+    Gzip,
+    /// v1–v3 payload without gzip (non-standard, seen in old tools' fixtures).
+    Raw,
+    /// v4: per-array zstd streams.
+    Zstd,
+}
+
+/// What an SPZ file held besides the splats.
+#[derive(Debug)]
+pub(crate) struct SpzInfo {
+    pub version: u32,
+    pub container: SpzContainer,
+    pub antialiased: bool,
+    /// Things the reader had to adapt (e.g. SH band 4 dropped).
+    pub notes: Vec<String>,
+}
+
+/// True when `bytes` look like SPZ (gzip magic or the NGSP magic).
+pub(crate) fn sniff(bytes: &[u8]) -> bool {
+    bytes.starts_with(&GZIP_MAGIC) || bytes.starts_with(&MAGIC.to_le_bytes())
+}
+
+/// SH coefficients per channel beyond the DC term for `degree` (0..=4).
+fn sh_dim(degree: u8) -> usize {
+    match degree {
+        0 => 0,
+        1 => 3,
+        2 => 8,
+        3 => 15,
+        _ => 24,
+    }
+}
+
+/// Fields of the first 15 header bytes, common to every version.
+#[derive(Clone, Copy, Debug)]
+struct Header {
+    version: u32,
+    count: usize,
+    sh_degree: u8,
+    fractional_bits: u8,
+    flags: u8,
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// Parses and checks the common header fields of `b` (at least 16 bytes).
+fn parse_header(b: &[u8]) -> Result<Header, String> {
+    if u32_at(b, 0) != MAGIC {
+        return Err("not an SPZ payload (no NGSP magic after decompression)".into());
+    }
+    let version = u32_at(b, 4);
+    if !(1..=4).contains(&version) {
+        return Err(format!(
+            "unsupported SPZ version {version} (vksplat reads versions 1 to 4)"
+        ));
+    }
+    let count = check_count(u64::from(u32_at(b, 8))).map_err(|m| format!("the header {m}"))?;
+    let sh_degree = b[12];
+    if sh_degree > 4 || (sh_degree == 4 && version < 3) {
+        return Err(format!(
+            "SH degree {sh_degree} is invalid for SPZ version {version} (at most {})",
+            if version < 3 { 3 } else { 4 }
+        ));
+    }
+    let fractional_bits = b[13];
+    if fractional_bits > 24 {
+        return Err(format!(
+            "fractional_bits is {fractional_bits}; a 24-bit fixed-point position has at most 24"
+        ));
+    }
+    Ok(Header {
+        version,
+        count,
+        sh_degree,
+        fractional_bits,
+        flags: b[14],
+    })
+}
+
+/// Bytes per point of each array: positions, alphas, colours, scales, rotations, SH.
+fn array_sizes(h: &Header) -> [usize; 6] {
+    [
+        if h.version == 1 { 6 } else { 9 },
+        1,
+        3,
+        3,
+        if h.version >= 3 { 4 } else { 3 },
+        sh_dim(h.sh_degree) * 3,
+    ]
+}
+
+const ARRAY_NAMES: [&str; 6] = [
+    "positions",
+    "alphas",
+    "colors",
+    "scales",
+    "rotations",
+    "spherical harmonics",
+];
+
+/// Parses an SPZ file of any supported version.
+pub(crate) fn parse(bytes: &[u8]) -> Result<(Splats, SpzInfo), String> {
+    if bytes.starts_with(&GZIP_MAGIC) {
+        parse_gzip(bytes)
+    } else if bytes.len() >= 8 && u32_at(bytes, 0) == MAGIC && u32_at(bytes, 4) == 4 {
+        parse_v4(bytes)
+    } else if bytes.len() >= 4 && u32_at(bytes, 0) == MAGIC {
+        parse_payload(bytes, SpzContainer::Raw, bytes.len() as u64)
+    } else {
+        Err("not an SPZ file (neither gzip nor NGSP magic)".into())
+    }
+}
+
+fn gzip_error(e: std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        "the gzip stream is truncated".into()
+    } else {
+        format!("the gzip stream is corrupt: {e}")
+    }
+}
+
+fn parse_gzip(bytes: &[u8]) -> Result<(Splats, SpzInfo), String> {
+    let mut gz = flate2::read::GzDecoder::new(bytes);
+    let mut head = [0u8; 16];
+    gz.read_exact(&mut head).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            "the gzip stream ends before the 16-byte SPZ header".into()
+        } else {
+            gzip_error(e)
+        }
+    })?;
+    let h = parse_header(&head)?;
+    if h.version == 4 {
+        return Err("SPZ version 4 must not be gzip-compressed (it uses zstd streams)".into());
+    }
+    let need = 16 + payload_len(&h);
+    // A deflate stream cannot expand more than ~1032:1: reject lying counts before reading.
+    let can_hold = (bytes.len() as u64).saturating_mul(GZIP_MAX_RATIO);
+    if need > can_hold {
+        return Err(format!(
+            "the header declares {} splats ({need} bytes of data) but a {}-byte gzip file can \
+             hold at most {can_hold}",
+            h.count,
+            bytes.len()
+        ));
+    }
+    let limit = need + MAX_TRAILING_BYTES;
+    // Reserve what the compressed size makes plausible; grow only as real data arrives.
+    let reserve = need.min(bytes.len() as u64 * 16 + (1 << 20)) as usize;
+    let mut payload = Vec::with_capacity(reserve);
+    payload.extend_from_slice(&head);
+    gz.take(limit - 16 + 1)
+        .read_to_end(&mut payload)
+        .map_err(gzip_error)?;
+    if payload.len() as u64 > limit {
+        return Err(format!(
+            "the gzip stream decompresses to more than {limit} bytes, far beyond the {need} \
+             that {} splats need (decompression bomb?)",
+            h.count
+        ));
+    }
+    parse_payload(&payload, SpzContainer::Gzip, need)
+}
+
+/// Bytes of the arrays after the header, in u64 (count is capped, so no overflow).
+fn payload_len(h: &Header) -> u64 {
+    array_sizes(h).iter().map(|&s| (s * h.count) as u64).sum()
+}
+
+/// Parses a decompressed v1–v3 payload (header + arrays).
+fn parse_payload(
+    b: &[u8],
+    container: SpzContainer,
+    _need: u64,
+) -> Result<(Splats, SpzInfo), String> {
+    if b.len() < 16 {
+        return Err(format!(
+            "file is truncated: {} bytes, the SPZ header alone has 16",
+            b.len()
+        ));
+    }
+    let h = parse_header(b)?;
+    if h.version == 4 {
+        return Err("SPZ version 4 header inside a version 1-3 container".into());
+    }
+    let need = 16 + payload_len(&h);
+    let have = b.len() as u64;
+    if have < need {
+        return Err(format!(
+            "file is truncated: {} splats need {need} bytes of SPZ data, only {have} present",
+            h.count
+        ));
+    }
+    let mut notes = Vec::new();
+    if have > need {
+        if h.flags & 0x2 == 0 {
+            return Err(format!(
+                "{} bytes follow the SH array of {} splats and the header announces no \
+                 extensions",
+                have - need,
+                h.count
+            ));
+        }
+        notes.push(format!("skipped {} bytes of SPZ extensions", have - need));
+    }
+    let sizes = array_sizes(&h);
+    let mut arrays: [&[u8]; 6] = [&[]; 6];
+    let mut at = 16usize;
+    for (a, size) in arrays.iter_mut().zip(sizes) {
+        *a = &b[at..at + size * h.count];
+        at += size * h.count;
+    }
+    decode(&h, &arrays, container, notes)
+}
+
+fn parse_v4(b: &[u8]) -> Result<(Splats, SpzInfo), String> {
+    if b.len() < 32 {
+        return Err(format!(
+            "file is truncated: {} bytes, the SPZ v4 header has 32",
+            b.len()
+        ));
+    }
+    let h = parse_header(b)?;
+    let num_streams = b[15] as usize;
+    let toc_offset = u32_at(b, 16) as usize;
+    let sizes = array_sizes(&h);
+    let want_streams = if h.sh_degree > 0 { 6 } else { 5 };
+    if num_streams != want_streams {
+        return Err(format!(
+            "the v4 header declares {num_streams} streams; SH degree {} needs {want_streams}",
+            h.sh_degree
+        ));
+    }
+    if toc_offset < 32 || toc_offset as u64 + num_streams as u64 * 16 > b.len() as u64 {
+        return Err(format!(
+            "the v4 table of contents at byte {toc_offset} ({num_streams} entries) does not lie \
+             within the {}-byte file after the 32-byte header",
+            b.len()
+        ));
+    }
+    let mut notes = Vec::new();
+    if toc_offset > 32 {
+        notes.push(format!(
+            "skipped {} bytes of SPZ extensions",
+            toc_offset - 32
+        ));
+    }
+    let mut at = (toc_offset + num_streams * 16) as u64;
+    let mut streams = Vec::with_capacity(num_streams);
+    for i in 0..num_streams {
+        let compressed = u64_at(b, toc_offset + i * 16);
+        let uncompressed = u64_at(b, toc_offset + i * 16 + 8);
+        let need = (sizes[i] * h.count) as u64;
+        if uncompressed != need {
+            return Err(format!(
+                "v4 stream {i} ({}) declares {uncompressed} bytes; {} splats need {need}",
+                ARRAY_NAMES[i], h.count
+            ));
+        }
+        let end = at.checked_add(compressed).filter(|&e| e <= b.len() as u64);
+        let Some(end) = end else {
+            return Err(format!(
+                "file is truncated: v4 stream {i} ({}) needs {compressed} bytes at offset {at}, \
+                 the file has {}",
+                ARRAY_NAMES[i],
+                b.len()
+            ));
+        };
+        if need > compressed.saturating_mul(ZSTD_MAX_RATIO) + 64 {
+            return Err(format!(
+                "v4 stream {i} ({}) cannot hold {need} bytes in {compressed} compressed bytes: \
+                 the header's {} splats exceed what the file can hold",
+                ARRAY_NAMES[i], h.count
+            ));
+        }
+        streams.push((i, &b[at as usize..end as usize], need as usize));
+        at = end;
+    }
+    if at < b.len() as u64 {
+        notes.push(format!(
+            "ignored {} bytes after the last stream",
+            b.len() as u64 - at
+        ));
+    }
+    // Decompress the streams concurrently (they are independent).
+    let results: Vec<Result<Vec<u8>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = streams
+            .iter()
+            .map(|&(i, data, need)| scope.spawn(move || unzstd(data, need, i)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("internal error: zstd decoder panicked".into()))
+            })
+            .collect()
+    });
+    let mut owned = Vec::with_capacity(6);
+    for r in results {
+        owned.push(r?);
+    }
+    let mut arrays: [&[u8]; 6] = [&[]; 6];
+    for (a, o) in arrays.iter_mut().zip(&owned) {
+        *a = o;
+    }
+    decode(&h, &arrays, SpzContainer::Zstd, notes)
+}
+
+/// Decompresses one zstd stream (one or more frames) of exactly `need` bytes.
+fn unzstd(data: &[u8], need: usize, index: usize) -> Result<Vec<u8>, String> {
+    let name = ARRAY_NAMES[index];
+    let fail = |m: String| format!("v4 stream {index} ({name}): {m}");
+    let mut out = Vec::with_capacity(need.min(data.len() * 16 + (1 << 20)));
+    let mut input = data;
+    // A frame's window never needs to exceed the whole stream; refuse larger ones rather
+    // than allocating them.
+    let max_window = (need as u64).next_power_of_two().clamp(1 << 20, 1 << 31);
+    while !input.is_empty() && out.len() <= need {
+        let mut dec =
+            ruzstd::decoding::StreamingDecoder::new_with_max_window_size(&mut input, max_window)
+                .map_err(|e| fail(format!("corrupt zstd frame: {e}")))?;
+        let room = (need - out.len()) as u64 + 1;
+        (&mut dec)
+            .take(room)
+            .read_to_end(&mut out)
+            .map_err(|e| fail(format!("corrupt zstd data: {e}")))?;
+    }
+    if out.len() > need {
+        return Err(fail(format!(
+            "decompresses to more than the {need} bytes the header declares"
+        )));
+    }
+    if out.len() < need {
+        return Err(fail(format!(
+            "truncated: decompresses to {} bytes, {need} expected",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// f16 bits to f32 (v1 positions).
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = if h & 0x8000 != 0 { -1.0f32 } else { 1.0 };
+    let exp = (h >> 10) & 0x1f;
+    let frac = f32::from(h & 0x3ff);
+    match exp {
+        0 => sign * frac * (2.0f32).powi(-24),
+        31 => {
+            if frac == 0.0 {
+                sign * f32::INFINITY
+            } else {
+                f32::NAN
+            }
+        }
+        e => sign * (1.0 + frac / 1024.0) * (2.0f32).powi(i32::from(e) - 15),
+    }
+}
+
+/// Decodes the six arrays (already checked to have the right sizes) into RDF splats.
+fn decode(
+    h: &Header,
+    arrays: &[&[u8]; 6],
+    container: SpzContainer,
+    mut notes: Vec<String>,
+) -> Result<(Splats, SpzInfo), String> {
+    let out_degree = u32::from(h.sh_degree.min(3));
+    if h.sh_degree == 4 {
+        notes.push("dropped SH band 4 (vksplat renders SH up to degree 3)".into());
+    }
+    let [pos, alpha, color, scale, rot, sh] = *arrays;
+    let in_dim = sh_dim(h.sh_degree);
+    let out_dim = sh_dim(out_degree as u8);
+    let pos_scale = 1.0 / f64::from(1u32 << h.fractional_bits);
+    let version = h.version;
+    let mut s = super::zeroed(h.count, out_degree);
+    super::par_fill(&mut s, 16 * 1024, |p: SplatsMut<'_>| {
+        for j in 0..p.len() {
+            let i = p.first + j;
+            p.means[j] = if version == 1 {
+                let c = |a: usize| {
+                    f16_to_f32(u16::from_le_bytes([
+                        pos[i * 6 + a * 2],
+                        pos[i * 6 + a * 2 + 1],
+                    ]))
+                };
+                [c(0), c(1), c(2)]
+            } else {
+                let c = |a: usize| {
+                    let o = i * 9 + a * 3;
+                    // Sign-extend the 24-bit value through the top of an i32.
+                    let v = i32::from_le_bytes([0, pos[o], pos[o + 1], pos[o + 2]]) >> 8;
+                    (f64::from(v) * pos_scale) as f32
+                };
+                [c(0), c(1), c(2)]
+            };
+            p.opacity_logits[j] = logit_from_u8(alpha[i]);
+            for c in 0..3 {
+                let v = (f64::from(color[i * 3 + c]) / 255.0 - 0.5) / COLOR_SCALE;
+                p.sh[j * p.sh_stride + c] = v as f32;
+                p.log_scales[j][c] = f32::from(scale[i * 3 + c]) / 16.0 - 10.0;
+            }
+            let q = if version >= 3 {
+                let r = u32_at(rot, i * 4);
+                unpack_smallest_three(r)
+            } else {
+                let c = |a: usize| f64::from(rot[i * 3 + a]) / 127.5 - 1.0;
+                let (x, y, z) = (c(0), c(1), c(2));
+                let w = (1.0 - (x * x + y * y + z * z)).max(0.0).sqrt();
+                [w, x, y, z]
+            };
+            p.rotations[j] = super::normalised(q.map(|v| v as f32));
+            for k in 0..out_dim * 3 {
+                let b = sh[i * in_dim * 3 + k];
+                p.sh[j * p.sh_stride + 3 + k] = (f32::from(b) - 128.0) / 128.0;
+            }
+        }
+        Ok(())
+    })?;
+    super::rub_to_rdf(&mut s);
+    let info = SpzInfo {
+        version: h.version,
+        container,
+        antialiased: h.flags & 1 != 0,
+        notes,
+    };
+    Ok((s, info))
+}
+
+/// Unpacks a v3 "smallest three" quaternion to (w, x, y, z).
+fn unpack_smallest_three(mut r: u32) -> [f64; 4] {
+    let largest = (r >> 30) as usize;
+    let mut xyzw = [0.0f64; 4];
+    let mut sum = 0.0;
+    for i in (0..4).rev() {
+        if i == largest {
+            continue;
+        }
+        let mag = f64::from(r & 0x1ff);
+        let neg = (r >> 9) & 1 == 1;
+        r >>= 10;
+        let v = std::f64::consts::FRAC_1_SQRT_2 * mag / 511.0;
+        xyzw[i] = if neg { -v } else { v };
+        sum += v * v;
+    }
+    xyzw[largest] = (1.0 - sum).max(0.0).sqrt();
+    [xyzw[3], xyzw[0], xyzw[1], xyzw[2]]
+}
+
+/// Packs a unit quaternion (w, x, y, z) as v3 "smallest three".
+fn pack_smallest_three(q: [f32; 4]) -> u32 {
+    let [w, x, y, z] = q.map(f64::from);
+    let mut xyzw = [x, y, z, w];
+    let largest = (0..4)
+        .max_by(|&a, &b| xyzw[a].abs().total_cmp(&xyzw[b].abs()))
+        .unwrap_or(3);
+    if xyzw[largest] < 0.0 {
+        xyzw = xyzw.map(|v| -v);
+    }
+    let mut r = 0u32;
+    for (i, &v) in xyzw.iter().enumerate() {
+        if i == largest {
+            continue;
+        }
+        let mag = (v.abs() / std::f64::consts::FRAC_1_SQRT_2 * 511.0)
+            .round()
+            .min(511.0) as u32;
+        let neg = u32::from(v < 0.0 && mag != 0);
+        r = (r << 10) | (neg << 9) | mag;
+    }
+    r | ((largest as u32) << 30)
+}
+
+/// Options of the SPZ writer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SpzWrite {
+    /// 2, 3 or 4.
+    pub version: u32,
+    /// `None`: 12, or fewer when the scene is too large for 12.
+    pub fractional_bits: Option<u8>,
+    pub antialiased: bool,
+    /// Bits kept of SH band 1 and of bands 2–3 (1..=8).
+    pub sh1_bits: u8,
+    pub sh_rest_bits: u8,
+    /// Deflate level of v2/v3 (0-9).
+    pub gzip_level: u8,
+}
+
+/// Encodes `s` (valid: finite, consistent) as an SPZ file; returns the bytes and notes about
+/// anything lossy beyond plain quantization.
+pub(crate) fn encode(s: &Splats, o: &SpzWrite) -> Result<(Vec<u8>, Vec<String>), String> {
+    if !(2..=4).contains(&o.version) {
+        return Err(format!(
+            "SPZ version {} cannot be written (vksplat writes 2, 3 and 4)",
+            o.version
+        ));
+    }
+    if !(1..=8).contains(&o.sh1_bits) || !(1..=8).contains(&o.sh_rest_bits) {
+        return Err("SH quantization bits must be 1 to 8".into());
+    }
+    let n = s.len();
+    if n > u32::MAX as usize {
+        return Err(format!("{n} splats do not fit SPZ's 32-bit count"));
+    }
+    let mut notes = Vec::new();
+    let max_abs = s
+        .means
+        .iter()
+        .flatten()
+        .fold(0.0f64, |m, &v| m.max(f64::from(v).abs()));
+    const MAX_FIXED: f64 = 8_388_607.0; // 2^23 - 1
+    let fb = match o.fractional_bits {
+        Some(fb) if fb > 24 => return Err(format!("fractional bits {fb} > 24")),
+        Some(fb) => fb,
+        None => {
+            let mut fb = 12u8;
+            while fb > 0 && (max_abs * f64::from(1u32 << fb)).round() > MAX_FIXED {
+                fb -= 1;
+            }
+            if fb < 12 {
+                notes.push(format!(
+                    "positions reach {max_abs:.1}; stored with {fb} fractional bits (step {})",
+                    1.0 / f64::from(1u32 << fb)
+                ));
+            }
+            fb
+        }
+    };
+    let pos_scale = f64::from(1u32 << fb);
+    let clamped = s
+        .means
+        .iter()
+        .flatten()
+        .filter(|&&v| (f64::from(v) * pos_scale).round().abs() > MAX_FIXED)
+        .count();
+    if clamped > 0 {
+        notes.push(format!(
+            "{clamped} position coordinates exceed the 24-bit range at {fb} fractional bits and \
+             were clamped"
+        ));
+    }
+    let k = s.coeffs_per_splat();
+    let dim = k - 1;
+    let rot_bytes = if o.version >= 3 { 4 } else { 3 };
+    let mut arrays: [Vec<u8>; 6] = [
+        Vec::with_capacity(n * 9),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n * 3),
+        Vec::with_capacity(n * 3),
+        Vec::with_capacity(n * rot_bytes),
+        Vec::with_capacity(n * dim * 3),
+    ];
+    // Nearest multiple of the bucket (2^(8 - bits)) in one rounding; 128 is a multiple of
+    // every bucket, so the error is at most half a bucket, 1/32 (5 bits) or 1/16 (4 bits).
+    let quant_sh = |v: f32, bits: u8| -> u8 {
+        let bucket = f64::from(1u32 << (8 - bits));
+        let q = (f64::from(v) * 128.0 / bucket).round() * bucket + 128.0;
+        q.clamp(0.0, 255.0) as u8
+    };
+    for i in 0..n {
+        // RDF -> RUB: negate y and z (see super::rub_to_rdf).
+        let m = s.means[i];
+        for (a, v) in [m[0], -m[1], -m[2]].into_iter().enumerate() {
+            let _ = a;
+            let q = (f64::from(v) * pos_scale)
+                .round()
+                .clamp(-MAX_FIXED, MAX_FIXED) as i32;
+            arrays[0].extend_from_slice(&q.to_le_bytes()[..3]);
+        }
+        arrays[1].push(u8_from_logit(s.opacity_logits[i]));
+        let sh = &s.sh[i * k * 3..(i + 1) * k * 3];
+        for &dc in &sh[..3] {
+            arrays[2].push(super::unorm8(f64::from(dc) * COLOR_SCALE + 0.5));
+        }
+        for &l in &s.log_scales[i] {
+            arrays[3].push(((f64::from(l) + 10.0) * 16.0).round().clamp(0.0, 255.0) as u8);
+        }
+        let r = super::normalised(s.rotations[i]);
+        let r = [r[0], r[1], -r[2], -r[3]];
+        if o.version >= 3 {
+            arrays[4].extend_from_slice(&pack_smallest_three(r).to_le_bytes());
+        } else {
+            let sign = if r[0] < 0.0 { -1.0 } else { 1.0 };
+            for &v in &r[1..] {
+                let b = ((f64::from(v) * sign + 1.0) * 127.5)
+                    .round()
+                    .clamp(0.0, 255.0);
+                arrays[4].push(b as u8);
+            }
+        }
+        for kk in 1..k {
+            let bits = if kk < 4 { o.sh1_bits } else { o.sh_rest_bits };
+            let sign = super::SH_SIGN_FLIP_YZ[kk];
+            for c in 0..3 {
+                arrays[5].push(quant_sh(sign * sh[kk * 3 + c], bits));
+            }
+        }
+    }
+    let mut head = Vec::with_capacity(32);
+    head.extend_from_slice(&MAGIC.to_le_bytes());
+    head.extend_from_slice(&o.version.to_le_bytes());
+    head.extend_from_slice(&(n as u32).to_le_bytes());
+    head.push(s.sh_degree as u8);
+    head.push(fb);
+    head.push(u8::from(o.antialiased));
+    if o.version < 4 {
+        head.push(0);
+        let total: usize = 16 + arrays.iter().map(Vec::len).sum::<usize>();
+        let mut enc = flate2::write::GzEncoder::new(
+            Vec::with_capacity(total / 2),
+            flate2::Compression::new(u32::from(o.gzip_level.min(9))),
+        );
+        use std::io::Write;
+        let io = |e: std::io::Error| format!("gzip: {e}");
+        enc.write_all(&head).map_err(io)?;
+        for a in &arrays {
+            enc.write_all(a).map_err(io)?;
+        }
+        return Ok((enc.finish().map_err(io)?, notes));
+    }
+    let streams: Vec<&Vec<u8>> = arrays[..if dim > 0 { 6 } else { 5 }].iter().collect();
+    head.push(streams.len() as u8);
+    head.extend_from_slice(&32u32.to_le_bytes());
+    head.extend_from_slice(&[0u8; 12]);
+    let compressed: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = streams
+            .iter()
+            .map(|a| {
+                scope.spawn(move || {
+                    ruzstd::encoding::compress_to_vec(
+                        a.as_slice(),
+                        ruzstd::encoding::CompressionLevel::Fastest,
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut out = head;
+    for (c, a) in compressed.iter().zip(&streams) {
+        if c.is_empty() && !a.is_empty() {
+            return Err("internal error: zstd encoder failed".into());
+        }
+        out.extend_from_slice(&(c.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(a.len() as u64).to_le_bytes());
+    }
+    for c in &compressed {
+        out.extend_from_slice(c);
+    }
+    Ok((out, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smallest_three_round_trips_within_a_step() {
+        let mut rng = crate::test_util::Rng::new(7);
+        for _ in 0..10_000 {
+            let q = super::super::normalised([
+                rng.range(-1.0, 1.0),
+                rng.range(-1.0, 1.0),
+                rng.range(-1.0, 1.0),
+                rng.range(-1.0, 1.0),
+            ]);
+            let back = unpack_smallest_three(pack_smallest_three(q));
+            let dot: f64 = back.iter().zip(q).map(|(a, b)| a * f64::from(b)).sum();
+            assert!(dot.abs() > 0.99999, "{q:?} -> {back:?}");
+        }
+        // The splat-transform fixture's identity.
+        assert_eq!(unpack_smallest_three(0xC000_0000), [1.0, 0.0, 0.0, 0.0]);
+        assert_eq!(pack_smallest_three([1.0, 0.0, 0.0, 0.0]), 0xC000_0000);
+    }
+
+    fn gzip(b: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn version_1_has_half_float_positions() {
+        let mut p = MAGIC.to_le_bytes().to_vec();
+        p.extend_from_slice(&1u32.to_le_bytes());
+        p.extend_from_slice(&1u32.to_le_bytes());
+        p.extend_from_slice(&[0, 0, 1, 0]); // SH 0, antialiased
+        for h in [0x3c00u16, 0xc000, 0x3800] {
+            p.extend_from_slice(&h.to_le_bytes()); // (1, -2, 0.5) in RUB
+        }
+        p.extend_from_slice(&[255, 128, 128, 128, 160, 160, 160, 128, 128, 255]);
+        let (s, info) = parse(&gzip(&p)).unwrap();
+        assert_eq!((info.version, info.antialiased), (1, true));
+        assert_eq!(s.means[0], [1.0, 2.0, -0.5]);
+        assert_eq!(s.log_scales[0], [0.0; 3]);
+        // v1/v2 rotation bytes (128, 128, 255): x = y ≈ 0, z ≈ 1 in RUB -> -z in RDF.
+        assert!(
+            (s.rotations[0][3] + 1.0).abs() < 1e-3,
+            "{:?}",
+            s.rotations[0]
+        );
+    }
+
+    #[test]
+    fn sh_degree_4_keeps_bands_1_to_3() {
+        let mut p = MAGIC.to_le_bytes().to_vec();
+        p.extend_from_slice(&3u32.to_le_bytes());
+        p.extend_from_slice(&1u32.to_le_bytes());
+        p.extend_from_slice(&[4, 12, 0, 0]);
+        p.extend_from_slice(&[0; 9 + 1 + 3 + 3]);
+        p.extend_from_slice(&0xC000_0000u32.to_le_bytes());
+        p.extend((0..72u8).map(|i| 128 + i));
+        let (s, info) = parse(&gzip(&p)).unwrap();
+        assert_eq!(s.sh_degree, 3);
+        assert!(info.notes[0].contains("band 4"), "{:?}", info.notes);
+        // Coefficient k (1..16), channel c holds byte 128 + (k-1)*3 + c, sign-flipped for RDF.
+        for k in 1..16 {
+            for c in 0..3 {
+                let want = ((k - 1) * 3 + c) as f32 / 128.0 * SH_SIGN_FLIP_YZ[k];
+                assert_eq!(s.sh[k * 3 + c], want, "k {k} c {c}");
+            }
+        }
+        // Degree 4 needs version 3 or later.
+        p[4] = 2;
+        assert!(parse(&gzip(&p)).unwrap_err().contains("SH degree 4"));
+    }
+
+    #[test]
+    fn v4_extensions_are_skipped() {
+        let mut s = super::super::zeroed(2, 1);
+        s.rotations = vec![[1.0, 0.0, 0.0, 0.0]; 2];
+        s.means[1] = [1.0, 2.0, 3.0];
+        let o = SpzWrite {
+            version: 4,
+            fractional_bits: None,
+            antialiased: true,
+            sh1_bits: 5,
+            sh_rest_bits: 4,
+            gzip_level: 6,
+        };
+        let (mut b, _) = encode(&s, &o).unwrap();
+        // Insert an 8-byte extension record before the table of contents.
+        b.splice(32..32, [1, 0, 0, 0, 0, 0, 0, 0]);
+        b[14] |= 2;
+        b[16..20].copy_from_slice(&40u32.to_le_bytes());
+        let (back, info) = parse(&b).unwrap();
+        assert!(info.antialiased);
+        assert!(info.notes[0].contains("8 bytes of SPZ extensions"));
+        assert_eq!(back.means[1], [1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn half_floats() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
+        assert_eq!(f16_to_f32(0x0001), 5.960_464_5e-8);
+        assert!(f16_to_f32(0x7e00).is_nan());
+    }
+}

@@ -1,0 +1,275 @@
+//! Loading a plugin library and negotiating its ABI.
+//!
+//! Order of checks, each failing with a message that names the plugin and the file:
+//! the manifest's ABI version; the library file exists and loads; it exports
+//! `vksplat_plugin_negotiate`; negotiation succeeds (the plugin's ABI version is in this
+//! engine's range); the plugin's layout fingerprint equals ours; its function table has the
+//! right `s_type`, is at least as large as the negotiated version requires, and has the
+//! required functions; its name matches the manifest.
+//!
+//! Libraries are never unloaded (their code may still be referenced by instances, panics or
+//! thread-locals): a loaded library is leaked and cached by path for the life of the process,
+//! so loading a plugin twice returns the same library.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::{c_char, CStr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use vksplat_abi::*;
+
+use crate::error::PluginError;
+use crate::manifest::Manifest;
+
+thread_local! {
+    /// The message the last plugin call on this thread gave `set_error`.
+    static PLUGIN_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+unsafe extern "C" fn host_set_error(message: *const c_char) {
+    let text = if message.is_null() {
+        "(no message)".to_string()
+    } else {
+        // SAFETY: the plugin passes a NUL-terminated string, valid during the call.
+        unsafe { CStr::from_ptr(message) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    PLUGIN_ERROR.with(|e| *e.borrow_mut() = Some(text));
+}
+
+unsafe extern "C" fn host_log(level: i32, message: *const c_char) {
+    if message.is_null() {
+        return;
+    }
+    // SAFETY: as above.
+    let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+    let tag = if level >= VKSPLAT_LOG_WARNING {
+        "warning"
+    } else {
+        "info"
+    };
+    eprintln!("plugin {tag}: {text}");
+}
+
+struct SyncHostApi(VksplatHostApi);
+// SAFETY: the table holds function pointers and a null pointer only.
+unsafe impl Sync for SyncHostApi {}
+
+static HOST_API: SyncHostApi = SyncHostApi(VksplatHostApi {
+    s_type: VKSPLAT_STRUCT_HOST_API,
+    s_size: std::mem::size_of::<VksplatHostApi>() as u32,
+    next: std::ptr::null(),
+    abi_version: VKSPLAT_PLUGIN_ABI_VERSION,
+    reserved: 0,
+    set_error: Some(host_set_error),
+    log: Some(host_log),
+});
+
+/// The host function table given to plugins.
+pub fn host_api() -> *const VksplatHostApi {
+    &HOST_API.0
+}
+
+/// Clears the plugin error slot before a plugin call.
+pub(crate) fn clear_plugin_error() {
+    PLUGIN_ERROR.with(|e| *e.borrow_mut() = None);
+}
+
+/// Turns a failed plugin call into an error naming the plugin and the call.
+pub(crate) fn call_error(plugin: &str, call: &str, code: VksplatResult) -> PluginError {
+    let message = PLUGIN_ERROR
+        .with(|e| e.borrow_mut().take())
+        .unwrap_or_else(|| "(the plugin gave no message)".into());
+    let text = format!("plugin '{plugin}': {call} failed: {message} (code {code})");
+    match code {
+        VKSPLAT_ERROR_PANIC => PluginError::Panic(text),
+        VKSPLAT_ERROR_ABI | VKSPLAT_ERROR_STRUCT_SIZE => PluginError::Abi(text),
+        _ => PluginError::Plugin(text),
+    }
+}
+
+/// A loaded, negotiated plugin library.
+pub struct Plugin {
+    pub manifest: Manifest,
+    /// The plugin's version string from its function table.
+    pub version: String,
+    /// The negotiated plugin ABI version.
+    pub abi_version: u32,
+    pub(crate) api: VksplatPluginApi,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.manifest.name)
+            .field("library", &self.manifest.library)
+            .field("abi_version", &self.abi_version)
+            .finish()
+    }
+}
+
+// SAFETY: the function table points at static data and functions of a library that is never
+// unloaded; plugin functions are called with instance-level synchronisation by `Instance`.
+unsafe impl Send for Plugin {}
+unsafe impl Sync for Plugin {}
+
+fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<Plugin>>> {
+    static LOADED: OnceLock<Mutex<HashMap<PathBuf, Arc<Plugin>>>> = OnceLock::new();
+    LOADED.get_or_init(Default::default)
+}
+
+impl Plugin {
+    /// Loads (once per process) and negotiates the plugin a manifest describes.
+    pub fn load(manifest: &Manifest) -> Result<Arc<Plugin>, PluginError> {
+        let name = &manifest.name;
+        let at = format!("plugin '{name}' ({})", manifest.path.display());
+        if !manifest.abi_supported() {
+            return Err(PluginError::Abi(format!(
+                "{at}: needs plugin ABI version {}, this vksplat loads versions \
+                 {VKSPLAT_PLUGIN_ABI_MIN}..={VKSPLAT_PLUGIN_ABI_VERSION}",
+                manifest.abi_version
+            )));
+        }
+        if !manifest.library.is_file() {
+            return Err(PluginError::NotFound(format!(
+                "{at}: library {} does not exist",
+                manifest.library.display()
+            )));
+        }
+        let key = manifest
+            .library
+            .canonicalize()
+            .unwrap_or_else(|_| manifest.library.clone());
+        let mut cache = loaded().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = cache.get(&key) {
+            return Ok(p.clone());
+        }
+        // SAFETY: loading a library runs its initialisers; plugins must not do work in them
+        // (DESIGN.md §6). This is the trust boundary of plugins.
+        let lib = unsafe { libloading::Library::new(&manifest.library) }.map_err(|e| {
+            PluginError::Plugin(format!(
+                "{at}: cannot load {}: {e}",
+                manifest.library.display()
+            ))
+        })?;
+        // Never unloaded: leaked for the life of the process.
+        let lib: &'static libloading::Library = Box::leak(Box::new(lib));
+        // SAFETY: the symbol's type is the frozen entry point's.
+        let entry: libloading::Symbol<VksplatNegotiateFn> =
+            unsafe { lib.get(b"vksplat_plugin_negotiate\0") }.map_err(|_| {
+                PluginError::Plugin(format!(
+                    "{at}: {} has no vksplat_plugin_negotiate entry point (not a vksplat \
+                     plugin, or built without VKSPLAT_PLUGIN_EXPORT)",
+                    manifest.library.display()
+                ))
+            })?;
+        let mut n = VksplatNegotiation {
+            s_type: VKSPLAT_STRUCT_NEGOTIATION,
+            s_size: std::mem::size_of::<VksplatNegotiation>() as u32,
+            next: std::ptr::null(),
+            host_abi_min: VKSPLAT_PLUGIN_ABI_MIN,
+            host_abi_max: VKSPLAT_PLUGIN_ABI_VERSION,
+            host: host_api(),
+            plugin_abi_version: 0,
+            reserved: 0,
+            layout_fingerprint: 0,
+            api: std::ptr::null(),
+        };
+        clear_plugin_error();
+        // SAFETY: a valid negotiation struct; the plugin fills its out fields.
+        let code = unsafe { entry(&mut n) };
+        if code == VKSPLAT_ERROR_ABI
+            || (code == VKSPLAT_OK
+                && !(VKSPLAT_PLUGIN_ABI_MIN..=VKSPLAT_PLUGIN_ABI_VERSION)
+                    .contains(&n.plugin_abi_version))
+        {
+            return Err(PluginError::Abi(format!(
+                "{at}: speaks plugin ABI version {} (too {}), this vksplat loads versions \
+                 {VKSPLAT_PLUGIN_ABI_MIN}..={VKSPLAT_PLUGIN_ABI_VERSION}; rebuild the plugin \
+                 against this vksplat",
+                n.plugin_abi_version,
+                if n.plugin_abi_version < VKSPLAT_PLUGIN_ABI_MIN {
+                    "old"
+                } else {
+                    "new"
+                }
+            )));
+        }
+        if code != VKSPLAT_OK {
+            return Err(call_error(name, "vksplat_plugin_negotiate", code));
+        }
+        if n.layout_fingerprint != vksplat_abi::layout::LAYOUT_FINGERPRINT {
+            return Err(PluginError::Abi(format!(
+                "{at}: was built against a different vksplat ABI layout (fingerprint {:#018x}, \
+                 this vksplat {:#018x}); rebuild it against this vksplat's include/vksplat.h or \
+                 vksplat-plugin-sdk",
+                n.layout_fingerprint,
+                vksplat_abi::layout::LAYOUT_FINGERPRINT
+            )));
+        }
+        // SAFETY: the plugin returned a pointer to its static table (checked below).
+        let Some(table) = (unsafe { n.api.as_ref() }) else {
+            return Err(PluginError::Abi(format!(
+                "{at}: negotiation returned no function table"
+            )));
+        };
+        if table.s_type != VKSPLAT_STRUCT_PLUGIN_API {
+            return Err(PluginError::Abi(format!(
+                "{at}: function table has s_type {} (expected VKSPLAT_STRUCT_PLUGIN_API = \
+                 {VKSPLAT_STRUCT_PLUGIN_API})",
+                table.s_type
+            )));
+        }
+        if table.s_size < VKSPLAT_PLUGIN_API_V1_SIZE {
+            return Err(PluginError::Abi(format!(
+                "{at}: function table is {} bytes, plugin ABI version {} requires at least {}",
+                table.s_size, n.plugin_abi_version, VKSPLAT_PLUGIN_API_V1_SIZE
+            )));
+        }
+        // Copy the part of the table both sides know; newer fields stay zero.
+        let mut api: VksplatPluginApi = unsafe { std::mem::zeroed() };
+        let len = (table.s_size as usize).min(std::mem::size_of::<VksplatPluginApi>());
+        // SAFETY: the plugin's table has at least `s_size` readable bytes; `api` is a
+        // repr(C) struct of pointers and integers, for which zero is a valid value.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                table as *const VksplatPluginApi as *const u8,
+                &mut api as *mut VksplatPluginApi as *mut u8,
+                len,
+            )
+        };
+        if api.open.is_none() || api.close.is_none() || api.describe.is_none() {
+            return Err(PluginError::Abi(format!(
+                "{at}: function table lacks open, close or describe"
+            )));
+        }
+        let c = |p: *const c_char| {
+            if p.is_null() {
+                String::new()
+            } else {
+                // SAFETY: static NUL-terminated strings of the plugin.
+                unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+            }
+        };
+        let lib_name = c(api.name);
+        if lib_name != *name {
+            return Err(PluginError::Plugin(format!(
+                "{at}: the library calls itself '{lib_name}', the manifest '{name}'"
+            )));
+        }
+        let plugin = Arc::new(Plugin {
+            manifest: manifest.clone(),
+            version: c(api.version),
+            abi_version: n.plugin_abi_version,
+            api,
+        });
+        cache.insert(key, plugin.clone());
+        Ok(plugin)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.manifest.name
+    }
+}

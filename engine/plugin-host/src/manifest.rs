@@ -1,0 +1,179 @@
+//! Plugin manifests and the search path.
+//!
+//! A manifest is a JSON file named `NAME.vksplat.json` beside the plugin library:
+//! `{"name": "wave", "version": "1.0.0", "abi_version": 1, "library": "vksplat_wave",
+//! "description": "…"}`. `library` is a path relative to the manifest's directory (or
+//! absolute); a bare name without an extension is the platform's file name for it
+//! (`libvksplat_wave.so`, `vksplat_wave.dll`, `libvksplat_wave.dylib`). Listing plugins reads
+//! manifests only and never runs plugin code.
+//!
+//! The search path is the `--plugin-dir` directories in order, then `VKSPLAT_PLUGIN_PATH`
+//! (separated like `PATH`). The first manifest with a name wins; later ones are shadowed.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::PluginError;
+
+/// File name suffix of plugin manifests.
+pub const MANIFEST_SUFFIX: &str = ".vksplat.json";
+/// Environment variable with more plugin directories.
+pub const PLUGIN_PATH_VAR: &str = "VKSPLAT_PLUGIN_PATH";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    name: String,
+    version: String,
+    abi_version: u32,
+    library: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// A parsed manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    pub name: String,
+    pub version: String,
+    pub abi_version: u32,
+    pub description: String,
+    /// The library, resolved against the manifest's directory.
+    pub library: PathBuf,
+    /// The manifest file.
+    pub path: PathBuf,
+}
+
+impl Manifest {
+    /// Reads and checks a manifest file.
+    pub fn read(path: &Path) -> Result<Manifest, PluginError> {
+        let fail = |why: String| {
+            PluginError::NotFound(format!("plugin manifest {}: {why}", path.display()))
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let raw: RawManifest =
+            serde_json::from_str(&text).map_err(|e| fail(format!("invalid: {e}")))?;
+        if raw.name.is_empty()
+            || !raw
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(fail(format!(
+                "name '{}' must be non-empty ASCII letters, digits, '-' or '_'",
+                raw.name
+            )));
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let lib = Path::new(&raw.library);
+        let library = if lib.components().count() == 1 && lib.extension().is_none() {
+            dir.join(libloading::library_filename(lib.as_os_str()))
+        } else {
+            dir.join(lib)
+        };
+        Ok(Manifest {
+            name: raw.name,
+            version: raw.version,
+            abi_version: raw.abi_version,
+            description: raw.description,
+            library,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// True when this engine loads the manifest's ABI version.
+    pub fn abi_supported(&self) -> bool {
+        (vksplat_abi::VKSPLAT_PLUGIN_ABI_MIN..=vksplat_abi::VKSPLAT_PLUGIN_ABI_VERSION)
+            .contains(&self.abi_version)
+    }
+}
+
+/// Where plugins are looked for.
+#[derive(Clone, Debug, Default)]
+pub struct SearchPath {
+    pub dirs: Vec<PathBuf>,
+}
+
+/// One manifest found on the search path (or a manifest that failed to parse).
+#[derive(Debug)]
+pub struct Found {
+    pub path: PathBuf,
+    pub manifest: Result<Manifest, PluginError>,
+    /// An earlier manifest has the same name.
+    pub shadowed: bool,
+}
+
+impl SearchPath {
+    /// `dirs` (from `--plugin-dir`) followed by `VKSPLAT_PLUGIN_PATH`.
+    pub fn new(dirs: &[PathBuf]) -> SearchPath {
+        let mut all = dirs.to_vec();
+        if let Some(var) = std::env::var_os(PLUGIN_PATH_VAR) {
+            all.extend(std::env::split_paths(&var).filter(|p| !p.as_os_str().is_empty()));
+        }
+        SearchPath { dirs: all }
+    }
+
+    /// Every manifest in the search path, in search order (files sorted by name per
+    /// directory). Missing directories are skipped.
+    pub fn discover(&self) -> Vec<Found> {
+        let mut out: Vec<Found> = Vec::new();
+        for dir in &self.dirs {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(MANIFEST_SUFFIX))
+                })
+                .collect();
+            paths.sort();
+            for path in paths {
+                let manifest = Manifest::read(&path);
+                let shadowed = manifest.as_ref().is_ok_and(|m| {
+                    out.iter()
+                        .any(|f| f.manifest.as_ref().is_ok_and(|o| o.name == m.name))
+                });
+                out.push(Found {
+                    path,
+                    manifest,
+                    shadowed,
+                });
+            }
+        }
+        out
+    }
+
+    /// The manifest for `name_or_path`: a path to a manifest file (contains a path separator
+    /// or ends in `.json`), or the first manifest with that name on the search path.
+    pub fn find(&self, name_or_path: &str) -> Result<Manifest, PluginError> {
+        if name_or_path.ends_with(".json") || name_or_path.contains(std::path::MAIN_SEPARATOR) {
+            return Manifest::read(Path::new(name_or_path));
+        }
+        for found in self.discover() {
+            match found.manifest {
+                Ok(m) if m.name == name_or_path => return Ok(m),
+                // A broken manifest named after the plugin explains the miss.
+                Err(e)
+                    if found
+                        .path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n == format!("{name_or_path}{MANIFEST_SUFFIX}")) =>
+                {
+                    return Err(e)
+                }
+                _ => {}
+            }
+        }
+        let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+        Err(PluginError::NotFound(format!(
+            "plugin '{name_or_path}': no manifest named {name_or_path}{MANIFEST_SUFFIX} in the \
+             plugin search path [{}] (add one with --plugin-dir or {PLUGIN_PATH_VAR})",
+            dirs.join(", ")
+        )))
+    }
+}

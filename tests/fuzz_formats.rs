@@ -1,0 +1,345 @@
+//! Mutation fuzzing of every scene reader (an equivalent of `cargo fuzz` that runs in the
+//! regular suite): real and generated files of every format are mutated — bit flips, byte
+//! and 32-bit field overwrites with boundary values, truncation, splicing, header-number
+//! edits, and for gzip SPZ mutations of the *decompressed* payload re-compressed so that they
+//! reach the inner header — and fed to `parse_scene`. Every case must return either splats
+//! with consistent lengths or an `IoError::Input`; never panic, and never make one
+//! allocation larger than `MAX_ALLOC` (a counting global allocator checks that lying counts
+//! are rejected before anything is sized by them).
+//!
+//! The regular test runs for `VKSPLAT_FUZZ_SECS` seconds (default 2). The long run:
+//! `VKSPLAT_FUZZ_SECS=600 cargo test --release -p vksplat-tests --test fuzz_formats -- --ignored --nocapture`.
+//! A failing input is saved to the temp directory and its path printed.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use vksplat_io::{parse_scene, write_scene, IoError, OutputFormat, WriteOptions};
+use vksplat_tests::{random_scene, Rng};
+
+/// Largest single allocation any case may make. Seeds decode to a few MiB at most.
+const MAX_ALLOC: usize = 256 << 20;
+
+struct Counting;
+
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// A seed file: name (its extension matters for `.splat`) and bytes.
+struct Seed {
+    name: String,
+    bytes: Vec<u8>,
+    /// For gzip SPZ: the decompressed payload, mutated and re-compressed.
+    gzip_payload: Option<Vec<u8>>,
+}
+
+fn gunzip(b: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
+fn seeds() -> Vec<Seed> {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/formats");
+    let mut seeds = Vec::new();
+    let mut add = |name: String, bytes: Vec<u8>| {
+        let gzip_payload = bytes.starts_with(&[0x1f, 0x8b]).then(|| gunzip(&bytes));
+        seeds.push(Seed {
+            name,
+            bytes,
+            gzip_payload,
+        });
+    };
+    for f in [
+        "splat-transform_minimal.splat",
+        "splat-transform_minimal-raw.spz",
+        "splat-transform_minimal-v2.spz",
+        "splat-transform_minimal-v3.spz",
+        "splat-transform_minimal-v4.spz",
+        "playcanvas_test_sh.compressed.ply",
+    ] {
+        add(f.into(), std::fs::read(data.join(f)).unwrap());
+    }
+    // Generated seeds of every writer and SH degree, small enough for many executions.
+    let dir = std::env::temp_dir().join(format!("vksplat-fuzz-seeds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng::new(99);
+    for degree in [0, 1, 3] {
+        let scene = random_scene(&mut rng, 40, degree);
+        for (name, format, version) in [
+            ("g.ply", OutputFormat::Ply, 3),
+            ("g.compressed.ply", OutputFormat::CompressedPly, 3),
+            ("g2.spz", OutputFormat::Spz, 2),
+            ("g3.spz", OutputFormat::Spz, 3),
+            ("g4.spz", OutputFormat::Spz, 4),
+            ("g.splat", OutputFormat::Splat, 3),
+        ] {
+            let path = dir.join(name);
+            let opts = WriteOptions {
+                spz_version: version,
+                antialiased: degree == 1,
+                ..Default::default()
+            };
+            write_scene(&path, &scene, format, &opts).unwrap();
+            add(format!("sh{degree}-{name}"), std::fs::read(&path).unwrap());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    // An ASCII PLY with a double property.
+    add(
+        "a.ply".into(),
+        b"ply\nformat ascii 1.0\nelement vertex 2\nproperty double x\nproperty float y\n\
+          property float z\nproperty float f_dc_0\nproperty float f_dc_1\nproperty float f_dc_2\n\
+          property float opacity\nproperty float scale_0\nproperty float scale_1\n\
+          property float scale_2\nproperty float rot_0\nproperty float rot_1\n\
+          property float rot_2\nproperty float rot_3\nend_header\n\
+          1 2 3 0.1 0.2 0.3 0.5 -1 -2 -3 1 0 0 0\n4 5 6 0.1 0.2 0.3 0.5 -1 -2 -3 0 1 0 0\n"
+            .to_vec(),
+    );
+    seeds
+}
+
+const INTERESTING_U32: [u32; 12] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    255,
+    256,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
+    0x0800_0000,
+    134_217_729,
+];
+
+/// One random mutation of `b` in place.
+fn mutate(rng: &mut Rng, b: &mut Vec<u8>) {
+    let len = b.len();
+    let pick = |rng: &mut Rng, n: usize| (rng.next_u64() % n.max(1) as u64) as usize;
+    // Headers matter most: bias positions toward the first 64 bytes.
+    let pos = |rng: &mut Rng| {
+        if rng.next_u32().is_multiple_of(2) {
+            pick(rng, len.min(64))
+        } else {
+            pick(rng, len)
+        }
+    };
+    match rng.next_u32() % 8 {
+        0 | 1 => {
+            for _ in 0..1 + rng.next_u32() % 4 {
+                if len > 0 {
+                    let p = pos(rng);
+                    b[p] ^= 1 << (rng.next_u32() % 8);
+                }
+            }
+        }
+        2 => {
+            if len > 0 {
+                let p = pos(rng);
+                b[p] = [0, 0xff, 0x7f, 0x80, 1][pick(rng, 5)];
+            }
+        }
+        3 => {
+            if len >= 4 {
+                let p = pos(rng).min(len - 4);
+                let v = INTERESTING_U32[pick(rng, INTERESTING_U32.len())];
+                b[p..p + 4].copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        4 => b.truncate(pick(rng, len + 1)),
+        5 => {
+            // Splice: duplicate or remove a range.
+            if len > 0 {
+                let a = pick(rng, len);
+                let n = pick(rng, (len - a).min(256)) + 1;
+                if rng.next_u32().is_multiple_of(2) {
+                    let chunk = b[a..(a + n).min(len)].to_vec();
+                    let at = pick(rng, len);
+                    b.splice(at..at, chunk);
+                } else {
+                    b.drain(a..(a + n).min(len));
+                }
+            }
+        }
+        6 => {
+            // Rewrite a number in a PLY header.
+            if let Some(end) = b.windows(10).position(|w| w == b"end_header") {
+                let digits: Vec<usize> = (0..end).filter(|&i| b[i].is_ascii_digit()).collect();
+                if !digits.is_empty() {
+                    let at = digits[pick(rng, digits.len())];
+                    let mut stop = at;
+                    while stop < end && b[stop].is_ascii_digit() {
+                        stop += 1;
+                    }
+                    let n = [
+                        "0",
+                        "1",
+                        "255",
+                        "257",
+                        "4294967295",
+                        "999999999999",
+                        "134217729",
+                    ][pick(rng, 7)];
+                    b.splice(at..stop, n.bytes());
+                }
+            }
+        }
+        _ => {
+            if len > 0 {
+                let p = pick(rng, len);
+                b[p] = rng.next_u32() as u8;
+            }
+        }
+    }
+}
+
+/// Runs one case; returns Ok(accepted) or a description of the failure.
+fn run_case(name: &str, bytes: &[u8]) -> Result<bool, String> {
+    LARGEST.store(0, Ordering::Relaxed);
+    let result = std::panic::catch_unwind(|| parse_scene(bytes, Path::new(name)));
+    let largest = LARGEST.load(Ordering::Relaxed);
+    if largest > MAX_ALLOC {
+        return Err(format!("allocated {largest} bytes at once"));
+    }
+    match result {
+        Err(_) => Err("panicked".into()),
+        Ok(Err(IoError::Input { message, .. })) => {
+            if message.is_empty() {
+                Err("empty error message".into())
+            } else if message.contains("internal error") {
+                Err(format!("a worker thread failed: {message}"))
+            } else {
+                Ok(false)
+            }
+        }
+        Ok(Err(e)) => Err(format!("not an input error: {e}")),
+        Ok(Ok(scene)) => {
+            let s = &scene.splats;
+            let k = s.coeffs_per_splat();
+            let consistent = s.rotations.len() == s.len()
+                && s.log_scales.len() == s.len()
+                && s.opacity_logits.len() == s.len()
+                && s.sh.len() == s.len() * k * 3
+                && s.sh_degree <= 3;
+            if consistent {
+                Ok(true)
+            } else {
+                Err("inconsistent splats".into())
+            }
+        }
+    }
+}
+
+fn fuzz(duration: Duration, seed: u64) {
+    // Panics are caught and reported per case; keep the default hook quiet meanwhile.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let seeds = seeds();
+    let mut rng = Rng::new(seed);
+    let start = Instant::now();
+    let (mut execs, mut accepted) = (0u64, 0u64);
+    let mut failures = Vec::new();
+    // Every seed parses unmutated.
+    for s in &seeds {
+        assert_eq!(run_case(&s.name, &s.bytes), Ok(true), "seed {}", s.name);
+    }
+    while start.elapsed() < duration && failures.len() < 5 {
+        let s = &seeds[(rng.next_u64() % seeds.len() as u64) as usize];
+        let mut bytes = match &s.gzip_payload {
+            Some(p) if rng.next_u32().is_multiple_of(2) => p.clone(),
+            _ => s.bytes.clone(),
+        };
+        let inner = bytes.len() != s.bytes.len() || s.gzip_payload.is_none();
+        for _ in 0..1 + rng.next_u32() % 3 {
+            mutate(&mut rng, &mut bytes);
+        }
+        if s.gzip_payload.is_some() && inner && !rng.next_u32().is_multiple_of(4) {
+            bytes = gzip(&bytes);
+        }
+        execs += 1;
+        match run_case(&s.name, &bytes) {
+            Ok(ok) => accepted += u64::from(ok),
+            Err(why) => {
+                let path =
+                    std::env::temp_dir().join(format!("vksplat-fuzz-fail-{execs}-{}", s.name));
+                let _ = std::fs::write(&path, &bytes);
+                failures.push(format!(
+                    "{} mutated: {why} (input saved to {})",
+                    s.name,
+                    path.display()
+                ));
+            }
+        }
+    }
+    std::panic::set_hook(hook);
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "fuzz: {execs} executions in {secs:.1} s ({:.0}/s) over {} seeds, {accepted} accepted, \
+         {} failures",
+        execs as f64 / secs,
+        seeds.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+fn secs(default: u64) -> Duration {
+    let s = std::env::var("VKSPLAT_FUZZ_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    Duration::from_secs(s)
+}
+
+#[test]
+fn mutated_files_never_panic_or_overallocate() {
+    fuzz(secs(2), 1);
+}
+
+#[test]
+#[ignore]
+fn long_fuzz() {
+    let seed = std::env::var("VKSPLAT_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed);
+    fuzz(secs(600), seed);
+}

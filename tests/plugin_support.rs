@@ -1,0 +1,147 @@
+//! Builds and lays out the plugins the plugin and C API tests load (included with `#[path]`).
+//!
+//! Rust plugins are built with `cargo build -p …` (same profile as the tests; a no-op when
+//! `cargo build --workspace` already ran), the C plugins with the system C compiler (`$CC` or
+//! `cc`) against `include/vksplat.h` only. Everything goes into one plugin directory per test
+//! process, with a manifest per plugin, including broken ones.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// target/<profile>.
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Runs `cargo build -p` for `packages` in the tests' profile.
+pub fn cargo_build(packages: &[&str]) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build").arg("-q");
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    if profile_dir().file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().expect("run cargo build");
+    assert!(status.success(), "cargo build {packages:?} failed");
+}
+
+/// A shared library's file name on this platform.
+pub fn dylib(name: &str) -> String {
+    format!(
+        "{}{name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
+/// Compiles C sources into a shared library with the system compiler.
+pub fn cc_shared(sources: &[PathBuf], defines: &[String], out: &Path) {
+    let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
+    let mut cmd = Command::new(cc);
+    cmd.args([
+        "-std=c11",
+        "-O1",
+        "-shared",
+        "-fPIC",
+        "-fvisibility=hidden",
+        "-Wall",
+        "-Wextra",
+    ])
+    .arg("-I")
+    .arg(root().join("include"))
+    .args(defines)
+    .args(sources)
+    .arg("-lm")
+    .arg("-o")
+    .arg(out);
+    let output = cmd.output().expect("run the C compiler (cc)");
+    assert!(
+        output.status.success(),
+        "cc failed for {}:\n{}",
+        out.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn manifest(dir: &Path, name: &str, abi: u32, library: &str) {
+    let text = format!(
+        "{{\"name\": \"{name}\", \"version\": \"0.0.1\", \"abi_version\": {abi}, \"library\": \
+         {library:?}, \"description\": \"test plugin {name}\"}}\n"
+    );
+    std::fs::write(dir.join(format!("{name}.vksplat.json")), text).unwrap();
+}
+
+/// The broken C plugins: (name, defines).
+pub const BAD_C_PLUGINS: &[(&str, &str)] = &[
+    ("bad-no-entry", "BAD_NO_ENTRY"),
+    ("bad-abi-old", "BAD_ABI=0"),
+    ("bad-abi-new", "BAD_ABI=99"),
+    ("bad-small-table", "BAD_SMALL_TABLE"),
+    ("bad-open-error", "BAD_OPEN_ERROR"),
+    ("bad-shader-syntax", "BAD_SHADER_SYNTAX"),
+    ("bad-shader-binding", "BAD_SHADER_BINDING"),
+    ("bad-nan", "BAD_NAN"),
+    ("bad-fingerprint", "BAD_FINGERPRINT"),
+];
+
+/// The plugin directory: skinwave (Rust), triangle (C), panics (Rust), the broken C plugins,
+/// `bad-missing-lib` (manifest pointing at no library) and `bad-manifest-abi` (manifest asking
+/// for ABI 99).
+pub fn plugin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        cargo_build(&["vksplat-plugin-skinwave", "vksplat-test-panic-plugin"]);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("vksplat-plugins-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let profile = profile_dir();
+        // Rust plugins: manifests point at the cargo-built libraries.
+        for (name, lib) in [
+            ("skinwave", "vksplat_skinwave"),
+            ("panics", "vksplat_test_panic"),
+        ] {
+            let path = profile.join(dylib(lib));
+            assert!(path.is_file(), "{} was not built", path.display());
+            manifest(&dir, name, 1, path.to_str().unwrap());
+        }
+        // The C example plugin, with its own manifest copied beside the library.
+        cc_shared(
+            &[root().join("plugins/c-triangle/triangle.c")],
+            &[],
+            &dir.join(dylib("vksplat_triangle")),
+        );
+        std::fs::copy(
+            root().join("plugins/c-triangle/triangle.vksplat.json"),
+            dir.join("triangle.vksplat.json"),
+        )
+        .unwrap();
+        for (name, define) in BAD_C_PLUGINS {
+            let lib = format!("vksplat_{}", name.replace('-', "_"));
+            cc_shared(
+                &[root().join("tests/plugins/bad_plugin.c")],
+                &[format!("-D{define}"), format!("-DPLUGIN_NAME=\"{name}\"")],
+                &dir.join(dylib(&lib)),
+            );
+            manifest(&dir, name, 1, &lib);
+        }
+        manifest(&dir, "bad-missing-lib", 1, "vksplat_not_built_anywhere");
+        manifest(&dir, "bad-manifest-abi", 99, "vksplat_bad_nan");
+        dir
+    })
+}

@@ -1,0 +1,601 @@
+//! Scene-variant plugins: the Rust example (skinwave: time + two bone matrices), the plain-C
+//! example (triangle: a vertex stream + time), GPU and CPU paths agreeing with each other and
+//! with the CPU reference renderer, and every kind of broken plugin failing with a message that
+//! names it while the host keeps working. The CLI side (`--plugin`, `plugins list|info`, exit
+//! code 4) is at the end.
+
+#[path = "plugin_support.rs"]
+mod plugin_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use plugin_support::{plugin_dir, profile_dir, BAD_C_PLUGINS};
+use vksplat_core::{reference, RenderSettings, SplatExtras};
+use vksplat_io::{Camera, Splats};
+use vksplat_plugin_host::{
+    EvalPath, HostSplats, Instance, Plugin, PluginError, SearchPath, VariantScene,
+};
+use vksplat_tests::{camera, compare, random_scene, Gpu, Rng};
+
+fn search() -> SearchPath {
+    SearchPath {
+        dirs: vec![plugin_dir().to_path_buf()],
+    }
+}
+
+fn load(name: &str) -> Result<Arc<Plugin>, PluginError> {
+    vksplat_plugin_host::load(&search(), name)
+}
+
+fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A camera at (0, 0, -3) looking down +z.
+fn cam_back(width: u32, height: u32) -> Camera {
+    let mut c = camera(
+        width,
+        height,
+        150.0,
+        150.0,
+        width as f32 / 2.0,
+        height as f32 / 2.0,
+    );
+    c.world_to_camera[2][3] = 3.0;
+    c
+}
+
+/// The scene a plugin's CPU frame describes, as plain splats + extras for the reference
+/// renderer.
+#[allow(clippy::needless_update)] // Splats may grow fields
+fn reference_scene(inst: &Instance, host: &HostSplats) -> (Splats, SplatExtras) {
+    let d = &inst.desc;
+    let n = d.splat_count;
+    let k = ((d.sh_degree + 1) * (d.sh_degree + 1)) as usize;
+    let pick = |out: &Option<Vec<f32>>, init: &Option<Vec<f32>>, len: usize, fill: f32| {
+        out.clone()
+            .or_else(|| init.clone())
+            .unwrap_or_else(|| vec![fill; len])
+    };
+    let i = &d.initial;
+    let means = pick(&host.means, &i.means, n * 3, 0.0);
+    let rotations = pick(&host.rotations, &i.rotations, n * 4, 0.0);
+    let log_scales = pick(&host.log_scales, &i.log_scales, n * 3, 0.0);
+    let splats = Splats {
+        means: means.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect(),
+        rotations: rotations
+            .chunks_exact(4)
+            .map(|c| [c[0], c[1], c[2], c[3]])
+            .collect(),
+        log_scales: log_scales
+            .chunks_exact(3)
+            .map(|c| [c[0], c[1], c[2]])
+            .collect(),
+        opacity_logits: pick(&host.opacity_logits, &i.opacity_logits, n, 0.0),
+        sh_degree: d.sh_degree,
+        sh: pick(&host.sh, &i.sh, n * k * 3, 0.0),
+        ..Default::default()
+    };
+    let extras = SplatExtras {
+        covariances: d.covariance.then(|| {
+            pick(&host.covariances, &i.covariances, n * 6, 0.0)
+                .chunks_exact(6)
+                .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5]])
+                .collect()
+        }),
+        opacity_scale: d
+            .opacity_scale
+            .then(|| pick(&host.opacity_scale, &i.opacity_scale, n, 1.0)),
+    };
+    (splats, extras)
+}
+
+fn assert_close(what: &str, gpu: &Option<Vec<f32>>, cpu: &Option<Vec<f32>>) {
+    match (gpu, cpu) {
+        (None, None) => {}
+        (Some(g), Some(c)) => {
+            let (max, bad) = compare(g, c, 2e-5, 2e-4);
+            assert!(
+                bad == 0.0,
+                "{what}: GPU and CPU paths differ (max {max}, {bad} of values)"
+            );
+        }
+        _ => panic!("{what}: written by one path only"),
+    }
+}
+
+/// Runs a plugin on both paths at several times: the arrays agree, the images agree with each
+/// other and with the CPU reference renderer, and time changes the image.
+fn check_paths_agree(name: &str, params: &[(&str, &str)], times: &[f64], cam: &Camera) {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let plugin = load(name).unwrap();
+    let open = || Instance::open(plugin.clone(), None, &kv(params)).unwrap();
+    let mut on_gpu = VariantScene::new(&gpu.renderer, open(), EvalPath::Gpu).unwrap();
+    let mut on_cpu = VariantScene::new(&gpu.renderer, open(), EvalPath::Cpu).unwrap();
+    assert_eq!(on_gpu.path(), EvalPath::Gpu);
+    assert_eq!(on_cpu.path(), EvalPath::Cpu);
+    let mut reference_inst = open();
+    let settings = RenderSettings {
+        background: [0.1, 0.1, 0.1],
+        ..Default::default()
+    };
+    let mut images = Vec::new();
+    for &t in times {
+        on_gpu.evaluate(&gpu.renderer, t).unwrap();
+        on_cpu.evaluate(&gpu.renderer, t).unwrap();
+        let g = on_gpu.download_outputs(&gpu.renderer).unwrap();
+        let c = on_cpu.download_outputs(&gpu.renderer).unwrap();
+        let host = reference_inst.cpu_frame(t).unwrap();
+        assert_eq!(
+            c, host,
+            "{name}: the CPU path uploads what the plugin wrote"
+        );
+        assert_close(&format!("{name} t={t} means"), &g.means, &c.means);
+        assert_close(
+            &format!("{name} t={t} rotations"),
+            &g.rotations,
+            &c.rotations,
+        );
+        assert_close(
+            &format!("{name} t={t} log_scales"),
+            &g.log_scales,
+            &c.log_scales,
+        );
+        assert_close(
+            &format!("{name} t={t} covariances"),
+            &g.covariances,
+            &c.covariances,
+        );
+        assert_close(
+            &format!("{name} t={t} opacity_scale"),
+            &g.opacity_scale,
+            &c.opacity_scale,
+        );
+
+        // Rendering goes through the variant stage inside the frame on the GPU path.
+        let (fg, _) = on_gpu.render(&mut gpu.renderer, cam, &settings, t).unwrap();
+        let (fc, _) = on_cpu.render(&mut gpu.renderer, cam, &settings, t).unwrap();
+        let (max, bad) = compare(&fg.rgba, &fc.rgba, 1e-3, 1e-2);
+        assert!(
+            bad < 1e-3,
+            "{name} t={t}: GPU vs CPU path images: {bad} differ, max {max}"
+        );
+        let (splats, extras) = reference_scene(&reference_inst, &host);
+        let want = reference::render_ext(&splats, &extras, cam, &settings);
+        let (max, bad) = compare(&fc.rgba, &want.rgba, 2e-4, 2e-3);
+        assert!(
+            bad < 1e-3,
+            "{name} t={t}: vs reference: {bad} differ, max {max}"
+        );
+        let covered = fc.rgba.chunks_exact(4).filter(|p| p[3] > 0.5).count();
+        assert!(covered > 100, "{name} t={t}: only {covered} pixels covered");
+        images.push(fc.rgba);
+    }
+    let (max, _) = compare(&images[0], &images[images.len() - 1], 0.0, 0.0);
+    assert!(
+        max > 0.05,
+        "{name}: time had no effect on the image ({max})"
+    );
+}
+
+fn rot_z(angle: f32, t: [f32; 3]) -> [f32; 16] {
+    let (s, c) = angle.sin_cos();
+    [
+        c, -s, 0., t[0], s, c, 0., t[1], 0., 0., 1., t[2], 0., 0., 0., 1.,
+    ]
+}
+
+fn join(v: &[f32]) -> String {
+    v.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn rust_plugin_skinwave_gpu_and_cpu_paths_agree() {
+    let mut bones = rot_z(0.0, [0.0; 3]).to_vec();
+    bones.extend(rot_z(0.5, [0.05, 0.1, 0.2]));
+    let bones = join(&bones);
+    check_paths_agree(
+        "skinwave",
+        &[
+            ("count", "3000"),
+            ("amplitude", "0.15"),
+            ("frequency", "0.8"),
+            ("bones", &bones),
+        ],
+        &[0.0, 0.4, 1.3],
+        &cam_back(160, 120),
+    );
+}
+
+#[test]
+fn c_plugin_triangle_gpu_and_cpu_paths_agree() {
+    // Time drives the default (spinning) triangle.
+    check_paths_agree(
+        "triangle",
+        &[("count", "1500")],
+        &[0.0, 0.9],
+        &camera(160, 120, 150.0, 150.0, 80.0, 60.0),
+    );
+}
+
+#[test]
+fn c_plugin_triangle_follows_a_vertex_stream() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let plugin = load("triangle").unwrap();
+    let inst = Instance::open(plugin, None, &kv(&[("count", "800")])).unwrap();
+    let mut scene = VariantScene::new(&gpu.renderer, inst, EvalPath::Gpu).unwrap();
+    let cam = camera(120, 90, 110.0, 110.0, 60.0, 45.0);
+    let settings = RenderSettings::default();
+    let mut centroids = Vec::new();
+    for shift in [-0.3f32, 0.3] {
+        let v = [
+            -0.5 + shift,
+            -0.4,
+            3.0,
+            0.5 + shift,
+            -0.4,
+            3.0,
+            shift,
+            0.5,
+            3.0,
+        ];
+        scene.instance_mut().set_param("vertices", &v).unwrap();
+        let (frame, _) = scene
+            .render(&mut gpu.renderer, &cam, &settings, 0.0)
+            .unwrap();
+        let (mut sx, mut w) = (0.0, 0.0);
+        for (i, p) in frame.rgba.chunks_exact(4).enumerate() {
+            sx += p[3] as f64 * (i % 120) as f64;
+            w += p[3] as f64;
+        }
+        centroids.push(sx / w);
+    }
+    // 0.6 world units at z = 3 with fx = 110 is 22 pixels.
+    let moved = centroids[1] - centroids[0];
+    assert!((moved - 22.0).abs() < 3.0, "image moved {moved} px");
+    // Invalid values are rejected with the plugin's name and the parameter's.
+    let err = scene
+        .instance_mut()
+        .set_param("vertices", &[0.0; 6])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("triangle") && err.contains("vertices"),
+        "{err}"
+    );
+    let err = scene
+        .instance_mut()
+        .set_param("spin", &[99.0])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("outside"), "{err}");
+}
+
+#[test]
+fn plugins_are_loaded_once_and_never_unloaded() {
+    let a = load("skinwave").unwrap();
+    let b = load("skinwave").unwrap();
+    assert!(Arc::ptr_eq(&a, &b));
+    assert_eq!(a.abi_version, vksplat_abi::VKSPLAT_PLUGIN_ABI_VERSION);
+    assert_eq!(a.version, "0.1.0");
+    // Instances come and go; the library stays.
+    for _ in 0..3 {
+        drop(Instance::open(a.clone(), None, &kv(&[("count", "10")])).unwrap());
+    }
+    let err = Instance::open(a.clone(), None, &kv(&[("nope", "1")]))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("skinwave") && err.contains("nope"), "{err}");
+}
+
+#[test]
+fn listing_reads_manifests_only() {
+    let found = search().discover();
+    let names: Vec<String> = found
+        .iter()
+        .filter_map(|f| f.manifest.as_ref().ok().map(|m| m.name.clone()))
+        .collect();
+    for want in [
+        "skinwave",
+        "triangle",
+        "panics",
+        "bad-missing-lib",
+        "bad-manifest-abi",
+    ] {
+        assert!(names.contains(&want.to_string()), "{want} not in {names:?}");
+    }
+    let abi = found
+        .iter()
+        .find_map(|f| {
+            f.manifest
+                .as_ref()
+                .ok()
+                .filter(|m| m.name == "bad-manifest-abi")
+        })
+        .unwrap();
+    assert!(!abi.abi_supported());
+}
+
+/// What each broken plugin must fail with: (name, phase, expected text, error class).
+fn expectations() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("bad-no-entry", "no vksplat_plugin_negotiate entry point"),
+        ("bad-abi-old", "speaks plugin ABI version 0 (too old)"),
+        ("bad-abi-new", "speaks plugin ABI version 99 (too new)"),
+        ("bad-small-table", "requires at least 88"),
+        (
+            "bad-open-error",
+            "open failed: cannot read the source: bad magic number",
+        ),
+        ("bad-shader-syntax", "shader 'bad-shader-syntax.comp'"),
+        ("bad-shader-binding", "declares binding 12"),
+        ("bad-nan", "NaN into means of splat 7"),
+        ("bad-fingerprint", "different vksplat ABI layout"),
+        ("bad-missing-lib", "does not exist"),
+        ("bad-manifest-abi", "needs plugin ABI version 99"),
+        (
+            "panics",
+            "panicked in cpu_frame: deliberate panic at time 0.5",
+        ),
+    ]
+}
+
+/// Loads, opens, builds and renders one plugin scene on the given path.
+fn try_plugin(gpu: &mut Gpu, name: &str, path: EvalPath) -> Result<(), PluginError> {
+    let plugin = load(name)?;
+    let inst = Instance::open(plugin, None, &[])?;
+    let mut scene = VariantScene::new(&gpu.renderer, inst, path)?;
+    let cam = camera(64, 48, 60.0, 60.0, 32.0, 24.0);
+    scene.render(&mut gpu.renderer, &cam, &RenderSettings::default(), 0.5)?;
+    Ok(())
+}
+
+#[test]
+fn bad_plugins_fail_with_their_name_and_the_host_keeps_working() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let mut rng = Rng::new(3);
+    let splats = random_scene(&mut rng, 500, 1);
+    let cam = camera(96, 72, 90.0, 90.0, 48.0, 36.0);
+    let settings = RenderSettings::default();
+    let want = reference::render(&splats, &cam, &settings);
+    assert_eq!(expectations().len(), BAD_C_PLUGINS.len() + 3);
+    for (name, text) in expectations() {
+        let paths: &[EvalPath] = match name {
+            "bad-nan" => &[EvalPath::Gpu, EvalPath::Cpu],
+            "panics" => &[EvalPath::Cpu],
+            _ => &[EvalPath::Auto],
+        };
+        for &path in paths {
+            let err = try_plugin(&mut gpu, name, path).expect_err(name);
+            let message = err.to_string();
+            assert!(err.is_plugin_fault(), "{name}: {message}");
+            assert!(message.contains(&format!("'{name}'")), "{name}: {message}");
+            let text = if name == "bad-nan" && path == EvalPath::Gpu {
+                "NaN into means of splat 0"
+            } else {
+                text
+            };
+            assert!(
+                message.contains(text),
+                "{name} ({path:?}): expected '{text}' in: {message}"
+            );
+            let code = err.code();
+            assert!(code < 0, "{name}: {code}");
+            // The process is intact: a plain scene still renders correctly.
+            let scene = gpu.renderer.upload_scene(&splats).unwrap();
+            let (frame, _) = gpu.renderer.render(&scene, &cam, &settings).unwrap();
+            let (max, bad) = compare(&frame.rgba, &want.rgba, 2e-4, 2e-3);
+            assert!(bad < 1e-3, "after {name}: {bad} differ, max {max}");
+        }
+    }
+    // A good plugin still loads and renders after all that.
+    try_plugin(&mut gpu, "triangle", EvalPath::Gpu).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+fn vksplat(args: &[&str]) -> std::process::Output {
+    let bin = profile_dir().join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        plugin_support::cargo_build(&["vksplat"]);
+    }
+    Command::new(bin)
+        .args(args)
+        .env("VKSPLAT_VALIDATION", "1")
+        .env_remove("VKSPLAT_PLUGIN_PATH")
+        .output()
+        .expect("run vksplat")
+}
+
+fn out_dir(tag: &str) -> std::path::PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn cli_lists_and_describes_plugins() {
+    let dir = plugin_dir().to_str().unwrap();
+    let out = vksplat(&["plugins", "list", "--plugin-dir", dir]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "skinwave",
+        "triangle",
+        "bad-missing-lib",
+        "bad-manifest-abi",
+    ] {
+        assert!(stdout.contains(want), "{want} missing from:\n{stdout}");
+    }
+    assert!(stdout.contains("ABI 99"), "{stdout}");
+    // The variable works too.
+    let bin = profile_dir().join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
+    let out = Command::new(bin)
+        .args(["plugins", "list"])
+        .env("VKSPLAT_PLUGIN_PATH", dir)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("skinwave"));
+
+    let out = vksplat(&["plugins", "info", "skinwave", "--plugin-dir", dir]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in ["bones", "amplitude", "16 float", "gpu", "cpu", "covariance"] {
+        assert!(stdout.contains(want), "{want} missing from:\n{stdout}");
+    }
+    let out = vksplat(&["plugins", "info", "bad-abi-new", "--plugin-dir", dir]);
+    assert_eq!(out.status.code(), Some(4));
+    let out = vksplat(&["plugins", "info", "nonexistent", "--plugin-dir", dir]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nonexistent"));
+}
+
+#[test]
+fn cli_renders_plugins_with_params_and_time() {
+    if vksplat_tests::gpu().is_none() {
+        return;
+    }
+    let dir = plugin_dir().to_str().unwrap();
+    let out = out_dir("render");
+    let mut sums = Vec::new();
+    for (plugin, time, extra) in [
+        (
+            "skinwave",
+            "0",
+            vec!["--param", "amplitude=0.2", "--param", "count=2000"],
+        ),
+        (
+            "skinwave",
+            "1.1",
+            vec!["--param", "amplitude=0.2", "--param", "count=2000"],
+        ),
+        ("triangle", "0.5", vec!["--param", "spin=2"]),
+    ] {
+        let file = out.join(format!("{plugin}-{time}.exr"));
+        let mut args = vec![
+            "render",
+            "--plugin",
+            plugin,
+            "--plugin-dir",
+            dir,
+            "--time",
+            time,
+            "--width",
+            "96",
+            "--height",
+            "72",
+            "-o",
+            file.to_str().unwrap(),
+            "--quiet",
+        ];
+        args.extend(extra.iter().copied());
+        let o = vksplat(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{plugin}: {stderr}");
+        assert!(!stderr.contains("validation error"), "{stderr}");
+        let img = vksplat_io::read_exr(&file).unwrap();
+        let a = &img
+            .channels
+            .iter()
+            .find(|(n, _)| n == "A")
+            .expect("A channel")
+            .1;
+        sums.push(a.iter().map(|v| *v as f64).sum::<f64>());
+    }
+    assert!(sums.iter().all(|s| *s > 1.0), "{sums:?}");
+    assert!(
+        (sums[0] - sums[1]).abs() > 1e-3,
+        "--time had no effect: {sums:?}"
+    );
+}
+
+#[test]
+fn cli_bad_plugins_exit_with_code_4_naming_the_plugin() {
+    if vksplat_tests::gpu().is_none() {
+        return;
+    }
+    let dir = plugin_dir().to_str().unwrap();
+    let out = out_dir("bad");
+    let file = out.join("bad.png");
+    let file = file.to_str().unwrap();
+    for (name, text) in expectations() {
+        let o = vksplat(&[
+            "render",
+            "--plugin",
+            name,
+            "--plugin-dir",
+            dir,
+            "--time",
+            "0.5",
+            "--width",
+            "32",
+            "--height",
+            "24",
+            "-o",
+            file,
+            "--quiet",
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(4), "{name}: {stderr}");
+        assert!(stderr.contains(&format!("'{name}'")), "{name}: {stderr}");
+        let text = if name == "bad-nan" {
+            "NaN into means"
+        } else {
+            text
+        };
+        assert!(
+            stderr.contains(text),
+            "{name}: expected '{text}' in {stderr}"
+        );
+        assert!(!Path::new(file).exists(), "{name}: wrote an image");
+    }
+    // Bad parameters are plugin errors too.
+    for args in [
+        vec!["--param", "amplitude=5"],
+        vec!["--param", "nope=1"],
+        vec!["--param", "bones=1,2,3"],
+        vec!["--param", "amplitude"],
+    ] {
+        let mut all = vec![
+            "render",
+            "--plugin",
+            "skinwave",
+            "--plugin-dir",
+            dir,
+            "-o",
+            file,
+            "--quiet",
+        ];
+        all.extend(args.iter().copied());
+        let o = vksplat(&all);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let code = o.status.code();
+        assert!(
+            code == Some(4) || code == Some(2),
+            "{args:?}: {code:?} {stderr}"
+        );
+        assert!(
+            stderr.contains("skinwave") || code == Some(2),
+            "{args:?}: {stderr}"
+        );
+    }
+}
