@@ -51,6 +51,10 @@ pub struct BenchArgs {
     #[arg(long, value_name = "auto|cpu|INDEX|NAME", default_value = "auto")]
     pub device: String,
 
+    /// Store SH coefficients as half floats on the GPU (half the SH memory).
+    #[arg(long)]
+    pub sh_half: bool,
+
     /// Benchmark the radix sort alone on this many random (u32 key, u32 value) pairs instead
     /// of rendering a scene.
     #[arg(long, value_name = "PAIRS")]
@@ -173,7 +177,13 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
     let load_s = t.elapsed().as_secs_f64();
     let mut renderer = open_renderer(&args.device)?;
     let core_err = |e| CliError::from_core(e, &scene_path, args.camera.as_deref());
-    let scene = renderer.upload_scene(&splats).map_err(core_err)?;
+    let options = vksplat_core::SceneOptions {
+        sh_half: args.sh_half,
+        ..Default::default()
+    };
+    let scene = renderer
+        .upload_scene_with(&splats, &Default::default(), options)
+        .map_err(core_err)?;
     let (num_splats, sh_degree) = (splats.len(), splats.sh_degree);
     drop(splats);
     let settings = RenderSettings {
@@ -227,6 +237,7 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
         "width": camera.width,
         "height": camera.height,
         "mode": mode.name(),
+        "sh_half": args.sh_half,
         "device": renderer.context().info().name,
         "frames": args.frames,
         "gpu_median_ms": median(&mut gpu_total.clone()),
