@@ -719,7 +719,8 @@ extern VksplatResult vksplat_context_add_plugin_dir(VksplatContext *context, con
 // Sets the camera the next renders use. Serialised on the context.
 extern VksplatResult vksplat_set_camera(VksplatContext *context, const struct VksplatCamera *camera);
 
-// Loads an INRIA 3DGS PLY file onto the context's device. Serialised on the context.
+// Loads a scene file (INRIA PLY, compressed PLY, SPZ or .splat, found by content) onto the
+// context's device. Serialised on the context.
 extern VksplatResult vksplat_scene_load(VksplatContext *context, const char *path, VksplatScene **out);
 
 // Creates a scene from caller arrays (copied, or borrowed with a deleter).

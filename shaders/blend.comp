@@ -9,12 +9,12 @@
 layout(local_size_x = 16, local_size_y = 16) in;
 
 layout(std430, binding = 0) readonly buffer Ranges { uvec2 ranges[]; };
-layout(std430, binding = 1) writeonly buffer OutRgba { vec4 out_rgba[]; };
-layout(std430, binding = 2) writeonly buffer OutDepth { float out_depth[]; };
 
 layout(push_constant) uniform Params {
     UintArray values;           // tile-sorted splat indices
     ProjectedArray projected;
+    Vec4Array out_rgba;         // per pixel, row-major
+    FloatArray out_depth;
     vec4 background;
     uint width;
     uint height;
@@ -58,10 +58,11 @@ void main() {
         uint count = min(WORKGROUP, range.y - batch);
         for (uint j = 0u; !done && j < count; j++) {
             vec4 mdo = s_mean_depth_opacity[j];
-            vec3 con = s_conic[j].xyz;
+            vec4 con = s_conic[j];
             vec2 d = mdo.xy - centre;
             float power = -0.5 * (con.x * d.x * d.x + con.z * d.y * d.y) - con.y * d.x * d.y;
-            if (power > 0.0) continue;
+            // con.w: the power below which alpha < 1/255 (preprocess), so exp is skipped.
+            if (power > 0.0 || power < con.w) continue;
             float alpha = min(alpha_max, mdo.w * exp(power));
             if (alpha < 1.0 / 255.0) continue;
             float next_T = T * (1.0 - alpha);
@@ -79,7 +80,7 @@ void main() {
     if (inside) {
         uint idx = pix.y * pc.width + pix.x;
         float a = 1.0 - T;
-        out_rgba[idx] = vec4(C + T * pc.background.rgb, a);
-        out_depth[idx] = a > 0.0 ? D / a : 0.0;
+        pc.out_rgba.v[idx] = vec4(C + T * pc.background.rgb, a);
+        pc.out_depth.v[idx] = a > 0.0 ? D / a : 0.0;
     }
 }

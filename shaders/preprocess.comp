@@ -200,7 +200,9 @@ bool preprocess_splat(uint i) {
     vec3 rgb = sh_color(i, dir);
     Projected o;
     o.mean_depth_opacity = vec4(mean2d, z, opacity);
-    o.conic = vec4(conic, 0.0);
+    // Below this power, alpha = opacity * exp(power) < 1/255 for sure (0.1% margin): the blend
+    // skips such pixels without evaluating exp. Clamped so a zero opacity stays finite.
+    o.conic = vec4(conic, min(-log(255.0 * opacity) - 1e-3, 1e30));
     o.color = vec4(rgb, 0.0);
     if (!all_finite(o.mean_depth_opacity) || !all_finite(o.conic) || !all_finite(o.color)) {
         cull(i);

@@ -76,7 +76,7 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Asserts the exit code, no panic, no validation error, and an `error: ` line when failing.
+/// Asserts the exit code, no panic, no validation error, and an `ERROR: ` line when failing.
 #[track_caller]
 fn expect_code(out: &Output, code: i32) -> String {
     let err = stderr(out);
@@ -93,9 +93,11 @@ fn expect_code(out: &Output, code: i32) -> String {
         "validation error:\n{err}"
     );
     if code != 0 {
+        // Our errors start with `ERROR: `; clap's own usage errors (exit 2) with `error: `.
         assert!(
-            err.lines().any(|l| l.starts_with("error: ")),
-            "no 'error: ' line:\n{err}"
+            err.lines()
+                .any(|l| l.starts_with("ERROR: ") || (code == 2 && l.starts_with("error: "))),
+            "no 'ERROR: ' line:\n{err}"
         );
     }
     err

@@ -52,7 +52,11 @@ fn expect_code(out: &Output, code: i32) -> String {
     );
     assert!(!err.contains("validation error"), "{err}");
     if code != 0 {
-        assert!(err.lines().any(|l| l.starts_with("error: ")), "{err}");
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("ERROR: ") || (code == 2 && l.starts_with("error: "))),
+            "{err}"
+        );
     }
     err
 }

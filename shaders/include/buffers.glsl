@@ -8,6 +8,7 @@
 #include "projected.glsl"
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer FloatArray { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer UintArray { uint v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 16) buffer Vec4Array { vec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer ProjectedArray {
     Projected v[];
 };

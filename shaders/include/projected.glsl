@@ -3,7 +3,7 @@
 #define VKSPLAT_PROJECTED_GLSL
 struct Projected {
     vec4 mean_depth_opacity;  // mean2d.xy (pixel centres at i+0.5), camera z, effective opacity
-    vec4 conic;               // inverse dilated 2D covariance (a, b, c), unused
+    vec4 conic;               // inverse dilated 2D covariance (a, b, c); w: skip-below power
     vec4 color;               // rgb from SH, unused
 };
 // The tile rectangle of a projected splat: x = min.x | min.y << 16, y = max.x | max.y << 16

@@ -58,7 +58,8 @@ extern "C" {
         camera: *const VksplatCamera,
     ) -> VksplatResult;
 
-    /// Loads an INRIA 3DGS PLY file onto the context's device. Serialised on the context.
+    /// Loads a scene file (INRIA PLY, compressed PLY, SPZ or .splat, found by content) onto the
+    /// context's device. Serialised on the context.
     pub fn vksplat_scene_load(
         context: *mut VksplatContext,
         path: *const c_char,

@@ -389,8 +389,9 @@ pub unsafe extern "C" fn vksplat_scene_load(
         if !Path::new(path).is_file() {
             return err(VKSPLAT_ERROR_IO, format!("{path}: no such file"));
         }
-        let splats = vksplat_io::read_ply(Path::new(path))
-            .map_err(|e| Error(VKSPLAT_ERROR_INVALID_INPUT, e.to_string()))?;
+        let splats = vksplat_io::read_scene(Path::new(path))
+            .map_err(|e| Error(VKSPLAT_ERROR_INVALID_INPUT, e.to_string()))?
+            .splats;
         splats.validate().map_err(|e| {
             Error(
                 VKSPLAT_ERROR_INVALID_INPUT,

@@ -18,7 +18,7 @@ use crate::error::CliError;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// INRIA 3DGS PLY scene (omit with --sort-keys).
+    /// Scene file, any format `vksplat info` reads (omit with --sort-keys).
     pub scene: Option<PathBuf>,
 
     /// Camera JSON (explicit or INRIA cameras.json, e.g. the one synth_scene.py writes).
@@ -173,7 +173,7 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
         .ok_or_else(|| CliError::Usage(format!("unknown --mode '{}'", args.mode)))?;
     let camera = load_camera(args, &scene_path)?;
     let t = Instant::now();
-    let splats = vksplat_io::read_ply(&scene_path)?;
+    let splats = vksplat_io::read_scene(&scene_path)?.splats;
     let load_s = t.elapsed().as_secs_f64();
     let mut renderer = open_renderer(&args.device)?;
     let core_err = |e| CliError::from_core(e, &scene_path, args.camera.as_deref());

@@ -1,7 +1,7 @@
 //! The CLI's error type and its classification into exit codes.
 //!
 //! Every failure of a command is a [`CliError`]; its variant alone decides the exit code
-//! ([`CliError::exit_code`]), and its message is printed verbatim after `error: `. Messages name
+//! ([`CliError::exit_code`]), and its message is printed verbatim after `ERROR: `. Messages name
 //! the file concerned first (`path: problem`), as the `vksplat-io` errors already do.
 //!
 //! Conversions from the engine's errors live here and only here:

@@ -358,4 +358,25 @@ impl Scene {
             }
         }
     }
+
+    /// Renders several views; a plain scene renders them in one GPU submission
+    /// (`Renderer::render_batch`), a plugin scene one after the other.
+    pub fn render_many(
+        &mut self,
+        renderer: &mut Renderer,
+        cameras: &[&Camera],
+        settings: &RenderSettings,
+        core_err: impl Fn(CoreError) -> CliError,
+    ) -> Result<Vec<(Frame, FrameStats)>, CliError> {
+        match self {
+            Scene::Plain(s) if cameras.len() > 1 => {
+                let owned: Vec<Camera> = cameras.iter().map(|c| (*c).clone()).collect();
+                renderer.render_batch(s, &owned, settings).map_err(core_err)
+            }
+            _ => cameras
+                .iter()
+                .map(|c| self.render(renderer, c, settings, &core_err))
+                .collect(),
+        }
+    }
 }

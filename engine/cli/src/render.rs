@@ -87,7 +87,8 @@ pub struct RenderArgs {
         long,
         value_name = "F",
         default_value_t = 0,
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(i64).range(-(1i64 << 52)..=(1i64 << 52))
     )]
     pub first_frame: i64,
 
@@ -115,6 +116,15 @@ pub struct RenderArgs {
     /// terminal), json (one object per line) or openjd (openjd_progress lines).
     #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Render every camera of the camera file with several views per GPU submission
+    /// (`--batch` views, default 4) instead of one submission per frame.
+    #[arg(long, conflicts_with = "camera_index")]
+    pub all_cameras: bool,
+
+    /// Views per GPU submission (1 = one submission per frame; with --all-cameras default 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub batch: Option<u32>,
 
     /// Threads that encode and write frames while the next one renders; 0 renders and writes
     /// one frame after the other on one thread.
@@ -440,7 +450,7 @@ fn canonical_command(args: &RenderArgs, scene: &Path, mode: RenderMode) -> Vec<S
 }
 
 /// Renders one camera (the device, scene and settings are bound in).
-type RenderFn<'a> = dyn FnMut(&Camera) -> Result<(Frame, FrameStats), CliError> + 'a;
+type RenderFn<'a> = dyn FnMut(&[&Camera]) -> Result<Vec<(Frame, FrameStats)>, CliError> + 'a;
 
 /// One rendered frame on its way to a writer.
 struct Job {
@@ -529,7 +539,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
             );
             let code = signals::exit_code(*sig);
             progress.finish(Some((code, &msg)));
-            eprintln!("error: {msg}");
+            eprintln!("ERROR: {msg}");
             std::process::exit(code);
         }
         Ok(None) => progress.finish(None),
@@ -753,18 +763,19 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     ));
 
     let t = Instant::now();
-    let mut render = |camera: &Camera| -> Result<(Frame, FrameStats), CliError> {
+    let mut render = |cameras: &[&Camera]| -> Result<Vec<(Frame, FrameStats)>, CliError> {
         let before = ctx.validation_errors();
-        let out = gpu_scene.render(&mut renderer, camera, &settings, core_err)?;
+        let out = gpu_scene.render_many(&mut renderer, cameras, &settings, core_err)?;
         let errors = ctx.validation_errors() - before;
         if errors > 0 {
             eprintln!(
                 "warning: the Vulkan validation layers reported {errors} error(s) (see above)"
             );
+            let names: Vec<&str> = cameras.iter().map(|c| c.name.as_str()).collect();
             return Err(CliError::Render(format!(
                 "{}: frame failed Vulkan validation ({}); not written",
                 scene_path.display(),
-                camera.name
+                names.join(", ")
             )));
         }
         Ok(out)
@@ -829,6 +840,11 @@ fn render_frames(
     let mut last_stats = None;
     let quiet = args.quiet;
     let single = jobs.len() == 1;
+    let batch = match (args.all_cameras, args.batch) {
+        (_, Some(n)) => n as usize,
+        (true, None) => 4,
+        (false, None) => 1,
+    };
 
     std::thread::scope(|s| {
         let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(1);
@@ -875,7 +891,8 @@ fn render_frames(
         }
         drop(job_rx);
 
-        for (frame, path, camera) in jobs {
+        // Frames go to the GPU `batch` at a time (one submission each, `--all-cameras`).
+        'frames: for chunk in jobs.chunks(batch) {
             if failed.load(Ordering::SeqCst) {
                 break;
             }
@@ -884,34 +901,38 @@ fn render_frames(
                 break;
             }
             let t = Instant::now();
-            let (image, stats) = match render(camera) {
+            let cameras: Vec<&Camera> = chunk.iter().map(|j| j.2).collect();
+            let rendered = match render(&cameras) {
                 Ok(out) => out,
                 Err(e) => {
                     fail(e);
                     break;
                 }
             };
-            if args.stats && !single {
-                eprintln!(
-                    "stats: frame {frame} intersections {} attempts {} gpu {:.3} ms wall {:.1} ms",
-                    stats.intersections,
-                    stats.attempts,
-                    stats.stage_ms().iter().map(|(_, t)| t).sum::<f64>(),
-                    ms(t.elapsed())
-                );
-            }
-            last_stats = Some(stats);
-            let job = Job {
-                frame: *frame,
-                path: path.clone(),
-                camera: (*camera).clone(),
-                image,
-                render: t.elapsed(),
-            };
-            if args.write_threads == 0 {
-                let _ = event_tx.send(write(job));
-            } else if job_tx.send(job).is_err() {
-                break;
+            let elapsed = t.elapsed() / chunk.len() as u32;
+            for ((frame, path, camera), (image, stats)) in chunk.iter().zip(rendered) {
+                if args.stats && !single {
+                    eprintln!(
+                        "stats: frame {frame} intersections {} attempts {} gpu {:.3} ms wall {:.1} ms",
+                        stats.intersections,
+                        stats.attempts,
+                        stats.stage_ms().iter().map(|(_, t)| t).sum::<f64>(),
+                        ms(elapsed)
+                    );
+                }
+                last_stats = Some(stats);
+                let job = Job {
+                    frame: *frame,
+                    path: path.clone(),
+                    camera: (*camera).clone(),
+                    image,
+                    render: elapsed,
+                };
+                if args.write_threads == 0 {
+                    let _ = event_tx.send(write(job));
+                } else if job_tx.send(job).is_err() {
+                    break 'frames;
+                }
             }
         }
         drop(job_tx);

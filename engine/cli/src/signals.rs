@@ -55,7 +55,7 @@ pub fn install() {
                                 for f in files.unwrap_or_default() {
                                     let _ = std::fs::remove_file(f);
                                 }
-                                eprintln!("error: {name} received twice: aborted");
+                                eprintln!("ERROR: {name} received twice: aborted");
                                 std::process::exit(exit_code(sig));
                             }
                         }

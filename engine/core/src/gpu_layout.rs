@@ -119,6 +119,8 @@ pub struct RangesParams {
 pub struct BlendParams {
     pub values: u64,
     pub projected: u64,
+    pub out_rgba: u64,
+    pub out_depth: u64,
     pub background: [f32; 4],
     pub width: u32,
     pub height: u32,

@@ -540,17 +540,17 @@ impl Renderer {
             depth_hist: s("frame.depth_hist", depth_blocks * 256 * 4)?,
             block_sums: s("frame.block_sums", scan_blocks * 4)?,
             tile_keys: [
-                s("frame.tile_keys0", cap * 4)?,
-                s("frame.tile_keys1", cap * 4)?,
+                self.addressed("frame.tile_keys0", cap * 4)?,
+                self.addressed("frame.tile_keys1", cap * 4)?,
             ],
             tile_values: [
-                s("frame.tile_values0", cap * 4)?,
-                s("frame.tile_values1", cap * 4)?,
+                self.addressed("frame.tile_values0", cap * 4)?,
+                self.addressed("frame.tile_values1", cap * 4)?,
             ],
             tile_hist: s("frame.tile_hist", tile_blocks * 256 * 4)?,
             ranges: s("frame.ranges", tx as u64 * ty as u64 * 8)?,
-            out_rgba: s("frame.rgba", pixels * 16)?,
-            out_depth: s("frame.depth", pixels * 4)?,
+            out_rgba: self.addressed("frame.rgba", pixels * 16)?,
+            out_depth: self.addressed("frame.depth", pixels * 4)?,
             readback: self.ctx.create_buffer(
                 "frame.readback",
                 readback_bytes,
@@ -1041,6 +1041,8 @@ impl Renderer {
         let bp = BlendParams {
             values: b.tile_values[ts].device_address(),
             projected: b.projected.device_address(),
+            out_rgba: b.out_rgba.device_address(),
+            out_depth: b.out_depth.device_address(),
             background: [bg[0], bg[1], bg[2], 0.0],
             width: w,
             height: h,
@@ -1049,7 +1051,7 @@ impl Renderer {
         };
         rec.dispatch(
             &k.blend,
-            &[&b.ranges, &b.out_rgba, &b.out_depth],
+            &[&b.ranges],
             bytemuck::bytes_of(&bp),
             [tiles_x, tiles_y, 1],
         )?;

@@ -78,7 +78,7 @@ impl Kernels {
             blend: p(
                 "blend",
                 spirv!("blend"),
-                3,
+                1,
                 std::mem::size_of::<BlendParams>(),
             )?,
         })
