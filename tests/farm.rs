@@ -452,6 +452,14 @@ fn bit_identical_across_runs_chunks_and_pipelines() {
     run("5-0", &[]);
     run("4", &["--overwrite"]);
     assert_eq!(files(&out_dir), reference, "reverse order differs");
+    // Several views per GPU submission (--all-cameras batches 4, then 2): identical bytes.
+    for f in reference.keys() {
+        std::fs::remove_file(out_dir.join(f)).unwrap();
+    }
+    run("0-5", &["--all-cameras"]);
+    assert_eq!(files(&out_dir), reference, "--all-cameras differs");
+    run("0-5", &["--batch", "5", "--overwrite"]);
+    assert_eq!(files(&out_dir), reference, "--batch 5 differs");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -185,6 +185,9 @@ pub struct Renderer {
     buffers: Option<FrameBuffers>,
     /// Intersection capacity for the next frame; grows when a frame needs more.
     capacity: u32,
+    /// Host-visible buffer the views of a batch are read back into, kept between batches
+    /// (allocating and faulting in a fresh one per batch costs more than the copy).
+    batch_readback: Option<Buffer>,
 }
 
 const MAX_IMAGE_SIDE: u32 = 32768;
@@ -197,6 +200,7 @@ impl Renderer {
             kernels,
             buffers: None,
             capacity: 1 << 16,
+            batch_readback: None,
         })
     }
 
@@ -614,8 +618,6 @@ impl Renderer {
         ) else {
             return Ok(Vec::new());
         };
-        let max_capacity = self.max_capacity();
-        let mut attempts = 0;
         let new_buffers = !matches!(&self.buffers,
             Some(b) if b.num_splats == scene.num_splats && b.width == w && b.height == h);
         let offsets: Vec<u64> = cameras
@@ -630,12 +632,48 @@ impl Renderer {
             .iter()
             .map(|c| frame_readback_bytes(c.width, c.height))
             .sum();
-        let out = self.ctx.create_buffer(
-            "batch.readback",
+        if self
+            .batch_readback
+            .as_ref()
+            .map_or(true, |b| b.size() < total_bytes)
+        {
+            self.batch_readback = None;
+            self.batch_readback = Some(self.ctx.create_buffer(
+                "batch.readback",
+                total_bytes,
+                BufferUsage::Staging,
+                MemoryLocation::GpuToCpu,
+            )?);
+        }
+        let out = self.batch_readback.take().expect("just ensured");
+        let result = self.render_batch_into(
+            scene,
+            cameras,
+            settings,
+            &out,
+            &offsets,
             total_bytes,
-            BufferUsage::Staging,
-            MemoryLocation::GpuToCpu,
-        )?;
+            (w, h),
+            new_buffers,
+        );
+        self.batch_readback = Some(out);
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn render_batch_into(
+        &mut self,
+        scene: &GpuScene,
+        cameras: &[Camera],
+        settings: &RenderSettings,
+        out: &Buffer,
+        offsets: &[u64],
+        total_bytes: u64,
+        (w, h): (u32, u32),
+        new_buffers: bool,
+    ) -> Result<Vec<(Frame, FrameStats)>, CoreError> {
+        let max_capacity = self.max_capacity();
+        let mut attempts = 0;
         loop {
             attempts += 1;
             self.ensure_buffers(scene.num_splats, w, h)?;
@@ -650,7 +688,7 @@ impl Renderer {
                     cam,
                     settings,
                     size_only,
-                    &out,
+                    out,
                     offsets[i],
                     &format!("view{i}/"),
                 )?;
