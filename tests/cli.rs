@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use vksplat_io::{read_exr, write_ply, ExrImage, Splats};
+use vksplat_tests::cli::{assert_exit, bin, stderr, stdout};
 use vksplat_tests::{random_scene, Rng};
 
 const WIDTH: u32 = 64;
@@ -22,37 +23,6 @@ const HEIGHT: u32 = 48;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// The `vksplat` binary, built on first use if it is missing.
-fn bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        // target/<profile>/deps/cli-<hash> → target/<profile>
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary lives in target/<profile>/deps")
-            .to_path_buf();
-        let bin = profile_dir.join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
-        if !bin.exists() {
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let mut cmd = Command::new(cargo);
-            cmd.args(["build", "-p", "vksplat"]);
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                cmd.arg("--release");
-            }
-            let status = cmd.status().expect("run cargo build -p vksplat");
-            assert!(status.success(), "cargo build -p vksplat failed");
-            assert!(
-                bin.exists(),
-                "{} still missing after the build",
-                bin.display()
-            );
-        }
-        bin
-    })
-}
 
 /// Runs the binary with validation layers enabled.
 fn vksplat(args: &[&str]) -> Output {
@@ -68,39 +38,11 @@ fn vksplat_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run vksplat")
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Asserts the exit code, no panic, no validation error, and an `ERROR: ` line when failing.
 #[track_caller]
 fn expect_code(out: &Output, code: i32) -> String {
-    let err = stderr(out);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit status {:?}, expected {code}\nstderr:\n{err}",
-        out.status
-    );
-    assert!(!err.contains("panicked"), "panic:\n{err}");
-    assert!(!err.contains("internal error"), "internal error:\n{err}");
-    assert!(
-        !err.contains("validation error"),
-        "validation error:\n{err}"
-    );
-    if code != 0 {
-        // Our errors start with `ERROR: `; clap's own usage errors (exit 2) with `error: `.
-        assert!(
-            err.lines()
-                .any(|l| l.starts_with("ERROR: ") || (code == 2 && l.starts_with("error: "))),
-            "no 'ERROR: ' line:\n{err}"
-        );
-    }
-    err
+    assert_exit(out, code);
+    stderr(out)
 }
 
 /// Whether GPU tests can run: `vksplat devices` exits 0. Exit 5 skips them, unless

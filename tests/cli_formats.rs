@@ -6,59 +6,16 @@
 //! tests are skipped without a Vulkan device unless `VKSPLAT_REQUIRE_GPU=1`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use vksplat_io::{read_exr, read_scene, Format};
-
-fn bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary lives in target/<profile>/deps")
-            .to_path_buf();
-        let bin = profile_dir.join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
-        if !bin.exists() {
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let mut cmd = Command::new(cargo);
-            cmd.args(["build", "-p", "vksplat"]);
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                cmd.arg("--release");
-            }
-            assert!(cmd.status().expect("cargo build").success());
-        }
-        bin
-    })
-}
-
-fn vksplat(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .env("VKSPLAT_VALIDATION", "1")
-        .output()
-        .expect("run vksplat")
-}
+use vksplat_tests::cli::{assert_exit, stderr, vksplat};
 
 #[track_caller]
 fn expect_code(out: &Output, code: i32) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "stderr:\n{err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("internal error"),
-        "{err}"
-    );
-    assert!(!err.contains("validation error"), "{err}");
-    if code != 0 {
-        assert!(
-            err.lines()
-                .any(|l| l.starts_with("ERROR: ") || (code == 2 && l.starts_with("error: "))),
-            "{err}"
-        );
-    }
-    err
+    assert_exit(out, code);
+    stderr(out)
 }
 
 fn gpu_available() -> bool {

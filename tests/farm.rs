@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use vksplat_io::{read_exr, write_ply, Splats};
+use vksplat_tests::cli::{assert_exit, bin, command, stderr, stdout, vksplat};
 use vksplat_tests::{random_scene, Rng};
 
 const WIDTH: u32 = 64;
@@ -25,73 +26,11 @@ const HEIGHT: u32 = 48;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary lives in target/<profile>/deps")
-            .to_path_buf();
-        let bin = profile_dir.join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
-        if !bin.exists() {
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let mut cmd = Command::new(cargo);
-            cmd.args(["build", "-p", "vksplat"]);
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                cmd.arg("--release");
-            }
-            assert!(cmd.status().expect("cargo build").success());
-        }
-        bin
-    })
-}
-
-fn command(args: &[&str]) -> Command {
-    let mut cmd = Command::new(bin());
-    cmd.args(args).env("VKSPLAT_VALIDATION", "1");
-    cmd
-}
-
-fn vksplat(args: &[&str]) -> Output {
-    command(args).output().expect("run vksplat")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Asserts the exit code, no panic, no validation error, an `ERROR: ` line when failing.
 #[track_caller]
 fn expect_code(out: &Output, code: i32) -> String {
-    let err = stderr(out);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit status {:?}, expected {code}\nstderr:\n{err}\nstdout:\n{}",
-        out.status,
-        stdout(out)
-    );
-    assert!(!err.contains("panicked"), "panic:\n{err}");
-    assert!(!err.contains("internal error"), "internal error:\n{err}");
-    assert!(
-        !err.contains("validation error"),
-        "validation error:\n{err}"
-    );
-    if code != 0 {
-        // Our errors start with `ERROR: `; clap's own usage errors (exit 2) with `error: `.
-        assert!(
-            err.lines()
-                .any(|l| l.starts_with("ERROR: ") || (code == 2 && l.starts_with("error: "))),
-            "no 'ERROR: ' line:\n{err}"
-        );
-    }
-    err
+    assert_exit(out, code);
+    stderr(out)
 }
 
 fn required() -> bool {
@@ -494,7 +433,8 @@ fn sigterm_mid_range_then_skip_existing_completes_identically() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().expect("a progress line").unwrap();
-    assert!(first.starts_with("PROGRESS frame=0 "), "{first}");
+    // Two writer threads may finish frames out of order: any frame may be reported first.
+    assert!(first.starts_with("PROGRESS frame="), "{first}");
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

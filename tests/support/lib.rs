@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: device setup with validation, a deterministic
 //! random generator, random scenes and cameras, and image comparison.
 
+pub mod cli;
 pub mod safetensors;
 
 use std::sync::Arc;

@@ -1,0 +1,88 @@
+//! Running the `vksplat` binary from integration tests.
+//!
+//! The binary is `target/<profile>/vksplat`, next to the test's `deps/` directory. Cargo does
+//! not build another package's binary for an integration test, so a missing binary is built
+//! here with `cargo build -p vksplat` (same profile). `./tools/test.sh` builds the workspace
+//! first, so the binary is always current there; run `cargo build -p vksplat` yourself before
+//! running one test file by hand.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The `vksplat` binary, built on first use if it is missing.
+pub fn bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("current_exe");
+        // target/<profile>/deps/<test>-<hash> → target/<profile>
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("test binary lives in target/<profile>/deps")
+            .to_path_buf();
+        let bin = profile_dir.join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
+        if !bin.exists() {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let mut cmd = Command::new(cargo);
+            cmd.args(["build", "-p", "vksplat"]);
+            if profile_dir.file_name().is_some_and(|n| n == "release") {
+                cmd.arg("--release");
+            }
+            assert!(cmd.status().expect("run cargo build -p vksplat").success());
+            assert!(
+                bin.exists(),
+                "{} still missing after the build",
+                bin.display()
+            );
+        }
+        bin
+    })
+}
+
+/// A command running the binary with the validation layers on.
+pub fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).env("VKSPLAT_VALIDATION", "1");
+    cmd
+}
+
+/// Runs the binary with the validation layers on and waits for it.
+pub fn vksplat(args: &[&str]) -> Output {
+    command(args).output().expect("run vksplat")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Asserts the exit code, no panic, no internal or validation error, and, when failing, an
+/// `ERROR: ` line (clap's own usage errors, exit 2, start with `error: `).
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    let err = stderr(out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status {:?}, expected {code}\nstderr:\n{err}\nstdout:\n{}",
+        out.status,
+        stdout(out)
+    );
+    assert!(!err.contains("panicked"), "panic:\n{err}");
+    assert!(!err.contains("internal error"), "internal error:\n{err}");
+    assert!(
+        !err.contains("validation error"),
+        "validation error:\n{err}"
+    );
+    if code != 0 {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("ERROR: ") || (code == 2 && l.starts_with("error: "))),
+            "no 'ERROR: ' line:\n{err}"
+        );
+    }
+}
