@@ -27,8 +27,11 @@ if ! command -v openjd >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/openjd" ]; th
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
   fi
   # Debian marks its Python as externally managed (PEP 668); the CLI lands in ~/.local/bin.
+  # Only the farm tests need it, so a failure here does not stop rendering (the tests then
+  # fail under VKSPLAT_REQUIRE_GPU=1, as CI wants).
   python3 -m pip install --quiet --user openjd-cli 2>/dev/null ||
-    python3 -m pip install --quiet --user --break-system-packages openjd-cli ||
-    python3 -m pip install --quiet openjd-cli
+    python3 -m pip install --quiet --user --break-system-packages openjd-cli 2>/dev/null ||
+    python3 -m pip install --quiet openjd-cli ||
+    echo "setup: warning: could not install openjd-cli (needed by tests/farm.rs only)" >&2
 fi
 echo "setup: done"
