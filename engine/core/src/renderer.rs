@@ -447,12 +447,12 @@ impl Renderer {
             BufferUsage::Staging,
             MemoryLocation::CpuToGpu,
         )?;
-        let mut bytes = Vec::with_capacity(total as usize);
+        // Straight into the mapped staging memory: no host-side concatenation.
+        let mut at = 0;
         for (_, d) in &parts {
-            bytes.extend_from_slice(d);
+            staging.write_at(at, d)?;
+            at += d.len() as u64;
         }
-        staging.write(&bytes)?;
-        drop(bytes);
         let mut rec = self.ctx.begin()?;
         let mut offset = 0;
         for (b, d) in &parts {

@@ -137,6 +137,11 @@ impl Buffer {
 
     /// Copies `data` to the start of a host-visible buffer.
     pub fn write(&mut self, data: &[u8]) -> Result<()> {
+        self.write_at(0, data)
+    }
+
+    /// Copies `data` into a host-visible buffer at byte `offset`.
+    pub fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<()> {
         let name = self.name.clone();
         let size = self.size as usize;
         let slice = self
@@ -144,14 +149,17 @@ impl Buffer {
             .as_mut()
             .and_then(|a| a.mapped_slice_mut())
             .ok_or_else(|| VkError::Invalid(format!("buffer '{name}' is not host-visible")))?;
-        if data.len() > size {
-            return Err(VkError::Invalid(format!(
-                "write of {} bytes into buffer '{name}' of {size} bytes",
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        match start.checked_add(data.len()) {
+            Some(end) if end <= size => {
+                slice[start..end].copy_from_slice(data);
+                Ok(())
+            }
+            _ => Err(VkError::Invalid(format!(
+                "write of {} bytes at {offset} into buffer '{name}' of {size} bytes",
                 data.len()
-            )));
+            ))),
         }
-        slice[..data.len()].copy_from_slice(data);
-        Ok(())
     }
 
     /// Reads `len` bytes from the start of a host-visible buffer. The caller must have waited
