@@ -27,6 +27,33 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     *v
 }
 
+/// The 5th–95th percentile box of the finite splat centres, per axis: (centre, half extents);
+/// None when no centre is finite. Robust to the far outliers trained scenes carry.
+pub fn scene_box(splats: &Splats) -> Option<([f64; 3], [f64; 3])> {
+    let mut axes: [Vec<f64>; 3] = Default::default();
+    for m in splats
+        .means
+        .iter()
+        .filter(|m| m.iter().all(|v| v.is_finite()))
+    {
+        for (axis, &v) in axes.iter_mut().zip(m) {
+            axis.push(f64::from(v));
+        }
+    }
+    if axes[0].is_empty() {
+        return None;
+    }
+    let mut centre = [0.0f64; 3];
+    let mut half = [0.0f64; 3];
+    for a in 0..3 {
+        let lo = percentile(&mut axes[a], LOW_PERCENTILE);
+        let hi = percentile(&mut axes[a], HIGH_PERCENTILE);
+        centre[a] = 0.5 * (lo + hi);
+        half[a] = 0.5 * (hi - lo);
+    }
+    Some((centre, half))
+}
+
 /// A camera that frames `splats` in a `width`×`height` image (see the module docs).
 pub fn auto_camera(splats: &Splats, width: u32, height: u32) -> Camera {
     let tan_x = HALF_FOV_X_DEG.to_radians().tan();
@@ -47,27 +74,9 @@ pub fn auto_camera(splats: &Splats, width: u32, height: u32) -> Camera {
         ],
     };
 
-    let mut axes: [Vec<f64>; 3] = Default::default();
-    for m in splats
-        .means
-        .iter()
-        .filter(|m| m.iter().all(|v| v.is_finite()))
-    {
-        for (axis, &v) in axes.iter_mut().zip(m) {
-            axis.push(f64::from(v));
-        }
-    }
-    if axes[0].is_empty() {
+    let Some((centre, half)) = scene_box(splats) else {
         return camera;
-    }
-    let mut centre = [0.0f64; 3];
-    let mut half = [0.0f64; 3];
-    for a in 0..3 {
-        let lo = percentile(&mut axes[a], LOW_PERCENTILE);
-        let hi = percentile(&mut axes[a], HIGH_PERCENTILE);
-        centre[a] = 0.5 * (lo + hi);
-        half[a] = 0.5 * (hi - lo);
-    }
+    };
 
     // Distance from the box's near face at which both half extents fit the frustum.
     let tan_y = tan_x * f64::from(height) / f64::from(width);

@@ -202,34 +202,6 @@ fn nerfstudio_camera(e: &Value, i: usize, width: u32, height: u32) -> Result<Cam
     })
 }
 
-/// The 5th–95th percentile box of the finite splat centres: (centre, half extents).
-fn scene_box(splats: &Splats) -> Option<([f64; 3], [f64; 3])> {
-    let mut axes: [Vec<f64>; 3] = Default::default();
-    for m in splats
-        .means
-        .iter()
-        .filter(|m| m.iter().all(|v| v.is_finite()))
-    {
-        for (axis, &v) in axes.iter_mut().zip(m) {
-            axis.push(f64::from(v));
-        }
-    }
-    if axes[0].is_empty() {
-        return None;
-    }
-    let mut centre = [0.0; 3];
-    let mut half = [0.0; 3];
-    for a in 0..3 {
-        let v = &mut axes[a];
-        v.sort_unstable_by(f64::total_cmp);
-        let at = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-        let (lo, hi) = (at(0.05), at(0.95));
-        centre[a] = 0.5 * (lo + hi);
-        half[a] = 0.5 * (hi - lo);
-    }
-    Some((centre, half))
-}
-
 fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
 }
@@ -272,7 +244,7 @@ pub fn orbit(
     let tan_x = HALF_FOV_X_DEG.to_radians().tan();
     let focal = f64::from(width) / (2.0 * tan_x);
     let tan_y = f64::from(height) / 2.0 / focal;
-    let (centre, half) = scene_box(splats).unwrap_or(([0.0; 3], [1.0; 3]));
+    let (centre, half) = crate::auto_camera::scene_box(splats).unwrap_or(([0.0; 3], [1.0; 3]));
     let r_sphere = dot(half, half)
         .sqrt()
         .max(1e-3 * (1.0 + dot(centre, centre).sqrt()));
