@@ -9,13 +9,12 @@
 //! validation error in its stderr. Without a usable Vulkan device they are skipped, unless
 //! `VKSPLAT_REQUIRE_GPU=1`, in which case they fail.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use vksplat_io::{read_exr, write_ply, ExrImage, Splats};
-use vksplat_tests::cli::{assert_exit, bin, stderr, stdout};
+use vksplat_tests::cli::{assert_exit, bin, stderr, stdout, TempDir};
 use vksplat_tests::{random_scene, Rng};
 
 const WIDTH: u32 = 64;
@@ -65,36 +64,6 @@ fn gpu_available() -> bool {
             ),
         }
     })
-}
-
-/// A scratch directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("vksplat-cli-test-{}-{n}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// `self/name` as a string argument.
-    fn arg(&self, name: &str) -> String {
-        self.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A small random scene in front of a camera at the origin.

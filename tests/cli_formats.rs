@@ -5,12 +5,12 @@
 //! Like `tests/cli.rs`, this runs `target/<profile>/vksplat` and builds it when missing. GPU
 //! tests are skipped without a Vulkan device unless `VKSPLAT_REQUIRE_GPU=1`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 use std::sync::OnceLock;
 
 use vksplat_io::{read_exr, read_scene, Format};
-use vksplat_tests::cli::{assert_exit, stderr, vksplat};
+use vksplat_tests::cli::{assert_exit, stderr, vksplat, TempDir};
 
 #[track_caller]
 fn expect_code(out: &Output, code: i32) -> String {
@@ -36,28 +36,6 @@ fn data(name: &str) -> String {
         .join(name)
         .to_string_lossy()
         .into_owned()
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("vksplat-cli-formats-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn arg(&self, name: &str) -> String {
-        self.0.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]

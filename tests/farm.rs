@@ -13,11 +13,10 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use vksplat_io::{read_exr, write_ply, Splats};
-use vksplat_tests::cli::{assert_exit, bin, command, stderr, stdout, vksplat};
+use vksplat_tests::cli::{assert_exit, bin, command, stderr, stdout, vksplat, TempDir};
 use vksplat_tests::{random_scene, Rng};
 
 const WIDTH: u32 = 64;
@@ -55,36 +54,6 @@ fn gpu_available() -> bool {
             ),
         }
     })
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "vksplat-farm-test-{}-{n}-{tag}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn arg(&self, name: &str) -> String {
-        self.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Explicit camera JSON at `position`, looking down +z.
