@@ -15,6 +15,7 @@ use vksplat_core::{Context, ContextDesc, DeviceChoice, RenderMode, RenderSetting
 use vksplat_io::Camera;
 
 use crate::error::CliError;
+use crate::stderr::say;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -190,7 +191,7 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
         mode,
         background: [0.0; 3],
     };
-    eprintln!(
+    say!(
         "bench: {num_splats} splats (SH {sh_degree}) at {}x{} on {}, {} warm-up + {} frames",
         camera.width,
         camera.height,

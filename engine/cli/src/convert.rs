@@ -17,6 +17,7 @@ use clap::Args;
 use vksplat_io::{OutputFormat, WriteOptions};
 
 use crate::error::CliError;
+use crate::stderr::say;
 
 /// Arguments of `vksplat convert`.
 #[derive(Args, Debug)]
@@ -74,7 +75,7 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
     let mut scene = vksplat_io::read_scene(&args.input)?;
     let input = args.input.display();
     for note in &scene.notes {
-        eprintln!("note: {input}: {note}");
+        say!("note: {input}: {note}");
     }
     if let Err(problem) = scene.splats.validate() {
         if !args.drop_invalid {
@@ -83,7 +84,7 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
             )));
         }
         let dropped = scene.splats.drop_invalid();
-        eprintln!(
+        say!(
             "warning: {input}: dropped {dropped} invalid splat(s) ({problem}); {} remain",
             scene.splats.len()
         );
@@ -93,7 +94,7 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
             .map_err(|p| CliError::Input(format!("{input}: invalid scene: {p}")))?;
     }
     if !args.quiet {
-        eprintln!(
+        say!(
             "read {input}: {}, {} splats, SH degree {}, frame {}, antialiased {}, {:.1} bytes \
              per splat",
             scene.format,
@@ -117,7 +118,7 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
     let report = vksplat_io::write_scene(&args.output, &scene.splats, format, &options)?;
     let output = args.output.display();
     for note in &report.notes {
-        eprintln!("note: {output}: {note}");
+        say!("note: {output}: {note}");
     }
     if !args.quiet {
         let name = match format {
@@ -129,7 +130,7 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
         } else {
             report.bytes as f64 / scene.splats.len() as f64
         };
-        eprintln!(
+        say!(
             "wrote {output}: {name}, {} splats, SH degree {}, antialiased {}, {} bytes \
              ({per:.1} per splat)",
             scene.splats.len(),

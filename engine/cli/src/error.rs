@@ -5,9 +5,11 @@
 //! the file concerned first (`path: problem`), as the `vksplat-io` errors already do.
 //!
 //! Conversions from the engine's errors live here and only here:
-//! - `IoError::Input` → [`CliError::Input`] (3), `IoError::Output` → [`CliError::Output`] (6);
-//! - `VkError::Loader` / `VkError::NoDevice` → [`CliError::NoDevice`] (5), other Vulkan
-//!   errors → [`CliError::Render`] (1);
+//! - `IoError::Input` → [`CliError::Input`] (3), `IoError::Output` → [`CliError::Output`] (6),
+//!   `IoError::OutOfMemory` → [`CliError::Memory`] (7);
+//! - `VkError::Loader` / `VkError::NoDevice` → [`CliError::NoDevice`] (5), a call that returned
+//!   `VK_ERROR_DEVICE_LOST` → [`CliError::DeviceLost`] (8), other Vulkan errors →
+//!   [`CliError::Render`] (1);
 //! - `CoreError::InvalidScene` / `InvalidCamera` → [`CliError::Input`] (3),
 //!   `CoreError::TooLarge` → [`CliError::Render`] (1) — see [`CliError::from_core`].
 
@@ -35,6 +37,10 @@ pub enum CliError {
     NoDevice(String),
     /// Output not writable: exit 6.
     Output(String),
+    /// Not enough host memory: exit 7.
+    Memory(String),
+    /// The Vulkan device was lost: exit 8.
+    DeviceLost(String),
 }
 
 impl CliError {
@@ -46,6 +52,8 @@ impl CliError {
             CliError::Plugin(_) => exit::PLUGIN,
             CliError::NoDevice(_) => exit::NO_DEVICE,
             CliError::Output(_) => exit::OUTPUT,
+            CliError::Memory(_) => exit::MEMORY,
+            CliError::DeviceLost(_) => exit::DEVICE_LOST,
         }
     }
 
@@ -56,7 +64,9 @@ impl CliError {
             | CliError::Input(m)
             | CliError::Plugin(m)
             | CliError::NoDevice(m)
-            | CliError::Output(m) => m,
+            | CliError::Output(m)
+            | CliError::Memory(m)
+            | CliError::DeviceLost(m) => m,
         }
     }
 
@@ -95,6 +105,7 @@ impl From<IoError> for CliError {
         match e {
             IoError::Input { .. } => CliError::Input(e.to_string()),
             IoError::Output { .. } => CliError::Output(e.to_string()),
+            IoError::OutOfMemory { .. } => CliError::Memory(e.to_string()),
         }
     }
 }
@@ -103,6 +114,7 @@ impl From<VkError> for CliError {
     fn from(e: VkError) -> Self {
         match e {
             VkError::Loader(_) | VkError::NoDevice(_) => CliError::NoDevice(e.to_string()),
+            e if e.is_device_lost() => CliError::DeviceLost(format!("Vulkan: {e}")),
             other => CliError::Render(format!("Vulkan: {other}")),
         }
     }

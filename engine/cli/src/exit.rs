@@ -18,6 +18,12 @@ pub const PLUGIN: i32 = 4;
 pub const NO_DEVICE: i32 = 5;
 /// The output cannot be written (missing or read-only directory, disk full).
 pub const OUTPUT: i32 = 6;
+/// Not enough host memory for a well-formed input or the requested image (the message says
+/// how many bytes): a bigger node can run the same command.
+pub const MEMORY: i32 = 7;
+/// The Vulkan device was lost (driver reset, GPU fault or removal): the node or its driver
+/// is at fault, not the job; retry elsewhere.
+pub const DEVICE_LOST: i32 = 8;
 /// A render was stopped by a signal: 128 + the signal number (130 SIGINT, 143 SIGTERM).
 /// The frames in flight were finished; a `--skip-existing` rerun completes the set.
 pub const INTERRUPTED_BASE: i32 = 128;
@@ -32,9 +38,11 @@ Exit codes:
   4  plugin or ABI error (plugin missing, incompatible, failing, bad shader or output, bad --param)
   5  no usable Vulkan device (or no Vulkan loader)
   6  output not writable (missing or read-only directory, disk full, file size limit)
+  7  not enough host memory for the input or the image (the message says how much)
+  8  the Vulkan device was lost (driver reset or GPU fault): retry on another node
   130, 143  render stopped by SIGINT, SIGTERM (128 + signal) after finishing the frames in
             flight; every file written is complete, rerun with --skip-existing to finish
 
-Errors are printed to stderr as one line starting with 'error: ' that names the file and the
+Errors are printed to stderr as one line starting with 'ERROR: ' that names the file and the
 problem; warnings and messages also go to stderr. stdout carries only data: info, devices,
 and render's progress (PROGRESS/ALF_PROGRESS lines, or --log-format json/openjd).";

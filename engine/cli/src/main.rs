@@ -17,6 +17,9 @@ mod plugins;
 mod progress;
 mod render;
 mod signals;
+mod stderr;
+
+use crate::stderr::say;
 
 use clap::{Parser, Subcommand};
 
@@ -69,14 +72,14 @@ fn run(cli: &Cli) -> Result<(), CliError> {
 fn main() {
     // A panic is a bug; still report it as one `error:` line with the render-failure code.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("ERROR: internal error (please report): {info}");
+        say!("ERROR: internal error (please report): {info}");
     }));
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
     let code = match std::panic::catch_unwind(|| run(&cli)) {
         Ok(Ok(())) => exit::OK,
         Ok(Err(e)) => {
-            eprintln!("ERROR: {e}");
+            say!("ERROR: {e}");
             e.exit_code()
         }
         Err(_) => exit::RENDER,

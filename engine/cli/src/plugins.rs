@@ -17,6 +17,7 @@ use vksplat_io::{Camera, Splats};
 use vksplat_plugin_host::{EvalPath, Instance, ParamType, PluginError, SearchPath, VariantScene};
 
 use crate::error::{stdout_error, CliError};
+use crate::stderr::say;
 
 /// `render`'s plugin flags.
 #[derive(Args, Debug, Clone, Default)]
@@ -116,7 +117,7 @@ pub fn run(args: &PluginsArgs) -> Result<(), CliError> {
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect();
-                eprintln!(
+                say!(
                     "no plugin manifests (*{}) in [{}]; add directories with --plugin-dir or {}",
                     vksplat_plugin_host::MANIFEST_SUFFIX,
                     d.join(", "),

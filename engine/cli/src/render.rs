@@ -40,6 +40,7 @@ use crate::output_pattern::OutputPattern;
 use crate::outputs::{self, Format};
 use crate::progress::{FrameStatus, FrameTimes, LogFormat, Progress};
 use crate::signals;
+use crate::stderr::say;
 
 /// Default image size of the automatic camera.
 const DEFAULT_WIDTH: u32 = 1280;
@@ -253,7 +254,7 @@ fn scene_path(arg: Option<&Path>) -> Result<PathBuf, CliError> {
 fn load_scene(path: &Path, drop_invalid: bool) -> Result<(Splats, bool), CliError> {
     let scene = vksplat_io::read_scene(path)?;
     for n in &scene.notes {
-        eprintln!("note: {}: {n}", path.display());
+        say!("note: {}: {n}", path.display());
     }
     let antialiased = scene.antialiased;
     let mut splats = scene.splats;
@@ -265,7 +266,7 @@ fn load_scene(path: &Path, drop_invalid: bool) -> Result<(Splats, bool), CliErro
             )));
         }
         let dropped = splats.drop_invalid();
-        eprintln!(
+        say!(
             "warning: {}: dropped {dropped} invalid splat(s) ({problem}); {} remain",
             path.display(),
             splats.len()
@@ -350,22 +351,22 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn print_stats(stats: &FrameStats, times: &[(&str, Duration)], total: Duration) {
-    eprintln!("stats: intersections {}", stats.intersections);
-    eprintln!("stats: attempts {}", stats.attempts);
+    say!("stats: intersections {}", stats.intersections);
+    say!("stats: attempts {}", stats.attempts);
     let stages = stats.stage_ms();
     let gpu_total: f64 = stages.iter().map(|(_, t)| t).sum();
     for (name, t) in &stages {
-        eprintln!("stats: gpu {name} {t:.3} ms");
+        say!("stats: gpu {name} {t:.3} ms");
     }
-    eprintln!("stats: gpu total {gpu_total:.3} ms");
-    eprintln!(
+    say!("stats: gpu total {gpu_total:.3} ms");
+    say!(
         "stats: device memory {:.1} MB",
         megabytes(stats.device_bytes)
     );
     for (name, t) in times {
-        eprintln!("stats: wall {name} {:.1} ms", ms(*t));
+        say!("stats: wall {name} {:.1} ms", ms(*t));
     }
-    eprintln!("stats: wall total {:.1} ms", ms(total));
+    say!("stats: wall total {:.1} ms", ms(total));
 }
 
 /// Quotes one argument for a POSIX shell, only when needed.
@@ -539,7 +540,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
             );
             let code = signals::exit_code(*sig);
             progress.finish(Some((code, &msg)));
-            eprintln!("ERROR: {msg}");
+            say!("ERROR: {msg}");
             std::process::exit(code);
         }
         Ok(None) => progress.finish(None),
@@ -554,7 +555,7 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     let mut times: Vec<(&str, Duration)> = Vec::new();
     let note = |msg: std::fmt::Arguments<'_>| {
         if !args.quiet {
-            eprintln!("{msg}");
+            say!("{msg}");
         }
     };
 
@@ -642,7 +643,7 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
             done.push((f, path));
         } else {
             if args.skip_existing && path.exists() {
-                eprintln!(
+                say!(
                     "warning: {}: exists but is incomplete or not a {} file; rendering it again",
                     path.display(),
                     if format == Format::Exr { "EXR" } else { "PNG" }
@@ -768,9 +769,7 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
         let out = gpu_scene.render_many(&mut renderer, cameras, &settings, core_err)?;
         let errors = ctx.validation_errors() - before;
         if errors > 0 {
-            eprintln!(
-                "warning: the Vulkan validation layers reported {errors} error(s) (see above)"
-            );
+            say!("warning: the Vulkan validation layers reported {errors} error(s) (see above)");
             let names: Vec<&str> = cameras.iter().map(|c| c.name.as_str()).collect();
             return Err(CliError::Render(format!(
                 "{}: frame failed Vulkan validation ({}); not written",
@@ -790,7 +789,7 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     let errors = ctx.validation_errors();
     let (stopped, last_stats) = outcome?;
     if errors > 0 {
-        eprintln!("warning: the Vulkan validation layers reported {errors} error(s) (see above)");
+        say!("warning: the Vulkan validation layers reported {errors} error(s) (see above)");
         return Err(CliError::Render(format!(
             "{}: Vulkan validation failed",
             scene_path.display()
@@ -801,7 +800,7 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
             print_stats(stats, &times, start.elapsed());
         }
         if let Some(rate) = progress.rate() {
-            eprintln!("stats: frames per minute {rate:.2}");
+            say!("stats: frames per minute {rate:.2}");
         }
     }
     if progress.written() > 1 {
@@ -854,7 +853,7 @@ fn render_frames(
                 match event {
                     Event::Written { frame, path, times } => {
                         if !quiet && (single || args.stats) {
-                            eprintln!("wrote {}", path.display());
+                            say!("wrote {}", path.display());
                         }
                         progress.frame(frame, FrameStatus::Written, &path, times);
                     }
@@ -912,7 +911,7 @@ fn render_frames(
             let elapsed = t.elapsed() / chunk.len() as u32;
             for ((frame, path, camera), (image, stats)) in chunk.iter().zip(rendered) {
                 if args.stats && !single {
-                    eprintln!(
+                    say!(
                         "stats: frame {frame} intersections {} attempts {} gpu {:.3} ms wall {:.1} ms",
                         stats.intersections,
                         stats.attempts,

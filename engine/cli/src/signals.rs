@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use crate::stderr::say;
 use signal_hook::consts::{SIGINT, SIGTERM, SIGXFSZ};
 use signal_hook::iterator::Signals;
 
@@ -46,7 +47,7 @@ pub fn install() {
                                 .compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst)
                                 .is_ok()
                             {
-                                eprintln!(
+                                say!(
                                     "warning: {name} received: finishing the frames in flight, \
                                      then stopping (send it again to abort now)"
                                 );
@@ -55,14 +56,14 @@ pub fn install() {
                                 for f in files.unwrap_or_default() {
                                     let _ = std::fs::remove_file(f);
                                 }
-                                eprintln!("ERROR: {name} received twice: aborted");
+                                say!("ERROR: {name} received twice: aborted");
                                 std::process::exit(exit_code(sig));
                             }
                         }
                     })
                     .ok();
             }
-            Err(e) => eprintln!("warning: cannot install signal handlers: {e}"),
+            Err(e) => say!("warning: cannot install signal handlers: {e}"),
         }
     });
 }

@@ -1,9 +1,10 @@
 //! The crate's single error type.
 //!
-//! Every failure is classified as either an *input* problem (a scene, camera
-//! file or image that cannot be read or is malformed) or an *output* problem
-//! (a file that cannot be written). The CLI maps these two variants to its
-//! documented exit codes 3 and 6, so the split must stay exactly two-way.
+//! Every failure is classified as an *input* problem (a scene, camera file or
+//! image that cannot be read or is malformed), an *output* problem (a file
+//! that cannot be written) or a *memory* problem (a well-formed file needs more
+//! host memory than this process can get). The CLI maps these variants to its
+//! documented exit codes 3, 6 and 7; a new variant needs a new exit code.
 //!
 //! Invariant: every message names the offending file (through `path`) and
 //! says what is wrong with it, so an error can be shown to a user verbatim.
@@ -29,6 +30,16 @@ pub enum IoError {
         /// Why it could not be written.
         message: String,
     },
+    /// A buffer sized from the file (or the requested image) could not be
+    /// allocated: exit code 7 in the CLI. Sizes come from honest-looking
+    /// headers only; a header that lies about its size is an `Input` error.
+    #[error("{path}: needs {bytes} bytes of host memory, which this process cannot allocate")]
+    OutOfMemory {
+        /// The file whose contents needed the memory.
+        path: PathBuf,
+        /// The size of the allocation that failed.
+        bytes: u64,
+    },
 }
 
 impl IoError {
@@ -48,25 +59,39 @@ impl IoError {
         }
     }
 
+    /// Builds an [`IoError::OutOfMemory`] for `path`.
+    pub fn out_of_memory(path: &Path, bytes: u64) -> Self {
+        IoError::OutOfMemory {
+            path: path.to_path_buf(),
+            bytes,
+        }
+    }
+
     /// The file the error is about.
     pub fn path(&self) -> &Path {
         match self {
-            IoError::Input { path, .. } | IoError::Output { path, .. } => path,
+            IoError::Input { path, .. }
+            | IoError::Output { path, .. }
+            | IoError::OutOfMemory { path, .. } => path,
         }
     }
 
     /// The problem, without the path prefix.
-    pub fn message(&self) -> &str {
+    pub fn message(&self) -> String {
         match self {
-            IoError::Input { message, .. } | IoError::Output { message, .. } => message,
+            IoError::Input { message, .. } | IoError::Output { message, .. } => message.clone(),
+            IoError::OutOfMemory { bytes, .. } => {
+                format!("needs {bytes} bytes of host memory, which this process cannot allocate")
+            }
         }
     }
 
-    /// The CLI exit code for this error (3 for inputs, 6 for outputs).
+    /// The CLI exit code for this error (3 for inputs, 6 for outputs, 7 for memory).
     pub fn exit_code(&self) -> i32 {
         match self {
             IoError::Input { .. } => 3,
             IoError::Output { .. } => 6,
+            IoError::OutOfMemory { .. } => 7,
         }
     }
 }

@@ -50,7 +50,14 @@ unsafe extern "C" fn host_log(level: i32, message: *const c_char) {
     } else {
         "info"
     };
-    eprintln!("plugin {tag}: {text}");
+    // One write with control characters removed, errors ignored: a plugin's message cannot
+    // forge extra lines, and a closed stderr must not panic inside this `extern "C"` callback.
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let line = format!("plugin {tag}: {text}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
 }
 
 struct SyncHostApi(VksplatHostApi);

@@ -147,14 +147,20 @@ unsafe extern "system" fn debug_callback(
     } else {
         CStr::from_ptr((*data).p_message).to_string_lossy()
     };
-    if severity.contains(vk::DebugUtilsMessageSeverityFlagsEXT::ERROR) {
+    let kind = if severity.contains(vk::DebugUtilsMessageSeverityFlagsEXT::ERROR) {
         if !user_data.is_null() {
             (*(user_data as *const AtomicU64)).fetch_add(1, Ordering::SeqCst);
         }
-        eprintln!("vulkan validation error: {message}");
+        "error"
     } else if severity.contains(vk::DebugUtilsMessageSeverityFlagsEXT::WARNING) {
-        eprintln!("vulkan validation warning: {message}");
-    }
+        "warning"
+    } else {
+        return vk::FALSE;
+    };
+    // One write, errors ignored: `eprintln!` would panic on a closed stderr, and a panic
+    // cannot unwind out of this `extern "system"` callback (it would abort the process).
+    let line = format!("vulkan validation {kind}: {}\n", message.replace('\n', " "));
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
     vk::FALSE
 }
 

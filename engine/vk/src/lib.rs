@@ -48,6 +48,20 @@ pub enum VkError {
     Invalid(String),
 }
 
+impl VkError {
+    /// Whether a call failed with `VK_ERROR_DEVICE_LOST`: the device is gone (driver reset,
+    /// GPU fault) and nothing more can be done with it.
+    pub fn is_device_lost(&self) -> bool {
+        matches!(
+            self,
+            VkError::Call {
+                result: ash::vk::Result::ERROR_DEVICE_LOST,
+                ..
+            }
+        )
+    }
+}
+
 pub type Result<T> = std::result::Result<T, VkError>;
 
 /// Attach the failing call's name to a `vk::Result`.
