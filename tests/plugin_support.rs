@@ -78,7 +78,8 @@ pub fn cc_shared(sources: &[PathBuf], defines: &[String], out: &Path) {
     );
 }
 
-fn manifest(dir: &Path, name: &str, abi: u32, library: &str) {
+/// Writes `NAME.vksplat.json` into `dir`.
+pub fn manifest(dir: &Path, name: &str, abi: u32, library: &str) {
     let text = format!(
         "{{\"name\": \"{name}\", \"version\": \"0.0.1\", \"abi_version\": {abi}, \"library\": \
          {library:?}, \"description\": \"test plugin {name}\"}}\n"
@@ -111,14 +112,16 @@ pub fn plugin_dir() -> &'static Path {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let profile = profile_dir();
-        // Rust plugins: manifests point at the cargo-built libraries.
+        // Rust plugins: the cargo-built libraries are copied beside their manifests (a
+        // manifest's library must lie inside its directory).
         for (name, lib) in [
             ("skinwave", "vksplat_skinwave"),
             ("panics", "vksplat_test_panic"),
         ] {
             let path = profile.join(dylib(lib));
             assert!(path.is_file(), "{} was not built", path.display());
-            manifest(&dir, name, 1, path.to_str().unwrap());
+            std::fs::copy(&path, dir.join(dylib(lib))).unwrap();
+            manifest(&dir, name, 1, lib);
         }
         // The C example plugin, with its own manifest copied beside the library.
         cc_shared(
@@ -143,5 +146,32 @@ pub fn plugin_dir() -> &'static Path {
         manifest(&dir, "bad-missing-lib", 1, "vksplat_not_built_anywhere");
         manifest(&dir, "bad-manifest-abi", 99, "vksplat_bad_nan");
         dir
+    })
+}
+
+/// The environment variable the marker plugin's constructor reads: the file it appends
+/// "loaded" to when its library is loaded.
+pub const LOAD_MARKER_VAR: &str = "VKSPLAT_TEST_LOAD_MARKER";
+
+/// A valid plugin named "marker" (`bad_plugin.c` without a defect) whose library constructor
+/// writes to the file named by [`LOAD_MARKER_VAR`]: it shows whether the host loaded it. Built
+/// once per test process, outside any plugin directory; tests copy it where they need it.
+pub fn marker_library() -> &'static Path {
+    static LIB: OnceLock<PathBuf> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("vksplat-marker-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let lib = dir.join(dylib("vksplat_marker"));
+        cc_shared(
+            &[
+                root().join("tests/plugins/bad_plugin.c"),
+                root().join("tests/plugins/marker.c"),
+            ],
+            &["-DPLUGIN_NAME=\"marker\"".to_string()],
+            &lib,
+        );
+        lib
     })
 }

@@ -599,3 +599,486 @@ fn cli_bad_plugins_exit_with_code_4_naming_the_plugin() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Trust: what the host checks before it loads a library (whose constructors run on loading).
+
+/// One trust scenario: `root/plugins` holds a copy of the marker plugin's library and its
+/// manifest; `marker` is the file the library's constructor writes when it is loaded.
+#[cfg(unix)]
+struct TrustCase {
+    root: std::path::PathBuf,
+    plugins: std::path::PathBuf,
+    marker: std::path::PathBuf,
+}
+
+#[cfg(unix)]
+impl TrustCase {
+    fn new(tag: &str) -> TrustCase {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("plugins-trust-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let plugins = root.join("plugins");
+        std::fs::create_dir_all(&plugins).unwrap();
+        let case = TrustCase {
+            marker: root.join("loaded.txt"),
+            root,
+            plugins,
+        };
+        case.install(&case.plugins, "vksplat_marker");
+        case
+    }
+
+    /// Copies the marker library into `dir` and writes a manifest whose `library` is `library`.
+    fn install(&self, dir: &Path, library: &str) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::copy(
+            plugin_support::marker_library(),
+            dir.join(plugin_support::dylib("vksplat_marker")),
+        )
+        .unwrap();
+        plugin_support::manifest(dir, "marker", 1, library);
+    }
+
+    fn manifest(&self) -> std::path::PathBuf {
+        self.plugins.join("marker.vksplat.json")
+    }
+
+    fn library(&self) -> std::path::PathBuf {
+        self.plugins.join(plugin_support::dylib("vksplat_marker"))
+    }
+
+    /// Runs vksplat with the marker variable set (and no inherited plugin settings): exit
+    /// code, stdout, stderr, and whether the library was loaded.
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String, bool) {
+        let _ = std::fs::remove_file(&self.marker);
+        let bin = profile_dir().join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
+        if !bin.exists() {
+            plugin_support::cargo_build(&["vksplat"]);
+        }
+        let out = Command::new(bin)
+            .args(args)
+            .env(plugin_support::LOAD_MARKER_VAR, &self.marker)
+            .env_remove("VKSPLAT_PLUGIN_PATH")
+            .env_remove(vksplat_plugin_host::ALLOW_INSECURE_VAR)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run vksplat");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            self.marker.exists(),
+        )
+    }
+
+    /// `vksplat plugins info marker --plugin-dir DIR …`.
+    fn info(
+        &self,
+        dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Option<i32>, String, String, bool) {
+        let mut args = vec![
+            "plugins",
+            "info",
+            "marker",
+            "--plugin-dir",
+            dir.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        self.run(&args, env)
+    }
+}
+
+#[cfg(unix)]
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn cli_refuses_world_writable_plugin_files_before_loading_them() {
+    // Control: a private plugin loads, and loading it runs its constructor.
+    let case = TrustCase::new("control");
+    let (code, stdout, stderr, loaded) = case.info(&case.plugins, &[], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("name: marker"), "{stdout}");
+    assert!(loaded, "the marker library's constructor did not run");
+    assert!(!stderr.contains("warning"), "{stderr}");
+
+    for (what, mode) in [("dir", 0o777), ("manifest", 0o666), ("library", 0o777)] {
+        let case = TrustCase::new(&format!("ow-{what}"));
+        let target = match what {
+            "dir" => case.plugins.clone(),
+            "manifest" => case.manifest(),
+            _ => case.library(),
+        };
+        chmod(&target, mode);
+        let shown = target.display().to_string();
+        let (code, _, stderr, loaded) = case.info(&case.plugins, &[], &[]);
+        assert_eq!(code, Some(4), "{what}: {stderr}");
+        assert!(!loaded, "{what}: the library was loaded before the refusal");
+        assert_eq!(stderr.lines().count(), 1, "{what}: one line: {stderr}");
+        for want in [
+            "ERROR",
+            "'marker'",
+            &format!("{shown} is writable by every user"),
+            &format!("chmod o-w {shown}"),
+            "--allow-insecure-plugins",
+            vksplat_plugin_host::ALLOW_INSECURE_VAR,
+        ] {
+            assert!(stderr.contains(want), "{what}: '{want}' not in: {stderr}");
+        }
+        // `plugins list` shows it as insecure (and loads nothing).
+        let (code, stdout, stderr, loaded) = case.run(
+            &[
+                "plugins",
+                "list",
+                "--plugin-dir",
+                case.plugins.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(code, Some(0), "{what}: {stderr}");
+        assert!(!loaded);
+        assert!(
+            stdout.contains("insecure") && stdout.contains(&shown),
+            "{what}: {stdout}"
+        );
+        // The flag and the variable downgrade the refusal to a warning naming the path.
+        for (flag, env) in [
+            (&["--allow-insecure-plugins"][..], &[][..]),
+            (
+                &[][..],
+                &[(vksplat_plugin_host::ALLOW_INSECURE_VAR, "1")][..],
+            ),
+        ] {
+            let (code, _, stderr, loaded) = case.info(&case.plugins, flag, env);
+            assert_eq!(code, Some(0), "{what} {flag:?} {env:?}: {stderr}");
+            assert!(loaded, "{what}: not loaded with {flag:?} {env:?}");
+            assert!(
+                stderr.contains("warning:") && stderr.contains(&shown),
+                "{what}: {stderr}"
+            );
+        }
+        // "0" does not allow.
+        let (code, _, _, loaded) = case.info(
+            &case.plugins,
+            &[],
+            &[(vksplat_plugin_host::ALLOW_INSECURE_VAR, "0")],
+        );
+        assert_eq!((code, loaded), (Some(4), false), "{what}");
+    }
+
+    // `render --plugin` goes through the same checks, before the device matters.
+    if vksplat_tests::gpu().is_none() {
+        return;
+    }
+    let case = TrustCase::new("ow-render");
+    chmod(&case.plugins, 0o777);
+    let file = case.root.join("out.png");
+    let (code, _, stderr, loaded) = case.run(
+        &[
+            "render",
+            "--plugin",
+            "marker",
+            "--plugin-dir",
+            case.plugins.to_str().unwrap(),
+            "--width",
+            "32",
+            "--height",
+            "24",
+            "-o",
+            file.to_str().unwrap(),
+            "--quiet",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(!loaded && !file.exists(), "{stderr}");
+    assert!(stderr.contains("chmod o-w"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn cli_checks_the_directories_above_the_plugin_directory() {
+    let case = TrustCase::new("above");
+    let parent = case.root.clone();
+    chmod(&parent, 0o777);
+    let (code, _, stderr, loaded) = case.info(&case.plugins, &[], &[]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(!loaded);
+    assert!(
+        stderr.contains(&format!("chmod o-w {}", parent.display())),
+        "{stderr}"
+    );
+    // A sticky world-writable directory above (like /tmp) is fine: others cannot rename or
+    // replace what they do not own in it.
+    chmod(&parent, 0o1777);
+    let (code, _, stderr, loaded) = case.info(&case.plugins, &[], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(loaded);
+    // The plugin directory itself may not be, sticky or not: others could add manifests.
+    chmod(&parent, 0o755);
+    chmod(&case.plugins, 0o1777);
+    let (code, _, stderr, loaded) = case.info(&case.plugins, &[], &[]);
+    assert_eq!((code, loaded), (Some(4), false), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn cli_refuses_libraries_outside_the_manifest_directory() {
+    let lib = plugin_support::dylib("vksplat_marker");
+    let case = TrustCase::new("outside");
+    let manifest = case.manifest().display().to_string();
+
+    // Absolute paths and '..' are refused by syntax, even when they lead back inside, and
+    // even with --allow-insecure-plugins.
+    for (library, why) in [
+        (
+            case.library().to_str().unwrap().to_string(),
+            "is an absolute path",
+        ),
+        (format!("../plugins/{lib}"), "contains a '..' component"),
+        (
+            format!("sub/../../plugins/{lib}"),
+            "contains a '..' component",
+        ),
+    ] {
+        plugin_support::manifest(&case.plugins, "marker", 1, &library);
+        for extra in [&[][..], &["--allow-insecure-plugins"][..]] {
+            let (code, _, stderr, loaded) = case.info(&case.plugins, extra, &[]);
+            assert_eq!(code, Some(4), "{library}: {stderr}");
+            assert!(!loaded, "{library}: loaded");
+            for want in [&manifest, "field \"library\"", &library, why] {
+                assert!(stderr.contains(want), "{library}: '{want}' not in {stderr}");
+            }
+        }
+    }
+
+    // A symlink that leads out of the directory counts as outside.
+    let outside = case.root.join("outside");
+    case.install(&outside, "vksplat_marker");
+    plugin_support::manifest(&case.plugins, "marker", 1, "vksplat_marker");
+    std::fs::remove_file(case.library()).unwrap();
+    std::os::unix::fs::symlink(format!("../outside/{lib}"), case.library()).unwrap();
+    for extra in [&[][..], &["--allow-insecure-plugins"][..]] {
+        let (code, _, stderr, loaded) = case.info(&case.plugins, extra, &[]);
+        assert_eq!(code, Some(4), "{stderr}");
+        assert!(!loaded, "loaded through a symlink out of the directory");
+        for want in [
+            manifest.as_str(),
+            "field \"library\"",
+            "outside the manifest's directory",
+            &outside
+                .join(&lib)
+                .canonicalize()
+                .unwrap()
+                .display()
+                .to_string(),
+        ] {
+            assert!(stderr.contains(want), "'{want}' not in {stderr}");
+        }
+    }
+
+    // Symlinks inside are fine (a versioned file name), a symlinked plugin directory too; the
+    // real file's permissions are what counts.
+    std::fs::remove_file(case.library()).unwrap();
+    let versioned = case.plugins.join(format!("{lib}.1"));
+    std::fs::copy(plugin_support::marker_library(), &versioned).unwrap();
+    std::os::unix::fs::symlink(format!("{lib}.1"), case.library()).unwrap();
+    let linked_dir = case.root.join("linked");
+    std::os::unix::fs::symlink("plugins", &linked_dir).unwrap();
+    for dir in [&case.plugins, &linked_dir] {
+        let (code, _, stderr, loaded) = case.info(dir, &[], &[]);
+        assert_eq!(code, Some(0), "{}: {stderr}", dir.display());
+        assert!(loaded);
+    }
+    chmod(&versioned, 0o777);
+    let (code, _, stderr, loaded) = case.info(&case.plugins, &[], &[]);
+    assert_eq!((code, loaded), (Some(4), false), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "chmod o-w {}",
+            versioned.canonicalize().unwrap().display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn cli_says_which_of_two_same_named_plugins_wins() {
+    let case = TrustCase::new("shadow");
+    let (a, b) = (case.root.join("a"), case.root.join("b"));
+    case.install(&a, "vksplat_marker");
+    case.install(&b, "vksplat_marker");
+    let (ma, mb) = (a.join("marker.vksplat.json"), b.join("marker.vksplat.json"));
+    let (sa, sb) = (ma.display().to_string(), mb.display().to_string());
+    let (da, db) = (a.to_str().unwrap(), b.to_str().unwrap());
+
+    let warned = |stderr: &str, winner: &str, loser: &str| {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("warning:") && l.contains("'marker'"))
+            .unwrap_or_else(|| panic!("no warning in: {stderr}"));
+        assert!(
+            line.contains(&format!("using {winner}"))
+                && line.contains(&format!("{loser} also provides it and is shadowed"))
+                && line.contains("the first directory on the search path wins"),
+            "{line}"
+        );
+    };
+    for (first, second, winner, loser) in [(da, db, &sa, &sb), (db, da, &sb, &sa)] {
+        let (code, stdout, stderr, loaded) = case.run(
+            &[
+                "plugins",
+                "info",
+                "marker",
+                "--plugin-dir",
+                first,
+                "--plugin-dir",
+                second,
+            ],
+            &[],
+        );
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(loaded);
+        assert!(stdout.contains(&format!("manifest: {winner}")), "{stdout}");
+        warned(&stderr, winner, loser);
+
+        let (code, stdout, stderr, loaded) = case.run(
+            &[
+                "plugins",
+                "list",
+                "--plugin-dir",
+                first,
+                "--plugin-dir",
+                second,
+            ],
+            &[],
+        );
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(!loaded, "listing loaded a library");
+        let line = |path: &str| {
+            stdout
+                .lines()
+                .find(|l| l.contains(&format!("\t{path}\t")))
+                .unwrap_or_else(|| panic!("{path} not listed: {stdout}"))
+                .to_string()
+        };
+        assert!(!line(winner).contains("shadowed"), "{stdout}");
+        assert!(
+            line(loser).contains(&format!("shadowed by {winner}")),
+            "{stdout}"
+        );
+    }
+    // --plugin-dir comes before VKSPLAT_PLUGIN_PATH.
+    let (code, stdout, stderr, _) = case.run(
+        &["plugins", "info", "marker", "--plugin-dir", db],
+        &[("VKSPLAT_PLUGIN_PATH", da)],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains(&format!("manifest: {sb}")), "{stdout}");
+    warned(&stderr, &sb, &sa);
+}
+
+#[test]
+fn manifest_library_must_stay_inside_its_directory() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plugins-manifest-library-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("x.vksplat.json");
+    let read = |library: &str| {
+        plugin_support::manifest(&dir, "x", 1, library);
+        vksplat_plugin_host::Manifest::read(&path)
+    };
+    for (library, why) in [
+        ("/usr/lib/libx.so", "is an absolute path"),
+        ("../libx.so", "contains a '..' component"),
+        ("lib/../../libx.so", "contains a '..' component"),
+        ("", "is empty"),
+    ] {
+        let err = read(library).expect_err(library);
+        assert!(
+            matches!(err, PluginError::Untrusted(_)),
+            "{library}: {err:?}"
+        );
+        assert!(err.is_plugin_fault());
+        assert_eq!(err.code(), vksplat_abi::VKSPLAT_ERROR_PLUGIN);
+        let text = err.to_string();
+        assert!(
+            text.contains(&path.display().to_string())
+                && text.contains("field \"library\"")
+                && text.contains(why),
+            "{library}: {text}"
+        );
+    }
+    for (library, file) in [
+        ("x", plugin_support::dylib("x")),
+        ("lib/libx.so", "lib/libx.so".to_string()),
+        ("./libx.so.1", "./libx.so.1".to_string()),
+    ] {
+        let m = read(library).unwrap();
+        assert_eq!(m.library, dir.join(file), "{library}");
+    }
+}
+
+/// Warnings the in-process policy below received.
+static WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn collect_warning(text: &str) {
+    WARNINGS.lock().unwrap().push(text.to_string());
+}
+
+#[cfg(unix)]
+#[test]
+fn load_with_refuses_insecure_plugins_unless_the_policy_allows_them() {
+    let case = TrustCase::new("policy");
+    chmod(&case.manifest(), 0o646);
+    let search = SearchPath {
+        dirs: vec![case.plugins.clone()],
+    };
+    let strict = vksplat_plugin_host::Policy {
+        allow_insecure: false,
+        warn: collect_warning,
+    };
+    let err = vksplat_plugin_host::load_with(&search, "marker", &strict).unwrap_err();
+    assert!(matches!(err, PluginError::Untrusted(_)), "{err:?}");
+    assert_eq!(err.code(), vksplat_abi::VKSPLAT_ERROR_PLUGIN);
+    let shown = case
+        .manifest()
+        .canonicalize()
+        .unwrap()
+        .display()
+        .to_string();
+    assert!(
+        err.to_string().contains(&format!("chmod o-w {shown}")),
+        "{err}"
+    );
+    assert!(WARNINGS.lock().unwrap().iter().all(|w| !w.contains(&shown)));
+    // `load`, what the C API calls, takes its policy from the environment.
+    let by_env = vksplat_plugin_host::load(&search, "marker");
+    if vksplat_plugin_host::trust::env_allows_insecure() {
+        assert!(by_env.is_ok(), "{by_env:?}");
+    } else {
+        let err = by_env.unwrap_err();
+        assert!(matches!(err, PluginError::Untrusted(_)), "{err:?}");
+    }
+
+    let lenient = vksplat_plugin_host::Policy {
+        allow_insecure: true,
+        ..strict
+    };
+    let plugin = vksplat_plugin_host::load_with(&search, "marker", &lenient).unwrap();
+    assert_eq!(plugin.name(), "marker");
+    let warnings = WARNINGS.lock().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("warning: plugin 'marker'") && w.contains(&shown)),
+        "{warnings:?}"
+    );
+}

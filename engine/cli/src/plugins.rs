@@ -6,7 +6,10 @@
 //! Every plugin or ABI failure (no manifest, missing library or entry point, ABI version or
 //! layout mismatch, a plugin call that fails or panics, a shader that does not compile or
 //! breaks the stage's rules, non-finite output, a bad `--param`) is [`CliError::Plugin`]:
-//! exit code 4, with a message naming the plugin.
+//! exit code 4, with a message naming the plugin. So is a plugin the host refuses before
+//! loading it (vksplat-plugin-host's `trust`): a library outside its manifest's directory, or
+//! files others can change unless `--allow-insecure-plugins` (or
+//! `VKSPLAT_ALLOW_INSECURE_PLUGINS=1`) turns that into a warning.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,7 +17,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand, ValueEnum};
 use vksplat_core::{CoreError, Frame, FrameStats, GpuScene, RenderSettings, Renderer};
 use vksplat_io::{Camera, Splats};
-use vksplat_plugin_host::{EvalPath, Instance, ParamType, PluginError, SearchPath, VariantScene};
+use vksplat_plugin_host::{
+    EvalPath, Instance, ParamType, PluginError, Policy, SearchPath, VariantScene,
+};
 
 use crate::error::{stdout_error, CliError};
 use crate::stderr::say;
@@ -57,11 +62,27 @@ pub struct PluginDirs {
     /// A directory searched for plugin manifests (repeatable), before VKSPLAT_PLUGIN_PATH.
     #[arg(long = "plugin-dir", value_name = "DIR")]
     pub plugin_dirs: Vec<PathBuf>,
+
+    /// Load plugins even when others can change their files or directories (world-writable,
+    /// writable by a foreign group, owned by another user), with a warning instead of exit
+    /// code 4. Same as VKSPLAT_ALLOW_INSECURE_PLUGINS=1.
+    #[arg(long = "allow-insecure-plugins")]
+    pub allow_insecure: bool,
 }
 
 impl PluginDirs {
     fn search(&self) -> SearchPath {
         SearchPath::new(&self.plugin_dirs)
+    }
+
+    /// The plugin host's checks: strict unless the flag or the variable allows insecure
+    /// plugins; its warnings go out like the CLI's.
+    fn policy(&self) -> Policy {
+        Policy {
+            allow_insecure: self.allow_insecure
+                || vksplat_plugin_host::trust::env_allows_insecure(),
+            warn: crate::stderr::line,
+        }
     }
 }
 
@@ -136,11 +157,23 @@ pub fn run(args: &PluginsArgs) -> Result<(), CliError> {
                                 vksplat_abi::VKSPLAT_PLUGIN_ABI_VERSION
                             ));
                         }
-                        if !m.library.is_file() {
-                            status.push(format!("missing library {}", m.library.display()));
+                        match vksplat_plugin_host::trust::audit(m) {
+                            Ok(a) if !a.insecure.is_empty() => status.push(format!(
+                                "insecure, refused without --allow-insecure-plugins: {}",
+                                a.insecure.join("; ")
+                            )),
+                            Ok(_) => {}
+                            Err(_) if !m.library.exists() => {
+                                status.push(format!("missing library {}", m.library.display()))
+                            }
+                            Err(e) => status.push(format!("refused: {e}")),
                         }
-                        if f.shadowed {
-                            status.push("shadowed by an earlier manifest".into());
+                        if let Some(winner) = &f.shadowed_by {
+                            status.push(format!(
+                                "shadowed by {} ({})",
+                                winner.display(),
+                                vksplat_plugin_host::SHADOWING_RULE
+                            ));
                         }
                         let status = if status.is_empty() {
                             "ok".to_string()
@@ -164,7 +197,7 @@ pub fn run(args: &PluginsArgs) -> Result<(), CliError> {
             Ok(())
         }
         PluginsCommand::Info { name, dirs } => {
-            let plugin = vksplat_plugin_host::load(&dirs.search(), name)?;
+            let plugin = vksplat_plugin_host::load_with(&dirs.search(), name, &dirs.policy())?;
             let m = &plugin.manifest;
             let w = &mut out;
             let mut p = |s: String| writeln!(w, "{s}").map_err(stdout_error);
@@ -263,7 +296,7 @@ pub fn load(
             args.time
         )));
     }
-    let plugin = vksplat_plugin_host::load(&args.dirs.search(), name)?;
+    let plugin = vksplat_plugin_host::load_with(&args.dirs.search(), name, &args.dirs.policy())?;
     let source = scene.map(|s| s.to_string_lossy().into_owned());
     let mut instance = Instance::open(plugin, source.as_deref(), &params)?;
     let splats = proxy_splats(&mut instance, args.time)?;

@@ -9,6 +9,10 @@ pub enum PluginError {
     /// No manifest of that name on the search path, or an unreadable/invalid manifest.
     #[error("{0}")]
     NotFound(String),
+    /// Loading the plugin would trust a file others can change, or a library outside its
+    /// manifest's directory; nothing was loaded.
+    #[error("{0}")]
+    Untrusted(String),
     /// The plugin speaks another ABI version or layout, or its function table is too small.
     #[error("{0}")]
     Abi(String),
@@ -36,7 +40,9 @@ impl PluginError {
     /// The C API result code for this error.
     pub fn code(&self) -> VksplatResult {
         match self {
-            PluginError::NotFound(_) | PluginError::Plugin(_) => VKSPLAT_ERROR_PLUGIN,
+            PluginError::NotFound(_) | PluginError::Untrusted(_) | PluginError::Plugin(_) => {
+                VKSPLAT_ERROR_PLUGIN
+            }
             PluginError::Abi(_) => VKSPLAT_ERROR_ABI,
             PluginError::Panic(_) => VKSPLAT_ERROR_PANIC,
             PluginError::Shader(_) => VKSPLAT_ERROR_SHADER,

@@ -1,7 +1,9 @@
 //! Loading a plugin library and negotiating its ABI.
 //!
 //! Order of checks, each failing with a message that names the plugin and the file:
-//! the manifest's ABI version; the library file exists and loads; it exports
+//! the manifest's ABI version; the library file exists, lies inside the manifest's directory
+//! and nobody but its owner or root can have changed it or the manifest ([`crate::trust`]);
+//! only then is it loaded, which runs its constructors; it exports
 //! `vksplat_plugin_negotiate`; negotiation succeeds (the plugin's ABI version is in this
 //! engine's range); the plugin's layout fingerprint equals ours; its function table has the
 //! right `s_type`, is at least as large as the negotiated version requires, and has the
@@ -21,6 +23,7 @@ use vksplat_abi::*;
 
 use crate::error::PluginError;
 use crate::manifest::Manifest;
+use crate::trust::{self, Policy};
 
 thread_local! {
     /// The message the last plugin call on this thread gave `set_error`.
@@ -128,8 +131,9 @@ fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<Plugin>>> {
 }
 
 impl Plugin {
-    /// Loads (once per process) and negotiates the plugin a manifest describes.
-    pub fn load(manifest: &Manifest) -> Result<Arc<Plugin>, PluginError> {
+    /// Loads (once per process) and negotiates the plugin a manifest describes, after the
+    /// manifest and file checks of [`crate::trust`] pass under `policy`.
+    pub fn load(manifest: &Manifest, policy: &Policy) -> Result<Arc<Plugin>, PluginError> {
         let name = &manifest.name;
         let at = format!("plugin '{name}' ({})", manifest.path.display());
         if !manifest.abi_supported() {
@@ -139,23 +143,19 @@ impl Plugin {
                 manifest.abi_version
             )));
         }
-        if !manifest.library.is_file() {
-            return Err(PluginError::NotFound(format!(
-                "{at}: library {} does not exist",
-                manifest.library.display()
-            )));
-        }
-        let key = manifest
-            .library
-            .canonicalize()
-            .unwrap_or_else(|_| manifest.library.clone());
+        // Everything about the files is checked before the library is opened: opening it
+        // runs its constructors.
+        let audit = trust::audit(manifest)?;
+        trust::enforce(manifest, &audit, policy)?;
+        let key = audit.library;
         let mut cache = loaded().lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = cache.get(&key) {
             return Ok(p.clone());
         }
-        // SAFETY: loading a library runs its initialisers; plugins must not do work in them
-        // (DESIGN.md §6). This is the trust boundary of plugins.
-        let lib = unsafe { libloading::Library::new(&manifest.library) }.map_err(|e| {
+        // SAFETY: loading a library runs its initialisers, which this host cannot check: this
+        // is the trust boundary of plugins (only trusted plugins may be installed). The
+        // checked real path is opened, in directories only its owner or root can change.
+        let lib = unsafe { libloading::Library::new(&key) }.map_err(|e| {
             PluginError::Plugin(format!(
                 "{at}: cannot load {}: {e}",
                 manifest.library.display()

@@ -2,19 +2,22 @@
 //!
 //! A manifest is a JSON file named `NAME.vksplat.json` beside the plugin library:
 //! `{"name": "wave", "version": "1.0.0", "abi_version": 1, "library": "vksplat_wave",
-//! "description": "…"}`. `library` is a path relative to the manifest's directory (or
-//! absolute); a bare name without an extension is the platform's file name for it
-//! (`libvksplat_wave.so`, `vksplat_wave.dll`, `libvksplat_wave.dylib`). Listing plugins reads
-//! manifests only and never runs plugin code.
+//! "description": "…"}`. `library` is a path relative to the manifest's directory that stays
+//! inside it (not absolute, no `..`; [`crate::trust`] also checks where symlinks lead); a bare
+//! name without an extension is the platform's file name for it (`libvksplat_wave.so`,
+//! `vksplat_wave.dll`, `libvksplat_wave.dylib`). Listing plugins reads manifests and file
+//! metadata only and never runs plugin code.
 //!
 //! The search path is the `--plugin-dir` directories in order, then `VKSPLAT_PLUGIN_PATH`
-//! (separated like `PATH`). The first manifest with a name wins; later ones are shadowed.
+//! (separated like `PATH`); within a directory, manifests in file-name order. The first
+//! manifest with a name wins; later ones are shadowed, and finding a shadowed name warns.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::error::PluginError;
+use crate::trust::Policy;
 
 /// File name suffix of plugin manifests.
 pub const MANIFEST_SUFFIX: &str = ".vksplat.json";
@@ -67,6 +70,15 @@ impl Manifest {
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         let lib = Path::new(&raw.library);
+        if let Some(why) = escapes(lib) {
+            return Err(PluginError::Untrusted(format!(
+                "plugin manifest {}: field \"library\" ({}) {why}; it must be a path relative \
+                 to the manifest's directory and inside it (put the library next to the \
+                 manifest)",
+                path.display(),
+                raw.library
+            )));
+        }
         let library = if lib.components().count() == 1 && lib.extension().is_none() {
             dir.join(libloading::library_filename(lib.as_os_str()))
         } else {
@@ -89,6 +101,21 @@ impl Manifest {
     }
 }
 
+/// Why a manifest's `library` value would leave the manifest's directory, or `None`.
+fn escapes(lib: &Path) -> Option<&'static str> {
+    if lib.as_os_str().is_empty() {
+        return Some("is empty");
+    }
+    for c in lib.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => return Some("is an absolute path"),
+            Component::ParentDir => return Some("contains a '..' component"),
+            Component::CurDir | Component::Normal(_) => {}
+        }
+    }
+    None
+}
+
 /// Where plugins are looked for.
 #[derive(Clone, Debug, Default)]
 pub struct SearchPath {
@@ -100,9 +127,14 @@ pub struct SearchPath {
 pub struct Found {
     pub path: PathBuf,
     pub manifest: Result<Manifest, PluginError>,
-    /// An earlier manifest has the same name.
-    pub shadowed: bool,
+    /// The earlier manifest with the same name, which wins over this one.
+    pub shadowed_by: Option<PathBuf>,
 }
+
+/// How the search path picks among manifests with the same name, for messages.
+pub const SHADOWING_RULE: &str = "the first directory on the search path wins: --plugin-dir \
+     directories in order, then VKSPLAT_PLUGIN_PATH; within a directory, manifest files in name \
+     order";
 
 impl SearchPath {
     /// `dirs` (from `--plugin-dir`) followed by `VKSPLAT_PLUGIN_PATH`.
@@ -133,14 +165,18 @@ impl SearchPath {
             paths.sort();
             for path in paths {
                 let manifest = Manifest::read(&path);
-                let shadowed = manifest.as_ref().is_ok_and(|m| {
+                let shadowed_by = manifest.as_ref().ok().and_then(|m| {
                     out.iter()
-                        .any(|f| f.manifest.as_ref().is_ok_and(|o| o.name == m.name))
+                        .find(|f| {
+                            f.shadowed_by.is_none()
+                                && f.manifest.as_ref().is_ok_and(|o| o.name == m.name)
+                        })
+                        .map(|f| f.path.clone())
                 });
                 out.push(Found {
                     path,
                     manifest,
-                    shadowed,
+                    shadowed_by,
                 });
             }
         }
@@ -148,26 +184,36 @@ impl SearchPath {
     }
 
     /// The manifest for `name_or_path`: a path to a manifest file (contains a path separator
-    /// or ends in `.json`), or the first manifest with that name on the search path.
-    pub fn find(&self, name_or_path: &str) -> Result<Manifest, PluginError> {
+    /// or ends in `.json`), or the first manifest with that name on the search path. Other
+    /// manifests with that name get a warning through `policy` naming both and the rule.
+    pub fn find(&self, name_or_path: &str, policy: &Policy) -> Result<Manifest, PluginError> {
         if name_or_path.ends_with(".json") || name_or_path.contains(std::path::MAIN_SEPARATOR) {
             return Manifest::read(Path::new(name_or_path));
         }
-        for found in self.discover() {
-            match found.manifest {
-                Ok(m) if m.name == name_or_path => return Ok(m),
-                // A broken manifest named after the plugin explains the miss.
-                Err(e)
-                    if found
-                        .path
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n == format!("{name_or_path}{MANIFEST_SUFFIX}")) =>
+        let mut found = self.discover();
+        let file_name = format!("{name_or_path}{MANIFEST_SUFFIX}");
+        // The first manifest with the name, or a broken one whose file is named after the
+        // plugin (which explains the miss).
+        let hit = found.iter().position(|f| match &f.manifest {
+            Ok(m) => m.name == name_or_path,
+            Err(_) => f.path.file_name().and_then(|n| n.to_str()) == Some(file_name.as_str()),
+        });
+        if let Some(i) = hit {
+            let f = found.remove(i);
+            if f.manifest.is_ok() {
+                for other in found
+                    .iter()
+                    .filter(|o| o.shadowed_by.as_ref() == Some(&f.path))
                 {
-                    return Err(e)
+                    (policy.warn)(&format!(
+                        "warning: plugin '{name_or_path}': using {}; {} also provides it and is \
+                         shadowed ({SHADOWING_RULE})",
+                        f.path.display(),
+                        other.path.display()
+                    ));
                 }
-                _ => {}
             }
+            return f.manifest;
         }
         let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
         Err(PluginError::NotFound(format!(
