@@ -1,5 +1,10 @@
 //! Instance, physical-device choice and logical device.
 //!
+//! Every way of finding no usable device is [`VkError::NoDevice`] (or [`VkError::Loader`] when
+//! libvulkan itself is missing) with a message that lists what was found and, when no driver
+//! loaded, the driver-manifest variables to check: a farm tells "this node has no driver"
+//! apart from "this job failed" by that alone.
+//!
 //! No surface or window extension is ever requested: vksplat is headless. The only device
 //! extension required is `VK_KHR_push_descriptor` (bindings are pushed per dispatch, so no
 //! descriptor pools or set lifetimes exist anywhere in the engine).
@@ -24,6 +29,9 @@ pub enum DeviceChoice {
     Auto,
     /// A CPU implementation (Mesa lavapipe).
     Cpu,
+    /// A hardware GPU only (discrete first): CPU/software implementations such as lavapipe,
+    /// llvmpipe or SwiftShader are refused, so a farm job never silently renders on the CPU.
+    Gpu,
     /// Index into the list of usable devices (as `vksplat devices` prints it).
     Index(usize),
     /// Case-insensitive substring of the device name.
@@ -35,6 +43,7 @@ impl DeviceChoice {
         match s {
             "auto" | "" => DeviceChoice::Auto,
             "cpu" => DeviceChoice::Cpu,
+            "gpu" => DeviceChoice::Gpu,
             _ => match s.parse::<usize>() {
                 Ok(i) => DeviceChoice::Index(i),
                 Err(_) => DeviceChoice::Name(s.to_string()),
@@ -101,6 +110,18 @@ pub struct DeviceInfo {
     pub timestamp_period_ns: f32,
     /// Why the engine cannot use it, if it cannot.
     pub unusable: Option<String>,
+}
+
+impl DeviceInfo {
+    /// A CPU or software implementation (lavapipe/llvmpipe, SwiftShader, softpipe): by the
+    /// type the driver reports, or by name for drivers that report another type.
+    pub fn is_software(&self) -> bool {
+        let name = self.name.to_lowercase();
+        self.kind == DeviceKind::Cpu
+            || ["llvmpipe", "lavapipe", "swiftshader", "softpipe"]
+                .iter()
+                .any(|s| name.contains(s))
+    }
 }
 
 /// The instance, one device and its compute queue.
@@ -171,9 +192,7 @@ impl Context {
         let entry = unsafe { ash::Entry::load() }.map_err(|e| VkError::Loader(e.to_string()))?;
         let instance = create_instance(&entry, false)?;
         let result = (|| {
-            // SAFETY: `instance` is valid until destroyed below.
-            let devices = unsafe { instance.enumerate_physical_devices() }
-                .call("vkEnumeratePhysicalDevices")?;
+            let devices = physical_devices(&instance)?;
             Ok(devices
                 .iter()
                 .enumerate()
@@ -215,9 +234,7 @@ impl Context {
 
         // Everything below must destroy the instance on failure.
         let build = || -> Result<(DeviceInfo, vk::PhysicalDevice, u32)> {
-            // SAFETY: valid instance.
-            let pds = unsafe { instance.enumerate_physical_devices() }
-                .call("vkEnumeratePhysicalDevices")?;
+            let pds = physical_devices(&instance)?;
             let infos: Vec<DeviceInfo> = pds
                 .iter()
                 .enumerate()
@@ -411,14 +428,62 @@ fn create_instance(entry: &ash::Entry, validation: bool) -> Result<ash::Instance
     // SAFETY: create info points at live locals.
     match unsafe { entry.create_instance(&info, None) } {
         Ok(i) => Ok(i),
-        Err(vk::Result::ERROR_INCOMPATIBLE_DRIVER) => Err(VkError::NoDevice(
-            "the Vulkan loader found no driver (install mesa-vulkan-drivers for a CPU device)"
-                .into(),
-        )),
+        Err(vk::Result::ERROR_INCOMPATIBLE_DRIVER) => Err(VkError::NoDevice(format!(
+            "the Vulkan loader found no driver; {}",
+            driver_hint()
+        ))),
+        // The loader answers a driver manifest that is not valid JSON with
+        // OUT_OF_HOST_MEMORY, and a driver whose library fails to initialise with
+        // INITIALIZATION_FAILED: both mean "no usable driver here", not a render failure.
+        Err(
+            e @ (vk::Result::ERROR_OUT_OF_HOST_MEMORY | vk::Result::ERROR_INITIALIZATION_FAILED),
+        ) => Err(VkError::NoDevice(format!(
+            "vkCreateInstance failed with {e:?}, which the Vulkan loader also reports for a \
+                 malformed driver manifest (JSON) or a driver that does not initialise; {}",
+            driver_hint()
+        ))),
         Err(e) => Err(VkError::Call {
             call: "vkCreateInstance",
             result: e,
         }),
+    }
+}
+
+fn physical_devices(instance: &ash::Instance) -> Result<Vec<vk::PhysicalDevice>> {
+    // SAFETY: the caller's instance is valid.
+    match unsafe { instance.enumerate_physical_devices() } {
+        Ok(list) => Ok(list),
+        // A driver that loads but cannot start (missing device node, broken install).
+        Err(vk::Result::ERROR_INITIALIZATION_FAILED) => Err(VkError::NoDevice(format!(
+            "the Vulkan driver failed to initialise (vkEnumeratePhysicalDevices: \
+             ERROR_INITIALIZATION_FAILED); {}",
+            driver_hint()
+        ))),
+        Err(e) => Err(VkError::Call {
+            call: "vkEnumeratePhysicalDevices",
+            result: e,
+        }),
+    }
+}
+
+/// The driver-manifest variables the loader honours, with their values when set, as advice
+/// for a machine where no driver could be loaded.
+fn driver_hint() -> String {
+    let set: Vec<String> = ["VK_DRIVER_FILES", "VK_ICD_FILENAMES", "VK_ADD_DRIVER_FILES"]
+        .iter()
+        .filter_map(|name| {
+            let value = std::env::var_os(name)?;
+            (!value.is_empty()).then(|| format!("{name}={}", value.to_string_lossy()))
+        })
+        .collect();
+    if set.is_empty() {
+        "install a Vulkan driver (mesa-vulkan-drivers provides a CPU one)".into()
+    } else {
+        format!(
+            "check {}: each entry must be an existing driver manifest (JSON) whose \
+             library_path names a loadable Vulkan driver",
+            set.join(", ")
+        )
     }
 }
 
@@ -493,7 +558,10 @@ fn describe(instance: &ash::Instance, pd: vk::PhysicalDevice, index: usize) -> D
 
 fn summary(infos: &[DeviceInfo]) -> String {
     if infos.is_empty() {
-        return "the Vulkan loader reports no physical devices".into();
+        return format!(
+            "the Vulkan loader reports no physical devices; {}",
+            driver_hint()
+        );
     }
     let list: Vec<String> = infos
         .iter()
@@ -518,6 +586,9 @@ fn choose<'a>(infos: &'a [DeviceInfo], choice: &DeviceChoice) -> Result<&'a Devi
     let found = match choice {
         DeviceChoice::Auto => usable().min_by_key(|d| (d.kind.preference(), d.index)),
         DeviceChoice::Cpu => usable().find(|d| d.kind == DeviceKind::Cpu),
+        DeviceChoice::Gpu => usable()
+            .filter(|d| !d.is_software())
+            .min_by_key(|d| (d.kind.preference(), d.index)),
         DeviceChoice::Index(i) => usable().find(|d| d.index == *i),
         DeviceChoice::Name(n) => {
             let n = n.to_lowercase();
@@ -528,9 +599,84 @@ fn choose<'a>(infos: &'a [DeviceInfo], choice: &DeviceChoice) -> Result<&'a Devi
         let wanted = match choice {
             DeviceChoice::Auto => "any device".to_string(),
             DeviceChoice::Cpu => "a CPU device (lavapipe)".to_string(),
+            DeviceChoice::Gpu => "a hardware GPU (--device gpu refuses CPU and software \
+                                  devices such as lavapipe/llvmpipe and SwiftShader)"
+                .to_string(),
             DeviceChoice::Index(i) => format!("device index {i}"),
             DeviceChoice::Name(n) => format!("a device named like '{n}'"),
         };
         VkError::NoDevice(format!("wanted {wanted}; {}", summary(infos)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(index: usize, name: &str, kind: DeviceKind, unusable: Option<&str>) -> DeviceInfo {
+        DeviceInfo {
+            index,
+            name: name.into(),
+            kind,
+            api_version: (1, 3, 0),
+            subgroup_size: 8,
+            max_storage_buffer_range: 1 << 27,
+            max_memory_allocation_size: 1 << 30,
+            device_local_bytes: 1 << 30,
+            max_compute_workgroup_count: [65535; 3],
+            max_shared_memory: 32768,
+            timestamp_period_ns: 1.0,
+            unusable: unusable.map(String::from),
+        }
+    }
+
+    #[test]
+    fn parse_names_gpu() {
+        assert_eq!(DeviceChoice::parse("gpu"), DeviceChoice::Gpu);
+        assert_eq!(DeviceChoice::parse("cpu"), DeviceChoice::Cpu);
+        assert_eq!(DeviceChoice::parse("2"), DeviceChoice::Index(2));
+        assert_eq!(DeviceChoice::parse("RTX"), DeviceChoice::Name("RTX".into()));
+    }
+
+    #[test]
+    fn gpu_refuses_software_devices() {
+        let lavapipe = device(0, "llvmpipe (LLVM 19.1.7, 256 bits)", DeviceKind::Cpu, None);
+        // SwiftShader reports CPU, but a software driver that claims another type is caught
+        // by its name.
+        let swiftshader = device(1, "SwiftShader Device (Subzero)", DeviceKind::Other, None);
+        let list = [lavapipe.clone(), swiftshader];
+        let err = choose(&list, &DeviceChoice::Gpu).unwrap_err();
+        let VkError::NoDevice(msg) = &err else {
+            panic!("{err:?}")
+        };
+        assert!(msg.contains("hardware GPU"), "{msg}");
+        assert!(
+            msg.contains("[0] llvmpipe") && msg.contains("[1] SwiftShader"),
+            "{msg}"
+        );
+        // auto still takes a software device when nothing else is there.
+        assert!(choose(&list, &DeviceChoice::Auto).is_ok());
+        assert_eq!(choose(&list[..1], &DeviceChoice::Auto).unwrap().index, 0);
+
+        let list = [
+            lavapipe,
+            device(1, "Intel(R) UHD Graphics", DeviceKind::Integrated, None),
+            device(
+                2,
+                "NVIDIA H100",
+                DeviceKind::Discrete,
+                Some("lacks bufferDeviceAddress"),
+            ),
+            device(3, "AMD Radeon", DeviceKind::Discrete, None),
+        ];
+        // The usable discrete GPU first, never the unusable one.
+        assert_eq!(choose(&list, &DeviceChoice::Gpu).unwrap().index, 3);
+        assert_eq!(choose(&list[..2], &DeviceChoice::Gpu).unwrap().index, 1);
+    }
+
+    #[test]
+    fn no_device_names_the_driver_variables() {
+        let err = choose(&[], &DeviceChoice::Auto).unwrap_err();
+        assert!(err.to_string().contains("no physical devices"), "{err}");
+    }
 }
