@@ -14,7 +14,8 @@ pub const INPUT: i32 = 3;
 /// A plugin could not be found, loaded or negotiated (ABI version or layout), failed or
 /// panicked in a call, has a bad shader, produced non-finite splats, or got a bad `--param`.
 pub const PLUGIN: i32 = 4;
-/// No usable Vulkan device (or no Vulkan loader).
+/// No usable Vulkan device: no loader, no driver, a broken driver manifest, or only
+/// CPU/software devices for `--device gpu`.
 pub const NO_DEVICE: i32 = 5;
 /// The output cannot be written (missing or read-only directory, disk full).
 pub const OUTPUT: i32 = 6;
@@ -36,13 +37,17 @@ Exit codes:
   2  usage error (bad flag or value, camera index out of range, unknown output extension)
   3  unreadable or invalid input (scene or camera file)
   4  plugin or ABI error (plugin missing, incompatible, failing, bad shader or output, bad --param)
-  5  no usable Vulkan device (or no Vulkan loader)
+  5  no usable Vulkan device (no loader or driver, broken driver manifest, or only CPU
+     devices for --device gpu)
   6  output not writable (missing or read-only directory, disk full, file size limit)
   7  not enough host memory for the input or the image (the message says how much)
   8  the Vulkan device was lost (driver reset or GPU fault): retry on another node
-  130, 143  render stopped by SIGINT, SIGTERM (128 + signal) after finishing the frames in
-            flight; every file written is complete, rerun with --skip-existing to finish
+  129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM (128 + signal); render finishes the
+            frames in flight first; every file written is complete, rerun with
+            --skip-existing to finish
 
-Errors are printed to stderr as one line starting with 'ERROR: ' that names the file and the
-problem; warnings and messages also go to stderr. stdout carries only data: info, devices,
-and render's progress (PROGRESS/ALF_PROGRESS lines, or --log-format json/openjd).";
+Errors, also argument errors, are printed to stderr as one line starting with 'ERROR: ' that
+names the file and the problem (with --log-format json/openjd also as an error event or an
+openjd_fail line on stdout); warnings and messages also go to stderr. stdout carries only
+data: info, devices, and render's progress (PROGRESS/ALF_PROGRESS lines, or --log-format
+json/openjd).";

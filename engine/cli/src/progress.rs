@@ -13,7 +13,12 @@
 //!   "frame":12,"done":3,"total":10,"pct":30.0,"status":"written","path":…,"render_ms":…,
 //!   "write_ms":…}`, `{"event":"end",…}` or `{"event":"error","exit_code":…,"message":…}`;
 //! * `--log-format openjd`: `openjd_progress: 30.0` and `openjd_status: …` lines, which the
-//!   Open Job Description runtime (Deadline Cloud, `openjd run`) turns into task progress.
+//!   Open Job Description runtime (Deadline Cloud, `openjd run`) turns into task progress, and
+//!   on failure one `openjd_fail: <reason> (exit code N)` line, its reason for the failure.
+//!
+//! Every failure, also one before the render started (a usage error), is reported in the
+//! chosen format ([`report_failure`]); no line on stdout carries a control character from a
+//! file name (JSON escapes them, the other formats escape them as `\n` …).
 //!
 //! A closed stdout never stops a render: write errors here are ignored.
 
@@ -23,6 +28,8 @@ use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use serde_json::json;
+
+use crate::stderr::escape_controls;
 
 /// `--log-format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -60,6 +67,63 @@ pub struct FrameTimes {
     pub write: Duration,
 }
 
+/// Frames of a run when it failed (all 0 when it failed before the frame list was known).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counts {
+    pub written: usize,
+    pub skipped: usize,
+    pub total: usize,
+}
+
+/// Writes `text` to stdout in one write and flushes; errors are ignored (see the module doc).
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// The machine-readable failure report on stdout: a JSON `error` event, or an OpenJD
+/// `openjd_fail:` line (the line the Open Job Description runtime takes as the reason an
+/// action failed); nothing for text, whose `ERROR:` line is on stderr. Used by
+/// [`Progress::finish`] and by `main` for failures before a render started (usage errors,
+/// panics). Control characters in `message` are escaped so a crafted file name cannot forge
+/// another `openjd_*` line.
+pub fn report_failure(format: LogFormat, code: i32, message: &str, counts: Counts) {
+    match format {
+        LogFormat::Text => {}
+        LogFormat::Json => {
+            let v = json!({"event": "error", "exit_code": code, "message": message,
+                "written": counts.written, "skipped": counts.skipped, "total": counts.total});
+            emit(&format!("{v}\n"));
+        }
+        LogFormat::Openjd => emit(&format!(
+            "openjd_fail: {} (exit code {code})\n",
+            escape_controls(message)
+        )),
+    }
+}
+
+impl LogFormat {
+    /// The `--log-format` of a command line that did not parse, so that even a usage error
+    /// is reported in the format the caller asked for (`--log-format F` or
+    /// `--log-format=F`, the last one wins, nothing after `--`); text when absent or invalid.
+    pub fn from_raw_args(args: &[std::ffi::OsString]) -> LogFormat {
+        let mut format = LogFormat::Text;
+        let mut iter = args.iter().skip(1).map(|a| a.to_string_lossy());
+        while let Some(arg) = iter.next() {
+            let value = match arg.as_ref() {
+                "--" => break,
+                "--log-format" => iter.next().map(|v| v.into_owned()),
+                a => a.strip_prefix("--log-format=").map(str::to_string),
+            };
+            if let Some(f) = value.and_then(|v| LogFormat::from_str(&v, true).ok()) {
+                format = f;
+            }
+        }
+        format
+    }
+}
+
 pub struct Progress {
     format: LogFormat,
     bar: bool,
@@ -94,9 +158,7 @@ impl Progress {
     }
 
     fn emit(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes());
-        let _ = out.flush();
+        emit(text);
     }
 
     /// The number of frames the run reports (known once the frame list is).
@@ -210,13 +272,13 @@ impl Progress {
                     "frames_per_minute": self.rate().map(|r| (r * 1000.0).round() / 1000.0)});
                 self.emit(&format!("{v}\n"));
             }
-            (LogFormat::Json, Some((code, message))) => {
-                let v = json!({"event": "error", "exit_code": code, "message": message,
-                    "written": self.written, "skipped": self.skipped, "total": self.total});
-                self.emit(&format!("{v}\n"));
-            }
-            (LogFormat::Openjd, Some((_, message))) => {
-                self.emit(&format!("openjd_status: failed: {message}\n"));
+            (format, Some((code, message))) => {
+                let counts = Counts {
+                    written: self.written,
+                    skipped: self.skipped,
+                    total: self.total,
+                };
+                report_failure(format, code, message, counts);
             }
             _ => {}
         }
@@ -228,5 +290,54 @@ impl Progress {
 
     pub fn skipped(&self) -> usize {
         self.skipped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format_of(args: &[&str]) -> LogFormat {
+        let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        LogFormat::from_raw_args(&args)
+    }
+
+    #[test]
+    fn log_format_of_an_unparsed_command_line() {
+        assert_eq!(
+            format_of(&["vksplat", "render", "--bogus"]),
+            LogFormat::Text
+        );
+        assert_eq!(
+            format_of(&["vksplat", "render", "--log-format", "json", "--bogus"]),
+            LogFormat::Json
+        );
+        assert_eq!(
+            format_of(&["vksplat", "render", "--log-format=openjd", "--frames", "x"]),
+            LogFormat::Openjd
+        );
+        // Invalid or missing values keep text; the last valid one wins; `--` ends options.
+        assert_eq!(
+            format_of(&["vksplat", "render", "--log-format", "xml"]),
+            LogFormat::Text
+        );
+        assert_eq!(
+            format_of(&["vksplat", "render", "--log-format"]),
+            LogFormat::Text
+        );
+        assert_eq!(
+            format_of(&[
+                "vksplat",
+                "render",
+                "--log-format=json",
+                "--log-format",
+                "openjd"
+            ]),
+            LogFormat::Openjd
+        );
+        assert_eq!(
+            format_of(&["vksplat", "render", "--", "--log-format", "json"]),
+            LogFormat::Text
+        );
     }
 }
