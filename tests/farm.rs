@@ -851,19 +851,43 @@ fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Whether the OpenJD CLI is on PATH; under `VKSPLAT_REQUIRE_GPU=1` it must be.
+fn openjd_available() -> bool {
+    let openjd = Command::new("openjd").arg("--version").output();
+    if openjd.is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    assert!(
+        !required(),
+        "openjd is not on PATH (pip install openjd-cli; tools/setup.sh installs it) and \
+         VKSPLAT_REQUIRE_GPU=1"
+    );
+    eprintln!("skipping: openjd not installed");
+    false
+}
+
+/// `openjd run` of the template with `params` (NAME=VALUE), the binary under test and
+/// validation on: (success, stdout + stderr).
+fn openjd_run(template: &Path, params: &[String]) -> (bool, String) {
+    let mut cmd = Command::new("openjd");
+    cmd.arg("run").arg(template);
+    for p in params {
+        cmd.args(["-p", p]);
+    }
+    let out = cmd
+        .args(["-p", &format!("VksplatExecutable={}", bin().display())])
+        .env("VKSPLAT_VALIDATION", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
 #[test]
 fn openjd_template_runs_in_two_chunks() {
-    if !gpu_available() {
-        return;
-    }
-    let openjd = Command::new("openjd").arg("--version").output();
-    if !openjd.is_ok_and(|o| o.status.success()) {
-        assert!(
-            !required(),
-            "openjd is not on PATH (pip install openjd-cli; tools/setup.sh installs it) and \
-             VKSPLAT_REQUIRE_GPU=1"
-        );
-        eprintln!("skipping: openjd not installed");
+    if !gpu_available() || !openjd_available() {
         return;
     }
     let dir = TempDir::new("openjd");
@@ -871,22 +895,22 @@ fn openjd_template_runs_in_two_chunks() {
     let out_dir = dir.join("out");
     std::fs::create_dir(&out_dir).unwrap();
     let template = repo_root().join("tools/vksplat.openjd.yaml");
-    let out = Command::new("openjd")
-        .arg("run")
-        .arg(&template)
-        .args(["-p", &format!("SceneFile={scene}")])
-        .args(["-p", &format!("CameraFile={cams}")])
-        .args(["-p", &format!("OutputDir={}", out_dir.display())])
-        .args(["-p", "Frames=0-3", "-p", "ChunkSize=2"])
-        .args(["-p", &format!("VksplatExecutable={}", bin().display())])
-        .env("VKSPLAT_VALIDATION", "1")
-        .output()
-        .unwrap();
-    let log = format!("{}{}", stdout(&out), stderr(&out));
-    assert!(out.status.success(), "openjd run failed:\n{log}");
+    let (ok, log) = openjd_run(
+        &template,
+        &[
+            format!("SceneFile={scene}"),
+            format!("CameraFile={cams}"),
+            format!("OutputDir={}", out_dir.display()),
+            "Frames=0-3".into(),
+            "ChunkSize=2".into(),
+        ],
+    );
+    assert!(ok, "openjd run failed:\n{log}");
     assert!(log.contains("Chunks run: 2"), "{log}");
+    // NONCONTIGUOUS chunks are written as OpenJD range expressions (two frames: "0,1").
     assert!(
-        log.contains("Frame(CHUNK[INT]) = 0-1") && log.contains("= 2-3"),
+        (log.contains("Frame(CHUNK[INT]) = 0-1") || log.contains("Frame(CHUNK[INT]) = 0,1"))
+            && (log.contains("= 2-3") || log.contains("= 2,3")),
         "{log}"
     );
     assert!(log.contains("openjd_progress: 100.0"), "{log}");
@@ -915,6 +939,93 @@ fn openjd_template_runs_in_two_chunks() {
         chunked,
         "openjd chunks differ from one direct run"
     );
+}
+
+#[test]
+fn openjd_stepped_frames_stay_in_one_process_and_failures_say_why() {
+    if !gpu_available() || !openjd_available() {
+        return;
+    }
+    let dir = TempDir::new("openjd-stepped");
+    let (scene, cams) = inputs(&dir, 7);
+    let out_dir = dir.join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let template = repo_root().join("tools/vksplat.openjd.yaml");
+    let params = |scene: &str| {
+        vec![
+            format!("SceneFile={scene}"),
+            format!("CameraFile={cams}"),
+            format!("OutputDir={}", out_dir.display()),
+            "Frames=0-6:2".to_string(),
+            "ChunkSize=4".to_string(),
+        ]
+    };
+    // NONCONTIGUOUS chunking: the four frames of a stepped list are one chunk (CONTIGUOUS
+    // would run one process per frame).
+    let (ok, log) = openjd_run(&template, &params(&scene));
+    assert!(ok, "openjd run failed:\n{log}");
+    assert!(log.contains("Chunks run: 1"), "{log}");
+    assert!(log.contains("Frame(CHUNK[INT]) = 0-6:2"), "{log}");
+    assert_eq!(
+        names(&out_dir),
+        [
+            "frame.0000.exr",
+            "frame.0002.exr",
+            "frame.0004.exr",
+            "frame.0006.exr"
+        ]
+    );
+
+    // A failing task tells the runtime why with an openjd_fail line.
+    let missing = dir.arg("no-such-scene.ply");
+    let (ok, log) = openjd_run(&template, &params(&missing));
+    assert!(!ok, "{log}");
+    let fail = log
+        .lines()
+        .find(|l| l.contains("openjd_fail: "))
+        .unwrap_or_else(|| panic!("no openjd_fail line:\n{log}"));
+    assert!(
+        fail.contains("no-such-scene.ply") && fail.contains("(exit code 3)"),
+        "{fail}"
+    );
+}
+
+#[test]
+fn openjd_template_gpu_variant_is_a_valid_template() {
+    if !openjd_available() {
+        return;
+    }
+    let template = repo_root().join("tools/vksplat.openjd.yaml");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let check = |path: &Path| {
+        let out = Command::new("openjd")
+            .arg("check")
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}{}",
+            path.display(),
+            stdout(&out),
+            stderr(&out)
+        );
+    };
+    check(&template);
+    // The documented GPU variant: the same template with the `#gpu ` lines enabled.
+    assert!(
+        !text.contains("\n    hostRequirements:"),
+        "the default runs anywhere"
+    );
+    let gpu = text.replace("#gpu ", "");
+    assert!(
+        gpu.contains("\n    hostRequirements:\n      amounts:\n        - name: amount.worker.gpu\n          min: 1\n"),
+        "{gpu}"
+    );
+    let dir = TempDir::new("openjd-gpu");
+    let variant = dir.join("vksplat-gpu.openjd.yaml");
+    std::fs::write(&variant, gpu).unwrap();
+    check(&variant);
 }
 
 #[test]
