@@ -134,10 +134,16 @@ fn planar_words(raw: &[u8], channels: &[ChunkChannel], width: usize, lines: usiz
 /// The bitmap of the values present (value 0 is implied and left out), and
 /// the first and last non-zero bitmap bytes (`BITMAP_SIZE - 1, 0` when none).
 fn used_values(words: &[u16]) -> (Vec<u8>, u16, u16) {
-    let mut bitmap = vec![0u8; BITMAP_SIZE];
+    // Plain stores into a byte per value: no read-modify-write chain when
+    // neighbouring words fall into the same bitmap byte.
+    let mut seen = vec![0u8; USHORT_RANGE];
     for &w in words {
-        bitmap[(w >> 3) as usize] |= 1 << (w & 7);
+        seen[w as usize] = 1;
     }
+    let mut bitmap: Vec<u8> = seen
+        .chunks_exact(8)
+        .map(|b| b.iter().rev().fold(0u8, |acc, &s| (acc << 1) | s))
+        .collect();
     bitmap[0] &= !1;
     let first = bitmap.iter().position(|&b| b != 0);
     let last = bitmap.iter().rposition(|&b| b != 0);
@@ -251,8 +257,12 @@ pub(super) fn huf_compress(data: &[u16]) -> Option<Vec<u8>> {
         return Some(Vec::new());
     }
     let mut freq = vec![0u64; HUF_SYMBOLS];
-    for &d in data {
-        freq[d as usize] += 1;
+    // Counted run by run: one update per run of equal words.
+    let mut rest = data;
+    while let Some(&d) = rest.first() {
+        let run = rest.iter().take_while(|&&x| x == d).count();
+        freq[d as usize] += run as u64;
+        rest = &rest[run..];
     }
     let min_sym = freq.iter().position(|&f| f != 0)?;
     // The run symbol sits right after the largest used value.
