@@ -459,15 +459,20 @@ impl DctCoder {
                     rgb_to_ycbcr(&mut block);
                 }
                 for (k, b) in block.iter_mut().take(planes.len()).enumerate() {
-                    dct(b, &self.basis);
                     let tolerance = if k == 0 {
                         &self.luma_tolerance
                     } else {
                         &self.chroma_tolerance
                     };
                     let mut zig = [0u16; 64];
-                    for i in 0..64 {
-                        zig[ZIGZAG[i] as usize] = quantize(f32_to_half(b[i]), tolerance[i]);
+                    if b.iter().all(|&v| v == b[0]) {
+                        // A flat block (background) has only its DC term, 8 x value.
+                        zig[0] = quantize(f32_to_half(8.0 * b[0]), tolerance[0]);
+                    } else {
+                        dct(b, &self.basis);
+                        for i in 0..64 {
+                            zig[ZIGZAG[i] as usize] = quantize(f32_to_half(b[i]), tolerance[i]);
+                        }
                     }
                     self.dc[dc_start + k * blocks + by * blocks_x + bx] = zig[0];
                     run_length_ac(&zig, &mut self.ac);
