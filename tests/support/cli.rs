@@ -117,3 +117,70 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Whether `vksplat devices` finds a usable device. Without one, GPU tests return early,
+/// unless `VKSPLAT_REQUIRE_GPU=1` (CI), where this panics: a missing device is never a pass.
+pub fn gpu_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let required = std::env::var("VKSPLAT_REQUIRE_GPU").is_ok_and(|v| v == "1");
+        let out = vksplat(&["devices"]);
+        match out.status.code() {
+            Some(0) => true,
+            Some(5) if !required => {
+                eprintln!("skipping GPU tests: {}", stderr(&out).trim());
+                false
+            }
+            _ => panic!(
+                "vksplat devices failed ({:?}), VKSPLAT_REQUIRE_GPU={required}:\n{}",
+                out.status,
+                stderr(&out)
+            ),
+        }
+    })
+}
+
+/// Runs `cmd` (stdout and stderr captured) and waits at most `limit`: a command still running
+/// then is killed and the test fails, so a hang (a FIFO opened for writing) cannot block the
+/// suite.
+#[track_caller]
+pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vksplat");
+    // Drained on threads, so that a chatty child never blocks on a full pipe.
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let out_thread = drain(Box::new(child.stdout.take().expect("stdout")));
+    let err_thread = drain(Box::new(child.stderr.take().expect("stderr")));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for vksplat") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = err_thread.join().unwrap_or_default();
+            panic!(
+                "still running after {limit:?}; killed\nstderr:\n{}",
+                String::from_utf8_lossy(&err)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: out_thread.join().unwrap_or_default(),
+        stderr: err_thread.join().unwrap_or_default(),
+    }
+}
