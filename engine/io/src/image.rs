@@ -38,9 +38,7 @@ pub(crate) struct ChunkChannel<'a> {
     pub half: bool,
 }
 
-#[allow(dead_code)] // until write_exr selects the codec
 mod exr_dwa;
-#[allow(dead_code)] // until write_exr selects the codec
 mod exr_piz;
 
 /// Writes an 8-bit RGB PNG from row-major RGBA floats (alpha ignored).
