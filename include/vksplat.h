@@ -681,6 +681,10 @@ typedef VksplatResult (*VksplatNegotiateFn)(struct VksplatNegotiation *n);
 // The request is valid but not supported by this build or object.
 #define VKSPLAT_ERROR_UNSUPPORTED -13
 
+// A well-formed scene, image or readback needs more host memory than the process can get
+// (the message says how many bytes); the same call can succeed with more memory.
+#define VKSPLAT_ERROR_OUT_OF_MEMORY -14
+
 
 
 #ifdef __cplusplus

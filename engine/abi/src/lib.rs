@@ -98,6 +98,9 @@ pub const VKSPLAT_ERROR_INVALID_OUTPUT: VksplatResult = -11;
 pub const VKSPLAT_ERROR_PANIC: VksplatResult = -12;
 /// The request is valid but not supported by this build or object.
 pub const VKSPLAT_ERROR_UNSUPPORTED: VksplatResult = -13;
+/// A well-formed scene, image or readback needs more host memory than the process can get
+/// (the message says how many bytes); the same call can succeed with more memory.
+pub const VKSPLAT_ERROR_OUT_OF_MEMORY: VksplatResult = -14;
 
 // ---------------------------------------------------------------------------------------------
 // Struct types (`s_type`)

@@ -44,7 +44,22 @@ fn err<T>(code: VksplatResult, message: impl Into<String>) -> Result<T> {
 
 impl From<CoreError> for Error {
     fn from(e: CoreError) -> Self {
-        Error(vksplat_plugin_host::error::core_code(&e), e.to_string())
+        let code = match e {
+            CoreError::HostMemory { .. } => VKSPLAT_ERROR_OUT_OF_MEMORY,
+            _ => vksplat_plugin_host::error::core_code(&e),
+        };
+        Error(code, e.to_string())
+    }
+}
+
+impl From<vksplat_io::IoError> for Error {
+    fn from(e: vksplat_io::IoError) -> Self {
+        let code = match e {
+            vksplat_io::IoError::OutOfMemory { .. } => VKSPLAT_ERROR_OUT_OF_MEMORY,
+            vksplat_io::IoError::Output { .. } => VKSPLAT_ERROR_IO,
+            vksplat_io::IoError::Input { .. } => VKSPLAT_ERROR_INVALID_INPUT,
+        };
+        Error(code, e.to_string())
     }
 }
 
@@ -389,9 +404,7 @@ pub unsafe extern "C" fn vksplat_scene_load(
         if !Path::new(path).is_file() {
             return err(VKSPLAT_ERROR_IO, format!("{path}: no such file"));
         }
-        let splats = vksplat_io::read_scene(Path::new(path))
-            .map_err(|e| Error(VKSPLAT_ERROR_INVALID_INPUT, e.to_string()))?
-            .splats;
+        let splats = vksplat_io::read_scene(Path::new(path))?.splats;
         splats.validate().map_err(|e| {
             Error(
                 VKSPLAT_ERROR_INVALID_INPUT,

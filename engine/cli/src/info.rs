@@ -3,9 +3,17 @@
 //! Text output (stdout) is one summary line (`SplatStats`'s Display) followed by `key: value`
 //! lines; `--json` prints one JSON object instead. Both name the format (found by content),
 //! the axes the file stores (`frame`; vksplat converts to RDF on load), the antialiasing flag
-//! and the bytes per splat on disk (PLY headers excluded). An invalid scene (non-finite
-//! values, zero quaternions) is still described, with the first problem under `invalid`;
-//! exit status 0.
+//! and the bytes per splat on disk (PLY headers excluded).
+//!
+//! `info` judges a scene exactly as `render` and `convert` do ([`Splats::validate`]): a scene
+//! they reject (a non-finite value, a zero-length quaternion, a log-scale whose scale
+//! overflows f32, …) is still described on stdout, with the first problem as `status:
+//! INVALID: …` (`invalid` in JSON), and then the command fails with that problem as its
+//! `ERROR:` line and exit status 3. Statistics skip non-finite stored values but not
+//! activated values that overflow (a log-scale of 89 shows as a maximum scale of inf).
+//! The scene is decoded once into memory (no second copy); too little host memory is exit 7.
+//!
+//! [`Splats::validate`]: vksplat_io::Splats::validate
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,6 +26,11 @@ use crate::error::{stdout_error, CliError};
 
 /// Arguments of `vksplat info`.
 #[derive(Args, Debug)]
+#[command(
+    after_help = "A scene that `render` would reject (non-finite values, zero-length \
+quaternions, log-scales above 88.72 whose scale overflows) is still described on stdout, then \
+reported as an ERROR line with exit status 3. Exit 7: not enough host memory to decode it."
+)]
 pub struct InfoArgs {
     /// Scene file: INRIA PLY, PlayCanvas compressed PLY, SPZ (v1-v4) or .splat.
     pub scene: PathBuf,
@@ -105,5 +118,13 @@ pub fn run(args: &InfoArgs) -> Result<(), CliError> {
         )
         .map_err(stdout_error)?;
     }
-    out.flush().map_err(stdout_error)
+    out.flush().map_err(stdout_error)?;
+    match invalid {
+        // The same words as render's refusal, so the two commands agree.
+        Some(problem) => Err(CliError::Input(format!(
+            "{}: invalid scene: {problem}",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
 }

@@ -16,7 +16,9 @@ pub use error::CoreError;
 pub use renderer::{
     FrameStats, GpuScene, Renderer, SceneOptions, SceneUpdate, StageOutputs, VariantStage,
 };
-pub use types::{Frame, ProjectedSplat, RenderMode, RenderSettings, SplatExtras, TILE_SIZE};
+pub use types::{
+    Frame, ProjectedSplat, RenderMode, RenderSettings, SceneExtent, SplatExtras, TILE_SIZE,
+};
 pub use vksplat_vk::{
     Buffer, ComputePipeline, Context, ContextDesc, DeviceChoice, DeviceInfo, VkError,
 };

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use vksplat_io::memory;
 use vksplat_io::{Camera, Splats};
 use vksplat_vk::{Buffer, BufferUsage, ComputePipeline, Context, MemoryLocation, Recorder};
 
@@ -178,6 +179,103 @@ struct FrameBuffers {
 /// A finished frame with its statistics and, when asked for, its intermediate stages.
 type FullFrame = (Frame, FrameStats, Option<StageOutputs>);
 
+/// The size in bytes of every buffer of [`FrameBuffers`], computed before any is allocated.
+struct FrameSizes {
+    num_splats: u32,
+    width: u32,
+    height: u32,
+    control: u64,
+    params: u64,
+    projected: u64,
+    rects: u64,
+    /// Each of depth_keys[2], ids[2] and offsets.
+    per_splat_u32: u64,
+    depth_hist: u64,
+    block_sums: u64,
+    /// Each of tile_keys[2] and tile_values[2].
+    per_isect_u32: u64,
+    tile_hist: u64,
+    ranges: u64,
+    rgba: u64,
+    depth: u64,
+    readback: u64,
+}
+
+impl FrameSizes {
+    fn new(n: u32, width: u32, height: u32, capacity: u32) -> Self {
+        let cap = capacity as u64;
+        let n64 = n as u64;
+        let pixels = width as u64 * height as u64;
+        let [tx, ty] = tile_grid(width, height);
+        let depth_blocks = n64.div_ceil(SORT_BLOCK_KEYS as u64);
+        let tile_blocks = cap.div_ceil(SORT_BLOCK_KEYS as u64);
+        let scan_blocks = [
+            n64.div_ceil(SCAN_BLOCK as u64),
+            (256 * depth_blocks).div_ceil(SCAN_BLOCK as u64),
+            (256 * tile_blocks).div_ceil(SCAN_BLOCK as u64),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(1);
+        FrameSizes {
+            num_splats: n,
+            width,
+            height,
+            control: CTL_LEN as u64 * 4,
+            params: std::mem::size_of::<PreprocessParams>() as u64,
+            projected: n64 * 48,
+            rects: n64 * 8,
+            per_splat_u32: n64 * 4,
+            depth_hist: depth_blocks * 256 * 4,
+            block_sums: scan_blocks * 4,
+            per_isect_u32: cap * 4,
+            tile_hist: tile_blocks * 256 * 4,
+            ranges: tx as u64 * ty as u64 * 8,
+            rgba: pixels * 16,
+            depth: pixels * 4,
+            readback: frame_readback_bytes(width, height),
+        }
+    }
+
+    /// Buffers bound as storage descriptors (limited by one binding's range).
+    fn bound(&self) -> [(&'static str, u64); 9] {
+        [
+            ("frame.control", self.control),
+            ("frame.params", self.params),
+            ("frame.rects", self.rects),
+            ("frame.depth_keys", self.per_splat_u32),
+            ("frame.offsets", self.per_splat_u32),
+            ("frame.depth_hist", self.depth_hist),
+            ("frame.block_sums", self.block_sums),
+            ("frame.tile_hist", self.tile_hist),
+            ("frame.ranges", self.ranges),
+        ]
+    }
+
+    /// Buffers reached by device address (limited by the largest allocation).
+    fn addressed(&self) -> [(&'static str, u64); 4] {
+        [
+            ("frame.projected", self.projected),
+            ("frame.tile_keys", self.per_isect_u32),
+            ("frame.rgba", self.rgba),
+            ("frame.depth", self.depth),
+        ]
+    }
+
+    /// All device-local bytes of the frame.
+    fn device_total(&self) -> u64 {
+        let bound: u64 = self.bound().iter().map(|b| b.1).sum();
+        // depth_keys1, ids0 and ids1 are not in `bound`.
+        let pairs = 3 * self.per_splat_u32;
+        bound + pairs + self.projected + 4 * self.per_isect_u32 + self.rgba + self.depth
+    }
+
+    /// Host bytes of one view's image once read back (the [`Frame`]'s arrays).
+    fn host_copy(&self) -> u64 {
+        self.rgba + self.depth
+    }
+}
+
 /// Owns the device's pipelines and the per-frame buffers.
 pub struct Renderer {
     ctx: Arc<Context>,
@@ -332,6 +430,13 @@ impl Renderer {
         } else {
             n64 * k * 4
         };
+        // A CPU device's memory is host memory: check the process can get the scene's.
+        if self.ctx.info().kind == vksplat_vk::DeviceKind::Cpu {
+            let per_splat = 12 + 16 + 12 + 4 + if options.covariance { 24 } else { 0 };
+            let bytes = n64 * per_splat + 3 * sh_bytes;
+            memory::probe(bytes)
+                .map_err(|e| CoreError::host_memory(format!("a scene of {n} splats"), e))?;
+        }
         let scene = GpuScene {
             num_splats: n,
             sh_degree,
@@ -392,18 +497,25 @@ impl Renderer {
                 "scene was created without opacity factors".into(),
             ));
         }
-        // SH goes to the GPU as one array per colour channel.
+        // SH goes to the GPU as one array per colour channel (host copies, fallible).
         let half = scene.flags & SPLAT_SH_HALF != 0;
-        let channels: Option<[Vec<f32>; 3]> = update.sh.map(|sh| {
-            [0, 1, 2].map(|c| {
-                let ch = sh.chunks_exact(3).map(|rgb| rgb[c]);
-                if half {
-                    pack_halves(ch)
-                } else {
-                    ch.collect()
-                }
-            })
-        });
+        let channels: Option<[Vec<f32>; 3]> = match update.sh {
+            None => None,
+            Some(sh) => {
+                let oom = |e| CoreError::host_memory(format!("the SH of {n} splats"), e);
+                let channel = |c: usize| -> Result<Vec<f32>, CoreError> {
+                    let ch = sh.chunks_exact(3).map(|rgb| rgb[c]);
+                    if half {
+                        pack_halves(ch, sh.len() / 3).map_err(oom)
+                    } else {
+                        let mut v = memory::with_capacity(sh.len() / 3).map_err(oom)?;
+                        v.extend(ch);
+                        Ok(v)
+                    }
+                };
+                Some([channel(0)?, channel(1)?, channel(2)?])
+            }
+        };
         let mut parts: Vec<(&Buffer, &[u8])> = Vec::new();
         let s = &*scene;
         let pairs: [(&Buffer, Option<&[u8]>); 9] = [
@@ -441,6 +553,9 @@ impl Renderer {
         if total == 0 {
             return Ok(());
         }
+        // Staging memory is host memory on every device: report a shortage as such.
+        memory::probe(total)
+            .map_err(|e| CoreError::host_memory(format!("uploading {n} splats"), e))?;
         let mut staging = self.ctx.create_buffer(
             "scene.staging",
             total,
@@ -493,7 +608,9 @@ impl Renderer {
         let mut rec = self.ctx.begin()?;
         rec.copy(src, &staging, len)?;
         self.ctx.submit_and_wait(rec)?;
-        Ok(staging.read(len as usize)?.to_vec())
+        let bytes = staging.read(len as usize)?;
+        memory::copy_of(bytes)
+            .map_err(|e| CoreError::host_memory(format!("reading back '{}'", src.name()), e))
     }
 
     fn ensure_buffers(&mut self, n: u32, width: u32, height: u32) -> Result<(), CoreError> {
@@ -507,62 +624,119 @@ impl Renderer {
             }
         }
         self.buffers = None; // free the old set before allocating the new one
-        let cap = self.capacity as u64;
-        let n64 = n as u64;
-        let pixels = width as u64 * height as u64;
-        let [tx, ty] = tile_grid(width, height);
-        let depth_blocks = n64.div_ceil(SORT_BLOCK_KEYS as u64);
-        let tile_blocks = cap.div_ceil(SORT_BLOCK_KEYS as u64);
-        let scan_blocks = [
-            n64.div_ceil(SCAN_BLOCK as u64),
-            (256 * depth_blocks).div_ceil(SCAN_BLOCK as u64),
-            (256 * tile_blocks).div_ceil(SCAN_BLOCK as u64),
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(1);
+        let z = FrameSizes::new(n, width, height, self.capacity);
+        // Every limit and the host memory are checked before the first buffer is allocated.
+        self.check_frame_sizes(&z, 1)?;
         let s = |name: &str, bytes: u64| self.storage(name, bytes);
-        let readback_bytes = frame_readback_bytes(width, height);
         self.buffers = Some(FrameBuffers {
             num_splats: n,
             width,
             height,
             capacity: self.capacity,
-            control: s("frame.control", CTL_LEN as u64 * 4)?,
-            params: s(
-                "frame.params",
-                std::mem::size_of::<PreprocessParams>() as u64,
-            )?,
-            projected: self.addressed("frame.projected", n64 * 48)?,
-            rects: s("frame.rects", n64 * 8)?,
+            control: s("frame.control", z.control)?,
+            params: s("frame.params", z.params)?,
+            projected: self.addressed("frame.projected", z.projected)?,
+            rects: s("frame.rects", z.rects)?,
             depth_keys: [
-                s("frame.depth_keys0", n64 * 4)?,
-                s("frame.depth_keys1", n64 * 4)?,
+                s("frame.depth_keys0", z.per_splat_u32)?,
+                s("frame.depth_keys1", z.per_splat_u32)?,
             ],
-            ids: [s("frame.ids0", n64 * 4)?, s("frame.ids1", n64 * 4)?],
-            offsets: s("frame.offsets", n64 * 4)?,
-            depth_hist: s("frame.depth_hist", depth_blocks * 256 * 4)?,
-            block_sums: s("frame.block_sums", scan_blocks * 4)?,
+            ids: [
+                s("frame.ids0", z.per_splat_u32)?,
+                s("frame.ids1", z.per_splat_u32)?,
+            ],
+            offsets: s("frame.offsets", z.per_splat_u32)?,
+            depth_hist: s("frame.depth_hist", z.depth_hist)?,
+            block_sums: s("frame.block_sums", z.block_sums)?,
             tile_keys: [
-                self.addressed("frame.tile_keys0", cap * 4)?,
-                self.addressed("frame.tile_keys1", cap * 4)?,
+                self.addressed("frame.tile_keys0", z.per_isect_u32)?,
+                self.addressed("frame.tile_keys1", z.per_isect_u32)?,
             ],
             tile_values: [
-                self.addressed("frame.tile_values0", cap * 4)?,
-                self.addressed("frame.tile_values1", cap * 4)?,
+                self.addressed("frame.tile_values0", z.per_isect_u32)?,
+                self.addressed("frame.tile_values1", z.per_isect_u32)?,
             ],
-            tile_hist: s("frame.tile_hist", tile_blocks * 256 * 4)?,
-            ranges: s("frame.ranges", tx as u64 * ty as u64 * 8)?,
-            out_rgba: self.addressed("frame.rgba", pixels * 16)?,
-            out_depth: self.addressed("frame.depth", pixels * 4)?,
+            tile_hist: s("frame.tile_hist", z.tile_hist)?,
+            ranges: s("frame.ranges", z.ranges)?,
+            out_rgba: self.addressed("frame.rgba", z.rgba)?,
+            out_depth: self.addressed("frame.depth", z.depth)?,
             readback: self.ctx.create_buffer(
                 "frame.readback",
-                readback_bytes,
+                z.readback,
                 BufferUsage::Staging,
                 MemoryLocation::GpuToCpu,
             )?,
         });
         Ok(())
+    }
+
+    /// Checks that every buffer of a frame fits the device's limits (a bound buffer one
+    /// binding's range, an addressed one the largest allocation, the readback the largest
+    /// allocation) and that the host memory the
+    /// frame needs can be had: the readback buffer of `views` views and the host copies of
+    /// their images, plus every device buffer on a CPU device (whose memory is host memory).
+    /// Nothing is allocated; a frame that cannot fit fails here with a clear error.
+    fn check_frame_sizes(&self, z: &FrameSizes, views: u64) -> Result<(), CoreError> {
+        let info = self.ctx.info();
+        let (w, h) = (z.width, z.height);
+        let frame = format!("a {w}x{h} frame of {} splats", z.num_splats);
+        let too_large = |what: &str, bytes: u64, limit: u64, rule: &str| {
+            CoreError::TooLarge(format!(
+                "{frame} needs {what} of {bytes} bytes, but {} {rule} {limit} bytes",
+                info.name
+            ))
+        };
+        for (name, bytes) in z.bound() {
+            if bytes > self.max_binding() {
+                return Err(too_large(
+                    &format!("buffer '{name}'"),
+                    bytes,
+                    self.max_binding(),
+                    "binds at most",
+                ));
+            }
+        }
+        for (name, bytes) in z.addressed() {
+            if bytes > self.max_addressed() {
+                return Err(too_large(
+                    &format!("buffer '{name}'"),
+                    bytes,
+                    self.max_addressed(),
+                    "allocates at most",
+                ));
+            }
+        }
+        let readback = z.readback.saturating_mul(views);
+        if readback > info.max_memory_allocation_size {
+            return Err(too_large(
+                "a host-visible readback buffer",
+                readback,
+                info.max_memory_allocation_size,
+                "allocates at most",
+            ));
+        }
+        // The heap size is not checked: drivers do not enforce it (lavapipe reports 2 GiB and
+        // allocates host memory beyond it), so it would refuse frames that render.
+        let device = z.device_total();
+        let mut host = readback.saturating_add(z.host_copy().saturating_mul(views));
+        if info.kind == vksplat_vk::DeviceKind::Cpu {
+            host = host.saturating_add(device);
+        }
+        memory::probe(host).map_err(|e| CoreError::host_memory(frame, e))
+    }
+
+    /// Checks, without allocating anything, that a `width`×`height` frame of `num_splats`
+    /// splats fits this device and this process (see the frame buffers' rules): the same check
+    /// every render runs before it allocates a new frame size. Hosts call it before loading a
+    /// large scene so that an impossible image size fails at once.
+    pub fn check_frame_size(
+        &self,
+        num_splats: u32,
+        width: u32,
+        height: u32,
+    ) -> Result<(), CoreError> {
+        let z = FrameSizes::new(num_splats, width, height, self.capacity);
+        self.check_frame_sizes(&z, 1)
     }
 
     /// Renders one frame.
@@ -632,10 +806,13 @@ impl Renderer {
             .iter()
             .map(|c| frame_readback_bytes(c.width, c.height))
             .sum();
+        // The batch's readback and image copies, checked as a whole before allocating.
+        let z = FrameSizes::new(scene.num_splats, w, h, self.capacity);
+        self.check_frame_sizes(&z, cameras.len() as u64)?;
         if self
             .batch_readback
             .as_ref()
-            .map_or(true, |b| b.size() < total_bytes)
+            .is_none_or(|b| b.size() < total_bytes)
         {
             self.batch_readback = None;
             self.batch_readback = Some(self.ctx.create_buffer(
@@ -722,7 +899,7 @@ impl Renderer {
             let mut previous_end = times.first().map(|t| t.1).unwrap_or(0.0);
             for (i, cam) in cameras.iter().enumerate() {
                 let at = offsets[i] as usize;
-                let (frame, ctl) = parse_frame(&bytes[at..], cam.width, cam.height);
+                let (frame, ctl) = parse_frame(&bytes[at..], cam.width, cam.height)?;
                 let prefix = format!("view{i}/");
                 let mut stage_end_ns = vec![("start".to_string(), previous_end)];
                 stage_end_ns.extend(times.iter().filter_map(|(l, t)| {
@@ -1145,7 +1322,7 @@ impl Renderer {
         }
         let (w, h) = (camera.width, camera.height);
         let bytes = b.readback.read(frame_readback_bytes(w, h) as usize)?;
-        let (frame, ctl) = parse_frame(bytes, w, h);
+        let (frame, ctl) = parse_frame(bytes, w, h)?;
         let total = ctl[CTL_TOTAL_ISECT as usize] as u64;
         let stages = if want_stages && total <= b.capacity as u64 {
             let n = scene.num_splats;
@@ -1208,8 +1385,19 @@ impl Renderer {
         })
     }
 
+    /// The most pairs [`Renderer::sort_pairs`] sorts at once on this device: every array of
+    /// the sort is bound as one storage buffer, so the keys (4 bytes each) and the histogram
+    /// (256 counters per block of keys) must each fit one binding.
+    pub fn max_sort_pairs(&self) -> u32 {
+        let binding = self.max_binding();
+        let by_keys = binding / 4;
+        let by_hist = binding / (256 * 4) * SORT_BLOCK_KEYS as u64;
+        by_keys.min(by_hist).min(u32::MAX as u64) as u32
+    }
+
     /// Sorts (key, value) pairs on the GPU by the low `bits` bits of the keys, stably. Returns
-    /// the sorted pairs and the GPU time of the sort in nanoseconds.
+    /// the sorted pairs and the GPU time of the sort in nanoseconds. At most
+    /// [`Renderer::max_sort_pairs`] pairs (checked before anything is allocated).
     pub fn sort_pairs(
         &self,
         keys: &[u32],
@@ -1221,7 +1409,17 @@ impl Renderer {
                 "sort_pairs: mismatched input".into(),
             ));
         }
-        let n = u32::try_from(keys.len()).map_err(|_| CoreError::TooLarge("sort size".into()))?;
+        let max = self.max_sort_pairs();
+        let n = u32::try_from(keys.len())
+            .ok()
+            .filter(|&n| n <= max)
+            .ok_or_else(|| {
+                CoreError::TooLarge(format!(
+                    "sorting {} pairs: {} sorts at most {max} pairs at once",
+                    keys.len(),
+                    self.ctx.info().name
+                ))
+            })?;
         let blocks = n.div_ceil(SORT_BLOCK_KEYS);
         let mut control = [0u32; CTL_LEN as usize];
         control[(CTL_DEPTH_SORT + SORT_NUM_KEYS) as usize] = n;
@@ -1271,13 +1469,15 @@ fn frame_readback_bytes(width: u32, height: u32) -> u64 {
     width as u64 * height as u64 * 20 + CTL_LEN as u64 * 4
 }
 
-/// Splits one frame's readback bytes into the frame and its control-buffer values.
-fn parse_frame(bytes: &[u8], width: u32, height: u32) -> (Frame, Vec<u32>) {
+/// Splits one frame's readback bytes into the frame and its control-buffer values; the
+/// frame's arrays are allocated fallibly.
+fn parse_frame(bytes: &[u8], width: u32, height: u32) -> Result<(Frame, Vec<u32>), CoreError> {
     let p = width as usize * height as usize;
-    let rgba = bytemuck::pod_collect_to_vec(&bytes[..p * 16]);
-    let depth = bytemuck::pod_collect_to_vec(&bytes[p * 16..p * 20]);
+    let oom = |e| CoreError::host_memory(format!("a {width}x{height} frame's image"), e);
+    let rgba = pod_vec(&bytes[..p * 16]).map_err(oom)?;
+    let depth = pod_vec(&bytes[p * 16..p * 20]).map_err(oom)?;
     let ctl = bytemuck::pod_collect_to_vec(&bytes[p * 20..p * 20 + CTL_LEN as usize * 4]);
-    (
+    Ok((
         Frame {
             width,
             height,
@@ -1285,7 +1485,16 @@ fn parse_frame(bytes: &[u8], width: u32, height: u32) -> (Frame, Vec<u32>) {
             depth,
         },
         ctl,
-    )
+    ))
+}
+
+/// The values of type `T` in `bytes` (any alignment), in a fallibly allocated vector.
+fn pod_vec<T: bytemuck::Pod>(bytes: &[u8]) -> Result<Vec<T>, memory::AllocError> {
+    let n = bytes.len() / std::mem::size_of::<T>();
+    let mut v: Vec<T> = memory::filled(n, T::zeroed())?;
+    bytemuck::cast_slice_mut::<T, u8>(&mut v)
+        .copy_from_slice(&bytes[..n * std::mem::size_of::<T>()]);
+    Ok(v)
 }
 
 /// f32 → IEEE 754 binary16 bits, rounding to nearest even; overflow goes to ±inf, tiny values
@@ -1323,14 +1532,20 @@ pub fn f32_to_f16_bits(x: f32) -> u16 {
     sign | (half + round) as u16
 }
 
-/// Packs values as consecutive IEEE halves, two per f32-sized word (low half first), the
-/// layout `half_at` in preprocess.comp reads.
-fn pack_halves(values: impl Iterator<Item = f32>) -> Vec<f32> {
-    let halves: Vec<u16> = values.map(f32_to_f16_bits).collect();
-    halves
-        .chunks(2)
-        .map(|p| f32::from_bits(p[0] as u32 | (*p.get(1).unwrap_or(&0) as u32) << 16))
-        .collect()
+/// Packs the `len` values as consecutive IEEE halves, two per f32-sized word (low half
+/// first), the layout `half_at` in preprocess.comp reads.
+fn pack_halves(
+    mut values: impl Iterator<Item = f32>,
+    len: usize,
+) -> Result<Vec<f32>, memory::AllocError> {
+    let mut out = memory::with_capacity(len.div_ceil(2))?;
+    while let Some(lo) = values.next() {
+        let hi = values.next().map_or(0, f32_to_f16_bits);
+        out.push(f32::from_bits(
+            f32_to_f16_bits(lo) as u32 | (hi as u32) << 16,
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

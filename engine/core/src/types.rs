@@ -3,6 +3,8 @@
 //! Both renderers implement the same rules (DESIGN.md §4); these types are what one
 //! stage hands to the next, so tests can compare the two stage by stage.
 
+use vksplat_io::Camera;
+
 /// Tile edge in pixels. The blend stage runs one 16×16 workgroup per tile.
 pub const TILE_SIZE: u32 = 16;
 
@@ -116,4 +118,170 @@ pub struct Frame {
 /// Number of tiles along x and y for an image.
 pub fn tile_grid(width: u32, height: u32) -> [u32; 2] {
     [width.div_ceil(TILE_SIZE), height.div_ceil(TILE_SIZE)]
+}
+
+/// What the host keeps of a scene to explain a frame in which no splat is visible, after the
+/// splats themselves went to the GPU (a few numbers, not a copy).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SceneExtent {
+    /// Number of splats.
+    pub count: usize,
+    /// Box of the finite splat centres.
+    pub bounds_min: [f32; 3],
+    pub bounds_max: [f32; 3],
+    /// The smallest splat's largest log-scale: min over splats of max(log_scale).
+    pub smallest_log_scale: f32,
+}
+
+/// Square root of the largest f32: a value above it overflows f32 when squared, which is what
+/// the projection does to focal lengths and splat sizes.
+const SQRT_F32_MAX: f64 = 1.844_674_3e19;
+
+impl SceneExtent {
+    /// The extent of `splats` (finite values only).
+    pub fn of(splats: &vksplat_io::Splats) -> Self {
+        let mut lo = [f32::INFINITY; 3];
+        let mut hi = [f32::NEG_INFINITY; 3];
+        for m in splats
+            .means
+            .iter()
+            .filter(|m| m.iter().all(|v| v.is_finite()))
+        {
+            for a in 0..3 {
+                lo[a] = lo[a].min(m[a]);
+                hi[a] = hi[a].max(m[a]);
+            }
+        }
+        let smallest_log_scale = splats
+            .log_scales
+            .iter()
+            .map(|s| s[0].max(s[1]).max(s[2]))
+            .filter(|v| v.is_finite())
+            .fold(f32::INFINITY, f32::min);
+        SceneExtent {
+            count: splats.len(),
+            bounds_min: lo,
+            bounds_max: hi,
+            smallest_log_scale,
+        }
+    }
+
+    /// Why a frame of this scene seen by `camera` in `mode` shows no splat at all, as far as
+    /// the host can tell: an absurd focal length, splats so large that their projection
+    /// overflows single precision, or a scene entirely behind the camera; otherwise the
+    /// general rule (every splat culled). The renderer works in f32, so these thresholds are
+    /// where its arithmetic overflows, not tuning.
+    pub fn explain_empty(&self, camera: &Camera, mode: RenderMode) -> String {
+        let f = f64::from(camera.fx.max(camera.fy));
+        if f > SQRT_F32_MAX {
+            return format!(
+                "the camera's focal length (fx {:e}, fy {:e}) is so large that projecting any \
+                 splat overflows single precision",
+                camera.fx, camera.fy
+            );
+        }
+        let (lo, hi) = (self.bounds_min, self.bounds_max);
+        if lo[0] > hi[0] {
+            return "no splat has a finite centre".into();
+        }
+        // Camera-space depth range of the scene's box (its eight corners).
+        let m = camera.world_to_camera;
+        let corners = (0..8).map(|c| {
+            let p = [0, 1, 2].map(|a| f64::from(if c >> a & 1 == 1 { hi[a] } else { lo[a] }));
+            let row = |r: usize| -> f64 {
+                (0..3).map(|j| f64::from(m[r][j]) * p[j]).sum::<f64>() + f64::from(m[r][3])
+            };
+            ([row(0), row(1), row(2)], row(2))
+        });
+        let (mut z_max, mut dist_max) = (f64::NEG_INFINITY, 0.0f64);
+        for (p, z) in corners {
+            z_max = z_max.max(z);
+            dist_max = dist_max.max((p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt());
+        }
+        let near = if mode == RenderMode::Inria { 0.2 } else { 0.01 };
+        if z_max < near {
+            return format!(
+                "every splat is behind the camera or nearer than its near plane ({near}): the \
+                 scene's box spans camera depths up to {z_max:.4}"
+            );
+        }
+        // The smallest splat, at the farthest distance in the scene, projected: if even that
+        // overflows (σ² in world space, or (f·σ/z)² on the image), every splat does.
+        let sigma = f64::from(self.smallest_log_scale).exp();
+        let projected = f * sigma / dist_max.max(f64::MIN_POSITIVE);
+        if sigma > SQRT_F32_MAX || projected > SQRT_F32_MAX {
+            return format!(
+                "every splat is so large (the smallest has scale e^{} = {sigma:.3e}) that its \
+                 projected size overflows single precision",
+                self.smallest_log_scale
+            );
+        }
+        "every splat was culled (outside the view, behind or too near the camera, or too \
+         transparent)"
+            .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn camera(fx: f32, z: f32) -> Camera {
+        Camera {
+            name: "c".into(),
+            width: 64,
+            height: 48,
+            fx,
+            fy: fx,
+            cx: 32.0,
+            cy: 24.0,
+            world_to_camera: [
+                [1.0, 0.0, 0.0, 0.0],
+                [0.0, 1.0, 0.0, 0.0],
+                [0.0, 0.0, 1.0, z],
+                [0.0, 0.0, 0.0, 1.0],
+            ],
+        }
+    }
+
+    fn scene(log_scale: f32) -> vksplat_io::Splats {
+        vksplat_io::Splats {
+            means: vec![[0.0, 0.0, 0.0], [1.0, -1.0, 2.0]],
+            rotations: vec![[1.0, 0.0, 0.0, 0.0]; 2],
+            log_scales: vec![[log_scale, -1.0, -1.0], [log_scale + 1.0; 3]],
+            opacity_logits: vec![0.0; 2],
+            sh_degree: 0,
+            sh: vec![0.0; 6],
+        }
+    }
+
+    #[test]
+    fn empty_frames_are_explained() {
+        let e = SceneExtent::of(&scene(-2.0));
+        assert_eq!(e.count, 2);
+        assert_eq!(
+            (e.bounds_min, e.bounds_max),
+            ([0.0, -1.0, 0.0], [1.0, 0.0, 2.0])
+        );
+        assert_eq!(e.smallest_log_scale, -1.0);
+        let why = |e: &SceneExtent, c: Camera| e.explain_empty(&c, RenderMode::Classic);
+        assert!(why(&e, camera(3e38, 5.0)).contains("focal length"));
+        assert!(why(&e, camera(500.0, -10.0)).contains("behind the camera"));
+        // The Inria near plane (0.2) is farther than the classic one (0.01).
+        let near = camera(500.0, -1.9);
+        assert!(e
+            .explain_empty(&near, RenderMode::Inria)
+            .contains("near plane (0.2)"));
+        assert!(why(&e, near.clone()).starts_with("every splat was culled"));
+        assert!(why(&e, camera(500.0, 5.0)).starts_with("every splat was culled"));
+        let huge = SceneExtent::of(&scene(40.0));
+        assert!(why(&huge, camera(1000.0, 5.0)).contains("e^40"));
+        // The same splats seen with a short focal length from afar are not overflowing.
+        assert!(why(&huge, camera(1.0, 1e6)).starts_with("every splat was culled"));
+        assert!(why(
+            &SceneExtent::of(&vksplat_io::Splats::default()),
+            camera(500.0, 5.0)
+        )
+        .contains("no splat has a finite centre"));
+    }
 }

@@ -151,9 +151,14 @@ impl Camera {
 
 /// Reads and validates a camera JSON file.
 pub fn load_cameras(path: &Path) -> Result<Vec<Camera>, IoError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| IoError::input(path, format!("cannot read: {e}")))?;
-    parse_cameras(&text, path)
+    parse_cameras(&read_camera_file(path)?, path)
+}
+
+/// Reads a camera file's text: only a regular file is read (a FIFO, device or directory is an
+/// input error before anything blocks), into fallibly allocated memory. For readers of other
+/// camera forms (camera paths) too.
+pub fn read_camera_file(path: &Path) -> Result<String, IoError> {
+    crate::input::read_text(path)
 }
 
 /// Parses and validates camera JSON held in memory; `path_for_errors` only

@@ -35,6 +35,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
+use crate::memory::{self, AllocError};
 use crate::splats::quat_norm_sq;
 use crate::{IoError, Splats};
 
@@ -46,9 +47,7 @@ pub fn read_ply(path: &Path) -> Result<Splats, IoError> {
 /// Parses an INRIA 3DGS PLY file held in memory; `path_for_errors` only
 /// labels error messages.
 pub fn parse_ply(bytes: &[u8], path_for_errors: &Path) -> Result<Splats, IoError> {
-    parse_with_info(bytes)
-        .map(|(s, _)| s)
-        .map_err(|m| IoError::input(path_for_errors, m))
+    parse_with_info(bytes, path_for_errors).map(|(s, _)| s)
 }
 
 /// Writes `splats` as binary little-endian INRIA PLY (atomically).
@@ -500,31 +499,35 @@ fn info_of(header: &Header) -> PlyInfo {
     }
 }
 
-/// Parses a whole INRIA PLY held in memory.
-pub(crate) fn parse_with_info(bytes: &[u8]) -> Result<(Splats, PlyInfo), String> {
-    let header = parse_header(bytes)?;
+/// Parses a whole INRIA PLY held in memory; `path` names it in errors.
+pub(crate) fn parse_with_info(bytes: &[u8], path: &Path) -> Result<(Splats, PlyInfo), IoError> {
+    let header = parse_header(bytes).map_err(|m| IoError::input(path, m))?;
     let info = info_of(&header);
-    parse_body(bytes, &header).map(|s| (s, info))
+    parse_body(bytes, &header, path).map(|s| (s, info))
 }
 
 /// Parses the body of an INRIA PLY whose header (already parsed from `bytes`) is `header`.
-pub(crate) fn parse_body(bytes: &[u8], header: &Header) -> Result<Splats, String> {
-    let (vertex_index, table) = vertex_table(header)?;
+pub(crate) fn parse_body(bytes: &[u8], header: &Header, path: &Path) -> Result<Splats, IoError> {
+    let input = |m: String| IoError::input(path, m);
+    let (vertex_index, table) = vertex_table(header).map_err(input)?;
     let body = &bytes[header.body_offset..];
     match header.format {
-        Format::Ascii => parse_ascii_body(header, vertex_index, &table, body),
+        Format::Ascii => parse_ascii_body(header, vertex_index, &table, body, path),
         Format::BinaryLe | Format::BinaryBe => {
-            let rows = binary_vertex_rows(header, vertex_index, body.len() as u128)?;
+            let rows =
+                binary_vertex_rows(header, vertex_index, body.len() as u128).map_err(input)?;
             let vertex = &header.elements[vertex_index];
             let rows = &body[rows.0..rows.0 + rows.1];
-            let mut out = crate::formats::zeroed(vertex.count as usize, table.sh_degree);
+            let mut out = crate::formats::zeroed(vertex.count as usize, table.sh_degree)
+                .map_err(|e| e.at(path))?;
             let dec = RowDecoder::new(header, vertex, &table);
             crate::formats::par_fill(&mut out, MIN_ROWS_PER_THREAD, |mut part| {
                 let start = part.first * vertex.stride;
                 let len = part.len() * vertex.stride;
                 dec.decode(&rows[start..start + len], &mut part, 0);
                 Ok(())
-            })?;
+            })
+            .map_err(input)?;
             Ok(out)
         }
     }
@@ -554,8 +557,7 @@ pub(crate) fn read_prefix(file: &mut std::fs::File, len: u64) -> std::io::Result
 pub(crate) fn read_with_info(path: &Path) -> Result<(Splats, PlyInfo), IoError> {
     let fail = |m: String| IoError::input(path, m);
     let cannot_read = |e: std::io::Error| IoError::input(path, format!("cannot read: {e}"));
-    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
-    let len = file.metadata().map_err(cannot_read)?.len();
+    let (mut file, len) = crate::input::open(path)?;
     let prefix = read_prefix(&mut file, len).map_err(cannot_read)?;
     let header = parse_header(&prefix).map_err(|m| {
         if len > prefix.len() as u64 && m.contains("not terminated") {
@@ -566,13 +568,8 @@ pub(crate) fn read_with_info(path: &Path) -> Result<(Splats, PlyInfo), IoError> 
     })?;
     let info = info_of(&header);
     if header.format == Format::Ascii || len == prefix.len() as u64 {
-        let bytes = if len == prefix.len() as u64 {
-            prefix
-        } else {
-            drop(prefix);
-            std::fs::read(path).map_err(cannot_read)?
-        };
-        return parse_body(&bytes, &header).map(|s| (s, info)).map_err(fail);
+        let bytes = crate::input::read_rest(path, file, len, prefix)?;
+        return parse_body(&bytes, &header, path).map(|s| (s, info));
     }
     drop(prefix);
     let (vertex_index, table) = vertex_table(&header).map_err(fail)?;
@@ -581,20 +578,22 @@ pub(crate) fn read_with_info(path: &Path) -> Result<(Splats, PlyInfo), IoError> 
     let vertex = &header.elements[vertex_index];
     let stride = vertex.stride;
     let first_row_at = header.body_offset as u64 + rows_at as u64;
-    let mut out = crate::formats::zeroed(vertex.count as usize, table.sh_degree);
+    let mut out =
+        crate::formats::zeroed(vertex.count as usize, table.sh_degree).map_err(|e| e.at(path))?;
     let dec = RowDecoder::new(&header, vertex, &table);
+    let file = &file;
     crate::formats::par_fill(&mut out, MIN_ROWS_PER_THREAD, |mut part| {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut f = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-        f.seek(SeekFrom::Start(first_row_at + (part.first * stride) as u64))
-            .map_err(|e| format!("cannot read: {e}"))?;
+        // Positioned reads on the one open handle: threads share it without seeking, and the
+        // path is never opened again (it could have been replaced meanwhile).
+        use std::os::unix::fs::FileExt;
         let rows_per_block = (STREAM_BLOCK_BYTES / stride.max(1)).max(1);
         let mut buf = vec![0u8; rows_per_block.min(part.len()) * stride];
         let mut done = 0;
         while done < part.len() {
             let rows = rows_per_block.min(part.len() - done);
             let block = &mut buf[..rows * stride];
-            f.read_exact(block)
+            let at = first_row_at + ((part.first + done) * stride) as u64;
+            file.read_exact_at(block, at)
                 .map_err(|e| format!("cannot read rows {}..: {e}", part.first + done))?;
             dec.decode(block, &mut part, done);
             done += rows;
@@ -748,16 +747,20 @@ fn decode(row: &[u8], offset: usize, ty: ScalarType, big_endian: bool) -> f32 {
     }
 }
 
-fn empty_splats(n: usize, sh_degree: u32) -> Splats {
+fn empty_splats(n: usize, sh_degree: u32) -> Result<Splats, AllocError> {
     let k = ((sh_degree + 1) * (sh_degree + 1)) as usize;
-    Splats {
-        means: Vec::with_capacity(n),
-        rotations: Vec::with_capacity(n),
-        log_scales: Vec::with_capacity(n),
-        opacity_logits: Vec::with_capacity(n),
+    let all = AllocError {
+        bytes: crate::formats::splat_bytes(n, sh_degree),
+    };
+    let room = |_| all;
+    Ok(Splats {
+        means: memory::with_capacity(n).map_err(room)?,
+        rotations: memory::with_capacity(n).map_err(room)?,
+        log_scales: memory::with_capacity(n).map_err(room)?,
+        opacity_logits: memory::with_capacity(n).map_err(room)?,
         sh_degree,
-        sh: Vec::with_capacity(n * k * 3),
-    }
+        sh: memory::with_capacity(n * k * 3).map_err(room)?,
+    })
 }
 
 fn parse_ascii_body(
@@ -765,24 +768,46 @@ fn parse_ascii_body(
     vertex_index: usize,
     table: &FieldTable,
     body: &[u8],
-) -> Result<Splats, String> {
-    // Every value takes at least one byte, so this bounds all loops and the
-    // allocation below by the file size.
-    let needed: u128 = header
-        .elements
-        .iter()
-        .map(|e| u128::from(e.count) * e.props.len() as u128)
-        .sum();
+    path: &Path,
+) -> Result<Splats, IoError> {
+    let input = |m: String| IoError::input(path, m);
     let vertex = &header.elements[vertex_index];
+    let needed = ascii_values_needed(header);
     if needed > body.len() as u128 {
-        return Err(format!(
+        return Err(input(format!(
             "file is truncated: the header declares {} vertices ({needed} values in all) but \
              only {} bytes follow the header",
             vertex.count,
             body.len()
-        ));
+        )));
     }
+    crate::formats::check_count(vertex.count).map_err(|m| input(format!("the header {m}")))?;
+    // Bounded by body.len() / 14 thanks to the check above.
+    let mut out = empty_splats(vertex.count as usize, table.sh_degree).map_err(|e| e.at(path))?;
+    fill_ascii(header, vertex_index, table, body, &mut out).map_err(input)?;
+    Ok(out)
+}
 
+/// Values an ASCII body must hold: every value takes at least one byte, so this bounds all
+/// loops and the allocation by the file size.
+fn ascii_values_needed(header: &Header) -> u128 {
+    header
+        .elements
+        .iter()
+        .map(|e| u128::from(e.count) * e.props.len() as u128)
+        .sum()
+}
+
+/// Reads every value of an ASCII body (already checked by [`parse_ascii_body`]) into `out`.
+fn fill_ascii(
+    header: &Header,
+    vertex_index: usize,
+    table: &FieldTable,
+    body: &[u8],
+    out: &mut Splats,
+) -> Result<(), String> {
+    let needed = ascii_values_needed(header);
+    let vertex = &header.elements[vertex_index];
     let mut tokens = body
         .split(|b| b.is_ascii_whitespace())
         .filter(|t| !t.is_empty());
@@ -805,9 +830,6 @@ fn parse_ascii_body(
         })
     };
 
-    crate::formats::check_count(vertex.count).map_err(|m| format!("the header {m}"))?;
-    // Bounded by body.len() / 14 thanks to the check above.
-    let mut out = empty_splats(vertex.count as usize, table.sh_degree);
     let mut values = vec![0f32; vertex.props.len()];
     for (ei, element) in header.elements.iter().enumerate() {
         if element.props.is_empty() {
@@ -821,9 +843,7 @@ fn parse_ascii_body(
                 }
             }
             if ei == vertex_index {
-                push_splat(&mut out, table.props.len(), |slot| {
-                    values[table.props[slot]]
-                });
+                push_splat(out, table.props.len(), |slot| values[table.props[slot]]);
             }
         }
     }
@@ -834,7 +854,7 @@ fn parse_ascii_body(
             vertex.count
         ));
     }
-    Ok(out)
+    Ok(())
 }
 
 fn parse_ascii_value(s: &str, ty: ScalarType) -> Option<f32> {

@@ -123,21 +123,18 @@ pub struct SceneFile {
     pub notes: Vec<String>,
 }
 
-/// Reads a scene file of any supported format, chosen by content.
+/// Reads a scene file of any supported format, chosen by content. Only regular files are
+/// read (a FIFO, device or directory is an input error before anything blocks); buffers are
+/// allocated fallibly ([`IoError::OutOfMemory`] when the scene does not fit this process).
 pub fn read_scene(path: &Path) -> Result<SceneFile, IoError> {
     let cannot_read = |e: std::io::Error| IoError::input(path, format!("cannot read: {e}"));
-    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
-    let meta = file.metadata().map_err(cannot_read)?;
-    if meta.is_dir() {
-        return Err(IoError::input(path, "is a directory, not a scene file"));
-    }
-    let len = meta.len();
+    let (mut file, len) = crate::input::open(path)?;
     let prefix = crate::ply::read_prefix(&mut file, len).map_err(cannot_read)?;
-    drop(file);
     if prefix.starts_with(b"ply") {
         let header = crate::ply::parse_header(&prefix).map_err(|m| IoError::input(path, m))?;
         if !compressed_ply::is_compressed(&header) {
             // INRIA PLY: streamed, never held whole in memory.
+            drop(file);
             let (splats, info) = crate::ply::read_with_info(path)?;
             return Ok(finish(
                 splats,
@@ -149,12 +146,7 @@ pub fn read_scene(path: &Path) -> Result<SceneFile, IoError> {
             ));
         }
     }
-    let bytes = if len == prefix.len() as u64 {
-        prefix
-    } else {
-        drop(prefix);
-        std::fs::read(path).map_err(cannot_read)?
-    };
+    let bytes = crate::input::read_rest(path, file, len, prefix)?;
     parse_scene(&bytes, path)
 }
 
@@ -168,7 +160,7 @@ pub fn parse_scene(bytes: &[u8], path: &Path) -> Result<SceneFile, IoError> {
         let antialiased = header.antialiased().unwrap_or(false);
         let sizes = (len, header.body_offset as u64);
         if compressed_ply::is_compressed(&header) {
-            let s = compressed_ply::parse(bytes, &header).map_err(fail)?;
+            let s = compressed_ply::parse(bytes, &header, path)?;
             return Ok(finish(
                 s,
                 Format::CompressedPly,
@@ -178,12 +170,12 @@ pub fn parse_scene(bytes: &[u8], path: &Path) -> Result<SceneFile, IoError> {
                 vec![],
             ));
         }
-        let s = crate::ply::parse_body(bytes, &header).map_err(fail)?;
+        let s = crate::ply::parse_body(bytes, &header, path)?;
         let format = Format::Ply(header.format);
         return Ok(finish(s, format, antialiased, Axes::Rdf, sizes, vec![]));
     }
     if spz::sniff(bytes) {
-        let (s, info) = spz::parse(bytes).map_err(fail)?;
+        let (s, info) = spz::parse(bytes, path)?;
         let format = Format::Spz {
             version: info.version,
             container: info.container,
@@ -199,7 +191,7 @@ pub fn parse_scene(bytes: &[u8], path: &Path) -> Result<SceneFile, IoError> {
     }
     let ext = extension(path);
     if ext == "splat" || (OutputFormat::from_extension(&ext).is_none() && splat::plausible(bytes)) {
-        let s = splat::parse(bytes).map_err(fail)?;
+        let s = splat::parse(bytes, path)?;
         return Ok(finish(s, Format::Splat, false, Axes::Rdf, (len, 0), vec![]));
     }
     Err(fail(unknown_format_message(bytes, &ext)))
@@ -378,7 +370,9 @@ pub fn write_scene(
                 notes: Vec::new(),
             });
         }
-        OutputFormat::CompressedPly => compressed_ply::encode(splats, aa_comment),
+        OutputFormat::CompressedPly => {
+            compressed_ply::encode(splats, aa_comment).map_err(|e| e.at(path))?
+        }
         OutputFormat::Spz => spz::encode(
             splats,
             &spz::SpzWrite {
@@ -389,9 +383,9 @@ pub fn write_scene(
                 sh_rest_bits: options.spz_sh_rest_bits,
                 gzip_level: options.spz_gzip_level,
             },
-        )
-        .map_err(fail)?,
-        OutputFormat::Splat => splat::encode(splats),
+            path,
+        )?,
+        OutputFormat::Splat => splat::encode(splats).map_err(|e| e.at(path))?,
     };
     if options.antialiased && format == OutputFormat::Splat {
         notes.push(".splat cannot record the antialiasing flag".into());

@@ -10,7 +10,10 @@
 //! * `means`, `rotations`, `log_scales`, `opacity_logits` all have `len()`
 //!   entries and `sh` has `len() * coeffs_per_splat() * 3`;
 //! * `sh_degree <= 3`;
-//! * every value is finite and every quaternion has non-zero length.
+//! * every value is finite, every log-scale activates to a finite scale (exp does not
+//!   overflow f32: log-scale ≤ [`MAX_LOG_SCALE`]) and every quaternion's length is a normal
+//!   f32, so that the renderer (which activates and normalises in f32) sees only finite
+//!   numbers. `render`, `info` and `convert` all judge a scene by [`Splats::validate`].
 
 /// Gaussian splats exactly as stored by trainers (not activated).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -30,9 +33,14 @@ pub struct Splats {
     pub sh: Vec<f32>,
 }
 
-/// Summary numbers for logging and sanity checks, computed over finite values
-/// only. For an empty scene (or a statistic with no finite inputs) the
-/// corresponding fields are 0.
+/// The largest log-scale whose scale, exp(log-scale), is a finite f32 (ln(f32::MAX) =
+/// 88.72…); a larger one is invalid (the renderer could not use it).
+pub const MAX_LOG_SCALE: f32 = 88.722_83;
+
+/// Summary numbers for logging and sanity checks. Stored values that are not finite (NaN,
+/// inf in the file) are skipped; activated values are not: a log-scale of 89 is a scale of
+/// inf, which shows up as `scale_max`. For an empty scene (or a statistic with no finite
+/// inputs) the corresponding fields are 0.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SplatStats {
     /// Number of splats.
@@ -145,10 +153,26 @@ impl Splats {
         }
         finite(i, "mean", &self.means[i])?;
         finite(i, "rotation", &self.rotations[i])?;
-        if quat_norm_sq(&self.rotations[i]) == 0.0 {
+        let n2 = quat_norm_sq(&self.rotations[i]);
+        if n2 == 0.0 {
             return Err(format!("splat {i}: rotation is a zero-length quaternion"));
         }
+        // The renderer normalises in f32: the squared length must be a normal f32.
+        if !(f64::from(f32::MIN_POSITIVE)..=f64::from(f32::MAX)).contains(&n2) {
+            return Err(format!(
+                "splat {i}: rotation {:?} has a length whose square is not a normal f32 \
+                 (it cannot be normalised in single precision)",
+                self.rotations[i]
+            ));
+        }
         finite(i, "log_scale", &self.log_scales[i])?;
+        if let Some(j) = self.log_scales[i].iter().position(|&v| v > MAX_LOG_SCALE) {
+            let v = self.log_scales[i][j];
+            return Err(format!(
+                "splat {i}: log_scale[{j}] is {v}: its scale exp({v}) overflows f32 \
+                 (log-scales above {MAX_LOG_SCALE} cannot be rendered)"
+            ));
+        }
         finite(i, "opacity_logit", &self.opacity_logits[i..=i])?;
         let sh = &self.sh[i * k * 3..(i + 1) * k * 3];
         finite(i, "sh", sh)
@@ -169,8 +193,8 @@ impl Splats {
         self.sh_degree = degree;
     }
 
-    /// Removes splats with any non-finite value or zero-length quaternion;
-    /// returns how many were dropped.
+    /// Removes every splat that [`Splats::validate`] would reject (a non-finite value, a
+    /// zero-length quaternion, a scale that overflows); returns how many were dropped.
     ///
     /// Also tolerates inconsistent lengths: a splat with any of its fields
     /// missing counts as invalid, so afterwards all arrays agree in length.
@@ -179,21 +203,12 @@ impl Splats {
         let k = self.coeffs_per_splat();
         let stride = k * 3;
         let keep = |s: &Splats, i: usize| -> bool {
-            let (Some(m), Some(r), Some(ls), Some(o), Some(sh)) = (
-                s.means.get(i),
-                s.rotations.get(i),
-                s.log_scales.get(i),
-                s.opacity_logits.get(i),
-                s.sh.get(i * stride..(i + 1) * stride),
-            ) else {
-                return false;
-            };
-            m.iter().all(|v| v.is_finite())
-                && r.iter().all(|v| v.is_finite())
-                && quat_norm_sq(r) != 0.0
-                && ls.iter().all(|v| v.is_finite())
-                && o.is_finite()
-                && sh.iter().all(|v| v.is_finite())
+            let complete = i < s.rotations.len()
+                && i < s.log_scales.len()
+                && i < s.opacity_logits.len()
+                && (i + 1) * stride <= s.sh.len();
+            // One rule for validate and for dropping.
+            complete && s.check_splat(i, k).is_ok()
         };
         // Compact in place: `w` is the next slot to fill, always <= i.
         let mut w = 0;
@@ -260,20 +275,78 @@ impl Splats {
             st.opacity_mean = (osum / on as f64) as f32;
         }
 
-        let mut scales: Vec<f32> = self
+        // Scales: the largest axis of each splat, activated. Order statistics are taken on
+        // the log-scales (exp is monotonic), without a per-splat copy.
+        let largest = self
             .log_scales
             .iter()
-            .map(|s| s[0].max(s[1]).max(s[2]).exp())
-            .filter(|s| s.is_finite())
-            .collect();
-        if !scales.is_empty() {
-            scales.sort_unstable_by(f32::total_cmp);
-            st.scale_min = scales[0];
-            st.scale_max = scales[scales.len() - 1];
-            st.scale_median = scales[scales.len() / 2];
+            .map(|s| s[0].max(s[1]).max(s[2]))
+            .filter(|v| v.is_finite());
+        if let Some(median) = median_of(largest) {
+            let (lo, hi) = self
+                .log_scales
+                .iter()
+                .map(|s| s[0].max(s[1]).max(s[2]))
+                .filter(|v| v.is_finite())
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
+                    (lo.min(v), hi.max(v))
+                });
+            st.scale_min = lo.exp();
+            st.scale_max = hi.exp();
+            st.scale_median = median.exp();
         }
         st
     }
+}
+
+/// A u32 that orders like `v` (for finite floats and infinities).
+fn ordered_bits(v: f32) -> u32 {
+    let b = v.to_bits();
+    if b >> 31 == 1 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
+fn from_ordered_bits(k: u32) -> f32 {
+    f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k })
+}
+
+/// The element of rank `len / 2` (the upper median) of the finite values `values` yields,
+/// found by a two-pass radix select over their ordered bits: constant memory, however many
+/// values. `None` when there are none. `values` must yield the same sequence each time.
+fn median_of<I: Iterator<Item = f32> + Clone>(values: I) -> Option<f32> {
+    let mut hist = vec![0u64; 1 << 16];
+    let mut n = 0u64;
+    for v in values.clone() {
+        hist[(ordered_bits(v) >> 16) as usize] += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    // Find the high half of the key, then the low half among the values that share it.
+    let find = |hist: &[u64], mut rank: u64| -> (u32, u64) {
+        for (bucket, &c) in hist.iter().enumerate() {
+            if rank < c {
+                return (bucket as u32, rank);
+            }
+            rank -= c;
+        }
+        // Not reached: the rank is below the total count.
+        (hist.len() as u32 - 1, 0)
+    };
+    let (high, rank) = find(&hist, n / 2);
+    hist.iter_mut().for_each(|c| *c = 0);
+    for v in values {
+        let k = ordered_bits(v);
+        if k >> 16 == high {
+            hist[(k & 0xffff) as usize] += 1;
+        }
+    }
+    let (low, _) = find(&hist, rank);
+    Some(from_ordered_bits(high << 16 | low))
 }
 
 #[cfg(test)]
@@ -363,6 +436,67 @@ mod tests {
         s.opacity_logits.pop();
         assert_eq!(s.drop_invalid(), 1);
         assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn overflowing_scales_and_unnormalisable_rotations_are_invalid() {
+        let mut s = three();
+        s.log_scales[2][1] = 89.0;
+        let e = s.validate().unwrap_err();
+        assert!(
+            e.contains("splat 2") && e.contains("log_scale[1] is 89") && e.contains("overflows"),
+            "{e}"
+        );
+        // The boundary: exp(MAX_LOG_SCALE) is finite, the next float up is not accepted.
+        s.log_scales[2][1] = MAX_LOG_SCALE;
+        assert!(s.log_scales[2][1].exp().is_finite());
+        assert_eq!(s.validate(), Ok(()));
+        s.log_scales[2][1] = f32::from_bits(MAX_LOG_SCALE.to_bits() + 1);
+        assert!(s.validate().is_err());
+        // Stats report the overflow instead of skipping it, and dropping agrees with validate.
+        s.log_scales[2][1] = 89.0;
+        assert_eq!(s.stats().scale_max, f32::INFINITY);
+        let mut d = s.clone();
+        assert_eq!(d.drop_invalid(), 1);
+        assert_eq!(d.validate(), Ok(()));
+
+        let mut s = three();
+        s.rotations[0] = [1e-30, 0.0, 0.0, 0.0];
+        let e = s.validate().unwrap_err();
+        assert!(e.contains("splat 0") && e.contains("normal f32"), "{e}");
+        s.rotations[0] = [3e38, 3e38, 0.0, 0.0];
+        assert!(s.validate().is_err());
+        assert_eq!(s.drop_invalid(), 1);
+    }
+
+    #[test]
+    fn median_without_a_copy_matches_sorting() {
+        let mut rng = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for n in [1usize, 2, 3, 10, 1000, 4097] {
+            let v: Vec<f32> = (0..n)
+                .map(|_| match next() % 5 {
+                    0 => -((next() % 1000) as f32) / 7.0,
+                    1 => 0.0,
+                    2 => -0.0,
+                    _ => (next() % 100_000) as f32 / 13.0 - 2000.0,
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f32::total_cmp);
+            let got = median_of(v.iter().copied()).unwrap();
+            assert_eq!(got, sorted[n / 2], "n {n}");
+        }
+        assert_eq!(median_of(std::iter::empty()), None);
+        assert_eq!(
+            median_of([f32::NEG_INFINITY, 5.0, 1.0].into_iter()),
+            Some(1.0)
+        );
     }
 
     #[test]

@@ -21,9 +21,12 @@
 //! quaternion components √2/1023 = 1.38e-3; SH 1/32 (range −4 … 4). Log-scales are clamped to
 //! [−20, 20].
 
+use std::path::Path;
+
 use super::{check_count, logit_from_u8, u8_from_logit, SplatsMut, SH_C0};
+use crate::memory::{self, AllocError};
 use crate::ply::{Element, Format, Header, ScalarType};
-use crate::Splats;
+use crate::{IoError, Splats};
 
 /// Splats per chunk.
 const CHUNK: usize = 256;
@@ -82,42 +85,46 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// Parses a compressed PLY whose header (parsed from `bytes`) is `h`.
-pub(crate) fn parse(bytes: &[u8], h: &Header) -> Result<Splats, String> {
+/// Parses a compressed PLY whose header (parsed from `bytes`) is `h`; `path` names it in
+/// errors.
+pub(crate) fn parse(bytes: &[u8], h: &Header, path: &Path) -> Result<Splats, IoError> {
+    let input = |m: String| IoError::input(path, m);
     if h.format != Format::BinaryLe {
-        return Err("compressed PLY must be binary_little_endian".into());
+        return Err(input("compressed PLY must be binary_little_endian".into()));
     }
     let find = |name: &str| h.elements.iter().position(|e| e.name == name);
     let (Some(ci), Some(vi)) = (find("chunk"), find("vertex")) else {
-        return Err("compressed PLY needs 'chunk' and 'vertex' elements".into());
+        return Err(input(
+            "compressed PLY needs 'chunk' and 'vertex' elements".into(),
+        ));
     };
     let si = find("sh");
     let (chunk, vertex) = (&h.elements[ci], &h.elements[vi]);
-    let n = check_count(vertex.count).map_err(|m| format!("the header {m}"))?;
+    let n = check_count(vertex.count).map_err(|m| input(format!("the header {m}")))?;
     let need_chunks = n.div_ceil(CHUNK) as u64;
     if chunk.count < need_chunks {
-        return Err(format!(
+        return Err(input(format!(
             "{n} vertices need {need_chunks} chunks of 256, the header declares {}",
             chunk.count
-        ));
+        )));
     }
-    let pos = offsets(chunk, POS_PROPS, ScalarType::F32)?;
-    let scale = offsets(chunk, SCALE_PROPS, ScalarType::F32)?;
+    let pos = offsets(chunk, POS_PROPS, ScalarType::F32).map_err(input)?;
+    let scale = offsets(chunk, SCALE_PROPS, ScalarType::F32).map_err(input)?;
     let color = if chunk.prop("min_r").is_some() {
-        Some(offsets(chunk, COLOR_PROPS, ScalarType::F32)?)
+        Some(offsets(chunk, COLOR_PROPS, ScalarType::F32).map_err(input)?)
     } else {
         None
     };
-    let packed = offsets(vertex, PACKED, ScalarType::U32)?;
+    let packed = offsets(vertex, PACKED, ScalarType::U32).map_err(input)?;
     let (sh_degree, sh_offsets) = match si {
         None => (0, Vec::new()),
         Some(si) => {
             let sh = &h.elements[si];
             if sh.count != vertex.count {
-                return Err(format!(
+                return Err(input(format!(
                     "the 'sh' element has {} rows for {} vertices",
                     sh.count, vertex.count
-                ));
+                )));
             }
             let m = sh
                 .props
@@ -129,9 +136,9 @@ pub(crate) fn parse(bytes: &[u8], h: &Header) -> Result<Splats, String> {
                 24 => 2,
                 45 => 3,
                 _ => {
-                    return Err(format!(
+                    return Err(input(format!(
                         "the 'sh' element has {m} f_rest_* properties; expected 9, 24 or 45"
-                    ))
+                    )))
                 }
             };
             let mut offs = Vec::with_capacity(m);
@@ -139,9 +146,9 @@ pub(crate) fn parse(bytes: &[u8], h: &Header) -> Result<Splats, String> {
                 let name = format!("f_rest_{j}");
                 let p = sh
                     .prop(&name)
-                    .ok_or_else(|| format!("the 'sh' element has no '{name}'"))?;
+                    .ok_or_else(|| input(format!("the 'sh' element has no '{name}'")))?;
                 if p.ty != ScalarType::U8 {
-                    return Err(format!("'sh.{name}' is {:?}, expected uchar", p.ty));
+                    return Err(input(format!("'sh.{name}' is {:?}, expected uchar", p.ty)));
                 }
                 offs.push(p.offset);
             }
@@ -152,7 +159,7 @@ pub(crate) fn parse(bytes: &[u8], h: &Header) -> Result<Splats, String> {
     let body = &bytes[h.body_offset..];
     let (_, total) = h.binary_layout(0);
     if total != body.len() as u128 {
-        return Err(format!(
+        return Err(input(format!(
             "file is {}: the header declares {total} bytes of element data after the header, \
              {} are present",
             if total > body.len() as u128 {
@@ -161,7 +168,7 @@ pub(crate) fn parse(bytes: &[u8], h: &Header) -> Result<Splats, String> {
                 "longer than its header says"
             },
             body.len()
-        ));
+        )));
     }
     // All element ranges fit in the body now.
     let at = |i: usize| h.binary_layout(i).0 as usize;
@@ -171,7 +178,7 @@ pub(crate) fn parse(bytes: &[u8], h: &Header) -> Result<Splats, String> {
     let ss = si.map_or(0, |i| h.elements[i].stride);
     let k = super::coeffs_for_degree(sh_degree);
 
-    let mut s = super::zeroed(n, sh_degree);
+    let mut s = super::zeroed(n, sh_degree).map_err(|e| e.at(path))?;
     super::par_fill(&mut s, 16 * 1024, |p: SplatsMut<'_>| {
         for j in 0..p.len() {
             let i = p.first + j;
@@ -212,7 +219,8 @@ pub(crate) fn parse(bytes: &[u8], h: &Header) -> Result<Splats, String> {
             }
         }
         Ok(())
-    })?;
+    })
+    .map_err(input)?;
     Ok(s)
 }
 
@@ -297,7 +305,7 @@ fn spread3(v: u32) -> u32 {
 }
 
 /// Encodes `s` (valid) as a compressed PLY; `comments` go into the header.
-pub(crate) fn encode(s: &Splats, comments: &[&str]) -> (Vec<u8>, Vec<String>) {
+pub(crate) fn encode(s: &Splats, comments: &[&str]) -> Result<(Vec<u8>, Vec<String>), AllocError> {
     let n = s.len();
     let k = s.coeffs_per_splat();
     let mut notes = vec!["splats are stored in Morton order (the order changes)".to_string()];
@@ -320,12 +328,8 @@ pub(crate) fn encode(s: &Splats, comments: &[&str]) -> (Vec<u8>, Vec<String>) {
             acc | (spread3((t * 1023.0).round().clamp(0.0, 1023.0) as u32) << (2 - a))
         })
     };
-    let mut order: Vec<(u32, u32)> = s
-        .means
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (code(m), i as u32))
-        .collect();
+    let mut order: Vec<(u32, u32)> = memory::with_capacity(n)?;
+    order.extend(s.means.iter().enumerate().map(|(i, m)| (code(m), i as u32)));
     order.sort_unstable();
     let clamped_scales = s
         .log_scales
@@ -363,9 +367,14 @@ pub(crate) fn encode(s: &Splats, comments: &[&str]) -> (Vec<u8>, Vec<String>) {
     header.push_str("end_header\n");
 
     let mut out = header.into_bytes();
-    out.reserve(n_chunks * 72 + n * (16 + n_rest));
+    memory::reserve(
+        &mut out,
+        n_chunks
+            .saturating_mul(72)
+            .saturating_add(n.saturating_mul(16 + n_rest)),
+    )?;
     let colour = |i: usize, c: usize| 0.5 + SH_C0 * f64::from(s.sh[i * k * 3 + c]);
-    let mut ranges = Vec::with_capacity(n_chunks);
+    let mut ranges = memory::with_capacity(n_chunks)?;
     for chunk in order.chunks(CHUNK) {
         let mut r = [[f64::INFINITY, f64::NEG_INFINITY]; 9];
         for &(_, i) in chunk {
@@ -434,7 +443,7 @@ pub(crate) fn encode(s: &Splats, comments: &[&str]) -> (Vec<u8>, Vec<String>) {
             }
         }
     }
-    (out, notes)
+    Ok((out, notes))
 }
 
 #[cfg(test)]
@@ -480,7 +489,7 @@ mod tests {
         }
         let h = crate::ply::parse_header(&bytes).unwrap();
         assert!(is_compressed(&h));
-        let s = parse(&bytes, &h).unwrap();
+        let s = parse(&bytes, &h, Path::new("c.ply")).unwrap();
         assert_eq!(s.means[0][0], 2.0);
         assert!((s.means[0][1] - 2.0).abs() < 4.0 / 1023.0);
         assert_eq!(s.means[0][2], 0.0);
@@ -491,7 +500,8 @@ mod tests {
         assert_eq!(s.opacity_logits[0], logit_from_u8(255));
         // One byte short: truncated.
         bytes.pop();
-        assert!(parse(&bytes, &h).unwrap_err().contains("truncated"));
+        let e = parse(&bytes, &h, Path::new("c.ply")).unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
     }
 
     fn qdot(a: [f32; 4], b: [f32; 4]) -> f32 {

@@ -10,7 +10,10 @@
 //!   (x right, y down, z forward). Only SPZ stores another frame (RUB); its reader and writer
 //!   convert with [`rub_to_rdf`], which is its own inverse;
 //! * a declared count is checked against what the file can hold *before* anything is sized
-//!   by it, and is capped at [`MAX_SPLATS`];
+//!   by it, and is capped at [`MAX_SPLATS`]; for compressed data "can hold" means what the
+//!   codec can honestly expand to (SPZ: ~1100× the compressed size for a whole file);
+//! * the decoded arrays come from [`zeroed`], which fails with the scene's byte count
+//!   instead of aborting when the process cannot get the memory (exit 7 in the CLI);
 //! * 8-bit opacities decode with [`logit_from_u8`], so every 8-bit format decodes the same
 //!   byte to the same logit and re-encodes it to the same byte.
 
@@ -18,6 +21,7 @@ pub(crate) mod compressed_ply;
 pub(crate) mod splat;
 pub(crate) mod spz;
 
+use crate::memory::{self, AllocError};
 use crate::Splats;
 
 /// The most splats any reader accepts (2^27 = 134 217 728): far above real scenes (tens of
@@ -120,17 +124,29 @@ pub(crate) fn normalised(q: [f32; 4]) -> [f32; 4] {
 }
 
 /// Splats of `n` zeros (SH degree `sh_degree`), to be filled by a decoder that writes every
-/// field of every splat; the caller has bounded `n`. All-zero arrays come from the
-/// allocator's zeroed pages, so nothing is written twice.
-pub(crate) fn zeroed(n: usize, sh_degree: u32) -> Splats {
-    Splats {
-        means: vec![[0.0; 3]; n],
-        rotations: vec![[0.0; 4]; n],
-        log_scales: vec![[0.0; 3]; n],
-        opacity_logits: vec![0.0; n],
+/// field of every splat; the caller has bounded `n` by what the file can hold. All-zero arrays
+/// come from the allocator's zeroed pages, so nothing is written twice. Fails, without
+/// aborting, when this process cannot get the memory; the error counts every array.
+pub(crate) fn zeroed(n: usize, sh_degree: u32) -> Result<Splats, AllocError> {
+    let sh_len = n.saturating_mul(coeffs_for_degree(sh_degree) * 3);
+    let total = splat_bytes(n, sh_degree);
+    let too_big = AllocError { bytes: total };
+    // One reservation of the whole scene first, so the error reports what the scene needs.
+    memory::probe(total).map_err(|_| too_big)?;
+    Ok(Splats {
+        means: memory::zeroed(n).map_err(|_| too_big)?,
+        rotations: memory::zeroed(n).map_err(|_| too_big)?,
+        log_scales: memory::zeroed(n).map_err(|_| too_big)?,
+        opacity_logits: memory::zeroed(n).map_err(|_| too_big)?,
         sh_degree,
-        sh: vec![0.0; n * coeffs_for_degree(sh_degree) * 3],
-    }
+        sh: memory::zeroed(sh_len).map_err(|_| too_big)?,
+    })
+}
+
+/// Host bytes of `n` decoded splats of SH degree `sh_degree` (saturating).
+pub(crate) fn splat_bytes(n: usize, sh_degree: u32) -> u64 {
+    let per = 4 * (3 + 4 + 3 + 1 + coeffs_for_degree(sh_degree) as u64 * 3);
+    (n as u64).saturating_mul(per)
 }
 
 /// Mutable views of a contiguous range of splats, for filling in parallel.
@@ -294,7 +310,7 @@ mod tests {
 
     #[test]
     fn frame_change_is_an_involution_and_keeps_rotations_consistent() {
-        let mut s = zeroed(1, 1);
+        let mut s = zeroed(1, 1).unwrap();
         s.means[0] = [1.0, 2.0, 3.0];
         s.rotations[0] = normalised([0.9, 0.1, 0.3, -0.2]);
         s.sh = (0..12).map(|v| v as f32).collect();
@@ -337,7 +353,7 @@ mod tests {
 
     #[test]
     fn par_fill_covers_every_splat_once() {
-        let mut s = zeroed(10_001, 1);
+        let mut s = zeroed(10_001, 1).unwrap();
         par_fill(&mut s, 100, |part| {
             for i in 0..part.len() {
                 part.opacity_logits[i] += (part.first + i) as f32;

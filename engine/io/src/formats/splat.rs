@@ -10,23 +10,27 @@
 //! order (the original converter sorts by size · opacity; viewers sort by depth anyway) and
 //! rounds to nearest.
 
+use std::path::Path;
+
 use super::{check_count, logit_from_u8, u8_from_logit, unorm8, SplatsMut, SH_C0};
-use crate::Splats;
+use crate::memory::{self, AllocError};
+use crate::{IoError, Splats};
 
 /// Bytes per splat.
 pub(crate) const STRIDE: usize = 32;
 
-/// Parses a whole `.splat` file.
-pub(crate) fn parse(b: &[u8]) -> Result<Splats, String> {
+/// Parses a whole `.splat` file; `path` names it in errors.
+pub(crate) fn parse(b: &[u8], path: &Path) -> Result<Splats, IoError> {
+    let input = |m: String| IoError::input(path, m);
     if !b.len().is_multiple_of(STRIDE) {
-        return Err(format!(
+        return Err(input(format!(
             "file size {} is not a multiple of 32 bytes, so it is not a .splat file \
              (or it is truncated)",
             b.len()
-        ));
+        )));
     }
-    let n = check_count((b.len() / STRIDE) as u64).map_err(|m| format!("the file {m}"))?;
-    let mut s = super::zeroed(n, 0);
+    let n = check_count((b.len() / STRIDE) as u64).map_err(|m| input(format!("the file {m}")))?;
+    let mut s = super::zeroed(n, 0).map_err(|e| e.at(path))?;
     super::par_fill(&mut s, 32 * 1024, |p: SplatsMut<'_>| {
         for j in 0..p.len() {
             let r = &b[(p.first + j) * STRIDE..(p.first + j + 1) * STRIDE];
@@ -42,7 +46,8 @@ pub(crate) fn parse(b: &[u8]) -> Result<Splats, String> {
             p.rotations[j] = super::normalised(q);
         }
         Ok(())
-    })?;
+    })
+    .map_err(input)?;
     Ok(s)
 }
 
@@ -72,7 +77,7 @@ pub(crate) fn plausible(b: &[u8]) -> bool {
 }
 
 /// Encodes `s` (valid) as `.splat`; notes say what the format cannot keep.
-pub(crate) fn encode(s: &Splats) -> (Vec<u8>, Vec<String>) {
+pub(crate) fn encode(s: &Splats) -> Result<(Vec<u8>, Vec<String>), AllocError> {
     let mut notes = Vec::new();
     if s.sh_degree > 0 {
         notes.push(format!(
@@ -81,7 +86,7 @@ pub(crate) fn encode(s: &Splats) -> (Vec<u8>, Vec<String>) {
         ));
     }
     let k = s.coeffs_per_splat();
-    let mut out = Vec::with_capacity(s.len() * STRIDE);
+    let mut out = memory::with_capacity(s.len().saturating_mul(STRIDE))?;
     for i in 0..s.len() {
         for v in s.means[i] {
             out.extend_from_slice(&v.to_le_bytes());
@@ -97,5 +102,5 @@ pub(crate) fn encode(s: &Splats) -> (Vec<u8>, Vec<String>) {
             out.push((f64::from(v) * 128.0 + 128.0).round().clamp(0.0, 255.0) as u8);
         }
     }
-    (out, notes)
+    Ok((out, notes))
 }

@@ -23,6 +23,12 @@
 //! SPZ stores RUB axes; points are converted to and from vksplat's RDF frame
 //! ([`super::rub_to_rdf`]). Degree-4 SH (allowed by v3+) is read by dropping band 4.
 //!
+//! Reading never copies the decompressed payload: each array is decoded from its gzip or zstd
+//! stream straight into the splats in 1 MiB blocks (the v4 streams on their own threads), after
+//! the declared sizes were checked against what the compressed bytes can honestly hold. A gzip
+//! stream needs only deflate's 32 KiB window; a zstd stream keeps its frame's window (at most
+//! the stream's size) while it decodes, as any zstd decoder must.
+//!
 //! Quantization steps of the writer (what a PLY → SPZ → PLY round trip can lose, at most half
 //! a step for values in range): position 2^−fractional_bits (12 bits by default: 2.44e-4,
 //! fewer when the scene is larger than ±2048 so that it fits 24 bits); log-scale 1/16 (range
@@ -31,11 +37,13 @@
 //! 1/8 (4 bits), range [−1, 127/128] (so at most 1/32 and 1/16 off for values in range).
 
 use std::io::Read;
+use std::path::Path;
 
 #[cfg(test)]
 use super::SH_SIGN_FLIP_YZ;
-use super::{check_count, logit_from_u8, u8_from_logit, SplatsMut};
-use crate::Splats;
+use super::{check_count, logit_from_u8, u8_from_logit};
+use crate::memory::{self, AllocError};
+use crate::{IoError, Splats};
 
 const MAGIC: u32 = 0x5053_474e;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -43,7 +51,9 @@ const COLOR_SCALE: f64 = 0.15;
 /// Bytes a v1–v3 extension block may add after the SH array.
 const MAX_TRAILING_BYTES: u64 = 16 << 20;
 /// Largest expansion either codec can reach: deflate ~1032:1, zstd RLE blocks ~32768:1
-/// (4 bytes for a 128 KiB block). A count that needs more is a lie.
+/// (4 bytes for a 128 KiB block). A count that needs more is a lie. The deflate bound also
+/// caps a whole v4 file (all its streams together): some arrays of a real scene can be runs
+/// (zero SH bands), but its positions vary, so a file whose streams are all runs is a bomb.
 const GZIP_MAX_RATIO: u64 = 1100;
 const ZSTD_MAX_RATIO: u64 = 40_000;
 
@@ -159,16 +169,22 @@ const ARRAY_NAMES: [&str; 6] = [
     "spherical harmonics",
 ];
 
-/// Parses an SPZ file of any supported version.
-pub(crate) fn parse(bytes: &[u8]) -> Result<(Splats, SpzInfo), String> {
+/// Parses an SPZ file of any supported version; `path` names it in errors.
+///
+/// Every array is decoded straight from its (gzip or zstd) stream into the output splats in
+/// small blocks, so peak memory is the decoded scene plus a few MiB, whatever the container.
+pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
     if bytes.starts_with(&GZIP_MAGIC) {
-        parse_gzip(bytes)
+        parse_gzip(bytes, path)
     } else if bytes.len() >= 8 && u32_at(bytes, 0) == MAGIC && u32_at(bytes, 4) == 4 {
-        parse_v4(bytes)
+        parse_v4(bytes, path)
     } else if bytes.len() >= 4 && u32_at(bytes, 0) == MAGIC {
-        parse_payload(bytes, SpzContainer::Raw, bytes.len() as u64)
+        parse_raw(bytes, path)
     } else {
-        Err("not an SPZ file (neither gzip nor NGSP magic)".into())
+        Err(IoError::input(
+            path,
+            "not an SPZ file (neither gzip nor NGSP magic)",
+        ))
     }
 }
 
@@ -180,124 +196,142 @@ fn gzip_error(e: std::io::Error) -> String {
     }
 }
 
-fn parse_gzip(bytes: &[u8]) -> Result<(Splats, SpzInfo), String> {
-    let mut gz = flate2::read::GzDecoder::new(bytes);
-    let mut head = [0u8; 16];
-    gz.read_exact(&mut head).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            "the gzip stream ends before the 16-byte SPZ header".into()
-        } else {
-            gzip_error(e)
-        }
-    })?;
-    let h = parse_header(&head)?;
-    if h.version == 4 {
-        return Err("SPZ version 4 must not be gzip-compressed (it uses zstd streams)".into());
-    }
-    let need = 16 + payload_len(&h);
-    // A deflate stream cannot expand more than ~1032:1: reject lying counts before reading.
-    let can_hold = (bytes.len() as u64).saturating_mul(GZIP_MAX_RATIO);
-    if need > can_hold {
-        return Err(format!(
-            "the header declares {} splats ({need} bytes of data) but a {}-byte gzip file can \
-             hold at most {can_hold}",
-            h.count,
-            bytes.len()
-        ));
-    }
-    let limit = need + MAX_TRAILING_BYTES;
-    // Reserve what the compressed size makes plausible; grow only as real data arrives.
-    let reserve = need.min(bytes.len() as u64 * 16 + (1 << 20)) as usize;
-    let mut payload = Vec::with_capacity(reserve);
-    payload.extend_from_slice(&head);
-    gz.take(limit - 16 + 1)
-        .read_to_end(&mut payload)
-        .map_err(gzip_error)?;
-    if payload.len() as u64 > limit {
-        return Err(format!(
-            "the gzip stream decompresses to more than {limit} bytes, far beyond the {need} \
-             that {} splats need (decompression bomb?)",
-            h.count
-        ));
-    }
-    parse_payload(&payload, SpzContainer::Gzip, need)
-}
-
 /// Bytes of the arrays after the header, in u64 (count is capped, so no overflow).
 fn payload_len(h: &Header) -> u64 {
     array_sizes(h).iter().map(|&s| (s * h.count) as u64).sum()
 }
 
-/// Parses a decompressed v1–v3 payload (header + arrays).
-fn parse_payload(
-    b: &[u8],
-    container: SpzContainer,
-    _need: u64,
-) -> Result<(Splats, SpzInfo), String> {
-    if b.len() < 16 {
-        return Err(format!(
-            "file is truncated: {} bytes, the SPZ header alone has 16",
-            b.len()
+/// Splats of `h.count` zeros at the degree vksplat keeps (SH band 4 is dropped).
+fn alloc(h: &Header, path: &Path) -> Result<Splats, IoError> {
+    super::zeroed(h.count, u32::from(h.sh_degree.min(3))).map_err(|e| e.at(path))
+}
+
+fn parse_gzip(bytes: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
+    let input = |m: String| IoError::input(path, m);
+    let mut gz = flate2::read::GzDecoder::new(bytes);
+    let mut head = [0u8; 16];
+    gz.read_exact(&mut head).map_err(|e| {
+        input(if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            "the gzip stream ends before the 16-byte SPZ header".into()
+        } else {
+            gzip_error(e)
+        })
+    })?;
+    let h = parse_header(&head).map_err(input)?;
+    if h.version == 4 {
+        return Err(input(
+            "SPZ version 4 must not be gzip-compressed (it uses zstd streams)".into(),
         ));
     }
-    let h = parse_header(b)?;
+    let need = 16 + payload_len(&h);
+    // A deflate stream cannot expand more than ~1032:1: reject lying counts before reading.
+    let can_hold = (bytes.len() as u64).saturating_mul(GZIP_MAX_RATIO);
+    if need > can_hold {
+        return Err(input(format!(
+            "the header declares {} splats ({need} bytes of data) but a {}-byte gzip file can \
+             hold at most {can_hold}",
+            h.count,
+            bytes.len()
+        )));
+    }
+    let mut s = alloc(&h, path)?;
+    let mut fields = Fields::new(&mut s);
+    for array in 0..6 {
+        stream_array(&h, array, &mut gz, &mut fields, gzip_error).map_err(input)?;
+    }
+    // Extensions may follow the arrays; read (and check) the rest of the stream without
+    // keeping it, stopping one byte past what extensions may add.
+    let trailing = std::io::copy(
+        &mut (&mut gz).take(MAX_TRAILING_BYTES + 1),
+        &mut std::io::sink(),
+    )
+    .map_err(|e| input(gzip_error(e)))?;
+    if trailing > MAX_TRAILING_BYTES {
+        return Err(input(format!(
+            "the gzip stream decompresses to more than {} bytes, far beyond the {need} that {} \
+             splats need (decompression bomb?)",
+            need + MAX_TRAILING_BYTES,
+            h.count
+        )));
+    }
+    let notes = trailing_notes(&h, trailing).map_err(input)?;
+    finish(&h, s, SpzContainer::Gzip, notes)
+}
+
+/// A v1–v3 payload without the gzip wrapper (header + arrays).
+fn parse_raw(b: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
+    let input = |m: String| IoError::input(path, m);
+    if b.len() < 16 {
+        return Err(input(format!(
+            "file is truncated: {} bytes, the SPZ header alone has 16",
+            b.len()
+        )));
+    }
+    let h = parse_header(b).map_err(input)?;
     if h.version == 4 {
-        return Err("SPZ version 4 header inside a version 1-3 container".into());
+        return Err(input(
+            "SPZ version 4 header inside a version 1-3 container".into(),
+        ));
     }
     let need = 16 + payload_len(&h);
     let have = b.len() as u64;
     if have < need {
-        return Err(format!(
+        return Err(input(format!(
             "file is truncated: {} splats need {need} bytes of SPZ data, only {have} present",
+            h.count
+        )));
+    }
+    let notes = trailing_notes(&h, have - need).map_err(input)?;
+    let mut s = alloc(&h, path)?;
+    let mut fields = Fields::new(&mut s);
+    let mut rest = &b[16..need as usize];
+    for array in 0..6 {
+        stream_array(&h, array, &mut rest, &mut fields, |e| e.to_string()).map_err(input)?;
+    }
+    finish(&h, s, SpzContainer::Raw, notes)
+}
+
+/// Checks the bytes after the SH array of a v1–v3 payload: only allowed when the header
+/// announces extensions (which vksplat skips).
+fn trailing_notes(h: &Header, extra: u64) -> Result<Vec<String>, String> {
+    if extra == 0 {
+        return Ok(Vec::new());
+    }
+    if h.flags & 0x2 == 0 {
+        return Err(format!(
+            "{extra} bytes follow the SH array of {} splats and the header announces no \
+             extensions",
             h.count
         ));
     }
-    let mut notes = Vec::new();
-    if have > need {
-        if h.flags & 0x2 == 0 {
-            return Err(format!(
-                "{} bytes follow the SH array of {} splats and the header announces no \
-                 extensions",
-                have - need,
-                h.count
-            ));
-        }
-        notes.push(format!("skipped {} bytes of SPZ extensions", have - need));
-    }
-    let sizes = array_sizes(&h);
-    let mut arrays: [&[u8]; 6] = [&[]; 6];
-    let mut at = 16usize;
-    for (a, size) in arrays.iter_mut().zip(sizes) {
-        *a = &b[at..at + size * h.count];
-        at += size * h.count;
-    }
-    decode(&h, &arrays, container, notes)
+    Ok(vec![format!("skipped {extra} bytes of SPZ extensions")])
 }
 
-fn parse_v4(b: &[u8]) -> Result<(Splats, SpzInfo), String> {
+fn parse_v4(b: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
+    let input = |m: String| IoError::input(path, m);
     if b.len() < 32 {
-        return Err(format!(
+        return Err(input(format!(
             "file is truncated: {} bytes, the SPZ v4 header has 32",
             b.len()
-        ));
+        )));
     }
-    let h = parse_header(b)?;
+    let h = parse_header(b).map_err(input)?;
     let num_streams = b[15] as usize;
     let toc_offset = u32_at(b, 16) as usize;
     let sizes = array_sizes(&h);
     let want_streams = if h.sh_degree > 0 { 6 } else { 5 };
     if num_streams != want_streams {
-        return Err(format!(
+        return Err(input(format!(
             "the v4 header declares {num_streams} streams; SH degree {} needs {want_streams}",
             h.sh_degree
-        ));
+        )));
     }
     if toc_offset < 32 || toc_offset as u64 + num_streams as u64 * 16 > b.len() as u64 {
-        return Err(format!(
+        return Err(input(format!(
             "the v4 table of contents at byte {toc_offset} ({num_streams} entries) does not lie \
              within the {}-byte file after the 32-byte header",
             b.len()
-        ));
+        )));
     }
     let mut notes = Vec::new();
     if toc_offset > 32 {
@@ -307,35 +341,50 @@ fn parse_v4(b: &[u8]) -> Result<(Splats, SpzInfo), String> {
         ));
     }
     let mut at = (toc_offset + num_streams * 16) as u64;
-    let mut streams = Vec::with_capacity(num_streams);
+    let mut streams: Vec<&[u8]> = Vec::with_capacity(num_streams);
+    let (mut total_in, mut total_out) = (0u64, 0u64);
     for i in 0..num_streams {
         let compressed = u64_at(b, toc_offset + i * 16);
         let uncompressed = u64_at(b, toc_offset + i * 16 + 8);
         let need = (sizes[i] * h.count) as u64;
         if uncompressed != need {
-            return Err(format!(
+            return Err(input(format!(
                 "v4 stream {i} ({}) declares {uncompressed} bytes; {} splats need {need}",
                 ARRAY_NAMES[i], h.count
-            ));
+            )));
         }
         let end = at.checked_add(compressed).filter(|&e| e <= b.len() as u64);
         let Some(end) = end else {
-            return Err(format!(
+            return Err(input(format!(
                 "file is truncated: v4 stream {i} ({}) needs {compressed} bytes at offset {at}, \
                  the file has {}",
                 ARRAY_NAMES[i],
                 b.len()
-            ));
+            )));
         };
         if need > compressed.saturating_mul(ZSTD_MAX_RATIO) + 64 {
-            return Err(format!(
+            return Err(input(format!(
                 "v4 stream {i} ({}) cannot hold {need} bytes in {compressed} compressed bytes: \
                  the header's {} splats exceed what the file can hold",
                 ARRAY_NAMES[i], h.count
-            ));
+            )));
         }
-        streams.push((i, &b[at as usize..end as usize], need as usize));
+        streams.push(&b[at as usize..end as usize]);
+        total_in += compressed;
+        total_out += need;
         at = end;
+    }
+    // One stream of run-length blocks can honestly expand ~32768:1 (an SH band of zeros),
+    // but a whole file cannot: it also stores positions, colours and rotations. Bounding the
+    // whole by deflate's limit keeps every SPZ version to the same rule: a file of B bytes
+    // holds at most ~1100·B bytes of splat data, so a tiny file cannot demand gigabytes.
+    let can_hold = total_in.saturating_mul(GZIP_MAX_RATIO) + (1 << 20);
+    if total_out > can_hold {
+        return Err(input(format!(
+            "the header declares {} splats ({total_out} bytes of SPZ data) but its {total_in} \
+             bytes of zstd streams can honestly hold at most {can_hold} (decompression bomb?)",
+            h.count
+        )));
     }
     if at < b.len() as u64 {
         notes.push(format!(
@@ -343,62 +392,223 @@ fn parse_v4(b: &[u8]) -> Result<(Splats, SpzInfo), String> {
             b.len() as u64 - at
         ));
     }
-    // Decompress the streams concurrently (they are independent).
-    let results: Vec<Result<Vec<u8>, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = streams
-            .iter()
-            .map(|&(i, data, need)| scope.spawn(move || unzstd(data, need, i)))
+    let mut s = alloc(&h, path)?;
+    // Each stream decodes into its own fields, concurrently (they are independent); the
+    // colours and the SH both fill `sh`, so one thread does both.
+    let Fields {
+        means,
+        alphas,
+        scales,
+        rotations,
+        sh,
+        sh_stride,
+    } = Fields::new(&mut s);
+    let jobs: Vec<(Vec<usize>, Fields<'_>)> = vec![
+        (vec![0], Fields::only_means(means, sh_stride)),
+        (vec![1], Fields::only_alphas(alphas, sh_stride)),
+        (vec![3], Fields::only_scales(scales, sh_stride)),
+        (vec![4], Fields::only_rotations(rotations, sh_stride)),
+        (
+            if h.sh_degree > 0 { vec![2, 5] } else { vec![2] },
+            Fields::only_sh(sh, sh_stride),
+        ),
+    ];
+    let h = &h;
+    let streams = &streams;
+    let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|(arrays, mut fields)| {
+                scope.spawn(move || {
+                    for i in arrays {
+                        unzstd_into(h, i, streams[i], &mut fields)?;
+                    }
+                    Ok(())
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join()
+            .map(|t| {
+                t.join()
                     .unwrap_or_else(|_| Err("internal error: zstd decoder panicked".into()))
             })
             .collect()
     });
-    let mut owned = Vec::with_capacity(6);
     for r in results {
-        owned.push(r?);
+        r.map_err(input)?;
     }
-    let mut arrays: [&[u8]; 6] = [&[]; 6];
-    for (a, o) in arrays.iter_mut().zip(&owned) {
-        *a = o;
-    }
-    decode(&h, &arrays, SpzContainer::Zstd, notes)
+    finish(h, s, SpzContainer::Zstd, notes)
 }
 
-/// Decompresses one zstd stream (one or more frames) of exactly `need` bytes.
-fn unzstd(data: &[u8], need: usize, index: usize) -> Result<Vec<u8>, String> {
+/// Decodes v4 stream `index` (one or more zstd frames) into `fields`; it must hold exactly
+/// the array's size.
+fn unzstd_into(h: &Header, index: usize, data: &[u8], fields: &mut Fields) -> Result<(), String> {
     let name = ARRAY_NAMES[index];
     let fail = |m: String| format!("v4 stream {index} ({name}): {m}");
-    let mut out = Vec::with_capacity(need.min(data.len() * 16 + (1 << 20)));
-    let mut input = data;
-    // A frame's window never needs to exceed the whole stream; refuse larger ones rather
-    // than allocating them.
-    let max_window = (need as u64).next_power_of_two().clamp(1 << 20, 1 << 31);
-    while !input.is_empty() && out.len() <= need {
-        let mut dec =
-            ruzstd::decoding::StreamingDecoder::new_with_max_window_size(&mut input, max_window)
-                .map_err(|e| fail(format!("corrupt zstd frame: {e}")))?;
-        let room = (need - out.len()) as u64 + 1;
-        (&mut dec)
-            .take(room)
-            .read_to_end(&mut out)
-            .map_err(|e| fail(format!("corrupt zstd data: {e}")))?;
-    }
-    if out.len() > need {
-        return Err(fail(format!(
+    let need = (array_sizes(h)[index] * h.count) as u64;
+    let mut frames = ZstdFrames {
+        input: data,
+        frame: None,
+        // A frame's window never needs to exceed the whole stream; refuse larger ones rather
+        // than allocating them.
+        max_window: need.next_power_of_two().clamp(1 << 20, 1 << 31),
+    };
+    let corrupt = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            format!("truncated: decompresses to fewer than the {need} bytes the header declares")
+        } else {
+            format!("corrupt zstd data: {e}")
+        }
+    };
+    stream_array(h, index, &mut frames, fields, corrupt).map_err(fail)?;
+    let mut one = [0u8; 1];
+    match frames.read(&mut one) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(fail(format!(
             "decompresses to more than the {need} bytes the header declares"
-        )));
+        ))),
+        Err(e) => Err(fail(format!("corrupt zstd data: {e}"))),
     }
-    if out.len() < need {
-        return Err(fail(format!(
-            "truncated: decompresses to {} bytes, {need} expected",
-            out.len()
-        )));
+}
+
+/// The concatenated content of the zstd frames in `input`, as one reader.
+struct ZstdFrames<'a> {
+    input: &'a [u8],
+    frame: Option<ruzstd::decoding::StreamingDecoder<&'a [u8], ruzstd::decoding::FrameDecoder>>,
+    max_window: u64,
+}
+
+impl Read for ZstdFrames<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some(frame) = &mut self.frame {
+                let n = frame.read(buf)?;
+                if n > 0 || buf.is_empty() {
+                    return Ok(n);
+                }
+                self.input = frame.get_ref();
+                self.frame = None;
+            }
+            if self.input.is_empty() {
+                return Ok(0);
+            }
+            let dec = ruzstd::decoding::StreamingDecoder::new_with_max_window_size(
+                self.input,
+                self.max_window,
+            )
+            .map_err(|e| std::io::Error::other(format!("corrupt zstd frame: {e}")))?;
+            self.frame = Some(dec);
+        }
     }
-    Ok(out)
+}
+
+/// Rows decoded per block while streaming an array (bounded scratch memory).
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// Reads array `array` (all `h.count` records) from `src` and decodes it into `fields`.
+/// `io_error` words a read failure (truncation, corruption) for this container.
+fn stream_array(
+    h: &Header,
+    array: usize,
+    src: &mut impl Read,
+    fields: &mut Fields,
+    io_error: impl Fn(std::io::Error) -> String,
+) -> Result<(), String> {
+    let size = array_sizes(h)[array];
+    if size == 0 || h.count == 0 {
+        return Ok(());
+    }
+    let per_block = (BLOCK_BYTES / size).max(1);
+    let mut buf = vec![0u8; per_block.min(h.count) * size];
+    let mut done = 0;
+    while done < h.count {
+        let rows = per_block.min(h.count - done);
+        let block = &mut buf[..rows * size];
+        src.read_exact(block).map_err(|e| {
+            format!(
+                "{} (in the {} array, at splat {done})",
+                io_error(e),
+                ARRAY_NAMES[array]
+            )
+        })?;
+        decode_rows(h, array, block, done, fields);
+        done += rows;
+    }
+    Ok(())
+}
+
+/// Mutable views of the fields of the splats being decoded; a view not needed by a thread is
+/// empty.
+struct Fields<'a> {
+    means: &'a mut [[f32; 3]],
+    alphas: &'a mut [f32],
+    scales: &'a mut [[f32; 3]],
+    rotations: &'a mut [[f32; 4]],
+    /// Colours (the DC term) and the higher SH bands, coefficient-major.
+    sh: &'a mut [f32],
+    /// SH values per splat.
+    sh_stride: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn new(s: &'a mut Splats) -> Self {
+        let sh_stride = s.coeffs_per_splat() * 3;
+        Fields {
+            means: &mut s.means,
+            alphas: &mut s.opacity_logits,
+            scales: &mut s.log_scales,
+            rotations: &mut s.rotations,
+            sh: &mut s.sh,
+            sh_stride,
+        }
+    }
+
+    fn empty(sh_stride: usize) -> Self {
+        Fields {
+            means: &mut [],
+            alphas: &mut [],
+            scales: &mut [],
+            rotations: &mut [],
+            sh: &mut [],
+            sh_stride,
+        }
+    }
+
+    fn only_means(means: &'a mut [[f32; 3]], sh_stride: usize) -> Self {
+        Fields {
+            means,
+            ..Self::empty(sh_stride)
+        }
+    }
+
+    fn only_alphas(alphas: &'a mut [f32], sh_stride: usize) -> Self {
+        Fields {
+            alphas,
+            ..Self::empty(sh_stride)
+        }
+    }
+
+    fn only_scales(scales: &'a mut [[f32; 3]], sh_stride: usize) -> Self {
+        Fields {
+            scales,
+            ..Self::empty(sh_stride)
+        }
+    }
+
+    fn only_rotations(rotations: &'a mut [[f32; 4]], sh_stride: usize) -> Self {
+        Fields {
+            rotations,
+            ..Self::empty(sh_stride)
+        }
+    }
+
+    fn only_sh(sh: &'a mut [f32], sh_stride: usize) -> Self {
+        Fields {
+            sh,
+            ..Self::empty(sh_stride)
+        }
+    }
 }
 
 /// f16 bits to f32 (v1 positions).
@@ -419,66 +629,93 @@ fn f16_to_f32(h: u16) -> f32 {
     }
 }
 
-/// Decodes the six arrays (already checked to have the right sizes) into RDF splats.
-fn decode(
+/// Decodes whole records of array `array` (`rows`) into splats `first..` of `f`.
+fn decode_rows(h: &Header, array: usize, rows: &[u8], first: usize, f: &mut Fields) {
+    let size = array_sizes(h)[array];
+    let n = rows.len() / size;
+    let stride = f.sh_stride;
+    match array {
+        0 if h.version == 1 => {
+            for (m, r) in f.means[first..first + n]
+                .iter_mut()
+                .zip(rows.chunks_exact(6))
+            {
+                let c = |a: usize| f16_to_f32(u16::from_le_bytes([r[a * 2], r[a * 2 + 1]]));
+                *m = [c(0), c(1), c(2)];
+            }
+        }
+        0 => {
+            let pos_scale = 1.0 / f64::from(1u32 << h.fractional_bits);
+            for (m, r) in f.means[first..first + n]
+                .iter_mut()
+                .zip(rows.chunks_exact(9))
+            {
+                let c = |a: usize| {
+                    // Sign-extend the 24-bit value through the top of an i32.
+                    let v = i32::from_le_bytes([0, r[a * 3], r[a * 3 + 1], r[a * 3 + 2]]) >> 8;
+                    (f64::from(v) * pos_scale) as f32
+                };
+                *m = [c(0), c(1), c(2)];
+            }
+        }
+        1 => {
+            for (o, &a) in f.alphas[first..first + n].iter_mut().zip(rows) {
+                *o = logit_from_u8(a);
+            }
+        }
+        2 => {
+            let dst = f.sh[first * stride..(first + n) * stride].chunks_exact_mut(stride);
+            for (sh, r) in dst.zip(rows.chunks_exact(3)) {
+                for c in 0..3 {
+                    sh[c] = ((f64::from(r[c]) / 255.0 - 0.5) / COLOR_SCALE) as f32;
+                }
+            }
+        }
+        3 => {
+            for (l, r) in f.scales[first..first + n]
+                .iter_mut()
+                .zip(rows.chunks_exact(3))
+            {
+                *l = [0, 1, 2].map(|c| f32::from(r[c]) / 16.0 - 10.0);
+            }
+        }
+        4 => {
+            let dst = f.rotations[first..first + n].iter_mut();
+            for (q, r) in dst.zip(rows.chunks_exact(size)) {
+                let v = if h.version >= 3 {
+                    unpack_smallest_three(u32_at(r, 0))
+                } else {
+                    let c = |a: usize| f64::from(r[a]) / 127.5 - 1.0;
+                    let (x, y, z) = (c(0), c(1), c(2));
+                    let w = (1.0 - (x * x + y * y + z * z)).max(0.0).sqrt();
+                    [w, x, y, z]
+                };
+                *q = super::normalised(v.map(|v| v as f32));
+            }
+        }
+        _ => {
+            // SH beyond the DC term; band 4 (degree 4 files) is dropped.
+            let kept = stride - 3;
+            let dst = f.sh[first * stride..(first + n) * stride].chunks_exact_mut(stride);
+            for (sh, r) in dst.zip(rows.chunks_exact(size)) {
+                for (d, &b) in sh[3..].iter_mut().zip(&r[..kept]) {
+                    *d = (f32::from(b) - 128.0) / 128.0;
+                }
+            }
+        }
+    }
+}
+
+/// Converts the decoded splats to RDF and describes the file.
+fn finish(
     h: &Header,
-    arrays: &[&[u8]; 6],
+    mut s: Splats,
     container: SpzContainer,
     mut notes: Vec<String>,
-) -> Result<(Splats, SpzInfo), String> {
-    let out_degree = u32::from(h.sh_degree.min(3));
+) -> Result<(Splats, SpzInfo), IoError> {
     if h.sh_degree == 4 {
         notes.push("dropped SH band 4 (vksplat renders SH up to degree 3)".into());
     }
-    let [pos, alpha, color, scale, rot, sh] = *arrays;
-    let in_dim = sh_dim(h.sh_degree);
-    let out_dim = sh_dim(out_degree as u8);
-    let pos_scale = 1.0 / f64::from(1u32 << h.fractional_bits);
-    let version = h.version;
-    let mut s = super::zeroed(h.count, out_degree);
-    super::par_fill(&mut s, 16 * 1024, |p: SplatsMut<'_>| {
-        for j in 0..p.len() {
-            let i = p.first + j;
-            p.means[j] = if version == 1 {
-                let c = |a: usize| {
-                    f16_to_f32(u16::from_le_bytes([
-                        pos[i * 6 + a * 2],
-                        pos[i * 6 + a * 2 + 1],
-                    ]))
-                };
-                [c(0), c(1), c(2)]
-            } else {
-                let c = |a: usize| {
-                    let o = i * 9 + a * 3;
-                    // Sign-extend the 24-bit value through the top of an i32.
-                    let v = i32::from_le_bytes([0, pos[o], pos[o + 1], pos[o + 2]]) >> 8;
-                    (f64::from(v) * pos_scale) as f32
-                };
-                [c(0), c(1), c(2)]
-            };
-            p.opacity_logits[j] = logit_from_u8(alpha[i]);
-            for c in 0..3 {
-                let v = (f64::from(color[i * 3 + c]) / 255.0 - 0.5) / COLOR_SCALE;
-                p.sh[j * p.sh_stride + c] = v as f32;
-                p.log_scales[j][c] = f32::from(scale[i * 3 + c]) / 16.0 - 10.0;
-            }
-            let q = if version >= 3 {
-                let r = u32_at(rot, i * 4);
-                unpack_smallest_three(r)
-            } else {
-                let c = |a: usize| f64::from(rot[i * 3 + a]) / 127.5 - 1.0;
-                let (x, y, z) = (c(0), c(1), c(2));
-                let w = (1.0 - (x * x + y * y + z * z)).max(0.0).sqrt();
-                [w, x, y, z]
-            };
-            p.rotations[j] = super::normalised(q.map(|v| v as f32));
-            for k in 0..out_dim * 3 {
-                let b = sh[i * in_dim * 3 + k];
-                p.sh[j * p.sh_stride + 3 + k] = (f32::from(b) - 128.0) / 128.0;
-            }
-        }
-        Ok(())
-    })?;
     super::rub_to_rdf(&mut s);
     let info = SpzInfo {
         version: h.version,
@@ -549,20 +786,26 @@ pub(crate) struct SpzWrite {
 }
 
 /// Encodes `s` (valid: finite, consistent) as an SPZ file; returns the bytes and notes about
-/// anything lossy beyond plain quantization.
-pub(crate) fn encode(s: &Splats, o: &SpzWrite) -> Result<(Vec<u8>, Vec<String>), String> {
+/// anything lossy beyond plain quantization. `path` (the output) names it in errors.
+pub(crate) fn encode(
+    s: &Splats,
+    o: &SpzWrite,
+    path: &Path,
+) -> Result<(Vec<u8>, Vec<String>), IoError> {
+    let fail = |m: String| IoError::output(path, m);
+    let oom = |e: AllocError| e.at(path);
     if !(2..=4).contains(&o.version) {
-        return Err(format!(
+        return Err(fail(format!(
             "SPZ version {} cannot be written (vksplat writes 2, 3 and 4)",
             o.version
-        ));
+        )));
     }
     if !(1..=8).contains(&o.sh1_bits) || !(1..=8).contains(&o.sh_rest_bits) {
-        return Err("SH quantization bits must be 1 to 8".into());
+        return Err(fail("SH quantization bits must be 1 to 8".into()));
     }
     let n = s.len();
     if n > u32::MAX as usize {
-        return Err(format!("{n} splats do not fit SPZ's 32-bit count"));
+        return Err(fail(format!("{n} splats do not fit SPZ's 32-bit count")));
     }
     let mut notes = Vec::new();
     let max_abs = s
@@ -572,7 +815,7 @@ pub(crate) fn encode(s: &Splats, o: &SpzWrite) -> Result<(Vec<u8>, Vec<String>),
         .fold(0.0f64, |m, &v| m.max(f64::from(v).abs()));
     const MAX_FIXED: f64 = 8_388_607.0; // 2^23 - 1
     let fb = match o.fractional_bits {
-        Some(fb) if fb > 24 => return Err(format!("fractional bits {fb} > 24")),
+        Some(fb) if fb > 24 => return Err(fail(format!("fractional bits {fb} > 24"))),
         Some(fb) => fb,
         None => {
             let mut fb = 12u8;
@@ -604,14 +847,10 @@ pub(crate) fn encode(s: &Splats, o: &SpzWrite) -> Result<(Vec<u8>, Vec<String>),
     let k = s.coeffs_per_splat();
     let dim = k - 1;
     let rot_bytes = if o.version >= 3 { 4 } else { 3 };
-    let mut arrays: [Vec<u8>; 6] = [
-        Vec::with_capacity(n * 9),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n * 3),
-        Vec::with_capacity(n * 3),
-        Vec::with_capacity(n * rot_bytes),
-        Vec::with_capacity(n * dim * 3),
-    ];
+    let mut arrays: [Vec<u8>; 6] = Default::default();
+    for (a, per) in arrays.iter_mut().zip([9, 1, 3, 3, rot_bytes, dim * 3]) {
+        memory::reserve(a, n * per).map_err(oom)?;
+    }
     // Nearest multiple of the bucket (2^(8 - bits)) in one rounding; 128 is a multiple of
     // every bucket, so the error is at most half a bucket, 1/32 (5 bits) or 1/16 (4 bits).
     let quant_sh = |v: f32, bits: u8| -> u8 {
@@ -668,12 +907,13 @@ pub(crate) fn encode(s: &Splats, o: &SpzWrite) -> Result<(Vec<u8>, Vec<String>),
     if o.version < 4 {
         head.push(0);
         let total: usize = 16 + arrays.iter().map(Vec::len).sum::<usize>();
+        let out = memory::with_capacity(total / 2).map_err(oom)?;
         let mut enc = flate2::write::GzEncoder::new(
-            Vec::with_capacity(total / 2),
+            out,
             flate2::Compression::new(u32::from(o.gzip_level.min(9))),
         );
         use std::io::Write;
-        let io = |e: std::io::Error| format!("gzip: {e}");
+        let io = |e: std::io::Error| fail(format!("gzip: {e}"));
         enc.write_all(&head).map_err(io)?;
         for a in &arrays {
             enc.write_all(a).map_err(io)?;
@@ -704,7 +944,7 @@ pub(crate) fn encode(s: &Splats, o: &SpzWrite) -> Result<(Vec<u8>, Vec<String>),
     let mut out = head;
     for (c, a) in compressed.iter().zip(&streams) {
         if c.is_empty() && !a.is_empty() {
-            return Err("internal error: zstd encoder failed".into());
+            return Err(fail("internal error: zstd encoder failed".into()));
         }
         out.extend_from_slice(&(c.len() as u64).to_le_bytes());
         out.extend_from_slice(&(a.len() as u64).to_le_bytes());
@@ -755,7 +995,7 @@ mod tests {
             p.extend_from_slice(&h.to_le_bytes()); // (1, -2, 0.5) in RUB
         }
         p.extend_from_slice(&[255, 128, 128, 128, 160, 160, 160, 128, 128, 255]);
-        let (s, info) = parse(&gzip(&p)).unwrap();
+        let (s, info) = parse(&gzip(&p), Path::new("t.spz")).unwrap();
         assert_eq!((info.version, info.antialiased), (1, true));
         assert_eq!(s.means[0], [1.0, 2.0, -0.5]);
         assert_eq!(s.log_scales[0], [0.0; 3]);
@@ -776,24 +1016,25 @@ mod tests {
         p.extend_from_slice(&[0; 9 + 1 + 3 + 3]);
         p.extend_from_slice(&0xC000_0000u32.to_le_bytes());
         p.extend((0..72u8).map(|i| 128 + i));
-        let (s, info) = parse(&gzip(&p)).unwrap();
+        let (s, info) = parse(&gzip(&p), Path::new("t.spz")).unwrap();
         assert_eq!(s.sh_degree, 3);
         assert!(info.notes[0].contains("band 4"), "{:?}", info.notes);
         // Coefficient k (1..16), channel c holds byte 128 + (k-1)*3 + c, sign-flipped for RDF.
-        for k in 1..16 {
+        for (k, sign) in SH_SIGN_FLIP_YZ.iter().enumerate().skip(1) {
             for c in 0..3 {
-                let want = ((k - 1) * 3 + c) as f32 / 128.0 * SH_SIGN_FLIP_YZ[k];
+                let want = ((k - 1) * 3 + c) as f32 / 128.0 * sign;
                 assert_eq!(s.sh[k * 3 + c], want, "k {k} c {c}");
             }
         }
         // Degree 4 needs version 3 or later.
         p[4] = 2;
-        assert!(parse(&gzip(&p)).unwrap_err().contains("SH degree 4"));
+        let e = parse(&gzip(&p), Path::new("t.spz")).unwrap_err();
+        assert!(e.to_string().contains("SH degree 4"), "{e}");
     }
 
     #[test]
     fn v4_extensions_are_skipped() {
-        let mut s = super::super::zeroed(2, 1);
+        let mut s = super::super::zeroed(2, 1).unwrap();
         s.rotations = vec![[1.0, 0.0, 0.0, 0.0]; 2];
         s.means[1] = [1.0, 2.0, 3.0];
         let o = SpzWrite {
@@ -804,15 +1045,50 @@ mod tests {
             sh_rest_bits: 4,
             gzip_level: 6,
         };
-        let (mut b, _) = encode(&s, &o).unwrap();
+        let (mut b, _) = encode(&s, &o, Path::new("t.spz")).unwrap();
         // Insert an 8-byte extension record before the table of contents.
         b.splice(32..32, [1, 0, 0, 0, 0, 0, 0, 0]);
         b[14] |= 2;
         b[16..20].copy_from_slice(&40u32.to_le_bytes());
-        let (back, info) = parse(&b).unwrap();
+        let (back, info) = parse(&b, Path::new("t.spz")).unwrap();
         assert!(info.antialiased);
         assert!(info.notes[0].contains("8 bytes of SPZ extensions"));
         assert_eq!(back.means[1], [1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn v4_with_an_all_zero_sh_stream_is_not_a_bomb() {
+        // SH 3 with zero higher bands (a scene trained at degree 0, saved at 3): the SH stream
+        // expands far beyond deflate's ratio, the file as a whole does not.
+        let n = 4000;
+        let mut rng = crate::test_util::Rng::new(11);
+        let mut s = super::super::zeroed(n, 3).unwrap();
+        for i in 0..n {
+            s.means[i] = [0, 1, 2].map(|_| rng.range(-50.0, 50.0));
+            s.rotations[i] = super::super::normalised([0, 1, 2, 3].map(|_| rng.range(-1.0, 1.0)));
+            s.log_scales[i] = [0, 1, 2].map(|_| rng.range(-5.0, 0.0));
+            s.opacity_logits[i] = rng.range(-3.0, 3.0);
+            for c in 0..3 {
+                s.sh[i * 48 + c] = rng.range(-1.0, 1.0);
+            }
+        }
+        let o = SpzWrite {
+            version: 4,
+            fractional_bits: None,
+            antialiased: false,
+            sh1_bits: 5,
+            sh_rest_bits: 4,
+            gzip_level: 6,
+        };
+        let (b, _) = encode(&s, &o, Path::new("t.spz")).unwrap();
+        let sh_stream = u64_at(&b, 32 + 5 * 16);
+        assert!(
+            sh_stream * 1100 < (n * 45) as u64,
+            "SH stream of {sh_stream} bytes"
+        );
+        let (back, _) = parse(&b, Path::new("t.spz")).unwrap();
+        assert_eq!(back.len(), n);
+        assert!(back.sh.chunks(48).all(|c| c[3..].iter().all(|&v| v == 0.0)));
     }
 
     #[test]

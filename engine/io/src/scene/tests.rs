@@ -5,7 +5,7 @@ use crate::test_util::{Rng, TempDir};
 
 fn random_scene(rng: &mut Rng, n: usize, sh_degree: u32) -> Splats {
     let k = crate::formats::coeffs_for_degree(sh_degree);
-    let mut s = crate::formats::zeroed(n, sh_degree);
+    let mut s = crate::formats::zeroed(n, sh_degree).unwrap();
     for i in 0..n {
         s.means[i] = [
             rng.range(-5.0, 5.0),
