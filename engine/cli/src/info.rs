@@ -10,7 +10,8 @@
 //! overflows f32, …) is still described on stdout, with the first problem as `status:
 //! INVALID: …` (`invalid` in JSON), and then the command fails with that problem as its
 //! `ERROR:` line and exit status 3. Statistics skip non-finite stored values but not
-//! activated values that overflow (a log-scale of 89 shows as a maximum scale of inf).
+//! activated values that overflow (a log-scale of 89 shows as a maximum scale of inf; null in
+//! JSON, which has no infinity).
 //! The scene is decoded once into memory (no second copy); too little host memory is exit 7.
 //!
 //! [`Splats::validate`]: vksplat_io::Splats::validate
