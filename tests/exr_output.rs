@@ -407,12 +407,22 @@ fn default_output_is_linear_zip_with_typed_camera_metadata() {
         &dir.arg("raw.exr"),
         &["--background", background, "--exr-color", "raw"],
     );
-    render(
+    // Without SOURCE_DATE_EPOCH, capDate is the time of writing.
+    let o = vksplat_tests::cli::command(&[
+        "render",
         &scene,
+        "--camera",
         &cams,
+        "-o",
         &dir.arg("linear.exr"),
-        &["--background", background],
-    );
+        "-q",
+        "--background",
+        background,
+    ])
+    .env_remove("SOURCE_DATE_EPOCH")
+    .output()
+    .unwrap();
+    assert_exit(&o, 0);
     let raw_img = read_exr(&raw).unwrap();
     let lin_img = read_exr(&linear).unwrap();
     assert_eq!(
@@ -522,14 +532,15 @@ fn default_output_is_linear_zip_with_typed_camera_metadata() {
     assert_eq!(shape, "9999:99:99 99:99:99", "{date}");
     assert_eq!(d.header("utcOffset")["value"], 0.0);
     assert_eq!(d.oiio_attrib("DateTime")["value"], date.as_str());
+    // It is the UTC time of the render (the two renders above took seconds, not minutes).
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs();
-    let year = 1970 + now / 31_556_952;
+        .as_secs() as i64;
+    let written = unix_time(&date);
     assert!(
-        date.starts_with(&year.to_string()) || date.starts_with(&(year - 1).to_string()),
-        "{date}"
+        (now - 600..=now).contains(&written),
+        "{date}: {written} vs now {now}"
     );
     // No frame rate is known for a plain camera file.
     assert!(d.header("framesPerSecond").is_null());
@@ -544,6 +555,20 @@ fn default_output_is_linear_zip_with_typed_camera_metadata() {
     ] {
         assert_eq!(d.header(name)["type"], "str", "{name}");
     }
+}
+
+/// Unix time of a `YYYY:MM:DD hh:mm:ss` UTC date (days from the civil date: 400-year eras
+/// from 0000-03-01).
+fn unix_time(date: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| date[r].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)
 }
 
 #[test]
@@ -581,6 +606,8 @@ fn camera_path_frame_rate_and_source_date_epoch() {
         Some(&vksplat_io::ExrValue::Rational(30000, 1001))
     );
     assert_eq!(img.attribute("capDate"), Some("2023:11:14 22:13:20"));
+    assert_eq!(unix_time("2023:11:14 22:13:20"), 1_700_000_000);
+    assert_eq!(unix_time("2000:02:29 00:00:00"), 951_782_400);
     let dumps = dump(&dir.0, &[PathBuf::from(&out)]);
     let d = &dumps["f.exr"];
     assert_eq!(
@@ -720,7 +747,22 @@ fn png_records_software_and_command_line() {
     let dir = TempDir::new("png_text");
     let (scene, cams, _) = inputs(&dir);
     let png = dir.arg("f.png");
-    render(&scene, &cams, &png, &["--exr-half"]);
+    let o = vksplat(&[
+        "render",
+        &scene,
+        "--camera",
+        &cams,
+        "-o",
+        &png,
+        "-q",
+        "--exr-half",
+    ]);
+    assert_exit(&o, 0);
+    assert!(
+        stderr(&o).contains("apply to EXR outputs only"),
+        "{}",
+        stderr(&o)
+    );
     let text = png_text(&std::fs::read(&png).unwrap());
     let keys: Vec<&str> = text.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(keys, ["Software", "command_line"]);

@@ -34,4 +34,20 @@ if ! command -v openjd >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/openjd" ]; th
     python3 -m pip install --quiet openjd-cli ||
     echo "setup: warning: could not install openjd-cli (needed by tests/farm.rs only)" >&2
 fi
+# The EXR tests (tests/exr_output.rs, tests/exr_codecs.rs) open vksplat's files with the
+# reference OpenEXR library (its Python bindings, 3.x) and OpenImageIO.
+if ! python3 -c "import OpenEXR, OpenImageIO, numpy" >/dev/null 2>&1; then
+  echo "setup: installing the Python OpenEXR, OpenImageIO and numpy packages with pip"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
+  fi
+  # Same fallbacks as for openjd-cli; only the EXR tests need them (they then fail under
+  # VKSPLAT_REQUIRE_GPU=1, as CI wants).
+  EXR_PY="OpenEXR>=3,<4 openimageio numpy"
+  python3 -m pip install --quiet --user $EXR_PY 2>/dev/null ||
+    python3 -m pip install --quiet --user --break-system-packages $EXR_PY 2>/dev/null ||
+    python3 -m pip install --quiet $EXR_PY ||
+    echo "setup: warning: could not install OpenEXR/openimageio/numpy (needed by the EXR tests only)" >&2
+fi
 echo "setup: done"
