@@ -94,7 +94,7 @@ pub enum ExrCompression {
 }
 
 impl ExrCompression {
-    /// Every method, in the order of [`ExrCompression::name`]'s list.
+    /// Every method vksplat writes.
     pub const ALL: [ExrCompression; 5] = [
         ExrCompression::None,
         ExrCompression::Zip,
