@@ -38,6 +38,37 @@ pub(crate) struct ChunkChannel<'a> {
     pub half: bool,
 }
 
+impl ChunkChannel<'_> {
+    /// Bytes per sample.
+    pub fn sample_bytes(&self) -> usize {
+        if self.half {
+            2
+        } else {
+            4
+        }
+    }
+}
+
+/// Bytes per sample of each channel, after checking that `raw` holds exactly `lines` lines of
+/// `width` pixels of `channels`. A mismatch is a bug in the writer (never input-dependent),
+/// hence a panic naming the codec.
+fn chunk_sample_bytes(
+    codec: &str,
+    raw: &[u8],
+    channels: &[ChunkChannel],
+    width: usize,
+    lines: usize,
+) -> Vec<usize> {
+    let sample_bytes: Vec<usize> = channels.iter().map(ChunkChannel::sample_bytes).collect();
+    let line_bytes: usize = sample_bytes.iter().map(|b| b * width).sum();
+    assert_eq!(
+        raw.len(),
+        line_bytes * lines,
+        "{codec} chunk size does not match {lines} lines of {width} pixels"
+    );
+    sample_bytes
+}
+
 mod exr_dwa;
 mod exr_piz;
 

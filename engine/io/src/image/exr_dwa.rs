@@ -153,16 +153,8 @@ pub(crate) fn compress_dwaa(
     lines: usize,
     level: f32,
 ) -> Vec<u8> {
-    let sample_bytes: Vec<usize> = channels
-        .iter()
-        .map(|c| if c.half { 2 } else { 4 })
-        .collect();
+    let sample_bytes = super::chunk_sample_bytes("DWAA", raw, channels, width, lines);
     let line_bytes: usize = sample_bytes.iter().map(|b| b * width).sum();
-    assert_eq!(
-        raw.len(),
-        line_bytes * lines,
-        "DWAA chunk size does not match {lines} lines of {width} pixels"
-    );
     // Byte offset of each channel within a line.
     let mut offsets = Vec::with_capacity(channels.len());
     let mut at = 0;

@@ -100,16 +100,7 @@ pub(crate) fn compress_piz(
 /// The chunk's samples as 16-bit words, channel after channel (each channel
 /// all lines, top to bottom), as PIZ transforms them.
 fn planar_words(raw: &[u8], channels: &[ChunkChannel], width: usize, lines: usize) -> Vec<u16> {
-    let sample_bytes: Vec<usize> = channels
-        .iter()
-        .map(|c| if c.half { 2 } else { 4 })
-        .collect();
-    let line_bytes: usize = sample_bytes.iter().map(|b| b * width).sum();
-    assert_eq!(
-        raw.len(),
-        line_bytes * lines,
-        "PIZ chunk size does not match {lines} lines of {width} pixels"
-    );
+    let sample_bytes = super::chunk_sample_bytes("PIZ", raw, channels, width, lines);
     let mut words = vec![0u16; raw.len() / 2];
     // Start of each channel's plane, in words.
     let mut plane_start = Vec::with_capacity(channels.len());
@@ -643,7 +634,7 @@ pub(super) mod tests {
     ) -> Result<Vec<u8>, String> {
         let raw_len: usize = channels
             .iter()
-            .map(|c| if c.half { 2 } else { 4 })
+            .map(ChunkChannel::sample_bytes)
             .sum::<usize>()
             * width
             * lines;
@@ -731,7 +722,7 @@ pub(super) mod tests {
     fn chunk_len(channels: &[ChunkChannel], width: usize, lines: usize) -> usize {
         channels
             .iter()
-            .map(|c| if c.half { 2 } else { 4 })
+            .map(ChunkChannel::sample_bytes)
             .sum::<usize>()
             * width
             * lines
