@@ -13,23 +13,36 @@
 //! Crate-wide rules:
 //! * nothing panics on malformed input; every failure is an [`IoError`] whose
 //!   message names the file and the problem;
-//! * no allocation is sized by an unchecked count read from a file;
-//! * every file is written atomically (temporary sibling, fsync, rename), so
-//!   a render farm never sees half-written outputs.
+//! * no allocation is sized by an unchecked count read from a file, and every
+//!   buffer sized by a file or a flag is allocated fallibly ([`memory`]): too
+//!   little host memory is [`IoError::OutOfMemory`], never an abort;
+//! * inputs must be regular files: a FIFO, device, socket or directory is
+//!   refused before it is read, so nothing blocks or reads forever;
+//! * every file is written atomically (a unique temporary sibling created
+//!   with O_EXCL|O_NOFOLLOW, fsync, rename), so a render farm never sees
+//!   half-written outputs and a planted symbolic link is never followed
+//!   (see `atomic.rs` for the rules on links, special files and stale
+//!   temporary files).
 
 pub mod camera;
 pub mod error;
 mod formats;
 pub mod image;
+mod input;
+pub mod memory;
 pub mod ply;
 pub mod scene;
 mod splats;
 
 mod atomic;
 
+pub use atomic::{check_output_path, remove_temp_files_in_flight, write_bytes_atomic, NAME_MAX};
 pub use camera::{load_cameras, parse_cameras, Camera};
 pub use error::IoError;
-pub use image::{read_exr, write_exr, write_png, ExrImage};
+pub use image::{
+    read_exr, write_exr, write_exr_with, write_png, write_png_with_text, ExrColor, ExrCompression,
+    ExrImage, ExrOptions, ExrValue,
+};
 pub use ply::{read_ply, write_ply};
 pub use scene::{
     parse_scene, read_scene, write_scene, Axes, Format, OutputFormat, SceneFile, WriteOptions,
@@ -48,8 +61,13 @@ pub(crate) mod test_util {
     pub struct TempDir(PathBuf);
 
     impl TempDir {
+        /// A new directory; unique per call, so tests running in parallel (or one helper
+        /// called from several tests) never share one.
         pub fn new(tag: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!("vksplat-io-{}-{tag}", std::process::id()));
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let dir =
+                std::env::temp_dir().join(format!("vksplat-io-{}-{n}-{tag}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).expect("create test directory");
             TempDir(dir)
