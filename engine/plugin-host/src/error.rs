@@ -69,7 +69,6 @@ pub fn core_code(e: &CoreError) -> VksplatResult {
         CoreError::InvalidScene(_) | CoreError::InvalidCamera(_) => VKSPLAT_ERROR_INVALID_INPUT,
         CoreError::Shader(_) => VKSPLAT_ERROR_SHADER,
         CoreError::TooLarge(_) => VKSPLAT_ERROR_TOO_LARGE,
-        #[allow(unreachable_patterns)]
-        _ => VKSPLAT_ERROR_VULKAN,
+        CoreError::HostMemory { .. } => VKSPLAT_ERROR_OUT_OF_MEMORY,
     }
 }
