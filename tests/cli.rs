@@ -218,6 +218,9 @@ fn zero_splats_render_the_background() {
         &exr,
         "--background",
         "0.25,0.5,0.75",
+        // The renderer's values; the default linear EXR would hold L(0.25) etc.
+        "--exr-color",
+        "raw",
     ]);
     expect_code(&out, 0);
     let img = read_exr(Path::new(&exr)).expect("exr decodes");
@@ -462,6 +465,7 @@ fn output_directory_missing() {
     let (scene, cams) = inputs(&dir);
     let out_dir = dir.join("does-not-exist");
     let target = out_dir.join("o.exr");
+    // Missing directories are created unless --no-create-dirs is given.
     let out = vksplat(&[
         "render",
         &scene,
@@ -469,6 +473,7 @@ fn output_directory_missing() {
         &cams,
         "-o",
         &target.to_string_lossy(),
+        "--no-create-dirs",
     ]);
     let err = expect_code(&out, 6);
     assert!(err.contains("does-not-exist"), "{err}");

@@ -128,9 +128,14 @@ fn convert_and_info_reject_bad_input_with_exit_codes() {
         3,
     );
     assert!(err.contains("missing.spz"), "{err}");
-    // Output directory that does not exist: exit 6.
+    // Output directory that does not exist, with --no-create-dirs: exit 6.
     let err = expect_code(
-        &vksplat(&["convert", &input, &dir.arg("no/such/dir/x.ply")]),
+        &vksplat(&[
+            "convert",
+            &input,
+            &dir.arg("no/such/dir/x.ply"),
+            "--no-create-dirs",
+        ]),
         6,
     );
     assert!(err.contains("x.ply"), "{err}");

@@ -877,6 +877,7 @@ fn openjd_run(template: &Path, params: &[String]) -> (bool, String) {
     let out = cmd
         .args(["-p", &format!("VksplatExecutable={}", bin().display())])
         .env("VKSPLAT_VALIDATION", "1")
+        .env("SOURCE_DATE_EPOCH", "1700000000")
         .output()
         .unwrap();
     (

@@ -43,7 +43,10 @@ pub fn bin() -> &'static Path {
 /// A command running the binary with the validation layers on.
 pub fn command(args: &[&str]) -> Command {
     let mut cmd = Command::new(bin());
-    cmd.args(args).env("VKSPLAT_VALIDATION", "1");
+    // A fixed EXR capDate (see README "Determinism"), so that reruns give bit-identical files.
+    cmd.args(args)
+        .env("VKSPLAT_VALIDATION", "1")
+        .env("SOURCE_DATE_EPOCH", "1700000000");
     cmd
 }
 

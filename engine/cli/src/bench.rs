@@ -7,6 +7,7 @@
 //! the wall time of each `render` call (submission, wait and host copy of the image), the
 //! visible splats, intersections, device memory and the process's peak RSS.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -57,15 +58,18 @@ pub struct BenchArgs {
     pub sh_half: bool,
 
     /// Benchmark the radix sort alone on this many random (u32 key, u32 value) pairs instead
-    /// of rendering a scene.
-    #[arg(long, value_name = "PAIRS")]
+    /// of rendering a scene. At most what the device sorts at once: one storage binding of
+    /// 4-byte keys, i.e. its max storage buffer range / 4 (33554432 on lavapipe; `vksplat
+    /// devices` shows the range); more is exit 1 before anything is allocated.
+    #[arg(long, value_name = "PAIRS", value_parser = clap::value_parser!(u32).range(1..))]
     pub sort_keys: Option<u32>,
 
     /// Key bits the sort benchmark sorts (32 = depth keys; 13 = 1080p tile ids).
     #[arg(long, value_name = "BITS", default_value_t = 32)]
     pub sort_bits: u32,
 
-    /// Also write the results as JSON to this file.
+    /// Also write the results as JSON to this file (atomically; its directory is created if
+    /// missing and checked before the benchmark runs).
     #[arg(long, value_name = "OUT.json")]
     pub json: Option<PathBuf>,
 }
@@ -153,16 +157,25 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     if args.frames == 0 {
         return Err(CliError::Usage("--frames must be at least 1".into()));
     }
+    // A stop signal abandons the run (and the JSON write, leaving no temporary file).
+    crate::signals::install(crate::signals::OnStop::Abort);
+    if let Some(path) = &args.json {
+        crate::outputs::check_outputs([path.as_path()], true)?;
+    }
     let json = match args.sort_keys {
         Some(n) => bench_sort(args, n)?,
         None => bench_frames(args)?,
     };
-    println!("{}", serde_json::to_string_pretty(&json).expect("json"));
+    // Serialising a `Value` built here cannot fail.
+    let text = serde_json::to_string_pretty(&json).expect("json");
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&json).expect("json"))
-            .map_err(|e| CliError::Output(format!("{}: cannot write: {e}", path.display())))?;
+        vksplat_io::write_bytes_atomic(path, text.as_bytes())?;
     }
-    Ok(())
+    // Last, so that a closed stdout (exit 6) still leaves the --json file.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(crate::error::stdout_error)
 }
 
 fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
@@ -260,23 +273,38 @@ fn bench_sort(args: &BenchArgs, n: u32) -> Result<serde_json::Value, CliError> {
         return Err(CliError::Usage("--sort-bits must be 1..=32".into()));
     }
     let renderer = open_renderer(&args.device)?;
+    let err = |e| CliError::from_core(e, Path::new("<sort bench>"), None);
+    // The device's bound first: nothing is allocated for a count it cannot sort.
+    let max = renderer.max_sort_pairs();
+    if n > max {
+        return Err(err(vksplat_core::CoreError::TooLarge(format!(
+            "--sort-keys {n}: {} sorts at most {max} pairs at once (its max storage buffer \
+             range / 4)",
+            renderer.context().info().name
+        ))));
+    }
     // Deterministic pseudo-random keys (xorshift), masked to the bits sorted.
     let mask = if args.sort_bits == 32 {
         u32::MAX
     } else {
         (1u32 << args.sort_bits) - 1
     };
+    let oom = |e| {
+        err(vksplat_core::CoreError::host_memory(
+            format!("{n} sort pairs"),
+            e,
+        ))
+    };
+    let mut keys: Vec<u32> = vksplat_io::memory::with_capacity(n as usize).map_err(oom)?;
+    let mut values: Vec<u32> = vksplat_io::memory::with_capacity(n as usize).map_err(oom)?;
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    let keys: Vec<u32> = (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 32) as u32 & mask
-        })
-        .collect();
-    let values: Vec<u32> = (0..n).collect();
-    let err = |e| CliError::from_core(e, Path::new("<sort bench>"), None);
+    keys.extend((0..n).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 32) as u32 & mask
+    }));
+    values.extend(0..n);
     let mut times = Vec::new();
     for i in 0..args.warmup + args.frames {
         let (sorted, _, ns) = renderer

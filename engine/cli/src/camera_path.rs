@@ -86,14 +86,53 @@ fn is_nerfstudio(value: &Value) -> bool {
 /// Loads a camera file of any supported form (see the module docs). Errors are input errors
 /// naming the file.
 pub fn load(path: &Path) -> Result<Vec<Camera>, IoError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| IoError::input(path, format!("cannot read: {e}")))?;
+    // Regular files only (a FIFO must not block), read into fallibly allocated memory.
+    let text = vksplat_io::camera::read_camera_file(path)?;
     match serde_json::from_str::<Value>(&text) {
         Ok(v) if is_nerfstudio(&v) => {
             parse_nerfstudio(&v).map_err(|m| IoError::input(path, format!("camera path: {m}")))
         }
         _ => vksplat_io::parse_cameras(&text, path),
     }
+}
+
+/// The frame rate a nerfstudio camera path declares (its `fps`), as the EXR
+/// `framesPerSecond` rational: whole rates as n/1, the NTSC rates 23.976, 29.97, 47.952,
+/// 59.94 and 119.88 as n·1000/1001, others to a thousandth. `None` for other camera files and
+/// for a missing or unusable rate (the file itself was already read by [`load`]).
+pub fn frames_per_second(path: &Path) -> Option<(i32, u32)> {
+    let text = vksplat_io::camera::read_camera_file(path).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    if !is_nerfstudio(&v) {
+        return None;
+    }
+    fps_rational(v.get("fps")?.as_f64()?)
+}
+
+fn fps_rational(fps: f64) -> Option<(i32, u32)> {
+    if !(fps.is_finite() && fps > 0.0 && fps <= 1e6) {
+        return None;
+    }
+    if (fps - fps.round()).abs() < 1e-9 {
+        return Some((fps.round() as i32, 1));
+    }
+    for n in [24, 30, 48, 60, 120] {
+        if (fps - f64::from(n) * 1000.0 / 1001.0).abs() < 1e-3 {
+            return Some((n * 1000, 1001));
+        }
+    }
+    let (mut n, mut d) = ((fps * 1000.0).round() as i64, 1000i64);
+    let g = {
+        let (mut a, mut b) = (n, d);
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    if g > 1 {
+        (n, d) = (n / g, d / g);
+    }
+    (n > 0).then_some((n as i32, d as u32))
 }
 
 fn parse_nerfstudio(v: &Value) -> Result<Vec<Camera>, String> {
@@ -294,6 +333,19 @@ pub fn orbit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fps_rationals() {
+        assert_eq!(fps_rational(24.0), Some((24, 1)));
+        assert_eq!(fps_rational(29.97), Some((30000, 1001)));
+        assert_eq!(fps_rational(23.976), Some((24000, 1001)));
+        assert_eq!(fps_rational(59.94), Some((60000, 1001)));
+        assert_eq!(fps_rational(12.5), Some((25, 2)));
+        assert_eq!(fps_rational(0.0), None);
+        assert_eq!(fps_rational(-24.0), None);
+        assert_eq!(fps_rational(f64::NAN), None);
+        assert_eq!(fps_rational(1e300), None);
+    }
 
     fn project(c: &Camera, p: [f32; 3]) -> (f32, f32, f32) {
         let m = &c.world_to_camera;

@@ -9,7 +9,10 @@
 //! stays empty.
 //!
 //! Exit codes: 2 for an unknown output extension or bad option, 3 for an unreadable or invalid
-//! input, 6 when the output cannot be written.
+//! input, 6 when the output cannot be written (checked before the input is read: the name, no
+//! directory or special file under it, its directory, created unless `--no-create-dirs`; see
+//! [`crate::outputs`]), 128 + the signal for SIGINT/SIGTERM/SIGHUP (the write is abandoned and
+//! its temporary file removed; see [`crate::signals`]).
 
 use std::path::PathBuf;
 
@@ -62,6 +65,10 @@ pub struct ConvertArgs {
     /// Print only warnings and errors.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Fail (exit 6) when the output directory is missing instead of creating it.
+    #[arg(long)]
+    pub no_create_dirs: bool,
 }
 
 /// Runs `vksplat convert`.
@@ -72,6 +79,8 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
             args.output.display()
         ))
     })?;
+    crate::signals::install(crate::signals::OnStop::Abort);
+    crate::outputs::check_outputs([args.output.as_path()], !args.no_create_dirs)?;
     let mut scene = vksplat_io::read_scene(&args.input)?;
     let input = args.input.display();
     for note in &scene.notes {

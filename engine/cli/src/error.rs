@@ -11,7 +11,8 @@
 //!   `VK_ERROR_DEVICE_LOST` → [`CliError::DeviceLost`] (8), other Vulkan errors →
 //!   [`CliError::Render`] (1);
 //! - `CoreError::InvalidScene` / `InvalidCamera` → [`CliError::Input`] (3),
-//!   `CoreError::TooLarge` → [`CliError::Render`] (1) — see [`CliError::from_core`].
+//!   `CoreError::TooLarge` → [`CliError::Render`] (1), `CoreError::HostMemory` →
+//!   [`CliError::Memory`] (7) — see [`CliError::from_core`].
 
 use std::fmt;
 use std::path::Path;
@@ -88,6 +89,9 @@ impl CliError {
                 "{}: scene or frame too large for this device: {m}",
                 scene.display()
             )),
+            e @ CoreError::HostMemory { .. } => {
+                CliError::Memory(format!("{}: {e}", scene.display()))
+            }
         }
     }
 }
@@ -123,4 +127,54 @@ impl From<VkError> for CliError {
 /// Writing to stdout failed (closed pipe, full disk): an output error.
 pub fn stdout_error(e: std::io::Error) -> CliError {
     CliError::Output(format!("<stdout>: cannot write: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn call(result: ash::vk::Result) -> VkError {
+        VkError::Call {
+            call: "vkWaitForFences",
+            result,
+        }
+    }
+
+    #[test]
+    fn exit_codes_of_engine_errors() {
+        let scene = Path::new("scene.ply");
+        // A lost device has its own code wherever it surfaces, also inside a core error from
+        // the render path.
+        let lost = CliError::from_core(
+            CoreError::Vulkan(call(ash::vk::Result::ERROR_DEVICE_LOST)),
+            scene,
+            None,
+        );
+        assert_eq!(lost.exit_code(), exit::DEVICE_LOST);
+        assert!(lost.message().contains("ERROR_DEVICE_LOST"), "{lost}");
+        assert_eq!(
+            CliError::from(call(ash::vk::Result::ERROR_DEVICE_LOST)).exit_code(),
+            exit::DEVICE_LOST
+        );
+        // Other failed calls are render failures; no driver is "no device".
+        let oom = CliError::from_core(
+            CoreError::Vulkan(call(ash::vk::Result::ERROR_OUT_OF_DEVICE_MEMORY)),
+            scene,
+            None,
+        );
+        assert_eq!(oom.exit_code(), exit::RENDER);
+        assert_eq!(
+            CliError::from(VkError::NoDevice("none".into())).exit_code(),
+            exit::NO_DEVICE
+        );
+        assert_eq!(
+            CliError::from(VkError::Loader("libvulkan.so.1".into())).exit_code(),
+            exit::NO_DEVICE
+        );
+        assert_eq!(
+            CliError::from_core(CoreError::InvalidScene("nan".into()), scene, None).exit_code(),
+            exit::INPUT
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! The documented process exit codes (DESIGN.md §8).
+//! The documented process exit codes (README, "Exit codes").
 //!
 //! Render farms branch on these, so their values never change; a new failure class gets a new
 //! number. [`HELP`] is the same table as shown by `vksplat --help`.
@@ -17,7 +17,8 @@ pub const PLUGIN: i32 = 4;
 /// No usable Vulkan device: no loader, no driver, a broken driver manifest, or only
 /// CPU/software devices for `--device gpu`.
 pub const NO_DEVICE: i32 = 5;
-/// The output cannot be written (missing or read-only directory, disk full).
+/// The output cannot be written (read-only or uncreatable directory, disk full, file-size
+/// limit, a name longer than 255 bytes, a directory or special file at the output path).
 pub const OUTPUT: i32 = 6;
 /// Not enough host memory for a well-formed input or the requested image (the message says
 /// how many bytes): a bigger node can run the same command.
@@ -25,8 +26,9 @@ pub const MEMORY: i32 = 7;
 /// The Vulkan device was lost (driver reset, GPU fault or removal): the node or its driver
 /// is at fault, not the job; retry elsewhere.
 pub const DEVICE_LOST: i32 = 8;
-/// A render was stopped by a signal: 128 + the signal number (130 SIGINT, 143 SIGTERM).
-/// The frames in flight were finished; a `--skip-existing` rerun completes the set.
+/// Stopped by a signal: 128 + the signal number (129 SIGHUP, 130 SIGINT, 143 SIGTERM).
+/// `render` finishes the frames in flight first (a `--skip-existing` rerun completes the
+/// set); `convert` and `bench` stop at once. No partial or temporary file is left.
 pub const INTERRUPTED_BASE: i32 = 128;
 
 /// The exit-code table for `--help`.
@@ -39,12 +41,13 @@ Exit codes:
   4  plugin or ABI error (plugin missing, incompatible, failing, bad shader or output, bad --param)
   5  no usable Vulkan device (no loader or driver, broken driver manifest, or only CPU
      devices for --device gpu)
-  6  output not writable (missing or read-only directory, disk full, file size limit)
+  6  output not writable (read-only directory, disk full, file size limit, name longer
+     than 255 bytes, a directory or FIFO/device at the output path)
   7  not enough host memory for the input or the image (the message says how much)
   8  the Vulkan device was lost (driver reset or GPU fault): retry on another node
   129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM (128 + signal); render finishes the
-            frames in flight first; every file written is complete, rerun with
-            --skip-existing to finish
+            frames in flight first (rerun with --skip-existing to finish), convert and
+            bench stop at once; no partial or temporary file is left
 
 Errors, also argument errors, are printed to stderr as one line starting with 'ERROR: ' that
 names the file and the problem (with --log-format json/openjd also as an error event or an

@@ -5,6 +5,9 @@
 mod auto_camera;
 mod bench;
 mod camera_path;
+// `utc_date` serves build.rs; render's EXR capDate uses `civil_from_days`.
+#[allow(dead_code)]
+mod civil_date;
 mod convert;
 mod devices;
 mod error;
@@ -18,17 +21,20 @@ mod progress;
 mod render;
 mod signals;
 mod stderr;
+pub mod version;
 
 use crate::stderr::say;
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
 use crate::error::CliError;
+use crate::progress::{report_failure, Counts, LogFormat};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "vksplat",
-    version,
+    version = version::LONG,
     about = "Headless Vulkan compute renderer for 3D Gaussian Splatting",
     after_help = exit::HELP
 )]
@@ -69,20 +75,137 @@ fn run(cli: &Cli) -> Result<(), CliError> {
     }
 }
 
+/// The `--log-format` a parsed command asked for (text for commands without one).
+fn log_format(cli: &Cli) -> LogFormat {
+    match &cli.command {
+        Command::Render(args) => args.log_format,
+        _ => LogFormat::Text,
+    }
+}
+
+/// clap's multi-paragraph error as one line: `unexpected argument '--x' found; tip: …;
+/// Usage: vksplat render [OPTIONS] [SCENE]; For more information, try '--help'.`
+fn one_line(e: &clap::Error) -> String {
+    // Display of the rendered text is plain (no colour codes).
+    let text = e.render().to_string();
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // clap would print the whole help; keep its usage line.
+        let usage = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Usage: "))
+            .unwrap_or("vksplat <COMMAND>");
+        return format!("a command is required; Usage: {usage}; try '--help'");
+    }
+    text.split("\n\n")
+        .map(|para| {
+            let para = para.trim();
+            let para = para.strip_prefix("error: ").unwrap_or(para);
+            para.lines().map(str::trim).collect::<Vec<_>>().join(" ")
+        })
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Parses the command line. `--help` and `--version` print to stdout and exit 0; any other
+/// parser error is one `ERROR: ` line on stderr (plus the JSON/OpenJD failure report on stdout
+/// when the command line asked for one) and exit 2.
+fn parse() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            // A closed stdout is the reader's choice; nothing to report.
+            let _ = e.print();
+            std::process::exit(exit::OK);
+        }
+        Err(e) => {
+            let message = one_line(&e);
+            say!("ERROR: {message}");
+            report_failure(
+                LogFormat::from_raw_args(&args),
+                exit::USAGE,
+                &message,
+                Counts::default(),
+            );
+            std::process::exit(exit::USAGE);
+        }
+    }
+}
+
 fn main() {
-    // A panic is a bug; still report it as one `error:` line with the render-failure code.
+    // A panic is a bug; still report it as one `ERROR:` line with the render-failure code.
     std::panic::set_hook(Box::new(|info| {
         say!("ERROR: internal error (please report): {info}");
     }));
-    // clap exits with 2 on usage errors and 0 for --help/--version.
-    let cli = Cli::parse();
+    let cli = parse();
     let code = match std::panic::catch_unwind(|| run(&cli)) {
         Ok(Ok(())) => exit::OK,
+        // `render` reported its own failure on stdout (with its frame counts).
         Ok(Err(e)) => {
             say!("ERROR: {e}");
+            if !matches!(cli.command, Command::Render(_)) {
+                report_failure(
+                    log_format(&cli),
+                    e.exit_code(),
+                    e.message(),
+                    Counts::default(),
+                );
+            }
             e.exit_code()
         }
-        Err(_) => exit::RENDER,
+        Err(_) => {
+            report_failure(
+                log_format(&cli),
+                exit::RENDER,
+                "internal error (please report; see stderr)",
+                Counts::default(),
+            );
+            exit::RENDER
+        }
     };
     std::process::exit(code);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_error(args: &[&str]) -> clap::Error {
+        Cli::try_parse_from(args).expect_err("must not parse")
+    }
+
+    #[test]
+    fn parser_errors_become_one_line() {
+        let line = one_line(&parse_error(&["vksplat", "render", "--bogus"]));
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.starts_with("unexpected argument '--bogus' found"),
+            "{line}"
+        );
+        assert!(line.contains("Usage: vksplat render"), "{line}");
+
+        let line = one_line(&parse_error(&["vksplat", "render", "--background", "1,2"]));
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.contains("--background") && line.contains("three"),
+            "{line}"
+        );
+
+        let line = one_line(&parse_error(&["vksplat"]));
+        assert_eq!(
+            line,
+            "a command is required; Usage: vksplat <COMMAND>; try '--help'"
+        );
+    }
+
+    #[test]
+    fn version_carries_hash_and_date() {
+        let e = parse_error(&["vksplat", "--version"]);
+        assert_eq!(e.kind(), ErrorKind::DisplayVersion);
+        let text = e.render().to_string();
+        assert_eq!(text.trim_end(), format!("vksplat {}", version::LONG));
+        assert!(version::LONG.starts_with(env!("CARGO_PKG_VERSION")));
+        assert!(version::LONG.contains(" (git ") && version::LONG.contains(", built 20"));
+    }
 }

@@ -11,16 +11,23 @@
 //! 1. the output pattern (extension → format): exit 2;
 //! 2. the camera source (file, `--orbit`, automatic) and the frame list, each frame in the
 //!    path's range: exit 3 / 2;
-//! 3. every output directory exists and is writable: exit 6, before anything is rendered;
-//! 4. `--skip-existing`: frames whose file is complete are reported and dropped; when none is
-//!    left, the command ends here (no scene load, no device);
-//! 5. the scene (read, validate or `--drop-invalid`): exit 3;
-//! 6. the device, upload and frames: exit 5 / 1 (3 for a camera the pipeline rejects);
-//!    validation-layer errors, if enabled, fail the frame (exit 1) and it is not written;
-//! 7. each image, written atomically (temp file, fsync, rename): exit 6 (disk full, size
+//! 3. every output path: a name of at most 255 bytes, no directory or special file (FIFO,
+//!    device, socket) under it, its directory created if missing (unless `--no-create-dirs`)
+//!    and writable: exit 6, before the scene is read (see [`crate::outputs`]);
+//! 4. `--skip-existing`: frames whose file is complete, of the job's image size and recorded
+//!    command line are reported and dropped; when none is left, the command ends here (no
+//!    scene load, no device);
+//! 5. the Vulkan device (`--device`): exit 5, before the scene is read, so a node without a
+//!    usable driver fails in milliseconds instead of after loading a large scene;
+//! 6. the scene (read, validate or `--drop-invalid`): exit 3;
+//! 7. pipelines, upload and frames: exit 1 (3 for a camera the pipeline rejects, 8 for a lost
+//!    device); validation-layer errors, if enabled, fail the frame (exit 1) and it is not
+//!    written;
+//! 8. each image, written atomically (temp file, fsync, rename): exit 6 (disk full, size
 //!    limit); the frames already written stay, no partial file is left.
 //!
-//! SIGINT/SIGTERM: see [`crate::signals`] (exit 130/143 after finishing the frames in flight).
+//! SIGINT/SIGTERM/SIGHUP: see [`crate::signals`] (exit 130/143/129 after finishing the frames in
+//! flight).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,8 +37,9 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use vksplat_core::{
     Context, ContextDesc, DeviceChoice, Frame, FrameStats, RenderMode, RenderSettings, Renderer,
+    SceneExtent,
 };
-use vksplat_io::{Camera, Splats};
+use vksplat_io::{Camera, ExrColor, ExrCompression, ExrOptions, Splats};
 
 use crate::auto_camera::auto_camera;
 use crate::camera_path::{self, OrbitSpec};
@@ -104,14 +112,37 @@ pub struct RenderArgs {
     )]
     pub output: String,
 
+    /// EXR compression: zip (the default; lossless, 16 lines per chunk), zips (lossless, one
+    /// line per chunk), piz (lossless wavelet, 32 lines), dwaa (lossy DCT on R,G,B at
+    /// OpenEXR's default level 45, 32 lines) or none.
+    #[arg(long, value_name = "none|zip|zips|piz|dwaa", default_value = "zip",
+          value_parser = parse_exr_compression)]
+    pub exr_compression: ExrCompression,
+
+    /// Store R,G,B,A as 16-bit HALF in EXR files (Z stays 32-bit FLOAT).
+    #[arg(long)]
+    pub exr_half: bool,
+
+    /// Colour encoding of EXR files: linear (scene-linear Rec.709: the inverse sRGB transfer
+    /// of the renderer's display-encoded values, composited again in linear light) or raw (the
+    /// renderer's values, as the PNG has them).
+    #[arg(long, value_name = "linear|raw", value_enum, default_value_t = ExrColorMode::Linear)]
+    pub exr_color: ExrColorMode,
+
     /// Replace existing output files (the default; files are replaced atomically).
     #[arg(long, conflicts_with = "skip_existing")]
     pub overwrite: bool,
 
-    /// Keep frames whose output file exists and is complete; render only the others (retries,
-    /// resuming an interrupted range).
+    /// Keep frames whose output file exists, is complete, has the job's image size and
+    /// records this job's command line; render only the others (retries, resuming an
+    /// interrupted range).
     #[arg(long)]
     pub skip_existing: bool,
+
+    /// Fail (exit 6) when an output directory is missing instead of creating it (by default
+    /// missing directories are created, like mkdir -p, before the scene is read).
+    #[arg(long)]
+    pub no_create_dirs: bool,
 
     /// Progress on stdout: text (PROGRESS/ALF_PROGRESS lines on a pipe, a bar on a
     /// terminal), json (one object per line) or openjd (openjd_progress lines).
@@ -139,7 +170,8 @@ pub struct RenderArgs {
     #[arg(long, value_name = "MODE", value_parser = parse_mode)]
     pub mode: Option<RenderMode>,
 
-    /// Linear RGB background behind the splats, three finite numbers.
+    /// RGB background behind the splats, three finite numbers in the renderer's
+    /// display-encoded values (like the PNG; EXR's linear encoding converts it too).
     #[arg(long, value_name = "R,G,B", default_value = "0,0,0", value_parser = parse_background)]
     pub background: Background,
 
@@ -153,8 +185,10 @@ pub struct RenderArgs {
     #[arg(long, value_name = "H", value_parser = clap::value_parser!(u32).range(1..=MAX_SIDE as i64))]
     pub height: Option<u32>,
 
-    /// Vulkan device: auto, cpu, an index from `vksplat devices`, or part of a device name.
-    #[arg(long, value_name = "auto|cpu|INDEX|NAME", default_value = "auto")]
+    /// Vulkan device: auto (a GPU if there is one, else the CPU), gpu (a hardware GPU only:
+    /// CPU/software devices such as lavapipe or SwiftShader are refused with exit 5), cpu, an
+    /// index from `vksplat devices`, or part of a device name.
+    #[arg(long, value_name = "auto|gpu|cpu|INDEX|NAME", default_value = "auto")]
     pub device: String,
 
     /// Enable the Vulkan validation layers (also VKSPLAT_VALIDATION=1); any validation error
@@ -203,6 +237,19 @@ fn parse_up(s: &str) -> Result<Up, String> {
 fn parse_mode(s: &str) -> Result<RenderMode, String> {
     RenderMode::parse(&s.to_ascii_lowercase())
         .ok_or_else(|| format!("unknown mode '{s}' (expected classic, antialiased or inria)"))
+}
+
+/// `--exr-color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExrColorMode {
+    Linear,
+    Raw,
+}
+
+fn parse_exr_compression(s: &str) -> Result<ExrCompression, String> {
+    ExrCompression::parse(s).ok_or_else(|| {
+        format!("unknown EXR compression '{s}' (expected none, zip, zips, piz or dwaa)")
+    })
 }
 
 fn parse_background(s: &str) -> Result<Background, String> {
@@ -392,6 +439,47 @@ struct OutputMeta {
     /// The command that renders one frame of this run, with `{}` for the frame (see
     /// [`canonical_command`]).
     command: Vec<String>,
+    exr_compression: ExrCompression,
+    exr_half: bool,
+    exr_color: ExrColor,
+    /// `framesPerSecond` of the camera path, when the file says.
+    fps: Option<(i32, u32)>,
+    /// `SOURCE_DATE_EPOCH`: every frame's capDate, instead of the time it is written.
+    source_date: Option<i64>,
+}
+
+/// `capDate` text (`YYYY:MM:DD hh:mm:ss`, UTC) for `unix_seconds`; `None` outside the years
+/// 0000-9999.
+fn cap_date(unix_seconds: i64) -> Option<String> {
+    let (y, m, d) = crate::civil_date::civil_from_days(unix_seconds.div_euclid(86_400));
+    let s = unix_seconds.rem_euclid(86_400);
+    (0..=9999).contains(&y).then(|| {
+        format!(
+            "{y:04}:{m:02}:{d:02} {:02}:{:02}:{:02}",
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        )
+    })
+}
+
+/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention) as the capDate of every frame, so
+/// that reruns give bit-identical files; an unusable value is ignored with a warning.
+fn source_date_epoch() -> Option<i64> {
+    let v = std::env::var("SOURCE_DATE_EPOCH").ok()?;
+    if v.is_empty() {
+        return None;
+    }
+    match v.trim().parse::<i64>() {
+        Ok(t) if cap_date(t).is_some() => Some(t),
+        _ => {
+            say!(
+                "warning: SOURCE_DATE_EPOCH='{v}' is not a Unix time in the years 0-9999; EXR \
+                 capDate uses the current time"
+            );
+            None
+        }
+    }
 }
 
 /// The command line recorded in the EXR header: the arguments that decide the pixels and the
@@ -400,13 +488,9 @@ struct OutputMeta {
 /// whether it was rendered alone, in a chunk, in one long range or by a `--skip-existing`
 /// rerun.
 fn canonical_command(args: &RenderArgs, scene: &Path, mode: RenderMode) -> Vec<String> {
-    let mut c: Vec<String> = vec![
-        "vksplat".into(),
-        "render".into(),
-        scene.display().to_string(),
-    ];
+    let mut c: Vec<String> = vec!["vksplat".into(), "render".into(), absolute(scene)];
     if let Some(cam) = &args.camera {
-        c.extend(["--camera".into(), cam.display().to_string()]);
+        c.extend(["--camera".into(), absolute(cam)]);
     }
     if let Some(o) = &args.orbit {
         let mut spec = o.frames.to_string();
@@ -446,8 +530,67 @@ fn canonical_command(args: &RenderArgs, scene: &Path, mode: RenderMode) -> Vec<S
     if args.drop_invalid {
         c.push("--drop-invalid".into());
     }
-    c.extend(["--output".into(), args.output.clone()]);
+    let p = &args.plugin;
+    if let Some(plugin) = &p.plugin {
+        // A manifest path is made absolute; a bare name stays a name.
+        let plugin = if plugin.contains('/') {
+            absolute(Path::new(plugin))
+        } else {
+            plugin.clone()
+        };
+        c.extend(["--plugin".into(), plugin]);
+        for param in &p.params {
+            c.extend(["--param".into(), param.clone()]);
+        }
+        c.extend(["--time".into(), p.time.to_string()]);
+        if let Some(eval) = clap::ValueEnum::to_possible_value(&p.plugin_eval) {
+            c.extend(["--plugin-eval".into(), eval.get_name().into()]);
+        }
+    }
+    // EXR options change the file (not a PNG's); the values in effect are recorded.
+    if outputs::output_format(Path::new(&args.output)).ok() == Some(Format::Exr) {
+        c.extend([
+            "--exr-compression".into(),
+            args.exr_compression.name().into(),
+        ]);
+        if args.exr_half {
+            c.push("--exr-half".into());
+        }
+        let color = match args.exr_color {
+            ExrColorMode::Linear => "linear",
+            ExrColorMode::Raw => "raw",
+        };
+        c.extend(["--exr-color".into(), color.into()]);
+    }
+    c.extend(["--output".into(), absolute(Path::new(&args.output))]);
     c
+}
+
+/// `path` made absolute against the current directory (not resolving links; a path that
+/// cannot be made absolute is kept as it is).
+fn absolute(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// The command line recorded in frame `frame`'s file: [`canonical_command`] with `{}` replaced
+/// by the frame number, each argument quoted for a POSIX shell. One function for the writer
+/// and for the `--skip-existing` check, so that the two never disagree.
+fn frame_command_line(command: &[String], frame: i64) -> String {
+    let frame = frame.to_string();
+    command
+        .iter()
+        .map(|a| {
+            if a == "{}" {
+                frame.clone()
+            } else {
+                shell_quote(a)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Renders one camera (the device, scene and settings are bound in).
@@ -474,10 +617,19 @@ enum Event {
 
 /// Encodes and writes one frame atomically.
 fn write_frame(job: &Job, meta: &OutputMeta) -> Result<(), CliError> {
-    let _tmp = signals::track_temp(outputs::temp_path(&job.path));
     let image = &job.image;
+    let command = frame_command_line(&meta.command, job.frame);
     match meta.format {
-        Format::Png => vksplat_io::write_png(&job.path, image.width, image.height, &image.rgba)?,
+        Format::Png => {
+            let software = format!("vksplat {}", crate::version::LONG);
+            vksplat_io::write_png_with_text(
+                &job.path,
+                image.width,
+                image.height,
+                &image.rgba,
+                &[("Software", &software), ("command_line", &command)],
+            )?
+        }
         Format::Exr => {
             let c = &job.camera;
             let frame = job.frame.to_string();
@@ -489,15 +641,9 @@ fn write_frame(job: &Job, meta: &OutputMeta) -> Result<(), CliError> {
                 .map(|v| v.to_string())
                 .collect::<Vec<_>>()
                 .join(" ");
-            let command = meta
-                .command
-                .iter()
-                .map(|a| shell_quote(&a.replace("{}", &frame)))
-                .collect::<Vec<_>>()
-                .join(" ");
             let size = format!("{}x{}", image.width, image.height);
             let attributes = [
-                ("vksplat_version", env!("CARGO_PKG_VERSION")),
+                ("vksplat_version", crate::version::LONG),
                 ("device", meta.device.as_str()),
                 ("mode", meta.mode),
                 ("camera", c.name.as_str()),
@@ -510,13 +656,28 @@ fn write_frame(job: &Job, meta: &OutputMeta) -> Result<(), CliError> {
                 ("scene", meta.scene.as_str()),
                 ("command_line", command.as_str()),
             ];
-            vksplat_io::write_exr(
+            let now = || {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64)
+            };
+            let date = cap_date(meta.source_date.unwrap_or_else(now));
+            let options = ExrOptions {
+                compression: meta.exr_compression,
+                half: meta.exr_half,
+                color: meta.exr_color,
+                camera: Some(c),
+                frames_per_second: meta.fps,
+                cap_date: date.as_deref(),
+                attributes: &attributes,
+            };
+            vksplat_io::write_exr_with(
                 &job.path,
                 image.width,
                 image.height,
                 &image.rgba,
                 &image.depth,
-                &attributes,
+                &options,
             )?
         }
     }
@@ -525,7 +686,7 @@ fn write_frame(job: &Job, meta: &OutputMeta) -> Result<(), CliError> {
 
 /// Runs `vksplat render`.
 pub fn run(args: &RenderArgs) -> Result<(), CliError> {
-    signals::install();
+    signals::install(signals::OnStop::Finish);
     let mut progress = Progress::new(args.log_format, 0, args.quiet);
     let result = run_frames(args, &mut progress);
     match &result {
@@ -562,6 +723,16 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     // 1. Output pattern and format: a bad name must not cost a scene load and a render.
     let pattern = OutputPattern::parse(&args.output).map_err(CliError::Usage)?;
     let format = outputs::output_format(&pattern.path(args.first_frame))?;
+    let exr_flags = args.exr_half
+        || args.exr_compression != ExrCompression::Zip
+        || args.exr_color != ExrColorMode::Linear;
+    if format == Format::Png && exr_flags {
+        say!(
+            "warning: {}: --exr-compression, --exr-half and --exr-color apply to EXR outputs \
+             only; the PNG is written without them",
+            args.output
+        );
+    }
 
     // 2. Camera source (small) before the scene (large). The bundled sample comes with a
     // hand-picked camera; other scenes without --camera get the automatic one.
@@ -626,30 +797,52 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     }
     let frames: Vec<(i64, PathBuf)> = frames.into_iter().map(|f| (f, pattern.path(f))).collect();
 
-    // 3. Every output directory, before anything is rendered.
-    let mut checked = std::collections::HashSet::new();
-    for (_, path) in &frames {
-        if path.is_dir() || checked.insert(outputs::parent_dir(path).to_path_buf()) {
-            outputs::check_output_writable(path)?;
-        }
-    }
+    // 3. Every output path and directory (created if missing), before anything is read.
+    outputs::check_outputs(
+        frames.iter().map(|(_, p)| p.as_path()),
+        !args.no_create_dirs,
+    )?;
 
-    // 4. Retries: complete files stay.
+    // 4. Retries: complete files of this job stay. The size comes from the cameras (the
+    // automatic camera and the orbit use the size flags); the scene is not read here, so
+    // without --mode either mode a scene file's flag can pick counts as this job's.
     progress.set_total(frames.len());
+    let commands: Vec<Vec<String>> = match args.mode {
+        Some(mode) => vec![canonical_command(args, &scene_path, mode)],
+        None => [RenderMode::Classic, RenderMode::Antialiased]
+            .map(|mode| canonical_command(args, &scene_path, mode))
+            .into(),
+    };
+    let default_size = target_size(DEFAULT_WIDTH, DEFAULT_HEIGHT, args.width, args.height);
     let mut todo = Vec::with_capacity(frames.len());
     let mut done = Vec::new();
     for (f, path) in frames {
-        if args.skip_existing && outputs::is_complete(&path, format) {
-            done.push((f, path));
-        } else {
-            if args.skip_existing && path.exists() {
-                say!(
-                    "warning: {}: exists but is incomplete or not a {} file; rendering it again",
-                    path.display(),
-                    if format == Format::Exr { "EXR" } else { "PNG" }
-                );
-            }
+        if !args.skip_existing {
             todo.push((f, path));
+            continue;
+        }
+        let (width, height) = match &source {
+            Source::File(_, cams) => {
+                let c = &cams[(f - first) as usize];
+                (c.width, c.height)
+            }
+            Source::Orbit(_) | Source::Auto => default_size,
+        };
+        let expected = outputs::Expected {
+            width,
+            height,
+            command_lines: commands.iter().map(|c| frame_command_line(c, f)).collect(),
+        };
+        match outputs::existing(&path, format, &expected) {
+            outputs::Existing::Keep => done.push((f, path)),
+            outputs::Existing::Missing => todo.push((f, path)),
+            outputs::Existing::Redo(why) => {
+                say!(
+                    "warning: {}: exists but {why}; rendering it again",
+                    path.display()
+                );
+                todo.push((f, path));
+            }
         }
     }
     progress.start(todo.len());
@@ -667,7 +860,17 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
         return Ok(Some(sig));
     }
 
-    // 5. Scene.
+    // 5. Device, before the scene (see the module doc).
+    let t = Instant::now();
+    let ctx = Context::new(&ContextDesc {
+        device: DeviceChoice::parse(&args.device),
+        validation: args.validation,
+    })?;
+    let device_name = ctx.info().name.clone();
+    times.push(("device", t.elapsed()));
+    let core_err = |e| CliError::from_core(e, &scene_path, camera_file.as_deref());
+
+    // 6. Scene.
     let t = Instant::now();
     let (splats, file_antialiased, plugin) = crate::plugins::load(
         &args.plugin,
@@ -723,17 +926,31 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
         ),
         (None, None) => "auto".into(),
     };
-    let core_err = |e| CliError::from_core(e, &scene_path, camera_file.as_deref());
 
-    // 6. Device and frames.
+    // 7. Pipelines, upload and frames.
     let t = Instant::now();
-    let ctx = Context::new(&ContextDesc {
-        device: DeviceChoice::parse(&args.device),
-        validation: args.validation,
-    })?;
-    let device_name = ctx.info().name.clone();
     let mut renderer = Renderer::new(ctx.clone()).map_err(core_err)?;
-    times.push(("device", t.elapsed()));
+    times.push(("pipelines", t.elapsed()));
+
+    // Every image size must fit the device and this process before the scene is uploaded
+    // (exit 1 "too large for this device", or 7 for host memory, and nothing allocated).
+    let num_splats = u32::try_from(splats.len()).unwrap_or(u32::MAX);
+    let mut sizes: Vec<(u32, u32)> = todo
+        .iter()
+        .map(|(f, _)| {
+            let c = &cameras[(f - first) as usize];
+            (c.width, c.height)
+        })
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    for (w, h) in sizes {
+        renderer
+            .check_frame_size(num_splats, w, h)
+            .map_err(core_err)?;
+    }
+    // Kept to explain a frame in which nothing is visible (see `render` below).
+    let extent = SceneExtent::of(&splats);
 
     let t = Instant::now();
     let mut gpu_scene = crate::plugins::upload(&renderer, &splats, plugin, core_err)?;
@@ -753,6 +970,20 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
         source: source_label,
         background: format!("{} {} {}", bg[0], bg[1], bg[2]),
         command: canonical_command(args, &scene_path, mode),
+        exr_compression: args.exr_compression,
+        exr_half: args.exr_half,
+        exr_color: match args.exr_color {
+            ExrColorMode::Linear => ExrColor::Linear { background: bg },
+            ExrColorMode::Raw => ExrColor::Raw,
+        },
+        fps: camera_file
+            .as_deref()
+            .and_then(camera_path::frames_per_second),
+        source_date: if format == Format::Exr {
+            source_date_epoch()
+        } else {
+            None
+        },
     };
     let jobs: Vec<(i64, PathBuf, &Camera)> = todo
         .into_iter()
@@ -776,6 +1007,21 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
                 scene_path.display(),
                 names.join(", ")
             )));
+        }
+        // A finite but degenerate input renders nothing: say so, and why if the host can tell.
+        for (camera, (_, stats)) in cameras.iter().zip(&out) {
+            if stats.visible_splats == 0 && extent.count > 0 {
+                let from = camera_file
+                    .as_deref()
+                    .map_or(String::new(), |p| format!(" of {}", p.display()));
+                say!(
+                    "warning: {}: no splat is visible from camera '{}'{from}, the image is only \
+                     background: {}",
+                    scene_path.display(),
+                    camera.name,
+                    extent.explain_empty(camera, mode)
+                );
+            }
         }
         Ok(out)
     };
