@@ -17,7 +17,7 @@
 use std::fmt;
 use std::path::Path;
 
-use vksplat_core::CoreError;
+use vksplat_core::{CoreError, ErrorKind};
 use vksplat_io::IoError;
 use vksplat_vk::VkError;
 
@@ -75,22 +75,29 @@ impl CliError {
     /// invalid-input message says which file is at fault; `camera` is `None` for the automatic
     /// camera.
     pub fn from_core(e: CoreError, scene: &Path, camera: Option<&Path>) -> Self {
-        match e {
-            CoreError::Vulkan(v) => v.into(),
-            CoreError::InvalidScene(m) => {
-                CliError::Input(format!("{}: invalid scene: {m}", scene.display()))
-            }
+        let kind = e.kind();
+        let message = match e {
+            // VkError carries its own classification (also used where no CoreError exists).
+            CoreError::Vulkan(v) => return v.into(),
+            CoreError::InvalidScene(m) => format!("{}: invalid scene: {m}", scene.display()),
             CoreError::InvalidCamera(m) => match camera {
-                Some(path) => CliError::Input(format!("{}: invalid camera: {m}", path.display())),
-                None => CliError::Input(format!("automatic camera: invalid camera: {m}")),
+                Some(path) => format!("{}: invalid camera: {m}", path.display()),
+                None => format!("automatic camera: invalid camera: {m}"),
             },
-            CoreError::Shader(m) => CliError::Render(format!("shader: {m}")),
-            CoreError::TooLarge(m) => CliError::Render(format!(
+            CoreError::Shader(m) => format!("shader: {m}"),
+            CoreError::TooLarge(m) => format!(
                 "{}: scene or frame too large for this device: {m}",
                 scene.display()
-            )),
-            e @ CoreError::HostMemory { .. } => {
-                CliError::Memory(format!("{}: {e}", scene.display()))
+            ),
+            e @ CoreError::HostMemory { .. } => format!("{}: {e}", scene.display()),
+        };
+        match kind {
+            ErrorKind::InvalidInput => CliError::Input(message),
+            ErrorKind::HostMemory => CliError::Memory(message),
+            ErrorKind::NoDevice => CliError::NoDevice(message),
+            ErrorKind::DeviceLost => CliError::DeviceLost(message),
+            ErrorKind::Vulkan | ErrorKind::Shader | ErrorKind::TooLarge => {
+                CliError::Render(message)
             }
         }
     }

@@ -1,4 +1,8 @@
-//! The error type of the core crate.
+//! The error type of the core crate, and its classification.
+//!
+//! Faces never match on variants or messages to decide what a failure means: they call
+//! [`CoreError::kind`] and map the [`ErrorKind`] to their own codes (the CLI to exit codes, the
+//! C API to result codes). A new variant gets a kind here, once.
 
 /// Errors of the frame pipeline.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +30,41 @@ pub enum CoreError {
     },
 }
 
+/// The class of a [`CoreError`]: whose fault it is and what can be done about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The scene or camera is invalid (the caller's input).
+    InvalidInput,
+    /// No usable Vulkan device or loader.
+    NoDevice,
+    /// The device was lost (driver reset, GPU fault): the node is at fault.
+    DeviceLost,
+    /// Any other Vulkan failure while rendering.
+    Vulkan,
+    /// A run-time shader did not compile.
+    Shader,
+    /// The scene or frame does not fit the device.
+    TooLarge,
+    /// Not enough host memory for something sized by the scene or image.
+    HostMemory,
+}
+
 impl CoreError {
+    /// The class of this error (see the module docs).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            CoreError::Vulkan(v) if v.is_device_lost() => ErrorKind::DeviceLost,
+            CoreError::Vulkan(
+                vksplat_vk::VkError::Loader(_) | vksplat_vk::VkError::NoDevice(_),
+            ) => ErrorKind::NoDevice,
+            CoreError::Vulkan(_) => ErrorKind::Vulkan,
+            CoreError::InvalidScene(_) | CoreError::InvalidCamera(_) => ErrorKind::InvalidInput,
+            CoreError::Shader(_) => ErrorKind::Shader,
+            CoreError::TooLarge(_) => ErrorKind::TooLarge,
+            CoreError::HostMemory { .. } => ErrorKind::HostMemory,
+        }
+    }
+
     /// A [`CoreError::HostMemory`] for `what` from a failed allocation.
     pub fn host_memory(what: impl Into<String>, e: vksplat_io::memory::AllocError) -> Self {
         CoreError::HostMemory {

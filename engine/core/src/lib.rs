@@ -12,7 +12,7 @@ pub mod shaders;
 pub mod sort;
 pub mod types;
 
-pub use error::CoreError;
+pub use error::{CoreError, ErrorKind};
 pub use renderer::{
     FrameStats, GpuScene, Renderer, SceneOptions, SceneUpdate, StageOutputs, VariantStage,
 };

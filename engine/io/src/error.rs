@@ -3,8 +3,9 @@
 //! Every failure is classified as an *input* problem (a scene, camera file or
 //! image that cannot be read or is malformed), an *output* problem (a file
 //! that cannot be written) or a *memory* problem (a well-formed file needs more
-//! host memory than this process can get). The CLI maps these variants to its
-//! documented exit codes 3, 6 and 7; a new variant needs a new exit code.
+//! host memory than this process can get). The variants are the classification: the
+//! faces map them to their own codes (the CLI to exit codes 3, 6 and 7); a new variant needs a
+//! new code in every face.
 //!
 //! Invariant: every message names the offending file (through `path`) and
 //! says what is wrong with it, so an error can be shown to a user verbatim.
@@ -83,15 +84,6 @@ impl IoError {
             IoError::OutOfMemory { bytes, .. } => {
                 format!("needs {bytes} bytes of host memory, which this process cannot allocate")
             }
-        }
-    }
-
-    /// The CLI exit code for this error (3 for inputs, 6 for outputs, 7 for memory).
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            IoError::Input { .. } => 3,
-            IoError::Output { .. } => 6,
-            IoError::OutOfMemory { .. } => 7,
         }
     }
 }

@@ -569,7 +569,6 @@ fn io_errors_name_the_path() {
     match write_ply(&out, &Splats::default()) {
         Err(e @ IoError::Output { .. }) => {
             assert!(e.to_string().contains("no_such_dir/out.ply"), "{e}");
-            assert_eq!(e.exit_code(), 6);
         }
         other => panic!("{other:?}"),
     }
