@@ -14,7 +14,8 @@ pub mod types;
 
 pub use error::{CoreError, ErrorKind};
 pub use renderer::{
-    FrameStats, GpuScene, Renderer, SceneOptions, SceneUpdate, StageOutputs, VariantStage,
+    DeviceLimits, FrameStats, GpuScene, Renderer, SceneOptions, SceneUpdate, StageOutputs,
+    VariantStage,
 };
 pub use types::{
     Frame, ProjectedSplat, RenderMode, RenderSettings, SceneExtent, SplatExtras, TILE_SIZE,

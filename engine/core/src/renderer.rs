@@ -290,6 +290,18 @@ pub struct Renderer {
 
 const MAX_IMAGE_SIDE: u32 = 32768;
 
+/// The largest scenes and images a device holds ([`Renderer::device_limits`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceLimits {
+    /// Largest image width or height.
+    pub max_image_side: u32,
+    /// Largest width × height.
+    pub max_image_pixels: u64,
+    /// Largest splat count of a scene with rotations and scales and f32 SH, by SH degree
+    /// (index 0..=3).
+    pub max_splats: [u64; 4],
+}
+
 impl Renderer {
     pub fn new(ctx: Arc<Context>) -> Result<Self, CoreError> {
         let kernels = Kernels::new(&ctx)?;
@@ -737,6 +749,37 @@ impl Renderer {
     ) -> Result<(), CoreError> {
         let z = FrameSizes::new(num_splats, width, height, self.capacity);
         self.check_frame_sizes(&z, 1)
+    }
+
+    /// What this device holds, by the buffer rules of [`Renderer::create_scene`] and of the
+    /// frame ([`FrameSizes`], checked by [`Renderer::check_frame_size`]): the device's limits
+    /// only. Host memory, which depends on the process, is checked when a scene or frame is
+    /// allocated, and the camera rules of `vksplat_io::Camera::validate` apply on top.
+    pub fn device_limits(&self) -> DeviceLimits {
+        let info = self.ctx.info();
+        let (bound, addressed) = (self.max_binding(), self.max_addressed());
+        // Per splat: the largest bound buffer is the scene's rotations (16 bytes; the frame's
+        // rects take 8), the largest addressed ones the frame's projected splats (48 bytes)
+        // and each SH channel (4·K bytes); create_scene refuses u32::MAX / 64 splats or more.
+        let max_splats = [0u64, 1, 2, 3].map(|degree| {
+            let k = (degree + 1) * (degree + 1);
+            (bound / 16)
+                .min(addressed / 48)
+                .min(addressed / (4 * k))
+                .min(u64::from(u32::MAX / 64 - 1))
+        });
+        // Per pixel: the RGBA (16 bytes) and depth images are addressed, the readback holds
+        // both plus the control values. The tile ranges (8 bytes per 16×16 tile, at most
+        // 32 MiB at the largest side) stay below the 128 MiB every device binds.
+        let readback = info
+            .max_memory_allocation_size
+            .saturating_sub(frame_readback_bytes(0, 0));
+        let max_image_pixels = (addressed / 16).min(readback / 20);
+        DeviceLimits {
+            max_image_side: MAX_IMAGE_SIDE.min(u32::try_from(max_image_pixels).unwrap_or(u32::MAX)),
+            max_image_pixels,
+            max_splats,
+        }
     }
 
     /// Renders one frame.
