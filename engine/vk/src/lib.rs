@@ -20,6 +20,7 @@ mod buffer;
 mod commands;
 mod context;
 mod pipeline;
+pub mod spirv;
 
 pub use buffer::{Buffer, BufferUsage, MemoryLocation};
 pub use commands::Recorder;
