@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use vksplat_io::half::half_to_f32;
+
 /// One tensor, converted to f32, row-major.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tensor {
@@ -169,7 +171,7 @@ fn parse_tensor(entry: &serde_json::Value, data: &[u8]) -> Result<Tensor, String
             .collect(),
         _ => raw
             .chunks_exact(2)
-            .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+            .map(|c| half_to_f32(u16::from_le_bytes([c[0], c[1]])))
             .collect(),
     };
     Ok(Tensor {
@@ -177,19 +179,6 @@ fn parse_tensor(entry: &serde_json::Value, data: &[u8]) -> Result<Tensor, String
         shape,
         data: values,
     })
-}
-
-/// IEEE binary16 to f32 (exact, including subnormals, infinities and NaN).
-pub fn f16_to_f32(h: u16) -> f32 {
-    let sign = if h & 0x8000 != 0 { -1.0f32 } else { 1.0 };
-    let exp = ((h >> 10) & 0x1f) as i32;
-    let frac = (h & 0x3ff) as f32;
-    match exp {
-        0 => sign * frac * (2.0f32).powi(-24),
-        31 if frac == 0.0 => sign * f32::INFINITY,
-        31 => f32::NAN,
-        _ => sign * (1.0 + frac / 1024.0) * (2.0f32).powi(exp - 15),
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! CPU reference renderer: the test oracle for the GPU pipeline.
 //!
-//! Implements DESIGN.md §4 directly from the formulas, one splat and one pixel at a time,
-//! in f32. Every threshold, clamp and comparison direction here is part of the contract
-//! the GPU shaders follow.
+//! Implements ARCHITECTURE.md, "Rendering rules" directly from the formulas, one splat and one
+//! pixel at a time, in f32. Every threshold, clamp and comparison direction here is part of
+//! the contract the GPU shaders follow.
 //!
 //! Comparisons are written so that NaN culls (`!(x > 0)`), hence the lint allowance.
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop)]
@@ -10,9 +10,11 @@
 use crate::types::{
     tile_grid, Frame, ProjectedSplat, RenderMode, RenderSettings, SplatExtras, TILE_SIZE,
 };
+use vksplat_io::math::sigmoid;
 use vksplat_io::{Camera, Splats};
 
-/// SH band constants (DESIGN.md §4), written at full precision and rounded to f32.
+/// SH band constants (ARCHITECTURE.md, "Rendering rules"), written at full precision and
+/// rounded to f32.
 const SH_C0: f32 = 0.282_094_791_773_878_14_f64 as f32;
 const SH_C1: f32 = 0.488_602_511_902_919_9_f64 as f32;
 const SH_C2: [f32; 5] = [
@@ -54,10 +56,6 @@ pub fn principal_point(cam: &Camera, mode: RenderMode) -> [f32; 2] {
         RenderMode::Classic | RenderMode::Antialiased => [cam.cx, cam.cy],
         RenderMode::Inria => [cam.width as f32 / 2.0, cam.height as f32 / 2.0],
     }
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 type M3 = [[f32; 3]; 3];

@@ -22,7 +22,6 @@ use crate::IoError;
 
 pub mod exr;
 pub mod exr_read;
-mod half;
 
 pub use exr::{
     camera_matrices, srgb_to_linear, write_exr, write_exr_with, ExrColor, ExrCompression,

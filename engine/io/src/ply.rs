@@ -35,8 +35,8 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
+use crate::math::normalised_quat;
 use crate::memory::{self, AllocError};
-use crate::splats::quat_norm_sq;
 use crate::{IoError, Splats};
 
 /// Reads an INRIA 3DGS PLY file (binary bodies are streamed and decoded in parallel).
@@ -460,25 +460,12 @@ fn build_field_table(vertex: &Element) -> Result<FieldTable, String> {
 fn push_splat(out: &mut Splats, n_slots: usize, get: impl Fn(usize) -> f32) {
     out.means.push([get(0), get(1), get(2)]);
     out.rotations
-        .push(normalise([get(3), get(4), get(5), get(6)]));
+        .push(normalised_quat([get(3), get(4), get(5), get(6)]));
     out.log_scales.push([get(7), get(8), get(9)]);
     out.opacity_logits.push(get(10));
     for slot in SLOT_SH..n_slots {
         out.sh.push(get(slot));
     }
-}
-
-/// Unit-length quaternion; zero-length or non-finite input is returned as is
-/// (so `validate` can flag it rather than seeing NaN from 0/0). Quaternions
-/// already unit within f32 rounding are returned bit-for-bit unchanged, which
-/// keeps read → write → read lossless.
-fn normalise(q: [f32; 4]) -> [f32; 4] {
-    let n2 = quat_norm_sq(&q);
-    if n2 == 0.0 || !n2.is_finite() || (n2 - 1.0).abs() < 1e-6 {
-        return q;
-    }
-    let inv = 1.0 / n2.sqrt();
-    q.map(|v| (f64::from(v) * inv) as f32)
 }
 
 // ---------------------------------------------------------------------------
@@ -711,7 +698,7 @@ impl RowDecoder {
             .zip(out.sh[at * stride..(at + n) * stride].chunks_exact_mut(stride));
         for (((((row, m), r), s), o), sh) in iter {
             *m = [v(row, 0), v(row, 1), v(row, 2)];
-            *r = normalise([v(row, 3), v(row, 4), v(row, 5), v(row, 6)]);
+            *r = normalised_quat([v(row, 3), v(row, 4), v(row, 5), v(row, 6)]);
             *s = [v(row, 7), v(row, 8), v(row, 9)];
             *o = v(row, 10);
             for (dst, &(offset, ty)) in sh.iter_mut().zip(&self.sh) {

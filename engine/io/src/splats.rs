@@ -15,6 +15,8 @@
 //!   f32, so that the renderer (which activates and normalises in f32) sees only finite
 //!   numbers. `render`, `info` and `convert` all judge a scene by [`Splats::validate`].
 
+use crate::math::{quat_norm_sq, sigmoid};
+
 /// Gaussian splats exactly as stored by trainers (not activated).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Splats {
@@ -83,16 +85,6 @@ impl std::fmt::Display for SplatStats {
             self.scale_max
         )
     }
-}
-
-/// Sum of squares in f64, so tiny-but-valid quaternions do not underflow to 0.
-pub(crate) fn quat_norm_sq(q: &[f32; 4]) -> f64 {
-    q.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
-}
-
-fn sigmoid(x: f32) -> f32 {
-    // Evaluated in f64: exact enough and no overflow for large |x|.
-    (1.0 / (1.0 + (-f64::from(x)).exp())) as f32
 }
 
 impl Splats {

@@ -192,7 +192,7 @@ pub(crate) fn parse(bytes: &[u8], h: &Header, path: &Path) -> Result<Splats, IoE
                 })
             };
             p.means[j] = lerp3(pos, u32_at(v, packed[0]));
-            p.rotations[j] = super::normalised(unpack_rotation(u32_at(v, packed[1])));
+            p.rotations[j] = crate::math::normalised_quat(unpack_rotation(u32_at(v, packed[1])));
             p.log_scales[j] = lerp3(scale, u32_at(v, packed[2]));
             let col = u32_at(v, packed[3]);
             for ch in 0..3 {
@@ -275,7 +275,7 @@ fn unpack_rotation(p: u32) -> [f32; 4] {
 }
 
 fn pack_rotation(q: [f32; 4]) -> u32 {
-    let mut q = super::normalised(q).map(f64::from);
+    let mut q = crate::math::normalised_quat(q).map(f64::from);
     let largest = (0..4)
         .max_by(|&a, &b| q[a].abs().total_cmp(&q[b].abs()))
         .unwrap_or(0);
@@ -454,7 +454,7 @@ mod tests {
     fn rotation_packing_round_trips() {
         let mut rng = crate::test_util::Rng::new(3);
         for _ in 0..10_000 {
-            let q = super::super::normalised([
+            let q = crate::math::normalised_quat([
                 rng.range(-1.0, 1.0),
                 rng.range(-1.0, 1.0),
                 rng.range(-1.0, 1.0),

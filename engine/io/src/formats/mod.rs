@@ -47,11 +47,6 @@ pub(crate) fn check_count(count: u64) -> Result<usize, String> {
     Ok(count as usize)
 }
 
-/// sigmoid in f64 (no overflow for large |x|).
-pub(crate) fn sigmoid(x: f32) -> f64 {
-    1.0 / (1.0 + (-f64::from(x)).exp())
-}
-
 /// Logit of an 8-bit opacity `b / 255`. The two ends are pulled in by a quarter step
 /// (0 → 0.25/255, 255 → 254.75/255) so the logit is finite and [`u8_from_logit`] gives the
 /// same byte back.
@@ -60,9 +55,10 @@ pub(crate) fn logit_from_u8(b: u8) -> f32 {
     (p / (1.0 - p)).ln() as f32
 }
 
-/// The 8-bit opacity of a logit: round(sigmoid(x) · 255). NaN gives 0.
+/// The 8-bit opacity of a logit: round(sigmoid(x) · 255), with the renderer's
+/// [`sigmoid`](crate::math::sigmoid). NaN gives 0.
 pub(crate) fn u8_from_logit(x: f32) -> u8 {
-    unorm8(sigmoid(x))
+    unorm8(f64::from(crate::math::sigmoid(x)))
 }
 
 /// round(v · 255) clamped to 0..=255; NaN gives 0.
@@ -110,17 +106,6 @@ pub(crate) fn rub_to_rdf(s: &mut Splats) {
             }
         }
     }
-}
-
-/// Unit quaternion; zero-length or non-finite input is returned unchanged (so that
-/// [`Splats::validate`] reports it).
-pub(crate) fn normalised(q: [f32; 4]) -> [f32; 4] {
-    let n2: f64 = q.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-    if n2 == 0.0 || !n2.is_finite() {
-        return q;
-    }
-    let inv = 1.0 / n2.sqrt();
-    q.map(|v| (f64::from(v) * inv) as f32)
 }
 
 /// Splats of `n` zeros (SH degree `sh_degree`), to be filled by a decoder that writes every
@@ -312,7 +297,7 @@ mod tests {
     fn frame_change_is_an_involution_and_keeps_rotations_consistent() {
         let mut s = zeroed(1, 1).unwrap();
         s.means[0] = [1.0, 2.0, 3.0];
-        s.rotations[0] = normalised([0.9, 0.1, 0.3, -0.2]);
+        s.rotations[0] = crate::math::normalised_quat([0.9, 0.1, 0.3, -0.2]);
         s.sh = (0..12).map(|v| v as f32).collect();
         let orig = s.clone();
         rub_to_rdf(&mut s);

@@ -43,7 +43,7 @@ pub(crate) fn parse(b: &[u8], path: &Path) -> Result<Splats, IoError> {
             }
             p.opacity_logits[j] = logit_from_u8(r[27]);
             let q = [r[28], r[29], r[30], r[31]].map(|v| (f32::from(v) - 128.0) / 128.0);
-            p.rotations[j] = super::normalised(q);
+            p.rotations[j] = crate::math::normalised_quat(q);
         }
         Ok(())
     })
@@ -98,7 +98,7 @@ pub(crate) fn encode(s: &Splats) -> Result<(Vec<u8>, Vec<String>), AllocError> {
             out.push(unorm8(0.5 + SH_C0 * f64::from(s.sh[i * k * 3 + c])));
         }
         out.push(u8_from_logit(s.opacity_logits[i]));
-        for v in super::normalised(s.rotations[i]) {
+        for v in crate::math::normalised_quat(s.rotations[i]) {
             out.push((f64::from(v) * 128.0 + 128.0).round().clamp(0.0, 255.0) as u8);
         }
     }

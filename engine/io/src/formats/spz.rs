@@ -42,6 +42,7 @@ use std::path::Path;
 #[cfg(test)]
 use super::SH_SIGN_FLIP_YZ;
 use super::{check_count, logit_from_u8, u8_from_logit};
+use crate::half::half_to_f32;
 use crate::memory::{self, AllocError};
 use crate::{IoError, Splats};
 
@@ -611,24 +612,6 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// f16 bits to f32 (v1 positions).
-fn f16_to_f32(h: u16) -> f32 {
-    let sign = if h & 0x8000 != 0 { -1.0f32 } else { 1.0 };
-    let exp = (h >> 10) & 0x1f;
-    let frac = f32::from(h & 0x3ff);
-    match exp {
-        0 => sign * frac * (2.0f32).powi(-24),
-        31 => {
-            if frac == 0.0 {
-                sign * f32::INFINITY
-            } else {
-                f32::NAN
-            }
-        }
-        e => sign * (1.0 + frac / 1024.0) * (2.0f32).powi(i32::from(e) - 15),
-    }
-}
-
 /// Decodes whole records of array `array` (`rows`) into splats `first..` of `f`.
 fn decode_rows(h: &Header, array: usize, rows: &[u8], first: usize, f: &mut Fields) {
     let size = array_sizes(h)[array];
@@ -640,7 +623,7 @@ fn decode_rows(h: &Header, array: usize, rows: &[u8], first: usize, f: &mut Fiel
                 .iter_mut()
                 .zip(rows.chunks_exact(6))
             {
-                let c = |a: usize| f16_to_f32(u16::from_le_bytes([r[a * 2], r[a * 2 + 1]]));
+                let c = |a: usize| half_to_f32(u16::from_le_bytes([r[a * 2], r[a * 2 + 1]]));
                 *m = [c(0), c(1), c(2)];
             }
         }
@@ -690,7 +673,7 @@ fn decode_rows(h: &Header, array: usize, rows: &[u8], first: usize, f: &mut Fiel
                     let w = (1.0 - (x * x + y * y + z * z)).max(0.0).sqrt();
                     [w, x, y, z]
                 };
-                *q = super::normalised(v.map(|v| v as f32));
+                *q = crate::math::normalised_quat(v.map(|v| v as f32));
             }
         }
         _ => {
@@ -876,7 +859,7 @@ pub(crate) fn encode(
         for &l in &s.log_scales[i] {
             arrays[3].push(((f64::from(l) + 10.0) * 16.0).round().clamp(0.0, 255.0) as u8);
         }
-        let r = super::normalised(s.rotations[i]);
+        let r = crate::math::normalised_quat(s.rotations[i]);
         let r = [r[0], r[1], -r[2], -r[3]];
         if o.version >= 3 {
             arrays[4].extend_from_slice(&pack_smallest_three(r).to_le_bytes());
@@ -963,7 +946,7 @@ mod tests {
     fn smallest_three_round_trips_within_a_step() {
         let mut rng = crate::test_util::Rng::new(7);
         for _ in 0..10_000 {
-            let q = super::super::normalised([
+            let q = crate::math::normalised_quat([
                 rng.range(-1.0, 1.0),
                 rng.range(-1.0, 1.0),
                 rng.range(-1.0, 1.0),
@@ -1065,7 +1048,8 @@ mod tests {
         let mut s = super::super::zeroed(n, 3).unwrap();
         for i in 0..n {
             s.means[i] = [0, 1, 2].map(|_| rng.range(-50.0, 50.0));
-            s.rotations[i] = super::super::normalised([0, 1, 2, 3].map(|_| rng.range(-1.0, 1.0)));
+            s.rotations[i] =
+                crate::math::normalised_quat([0, 1, 2, 3].map(|_| rng.range(-1.0, 1.0)));
             s.log_scales[i] = [0, 1, 2].map(|_| rng.range(-5.0, 0.0));
             s.opacity_logits[i] = rng.range(-3.0, 3.0);
             for c in 0..3 {
@@ -1089,14 +1073,5 @@ mod tests {
         let (back, _) = parse(&b, Path::new("t.spz")).unwrap();
         assert_eq!(back.len(), n);
         assert!(back.sh.chunks(48).all(|c| c[3..].iter().all(|&v| v == 0.0)));
-    }
-
-    #[test]
-    fn half_floats() {
-        assert_eq!(f16_to_f32(0x3c00), 1.0);
-        assert_eq!(f16_to_f32(0xc000), -2.0);
-        assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
-        assert_eq!(f16_to_f32(0x0001), 5.960_464_5e-8);
-        assert!(f16_to_f32(0x7e00).is_nan());
     }
 }

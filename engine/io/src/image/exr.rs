@@ -33,8 +33,8 @@
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
-use super::half::f32_to_half;
 use super::{checked_pixels, ChunkChannel};
+use crate::half::f32_to_half;
 use crate::{Camera, IoError};
 
 pub(super) const EXR_MAGIC: u32 = 20000630;

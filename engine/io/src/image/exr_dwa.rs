@@ -41,8 +41,8 @@ use std::sync::OnceLock;
 
 use super::exr::zip_predict;
 use super::exr_piz::huf_compress;
-use super::half::{f32_to_half, half_to_f32};
 use super::ChunkChannel;
+use crate::half::{f32_to_half, half_to_f32};
 
 /// Compression schemes a channel rule can name.
 const UNKNOWN: u8 = 0;

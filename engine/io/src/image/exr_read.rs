@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use super::exr::{zip_unpredict, ExrCompression, ExrValue, EXR_MAGIC, PIXEL_FLOAT, PIXEL_HALF};
-use super::half::half_to_f32;
+use crate::half::half_to_f32;
 use crate::IoError;
 
 const FLAG_TILED: u32 = 0x200;

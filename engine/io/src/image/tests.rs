@@ -326,7 +326,7 @@ fn lossless_compressions_round_trip_exactly() {
                     .chunks_exact(4)
                     .map(|p| {
                         if half {
-                            half::half_to_f32(half::f32_to_half(p[c])).to_bits()
+                            crate::half::half_to_f32(crate::half::f32_to_half(p[c])).to_bits()
                         } else {
                             p[c].to_bits()
                         }

@@ -256,7 +256,7 @@ fn random_splats(rng: &mut Rng, n: usize, deg: u32) -> Splats {
             rng.range(-1.0, 1.0),
             rng.range(-1.0, 1.0),
         ];
-        s.rotations.push(normalise(q));
+        s.rotations.push(normalised_quat(q));
         s.log_scales.push([
             rng.range(-8.0, 1.0),
             rng.range(-8.0, 1.0),

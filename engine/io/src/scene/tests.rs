@@ -12,7 +12,7 @@ fn random_scene(rng: &mut Rng, n: usize, sh_degree: u32) -> Splats {
             rng.range(-5.0, 5.0),
             rng.range(-5.0, 5.0),
         ];
-        s.rotations[i] = crate::formats::normalised([
+        s.rotations[i] = crate::math::normalised_quat([
             rng.range(-1.0, 1.0),
             rng.range(-1.0, 1.0),
             rng.range(-1.0, 1.0),

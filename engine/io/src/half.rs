@@ -1,11 +1,13 @@
-//! IEEE 754 binary16 ("half", OpenEXR's HALF pixel type) conversions.
+//! IEEE 754 binary16 ("half") conversions: the one implementation every part of vksplat uses
+//! (OpenEXR HALF pixels, SPZ v1 positions, half-precision SH on the GPU, test fixtures).
 //!
-//! Invariants: [`f32_to_half`] rounds to nearest, ties to even (as OpenEXR's `half` and
-//! numpy's `float16` do), overflows to ±infinity, keeps NaN a NaN and keeps the sign of zero;
+//! Invariants: [`f32_to_half`] rounds to nearest, ties to even (as OpenEXR's `half`, numpy's
+//! `float16` and GLSL's `packHalf2x16` on conforming devices do), overflows to ±infinity,
+//! keeps NaN a NaN (quiet, with the top payload bits) and keeps the sign of zero;
 //! [`half_to_f32`] is exact, so `f32_to_half(half_to_f32(h)) == h` for every non-NaN `h`.
 
 /// The nearest half to `f` (ties to even), as its bit pattern.
-pub(crate) fn f32_to_half(f: f32) -> u16 {
+pub fn f32_to_half(f: f32) -> u16 {
     let x = f.to_bits();
     let sign = ((x >> 16) & 0x8000) as u16;
     let exp = ((x >> 23) & 0xff) as i32;
@@ -51,7 +53,7 @@ pub(crate) fn f32_to_half(f: f32) -> u16 {
 }
 
 /// The exact f32 value of half `h`.
-pub(crate) fn half_to_f32(h: u16) -> f32 {
+pub fn half_to_f32(h: u16) -> f32 {
     let sign = u32::from(h & 0x8000) << 16;
     let exp = u32::from((h >> 10) & 0x1f);
     let man = u32::from(h & 0x3ff);
@@ -115,6 +117,55 @@ mod tests {
         assert_eq!(f32_to_half(3.0 * 2f32.powi(-25)), 2);
         // The largest subnormal rounds up into the smallest normal.
         assert_eq!(f32_to_half(2f32.powi(-14) - 2f32.powi(-26)), 0x0400);
+        assert_eq!(f32_to_half(0.1), 0x2e66);
+        assert_eq!(f32_to_half(5.960_464_5e-8), 0x0001);
+        assert_eq!(f32_to_half(-5.960_464_5e-8), 0x8001);
+        assert!(half_to_f32(0x7e00).is_nan());
+        assert_eq!(half_to_f32(0xfc00), f32::NEG_INFINITY);
+    }
+
+    /// `half_to_f32` against the binary16 definition, (−1)^s · 2^(e−15) · (1 + m/1024)
+    /// (subnormals 2^−14 · m/1024), evaluated independently in f64 for all 65536 patterns.
+    #[test]
+    fn every_half_decodes_to_its_definition() {
+        for h in 0..=u16::MAX {
+            let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+            let e = i32::from((h >> 10) & 0x1f);
+            let m = f64::from(h & 0x3ff);
+            let f = half_to_f32(h);
+            match e {
+                31 if m == 0.0 => assert_eq!(f64::from(f), sign * f64::INFINITY, "{h:#06x}"),
+                31 => assert!(f.is_nan(), "{h:#06x}"),
+                0 => assert_eq!(f64::from(f), sign * 2f64.powi(-14) * m / 1024.0, "{h:#06x}"),
+                _ => assert_eq!(
+                    f64::from(f),
+                    sign * 2f64.powi(e - 15) * (1.0 + m / 1024.0),
+                    "{h:#06x}"
+                ),
+            }
+            assert_eq!(f.is_sign_negative(), h & 0x8000 != 0, "{h:#06x}");
+        }
+    }
+
+    /// Every tie between two neighbouring finite halves (their midpoint is exact in f32)
+    /// rounds to the even one, and one f32 step either side of it rounds to the nearer one:
+    /// round-to-nearest-even checked at every boundary, both signs.
+    #[test]
+    fn every_midpoint_rounds_to_even() {
+        for sign in [0u16, 0x8000] {
+            for lo in 0..0x7bffu16 {
+                let (a, b) = (half_to_f32(sign | lo), half_to_f32(sign | (lo + 1)));
+                let mid = ((f64::from(a) + f64::from(b)) / 2.0) as f32;
+                assert_eq!(f64::from(mid), (f64::from(a) + f64::from(b)) / 2.0);
+                let even = if lo & 1 == 0 { lo } else { lo + 1 };
+                assert_eq!(f32_to_half(mid), sign | even, "tie {lo:#06x}");
+                // Towards a (down in magnitude) and towards b, one f32 ulp.
+                let toward_a = f32::from_bits(mid.to_bits() - 1);
+                let toward_b = f32::from_bits(mid.to_bits() + 1);
+                assert_eq!(f32_to_half(toward_a), sign | lo, "below {lo:#06x}");
+                assert_eq!(f32_to_half(toward_b), sign | (lo + 1), "above {lo:#06x}");
+            }
+        }
     }
 
     /// Against a brute-force nearest search over all finite halves (f64 distances).
