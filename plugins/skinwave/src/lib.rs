@@ -10,6 +10,8 @@
 
 use std::f32::consts::TAU;
 
+use glam::{Mat3, Mat4, Vec3};
+
 use vksplat_plugin_sdk::abi::*;
 use vksplat_plugin_sdk::{
     export_plugin, Description, Error, FrameInput, GpuStage, Param, Plugin, Shader, SplatArrays,
@@ -189,44 +191,40 @@ impl Plugin for SkinWave {
             return Err("the host did not pass the declared output arrays".into());
         };
         for i in 0..self.count {
-            let r = &self.rest[10 * i..10 * i + 10];
-            let mut m = [r[0], r[1], r[2]];
-            let w1 = r[9];
-            let w0 = 1.0 - w1;
-            m[1] += amplitude * (phase + 3.0 * m[0]).sin();
-            let mut a = [0f32; 12];
-            for k in 0..12 {
-                a[k] = w0 * bones[k] + w1 * bones[16 + k];
-            }
-            for row in 0..3 {
-                means[3 * i + row] = a[4 * row] * m[0]
-                    + a[4 * row + 1] * m[1]
-                    + a[4 * row + 2] * m[2]
-                    + a[4 * row + 3];
-            }
-            let s = [r[3], r[4], r[5], r[4], r[6], r[7], r[5], r[7], r[8]];
-            let mut ls = [0f32; 9];
-            for row in 0..3 {
-                for c in 0..3 {
-                    ls[3 * row + c] =
-                        a[4 * row] * s[c] + a[4 * row + 1] * s[3 + c] + a[4 * row + 2] * s[6 + c];
-                }
-            }
-            let mut res = [0f32; 9];
-            for row in 0..3 {
-                for c in 0..3 {
-                    res[3 * row + c] = ls[3 * row] * a[4 * c]
-                        + ls[3 * row + 1] * a[4 * c + 1]
-                        + ls[3 * row + 2] * a[4 * c + 2];
-                }
-            }
-            covs[6 * i..6 * i + 6]
-                .copy_from_slice(&[res[0], res[1], res[2], res[4], res[5], res[8]]);
-            let c = (phase + m[0]).cos();
-            opacity[i] = 0.6 + 0.4 * c * c;
+            let (mean, cov, scale) =
+                skin(&self.rest[10 * i..10 * i + 10], &bones, amplitude, phase);
+            means[3 * i..3 * i + 3].copy_from_slice(&mean.to_array());
+            covs[6 * i..6 * i + 6].copy_from_slice(&cov);
+            opacity[i] = scale;
         }
         Ok(())
     }
+}
+
+/// One splat's frame from its rest data (`rest`: mean, covariance xx xy xz yy yz zz, weight
+/// of bone 1): its mean, covariance (xx xy xz yy yz zz) and opacity multiplier. Each product
+/// and sum is evaluated in the order `skinwave.comp` uses (glam multiplies and adds column by
+/// column, left to right, with no fused multiply-add), so both paths round alike.
+fn skin(rest: &[f32], bones: &[f32; 32], amplitude: f32, phase: f32) -> (Vec3, [f32; 6], f32) {
+    let w1 = rest[9];
+    let w0 = 1.0 - w1;
+    let mut m = Vec3::new(rest[0], rest[1], rest[2]);
+    m.y += amplitude * (phase + 3.0 * m.x).sin();
+    // A = w0 B0 + w1 B1; the bones are row-major, glam is column-major.
+    let bone = |k: usize| Mat4::from_cols_slice(&bones[16 * k..16 * k + 16]).transpose();
+    let a = bone(0) * w0 + bone(1) * w1;
+    let mean = a.transform_point3(m);
+    // Σ' = L Σ Lᵀ with L the 3×3 part of A.
+    let l = Mat3::from_mat4(a);
+    let sigma = Mat3::from_cols_array(&[
+        rest[3], rest[4], rest[5], rest[4], rest[6], rest[7], rest[5], rest[7], rest[8],
+    ]);
+    let c = l * sigma * l.transpose();
+    let cov = [
+        c.x_axis.x, c.y_axis.x, c.z_axis.x, c.y_axis.y, c.z_axis.y, c.z_axis.z,
+    ];
+    let cos = (phase + m.x).cos();
+    (mean, cov, 0.6 + 0.4 * cos * cos)
 }
 
 /// The frame's two bones (identity when not set).
@@ -248,3 +246,62 @@ fn bytes_of(v: &[f32]) -> &[u8] {
 }
 
 export_plugin!(SkinWave);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `skinwave.comp`'s loops, index by index: the CPU path must round exactly as they do.
+    fn shader_order(r: &[f32], bones: &[f32; 32], amplitude: f32, phase: f32) -> [f32; 10] {
+        let mut m = [r[0], r[1], r[2]];
+        let w1 = r[9];
+        let w0 = 1.0 - w1;
+        m[1] += amplitude * (phase + 3.0 * m[0]).sin();
+        let a: [f32; 12] = std::array::from_fn(|k| w0 * bones[k] + w1 * bones[16 + k]);
+        let mut out = [0f32; 10];
+        for row in 0..3 {
+            out[row] =
+                a[4 * row] * m[0] + a[4 * row + 1] * m[1] + a[4 * row + 2] * m[2] + a[4 * row + 3];
+        }
+        let s = [r[3], r[4], r[5], r[4], r[6], r[7], r[5], r[7], r[8]];
+        let ls: [f32; 9] = std::array::from_fn(|k| {
+            let (row, c) = (k / 3, k % 3);
+            a[4 * row] * s[c] + a[4 * row + 1] * s[3 + c] + a[4 * row + 2] * s[6 + c]
+        });
+        let res: [f32; 9] = std::array::from_fn(|k| {
+            let (row, c) = (k / 3, k % 3);
+            ls[3 * row] * a[4 * c] + ls[3 * row + 1] * a[4 * c + 1] + ls[3 * row + 2] * a[4 * c + 2]
+        });
+        for (o, k) in out[3..9].iter_mut().zip([0, 1, 2, 4, 5, 8]) {
+            *o = res[k];
+        }
+        let c = (phase + m[0]).cos();
+        out[9] = 0.6 + 0.4 * c * c;
+        out
+    }
+
+    #[test]
+    fn cpu_path_rounds_like_the_shader() {
+        let wave = SkinWave::open(None, &[("count", "500"), ("seed", "3")]).unwrap();
+        let mut rng = Rng(0x5eed);
+        for trial in 0..20 {
+            let mut bones = [0f32; 32];
+            if trial == 0 {
+                bones[..16].copy_from_slice(&IDENTITY);
+                bones[16..].copy_from_slice(&IDENTITY);
+            } else {
+                bones.iter_mut().for_each(|b| *b = rng.range(-3.0, 3.0));
+            }
+            let (amplitude, phase) = (rng.range(0.0, 1.0), rng.range(-10.0, 10.0));
+            for r in wave.rest.chunks_exact(10) {
+                let (mean, cov, scale) = skin(r, &bones, amplitude, phase);
+                let mut got = [0f32; 10];
+                got[..3].copy_from_slice(&mean.to_array());
+                got[3..9].copy_from_slice(&cov);
+                got[9] = scale;
+                let want = shader_order(r, &bones, amplitude, phase);
+                assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits), "{trial}");
+            }
+        }
+    }
+}
