@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Convert a PlayCanvas/SuperSplat "compressed PLY" to an INRIA 3DGS binary PLY.
 
-Used once to make the bundled sample scene (tests/data/sample/guitar.ply) from
-shared/data/splats/playcanvas_guitar.compressed.ply until vksplat reads compressed PLY itself.
+Used once to make the bundled sample scene (tests/data/sample/guitar.ply) from PlayCanvas's
+guitar.compressed.ply (provenance in tests/data/sample/SOURCES.md), before vksplat read
+compressed PLY itself (`vksplat convert IN.compressed.ply OUT.ply` converts it now).
 Implemented from the published layout: a `chunk` element with per-256-splat min/max ranges and
 a `vertex` element of packed u32 fields (position 11-10-11, rotation 2+10-10-10 smallest-three,
 log-scale 11-10-11, colour RGBA 8-8-8-8). Standard library only.

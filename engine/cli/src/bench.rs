@@ -23,7 +23,7 @@ pub struct BenchArgs {
     /// Scene file, any format `vksplat info` reads (omit with --sort-keys).
     pub scene: Option<PathBuf>,
 
-    /// Camera JSON (explicit or INRIA cameras.json, e.g. the one synth_scene.py writes).
+    /// Camera JSON (explicit or INRIA cameras.json, e.g. the one the synth_scene example writes).
     #[arg(long, value_name = "CAMS.json")]
     pub camera: Option<PathBuf>,
 
@@ -118,7 +118,7 @@ fn load_camera(args: &BenchArgs, scene: &Path) -> Result<Camera, CliError> {
     let path = match &args.camera {
         Some(p) => p.clone(),
         None => {
-            // synth_scene.py writes NAME.cameras.json beside NAME.ply.
+            // The `synth_scene` example (vksplat-io) writes NAME.cameras.json beside NAME.ply.
             let beside = scene.with_extension("cameras.json");
             if !beside.is_file() {
                 return Err(CliError::Usage(format!(
