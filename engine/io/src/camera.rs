@@ -1,6 +1,6 @@
-//! Camera JSON files.
+//! Cameras: camera files, and the cameras a host computes from a scene.
 //!
-//! Two forms are accepted, detected per object by which keys it has:
+//! Three file forms are accepted; the first two are detected per object by which keys it has:
 //!
 //! 1. **Explicit**: `{"width","height","fx","fy","cx","cy","world_to_camera"}`
 //!    with a row-major 4×4 world-to-camera matrix in OpenCV axes, optional
@@ -10,16 +10,29 @@
 //!    camera-to-world rotation R given as rows and `position` the camera
 //!    centre p. Then world_to_camera = [Rᵀ | −Rᵀp] and the principal point
 //!    is the image centre.
+//! 3. **nerfstudio `camera_path.json`**, recognised by its `camera_path` or `keyframes` key:
+//!    entry i of `camera_path` is camera i (`nerfstudio.rs` has the conversion).
 //!
-//! A file holds one such object or a non-empty list of them. Every camera
-//! returned has passed [`Camera::validate`]; the conversion is done in f64 so
+//! A file of the first two forms holds one such object or a non-empty list of them. Every
+//! camera returned has passed [`Camera::validate`]; the conversion is done in f64 so
 //! that an orthonormal input stays orthonormal to f32 precision.
+//!
+//! Computed cameras: [`auto_camera`] frames a scene from its −z side, [`orbit`] is a turntable
+//! around it; both frame the robust [`scene_box`] of the splat centres and are deterministic
+//! (the same scene gives bit-identical cameras).
 
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
 use crate::IoError;
+
+mod auto;
+mod nerfstudio;
+mod orbit;
+
+pub use auto::{auto_camera, scene_box};
+pub use orbit::{orbit, OrbitSpec};
 
 /// A pinhole camera with OpenCV axes.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,9 +162,43 @@ impl Camera {
     }
 }
 
-/// Reads and validates a camera JSON file.
+/// The cameras of a camera file, in order, and the frame rate the file declares.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CameraPath {
+    /// Every camera, validated.
+    pub cameras: Vec<Camera>,
+    /// A nerfstudio path's `fps` as the EXR `framesPerSecond` rational (n/1 for whole rates,
+    /// n·1000/1001 for the NTSC rates, else to a thousandth); `None` for the other forms and
+    /// for a missing or unusable rate.
+    pub frames_per_second: Option<(i32, u32)>,
+}
+
+/// Reads and validates a camera file of any form: explicit, INRIA `cameras.json` or a
+/// nerfstudio `camera_path.json` (see [`load_camera_path`]).
 pub fn load_cameras(path: &Path) -> Result<Vec<Camera>, IoError> {
-    parse_cameras(&read_camera_file(path)?, path)
+    load_camera_path(path).map(|p| p.cameras)
+}
+
+/// Reads and validates a camera file of any form, with its frame rate: one camera or a list
+/// (explicit or INRIA form, see the module docs), or a nerfstudio `camera_path.json` whose
+/// entry i is camera i. Errors are input errors naming the file.
+pub fn load_camera_path(path: &Path) -> Result<CameraPath, IoError> {
+    parse_camera_path(&read_camera_file(path)?, path)
+}
+
+/// [`load_camera_path`] on text held in memory; `path_for_errors` only labels errors.
+pub fn parse_camera_path(json: &str, path_for_errors: &Path) -> Result<CameraPath, IoError> {
+    match serde_json::from_str::<Value>(json) {
+        Ok(v) if nerfstudio::is_nerfstudio(&v) => Ok(CameraPath {
+            cameras: nerfstudio::parse(&v)
+                .map_err(|m| IoError::input(path_for_errors, format!("camera path: {m}")))?,
+            frames_per_second: nerfstudio::frames_per_second(&v),
+        }),
+        _ => Ok(CameraPath {
+            cameras: parse_cameras(json, path_for_errors)?,
+            frames_per_second: None,
+        }),
+    }
 }
 
 /// Reads a camera file's text: only a regular file is read (a FIFO, device or directory is an
@@ -161,8 +208,8 @@ pub fn read_camera_file(path: &Path) -> Result<String, IoError> {
     crate::input::read_text(path)
 }
 
-/// Parses and validates camera JSON held in memory; `path_for_errors` only
-/// labels error messages.
+/// Parses and validates camera JSON of the explicit or INRIA form held in memory;
+/// `path_for_errors` only labels error messages.
 pub fn parse_cameras(json: &str, path_for_errors: &Path) -> Result<Vec<Camera>, IoError> {
     parse(json).map_err(|m| IoError::input(path_for_errors, m))
 }

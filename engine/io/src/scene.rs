@@ -16,15 +16,24 @@
 //! **Antialiasing metadata.** SPZ's flag bit 0, or a PLY header comment `antialiased=true`
 //! (also `antialiased`, `antialiasing=1`, …; see [`crate::ply`]) marks a scene trained with
 //! antialiased (Mip-style) rendering: [`SceneFile::antialiased`]. The writers keep it.
+//!
+//! **Validation.** [`read_scene_checked`] reads and judges a scene under a policy (reject,
+//! drop the invalid splats, or report): the one place every face decides what an invalid
+//! scene means.
 
 use std::path::Path;
 
 use crate::formats::{compressed_ply, splat, spz};
 use crate::{IoError, Splats};
 
+mod checked;
+
 pub use crate::formats::spz::SpzContainer;
 pub use crate::formats::MAX_SPLATS;
 pub use crate::ply::Format as PlyEncoding;
+pub use checked::{
+    check_scene, invalid_scene, read_scene_checked, Check, CheckedScene, InvalidSplats,
+};
 
 /// A scene file format as found on disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

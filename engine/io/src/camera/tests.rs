@@ -252,3 +252,66 @@ fn load_from_disk() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Pixel coordinates and depth of world point `p` seen by `c` (for the computed-camera tests).
+pub(crate) fn project(c: &Camera, p: [f32; 3]) -> (f32, f32, f32) {
+    let m = &c.world_to_camera;
+    let v: Vec<f32> = (0..3)
+        .map(|i| m[i][0] * p[0] + m[i][1] * p[1] + m[i][2] * p[2] + m[i][3])
+        .collect();
+    (c.fx * v[0] / v[2] + c.cx, c.fy * v[1] / v[2] + c.cy, v[2])
+}
+
+/// Small splats at `means`.
+pub(crate) fn splats_at(means: Vec<[f32; 3]>) -> crate::Splats {
+    let n = means.len();
+    crate::Splats {
+        means,
+        rotations: vec![[1.0, 0.0, 0.0, 0.0]; n],
+        log_scales: vec![[-2.0; 3]; n],
+        opacity_logits: vec![0.0; n],
+        sh_degree: 0,
+        sh: vec![0.0; n * 3],
+    }
+}
+
+#[test]
+fn camera_files_of_every_form_load_with_their_frame_rate() {
+    let dir = TempDir::new("camera-path");
+    let explicit = dir.path().join("cams.json");
+    std::fs::write(&explicit, format!("[{EXPLICIT}, {EXPLICIT}]")).unwrap();
+    let path = load_camera_path(&explicit).unwrap();
+    assert_eq!(path.cameras.len(), 2);
+    assert_eq!(path.frames_per_second, None);
+    assert_eq!(load_cameras(&explicit).unwrap(), path.cameras);
+
+    let ns = dir.path().join("camera_path.json");
+    std::fs::write(
+        &ns,
+        r#"{"camera_type": "perspective", "render_width": 64, "render_height": 48,
+            "fps": 29.97, "keyframes": [{}],
+            "camera_path": [{"camera_to_world": [1,0,0,0, 0,1,0,0, 0,0,1,5, 0,0,0,1], "fov": 90}]}"#,
+    )
+    .unwrap();
+    let path = load_camera_path(&ns).unwrap();
+    assert_eq!(path.frames_per_second, Some((30000, 1001)));
+    assert_eq!(path.cameras.len(), 1);
+    assert_eq!(path.cameras[0].name, "camera_path 0");
+    assert_eq!(load_cameras(&ns).unwrap(), path.cameras);
+
+    // A bad path names the file and says it is a camera path.
+    std::fs::write(&ns, r#"{"keyframes": [{}, {}]}"#).unwrap();
+    let e = load_camera_path(&ns).unwrap_err();
+    assert!(matches!(e, IoError::Input { .. }));
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with(&format!("{}: camera path: ", ns.display())) && msg.contains("2 keyframe"),
+        "{msg}"
+    );
+    // Not JSON at all: the camera-list reader's error.
+    std::fs::write(&ns, "nope").unwrap();
+    assert!(load_camera_path(&ns)
+        .unwrap_err()
+        .to_string()
+        .contains("invalid JSON"));
+}
