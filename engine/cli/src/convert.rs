@@ -81,27 +81,8 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
     })?;
     crate::signals::install(crate::signals::OnStop::Abort);
     crate::outputs::check_outputs([args.output.as_path()], !args.no_create_dirs)?;
-    let mut scene = vksplat_io::read_scene(&args.input)?;
+    let mut scene = crate::render::read_scene(&args.input, args.drop_invalid)?.file;
     let input = args.input.display();
-    for note in &scene.notes {
-        say!("note: {input}: {note}");
-    }
-    if let Err(problem) = scene.splats.validate() {
-        if !args.drop_invalid {
-            return Err(CliError::Input(format!(
-                "{input}: invalid scene: {problem} (--drop-invalid removes such splats)"
-            )));
-        }
-        let dropped = scene.splats.drop_invalid();
-        say!(
-            "warning: {input}: dropped {dropped} invalid splat(s) ({problem}); {} remain",
-            scene.splats.len()
-        );
-        scene
-            .splats
-            .validate()
-            .map_err(|p| CliError::Input(format!("{input}: invalid scene: {p}")))?;
-    }
     if !args.quiet {
         say!(
             "read {input}: {}, {} splats, SH degree {}, frame {}, antialiased {}, {:.1} bytes \

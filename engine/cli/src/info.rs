@@ -5,7 +5,8 @@
 //! the axes the file stores (`frame`; vksplat converts to RDF on load), the antialiasing flag
 //! and the bytes per splat on disk (PLY headers excluded).
 //!
-//! `info` judges a scene exactly as `render` and `convert` do ([`Splats::validate`]): a scene
+//! `info` judges a scene exactly as `render` and `convert` do (`vksplat_io::scene::read_scene_checked`,
+//! which applies [`Splats::validate`], under the policy that reports): a scene
 //! they reject (a non-finite value, a zero-length quaternion, a log-scale whose scale
 //! overflows f32, …) is still described on stdout, with the first problem as `status:
 //! INVALID: …` (`invalid` in JSON), and then the command fails with that problem as its
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde_json::json;
+use vksplat_io::scene::{Check, InvalidSplats};
 use vksplat_io::Format;
 
 use crate::error::{stdout_error, CliError};
@@ -44,13 +46,17 @@ pub struct InfoArgs {
 /// Runs `vksplat info`.
 pub fn run(args: &InfoArgs) -> Result<(), CliError> {
     let path = &args.scene;
-    let scene = vksplat_io::read_scene(path)?;
+    let checked = vksplat_io::scene::read_scene_checked(path, InvalidSplats::Report)?;
+    let scene = &checked.file;
     let splats = &scene.splats;
     let stats = splats.stats();
     let file_bytes = scene.file_bytes;
     let header = scene.header_bytes;
     let bytes_per_splat = (stats.count > 0).then_some(scene.bytes_per_splat);
-    let invalid = splats.validate().err();
+    let invalid = match &checked.check {
+        Check::Invalid(problem) => Some(problem.as_str()),
+        Check::Valid | Check::Dropped { .. } => None,
+    };
     let version = match scene.format {
         Format::Spz { version, .. } => Some(version),
         _ => None,
@@ -84,9 +90,7 @@ pub fn run(args: &InfoArgs) -> Result<(), CliError> {
         writeln!(out, "{value:#}").map_err(stdout_error)?;
     } else {
         let bps = bytes_per_splat.map_or("n/a".to_string(), |b| format!("{b:.1}"));
-        let validity = invalid
-            .as_deref()
-            .map_or("valid".to_string(), |p| format!("INVALID: {p}"));
+        let validity = invalid.map_or("valid".to_string(), |p| format!("INVALID: {p}"));
         let notes: String = scene.notes.iter().map(|n| format!("\nnote: {n}")).collect();
         writeln!(
             out,
@@ -122,10 +126,7 @@ pub fn run(args: &InfoArgs) -> Result<(), CliError> {
     out.flush().map_err(stdout_error)?;
     match invalid {
         // The same words as render's refusal, so the two commands agree.
-        Some(problem) => Err(CliError::Input(format!(
-            "{}: invalid scene: {problem}",
-            path.display()
-        ))),
+        Some(problem) => Err(vksplat_io::scene::invalid_scene(path, problem, None).into()),
         None => Ok(()),
     }
 }

@@ -1,7 +1,8 @@
 //! Plugins on the command line: `vksplat plugins list|info NAME`, and the hooks that let
 //! `vksplat render --plugin NAME [--param key=value …] [--time T] [--plugin-dir DIR]` render a
-//! plugin's scene instead of a scene file (render.rs calls [`scene_path`], [`load`],
-//! [`upload`] and [`Scene::render`]; everything else about rendering stays there).
+//! plugin's scene instead of a scene file (render.rs calls [`scene_path`], [`open`] and
+//! [`upload`], and renders the returned [`Scene`] like any other; everything else about
+//! rendering stays there).
 //!
 //! Every plugin or ABI failure (no manifest, missing library or entry point, ABI version or
 //! layout mismatch, a plugin call that fails or panics, a shader that does not compile or
@@ -15,11 +16,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use vksplat_core::{CoreError, Frame, FrameStats, GpuScene, RenderSettings, Renderer};
-use vksplat_io::{Camera, Splats};
-use vksplat_plugin_host::{
-    EvalPath, Instance, ParamType, PluginError, Policy, SearchPath, VariantScene,
-};
+use vksplat_core::{CoreError, Renderer};
+use vksplat_io::Splats;
+use vksplat_plugin_host::{EvalPath, Instance, ParamType, PluginError, Policy, Scene, SearchPath};
 
 use crate::error::{stdout_error, CliError};
 use crate::stderr::say;
@@ -254,7 +253,6 @@ pub fn run(args: &PluginsArgs) -> Result<(), CliError> {
 /// A plugin opened for `render`, before the device exists.
 pub struct Opened {
     instance: Instance,
-    time: f64,
     eval: Eval,
 }
 
@@ -268,20 +266,12 @@ pub fn scene_path(args: &PluginArgs, scene: Option<&Path>) -> Option<PathBuf> {
     ))
 }
 
-/// Loads the scene: the plugin's (opened, with `--param`; the returned splats are its CPU
-/// frame or initial means, used only to frame automatic cameras), or the file through
-/// `plain`.
-#[allow(clippy::type_complexity)]
-pub fn load(
-    args: &PluginArgs,
-    scene: Option<&Path>,
-    scene_path: &Path,
-    drop_invalid: bool,
-    plain: fn(&Path, bool) -> Result<(Splats, bool), CliError>,
-) -> Result<(Splats, bool, Option<Opened>), CliError> {
+/// Opens `--plugin` with its `--param`s (`scene`, if given, is the plugin's own input file);
+/// `None` without `--plugin`. Also returns splats that stand for the plugin's scene at `--time`
+/// when an automatic or orbit camera frames it (see [`vksplat_plugin_host::scene::framing_splats`]).
+pub fn open(args: &PluginArgs, scene: Option<&Path>) -> Result<Option<(Opened, Splats)>, CliError> {
     let Some(name) = &args.plugin else {
-        let (splats, antialiased) = plain(scene_path, drop_invalid)?;
-        return Ok((splats, antialiased, None));
+        return Ok(None);
     };
     let mut params = Vec::new();
     for p in &args.params {
@@ -299,118 +289,42 @@ pub fn load(
     let plugin = vksplat_plugin_host::load_with(&args.dirs.search(), name, &args.dirs.policy())?;
     let source = scene.map(|s| s.to_string_lossy().into_owned());
     let mut instance = Instance::open(plugin, source.as_deref(), &params)?;
-    let splats = proxy_splats(&mut instance, args.time)?;
-    Ok((
-        splats,
-        false,
-        Some(Opened {
-            instance,
-            time: args.time,
-            eval: args.plugin_eval,
-        }),
-    ))
-}
-
-/// Means to frame an automatic camera with: the CPU frame's, else the initial ones, else the
-/// unit cube's corners.
-#[allow(clippy::needless_update)] // Splats may grow fields
-fn proxy_splats(instance: &mut Instance, time: f64) -> Result<Splats, CliError> {
-    let means = if instance.desc.has_cpu && instance.desc.outputs & 1 != 0 {
-        instance.cpu_frame(time)?.means
-    } else {
-        instance.desc.initial.means.clone()
+    let splats = vksplat_plugin_host::scene::framing_splats(&mut instance, args.time)?;
+    let opened = Opened {
+        instance,
+        eval: args.plugin_eval,
     };
-    let means: Vec<[f32; 3]> = match means {
-        Some(m) if !m.is_empty() => m.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect(),
-        _ => (0..8)
-            .map(|i| [0, 1, 2].map(|a| if i >> a & 1 == 1 { 1.0 } else { -1.0 }))
-            .collect(),
-    };
-    let n = means.len();
-    Ok(Splats {
-        means,
-        rotations: vec![[1.0, 0.0, 0.0, 0.0]; n],
-        log_scales: vec![[-4.0; 3]; n],
-        opacity_logits: vec![0.0; n],
-        sh_degree: 0,
-        sh: vec![0.0; n * 3],
-        ..Default::default()
-    })
+    Ok(Some((opened, splats)))
 }
 
-/// A scene on the device: a file's or a plugin's.
-#[allow(clippy::large_enum_variant)] // one per process
-pub enum Scene {
-    Plain(GpuScene),
-    Plugin(Box<VariantScene>, f64),
+/// A plugin-host error in `render`: an engine failure is classified like the engine's own
+/// (`core_err` names the inputs), anything else is the plugin's (exit code 4).
+pub fn render_error(e: PluginError, core_err: impl Fn(CoreError) -> CliError) -> CliError {
+    match e {
+        PluginError::Core(c) => core_err(c),
+        other => other.into(),
+    }
 }
 
-/// Uploads the file's splats, or creates the plugin's scene (compiling and validating its
-/// shader on the GPU path).
+/// Puts the scene on the device: the file's splats (`antialiased` as the file says), or the
+/// opened plugin's scene (compiling and validating its shader on the GPU path).
 pub fn upload(
     renderer: &Renderer,
     splats: &Splats,
+    antialiased: bool,
     plugin: Option<Opened>,
     core_err: impl Fn(CoreError) -> CliError,
 ) -> Result<Scene, CliError> {
-    match plugin {
-        None => Ok(Scene::Plain(
-            renderer.upload_scene(splats).map_err(core_err)?,
-        )),
+    let scene = match plugin {
+        None => Scene::upload(renderer, splats, antialiased),
         Some(o) => {
             let path = match o.eval {
                 Eval::Auto => EvalPath::Auto,
                 Eval::Gpu => EvalPath::Gpu,
                 Eval::Cpu => EvalPath::Cpu,
             };
-            let scene = VariantScene::new(renderer, o.instance, path).map_err(|e| match e {
-                PluginError::Core(c) => core_err(c),
-                other => other.into(),
-            })?;
-            Ok(Scene::Plugin(Box::new(scene), o.time))
+            Scene::open_variant(renderer, o.instance, path)
         }
-    }
-}
-
-impl Scene {
-    /// Renders one frame (a plugin scene evaluates its frame first).
-    pub fn render(
-        &mut self,
-        renderer: &mut Renderer,
-        camera: &Camera,
-        settings: &RenderSettings,
-        core_err: impl Fn(CoreError) -> CliError,
-    ) -> Result<(Frame, FrameStats), CliError> {
-        match self {
-            Scene::Plain(s) => renderer.render(s, camera, settings).map_err(core_err),
-            Scene::Plugin(s, time) => {
-                s.render(renderer, camera, settings, *time)
-                    .map_err(|e| match e {
-                        PluginError::Core(c) => core_err(c),
-                        other => other.into(),
-                    })
-            }
-        }
-    }
-
-    /// Renders several views; a plain scene renders them in one GPU submission
-    /// (`Renderer::render_batch`), a plugin scene one after the other.
-    pub fn render_many(
-        &mut self,
-        renderer: &mut Renderer,
-        cameras: &[&Camera],
-        settings: &RenderSettings,
-        core_err: impl Fn(CoreError) -> CliError,
-    ) -> Result<Vec<(Frame, FrameStats)>, CliError> {
-        match self {
-            Scene::Plain(s) if cameras.len() > 1 => {
-                let owned: Vec<Camera> = cameras.iter().map(|c| (*c).clone()).collect();
-                renderer.render_batch(s, &owned, settings).map_err(core_err)
-            }
-            _ => cameras
-                .iter()
-                .map(|c| self.render(renderer, c, settings, &core_err))
-                .collect(),
-        }
-    }
+    };
+    scene.map_err(|e| render_error(e, core_err))
 }

@@ -29,9 +29,10 @@
 //! SIGINT/SIGTERM/SIGHUP: see [`crate::signals`] (exit 130/143/129 after finishing the frames in
 //! flight).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -39,9 +40,11 @@ use vksplat_core::{
     Context, ContextDesc, DeviceChoice, Frame, FrameStats, RenderMode, RenderSettings, Renderer,
     SceneExtent,
 };
+use vksplat_io::camera::{auto_camera, load_camera_path, orbit};
+use vksplat_io::scene::{Check, CheckedScene, InvalidSplats};
 use vksplat_io::{Camera, ExrColor, ExrCompression, ExrOptions, Splats};
+use vksplat_plugin_host::Scene;
 
-use crate::auto_camera::auto_camera;
 use crate::camera_path::{self, OrbitSpec};
 use crate::error::CliError;
 use crate::output_pattern::OutputPattern;
@@ -296,37 +299,6 @@ fn scene_path(arg: Option<&Path>) -> Result<PathBuf, CliError> {
     Ok(path)
 }
 
-/// Reads (any format, by content) and checks the scene; with `drop_invalid` bad splats are
-/// removed with a warning. Also returns whether the file marks the scene as antialiased.
-fn load_scene(path: &Path, drop_invalid: bool) -> Result<(Splats, bool), CliError> {
-    let scene = vksplat_io::read_scene(path)?;
-    for n in &scene.notes {
-        say!("note: {}: {n}", path.display());
-    }
-    let antialiased = scene.antialiased;
-    let mut splats = scene.splats;
-    if let Err(problem) = splats.validate() {
-        if !drop_invalid {
-            return Err(CliError::Input(format!(
-                "{}: invalid scene: {problem} (--drop-invalid removes such splats)",
-                path.display()
-            )));
-        }
-        let dropped = splats.drop_invalid();
-        say!(
-            "warning: {}: dropped {dropped} invalid splat(s) ({problem}); {} remain",
-            path.display(),
-            splats.len()
-        );
-        // drop_invalid leaves only finite splats with consistent lengths, except for an
-        // unsupported SH degree, which no dropping can fix.
-        splats
-            .validate()
-            .map_err(|p| CliError::Input(format!("{}: invalid scene: {p}", path.display())))?;
-    }
-    Ok((splats, antialiased))
-}
-
 /// Size for a camera `w`×`h` given the optional flags (one flag keeps the aspect ratio).
 fn target_size(w: u32, h: u32, width: Option<u32>, height: Option<u32>) -> (u32, u32) {
     let aspect = |num: u32, a: u32, b: u32| -> u32 {
@@ -365,8 +337,8 @@ fn sized_camera(
 
 /// Where the cameras come from.
 enum Source {
-    /// A camera file, already loaded and sized.
-    File(PathBuf, Vec<Camera>),
+    /// A camera file, already loaded and sized, and the frame rate it declares.
+    File(PathBuf, Vec<Camera>, Option<(i32, u32)>),
     Orbit(OrbitSpec),
     Auto,
 }
@@ -374,7 +346,7 @@ enum Source {
 impl Source {
     fn len(&self) -> usize {
         match self {
-            Source::File(_, cams) => cams.len(),
+            Source::File(_, cams, _) => cams.len(),
             Source::Orbit(spec) => spec.frames as usize,
             Source::Auto => 1,
         }
@@ -382,9 +354,31 @@ impl Source {
 
     fn describe(&self) -> String {
         match self {
-            Source::File(p, _) => p.display().to_string(),
+            Source::File(p, _, _) => p.display().to_string(),
             Source::Orbit(_) => "--orbit".into(),
             Source::Auto => "the automatic camera".into(),
+        }
+    }
+
+    /// Camera i of the path is frame `--first-frame` + i. The orbit and the automatic camera
+    /// frame `splats` at the size flags (default 1280x720).
+    fn cameras(&self, args: &RenderArgs, splats: &Splats) -> Cow<'_, [Camera]> {
+        let (w, h) = target_size(DEFAULT_WIDTH, DEFAULT_HEIGHT, args.width, args.height);
+        match self {
+            Source::File(_, cams, _) => Cow::Borrowed(cams),
+            Source::Orbit(spec) => Cow::Owned(orbit(splats, spec, args.up.0, w, h)),
+            Source::Auto => {
+                let c = auto_camera(splats, w, h);
+                let p = c.position();
+                note(
+                    args,
+                    format_args!(
+                        "automatic camera: {w}x{h} at [{:.4}, {:.4}, {:.4}] looking down +z",
+                        p[0], p[1], p[2]
+                    ),
+                );
+                Cow::Owned(vec![c])
+            }
         }
     }
 }
@@ -710,17 +704,125 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     result.map(|_| ())
 }
 
-/// The whole command; `Ok(Some(signal))` when a stop signal ended it early.
+/// The whole command; `Ok(Some(signal))` when a stop signal ended it early. One call per step
+/// of the module doc, in that order.
 fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>, CliError> {
     let start = Instant::now();
-    let mut times: Vec<(&str, Duration)> = Vec::new();
-    let note = |msg: std::fmt::Arguments<'_>| {
-        if !args.quiet {
-            say!("{msg}");
-        }
+    let mut times = Times::default();
+    // 1-3: everything that needs neither the scene nor the device.
+    let (pattern, format) = output_format(args)?;
+    let inputs = Inputs::resolve(args)?;
+    let frames = frame_list(args, &pattern, &inputs.source)?;
+    outputs::check_outputs(
+        frames.iter().map(|(_, p)| p.as_path()),
+        !args.no_create_dirs,
+    )?;
+    // 4.
+    let todo = skip_existing(args, format, &inputs, frames, progress);
+    if todo.is_empty() {
+        return Ok(None);
+    }
+    if let Some(sig) = signals::stop_requested() {
+        return Ok(Some(sig));
+    }
+    // 5-6.
+    let ctx = times.time("device", || open_device(args))?;
+    let input = times.time("load", || load_input(args, &inputs.scene))?;
+    let mode = render_mode(args, &input);
+    note(
+        args,
+        format_args!(
+            "loaded {} splats (SH degree {}) from {}",
+            input.splats.len(),
+            input.splats.sh_degree,
+            inputs.scene.display()
+        ),
+    );
+    let source_label = inputs.source_label(args);
+    let cameras = inputs.source.cameras(args, &input.splats);
+    // 7.
+    let core_err = |e| CliError::from_core(e, &inputs.scene, inputs.camera_file.as_deref());
+    let views = todo
+        .into_iter()
+        .map(|(f, path)| (f, path, &cameras[(f - args.first_frame) as usize]))
+        .collect::<Vec<_>>();
+    let mut renderer = times.time("pipelines", || Renderer::new(ctx.clone()).map_err(core_err))?;
+    check_frame_sizes(&renderer, &input.splats, &views, core_err)?;
+    // Kept to explain a frame in which nothing is visible (see `Frames::render`).
+    let extent = SceneExtent::of(&input.splats);
+    let mut scene = times.time("upload", || {
+        crate::plugins::upload(
+            &renderer,
+            &input.splats,
+            input.antialiased,
+            input.plugin,
+            core_err,
+        )
+    })?;
+    drop(input.splats);
+    let device = ctx.info().name.clone();
+    let meta = output_meta(args, format, &inputs, mode, device.clone(), source_label);
+    note(
+        args,
+        format_args!("rendering {} frame(s) on {device}", views.len()),
+    );
+    let mut frames = Frames {
+        args,
+        ctx: &ctx,
+        renderer: &mut renderer,
+        scene: &mut scene,
+        settings: RenderSettings {
+            mode,
+            background: args.background.0,
+        },
+        extent,
+        inputs: &inputs,
     };
+    progress.rendering();
+    let outcome = times.time("frames", || {
+        let mut render = |c: &[&Camera]| frames.render(c);
+        render_frames(args, &views, &meta, &mut render, progress)
+    });
+    // 8. Validation errors are counted by the debug callback, also while objects are destroyed.
+    drop(scene);
+    drop(renderer);
+    let errors = ctx.validation_errors();
+    let (stopped, last_stats) = outcome?;
+    if errors > 0 {
+        say!("warning: the Vulkan validation layers reported {errors} error(s) (see above)");
+        return Err(CliError::Render(format!(
+            "{}: Vulkan validation failed",
+            inputs.scene.display()
+        )));
+    }
+    report_end(args, progress, last_stats.as_ref(), &times, start.elapsed());
+    Ok(stopped)
+}
 
-    // 1. Output pattern and format: a bad name must not cost a scene load and a render.
+/// A note on stderr, unless `--quiet`.
+fn note(args: &RenderArgs, msg: std::fmt::Arguments<'_>) {
+    if !args.quiet {
+        say!("{msg}");
+    }
+}
+
+/// Wall time of the command's steps, for `--stats`.
+#[derive(Default)]
+struct Times(Vec<(&'static str, Duration)>);
+
+impl Times {
+    /// Runs `f` and records how long it took as `name`.
+    fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let out = f();
+        self.0.push((name, t.elapsed()));
+        out
+    }
+}
+
+/// Step 1: the output pattern and its format; a bad name must not cost a scene load and a
+/// render.
+fn output_format(args: &RenderArgs) -> Result<(OutputPattern, Format), CliError> {
     let pattern = OutputPattern::parse(&args.output).map_err(CliError::Usage)?;
     let format = outputs::output_format(&pattern.path(args.first_frame))?;
     let exr_flags = args.exr_half
@@ -733,34 +835,75 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
             args.output
         );
     }
+    Ok((pattern, format))
+}
 
-    // 2. Camera source (small) before the scene (large). The bundled sample comes with a
-    // hand-picked camera; other scenes without --camera get the automatic one.
-    let scene_path = match crate::plugins::scene_path(&args.plugin, args.scene.as_deref()) {
-        Some(p) => p,
-        None => scene_path(args.scene.as_deref())?,
-    };
-    let camera_file = args.camera.clone().or_else(|| {
-        let sample_cams = scene_path.with_extension("cameras.json");
-        (args.scene.is_none() && args.orbit.is_none() && sample_cams.is_file())
-            .then_some(sample_cams)
-    });
-    let source = match (&camera_file, &args.orbit) {
-        (Some(path), _) => {
-            let cams = camera_path::load(path)?;
-            let cams = cams
-                .into_iter()
-                .enumerate()
-                .map(|(i, c)| sized_camera(c, path, i, args))
-                .collect::<Result<Vec<_>, _>>()?;
-            Source::File(path.clone(), cams)
+/// Step 2: the scene's name and the camera source (small) before the scene (large).
+struct Inputs {
+    /// The scene file, or `plugin:NAME` (see [`crate::plugins::scene_path`]).
+    scene: PathBuf,
+    /// The camera file: `--camera`, or the bundled sample's own.
+    camera_file: Option<PathBuf>,
+    source: Source,
+}
+
+impl Inputs {
+    /// The bundled sample comes with a hand-picked camera; other scenes without --camera get
+    /// the automatic one.
+    fn resolve(args: &RenderArgs) -> Result<Inputs, CliError> {
+        let scene = match crate::plugins::scene_path(&args.plugin, args.scene.as_deref()) {
+            Some(p) => p,
+            None => scene_path(args.scene.as_deref())?,
+        };
+        let camera_file = args.camera.clone().or_else(|| {
+            let sample_cams = scene.with_extension("cameras.json");
+            (args.scene.is_none() && args.orbit.is_none() && sample_cams.is_file())
+                .then_some(sample_cams)
+        });
+        let source = match (&camera_file, &args.orbit) {
+            (Some(path), _) => {
+                let file = load_camera_path(path)?;
+                let cams = file
+                    .cameras
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| sized_camera(c, path, i, args))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Source::File(path.clone(), cams, file.frames_per_second)
+            }
+            (None, Some(spec)) => Source::Orbit(*spec),
+            (None, None) => Source::Auto,
+        };
+        Ok(Inputs {
+            scene,
+            camera_file,
+            source,
+        })
+    }
+
+    /// The EXR `camera_source` attribute.
+    fn source_label(&self, args: &RenderArgs) -> String {
+        match (&self.camera_file, &args.orbit) {
+            (Some(p), _) => p.display().to_string(),
+            (None, Some(o)) => format!(
+                "orbit {} radius {} height {} up {:?}",
+                o.frames,
+                o.radius.map_or("auto".into(), |r| r.to_string()),
+                o.height.unwrap_or(0.0),
+                args.up.0
+            ),
+            (None, None) => "auto".into(),
         }
-        (None, Some(spec)) => Source::Orbit(*spec),
-        (None, None) => Source::Auto,
-    };
-    let count = source.len();
+    }
+}
 
-    // Frames, each a camera of the path.
+/// Step 2: the frames, each a camera of the path, with their output paths.
+fn frame_list(
+    args: &RenderArgs,
+    pattern: &OutputPattern,
+    source: &Source,
+) -> Result<Vec<(i64, PathBuf)>, CliError> {
+    let count = source.len();
     let first = args.first_frame;
     let frames: Vec<i64> = if let Some(index) = args.camera_index {
         if index >= count {
@@ -795,22 +938,25 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
             frames.len()
         )));
     }
-    let frames: Vec<(i64, PathBuf)> = frames.into_iter().map(|f| (f, pattern.path(f))).collect();
+    Ok(frames.into_iter().map(|f| (f, pattern.path(f))).collect())
+}
 
-    // 3. Every output path and directory (created if missing), before anything is read.
-    outputs::check_outputs(
-        frames.iter().map(|(_, p)| p.as_path()),
-        !args.no_create_dirs,
-    )?;
-
-    // 4. Retries: complete files of this job stay. The size comes from the cameras (the
-    // automatic camera and the orbit use the size flags); the scene is not read here, so
-    // without --mode either mode a scene file's flag can pick counts as this job's.
+/// Step 4, `--skip-existing`: complete files of this job stay, reported as skipped; returns
+/// the frames left to render (all of them without the flag). The size comes from the cameras
+/// (the automatic camera and the orbit use the size flags); the scene is not read here, so
+/// without --mode either mode a scene file's flag can pick counts as this job's.
+fn skip_existing(
+    args: &RenderArgs,
+    format: Format,
+    inputs: &Inputs,
+    frames: Vec<(i64, PathBuf)>,
+    progress: &mut Progress,
+) -> Vec<(i64, PathBuf)> {
     progress.set_total(frames.len());
     let commands: Vec<Vec<String>> = match args.mode {
-        Some(mode) => vec![canonical_command(args, &scene_path, mode)],
+        Some(mode) => vec![canonical_command(args, &inputs.scene, mode)],
         None => [RenderMode::Classic, RenderMode::Antialiased]
-            .map(|mode| canonical_command(args, &scene_path, mode))
+            .map(|mode| canonical_command(args, &inputs.scene, mode))
             .into(),
     };
     let default_size = target_size(DEFAULT_WIDTH, DEFAULT_HEIGHT, args.width, args.height);
@@ -821,9 +967,9 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
             todo.push((f, path));
             continue;
         }
-        let (width, height) = match &source {
-            Source::File(_, cams) => {
-                let c = &cams[(f - first) as usize];
+        let (width, height) = match &inputs.source {
+            Source::File(_, cams, _) => {
+                let c = &cams[(f - args.first_frame) as usize];
                 (c.width, c.height)
             }
             Source::Orbit(_) | Source::Auto => default_size,
@@ -850,155 +996,182 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
         progress.frame(*f, FrameStatus::Skipped, path, FrameTimes::default());
     }
     if todo.is_empty() {
-        note(format_args!(
-            "all {} frame(s) already exist (--skip-existing); nothing to render",
-            done.len()
-        ));
-        return Ok(None);
+        note(
+            args,
+            format_args!(
+                "all {} frame(s) already exist (--skip-existing); nothing to render",
+                done.len()
+            ),
+        );
     }
-    if let Some(sig) = signals::stop_requested() {
-        return Ok(Some(sig));
-    }
+    todo
+}
 
-    // 5. Device, before the scene (see the module doc).
-    let t = Instant::now();
-    let ctx = Context::new(&ContextDesc {
+/// Step 5: the Vulkan device, before the scene (see the module doc).
+fn open_device(args: &RenderArgs) -> Result<Arc<Context>, CliError> {
+    Ok(Context::new(&ContextDesc {
         device: DeviceChoice::parse(&args.device),
         validation: args.validation,
-    })?;
-    let device_name = ctx.info().name.clone();
-    times.push(("device", t.elapsed()));
-    let core_err = |e| CliError::from_core(e, &scene_path, camera_file.as_deref());
+    })?)
+}
 
-    // 6. Scene.
-    let t = Instant::now();
-    let (splats, file_antialiased, plugin) = crate::plugins::load(
-        &args.plugin,
-        args.scene.as_deref(),
-        &scene_path,
-        args.drop_invalid,
-        load_scene,
-    )?;
-    times.push(("load", t.elapsed()));
-    // The file's antialiasing flag picks the mode unless --mode says otherwise.
-    let mode = args.mode.unwrap_or(if file_antialiased {
-        RenderMode::Antialiased
+/// The scene as read, before the device has it.
+struct Input {
+    /// The file's splats, or splats that stand for a plugin's scene when a camera frames it.
+    splats: Splats,
+    /// The file says the scene was trained with antialiasing.
+    antialiased: bool,
+    plugin: Option<crate::plugins::Opened>,
+}
+
+/// Step 6: the plugin's scene (opened, with `--param`), or the scene file, read and
+/// validated (or `--drop-invalid`).
+fn load_input(args: &RenderArgs, scene: &Path) -> Result<Input, CliError> {
+    Ok(
+        match crate::plugins::open(&args.plugin, args.scene.as_deref())? {
+            Some((opened, splats)) => Input {
+                splats,
+                antialiased: false,
+                plugin: Some(opened),
+            },
+            None => {
+                let file = read_scene(scene, args.drop_invalid)?.file;
+                Input {
+                    splats: file.splats,
+                    antialiased: file.antialiased,
+                    plugin: None,
+                }
+            }
+        },
+    )
+}
+
+/// Reads a scene file (any format, by content) and checks it: notes and dropped splats are
+/// reported on stderr; an invalid scene is an input error unless `drop_invalid` removes the
+/// invalid splats. `render` and `convert` share it.
+pub fn read_scene(path: &Path, drop_invalid: bool) -> Result<CheckedScene, CliError> {
+    let policy = if drop_invalid {
+        InvalidSplats::Drop
     } else {
-        RenderMode::Classic
-    });
-    if args.mode.is_none() && file_antialiased {
-        note(format_args!(
-            "the scene is marked as trained with antialiasing: antialiased mode (--mode overrides)"
-        ));
+        InvalidSplats::Reject {
+            hint: Some("--drop-invalid removes such splats"),
+        }
+    };
+    let checked = vksplat_io::scene::read_scene_checked(path, policy)?;
+    for n in checked.notes() {
+        say!("note: {}: {n}", path.display());
     }
-    note(format_args!(
-        "loaded {} splats (SH degree {}) from {}",
-        splats.len(),
-        splats.sh_degree,
-        scene_path.display()
-    ));
+    if let Check::Dropped { count, problem } = &checked.check {
+        say!(
+            "warning: {}: dropped {count} invalid splat(s) ({problem}); {} remain",
+            path.display(),
+            checked.splats().len()
+        );
+    }
+    Ok(checked)
+}
 
-    let cameras: Vec<Camera> = match source {
-        Source::File(_, cams) => cams,
-        Source::Orbit(spec) => {
-            let (w, h) = target_size(DEFAULT_WIDTH, DEFAULT_HEIGHT, args.width, args.height);
-            camera_path::orbit(&splats, &spec, args.up.0, w, h)
-        }
-        Source::Auto => {
-            let (w, h) = target_size(DEFAULT_WIDTH, DEFAULT_HEIGHT, args.width, args.height);
-            let c = auto_camera(&splats, w, h);
-            let p = c.position();
-            note(format_args!(
-                "automatic camera: {w}x{h} at [{:.4}, {:.4}, {:.4}] looking down +z",
-                p[0], p[1], p[2]
-            ));
-            vec![c]
-        }
-    };
-    let source_label = match (&camera_file, &args.orbit) {
-        (Some(p), _) => p.display().to_string(),
-        (None, Some(o)) => format!(
-            "orbit {} radius {} height {} up {:?}",
-            o.frames,
-            o.radius.map_or("auto".into(), |r| r.to_string()),
-            o.height.unwrap_or(0.0),
-            args.up.0
-        ),
-        (None, None) => "auto".into(),
-    };
+/// `--mode`, else the one the scene file's antialiasing flag picks (said in a note).
+fn render_mode(args: &RenderArgs, input: &Input) -> RenderMode {
+    if args.mode.is_none() && input.antialiased {
+        note(
+            args,
+            format_args!(
+                "the scene is marked as trained with antialiasing: antialiased mode (--mode \
+                 overrides)"
+            ),
+        );
+    }
+    args.mode
+        .unwrap_or_else(|| vksplat_plugin_host::scene::default_mode(input.antialiased))
+}
 
-    // 7. Pipelines, upload and frames.
-    let t = Instant::now();
-    let mut renderer = Renderer::new(ctx.clone()).map_err(core_err)?;
-    times.push(("pipelines", t.elapsed()));
-
-    // Every image size must fit the device and this process before the scene is uploaded
-    // (exit 1 "too large for this device", or 7 for host memory, and nothing allocated).
+/// Step 7, before the upload: every image size must fit the device and this process (exit 1
+/// "too large for this device", or 7 for host memory, and nothing allocated).
+fn check_frame_sizes(
+    renderer: &Renderer,
+    splats: &Splats,
+    views: &[(i64, PathBuf, &Camera)],
+    core_err: impl Fn(vksplat_core::CoreError) -> CliError,
+) -> Result<(), CliError> {
     let num_splats = u32::try_from(splats.len()).unwrap_or(u32::MAX);
-    let mut sizes: Vec<(u32, u32)> = todo
-        .iter()
-        .map(|(f, _)| {
-            let c = &cameras[(f - first) as usize];
-            (c.width, c.height)
-        })
-        .collect();
+    let mut sizes: Vec<(u32, u32)> = views.iter().map(|v| (v.2.width, v.2.height)).collect();
     sizes.sort_unstable();
     sizes.dedup();
     for (w, h) in sizes {
         renderer
             .check_frame_size(num_splats, w, h)
-            .map_err(core_err)?;
+            .map_err(&core_err)?;
     }
-    // Kept to explain a frame in which nothing is visible (see `render` below).
-    let extent = SceneExtent::of(&splats);
+    Ok(())
+}
 
-    let t = Instant::now();
-    let mut gpu_scene = crate::plugins::upload(&renderer, &splats, plugin, core_err)?;
-    drop(splats);
-    times.push(("upload", t.elapsed()));
-
-    let settings = RenderSettings {
-        mode,
-        background: args.background.0,
-    };
+/// Everything the writers record besides the frame itself.
+fn output_meta(
+    args: &RenderArgs,
+    format: Format,
+    inputs: &Inputs,
+    mode: RenderMode,
+    device: String,
+    source: String,
+) -> OutputMeta {
     let bg = args.background.0;
-    let meta = OutputMeta {
+    OutputMeta {
         format,
-        device: device_name.clone(),
+        device,
         mode: mode.name(),
-        scene: scene_path.display().to_string(),
-        source: source_label,
+        scene: inputs.scene.display().to_string(),
+        source,
         background: format!("{} {} {}", bg[0], bg[1], bg[2]),
-        command: canonical_command(args, &scene_path, mode),
+        command: canonical_command(args, &inputs.scene, mode),
         exr_compression: args.exr_compression,
         exr_half: args.exr_half,
         exr_color: match args.exr_color {
             ExrColorMode::Linear => ExrColor::Linear { background: bg },
             ExrColorMode::Raw => ExrColor::Raw,
         },
-        fps: camera_file
-            .as_deref()
-            .and_then(camera_path::frames_per_second),
+        fps: match &inputs.source {
+            Source::File(_, _, fps) => *fps,
+            Source::Orbit(_) | Source::Auto => None,
+        },
         source_date: if format == Format::Exr {
             source_date_epoch()
         } else {
             None
         },
-    };
-    let jobs: Vec<(i64, PathBuf, &Camera)> = todo
-        .into_iter()
-        .map(|(f, path)| (f, path, &cameras[(f - first) as usize]))
-        .collect();
-    note(format_args!(
-        "rendering {} frame(s) on {device_name}",
-        jobs.len()
-    ));
+    }
+}
 
-    let t = Instant::now();
-    let mut render = |cameras: &[&Camera]| -> Result<Vec<(Frame, FrameStats)>, CliError> {
-        let before = ctx.validation_errors();
-        let out = gpu_scene.render_many(&mut renderer, cameras, &settings, core_err)?;
-        let errors = ctx.validation_errors() - before;
+/// Step 7: what renders the frames once the scene is on the device.
+struct Frames<'a> {
+    args: &'a RenderArgs,
+    ctx: &'a Arc<Context>,
+    renderer: &'a mut Renderer,
+    scene: &'a mut Scene,
+    settings: RenderSettings,
+    extent: SceneExtent,
+    inputs: &'a Inputs,
+}
+
+impl Frames<'_> {
+    /// Renders views of the scene at `--time` in one call ([`Scene::render_many`]). A frame
+    /// with validation errors fails (it is not written); a frame in which nothing is visible
+    /// gets a warning that says why, if the host can tell.
+    fn render(&mut self, cameras: &[&Camera]) -> Result<Vec<(Frame, FrameStats)>, CliError> {
+        let scene_path = &self.inputs.scene;
+        let camera_file = self.inputs.camera_file.as_deref();
+        let core_err = |e| CliError::from_core(e, scene_path, camera_file);
+        let before = self.ctx.validation_errors();
+        let out = self
+            .scene
+            .render_many(
+                self.renderer,
+                cameras,
+                &self.settings,
+                self.args.plugin.time,
+            )
+            .map_err(|e| crate::plugins::render_error(e, core_err))?;
+        let errors = self.ctx.validation_errors() - before;
         if errors > 0 {
             say!("warning: the Vulkan validation layers reported {errors} error(s) (see above)");
             let names: Vec<&str> = cameras.iter().map(|c| c.name.as_str()).collect();
@@ -1010,56 +1183,50 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
         }
         // A finite but degenerate input renders nothing: say so, and why if the host can tell.
         for (camera, (_, stats)) in cameras.iter().zip(&out) {
-            if stats.visible_splats == 0 && extent.count > 0 {
-                let from = camera_file
-                    .as_deref()
-                    .map_or(String::new(), |p| format!(" of {}", p.display()));
+            if stats.visible_splats == 0 && self.extent.count > 0 {
+                let from = camera_file.map_or(String::new(), |p| format!(" of {}", p.display()));
                 say!(
                     "warning: {}: no splat is visible from camera '{}'{from}, the image is only \
                      background: {}",
                     scene_path.display(),
                     camera.name,
-                    extent.explain_empty(camera, mode)
+                    self.extent.explain_empty(camera, self.settings.mode)
                 );
             }
         }
         Ok(out)
-    };
-    progress.rendering();
-    let outcome = render_frames(args, &jobs, &meta, &mut render, progress);
-    times.push(("frames", t.elapsed()));
-
-    // Validation errors are counted by the debug callback, also while objects are destroyed.
-    drop(gpu_scene);
-    drop(renderer);
-    let errors = ctx.validation_errors();
-    let (stopped, last_stats) = outcome?;
-    if errors > 0 {
-        say!("warning: the Vulkan validation layers reported {errors} error(s) (see above)");
-        return Err(CliError::Render(format!(
-            "{}: Vulkan validation failed",
-            scene_path.display()
-        )));
     }
+}
+
+/// Step 8: `--stats` and the closing note.
+fn report_end(
+    args: &RenderArgs,
+    progress: &Progress,
+    last_stats: Option<&FrameStats>,
+    times: &Times,
+    total: Duration,
+) {
     if args.stats {
-        if let Some(stats) = &last_stats {
-            print_stats(stats, &times, start.elapsed());
+        if let Some(stats) = last_stats {
+            print_stats(stats, &times.0, total);
         }
         if let Some(rate) = progress.rate() {
             say!("stats: frames per minute {rate:.2}");
         }
     }
     if progress.written() > 1 {
-        note(format_args!(
-            "wrote {} frame(s) in {:.1} s{}",
-            progress.written(),
-            start.elapsed().as_secs_f64(),
-            progress
-                .rate()
-                .map_or(String::new(), |r| format!(" ({r:.2} frames/min)"))
-        ));
+        note(
+            args,
+            format_args!(
+                "wrote {} frame(s) in {:.1} s{}",
+                progress.written(),
+                total.as_secs_f64(),
+                progress
+                    .rate()
+                    .map_or(String::new(), |r| format!(" ({r:.2} frames/min)"))
+            ),
+        );
     }
-    Ok(stopped)
 }
 
 /// The frame loop. The calling thread renders; `--write-threads` writer threads encode and
