@@ -7,7 +7,12 @@
  * descriptor struct starts with s_type / s_size / next: set s_type to its VKSPLAT_STRUCT_*
  * value and s_size to sizeof the struct, e.g.
  *     VksplatCamera cam = {VKSPLAT_STRUCT_CAMERA, sizeof cam};
- * Structs only grow at the end; the library reads only the fields that s_size covers.
+ * Structs only grow at the end, and each has a VKSPLAT_*_V1_SIZE, the smallest s_size
+ * accepted. A reader copies the s_size bytes it is given and takes the fields after them as
+ * zero; a writer fills an out-struct only up to the s_size its caller set. Reserved fields
+ * must be zero (VKSPLAT_ERROR_INVALID_ARGUMENT otherwise), and an extension struct in next
+ * that the reader does not know is refused (VKSPLAT_ERROR_UNSUPPORTED). At the end of this
+ * header, static assertions check every struct's size and field offsets (64-bit targets).
  *
  * SPDX-License-Identifier: MIT OR Apache-2.0
  */
@@ -59,15 +64,18 @@ typedef struct VksplatInstance VksplatInstance;
 // Oldest plugin ABI version this engine still loads.
 #define VKSPLAT_PLUGIN_ABI_MIN 1
 
-// Fingerprint of the sizes, alignments and field offsets of every struct in this header
-// (FNV-1a; see the vksplat-abi crate's `layout` module). Plugins report it at negotiation.
+// Fingerprint of the plugin ABI (`VKSPLAT_PLUGIN_ABI_VERSION`): FNV-1a over the name, size and
+// alignment of every struct a plugin shares with the host, and the name, offset, size and type
+// of each of their fields, callback signatures included (see the vksplat-abi crate's `layout`
+// module). Frozen once the version is released. Plugins report it at negotiation; the host
+// accepts the fingerprint of every version in `VKSPLAT_PLUGIN_ABI_MIN..=VKSPLAT_PLUGIN_ABI_VERSION`.
 #define VKSPLAT_LAYOUT_FINGERPRINT (((uint64_t)VKSPLAT_LAYOUT_FINGERPRINT_HI << 32) | (uint64_t)VKSPLAT_LAYOUT_FINGERPRINT_LO)
 
 // High 32 bits of `VKSPLAT_LAYOUT_FINGERPRINT`.
-#define VKSPLAT_LAYOUT_FINGERPRINT_HI 1201443801
+#define VKSPLAT_LAYOUT_FINGERPRINT_HI 2734883983
 
 // Low 32 bits of `VKSPLAT_LAYOUT_FINGERPRINT`.
-#define VKSPLAT_LAYOUT_FINGERPRINT_LO 4165561241
+#define VKSPLAT_LAYOUT_FINGERPRINT_LO 1728596115
 
 // `s_type` of `VksplatContextDesc`.
 #define VKSPLAT_STRUCT_CONTEXT_DESC 1
@@ -114,6 +122,48 @@ typedef struct VksplatInstance VksplatInstance;
 // `s_type` of `VksplatFrameInput`.
 #define VKSPLAT_STRUCT_FRAME_INPUT 106
 
+// `sizeof(VksplatContextDesc)` at ABI version 1 (before `log`).
+#define VKSPLAT_CONTEXT_DESC_V1_SIZE 32
+
+// `sizeof(VksplatLimits)` at ABI version 1 (before `max_image_pixels`).
+#define VKSPLAT_LIMITS_V1_SIZE 312
+
+// `sizeof(VksplatCamera)` at ABI version 1.
+#define VKSPLAT_CAMERA_V1_SIZE 104
+
+// `sizeof(VksplatSceneDesc)` at ABI version 1.
+#define VKSPLAT_SCENE_DESC_V1_SIZE 104
+
+// `sizeof(VksplatPluginSceneDesc)` at ABI version 1.
+#define VKSPLAT_PLUGIN_SCENE_DESC_V1_SIZE 48
+
+// `sizeof(VksplatSceneInfo)` at ABI version 1 (before `antialiased`).
+#define VKSPLAT_SCENE_INFO_V1_SIZE 40
+
+// `sizeof(VksplatRenderDesc)` at ABI version 1 (before `flags`).
+#define VKSPLAT_RENDER_DESC_V1_SIZE 40
+
+// `sizeof(VksplatImage)` at ABI version 1 (before `pixels_size`).
+#define VKSPLAT_IMAGE_V1_SIZE 56
+
+// `sizeof(VksplatHostApi)` at plugin ABI version 1.
+#define VKSPLAT_HOST_API_V1_SIZE 40
+
+// `sizeof(VksplatNegotiation)` at plugin ABI version 1.
+#define VKSPLAT_NEGOTIATION_V1_SIZE 56
+
+// `sizeof(VksplatOpenDesc)` at plugin ABI version 1.
+#define VKSPLAT_OPEN_DESC_V1_SIZE 48
+
+// `sizeof(VksplatDescription)` at plugin ABI version 1.
+#define VKSPLAT_DESCRIPTION_V1_SIZE 112
+
+// `sizeof(VksplatGpuStage)` at plugin ABI version 1.
+#define VKSPLAT_GPU_STAGE_V1_SIZE 72
+
+// `sizeof(VksplatFrameInput)` at plugin ABI version 1.
+#define VKSPLAT_FRAME_INPUT_V1_SIZE 40
+
 // Render mode: gsplat 1.5.3 "classic" rules.
 #define VKSPLAT_MODE_CLASSIC 0
 
@@ -122,6 +172,15 @@ typedef struct VksplatInstance VksplatInstance;
 
 // Render mode: the original INRIA rasterizer's rules.
 #define VKSPLAT_MODE_INRIA 2
+
+// `VksplatRenderDesc::flags`: render in `mode`. Without it the scene's default mode is used:
+// `VKSPLAT_MODE_ANTIALIASED` for a scene whose file marks it as trained with antialiasing
+// (`VksplatSceneInfo::antialiased`), else `VKSPLAT_MODE_CLASSIC`.
+#define VKSPLAT_RENDER_MODE 1
+
+// `VksplatRenderDesc::flags`: evaluate a plugin scene at `time` (and make it the scene's
+// time). Without it the scene's time (`vksplat_scene_set_time`, initially 0) is used.
+#define VKSPLAT_RENDER_TIME 2
 
 // Image format: 4 floats per pixel, RGB composited over the background, A = 1 − T.
 #define VKSPLAT_FORMAT_RGBA32F 0
@@ -211,11 +270,17 @@ typedef struct VksplatInstance VksplatInstance;
 // Largest workgroup (x · y · z invocations) a plugin stage may declare.
 #define VKSPLAT_MAX_WORKGROUP_INVOCATIONS 1024
 
-// Log level for `VksplatHostApi::log`: information.
+// Log level (`VksplatHostApi::log`, `VksplatContextDesc::log`): detail for debugging.
+#define VKSPLAT_LOG_DEBUG -1
+
+// Log level: information.
 #define VKSPLAT_LOG_INFO 0
 
-// Log level for `VksplatHostApi::log`: a warning.
+// Log level: a warning.
 #define VKSPLAT_LOG_WARNING 1
+
+// Log level: an error (the call that fails also returns it).
+#define VKSPLAT_LOG_ERROR 2
 
 // Size of the first (ABI version 1) layout of `VksplatPluginApi`: the smallest table a
 // version-1 plugin may return.
@@ -223,6 +288,14 @@ typedef struct VksplatInstance VksplatInstance;
 
 // Result of every call: `VKSPLAT_OK` (0), a negative error or a positive status.
 typedef int32_t VksplatResult;
+
+// A context's log callback (`VksplatContextDesc::log`): `level` is a `VKSPLAT_LOG_*` value,
+// `message` one line of NUL-terminated UTF-8 valid during the call. It is called from any
+// thread that logs, possibly while the engine holds a lock of the context: it must be
+// thread-safe, return quickly and not call vksplat functions. Messages come through the Rust
+// `log` facade of the library: if the process installed another Rust logger first, messages
+// go to that logger instead.
+typedef void (*VksplatLogFn)(void *user, int32_t level, const char *message);
 
 // How to create a context (standalone: the engine creates its own Vulkan instance and device).
 typedef struct VksplatContextDesc {
@@ -239,6 +312,17 @@ typedef struct VksplatContextDesc {
   uint32_t validation;
   // Zero.
   uint32_t reserved;
+  // Optional (NULL: no messages). Receives, while the context lives, the engine's log
+  // messages and the log lines of plugins of level `log_level` and above, from any thread
+  // (see `VksplatLogFn`).
+  VksplatLogFn log;
+  // Passed to `log` unchanged.
+  void *log_user;
+  // The least severe level passed to `log`: `VKSPLAT_LOG_DEBUG`, `VKSPLAT_LOG_INFO` (0, the
+  // default), `VKSPLAT_LOG_WARNING` or `VKSPLAT_LOG_ERROR`.
+  int32_t log_level;
+  // Zero.
+  uint32_t reserved2;
 } VksplatContextDesc;
 
 // Limits and identity of a context's device (`vksplat_context_limits`). The caller sets
@@ -250,13 +334,17 @@ typedef struct VksplatLimits {
   uint32_t s_size;
   // Extension chain; NULL.
   void *next;
-  // Largest image width and height.
+  // Largest image width and height this device renders (`max_image_pixels` bounds their
+  // product).
   uint32_t max_image_side;
   // Subgroup size of the device.
   uint32_t subgroup_size;
   // Largest storage buffer the device binds, in bytes.
   uint64_t max_buffer_bytes;
-  // Largest splat count a scene may have on this device.
+  // Largest splat count of a scene of SH degree 3 (the most memory per splat): a scene of
+  // any SH degree with at most this many splats fits the device. Scenes of lower degree
+  // may hold up to `max_splats_by_sh_degree[degree]`; scene creation refuses more with
+  // `VKSPLAT_ERROR_TOO_LARGE`.
   uint64_t max_splats;
   // `VKSPLAT_ABI_VERSION` of the library.
   uint32_t abi_version;
@@ -267,6 +355,12 @@ typedef struct VksplatLimits {
   uint32_t reserved;
   // Device name, NUL-terminated UTF-8 (truncated).
   char device_name[256];
+  // Largest width × height of an image this device renders (from its buffer limits and the
+  // camera rule of at most 2^28 pixels); `vksplat_render` refuses larger images.
+  uint64_t max_image_pixels;
+  // Largest splat count of a scene, by SH degree (index 0..3); scene creation and loading
+  // refuse more with `VKSPLAT_ERROR_TOO_LARGE`.
+  uint64_t max_splats_by_sh_degree[4];
 } VksplatLimits;
 
 // A pinhole camera with OpenCV axes (x right, y down, z forward).
@@ -368,9 +462,22 @@ typedef struct VksplatSceneInfo {
   uint32_t eval;
   // Plugin scenes: number of parameters the plugin describes.
   uint32_t param_count;
+  // Non-zero when the scene's file marks it as trained with antialiasing (SPZ flag, PLY
+  // comment `antialiased=true`): `vksplat_render` then defaults to
+  // `VKSPLAT_MODE_ANTIALIASED`, as the CLI does.
+  uint32_t antialiased;
+  // Zero.
+  uint32_t reserved;
 } VksplatSceneInfo;
 
-// Per-frame settings (`vksplat_render`); NULL means classic mode on black.
+// One frame's settings (`vksplat_render`). A zero-initialised descriptor (with `s_type`,
+// `s_size` and `camera` set) renders the scene's default mode, on black, at the scene's time.
+// A field that `flags` does not enable must be zero: a non-zero `mode` or `time` without its
+// flag is `VKSPLAT_ERROR_INVALID_ARGUMENT` (it would be ignored otherwise).
+//
+// A descriptor of `VKSPLAT_RENDER_DESC_V1_SIZE` bytes (compiled against ABI version 1, which
+// had no `flags`) keeps that version's rules: `mode` is always used, and a finite `time` is
+// the frame's time (NaN: the scene's time).
 typedef struct VksplatRenderDesc {
   // `VKSPLAT_STRUCT_RENDER_DESC`.
   uint32_t s_type;
@@ -378,13 +485,21 @@ typedef struct VksplatRenderDesc {
   uint32_t s_size;
   // Extension chain; NULL.
   const void *next;
-  // `VKSPLAT_MODE_*`.
+  // `VKSPLAT_MODE_*`, used when `flags` has `VKSPLAT_RENDER_MODE`.
   uint32_t mode;
   // Linear RGB behind the splats.
   float background[3];
-  // Plugin scenes: the frame's time (also `vksplat_scene_set_time`); NaN keeps the
-  // scene's current time.
+  // Plugin scenes: the frame's time in seconds, used (and kept as the scene's time) when
+  // `flags` has `VKSPLAT_RENDER_TIME`.
   double time;
+  // `VKSPLAT_RENDER_MODE` | `VKSPLAT_RENDER_TIME`, or 0.
+  uint32_t flags;
+  // Zero.
+  uint32_t reserved;
+  // The frame's camera; its width and height are the image's. NULL uses the camera of the
+  // deprecated `vksplat_set_camera`. Pass it here so that threads sharing a context cannot
+  // render each other's camera.
+  const struct VksplatCamera *camera;
 } VksplatRenderDesc;
 
 // Caller memory that receives a frame (`vksplat_render`).
@@ -408,6 +523,13 @@ typedef struct VksplatImage {
   uint64_t row_bytes;
   // Optional (NULL): expected depth, one float per pixel, tightly packed rows.
   float *depth;
+  // Bytes the caller allocated at `pixels`: at least `(height − 1) · row_bytes + width ·
+  // bytes per pixel`, else `vksplat_render` fails with `VKSPLAT_ERROR_INVALID_ARGUMENT`
+  // naming the size it needs and writes nothing. (An image of
+  // `VKSPLAT_IMAGE_V1_SIZE` bytes has no sizes, and its buffers are trusted.)
+  uint64_t pixels_size;
+  // Bytes the caller allocated at `depth`: at least `width · height · 4`.
+  uint64_t depth_size;
 } VksplatImage;
 
 // Functions the host gives a plugin. Valid for the life of the process.
@@ -706,7 +828,7 @@ extern uint32_t vksplat_abi_version(void);
 extern const char *vksplat_last_error(void);
 
 // Creates a context: a Vulkan instance, the chosen device and the renderer.
-// `desc` may be NULL (automatic device, no validation). Thread-safe.
+// `desc` may be NULL (automatic device, no validation, no log callback). Thread-safe.
 extern VksplatResult vksplat_context_create(const struct VksplatContextDesc *desc, VksplatContext **out);
 
 // Destroys a context (NULL is ignored). Scenes keep the device alive until they are
@@ -720,15 +842,20 @@ extern VksplatResult vksplat_context_limits(const VksplatContext *context, struc
 // Serialised on the context.
 extern VksplatResult vksplat_context_add_plugin_dir(VksplatContext *context, const char *dir);
 
-// Sets the camera the next renders use. Serialised on the context.
+// Deprecated: pass the camera in `VksplatRenderDesc::camera` instead. Sets the camera of
+// renders whose descriptor has none (or that pass no descriptor). Two threads that share a
+// context and use it can render each other's camera. Serialised on the context.
 extern VksplatResult vksplat_set_camera(VksplatContext *context, const struct VksplatCamera *camera);
 
 // Loads a scene file (INRIA PLY, compressed PLY, SPZ or .splat, found by content) onto the
-// context's device. Serialised on the context.
+// context's device, with the file's antialiasing flag (`VksplatSceneInfo::antialiased`).
+// More splats than `VksplatLimits::max_splats_by_sh_degree` allow is
+// `VKSPLAT_ERROR_TOO_LARGE`. Serialised on the context.
 extern VksplatResult vksplat_scene_load(VksplatContext *context, const char *path, VksplatScene **out);
 
-// Creates a scene from caller arrays (copied, or borrowed with a deleter).
-// Serialised on the context.
+// Creates a scene from caller arrays (copied, or borrowed with a deleter). A `count` above
+// `VksplatLimits::max_splats_by_sh_degree[sh_degree]` is `VKSPLAT_ERROR_TOO_LARGE` before
+// any array is read. Serialised on the context.
 extern VksplatResult vksplat_scene_create(VksplatContext *context, const struct VksplatSceneDesc *desc, VksplatScene **out);
 
 // Loads a plugin (once per process; plugins are never unloaded), opens an instance and
@@ -744,7 +871,8 @@ extern VksplatResult vksplat_scene_refresh(VksplatScene *scene);
 // scene.
 extern VksplatResult vksplat_scene_set_param(VksplatScene *scene, const char *name, const float *values, uint32_t count);
 
-// Sets a plugin scene's time in seconds. Serialised on the scene.
+// Sets a plugin scene's time in seconds: the time of renders whose descriptor does not set
+// `VKSPLAT_RENDER_TIME`. Serialised on the scene.
 extern VksplatResult vksplat_scene_set_time(VksplatScene *scene, double time);
 
 // Fills the fields of `out` that `out->s_size` covers. Serialised on the scene.
@@ -754,8 +882,13 @@ extern VksplatResult vksplat_scene_info(const VksplatScene *scene, struct Vkspla
 // with calls on the same scene.
 extern void vksplat_scene_destroy(VksplatScene *scene);
 
-// Renders `scene` with the context's camera into caller memory. Plugin scenes evaluate
-// their frame first. `desc` may be NULL. Serialised on the context and the scene.
+// Renders `scene` into caller memory with `desc->camera` (or, deprecated, the camera of
+// `vksplat_set_camera`), in `desc->mode` or the scene's default mode, at `desc->time` or
+// the scene's time (see `VksplatRenderDesc`). Plugin scenes evaluate their frame first.
+// `desc` may be NULL: the scene's default mode on black at the scene's time with the
+// deprecated context camera. The image must match the camera's size and have room for
+// the frame (`VksplatImage::pixels_size`, `depth_size`), and at most
+// `VksplatLimits::max_image_pixels` pixels. Serialised on the context and the scene.
 extern VksplatResult vksplat_render(VksplatContext *context, VksplatScene *scene, const struct VksplatRenderDesc *desc, const struct VksplatImage *image);
 
 // Implemented by plugins, not by the engine: the one frozen entry point of a plugin
@@ -768,5 +901,233 @@ extern VksplatResult vksplat_plugin_negotiate(struct VksplatNegotiation *negotia
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
+
+/*
+ * Layout assertions: a program or plugin compiled with a layout of these structs other than
+ * the library's (another header version, packing pragmas) fails to compile here.
+ */
+#if UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
+#if defined(__cplusplus)
+#define VKSPLAT_LAYOUT_ASSERT(cond, what) static_assert(cond, what)
+#else
+#define VKSPLAT_LAYOUT_ASSERT(cond, what) _Static_assert(cond, what)
+#endif
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatContextDesc) == 56, "sizeof(VksplatContextDesc) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, s_type) == 0, "offsetof(VksplatContextDesc, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, s_size) == 4, "offsetof(VksplatContextDesc, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, next) == 8, "offsetof(VksplatContextDesc, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, device) == 16, "offsetof(VksplatContextDesc, device) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, validation) == 24, "offsetof(VksplatContextDesc, validation) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, reserved) == 28, "offsetof(VksplatContextDesc, reserved) is 28");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, log) == 32, "offsetof(VksplatContextDesc, log) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, log_user) == 40, "offsetof(VksplatContextDesc, log_user) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, log_level) == 48, "offsetof(VksplatContextDesc, log_level) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, reserved2) == 52, "offsetof(VksplatContextDesc, reserved2) is 52");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatLimits) == 352, "sizeof(VksplatLimits) is 352");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, s_type) == 0, "offsetof(VksplatLimits, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, s_size) == 4, "offsetof(VksplatLimits, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, next) == 8, "offsetof(VksplatLimits, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, max_image_side) == 16, "offsetof(VksplatLimits, max_image_side) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, subgroup_size) == 20, "offsetof(VksplatLimits, subgroup_size) is 20");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, max_buffer_bytes) == 24, "offsetof(VksplatLimits, max_buffer_bytes) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, max_splats) == 32, "offsetof(VksplatLimits, max_splats) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, abi_version) == 40, "offsetof(VksplatLimits, abi_version) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, plugin_abi_min) == 44, "offsetof(VksplatLimits, plugin_abi_min) is 44");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, plugin_abi_max) == 48, "offsetof(VksplatLimits, plugin_abi_max) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, reserved) == 52, "offsetof(VksplatLimits, reserved) is 52");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, device_name) == 56, "offsetof(VksplatLimits, device_name) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, max_image_pixels) == 312, "offsetof(VksplatLimits, max_image_pixels) is 312");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, max_splats_by_sh_degree) == 320, "offsetof(VksplatLimits, max_splats_by_sh_degree) is 320");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatCamera) == 104, "sizeof(VksplatCamera) is 104");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, s_type) == 0, "offsetof(VksplatCamera, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, s_size) == 4, "offsetof(VksplatCamera, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, next) == 8, "offsetof(VksplatCamera, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, width) == 16, "offsetof(VksplatCamera, width) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, height) == 20, "offsetof(VksplatCamera, height) is 20");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, fx) == 24, "offsetof(VksplatCamera, fx) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, fy) == 28, "offsetof(VksplatCamera, fy) is 28");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, cx) == 32, "offsetof(VksplatCamera, cx) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, cy) == 36, "offsetof(VksplatCamera, cy) is 36");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, world_to_camera) == 40, "offsetof(VksplatCamera, world_to_camera) is 40");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSceneDesc) == 104, "sizeof(VksplatSceneDesc) is 104");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, s_type) == 0, "offsetof(VksplatSceneDesc, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, s_size) == 4, "offsetof(VksplatSceneDesc, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, next) == 8, "offsetof(VksplatSceneDesc, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, count) == 16, "offsetof(VksplatSceneDesc, count) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, sh_degree) == 24, "offsetof(VksplatSceneDesc, sh_degree) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, flags) == 28, "offsetof(VksplatSceneDesc, flags) is 28");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, means) == 32, "offsetof(VksplatSceneDesc, means) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, rotations) == 40, "offsetof(VksplatSceneDesc, rotations) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, log_scales) == 48, "offsetof(VksplatSceneDesc, log_scales) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, opacity_logits) == 56, "offsetof(VksplatSceneDesc, opacity_logits) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, sh) == 64, "offsetof(VksplatSceneDesc, sh) is 64");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, covariances) == 72, "offsetof(VksplatSceneDesc, covariances) is 72");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, opacity_scale) == 80, "offsetof(VksplatSceneDesc, opacity_scale) is 80");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, deleter) == 88, "offsetof(VksplatSceneDesc, deleter) is 88");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, deleter_user) == 96, "offsetof(VksplatSceneDesc, deleter_user) is 96");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatKeyValue) == 16, "sizeof(VksplatKeyValue) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatKeyValue, key) == 0, "offsetof(VksplatKeyValue, key) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatKeyValue, value) == 8, "offsetof(VksplatKeyValue, value) is 8");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatPluginSceneDesc) == 48, "sizeof(VksplatPluginSceneDesc) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, s_type) == 0, "offsetof(VksplatPluginSceneDesc, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, s_size) == 4, "offsetof(VksplatPluginSceneDesc, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, next) == 8, "offsetof(VksplatPluginSceneDesc, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, plugin) == 16, "offsetof(VksplatPluginSceneDesc, plugin) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, source) == 24, "offsetof(VksplatPluginSceneDesc, source) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, params) == 32, "offsetof(VksplatPluginSceneDesc, params) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, param_count) == 40, "offsetof(VksplatPluginSceneDesc, param_count) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, eval) == 44, "offsetof(VksplatPluginSceneDesc, eval) is 44");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSceneInfo) == 48, "sizeof(VksplatSceneInfo) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, s_type) == 0, "offsetof(VksplatSceneInfo, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, s_size) == 4, "offsetof(VksplatSceneInfo, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, next) == 8, "offsetof(VksplatSceneInfo, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, count) == 16, "offsetof(VksplatSceneInfo, count) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, sh_degree) == 24, "offsetof(VksplatSceneInfo, sh_degree) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, is_plugin) == 28, "offsetof(VksplatSceneInfo, is_plugin) is 28");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, eval) == 32, "offsetof(VksplatSceneInfo, eval) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, param_count) == 36, "offsetof(VksplatSceneInfo, param_count) is 36");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, antialiased) == 40, "offsetof(VksplatSceneInfo, antialiased) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, reserved) == 44, "offsetof(VksplatSceneInfo, reserved) is 44");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatRenderDesc) == 56, "sizeof(VksplatRenderDesc) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, s_type) == 0, "offsetof(VksplatRenderDesc, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, s_size) == 4, "offsetof(VksplatRenderDesc, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, next) == 8, "offsetof(VksplatRenderDesc, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, mode) == 16, "offsetof(VksplatRenderDesc, mode) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, background) == 20, "offsetof(VksplatRenderDesc, background) is 20");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, time) == 32, "offsetof(VksplatRenderDesc, time) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, flags) == 40, "offsetof(VksplatRenderDesc, flags) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, reserved) == 44, "offsetof(VksplatRenderDesc, reserved) is 44");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, camera) == 48, "offsetof(VksplatRenderDesc, camera) is 48");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatImage) == 72, "sizeof(VksplatImage) is 72");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, s_type) == 0, "offsetof(VksplatImage, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, s_size) == 4, "offsetof(VksplatImage, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, next) == 8, "offsetof(VksplatImage, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, width) == 16, "offsetof(VksplatImage, width) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, height) == 20, "offsetof(VksplatImage, height) is 20");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, format) == 24, "offsetof(VksplatImage, format) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, reserved) == 28, "offsetof(VksplatImage, reserved) is 28");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, pixels) == 32, "offsetof(VksplatImage, pixels) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, row_bytes) == 40, "offsetof(VksplatImage, row_bytes) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, depth) == 48, "offsetof(VksplatImage, depth) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, pixels_size) == 56, "offsetof(VksplatImage, pixels_size) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, depth_size) == 64, "offsetof(VksplatImage, depth_size) is 64");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatHostApi) == 40, "sizeof(VksplatHostApi) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostApi, s_type) == 0, "offsetof(VksplatHostApi, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostApi, s_size) == 4, "offsetof(VksplatHostApi, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostApi, next) == 8, "offsetof(VksplatHostApi, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostApi, abi_version) == 16, "offsetof(VksplatHostApi, abi_version) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostApi, reserved) == 20, "offsetof(VksplatHostApi, reserved) is 20");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostApi, set_error) == 24, "offsetof(VksplatHostApi, set_error) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostApi, log) == 32, "offsetof(VksplatHostApi, log) is 32");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatNegotiation) == 56, "sizeof(VksplatNegotiation) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatNegotiation, s_type) == 0, "offsetof(VksplatNegotiation, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatNegotiation, s_size) == 4, "offsetof(VksplatNegotiation, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatNegotiation, next) == 8, "offsetof(VksplatNegotiation, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatNegotiation, host_abi_min) == 16, "offsetof(VksplatNegotiation, host_abi_min) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatNegotiation, host_abi_max) == 20, "offsetof(VksplatNegotiation, host_abi_max) is 20");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatNegotiation, host) == 24, "offsetof(VksplatNegotiation, host) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatNegotiation, plugin_abi_version) == 32, "offsetof(VksplatNegotiation, plugin_abi_version) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatNegotiation, reserved) == 36, "offsetof(VksplatNegotiation, reserved) is 36");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatNegotiation, layout_fingerprint) == 40, "offsetof(VksplatNegotiation, layout_fingerprint) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatNegotiation, api) == 48, "offsetof(VksplatNegotiation, api) is 48");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatOpenDesc) == 48, "sizeof(VksplatOpenDesc) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatOpenDesc, s_type) == 0, "offsetof(VksplatOpenDesc, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatOpenDesc, s_size) == 4, "offsetof(VksplatOpenDesc, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatOpenDesc, next) == 8, "offsetof(VksplatOpenDesc, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatOpenDesc, host) == 16, "offsetof(VksplatOpenDesc, host) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatOpenDesc, source) == 24, "offsetof(VksplatOpenDesc, source) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatOpenDesc, options) == 32, "offsetof(VksplatOpenDesc, options) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatOpenDesc, option_count) == 40, "offsetof(VksplatOpenDesc, option_count) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatOpenDesc, reserved) == 44, "offsetof(VksplatOpenDesc, reserved) is 44");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatParamDesc) == 64, "sizeof(VksplatParamDesc) is 64");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, name) == 0, "offsetof(VksplatParamDesc, name) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, description) == 8, "offsetof(VksplatParamDesc, description) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, param_type) == 16, "offsetof(VksplatParamDesc, param_type) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, flags) == 20, "offsetof(VksplatParamDesc, flags) is 20");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, min) == 24, "offsetof(VksplatParamDesc, min) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, max) == 32, "offsetof(VksplatParamDesc, max) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, default_value) == 40, "offsetof(VksplatParamDesc, default_value) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, components) == 48, "offsetof(VksplatParamDesc, components) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, min_count) == 52, "offsetof(VksplatParamDesc, min_count) is 52");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, max_count) == 56, "offsetof(VksplatParamDesc, max_count) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamDesc, reserved) == 60, "offsetof(VksplatParamDesc, reserved) is 60");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSplatData) == 56, "sizeof(VksplatSplatData) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatData, means) == 0, "offsetof(VksplatSplatData, means) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatData, rotations) == 8, "offsetof(VksplatSplatData, rotations) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatData, log_scales) == 16, "offsetof(VksplatSplatData, log_scales) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatData, opacity_logits) == 24, "offsetof(VksplatSplatData, opacity_logits) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatData, sh) == 32, "offsetof(VksplatSplatData, sh) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatData, covariances) == 40, "offsetof(VksplatSplatData, covariances) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatData, opacity_scale) == 48, "offsetof(VksplatSplatData, opacity_scale) is 48");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSplatArrays) == 72, "sizeof(VksplatSplatArrays) is 72");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, count) == 0, "offsetof(VksplatSplatArrays, count) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, sh_degree) == 8, "offsetof(VksplatSplatArrays, sh_degree) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, reserved) == 12, "offsetof(VksplatSplatArrays, reserved) is 12");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, means) == 16, "offsetof(VksplatSplatArrays, means) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, rotations) == 24, "offsetof(VksplatSplatArrays, rotations) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, log_scales) == 32, "offsetof(VksplatSplatArrays, log_scales) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, opacity_logits) == 40, "offsetof(VksplatSplatArrays, opacity_logits) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, sh) == 48, "offsetof(VksplatSplatArrays, sh) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, covariances) == 56, "offsetof(VksplatSplatArrays, covariances) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, opacity_scale) == 64, "offsetof(VksplatSplatArrays, opacity_scale) is 64");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatDescription) == 112, "sizeof(VksplatDescription) is 112");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, s_type) == 0, "offsetof(VksplatDescription, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, s_size) == 4, "offsetof(VksplatDescription, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, next) == 8, "offsetof(VksplatDescription, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, splat_count) == 16, "offsetof(VksplatDescription, splat_count) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, sh_degree) == 24, "offsetof(VksplatDescription, sh_degree) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, flags) == 28, "offsetof(VksplatDescription, flags) is 28");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, outputs) == 32, "offsetof(VksplatDescription, outputs) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, has_gpu) == 36, "offsetof(VksplatDescription, has_gpu) is 36");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, has_cpu) == 40, "offsetof(VksplatDescription, has_cpu) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, param_count) == 44, "offsetof(VksplatDescription, param_count) is 44");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, params) == 48, "offsetof(VksplatDescription, params) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, initial) == 56, "offsetof(VksplatDescription, initial) is 56");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatBufferDesc) == 24, "sizeof(VksplatBufferDesc) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatBufferDesc, name) == 0, "offsetof(VksplatBufferDesc, name) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatBufferDesc, data) == 8, "offsetof(VksplatBufferDesc, data) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatBufferDesc, size) == 16, "offsetof(VksplatBufferDesc, size) is 16");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatGpuStage) == 72, "sizeof(VksplatGpuStage) is 72");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, s_type) == 0, "offsetof(VksplatGpuStage, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, s_size) == 4, "offsetof(VksplatGpuStage, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, next) == 8, "offsetof(VksplatGpuStage, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, name) == 16, "offsetof(VksplatGpuStage, name) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, language) == 24, "offsetof(VksplatGpuStage, language) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, push_constant_size) == 28, "offsetof(VksplatGpuStage, push_constant_size) is 28");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, code) == 32, "offsetof(VksplatGpuStage, code) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, code_size) == 40, "offsetof(VksplatGpuStage, code_size) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, buffers) == 48, "offsetof(VksplatGpuStage, buffers) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, buffer_count) == 56, "offsetof(VksplatGpuStage, buffer_count) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, frame_buffer_size) == 60, "offsetof(VksplatGpuStage, frame_buffer_size) is 60");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatGpuStage, invocations) == 64, "offsetof(VksplatGpuStage, invocations) is 64");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatParamValue) == 24, "sizeof(VksplatParamValue) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamValue, value) == 0, "offsetof(VksplatParamValue, value) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamValue, data) == 8, "offsetof(VksplatParamValue, data) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamValue, count) == 16, "offsetof(VksplatParamValue, count) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatParamValue, reserved) == 20, "offsetof(VksplatParamValue, reserved) is 20");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatFrameInput) == 40, "sizeof(VksplatFrameInput) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatFrameInput, s_type) == 0, "offsetof(VksplatFrameInput, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatFrameInput, s_size) == 4, "offsetof(VksplatFrameInput, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatFrameInput, next) == 8, "offsetof(VksplatFrameInput, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatFrameInput, time) == 16, "offsetof(VksplatFrameInput, time) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatFrameInput, params) == 24, "offsetof(VksplatFrameInput, params) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatFrameInput, param_count) == 32, "offsetof(VksplatFrameInput, param_count) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatFrameInput, reserved) == 36, "offsetof(VksplatFrameInput, reserved) is 36");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatPluginApi) == 88, "sizeof(VksplatPluginApi) is 88");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, s_type) == 0, "offsetof(VksplatPluginApi, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, s_size) == 4, "offsetof(VksplatPluginApi, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, next) == 8, "offsetof(VksplatPluginApi, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, abi_version) == 16, "offsetof(VksplatPluginApi, abi_version) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, reserved) == 20, "offsetof(VksplatPluginApi, reserved) is 20");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, name) == 24, "offsetof(VksplatPluginApi, name) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, version) == 32, "offsetof(VksplatPluginApi, version) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, open) == 40, "offsetof(VksplatPluginApi, open) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, close) == 48, "offsetof(VksplatPluginApi, close) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, describe) == 56, "offsetof(VksplatPluginApi, describe) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, gpu_stage) == 64, "offsetof(VksplatPluginApi, gpu_stage) is 64");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, gpu_frame) == 72, "offsetof(VksplatPluginApi, gpu_frame) is 72");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginApi, cpu_frame) == 80, "offsetof(VksplatPluginApi, cpu_frame) is 80");
+#undef VKSPLAT_LAYOUT_ASSERT
+#endif
 
 #endif  /* VKSPLAT_H */

@@ -1,7 +1,8 @@
 //! The generated header `include/vksplat.h`: it compiles as C11 and C++17 with
-//! `-Wall -Wextra -Werror` (and `-pedantic`), and the C compiler agrees with Rust on every
-//! struct's size, alignment and field offsets (vksplat_abi::layout::LAYOUTS). The header being
-//! current is checked by the vksplat-gen-header crate's test.
+//! `-Wall -Wextra -Werror` (and `-pedantic`), the C compiler agrees with Rust on every
+//! struct's size, alignment and field offsets (vksplat_abi::layout::LAYOUTS), and the header's
+//! own static assertions stop a program compiled with another layout of a struct. The header
+//! being current is checked by the vksplat-gen-header crate's test.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,18 +19,29 @@ fn tmp(name: &str) -> PathBuf {
     d.join(name)
 }
 
-fn compile(compiler: &str, std: &str, src: &Path, out: &Path, extra: &[&str]) {
-    let output = Command::new(compiler)
+fn try_compile(
+    compiler: &str,
+    std: &str,
+    include: &Path,
+    src: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    Command::new(compiler)
         .arg(format!("-std={std}"))
         .args(["-Wall", "-Wextra", "-Werror", "-pedantic"])
         .arg("-I")
-        .arg(root().join("include"))
+        .arg(include)
         .args(extra)
         .arg(src)
         .arg("-o")
         .arg(out)
         .output()
-        .unwrap_or_else(|e| panic!("run {compiler}: {e}"));
+        .unwrap_or_else(|e| panic!("run {compiler}: {e}"))
+}
+
+fn compile(compiler: &str, std: &str, src: &Path, out: &Path, extra: &[&str]) {
+    let output = try_compile(compiler, std, &root().join("include"), src, out, extra);
     assert!(
         output.status.success(),
         "{compiler} -std={std} failed on {}:\n{}",
@@ -105,4 +117,73 @@ fn c_and_rust_agree_on_every_struct_layout() {
     }
     assert_eq!(text, want, "C and Rust layouts differ");
     assert!(LAYOUTS.len() >= 20);
+}
+
+#[test]
+fn header_asserts_every_struct_layout() {
+    let header = std::fs::read_to_string(root().join("include/vksplat.h")).unwrap();
+    for l in LAYOUTS {
+        assert!(
+            header.contains(&format!(
+                "VKSPLAT_LAYOUT_ASSERT(sizeof({0}) == {1}, ",
+                l.name, l.size
+            )),
+            "no size assertion for {}",
+            l.name
+        );
+        for f in l.fields {
+            assert!(
+                header.contains(&format!(
+                    "VKSPLAT_LAYOUT_ASSERT(offsetof({0}, {1}) == {2}, ",
+                    l.name, f.name, f.offset
+                )),
+                "no offset assertion for {}.{}",
+                l.name,
+                f.name
+            );
+        }
+    }
+}
+
+/// A program compiled against a header whose `VksplatRenderDesc` has another layout (a field
+/// more, as another version could have) stops at the header's assertions, in C and C++.
+#[test]
+fn a_program_with_another_struct_layout_does_not_compile() {
+    let header = std::fs::read_to_string(root().join("include/vksplat.h")).unwrap();
+    let start = header.find("typedef struct VksplatRenderDesc {").unwrap();
+    let field = start + header[start..].find("  uint32_t mode;\n").unwrap();
+    let mutated = format!(
+        "{}  uint32_t added_by_another_version;\n{}",
+        &header[..field],
+        &header[field..]
+    );
+    let include = tmp("mutated-include");
+    std::fs::create_dir_all(&include).unwrap();
+    std::fs::write(include.join("vksplat.h"), mutated).unwrap();
+    for (compiler, std, name) in [("cc", "c11", "plugin.c"), ("c++", "c++17", "plugin.cpp")] {
+        let src = tmp(name);
+        std::fs::write(
+            &src,
+            "#include \"vksplat.h\"\nint main(void) { return 0; }\n",
+        )
+        .unwrap();
+        let out = try_compile(compiler, std, &include, &src, &tmp("mutated.o"), &["-c"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "{compiler} accepted a different layout"
+        );
+        assert!(
+            stderr.contains("offsetof(VksplatRenderDesc, background) is 20"),
+            "{compiler}: {stderr}"
+        );
+    }
+    // The same source against the real header compiles.
+    let src = tmp("plugin_ok.c");
+    std::fs::write(
+        &src,
+        "#include \"vksplat.h\"\nint main(void) { return 0; }\n",
+    )
+    .unwrap();
+    compile("cc", "c11", &src, &tmp("ok.o"), &["-c"]);
 }

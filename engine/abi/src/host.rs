@@ -5,9 +5,13 @@
 //! Thread safety, for every function below: the version, error and limits queries may be
 //! called from any thread at any time. A context serialises the calls made on it (a render
 //! on one thread waits for a render on another), and a scene likewise, so no call corrupts
-//! state when made concurrently; for throughput, give each thread its own context.
-//! `vksplat_last_error` is per thread. Destroy functions must not race with other calls on the
-//! same object.
+//! state when made concurrently; every render takes its camera and time from its own
+//! `VksplatRenderDesc`, so threads sharing a context each get their own camera's frame. For
+//! throughput, give each thread its own context. `vksplat_last_error` is per thread. Destroy
+//! functions must not race with other calls on the same object.
+//!
+//! Structs passed in are read by the growth rule (`s_size` bytes at most; see the README's
+//! "C API and plugins"), out-structs are written up to their `s_size`.
 
 use core::ffi::c_char;
 
@@ -29,7 +33,7 @@ extern "C" {
     pub fn vksplat_last_error() -> *const c_char;
 
     /// Creates a context: a Vulkan instance, the chosen device and the renderer.
-    /// `desc` may be NULL (automatic device, no validation). Thread-safe.
+    /// `desc` may be NULL (automatic device, no validation, no log callback). Thread-safe.
     pub fn vksplat_context_create(
         desc: *const VksplatContextDesc,
         out: *mut *mut VksplatContext,
@@ -52,22 +56,27 @@ extern "C" {
         dir: *const c_char,
     ) -> VksplatResult;
 
-    /// Sets the camera the next renders use. Serialised on the context.
+    /// Deprecated: pass the camera in `VksplatRenderDesc::camera` instead. Sets the camera of
+    /// renders whose descriptor has none (or that pass no descriptor). Two threads that share a
+    /// context and use it can render each other's camera. Serialised on the context.
     pub fn vksplat_set_camera(
         context: *mut VksplatContext,
         camera: *const VksplatCamera,
     ) -> VksplatResult;
 
     /// Loads a scene file (INRIA PLY, compressed PLY, SPZ or .splat, found by content) onto the
-    /// context's device. Serialised on the context.
+    /// context's device, with the file's antialiasing flag (`VksplatSceneInfo::antialiased`).
+    /// More splats than `VksplatLimits::max_splats_by_sh_degree` allow is
+    /// `VKSPLAT_ERROR_TOO_LARGE`. Serialised on the context.
     pub fn vksplat_scene_load(
         context: *mut VksplatContext,
         path: *const c_char,
         out: *mut *mut VksplatScene,
     ) -> VksplatResult;
 
-    /// Creates a scene from caller arrays (copied, or borrowed with a deleter).
-    /// Serialised on the context.
+    /// Creates a scene from caller arrays (copied, or borrowed with a deleter). A `count` above
+    /// `VksplatLimits::max_splats_by_sh_degree[sh_degree]` is `VKSPLAT_ERROR_TOO_LARGE` before
+    /// any array is read. Serialised on the context.
     pub fn vksplat_scene_create(
         context: *mut VksplatContext,
         desc: *const VksplatSceneDesc,
@@ -96,7 +105,8 @@ extern "C" {
         count: u32,
     ) -> VksplatResult;
 
-    /// Sets a plugin scene's time in seconds. Serialised on the scene.
+    /// Sets a plugin scene's time in seconds: the time of renders whose descriptor does not set
+    /// `VKSPLAT_RENDER_TIME`. Serialised on the scene.
     pub fn vksplat_scene_set_time(scene: *mut VksplatScene, time: f64) -> VksplatResult;
 
     /// Fills the fields of `out` that `out->s_size` covers. Serialised on the scene.
@@ -109,8 +119,13 @@ extern "C" {
     /// with calls on the same scene.
     pub fn vksplat_scene_destroy(scene: *mut VksplatScene);
 
-    /// Renders `scene` with the context's camera into caller memory. Plugin scenes evaluate
-    /// their frame first. `desc` may be NULL. Serialised on the context and the scene.
+    /// Renders `scene` into caller memory with `desc->camera` (or, deprecated, the camera of
+    /// `vksplat_set_camera`), in `desc->mode` or the scene's default mode, at `desc->time` or
+    /// the scene's time (see `VksplatRenderDesc`). Plugin scenes evaluate their frame first.
+    /// `desc` may be NULL: the scene's default mode on black at the scene's time with the
+    /// deprecated context camera. The image must match the camera's size and have room for
+    /// the frame (`VksplatImage::pixels_size`, `depth_size`), and at most
+    /// `VksplatLimits::max_image_pixels` pixels. Serialised on the context and the scene.
     pub fn vksplat_render(
         context: *mut VksplatContext,
         scene: *mut VksplatScene,

@@ -3,27 +3,42 @@
 //! `include/vksplat.h` is generated from this crate by `tools/gen-header` (cbindgen) and is
 //! never edited by hand; a test regenerates it and fails on any difference.
 //!
-//! Rules (DESIGN.md §6), which every type here follows:
+//! Rules, which every type here follows:
 //! - Only C types cross the boundary: fixed-width integers, floats, `uint32_t` booleans,
 //!   pointers with lengths, opaque handles and NUL-terminated UTF-8 `const char*`.
 //! - Every descriptor struct and function table starts with a header
 //!   (`s_type`, `s_size`, `next`). The writer sets `s_size = sizeof(struct)` as *it* knows the
-//!   struct; structs only ever grow at the end, and a reader touches a field only if `s_size`
-//!   covers it. `next` chains optional extension structs; a reader skips extension structs whose
-//!   `s_type` it does not know.
+//!   struct; structs only ever grow at the end. The growth rule lives in [`grow`] and nowhere
+//!   else: a reader copies the `s_size` bytes it is given into a zeroed struct (fields beyond
+//!   them read as zero), a writer of an out-struct fills only the bytes `s_size` covers, an
+//!   `s_size` below the struct's `*_V1_SIZE` or a wrong `s_type` is `VKSPLAT_ERROR_STRUCT_SIZE`,
+//!   a non-zero `reserved*` field of an in-struct is `VKSPLAT_ERROR_INVALID_ARGUMENT` (so that it
+//!   can gain a meaning later), and an extension struct in `next` whose `s_type` the reader does
+//!   not know is `VKSPLAT_ERROR_UNSUPPORTED` (a request the reader cannot honour is never
+//!   silently dropped).
 //! - Every function returns a `VksplatResult`: 0 ok, negative errors, positive statuses. The
 //!   message of the last error on the calling thread is `vksplat_last_error()`.
 //! - Whoever allocates frees, through its own call.
 //!
-//! The `layout` module lists every struct's size, alignment and field offsets; from it comes
-//! `layout::LAYOUT_FINGERPRINT`, which a Rust plugin built with `vksplat-plugin-sdk` reports at
-//! negotiation, so a plugin built against a different layout is refused at load with a message.
+//! The [`layout`] module lists every struct's size, alignment, field offsets and field types;
+//! from the plugin ABI's structs comes `VKSPLAT_LAYOUT_FINGERPRINT`, which a plugin reports at
+//! negotiation. Each released plugin ABI version has one frozen fingerprint
+//! ([`layout::PLUGIN_ABI_FINGERPRINTS`]); the host loads a plugin whose version and fingerprint
+//! are in that table, and refuses any other layout with a message.
+//!
+//! The structs' `*_V1_SIZE` constants and the header's size assertions are those of 64-bit
+//! targets, the only ones this crate builds for.
 
-#![allow(non_camel_case_types)]
+#![allow(non_camel_case_types)] // the C names of the ABI types
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("the vksplat ABI (struct sizes, fingerprints) is defined for 64-bit targets");
 
 use core::ffi::{c_char, c_void};
 use core::marker::PhantomData;
 
+pub mod grow;
 mod host;
 pub mod layout;
 
@@ -49,14 +64,17 @@ pub const VKSPLAT_ABI_VERSION: u32 = 1;
 pub const VKSPLAT_PLUGIN_ABI_VERSION: u32 = 1;
 /// Oldest plugin ABI version this engine still loads.
 pub const VKSPLAT_PLUGIN_ABI_MIN: u32 = 1;
-/// Fingerprint of the sizes, alignments and field offsets of every struct in this header
-/// (FNV-1a; see the vksplat-abi crate's `layout` module). Plugins report it at negotiation.
+/// Fingerprint of the plugin ABI (`VKSPLAT_PLUGIN_ABI_VERSION`): FNV-1a over the name, size and
+/// alignment of every struct a plugin shares with the host, and the name, offset, size and type
+/// of each of their fields, callback signatures included (see the vksplat-abi crate's `layout`
+/// module). Frozen once the version is released. Plugins report it at negotiation; the host
+/// accepts the fingerprint of every version in `VKSPLAT_PLUGIN_ABI_MIN..=VKSPLAT_PLUGIN_ABI_VERSION`.
 pub const VKSPLAT_LAYOUT_FINGERPRINT: u64 =
     ((VKSPLAT_LAYOUT_FINGERPRINT_HI as u64) << 32) | VKSPLAT_LAYOUT_FINGERPRINT_LO as u64;
 /// High 32 bits of `VKSPLAT_LAYOUT_FINGERPRINT`.
-pub const VKSPLAT_LAYOUT_FINGERPRINT_HI: u32 = 0x479c_93d9;
+pub const VKSPLAT_LAYOUT_FINGERPRINT_HI: u32 = 0xa303_048f;
 /// Low 32 bits of `VKSPLAT_LAYOUT_FINGERPRINT`.
-pub const VKSPLAT_LAYOUT_FINGERPRINT_LO: u32 = 0xf849_6b99;
+pub const VKSPLAT_LAYOUT_FINGERPRINT_LO: u32 = 0x6708_4893;
 /// Name of the one exported function every plugin library has (frozen forever).
 pub const VKSPLAT_PLUGIN_ENTRY_NAME: &str = "vksplat_plugin_negotiate";
 
@@ -138,6 +156,40 @@ pub const VKSPLAT_STRUCT_GPU_STAGE: u32 = 105;
 pub const VKSPLAT_STRUCT_FRAME_INPUT: u32 = 106;
 
 // ---------------------------------------------------------------------------------------------
+// Struct sizes at ABI version 1 (64-bit targets): the smallest `s_size` a reader accepts.
+// Frozen: a struct grows at the end, and these stay.
+// ---------------------------------------------------------------------------------------------
+
+/// `sizeof(VksplatContextDesc)` at ABI version 1 (before `log`).
+pub const VKSPLAT_CONTEXT_DESC_V1_SIZE: u32 = 32;
+/// `sizeof(VksplatLimits)` at ABI version 1 (before `max_image_pixels`).
+pub const VKSPLAT_LIMITS_V1_SIZE: u32 = 312;
+/// `sizeof(VksplatCamera)` at ABI version 1.
+pub const VKSPLAT_CAMERA_V1_SIZE: u32 = 104;
+/// `sizeof(VksplatSceneDesc)` at ABI version 1.
+pub const VKSPLAT_SCENE_DESC_V1_SIZE: u32 = 104;
+/// `sizeof(VksplatPluginSceneDesc)` at ABI version 1.
+pub const VKSPLAT_PLUGIN_SCENE_DESC_V1_SIZE: u32 = 48;
+/// `sizeof(VksplatSceneInfo)` at ABI version 1 (before `antialiased`).
+pub const VKSPLAT_SCENE_INFO_V1_SIZE: u32 = 40;
+/// `sizeof(VksplatRenderDesc)` at ABI version 1 (before `flags`).
+pub const VKSPLAT_RENDER_DESC_V1_SIZE: u32 = 40;
+/// `sizeof(VksplatImage)` at ABI version 1 (before `pixels_size`).
+pub const VKSPLAT_IMAGE_V1_SIZE: u32 = 56;
+/// `sizeof(VksplatHostApi)` at plugin ABI version 1.
+pub const VKSPLAT_HOST_API_V1_SIZE: u32 = 40;
+/// `sizeof(VksplatNegotiation)` at plugin ABI version 1.
+pub const VKSPLAT_NEGOTIATION_V1_SIZE: u32 = 56;
+/// `sizeof(VksplatOpenDesc)` at plugin ABI version 1.
+pub const VKSPLAT_OPEN_DESC_V1_SIZE: u32 = 48;
+/// `sizeof(VksplatDescription)` at plugin ABI version 1.
+pub const VKSPLAT_DESCRIPTION_V1_SIZE: u32 = 112;
+/// `sizeof(VksplatGpuStage)` at plugin ABI version 1.
+pub const VKSPLAT_GPU_STAGE_V1_SIZE: u32 = 72;
+/// `sizeof(VksplatFrameInput)` at plugin ABI version 1.
+pub const VKSPLAT_FRAME_INPUT_V1_SIZE: u32 = 40;
+
+// ---------------------------------------------------------------------------------------------
 // Enumerations (plain `uint32_t` values)
 // ---------------------------------------------------------------------------------------------
 
@@ -147,6 +199,14 @@ pub const VKSPLAT_MODE_CLASSIC: u32 = 0;
 pub const VKSPLAT_MODE_ANTIALIASED: u32 = 1;
 /// Render mode: the original INRIA rasterizer's rules.
 pub const VKSPLAT_MODE_INRIA: u32 = 2;
+
+/// `VksplatRenderDesc::flags`: render in `mode`. Without it the scene's default mode is used:
+/// `VKSPLAT_MODE_ANTIALIASED` for a scene whose file marks it as trained with antialiasing
+/// (`VksplatSceneInfo::antialiased`), else `VKSPLAT_MODE_CLASSIC`.
+pub const VKSPLAT_RENDER_MODE: u32 = 1;
+/// `VksplatRenderDesc::flags`: evaluate a plugin scene at `time` (and make it the scene's
+/// time). Without it the scene's time (`vksplat_scene_set_time`, initially 0) is used.
+pub const VKSPLAT_RENDER_TIME: u32 = 2;
 
 /// Image format: 4 floats per pixel, RGB composited over the background, A = 1 − T.
 pub const VKSPLAT_FORMAT_RGBA32F: u32 = 0;
@@ -219,10 +279,14 @@ pub const VKSPLAT_MAX_PUSH_CONSTANT_SIZE: u32 = 128;
 /// Largest workgroup (x · y · z invocations) a plugin stage may declare.
 pub const VKSPLAT_MAX_WORKGROUP_INVOCATIONS: u32 = 1024;
 
-/// Log level for `VksplatHostApi::log`: information.
+/// Log level (`VksplatHostApi::log`, `VksplatContextDesc::log`): detail for debugging.
+pub const VKSPLAT_LOG_DEBUG: i32 = -1;
+/// Log level: information.
 pub const VKSPLAT_LOG_INFO: i32 = 0;
-/// Log level for `VksplatHostApi::log`: a warning.
+/// Log level: a warning.
 pub const VKSPLAT_LOG_WARNING: i32 = 1;
+/// Log level: an error (the call that fails also returns it).
+pub const VKSPLAT_LOG_ERROR: i32 = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Opaque handles (declared in the header as incomplete struct types)
@@ -271,7 +335,27 @@ pub struct VksplatContextDesc {
     pub validation: u32,
     /// Zero.
     pub reserved: u32,
+    /// Optional (NULL: no messages). Receives, while the context lives, the engine's log
+    /// messages and the log lines of plugins of level `log_level` and above, from any thread
+    /// (see `VksplatLogFn`).
+    pub log: VksplatLogFn,
+    /// Passed to `log` unchanged.
+    pub log_user: *mut c_void,
+    /// The least severe level passed to `log`: `VKSPLAT_LOG_DEBUG`, `VKSPLAT_LOG_INFO` (0, the
+    /// default), `VKSPLAT_LOG_WARNING` or `VKSPLAT_LOG_ERROR`.
+    pub log_level: i32,
+    /// Zero.
+    pub reserved2: u32,
 }
+
+/// A context's log callback (`VksplatContextDesc::log`): `level` is a `VKSPLAT_LOG_*` value,
+/// `message` one line of NUL-terminated UTF-8 valid during the call. It is called from any
+/// thread that logs, possibly while the engine holds a lock of the context: it must be
+/// thread-safe, return quickly and not call vksplat functions. Messages come through the Rust
+/// `log` facade of the library: if the process installed another Rust logger first, messages
+/// go to that logger instead.
+pub type VksplatLogFn =
+    Option<unsafe extern "C" fn(user: *mut c_void, level: i32, message: *const c_char)>;
 
 /// Limits and identity of a context's device (`vksplat_context_limits`). The caller sets
 /// `s_type` and `s_size`; the engine fills the fields that `s_size` covers.
@@ -284,13 +368,17 @@ pub struct VksplatLimits {
     pub s_size: u32,
     /// Extension chain; NULL.
     pub next: *mut c_void,
-    /// Largest image width and height.
+    /// Largest image width and height this device renders (`max_image_pixels` bounds their
+    /// product).
     pub max_image_side: u32,
     /// Subgroup size of the device.
     pub subgroup_size: u32,
     /// Largest storage buffer the device binds, in bytes.
     pub max_buffer_bytes: u64,
-    /// Largest splat count a scene may have on this device.
+    /// Largest splat count of a scene of SH degree 3 (the most memory per splat): a scene of
+    /// any SH degree with at most this many splats fits the device. Scenes of lower degree
+    /// may hold up to `max_splats_by_sh_degree[degree]`; scene creation refuses more with
+    /// `VKSPLAT_ERROR_TOO_LARGE`.
     pub max_splats: u64,
     /// `VKSPLAT_ABI_VERSION` of the library.
     pub abi_version: u32,
@@ -301,6 +389,12 @@ pub struct VksplatLimits {
     pub reserved: u32,
     /// Device name, NUL-terminated UTF-8 (truncated).
     pub device_name: [c_char; 256],
+    /// Largest width × height of an image this device renders (from its buffer limits and the
+    /// camera rule of at most 2^28 pixels); `vksplat_render` refuses larger images.
+    pub max_image_pixels: u64,
+    /// Largest splat count of a scene, by SH degree (index 0..3); scene creation and loading
+    /// refuse more with `VKSPLAT_ERROR_TOO_LARGE`.
+    pub max_splats_by_sh_degree: [u64; 4],
 }
 
 /// A pinhole camera with OpenCV axes (x right, y down, z forward).
@@ -412,9 +506,22 @@ pub struct VksplatSceneInfo {
     pub eval: u32,
     /// Plugin scenes: number of parameters the plugin describes.
     pub param_count: u32,
+    /// Non-zero when the scene's file marks it as trained with antialiasing (SPZ flag, PLY
+    /// comment `antialiased=true`): `vksplat_render` then defaults to
+    /// `VKSPLAT_MODE_ANTIALIASED`, as the CLI does.
+    pub antialiased: u32,
+    /// Zero.
+    pub reserved: u32,
 }
 
-/// Per-frame settings (`vksplat_render`); NULL means classic mode on black.
+/// One frame's settings (`vksplat_render`). A zero-initialised descriptor (with `s_type`,
+/// `s_size` and `camera` set) renders the scene's default mode, on black, at the scene's time.
+/// A field that `flags` does not enable must be zero: a non-zero `mode` or `time` without its
+/// flag is `VKSPLAT_ERROR_INVALID_ARGUMENT` (it would be ignored otherwise).
+///
+/// A descriptor of `VKSPLAT_RENDER_DESC_V1_SIZE` bytes (compiled against ABI version 1, which
+/// had no `flags`) keeps that version's rules: `mode` is always used, and a finite `time` is
+/// the frame's time (NaN: the scene's time).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct VksplatRenderDesc {
@@ -424,13 +531,21 @@ pub struct VksplatRenderDesc {
     pub s_size: u32,
     /// Extension chain; NULL.
     pub next: *const c_void,
-    /// `VKSPLAT_MODE_*`.
+    /// `VKSPLAT_MODE_*`, used when `flags` has `VKSPLAT_RENDER_MODE`.
     pub mode: u32,
     /// Linear RGB behind the splats.
     pub background: [f32; 3],
-    /// Plugin scenes: the frame's time (also `vksplat_scene_set_time`); NaN keeps the
-    /// scene's current time.
+    /// Plugin scenes: the frame's time in seconds, used (and kept as the scene's time) when
+    /// `flags` has `VKSPLAT_RENDER_TIME`.
     pub time: f64,
+    /// `VKSPLAT_RENDER_MODE` | `VKSPLAT_RENDER_TIME`, or 0.
+    pub flags: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// The frame's camera; its width and height are the image's. NULL uses the camera of the
+    /// deprecated `vksplat_set_camera`. Pass it here so that threads sharing a context cannot
+    /// render each other's camera.
+    pub camera: *const VksplatCamera,
 }
 
 /// Caller memory that receives a frame (`vksplat_render`).
@@ -456,6 +571,13 @@ pub struct VksplatImage {
     pub row_bytes: u64,
     /// Optional (NULL): expected depth, one float per pixel, tightly packed rows.
     pub depth: *mut f32,
+    /// Bytes the caller allocated at `pixels`: at least `(height − 1) · row_bytes + width ·
+    /// bytes per pixel`, else `vksplat_render` fails with `VKSPLAT_ERROR_INVALID_ARGUMENT`
+    /// naming the size it needs and writes nothing. (An image of
+    /// `VKSPLAT_IMAGE_V1_SIZE` bytes has no sizes, and its buffers are trusted.)
+    pub pixels_size: u64,
+    /// Bytes the caller allocated at `depth`: at least `width · height · 4`.
+    pub depth_size: u64,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,9 @@
 //! - `vksplat_plugin_negotiate` reports the ABI version and the layout fingerprint of the
 //!   vksplat-abi this plugin was built with, so a host with a different layout refuses it with a
 //!   message instead of misreading structs;
+//! - the host's structs are read, and the structs the plugin fills are written, by the ABI's
+//!   growth rule (`vksplat_abi::grow`): a host that knows shorter or longer versions of them
+//!   works with this plugin;
 //! - every call catches panics and turns them, like `Err` values, into a result code plus a
 //!   message the host shows (naming the plugin);
 //! - `open` options that are neither open options nor frame parameters are rejected;
@@ -19,10 +22,13 @@
 //! vksplat_plugin_sdk::export_plugin!(Wave);
 //! ```
 
+#![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use vksplat_abi as abi;
+use vksplat_abi::grow;
 use vksplat_abi::*;
 
 /// A plugin error: the message the host shows after the plugin's name.
@@ -318,7 +324,8 @@ macro_rules! export_plugin {
         pub unsafe extern "C" fn vksplat_plugin_negotiate(
             n: *mut $crate::abi::VksplatNegotiation,
         ) -> $crate::abi::VksplatResult {
-            $crate::ffi::negotiate(n, &VKSPLAT_PLUGIN_API.0)
+            // SAFETY: the host passes a valid negotiation struct (or NULL).
+            unsafe { $crate::ffi::negotiate(n, &VKSPLAT_PLUGIN_API.0) }
         }
     };
 }
@@ -370,7 +377,7 @@ pub mod ffi {
 
     fn report(host: *const VksplatHostApi, message: &str) {
         // SAFETY: the host pointer comes from the host and lives for the process.
-        let Some(host) = (unsafe { host.as_ref() }) else {
+        let Ok(host) = (unsafe { grow::read(host, "host") }) else {
             return;
         };
         if let Some(set_error) = host.set_error {
@@ -378,6 +385,12 @@ pub mod ffi {
             // SAFETY: a valid NUL-terminated string; the host copies it.
             unsafe { set_error(c.as_ptr()) };
         }
+    }
+
+    /// Reports a refused struct to the host and returns its result code.
+    fn refused(host: *const VksplatHostApi, e: grow::StructError) -> VksplatResult {
+        report(host, &e.to_string());
+        e.code()
     }
 
     fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -413,28 +426,36 @@ pub mod ffi {
     /// # Safety
     /// `n` is NULL or a valid negotiation struct.
     pub unsafe fn negotiate(n: *mut VksplatNegotiation, api: &'static VksplatPluginApi) -> i32 {
-        let Some(n) = n.as_mut() else {
-            return VKSPLAT_ERROR_INVALID_ARGUMENT;
+        // SAFETY: the host passes a negotiation struct of `s_size` bytes (or NULL).
+        let mut v = match unsafe { grow::read(n, "negotiation") } {
+            Ok(v) => v,
+            Err(e) => return e.code(),
         };
-        if n.s_type != VKSPLAT_STRUCT_NEGOTIATION
-            || (n.s_size as usize) < std::mem::size_of::<VksplatNegotiation>()
-        {
-            return VKSPLAT_ERROR_STRUCT_SIZE;
+        v.plugin_abi_version = VKSPLAT_PLUGIN_ABI_VERSION;
+        v.layout_fingerprint = vksplat_abi::layout::LAYOUT_FINGERPRINT;
+        let speaks = (v.host_abi_min..=v.host_abi_max).contains(&VKSPLAT_PLUGIN_ABI_VERSION);
+        if speaks {
+            v.api = api;
         }
-        n.plugin_abi_version = VKSPLAT_PLUGIN_ABI_VERSION;
-        n.layout_fingerprint = vksplat_abi::layout::LAYOUT_FINGERPRINT;
-        if !(n.host_abi_min..=n.host_abi_max).contains(&VKSPLAT_PLUGIN_ABI_VERSION) {
-            return VKSPLAT_ERROR_ABI;
+        // SAFETY: as above; the out fields are written within the host's `s_size`.
+        if let Err(e) = unsafe { grow::write(n, &v, "negotiation") } {
+            return e.code();
         }
-        n.api = api;
-        VKSPLAT_OK
+        if speaks {
+            VKSPLAT_OK
+        } else {
+            VKSPLAT_ERROR_ABI
+        }
     }
 
+    /// # Safety
+    /// `p` is NULL or a NUL-terminated string valid for `'a`.
     unsafe fn c_str<'a>(p: *const c_char) -> Result<Option<&'a str>, Error> {
         if p.is_null() {
             return Ok(None);
         }
-        CStr::from_ptr(p)
+        // SAFETY: the caller guarantees a NUL-terminated string.
+        unsafe { CStr::from_ptr(p) }
             .to_str()
             .map(Some)
             .map_err(|_| "a string is not UTF-8".to_string())
@@ -446,19 +467,28 @@ pub mod ffi {
         desc: *const VksplatOpenDesc,
         out: *mut *mut VksplatInstance,
     ) -> VksplatResult {
+        // SAFETY: the host passes an open descriptor of `s_size` bytes (or NULL).
+        let desc = unsafe { grow::read(desc, "open descriptor") };
         let host = desc.as_ref().map_or(std::ptr::null(), |d| d.host);
         guard(host, "open", || {
-            let desc = desc.as_ref().ok_or("open: NULL descriptor")?;
+            let desc = match desc {
+                Ok(d) => d,
+                Err(e) => return Ok(refused(host, e)),
+            };
             if out.is_null() {
                 return Err("open: NULL output".into());
             }
-            let source = c_str(desc.source)?;
+            // SAFETY: the host passes NUL-terminated strings (or NULL) valid during the call.
+            let source = unsafe { c_str(desc.source)? };
             let mut options = Vec::new();
             if desc.option_count > 0 && !desc.options.is_null() {
-                for kv in std::slice::from_raw_parts(desc.options, desc.option_count as usize) {
-                    let key = c_str(kv.key)?.unwrap_or("");
-                    let value = c_str(kv.value)?.unwrap_or("");
-                    options.push((key, value));
+                // SAFETY: the host passes `option_count` pairs.
+                let pairs =
+                    unsafe { std::slice::from_raw_parts(desc.options, desc.option_count as usize) };
+                for kv in pairs {
+                    // SAFETY: as for `source`.
+                    let (key, value) = unsafe { (c_str(kv.key)?, c_str(kv.value)?) };
+                    options.push((key.unwrap_or(""), value.unwrap_or("")));
                 }
             }
             let plugin = P::open(source, &options)?;
@@ -482,7 +512,8 @@ pub mod ffi {
                 c_params: Vec::new(),
                 c_buffers: Vec::new(),
             });
-            *out = Box::into_raw(instance) as *mut VksplatInstance;
+            // SAFETY: checked non-NULL; the host's out-pointer.
+            unsafe { *out = Box::into_raw(instance) as *mut VksplatInstance };
             Ok(VKSPLAT_OK)
         })
     }
@@ -495,10 +526,13 @@ pub mod ffi {
         }
         let instance = instance as *mut Instance<P>;
         // A panic while dropping must not unwind into the host.
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(instance))));
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the host hands back an instance from `open::<P>` and never uses it again.
+            drop(unsafe { Box::from_raw(instance) })
+        }));
     }
 
-    unsafe fn data(slice: Option<&[f32]>) -> *const f32 {
+    fn data(slice: Option<&[f32]>) -> *const f32 {
         slice.map_or(std::ptr::null(), |s| s.as_ptr())
     }
 
@@ -508,15 +542,13 @@ pub mod ffi {
         instance: *mut VksplatInstance,
         out: *mut VksplatDescription,
     ) -> VksplatResult {
-        let Some(inst) = (instance as *mut Instance<P>).as_mut() else {
+        // SAFETY: the host passes an instance from `open::<P>` (or NULL), not used by another
+        // call at the same time.
+        let Some(inst) = (unsafe { (instance as *mut Instance<P>).as_mut() }) else {
             return VKSPLAT_ERROR_INVALID_ARGUMENT;
         };
         let host = inst.host;
         guard(host, "describe", || {
-            let out = out.as_mut().ok_or("describe: NULL output")?;
-            if (out.s_size as usize) < std::mem::size_of::<VksplatDescription>() {
-                return Ok(VKSPLAT_ERROR_STRUCT_SIZE);
-            }
             let d = inst.plugin.describe();
             inst.params = d.params.clone();
             inst.c_params = d.params.iter().map(|p| p.to_c()).collect();
@@ -527,7 +559,7 @@ pub mod ffi {
             if d.opacity_scale {
                 flags |= VKSPLAT_VARIANT_OPACITY_SCALE;
             }
-            *out = VksplatDescription {
+            let value = VksplatDescription {
                 s_type: VKSPLAT_STRUCT_DESCRIPTION,
                 s_size: std::mem::size_of::<VksplatDescription>() as u32,
                 next: std::ptr::null(),
@@ -549,7 +581,11 @@ pub mod ffi {
                     opacity_scale: data(d.initial.opacity_scale),
                 },
             };
-            Ok(VKSPLAT_OK)
+            // SAFETY: the host passes a description of `s_size` writable bytes (or NULL).
+            Ok(match unsafe { grow::write(out, &value, "description") } {
+                Ok(()) => VKSPLAT_OK,
+                Err(e) => refused(host, e),
+            })
         })
     }
 
@@ -559,15 +595,13 @@ pub mod ffi {
         instance: *mut VksplatInstance,
         out: *mut VksplatGpuStage,
     ) -> VksplatResult {
-        let Some(inst) = (instance as *mut Instance<P>).as_mut() else {
+        // SAFETY: the host passes an instance from `open::<P>` (or NULL), not used by another
+        // call at the same time.
+        let Some(inst) = (unsafe { (instance as *mut Instance<P>).as_mut() }) else {
             return VKSPLAT_ERROR_INVALID_ARGUMENT;
         };
         let host = inst.host;
         guard(host, "gpu_stage", || {
-            let out = out.as_mut().ok_or("gpu_stage: NULL output")?;
-            if (out.s_size as usize) < std::mem::size_of::<VksplatGpuStage>() {
-                return Ok(VKSPLAT_ERROR_STRUCT_SIZE);
-            }
             let stage = inst.plugin.gpu_stage()?;
             inst.c_buffers = stage
                 .buffers
@@ -590,7 +624,7 @@ pub mod ffi {
                     (words.len() * 4) as u64,
                 ),
             };
-            *out = VksplatGpuStage {
+            let value = VksplatGpuStage {
                 s_type: VKSPLAT_STRUCT_GPU_STAGE,
                 s_size: std::mem::size_of::<VksplatGpuStage>() as u32,
                 next: std::ptr::null(),
@@ -604,19 +638,28 @@ pub mod ffi {
                 frame_buffer_size: stage.frame_buffer_size,
                 invocations: stage.invocations,
             };
-            Ok(VKSPLAT_OK)
+            // SAFETY: the host passes a stage of `s_size` writable bytes (or NULL).
+            Ok(match unsafe { grow::write(out, &value, "stage") } {
+                Ok(()) => VKSPLAT_OK,
+                Err(e) => refused(host, e),
+            })
         })
     }
 
+    /// # Safety
+    /// `input` is NULL or a frame input of `s_size` bytes whose `params` hold `param_count`
+    /// values valid for `'a`.
     unsafe fn frame_input<'a>(
         params: &'a [Param],
         input: *const VksplatFrameInput,
     ) -> Result<FrameInput<'a>, Error> {
-        let input = input.as_ref().ok_or("NULL frame input")?;
+        // SAFETY: the host passes a frame input of `s_size` bytes (or NULL).
+        let input = unsafe { grow::read(input, "frame input") }.map_err(|e| e.to_string())?;
         let values = if input.params.is_null() || input.param_count == 0 {
             &[][..]
         } else {
-            std::slice::from_raw_parts(input.params, input.param_count as usize)
+            // SAFETY: the caller guarantees `param_count` values.
+            unsafe { std::slice::from_raw_parts(input.params, input.param_count as usize) }
         };
         Ok(FrameInput {
             time: input.time,
@@ -625,11 +668,14 @@ pub mod ffi {
         })
     }
 
+    /// # Safety
+    /// `p` is NULL or `len` writable bytes valid for `'a`.
     unsafe fn bytes<'a>(p: *mut c_void, len: u32) -> &'a mut [u8] {
         if p.is_null() || len == 0 {
             &mut []
         } else {
-            std::slice::from_raw_parts_mut(p as *mut u8, len as usize)
+            // SAFETY: the caller guarantees `len` writable bytes.
+            unsafe { std::slice::from_raw_parts_mut(p as *mut u8, len as usize) }
         }
     }
 
@@ -643,23 +689,31 @@ pub mod ffi {
         frame_buffer: *mut c_void,
         frame_size: u32,
     ) -> VksplatResult {
-        let Some(inst) = (instance as *mut Instance<P>).as_mut() else {
+        // SAFETY: the host passes an instance from `open::<P>` (or NULL), not used by another
+        // call at the same time.
+        let Some(inst) = (unsafe { (instance as *mut Instance<P>).as_mut() }) else {
             return VKSPLAT_ERROR_INVALID_ARGUMENT;
         };
         let host = inst.host;
         guard(host, "gpu_frame", || {
-            let input = frame_input(&inst.params, input)?;
-            inst.plugin.gpu_frame(
-                &input,
-                bytes(push_constants, push_size),
-                bytes(frame_buffer, frame_size),
-            )?;
+            // SAFETY: the host passes a valid frame input and buffers of the given sizes.
+            let (input, push, frame) = unsafe {
+                (
+                    frame_input(&inst.params, input)?,
+                    bytes(push_constants, push_size),
+                    bytes(frame_buffer, frame_size),
+                )
+            };
+            inst.plugin.gpu_frame(&input, push, frame)?;
             Ok(VKSPLAT_OK)
         })
     }
 
+    /// # Safety
+    /// `p` is NULL or `len` writable floats valid for `'a`.
     unsafe fn array<'a>(p: *mut f32, len: usize) -> Option<&'a mut [f32]> {
-        (!p.is_null()).then(|| std::slice::from_raw_parts_mut(p, len))
+        // SAFETY: the caller guarantees `len` writable floats.
+        (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts_mut(p, len) })
     }
 
     /// # Safety
@@ -669,25 +723,33 @@ pub mod ffi {
         input: *const VksplatFrameInput,
         out: *const VksplatSplatArrays,
     ) -> VksplatResult {
-        let Some(inst) = (instance as *mut Instance<P>).as_mut() else {
+        // SAFETY: the host passes an instance from `open::<P>` (or NULL), not used by another
+        // call at the same time.
+        let Some(inst) = (unsafe { (instance as *mut Instance<P>).as_mut() }) else {
             return VKSPLAT_ERROR_INVALID_ARGUMENT;
         };
         let host = inst.host;
         guard(host, "cpu_frame", || {
-            let input = frame_input(&inst.params, input)?;
-            let o = out.as_ref().ok_or("cpu_frame: NULL output")?;
+            // SAFETY: the host passes a valid frame input.
+            let input = unsafe { frame_input(&inst.params, input)? };
+            // SAFETY: the host passes a valid array table (or NULL).
+            let o = unsafe { out.as_ref() }.ok_or("cpu_frame: NULL output")?;
             let n = o.count as usize;
             let k = ((o.sh_degree + 1) * (o.sh_degree + 1)) as usize;
-            let mut arrays = SplatArrays {
-                count: n,
-                sh_degree: o.sh_degree,
-                means: array(o.means, n * 3),
-                rotations: array(o.rotations, n * 4),
-                log_scales: array(o.log_scales, n * 3),
-                opacity_logits: array(o.opacity_logits, n),
-                sh: array(o.sh, n * k * 3),
-                covariances: array(o.covariances, n * 6),
-                opacity_scale: array(o.opacity_scale, n),
+            // SAFETY: each non-NULL array holds `count` splats' values of its output, as the
+            // ABI's VksplatSplatArrays says, for the duration of the call.
+            let mut arrays = unsafe {
+                SplatArrays {
+                    count: n,
+                    sh_degree: o.sh_degree,
+                    means: array(o.means, n * 3),
+                    rotations: array(o.rotations, n * 4),
+                    log_scales: array(o.log_scales, n * 3),
+                    opacity_logits: array(o.opacity_logits, n),
+                    sh: array(o.sh, n * k * 3),
+                    covariances: array(o.covariances, n * 6),
+                    opacity_scale: array(o.opacity_scale, n),
+                }
             };
             inst.plugin.cpu_frame(&input, &mut arrays)?;
             Ok(VKSPLAT_OK)
