@@ -55,10 +55,11 @@ pub struct Camera {
     pub world_to_camera: [[f32; 4]; 4],
 }
 
-/// Largest accepted image side.
-const MAX_SIDE: u32 = 32768;
-/// Largest accepted pixel count (2^28).
-const MAX_PIXELS: u64 = 1 << 28;
+/// Largest accepted image side ([`Camera::validate`]).
+pub const MAX_SIDE: u32 = 32768;
+/// Largest accepted pixel count, 2^28 ([`Camera::validate`]); the C API reports it in its
+/// limits.
+pub const MAX_PIXELS: u64 = 1 << 28;
 
 impl Camera {
     /// Rescale to a new image size: fx,cx scale by new_w/old_w; fy,cy by new_h/old_h.
