@@ -29,7 +29,6 @@
 //! The structs' `*_V1_SIZE` constants and the header's size assertions are those of 64-bit
 //! targets, the only ones this crate builds for.
 
-#![allow(non_camel_case_types)] // the C names of the ABI types
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 #[cfg(not(target_pointer_width = "64"))]
