@@ -1,7 +1,10 @@
 //! A turntable of cameras around a scene (`vksplat render --orbit`).
 //!
-//! The vector helpers work in f64 in a fixed operation order: the cameras a farm renders must
-//! be bit-identical from run to run and release to release (their EXR files record them).
+//! The vector math is glam's f64 `DVec3`, whose products, sums and square roots are the plain
+//! IEEE operations in a fixed order: the cameras a farm renders are bit-identical from run to
+//! run (their EXR files record them).
+
+use glam::DVec3;
 
 use super::auto::{scene_box, HALF_FOV_X_DEG};
 use super::Camera;
@@ -14,26 +17,6 @@ pub struct OrbitSpec {
     pub frames: u32,
     pub radius: Option<f64>,
     pub height: Option<f64>,
-}
-
-fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
-}
-fn scale(a: [f64; 3], s: f64) -> [f64; 3] {
-    a.map(|v| v * s)
-}
-fn normalize(a: [f64; 3]) -> [f64; 3] {
-    scale(a, 1.0 / dot(a, a).sqrt())
 }
 
 /// A turntable of `spec.frames` cameras around the scene, `width`×`height`, 60° horizontal
@@ -57,36 +40,31 @@ pub fn orbit(
     let focal = f64::from(width) / (2.0 * tan_x);
     let tan_y = f64::from(height) / 2.0 / focal;
     let (centre, half) = scene_box(splats).unwrap_or(([0.0; 3], [1.0; 3]));
-    let r_sphere = dot(half, half)
-        .sqrt()
-        .max(1e-3 * (1.0 + dot(centre, centre).sqrt()));
+    let (centre, half) = (DVec3::from(centre), DVec3::from(half));
+    let r_sphere = half.length().max(1e-3 * (1.0 + centre.length()));
     let fit = r_sphere / tan_x.min(tan_y).atan().sin() * 1.1;
     let radius = spec.radius.unwrap_or(fit);
     let h = spec.height.unwrap_or(0.0);
-    let up = normalize(up);
+    let up = DVec3::from(up).normalize();
     // Camera 0 direction from the centre: −z projected onto the plane normal to `up`.
-    let mut back = sub([0.0, 0.0, -1.0], scale(up, dot([0.0, 0.0, -1.0], up)));
-    if dot(back, back) < 1e-12 {
-        back = sub([1.0, 0.0, 0.0], scale(up, dot([1.0, 0.0, 0.0], up)));
+    let mut back = DVec3::NEG_Z - up * DVec3::NEG_Z.dot(up);
+    if back.length_squared() < 1e-12 {
+        back = DVec3::X - up * DVec3::X.dot(up);
     }
-    let back = normalize(back);
-    let side = cross(up, back);
+    let back = back.normalize();
+    let side = up.cross(back);
     (0..spec.frames)
         .map(|i| {
             let a = std::f64::consts::TAU * f64::from(i) / f64::from(spec.frames);
-            let dir = [0, 1, 2].map(|k| back[k] * a.cos() + side[k] * a.sin());
-            let pos = [0, 1, 2].map(|k| centre[k] + radius * dir[k] + h * up[k]);
-            let z = normalize(sub(centre, pos));
-            let x = normalize(cross(scale(up, -1.0), z));
-            let y = cross(z, x);
+            let dir = back * a.cos() + side * a.sin();
+            let pos = centre + dir * radius + up * h;
+            let z = (centre - pos).normalize();
+            let x = (-up).cross(z).normalize();
+            let y = z.cross(x);
             let mut w2c = [[0.0f32; 4]; 4];
             for (row, axis) in w2c.iter_mut().zip([x, y, z]) {
-                *row = [
-                    axis[0] as f32,
-                    axis[1] as f32,
-                    axis[2] as f32,
-                    -dot(axis, pos) as f32,
-                ];
+                let [ax, ay, az] = axis.as_vec3().to_array();
+                *row = [ax, ay, az, -axis.dot(pos) as f32];
             }
             w2c[3] = [0.0, 0.0, 0.0, 1.0];
             Camera {
@@ -169,5 +147,29 @@ mod tests {
         for c in orbit(&s, &spec, [0.0, 0.0, -3.0], 8, 8) {
             assert_eq!(c.validate(), Ok(()), "{}", c.name);
         }
+    }
+
+    /// The cameras of a tilted orbit, bit for bit as the scalar f64 implementation this one
+    /// replaced computed them (farm outputs record them, and reruns must match).
+    #[test]
+    fn orbit_cameras_are_pinned_bit_for_bit() {
+        let s = splats_at(vec![[1.0, 2.0, 3.0], [-2.0, 0.5, 7.0], [0.25, -1.0, 4.0]]);
+        let spec = OrbitSpec {
+            frames: 3,
+            radius: None,
+            height: Some(0.75),
+        };
+        let c = &orbit(&s, &spec, [0.2, -1.0, 0.1], 160, 90)[1];
+        let bits = c.world_to_camera.map(|row| row.map(f32::to_bits));
+        assert_eq!(
+            bits,
+            [
+                [3204563435, 3162031561, 1063036142, 3230778626],
+                [3188287040, 1065169469, 3179009889, 3196200241],
+                [3210345757, 3189134839, 3204504481, 1095315470],
+                [0, 0, 0, 1065353216],
+            ]
+        );
+        assert_eq!(c.fx.to_bits(), 1124765799);
     }
 }
