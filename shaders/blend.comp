@@ -6,9 +6,9 @@
 #include "common.glsl"
 #include "buffers.glsl"
 
-layout(local_size_x = 16, local_size_y = 16) in;
+layout(local_size_x = TILE_SIZE, local_size_y = TILE_SIZE) in;
 
-layout(std430, binding = 0) readonly buffer Ranges { uvec2 ranges[]; };
+layout(std430, binding = BLEND_BINDING_RANGES) readonly buffer Ranges { uvec2 ranges[]; };
 
 layout(push_constant) uniform Params {
     UintArray values;           // tile-sorted splat indices
@@ -19,7 +19,7 @@ layout(push_constant) uniform Params {
     uint width;
     uint height;
     uint tiles_x;
-    uint mode;  // 0 classic, 1 antialiased, 2 inria
+    uint mode;  // MODE_CLASSIC, MODE_ANTIALIASED or MODE_INRIA
 } pc;
 
 shared vec4 s_mean_depth_opacity[WORKGROUP];
@@ -33,7 +33,7 @@ void main() {
     uint t = gl_LocalInvocationIndex;
     bool inside = pix.x < pc.width && pix.y < pc.height;
     vec2 centre = vec2(pix) + 0.5;
-    bool inria = pc.mode == 2u;
+    bool inria = pc.mode == MODE_INRIA;
     float alpha_max = inria ? 0.99 : 0.999;
 
     uvec2 range = ranges[tile.y * pc.tiles_x + tile.x];

@@ -5,7 +5,7 @@
 #include "common.glsl"
 
 layout(local_size_x = 1) in;
-layout(std430, binding = 0) buffer Control { uint control[]; };
+layout(std430, binding = DISPATCH_ARGS_BINDING_CONTROL) buffer Control { uint control[]; };
 
 void set_args(uint slot, uint groups) {
     uint x = min(groups, MAX_GROUPS_X);

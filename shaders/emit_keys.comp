@@ -5,12 +5,12 @@
 #include "common.glsl"
 #include "buffers.glsl"
 
-layout(local_size_x = 256) in;
+layout(local_size_x = WORKGROUP) in;
 
-layout(std430, binding = 0) readonly buffer Control { uint control[]; };
-layout(std430, binding = 1) readonly buffer Ids { uint ids[]; };        // depth-sorted splats
-layout(std430, binding = 2) readonly buffer Offsets { uint offsets[]; };
-layout(std430, binding = 3) readonly buffer Rects { uvec2 rects[]; };
+layout(std430, binding = EMIT_BINDING_CONTROL) readonly buffer Control { uint control[]; };
+layout(std430, binding = EMIT_BINDING_IDS) readonly buffer Ids { uint ids[]; };        // depth-sorted splats
+layout(std430, binding = EMIT_BINDING_OFFSETS) readonly buffer Offsets { uint offsets[]; };
+layout(std430, binding = EMIT_BINDING_RECTS) readonly buffer Rects { uvec2 rects[]; };
 
 layout(push_constant) uniform Params {
     UintArray tile_keys;

@@ -4,21 +4,21 @@
 #include "common.glsl"
 #include "buffers.glsl"
 
-layout(local_size_x = 256) in;
+layout(local_size_x = WORKGROUP) in;
 
-layout(std430, binding = 0) readonly buffer Means { float means[]; };        // xyz per splat
-layout(std430, binding = 1) readonly buffer Rotations { vec4 rotations[]; }; // (w, x, y, z)
-layout(std430, binding = 2) readonly buffer LogScales { float log_scales[]; };
-layout(std430, binding = 3) readonly buffer Opacities { float opacity_logits[]; };
+layout(std430, binding = PREPROCESS_BINDING_MEANS) readonly buffer Means { float means[]; };        // xyz per splat
+layout(std430, binding = PREPROCESS_BINDING_ROTATIONS) readonly buffer Rotations { vec4 rotations[]; }; // (w, x, y, z)
+layout(std430, binding = PREPROCESS_BINDING_LOG_SCALES) readonly buffer LogScales { float log_scales[]; };
+layout(std430, binding = PREPROCESS_BINDING_OPACITY_LOGITS) readonly buffer OpacityLogits { float opacity_logits[]; };
 // Optional per-splat opacity factor written by scene-variant plugins (flags bit).
-layout(std430, binding = 4) readonly buffer OpacityScale { float opacity_scale[]; };
-layout(std430, binding = 5) writeonly buffer Rects { uvec2 rects[]; };
-layout(std430, binding = 6) writeonly buffer DepthKeys { uint depth_keys[]; };
-layout(std430, binding = 7) writeonly buffer SplatIds { uint splat_ids[]; };
-layout(std430, binding = 9) buffer Control { uint control[]; };
+layout(std430, binding = PREPROCESS_BINDING_OPACITY_SCALE) readonly buffer OpacityScale { float opacity_scale[]; };
+layout(std430, binding = PREPROCESS_BINDING_RECTS) writeonly buffer Rects { uvec2 rects[]; };
+layout(std430, binding = PREPROCESS_BINDING_DEPTH_KEYS) writeonly buffer DepthKeys { uint depth_keys[]; };
+layout(std430, binding = PREPROCESS_BINDING_SPLAT_IDS) writeonly buffer SplatIds { uint splat_ids[]; };
+layout(std430, binding = PREPROCESS_BINDING_CONTROL) buffer Control { uint control[]; };
 
 // Per-frame camera and image parameters (PreprocessParams in gpu_layout.rs).
-layout(std430, binding = 8) readonly buffer Params {
+layout(std430, binding = PREPROCESS_BINDING_PARAMS) readonly buffer Params {
     vec4 view_row0;   // world->camera rows (rotation | translation)
     vec4 view_row1;
     vec4 view_row2;
@@ -44,10 +44,6 @@ layout(push_constant) uniform Arrays {
     FloatArray covariances;
     ProjectedArray projected;
 } arr;
-
-#define MODE_CLASSIC 0u
-#define MODE_ANTIALIASED 1u
-#define MODE_INRIA 2u
 
 const float SH_C0 = 0.28209479177387814;
 const float SH_C1 = 0.4886025119029199;

@@ -10,10 +10,10 @@
 #include "common.glsl"
 #include "buffers.glsl"
 
-layout(local_size_x = 256) in;
+layout(local_size_x = WORKGROUP) in;
 
-layout(std430, binding = 0) readonly buffer Control { uint control[]; };
-layout(std430, binding = 1) buffer Hist { uint hist[]; };
+layout(std430, binding = SORT_BINDING_CONTROL) readonly buffer Control { uint control[]; };
+layout(std430, binding = SORT_BINDING_HIST) buffer Hist { uint hist[]; };
 
 // The pairs can outgrow one binding (e.g. 50M intersections), so they are addressed directly.
 layout(push_constant) uniform Params {

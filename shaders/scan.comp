@@ -11,14 +11,14 @@
 #include "projected.glsl"
 #include "workgroup_scan.glsl"
 
-layout(local_size_x = 256) in;
+layout(local_size_x = WORKGROUP) in;
 
-layout(std430, binding = 0) buffer Control { uint control[]; };
-layout(std430, binding = 1) readonly buffer Input { uint data_in[]; };
-layout(std430, binding = 2) buffer Output { uint data_out[]; };
-layout(std430, binding = 3) buffer BlockSums { uint block_sums[]; };
-layout(std430, binding = 4) readonly buffer Rects { uvec2 rects[]; };
-layout(std430, binding = 5) readonly buffer Ids { uint ids[]; };
+layout(std430, binding = SCAN_BINDING_CONTROL) buffer Control { uint control[]; };
+layout(std430, binding = SCAN_BINDING_INPUT) readonly buffer Input { uint data_in[]; };
+layout(std430, binding = SCAN_BINDING_OUTPUT) buffer Output { uint data_out[]; };
+layout(std430, binding = SCAN_BINDING_BLOCK_SUMS) buffer BlockSums { uint block_sums[]; };
+layout(std430, binding = SCAN_BINDING_RECTS) readonly buffer Rects { uvec2 rects[]; };
+layout(std430, binding = SCAN_BINDING_IDS) readonly buffer Ids { uint ids[]; };
 
 layout(push_constant) uniform Params {
     uint len_slot;    // control slot holding the number of elements

@@ -4,10 +4,10 @@
 #include "common.glsl"
 #include "buffers.glsl"
 
-layout(local_size_x = 256) in;
+layout(local_size_x = WORKGROUP) in;
 
-layout(std430, binding = 0) readonly buffer Control { uint control[]; };
-layout(std430, binding = 1) buffer Ranges { uvec2 ranges[]; };
+layout(std430, binding = RANGES_BINDING_CONTROL) readonly buffer Control { uint control[]; };
+layout(std430, binding = RANGES_BINDING_RANGES) buffer Ranges { uvec2 ranges[]; };
 layout(push_constant) uniform Params { UintArray tile_keys; } pc;
 
 void main() {

@@ -1,77 +1,206 @@
-//! Rust and GLSL agree on the shared layouts: a probe shader writes a distinct value into every
-//! field of `Projected` and every control-buffer constant; the Rust mirrors must read them back
-//! at the same offsets.
+//! Rust and the shaders agree on every shared layout, checked by reflecting the SPIR-V of
+//! every engine kernel (no device needed): each push-constant block member for member (name,
+//! offset, size, whether it is a buffer address) against its Rust mirror, each binding's
+//! number and block against the kernel's Rust binding list, each workgroup size against what
+//! the dispatches assume, and the structs shared through buffers (`Params`, `Projected`).
+//! The constants (control slots, modes, binding numbers) are generated from Rust into
+//! shaders/include (checked by a vksplat-core unit test), so they agree by construction.
 
 use vksplat_core::gpu_layout::*;
-use vksplat_core::shaders::layout_probe_spirv;
-use vksplat_tests::Gpu;
-use vksplat_vk::{BufferUsage, MemoryLocation};
+use vksplat_core::shaders::{compile_glsl, KERNELS};
+use vksplat_vk::spirv::{reflect, BindingKind, Member, Reflection};
+
+/// A Rust field as the reflection reports a member: (name, offset, size, address).
+fn rust_fields(fields: &[Field]) -> Vec<(String, u32, u32, bool)> {
+    fields
+        .iter()
+        .map(|f| (f.name.to_string(), f.offset, f.size, f.address))
+        .collect()
+}
+
+fn glsl_members(members: &[Member]) -> Vec<(String, u32, u32, bool)> {
+    members
+        .iter()
+        .map(|m| (m.name.clone(), m.offset, m.size, m.address))
+        .collect()
+}
+
+/// `log_scales` → `LogScales`: the block name a binding's GLSL declaration uses.
+fn block_name(binding: &str) -> String {
+    binding
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn reflected(name: &str) -> Reflection {
+    let k = KERNELS.iter().find(|k| k.name == name).expect("kernel");
+    reflect(&k.words()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
 
 #[test]
-fn glsl_and_rust_layouts_match() {
-    let Some(gpu) = Gpu::new() else { return };
-    let ctx = &gpu.ctx;
-    let probe = ctx
-        .create_compute_pipeline("layout_probe", &layout_probe_spirv(), 2, 0)
-        .unwrap();
-    let proj = ctx
-        .create_buffer(
-            "probe.projected",
-            2 * 48,
-            BufferUsage::Storage,
-            MemoryLocation::GpuOnly,
-        )
-        .unwrap();
-    let control = ctx
-        .create_buffer(
-            "probe.control",
-            64,
-            BufferUsage::Storage,
-            MemoryLocation::GpuOnly,
-        )
-        .unwrap();
-    let mut rec = ctx.begin().unwrap();
-    rec.dispatch(&probe, &[&proj, &control], &[], [1, 1, 1])
-        .unwrap();
-    rec.barrier();
-    drop(ctx.submit_and_wait(rec).unwrap());
+fn every_kernel_matches_its_rust_layout() {
+    assert_eq!(KERNELS.len(), 10);
+    for k in &KERNELS {
+        let r = reflect(&k.words()).unwrap_or_else(|e| panic!("{}: {e}", k.name));
+        assert!(r.has_compute_main, "{}", k.name);
+        assert_eq!(r.local_size, k.local_size, "{}: workgroup size", k.name);
 
-    assert_eq!(std::mem::size_of::<GpuProjected>(), 48);
-    let p: Vec<GpuProjected> =
-        bytemuck::pod_collect_to_vec(&gpu.renderer.download(&proj, 96).unwrap());
-    let expected = GpuProjected {
-        mean_depth_opacity: [1.0, 2.0, 3.0, 4.0],
-        conic: [5.0, 6.0, 7.0, 8.0],
-        color: [9.0, 10.0, 11.0, 12.0],
+        // The push block, member for member, and its size.
+        assert_eq!(
+            glsl_members(&r.push_constants),
+            rust_fields(k.push),
+            "{}: push constants (name, offset, size, address)",
+            k.name
+        );
+        assert_eq!(r.push_constant_size, k.push_size, "{}: push size", k.name);
+        assert_eq!(r.other_address_source, None, "{}", k.name);
+
+        // Bindings: storage buffers of set 0, each at its Rust position. The compiler drops
+        // bindings a kernel does not use (scan_blocks reads no input), never adds any.
+        assert!(!r.bindings.is_empty(), "{}", k.name);
+        for b in &r.bindings {
+            assert_eq!(
+                (b.set, b.kind),
+                (0, BindingKind::StorageBuffer),
+                "{}",
+                k.name
+            );
+            let rust = k.bindings.get(b.binding as usize).unwrap_or_else(|| {
+                panic!("{}: binding {} is beyond the Rust list", k.name, b.binding)
+            });
+            assert_eq!(
+                b.block,
+                block_name(rust),
+                "{}: binding {} is '{rust}' in Rust",
+                k.name,
+                b.binding
+            );
+        }
+    }
+    // Every binding of every kernel is used by at least one of the kernels sharing its list
+    // (a Rust buffer the shaders never read would be a stale entry).
+    for k in &KERNELS {
+        let used = KERNELS
+            .iter()
+            .filter(|o| o.bindings == k.bindings)
+            .flat_map(|o| reflect(&o.words()).unwrap().bindings)
+            .map(|b| b.binding)
+            .collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(
+            used.into_iter().collect::<Vec<_>>(),
+            (0..k.bindings.len() as u32).collect::<Vec<_>>(),
+            "{}: bindings used",
+            k.name
+        );
+    }
+}
+
+#[test]
+fn structs_shared_through_buffers_match() {
+    // Preprocess's per-frame parameters (binding PARAMS): the Rust mirror adds only padding.
+    let r = reflected("preprocess");
+    let params = r
+        .binding(
+            PreprocessBindings::NAMES
+                .iter()
+                .position(|n| *n == "params")
+                .unwrap() as u32,
+        )
+        .expect("params binding");
+    let mut rust = rust_fields(<PreprocessParams as GpuStruct>::FIELDS);
+    let pad = rust.pop().expect("pad");
+    assert_eq!(pad.0, "pad");
+    assert_eq!(glsl_members(&params.members), rust);
+    let glsl_size = params.members.last().map(|m| m.offset + m.size).unwrap();
+    let rust_size = std::mem::size_of::<PreprocessParams>() as u32;
+    assert_eq!(pad.1, glsl_size, "padding starts where the GLSL block ends");
+    assert!(rust_size.is_multiple_of(16) && rust_size - glsl_size < 16);
+
+    // `Projected`, reached by address in preprocess (written) and blend (read).
+    for kernel in ["preprocess", "blend"] {
+        let r = reflected(kernel);
+        assert_eq!(
+            glsl_members(&r.structs["Projected"]),
+            rust_fields(<GpuProjected as GpuStruct>::FIELDS),
+            "{kernel}: Projected"
+        );
+        let array = &r.structs["ProjectedArray"][0];
+        assert_eq!(array.ty, "Projected[]");
+        assert_eq!(
+            array.array_stride as usize,
+            std::mem::size_of::<GpuProjected>(),
+            "{kernel}: Projected stride"
+        );
+    }
+}
+
+#[test]
+fn variant_glsl_declares_the_scene_bindings_in_rust_order() {
+    // A stage that touches every scene buffer, so none is compiled away.
+    let src = r#"
+#version 450
+#include "variant.glsl"
+layout(local_size_x = 64) in;
+layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING) readonly buffer Rest { float rest[]; };
+void main() {
+    uint i = gl_GlobalInvocationID.x;
+    float v = rest[i];
+    means[i] = v; rotations[i] = vec4(v); log_scales[i] = v; opacity_logits[i] = v;
+    sh_r[i] = v; sh_g[i] = v; sh_b[i] = v; covariances[i] = v; opacity_scale[i] = v;
+}
+"#;
+    let r = reflect(&compile_glsl(src, "all_scene_buffers.comp").unwrap()).unwrap();
+    let names: Vec<(u32, &str)> = r
+        .bindings
+        .iter()
+        .map(|b| (b.binding, b.members[0].name.as_str()))
+        .collect();
+    let mut want: Vec<(u32, &str)> = SceneBindings::NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (i as u32, *n))
+        .collect();
+    want.push((FIRST_PLUGIN_BINDING, "rest"));
+    assert_eq!(names, want);
+    // The plugin ABI promises the same first plugin binding.
+    assert_eq!(
+        FIRST_PLUGIN_BINDING,
+        vksplat_abi::VKSPLAT_FIRST_PLUGIN_BINDING
+    );
+}
+
+#[test]
+fn a_kernel_that_drifts_from_rust_is_refused() {
+    // Swap two push members: the checked constructor's reflection sees the addresses move.
+    let k = KERNELS.iter().find(|k| k.name == "emit_keys").unwrap();
+    let drifted = r#"
+#version 450
+#extension GL_EXT_buffer_reference : require
+layout(buffer_reference, std430, buffer_reference_align = 4) buffer UintArray { uint v[]; };
+layout(local_size_x = 256) in;
+layout(push_constant) uniform Params { uint tiles_x; uint num_splats; UintArray tile_keys;
+                                       UintArray values; } pc;
+void main() { pc.tile_keys.v[pc.tiles_x] = pc.num_splats; pc.values.v[0] = 1u; }
+"#;
+    let r = reflect(&compile_glsl(drifted, "drifted.comp").unwrap()).unwrap();
+    let addresses: Vec<u32> = k
+        .push
+        .iter()
+        .filter(|f| f.address)
+        .map(|f| f.offset)
+        .collect();
+    let iface = vksplat_vk::spirv::Interface {
+        bindings: k.bindings.len() as u32,
+        push_constant_size: k.push_size,
+        address_offsets: &addresses,
     };
-    assert_eq!(
-        p,
-        vec![expected, expected],
-        "array stride and field offsets of Projected"
-    );
-
-    let c: Vec<u32> = bytemuck::pod_collect_to_vec(&gpu.renderer.download(&control, 64).unwrap());
-    let rust = [
-        CTL_NUM_SPLATS,
-        CTL_TOTAL_ISECT,
-        CTL_ISECT_CAPACITY,
-        CTL_NUM_ISECT,
-        CTL_DEPTH_SORT,
-        CTL_TILE_SORT,
-        CTL_ARGS_SORT,
-        CTL_ARGS_HIST_SCAN,
-        CTL_ARGS_ISECT,
-        CTL_LEN,
-        SORT_BLOCK_KEYS,
-        SCAN_BLOCK,
-        vksplat_core::TILE_SIZE,
-        SORT_NUM_KEYS,
-        SORT_NUM_BLOCKS,
-        SORT_HIST_LEN,
-    ];
-    assert_eq!(
-        c,
-        rust.to_vec(),
-        "control-buffer constants in common.glsl vs gpu_layout.rs"
-    );
+    let err = vksplat_vk::spirv::check_interface(&r, &iface).unwrap_err();
+    assert!(err.contains("[8, 16]") && err.contains("[0, 8]"), "{err}");
+    assert_ne!(glsl_members(&r.push_constants), rust_fields(k.push));
 }

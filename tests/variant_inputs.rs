@@ -115,7 +115,15 @@ fn variant_stage_writes_splats_before_preprocess() {
     let spirv = compile_glsl(SHIFT_SHADER, "shift.comp").expect("compiles");
     let pipeline = gpu
         .ctx
-        .create_compute_pipeline("shift", &spirv, 10, 8)
+        .create_checked_pipeline(
+            "shift",
+            &spirv,
+            &vksplat_vk::spirv::Interface {
+                bindings: 10,
+                push_constant_size: 8,
+                address_offsets: &[],
+            },
+        )
         .unwrap();
     let rest = gpu
         .renderer

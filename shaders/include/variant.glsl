@@ -9,14 +9,22 @@
 //   opacity after the sigmoid, when the scene was created with it).
 #ifndef VKSPLAT_VARIANT_GLSL
 #define VKSPLAT_VARIANT_GLSL
-layout(std430, binding = 0) buffer VkspMeans { float means[]; };
-layout(std430, binding = 1) buffer VkspRotations { vec4 rotations[]; };
-layout(std430, binding = 2) buffer VkspLogScales { float log_scales[]; };
-layout(std430, binding = 3) buffer VkspOpacities { float opacity_logits[]; };
-layout(std430, binding = 4) buffer VkspShR { float sh_r[]; };
-layout(std430, binding = 5) buffer VkspShG { float sh_g[]; };
-layout(std430, binding = 6) buffer VkspShB { float sh_b[]; };
-layout(std430, binding = 7) buffer VkspCovariances { float covariances[]; };
-layout(std430, binding = 8) buffer VkspOpacityScale { float opacity_scale[]; };
-#define VKSPLAT_FIRST_PLUGIN_BINDING 9
+#include "scene_bindings.glsl"
+layout(std430, binding = VKSPLAT_BINDING_MEANS) buffer VkspMeans { float means[]; };
+layout(std430, binding = VKSPLAT_BINDING_ROTATIONS) buffer VkspRotations { vec4 rotations[]; };
+layout(std430, binding = VKSPLAT_BINDING_LOG_SCALES) buffer VkspLogScales { float log_scales[]; };
+layout(std430, binding = VKSPLAT_BINDING_OPACITY_LOGITS) buffer VkspOpacities {
+    float opacity_logits[];
+};
+layout(std430, binding = VKSPLAT_BINDING_SH_R) buffer VkspShR { float sh_r[]; };
+layout(std430, binding = VKSPLAT_BINDING_SH_G) buffer VkspShG { float sh_g[]; };
+layout(std430, binding = VKSPLAT_BINDING_SH_B) buffer VkspShB { float sh_b[]; };
+layout(std430, binding = VKSPLAT_BINDING_COVARIANCES) buffer VkspCovariances {
+    float covariances[];
+};
+layout(std430, binding = VKSPLAT_BINDING_OPACITY_SCALE) buffer VkspOpacityScale {
+    float opacity_scale[];
+};
+// VKSPLAT_FIRST_PLUGIN_BINDING (scene_bindings.glsl): the first binding of the plugin's
+// buffers.
 #endif

@@ -3,6 +3,15 @@
 //! A frame, top to bottom, is [`renderer::Renderer::render`]: upload-free preprocess → depth
 //! sort → scan → key emission → tile sort → tile ranges → blend → readback, recorded into one
 //! command buffer (see DESIGN.md §3). [`reference`] implements the same rules on the CPU.
+//!
+//! No `unsafe` here: GPU buffers reach shaders through `vksplat_vk`'s safe API (buffer
+//! addresses only inside push-constant blocks that borrow their buffers, see
+//! [`gpu_layout`]).
+//!
+//! Features: `test-hooks` adds readbacks of a frame's intermediate stages
+//! ([`Renderer::render_with_stages`](renderer::Renderer)), for tests only.
+
+#![forbid(unsafe_code)]
 
 pub mod error;
 pub mod gpu_layout;
@@ -13,9 +22,10 @@ pub mod sort;
 pub mod types;
 
 pub use error::{CoreError, ErrorKind};
+#[cfg(feature = "test-hooks")]
+pub use renderer::StageOutputs;
 pub use renderer::{
-    DeviceLimits, FrameStats, GpuScene, Renderer, SceneOptions, SceneUpdate, StageOutputs,
-    VariantStage,
+    DeviceLimits, FrameStats, GpuScene, Renderer, SceneOptions, SceneUpdate, VariantStage,
 };
 pub use types::{
     Frame, ProjectedSplat, RenderMode, RenderSettings, SceneExtent, SplatExtras, TILE_SIZE,

@@ -1,11 +1,19 @@
-//! The engine's compute pipelines, built once per device from SPIR-V compiled at build time.
+//! The engine's compute kernels: what Rust binds, pushes and dispatches for each
+//! ([`KERNELS`]), and the pipelines built from them once per device ([`Kernels`]).
+//!
+//! The SPIR-V is compiled at build time from `shaders/` (the list is
+//! `src/kernel_sources.rs`). Each pipeline is made by `vksplat_vk`'s checked constructor,
+//! which reflects the SPIR-V against the kernel's bindings and push block; tests/layout.rs
+//! compares every block member, binding and workgroup size with the Rust side.
 
 use std::sync::Arc;
 
+use vksplat_vk::spirv::Interface;
 use vksplat_vk::{ComputePipeline, Context};
 
 use crate::error::CoreError;
 use crate::gpu_layout::*;
+use crate::types::TILE_SIZE;
 
 macro_rules! spirv {
     ($name:literal) => {
@@ -13,12 +21,92 @@ macro_rules! spirv {
     };
 }
 
-fn words(bytes: &[u8]) -> Vec<u32> {
-    bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
+/// One engine kernel as Rust uses it.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelSpec {
+    pub name: &'static str,
+    /// SPIR-V bytes (little-endian words) compiled by build.rs.
+    pub spirv: &'static [u8],
+    /// Its buffers in binding order (the fields of its `*Bindings` struct).
+    pub bindings: &'static [&'static str],
+    /// Its push-constant block's Rust mirror (empty: none) and that mirror's size.
+    pub push: &'static [Field],
+    pub push_size: u32,
+    /// The workgroup size its dispatches are computed for.
+    pub local_size: [u32; 3],
 }
+
+impl KernelSpec {
+    /// The SPIR-V as words.
+    pub fn words(&self) -> Vec<u32> {
+        self.spirv
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
+
+    /// Builds its pipeline; the checked constructor reflects the SPIR-V against these
+    /// bindings and this push block (with its address fields).
+    fn create(&self, ctx: &Arc<Context>) -> Result<ComputePipeline, CoreError> {
+        let addresses: Vec<u32> = self
+            .push
+            .iter()
+            .filter(|f| f.address)
+            .map(|f| f.offset)
+            .collect();
+        let iface = Interface {
+            bindings: self.bindings.len() as u32,
+            push_constant_size: self.push_size,
+            address_offsets: &addresses,
+        };
+        Ok(ctx.create_checked_pipeline(self.name, &self.words(), &iface)?)
+    }
+}
+
+/// A kernel with push block `$push` (a [`GpuStruct`]) or none.
+macro_rules! kernel {
+    ($name:literal, $bindings:ty, $local:expr) => {
+        KernelSpec {
+            name: $name,
+            spirv: spirv!($name),
+            bindings: <$bindings>::NAMES,
+            push: &[],
+            push_size: 0,
+            local_size: $local,
+        }
+    };
+    ($name:literal, $bindings:ty, $push:ty, $local:expr) => {
+        KernelSpec {
+            name: $name,
+            spirv: spirv!($name),
+            bindings: <$bindings>::NAMES,
+            push: <$push as GpuStruct>::FIELDS,
+            push_size: std::mem::size_of::<$push>() as u32,
+            local_size: $local,
+        }
+    };
+}
+
+const LINE: [u32; 3] = [WORKGROUP, 1, 1];
+
+/// Every kernel of the frame, in [`Kernels`] order.
+pub const KERNELS: [KernelSpec; 10] = [
+    kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
+    kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
+    kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
+    kernel!("scan_downsweep", ScanBindings, ScanParams, LINE),
+    kernel!("sort_histogram", SortBindings, SortParams, LINE),
+    kernel!("sort_scatter", SortBindings, SortParams, LINE),
+    kernel!("dispatch_args", DispatchArgsBindings, [1, 1, 1]),
+    kernel!("emit_keys", EmitBindings, EmitParams, LINE),
+    kernel!("tile_ranges", RangesBindings, RangesParams, LINE),
+    kernel!(
+        "blend",
+        BlendBindings,
+        BlendParams,
+        [TILE_SIZE, TILE_SIZE, 1]
+    ),
+];
 
 /// Every pipeline of the frame.
 pub struct Kernels {
@@ -36,58 +124,21 @@ pub struct Kernels {
 
 impl Kernels {
     pub fn new(ctx: &Arc<Context>) -> Result<Self, CoreError> {
-        let p = |name: &str, spv: &[u8], bindings: u32, push: usize| {
-            ctx.create_compute_pipeline(name, &words(spv), bindings, push as u32)
-        };
-        let size = std::mem::size_of::<ScanParams>();
+        let [preprocess, scan_reduce, scan_blocks, scan_downsweep, sort_histogram, sort_scatter, dispatch_args, emit_keys, tile_ranges, blend] =
+            &KERNELS;
         Ok(Kernels {
-            preprocess: p(
-                "preprocess",
-                spirv!("preprocess"),
-                10,
-                std::mem::size_of::<PreprocessArrays>(),
-            )?,
-            scan_reduce: p("scan_reduce", spirv!("scan_reduce"), 6, size)?,
-            scan_blocks: p("scan_blocks", spirv!("scan_blocks"), 6, size)?,
-            scan_downsweep: p("scan_downsweep", spirv!("scan_downsweep"), 6, size)?,
-            sort_histogram: p(
-                "sort_histogram",
-                spirv!("sort_histogram"),
-                2,
-                std::mem::size_of::<SortParams>(),
-            )?,
-            sort_scatter: p(
-                "sort_scatter",
-                spirv!("sort_scatter"),
-                2,
-                std::mem::size_of::<SortParams>(),
-            )?,
-            dispatch_args: p("dispatch_args", spirv!("dispatch_args"), 1, 0)?,
-            emit_keys: p(
-                "emit_keys",
-                spirv!("emit_keys"),
-                4,
-                std::mem::size_of::<EmitParams>(),
-            )?,
-            tile_ranges: p(
-                "tile_ranges",
-                spirv!("tile_ranges"),
-                2,
-                std::mem::size_of::<RangesParams>(),
-            )?,
-            blend: p(
-                "blend",
-                spirv!("blend"),
-                1,
-                std::mem::size_of::<BlendParams>(),
-            )?,
+            preprocess: preprocess.create(ctx)?,
+            scan_reduce: scan_reduce.create(ctx)?,
+            scan_blocks: scan_blocks.create(ctx)?,
+            scan_downsweep: scan_downsweep.create(ctx)?,
+            sort_histogram: sort_histogram.create(ctx)?,
+            sort_scatter: sort_scatter.create(ctx)?,
+            dispatch_args: dispatch_args.create(ctx)?,
+            emit_keys: emit_keys.create(ctx)?,
+            tile_ranges: tile_ranges.create(ctx)?,
+            blend: blend.create(ctx)?,
         })
     }
-}
-
-/// SPIR-V of the test-only layout probe (tests/layout.rs).
-pub fn layout_probe_spirv() -> Vec<u32> {
-    words(spirv!("layout_probe"))
 }
 
 /// The shared GLSL headers of `shaders/include/`, embedded for run-time compilation.
@@ -95,6 +146,14 @@ pub const HEADERS: &[(&str, &str)] = &[
     (
         "common.glsl",
         include_str!("../../../shaders/include/common.glsl"),
+    ),
+    (
+        "constants.glsl",
+        include_str!("../../../shaders/include/constants.glsl"),
+    ),
+    (
+        "scene_bindings.glsl",
+        include_str!("../../../shaders/include/scene_bindings.glsl"),
     ),
     (
         "projected.glsl",
@@ -115,4 +174,36 @@ pub const HEADERS: &[(&str, &str)] = &[
 pub fn compile_glsl(source: &str, name: &str) -> Result<Vec<u32>, CoreError> {
     vksplat_shaderc::compile_compute_with_headers(source, name, &[], HEADERS, &[])
         .map_err(|e| CoreError::Shader(e.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    include!("kernel_sources.rs");
+
+    #[test]
+    fn kernels_are_the_ones_build_rs_compiles() {
+        let built: Vec<&str> = KERNEL_SOURCES.iter().map(|k| k.0).collect();
+        let used: Vec<&str> = KERNELS.iter().map(|k| k.name).collect();
+        assert_eq!(built, used);
+    }
+
+    #[test]
+    fn generated_glsl_headers_are_current() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders/include");
+        for (name, want) in generated_glsl() {
+            let have = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+            assert!(
+                have == want,
+                "shaders/include/{name} differs from what engine/core/src/gpu_layout.rs \
+                 generates; regenerate with `cargo run -p vksplat-core --example generate_glsl`"
+            );
+        }
+        // The embedded copies for run-time compiles are the same files.
+        for (name, text) in generated_glsl() {
+            let embedded = HEADERS.iter().find(|h| h.0 == name).map(|h| h.1);
+            assert_eq!(embedded, Some(text.as_str()), "{name} in HEADERS");
+        }
+    }
 }

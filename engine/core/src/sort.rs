@@ -7,7 +7,7 @@
 //! needs no host readback. Nothing depends on the subgroup size or on forward progress between
 //! workgroups.
 
-use vksplat_vk::{Buffer, Recorder};
+use vksplat_vk::{Buffer, PushConstants, Recorder};
 
 use crate::error::CoreError;
 use crate::gpu_layout::*;
@@ -25,7 +25,7 @@ fn dispatch<'a>(
     rec: &mut Recorder<'a>,
     pipeline: &'a vksplat_vk::ComputePipeline,
     buffers: &[&'a Buffer],
-    push: &[u8],
+    push: &PushConstants<'a>,
     groups: Groups<'a>,
 ) -> Result<(), CoreError> {
     match groups {
@@ -37,39 +37,23 @@ fn dispatch<'a>(
     Ok(())
 }
 
-/// Buffers a scan reads and writes. `rects`/`ids` are only read when `params.gather` is 1.
-pub(crate) struct ScanIo<'a> {
-    pub control: &'a Buffer,
-    pub input: &'a Buffer,
-    pub output: &'a Buffer,
-    pub block_sums: &'a Buffer,
-    pub rects: &'a Buffer,
-    pub ids: &'a Buffer,
-}
-
-/// Records an exclusive scan of `control[params.len_slot]` elements; `groups` must cover
+/// Records an exclusive scan of `control[params.len_slot]` elements (`io.rects`/`io.ids` are
+/// only read when `params.gather` is 1); `groups` must cover
 /// ceil(len / SCAN_BLOCK) workgroups. Ends with a barrier.
 pub(crate) fn record_scan<'a>(
     rec: &mut Recorder<'a>,
     k: &'a Kernels,
-    io: &ScanIo<'a>,
+    io: &ScanBindings<'a>,
     params: ScanParams,
     groups: Groups<'a>,
 ) -> Result<(), CoreError> {
-    let b = [
-        io.control,
-        io.input,
-        io.output,
-        io.block_sums,
-        io.rects,
-        io.ids,
-    ];
-    let push = bytemuck::bytes_of(&params);
-    dispatch(rec, &k.scan_reduce, &b, push, groups)?;
+    let b = io.list();
+    let push = params.push()?;
+    dispatch(rec, &k.scan_reduce, &b, &push, groups)?;
     rec.barrier();
-    rec.dispatch(&k.scan_blocks, &b, push, [1, 1, 1])?;
+    rec.dispatch(&k.scan_blocks, &b, &push, [1, 1, 1])?;
     rec.barrier();
-    dispatch(rec, &k.scan_downsweep, &b, push, groups)?;
+    dispatch(rec, &k.scan_downsweep, &b, &push, groups)?;
     rec.barrier();
     Ok(())
 }
@@ -113,24 +97,23 @@ pub(crate) fn record_sort<'a>(
     let mut src = 0usize;
     for pass in 0..radix_passes(bits) {
         let dst = 1 - src;
-        let params = SortParams {
-            keys_in: io.keys[src].device_address(),
-            vals_in: io.values[src].device_address(),
-            keys_out: io.keys[dst].device_address(),
-            vals_out: io.values[dst].device_address(),
+        let push = SortBlock {
+            keys_in: io.keys[src],
+            vals_in: io.values[src],
+            keys_out: io.keys[dst],
+            vals_out: io.values[dst],
             info_slot,
             shift: pass * RADIX_BITS,
-        };
-        let b = [io.control, io.hist];
-        dispatch(
-            rec,
-            &k.sort_histogram,
-            &b,
-            bytemuck::bytes_of(&params),
-            sort_groups,
-        )?;
+        }
+        .push()?;
+        let b = SortBindings {
+            control: io.control,
+            hist: io.hist,
+        }
+        .list();
+        dispatch(rec, &k.sort_histogram, &b, &push, sort_groups)?;
         rec.barrier();
-        let scan = ScanIo {
+        let scan = ScanBindings {
             control: io.control,
             input: io.hist,
             output: io.hist,
@@ -145,13 +128,7 @@ pub(crate) fn record_sort<'a>(
             pad: 0,
         };
         record_scan(rec, k, &scan, sp, hist_scan_groups)?;
-        dispatch(
-            rec,
-            &k.sort_scatter,
-            &b,
-            bytemuck::bytes_of(&params),
-            sort_groups,
-        )?;
+        dispatch(rec, &k.sort_scatter, &b, &push, sort_groups)?;
         rec.barrier();
         src = dst;
     }

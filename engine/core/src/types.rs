@@ -23,6 +23,13 @@ pub enum RenderMode {
 }
 
 impl RenderMode {
+    /// Every mode (their shader ids become the `MODE_*` macros of constants.glsl).
+    pub const ALL: [RenderMode; 3] = [
+        RenderMode::Classic,
+        RenderMode::Antialiased,
+        RenderMode::Inria,
+    ];
+
     /// The value of `mode` in the shaders' push constants.
     pub fn shader_id(self) -> u32 {
         match self {

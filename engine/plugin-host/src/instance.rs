@@ -832,11 +832,14 @@ impl VariantScene {
         reflect::validate(&reflection, binding_count, s.push_constant_size).map_err(&shader_err)?;
         let pipeline = renderer
             .context()
-            .create_compute_pipeline(
+            .create_checked_pipeline(
                 &format!("plugin.{name}"),
                 &words,
-                binding_count,
-                s.push_constant_size,
+                &vksplat_vk::spirv::Interface {
+                    bindings: binding_count,
+                    push_constant_size: s.push_constant_size,
+                    address_offsets: &[],
+                },
             )
             .map_err(|e| shader_err(e.to_string()))?;
         let mut buffers = Vec::new();

@@ -115,9 +115,21 @@ impl Buffer {
         &self.name
     }
 
+    pub fn usage(&self) -> BufferUsage {
+        self.usage
+    }
+
     /// The buffer's GPU address, for shaders that reach it through `buffer_reference`
-    /// (storage buffers only; 0 for staging buffers).
-    pub fn device_address(&self) -> u64 {
+    /// (storage buffers only; 0 for staging buffers). Prefer [`crate::PushConstants::address`],
+    /// which ties the address to a borrow of the buffer.
+    ///
+    /// # Safety
+    ///
+    /// The address is a pointer the borrow checker cannot see. The caller must make sure that
+    /// every GPU access through it completes before this buffer is dropped (for example by
+    /// recording it only into a [`crate::Recorder`] that also borrows the buffer, and waiting
+    /// for that submission), and that shaders access at most [`Buffer::size`] bytes through it.
+    pub unsafe fn device_address(&self) -> u64 {
         if self.usage != BufferUsage::Storage {
             return 0;
         }

@@ -1,14 +1,16 @@
 //! Command recording and submission.
 //!
 //! A [`Recorder`] borrows every buffer and pipeline it records for its whole life (`'a`), so
-//! none can be dropped before [`Context::submit_and_wait`] has waited for the GPU.
+//! none can be dropped before [`Context::submit_and_wait`] has waited for the GPU. That
+//! includes buffers reached by device address: they come in [`PushConstants`] of the same
+//! lifetime.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use ash::vk;
 
-use crate::{Buffer, CallExt, ComputePipeline, Context, Result, VkError};
+use crate::{Buffer, CallExt, ComputePipeline, Context, PushConstants, Result, VkError};
 
 const MAX_TIMESTAMPS: u32 = 64;
 
@@ -126,7 +128,7 @@ impl<'a> Recorder<'a> {
         &mut self,
         pipeline: &'a ComputePipeline,
         buffers: &[&'a Buffer],
-        push: &[u8],
+        push: &PushConstants<'a>,
         groups: [u32; 3],
     ) -> Result<()> {
         self.bind(pipeline, buffers, push)?;
@@ -155,7 +157,7 @@ impl<'a> Recorder<'a> {
         &mut self,
         pipeline: &'a ComputePipeline,
         buffers: &[&'a Buffer],
-        push: &[u8],
+        push: &PushConstants<'a>,
         args: &'a Buffer,
         offset: u64,
     ) -> Result<()> {
@@ -175,7 +177,25 @@ impl<'a> Recorder<'a> {
         Ok(())
     }
 
-    fn bind(&mut self, pipeline: &ComputePipeline, buffers: &[&Buffer], push: &[u8]) -> Result<()> {
+    fn bind(
+        &mut self,
+        pipeline: &ComputePipeline,
+        buffers: &[&Buffer],
+        push: &PushConstants<'_>,
+    ) -> Result<()> {
+        // Every address the shader reads must come from a buffer the block borrows.
+        if let Some(o) = pipeline
+            .address_offsets
+            .iter()
+            .find(|&&o| !push.holds_address_at(o))
+        {
+            return Err(VkError::Invalid(format!(
+                "'{}' reads a buffer address at push-constant byte {o}, which the dispatch did \
+                 not fill from a buffer",
+                pipeline.name()
+            )));
+        }
+        let push = push.bytes();
         if buffers.len() != pipeline.bindings as usize {
             return Err(VkError::Invalid(format!(
                 "'{}' takes {} buffers, got {}",
@@ -211,7 +231,8 @@ impl<'a> Recorder<'a> {
                     .buffer_info(info)
             })
             .collect();
-        // SAFETY: recording state; layout matches the pipeline; buffers outlive the recorder.
+        // SAFETY: recording state; layout matches the pipeline (binding count and push size
+        // checked above); buffers, and those the push constants address, outlive the recorder.
         unsafe {
             let dev = &self.ctx.device;
             dev.cmd_bind_pipeline(self.cmd, vk::PipelineBindPoint::COMPUTE, pipeline.pipeline);

@@ -144,6 +144,8 @@ pub struct Context {
 // SAFETY: the raw Vulkan handles are only used through `&self` methods that lock the queue,
 // pool and allocator mutexes where Vulkan requires external synchronisation.
 unsafe impl Send for Context {}
+// SAFETY: as for Send: shared use goes through `&self` methods that lock where Vulkan requires
+// external synchronisation.
 unsafe impl Sync for Context {}
 
 fn version_triple(v: u32) -> (u32, u32, u32) {
@@ -163,14 +165,19 @@ unsafe extern "system" fn debug_callback(
     data: *const vk::DebugUtilsMessengerCallbackDataEXT<'_>,
     user_data: *mut c_void,
 ) -> vk::Bool32 {
-    let message = if data.is_null() || (*data).p_message.is_null() {
-        "<no message>".into()
-    } else {
-        CStr::from_ptr((*data).p_message).to_string_lossy()
+    // SAFETY: the loader passes a valid (or null) callback-data pointer whose message, when
+    // not null, is NUL-terminated and lives for this call.
+    let message = unsafe {
+        if data.is_null() || (*data).p_message.is_null() {
+            "<no message>".into()
+        } else {
+            CStr::from_ptr((*data).p_message).to_string_lossy()
+        }
     };
     let kind = if severity.contains(vk::DebugUtilsMessageSeverityFlagsEXT::ERROR) {
         if !user_data.is_null() {
-            (*(user_data as *const AtomicU64)).fetch_add(1, Ordering::SeqCst);
+            // SAFETY: user_data is the context's boxed counter, which outlives the messenger.
+            unsafe { (*(user_data as *const AtomicU64)).fetch_add(1, Ordering::SeqCst) };
         }
         "error"
     } else if severity.contains(vk::DebugUtilsMessageSeverityFlagsEXT::WARNING) {

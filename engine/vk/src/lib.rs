@@ -8,24 +8,37 @@
 //!   (bound with push descriptors) plus a push-constant block.
 //! - [`Recorder`]: records dispatches, fills, copies and barriers into one command buffer that
 //!   [`Context::submit_and_wait`] submits once.
+//! - [`PushConstants`]: a dispatch's push constants, borrowing the buffers whose device
+//!   addresses they carry.
+//! - [`spirv`]: reflection of a compute shader's interface (bindings, push block, workgroup).
 //!
 //! Invariants:
 //! - Objects hold an `Arc<Context>`, so the device outlives every buffer and pipeline.
 //! - All GPU work is submitted to a single queue and waited on with a fence before the host
-//!   touches results; a [`Recorder`] keeps the buffers it references alive until then.
+//!   touches results; a [`Recorder`] keeps the buffers it references alive until then,
+//!   including the buffers it reaches by device address.
+//! - The safe API cannot make the GPU use a freed buffer: raw addresses
+//!   ([`Buffer::device_address`]) and unchecked pipelines
+//!   ([`Context::create_compute_pipeline`]) are `unsafe fn`; pipelines made by
+//!   [`Context::create_checked_pipeline`] read addresses only where a dispatch's
+//!   [`PushConstants`] put borrowed ones.
 //! - Buffer sizes are never zero: [`Context::create_buffer`] rounds a zero request up to 4 bytes,
 //!   so an empty scene still gets valid (unused) bindings.
+
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod buffer;
 mod commands;
 mod context;
 mod pipeline;
+mod push;
 pub mod spirv;
 
 pub use buffer::{Buffer, BufferUsage, MemoryLocation};
 pub use commands::Recorder;
 pub use context::{Context, ContextDesc, DeviceChoice, DeviceInfo, DeviceKind};
 pub use pipeline::ComputePipeline;
+pub use push::{PushConstants, MAX_PUSH_CONSTANT_SIZE};
 
 /// Errors of the Vulkan backend.
 #[derive(Debug, thiserror::Error)]

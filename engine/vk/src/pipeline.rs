@@ -1,14 +1,26 @@
 //! Compute pipelines whose bindings are all storage buffers in set 0, bound with push
 //! descriptors, plus one push-constant range.
+//!
+//! What "safe" means here: [`Context::create_checked_pipeline`] reflects the shader and
+//! refuses one whose entry point, bindings or push constants do not fit the layout, or that
+//! could read a buffer address from anywhere but the push-constant offsets the layout
+//! declares; [`crate::Recorder`] then fills those offsets only from borrowed buffers
+//! ([`crate::PushConstants`]). So safe code cannot make the GPU touch a freed buffer. Two
+//! things stay the shader's contract, as in any Vulkan compute API without injected bounds
+//! checks: the module is valid SPIR-V (the engine's come from shaderc), and its accesses stay
+//! inside the buffers it is given.
 
 use std::sync::Arc;
 
 use ash::vk;
 
+use crate::push::MAX_PUSH_CONSTANT_SIZE;
+use crate::spirv::{self, Interface};
 use crate::{CallExt, Context, Result, VkError};
 
 /// A compute pipeline with `bindings` storage-buffer bindings (0..bindings) in set 0 and a
-/// push-constant block of `push_constant_size` bytes.
+/// push-constant block of `push_constant_size` bytes whose buffer addresses sit at
+/// `address_offsets`.
 pub struct ComputePipeline {
     ctx: Arc<Context>,
     pub(crate) pipeline: vk::Pipeline,
@@ -16,24 +28,70 @@ pub struct ComputePipeline {
     set_layout: vk::DescriptorSetLayout,
     pub(crate) bindings: u32,
     pub(crate) push_constant_size: u32,
+    pub(crate) address_offsets: Vec<u32>,
     name: String,
 }
 
 impl Context {
-    /// Builds a compute pipeline from SPIR-V words.
-    pub fn create_compute_pipeline(
+    /// Builds a compute pipeline from SPIR-V words after checking, by reflection, that the
+    /// shader fits `iface` ([`spirv::check_interface`]). This is how safe code makes
+    /// pipelines; see the module docs for what remains the shader's contract.
+    pub fn create_checked_pipeline(
         self: &Arc<Self>,
         name: &str,
         spirv: &[u32],
-        bindings: u32,
-        push_constant_size: u32,
+        iface: &Interface,
     ) -> Result<ComputePipeline> {
+        let reflection =
+            spirv::reflect(spirv).map_err(|e| VkError::Invalid(format!("shader '{name}': {e}")))?;
+        spirv::check_interface(&reflection, iface)
+            .map_err(|e| VkError::Invalid(format!("shader '{name}': {e}")))?;
+        // SAFETY: the reflection above shows that the entry point, every binding and the push
+        // block fit `iface`, and that the shader reads buffer addresses only from the push
+        // constants at `iface.address_offsets`, which every dispatch must fill from buffers
+        // its recorder borrows. Validity of the SPIR-V and in-bounds accesses are the
+        // shader's contract (module docs).
+        unsafe { self.create_compute_pipeline(name, spirv, iface) }
+    }
+
+    /// Builds a compute pipeline from SPIR-V words without looking inside them.
+    ///
+    /// # Safety
+    ///
+    /// `spirv` must be a valid SPIR-V module for Vulkan 1.2 with a GLCompute entry point
+    /// `main` whose descriptor bindings are storage buffers in set 0 below `iface.bindings`
+    /// and whose push-constant block fits in `iface.push_constant_size` bytes. Every buffer
+    /// device address the shader dereferences must be read from its push constants at one of
+    /// `iface.address_offsets` (dispatches fill those only from borrowed buffers), and every
+    /// access must stay inside the buffer it targets.
+    pub unsafe fn create_compute_pipeline(
+        self: &Arc<Self>,
+        name: &str,
+        spirv: &[u32],
+        iface: &Interface,
+    ) -> Result<ComputePipeline> {
+        let Interface {
+            bindings,
+            push_constant_size,
+            address_offsets,
+        } = *iface;
         if spirv.first() != Some(&0x0723_0203) {
             return Err(VkError::Invalid(format!("shader '{name}' is not SPIR-V")));
         }
-        if !push_constant_size.is_multiple_of(4) || push_constant_size > 128 {
+        if !push_constant_size.is_multiple_of(4)
+            || push_constant_size as usize > MAX_PUSH_CONSTANT_SIZE
+        {
             return Err(VkError::Invalid(format!(
-                "shader '{name}': push constants of {push_constant_size} bytes (must be a multiple of 4, at most 128)"
+                "shader '{name}': push constants of {push_constant_size} bytes (must be a multiple of 4, at most {MAX_PUSH_CONSTANT_SIZE})"
+            )));
+        }
+        if let Some(o) = address_offsets
+            .iter()
+            .find(|&&o| !o.is_multiple_of(8) || o + 8 > push_constant_size)
+        {
+            return Err(VkError::Invalid(format!(
+                "shader '{name}': an address at push-constant byte {o} must be 8-byte aligned \
+                 and inside the {push_constant_size} bytes"
             )));
         }
         let binding_info: Vec<_> = (0..bindings)
@@ -114,6 +172,7 @@ impl Context {
                 set_layout,
                 bindings,
                 push_constant_size,
+                address_offsets: address_offsets.to_vec(),
                 name: name.into(),
             })
         }

@@ -10,7 +10,7 @@
 //! SPIR-V is a stream of words: a 5-word header, then instructions whose first word is
 //! `(word count << 16) | opcode`. Malformed input is an `Err`, never a panic.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 const MAGIC: u32 = 0x0723_0203;
 
@@ -108,6 +108,9 @@ pub struct Reflection {
     pub push_constant_size: u32,
     /// Members of the push-constant block in declaration order (empty: none).
     pub push_constants: Vec<Member>,
+    /// Every named struct laid out in memory (its members carry offsets), by name: the types
+    /// inside buffers, including those reached by address.
+    pub structs: BTreeMap<String, Vec<Member>>,
     /// Why the module can make a buffer address other than by reading a top-level member of
     /// its push-constant block (an integer converted to a pointer, or an address stored in a
     /// buffer or nested in a struct), if it can.
@@ -479,6 +482,17 @@ pub fn reflect(words: &[u32]) -> Result<Reflection, String> {
         });
     }
     out.bindings.sort_by_key(|b| (b.set, b.binding));
+    for (id, t) in &module.types {
+        let laid_out = match t {
+            Type::Struct(ms) => {
+                (0..ms.len() as u32).any(|m| module.member_offsets.contains_key(&(*id, m)))
+            }
+            _ => false,
+        };
+        if let Some(name) = module.names.get(id).filter(|n| laid_out && !n.is_empty()) {
+            out.structs.insert(name.clone(), module.members(*id));
+        }
+    }
 
     // Addresses may only come from the push block's own top-level members.
     out.other_address_source = conversions
@@ -655,6 +669,8 @@ mod tests {
         assert_eq!(b.members[0].ty, "float[]");
         assert_eq!((b.members[0].size, b.members[0].array_stride), (0, 4));
         assert_eq!(r.other_address_source, None);
+        assert_eq!(r.structs.keys().collect::<Vec<_>>(), ["P"]);
+        assert_eq!(r.structs["P"], r.push_constants);
 
         let ok = Interface {
             bindings: 4,

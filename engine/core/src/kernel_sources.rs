@@ -1,0 +1,18 @@
+// The engine's kernels as build.rs compiles them: (SPIR-V name, source under shaders/,
+// `#define`s). Included by build.rs, and by a unit test of src/shaders.rs that checks its
+// KERNELS table names exactly these.
+/// `#define NAME VALUE` pairs of one kernel.
+type Defines = &'static [(&'static str, &'static str)];
+
+const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
+    ("preprocess", "preprocess.comp", &[]),
+    ("scan_reduce", "scan.comp", &[("SCAN_STEP", "1")]),
+    ("scan_blocks", "scan.comp", &[("SCAN_STEP", "2")]),
+    ("scan_downsweep", "scan.comp", &[("SCAN_STEP", "3")]),
+    ("sort_histogram", "radix_sort.comp", &[("SORT_STEP", "1")]),
+    ("sort_scatter", "radix_sort.comp", &[("SORT_STEP", "2")]),
+    ("dispatch_args", "dispatch_args.comp", &[]),
+    ("emit_keys", "emit_keys.comp", &[]),
+    ("tile_ranges", "tile_ranges.comp", &[]),
+    ("blend", "blend.comp", &[]),
+];

@@ -1,0 +1,86 @@
+//! The GPU radix sort on its own (not part of a frame): `vksplat bench --sort-keys` measures
+//! it and tests/sort.rs checks it against the standard library's stable sort.
+
+use super::Renderer;
+use crate::error::CoreError;
+use crate::gpu_layout::*;
+use crate::sort::{record_sort, Groups, SortIo};
+
+impl Renderer {
+    /// The most pairs [`Renderer::sort_pairs`] sorts at once on this device: every array of
+    /// the sort is bound as one storage buffer, so the keys (4 bytes each) and the histogram
+    /// (256 counters per block of keys) must each fit one binding.
+    pub fn max_sort_pairs(&self) -> u32 {
+        let binding = self.max_binding();
+        let by_keys = binding / 4;
+        let by_hist = binding / (256 * 4) * SORT_BLOCK_KEYS as u64;
+        by_keys.min(by_hist).min(u32::MAX as u64) as u32
+    }
+
+    /// Sorts (key, value) pairs on the GPU by the low `bits` bits of the keys, stably. Returns
+    /// the sorted pairs and the GPU time of the sort in nanoseconds. At most
+    /// [`Renderer::max_sort_pairs`] pairs (checked before anything is allocated).
+    pub fn sort_pairs(
+        &self,
+        keys: &[u32],
+        values: &[u32],
+        bits: u32,
+    ) -> Result<(Vec<u32>, Vec<u32>, f64), CoreError> {
+        if keys.len() != values.len() || bits > 32 {
+            return Err(CoreError::InvalidScene(
+                "sort_pairs: mismatched input".into(),
+            ));
+        }
+        let max = self.max_sort_pairs();
+        let n = u32::try_from(keys.len())
+            .ok()
+            .filter(|&n| n <= max)
+            .ok_or_else(|| {
+                CoreError::TooLarge(format!(
+                    "sorting {} pairs: {} sorts at most {max} pairs at once",
+                    keys.len(),
+                    self.ctx.info().name
+                ))
+            })?;
+        let blocks = n.div_ceil(SORT_BLOCK_KEYS);
+        let mut control = [0u32; CTL_LEN as usize];
+        control[(CTL_DEPTH_SORT + SORT_NUM_KEYS) as usize] = n;
+        control[(CTL_DEPTH_SORT + SORT_NUM_BLOCKS) as usize] = blocks;
+        control[(CTL_DEPTH_SORT + SORT_HIST_LEN) as usize] = blocks * 256;
+        let ctl = self.upload("sort.control", bytemuck::cast_slice(&control))?;
+        let k0 = self.upload("sort.keys0", bytemuck::cast_slice(keys))?;
+        let v0 = self.upload("sort.values0", bytemuck::cast_slice(values))?;
+        let k1 = self.storage("sort.keys1", n as u64 * 4)?;
+        let v1 = self.storage("sort.values1", n as u64 * 4)?;
+        let hist = self.storage("sort.hist", blocks as u64 * 256 * 4)?;
+        let sums = self.storage(
+            "sort.block_sums",
+            (blocks as u64 * 256).div_ceil(SCAN_BLOCK as u64) * 4,
+        )?;
+        let io = SortIo {
+            control: &ctl,
+            keys: [&k0, &k1],
+            values: [&v0, &v1],
+            hist: &hist,
+            block_sums: &sums,
+        };
+        let mut rec = self.ctx.begin()?;
+        rec.timestamp("start");
+        let out = record_sort(
+            &mut rec,
+            &self.kernels,
+            &io,
+            CTL_DEPTH_SORT,
+            bits,
+            Groups::Direct(groups_2d(blocks)),
+            Groups::Direct(groups_2d((blocks * 256).div_ceil(SCAN_BLOCK))),
+        )?;
+        rec.timestamp("sort");
+        let times = self.ctx.submit_and_wait(rec)?;
+        let ns = times.last().map(|t| t.1).unwrap_or(0.0);
+        let (kb, vb) = if out == 0 { (&k0, &v0) } else { (&k1, &v1) };
+        let sorted_keys = bytemuck::pod_collect_to_vec(&self.download(kb, n as u64 * 4)?);
+        let sorted_vals = bytemuck::pod_collect_to_vec(&self.download(vb, n as u64 * 4)?);
+        Ok((sorted_keys, sorted_vals, ns))
+    }
+}

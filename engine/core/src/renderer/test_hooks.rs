@@ -1,0 +1,70 @@
+//! Readbacks of a frame's intermediate stages, for tests that compare the GPU with the CPU
+//! reference stage by stage (feature `test-hooks`, which tests/ enables).
+
+use vksplat_io::Camera;
+
+use super::{one_view, FrameStats, Renderer};
+use crate::error::CoreError;
+use crate::gpu_layout::*;
+use crate::renderer::GpuScene;
+use crate::types::{Frame, ProjectedSplat, RenderSettings};
+
+/// Intermediate results of a frame, read back for tests.
+#[derive(Clone, Debug, Default)]
+pub struct StageOutputs {
+    pub projected: Vec<Option<ProjectedSplat>>,
+    /// Splat indices after the depth sort (all splats, culled ones last).
+    pub depth_order: Vec<u32>,
+    /// (tile id, splat index) after the tile sort.
+    pub intersections: Vec<(u32, u32)>,
+}
+
+impl Renderer {
+    /// Renders one frame and also reads back the intermediate stage outputs.
+    pub fn render_with_stages(
+        &mut self,
+        scene: &GpuScene,
+        camera: &Camera,
+        settings: &RenderSettings,
+    ) -> Result<(Frame, FrameStats, StageOutputs), CoreError> {
+        let cameras = std::slice::from_ref(camera);
+        let (views, sorted) = self.render_views(scene, None, cameras, settings)?;
+        let (frame, stats) = one_view(views)?;
+        // The frame fitted the capacity, so all its intersections are in the lists.
+        let b = self.buffers.as_ref().expect("a frame was rendered");
+        let n = scene.num_splats as u64;
+        let proj: Vec<GpuProjected> =
+            bytemuck::pod_collect_to_vec(&self.download(&b.projected, n * 48)?);
+        let rect: Vec<[u32; 2]> = bytemuck::pod_collect_to_vec(&self.download(&b.rects, n * 8)?);
+        let depth_order: Vec<u32> =
+            bytemuck::pod_collect_to_vec(&self.download(&b.ids[sorted.depth], n * 4)?);
+        let m = stats.intersections * 4;
+        let keys: Vec<u32> =
+            bytemuck::pod_collect_to_vec(&self.download(&b.tile_keys[sorted.tiles], m)?);
+        let vals: Vec<u32> =
+            bytemuck::pod_collect_to_vec(&self.download(&b.tile_values[sorted.tiles], m)?);
+        let projected = proj
+            .iter()
+            .zip(&rect)
+            .map(|(p, r)| {
+                let lo = [r[0] & 0xFFFF, r[0] >> 16];
+                let hi = [r[1] & 0xFFFF, r[1] >> 16];
+                (hi[0] > lo[0] && hi[1] > lo[1]).then(|| ProjectedSplat {
+                    mean2d: [p.mean_depth_opacity[0], p.mean_depth_opacity[1]],
+                    conic: [p.conic[0], p.conic[1], p.conic[2]],
+                    depth: p.mean_depth_opacity[2],
+                    opacity: p.mean_depth_opacity[3],
+                    color: [p.color[0], p.color[1], p.color[2]],
+                    tile_min: lo,
+                    tile_max: hi,
+                })
+            })
+            .collect();
+        let stages = StageOutputs {
+            projected,
+            depth_order,
+            intersections: keys.into_iter().zip(vals).collect(),
+        };
+        Ok((frame, stats, stages))
+    }
+}
