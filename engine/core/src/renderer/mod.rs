@@ -34,7 +34,7 @@ use crate::types::{Frame, RenderSettings};
 
 pub use frame::DeviceLimits;
 use frame::{frame_readback_bytes, parse_frame, FrameBuffers, Grow, MIN_CAPACITY};
-pub use scene::{f32_to_f16_bits, GpuScene, SceneOptions, SceneUpdate};
+pub use scene::{GpuScene, SceneOptions, SceneUpdate};
 use stages::{Output, Sorted};
 #[cfg(feature = "test-hooks")]
 pub use test_hooks::StageOutputs;

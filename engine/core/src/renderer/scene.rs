@@ -5,6 +5,7 @@
 //! placeholder when unused, so bindings stay valid); `flags` says which optional inputs
 //! preprocess reads; opacity factors start at 1 and everything else at 0.
 
+use vksplat_io::half::f32_to_half;
 use vksplat_io::memory;
 use vksplat_io::Splats;
 use vksplat_vk::{Buffer, BufferUsage, MemoryLocation};
@@ -333,74 +334,16 @@ impl Renderer {
     }
 }
 
-/// Packs the `len` values as consecutive IEEE halves, two per f32-sized word (low half
-/// first), the layout `half_at` in preprocess.comp reads.
+/// Packs the `len` values as consecutive IEEE halves (nearest, ties to even), two per
+/// f32-sized word (low half first), the layout `half_at` in preprocess.comp reads.
 fn pack_halves(
     mut values: impl Iterator<Item = f32>,
     len: usize,
 ) -> Result<Vec<f32>, memory::AllocError> {
     let mut out = memory::with_capacity(len.div_ceil(2))?;
     while let Some(lo) = values.next() {
-        let hi = values.next().map_or(0, f32_to_f16_bits);
-        out.push(f32::from_bits(
-            f32_to_f16_bits(lo) as u32 | (hi as u32) << 16,
-        ));
+        let hi = values.next().map_or(0, f32_to_half);
+        out.push(f32::from_bits(f32_to_half(lo) as u32 | (hi as u32) << 16));
     }
     Ok(out)
-}
-
-/// f32 → IEEE 754 binary16 bits, rounding to nearest even; overflow goes to ±inf, tiny values
-/// to (signed) subnormals or zero.
-pub fn f32_to_f16_bits(x: f32) -> u16 {
-    let b = x.to_bits();
-    let sign = ((b >> 16) & 0x8000) as u16;
-    let exp = ((b >> 23) & 0xff) as i32;
-    let man = b & 0x007f_ffff;
-    if exp == 0xff {
-        // inf or NaN (keep NaN quiet and non-zero)
-        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
-    }
-    let e = exp - 127 + 15;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    if e <= 0 {
-        if e < -10 {
-            return sign;
-        }
-        // Subnormal: shift the implicit-1 mantissa, round to nearest even.
-        let m = man | 0x0080_0000;
-        let shift = (14 - e) as u32;
-        let half = m >> shift;
-        let rem = m & ((1 << shift) - 1);
-        let mid = 1 << (shift - 1);
-        let round = (rem > mid || (rem == mid && half & 1 == 1)) as u32;
-        return sign | (half + round) as u16;
-    }
-    let half = ((e as u32) << 10) | (man >> 13);
-    let rem = man & 0x1fff;
-    let round = (rem > 0x1000 || (rem == 0x1000 && half & 1 == 1)) as u32;
-    // A carry out of the mantissa correctly bumps the exponent (up to inf).
-    sign | (half + round) as u16
-}
-
-#[cfg(test)]
-mod tests {
-    use super::f32_to_f16_bits;
-
-    #[test]
-    fn half_conversion() {
-        assert_eq!(f32_to_f16_bits(0.0), 0);
-        assert_eq!(f32_to_f16_bits(-0.0), 0x8000);
-        assert_eq!(f32_to_f16_bits(1.0), 0x3c00);
-        assert_eq!(f32_to_f16_bits(-2.0), 0xc000);
-        assert_eq!(f32_to_f16_bits(65504.0), 0x7bff);
-        assert_eq!(f32_to_f16_bits(65520.0), 0x7c00); // rounds up to inf
-        assert_eq!(f32_to_f16_bits(1e9), 0x7c00);
-        assert_eq!(f32_to_f16_bits(5.960_464_5e-8), 0x0001); // smallest subnormal
-        assert_eq!(f32_to_f16_bits(1.0 + 1.0 / 2048.0), 0x3c00); // tie to even
-        assert_eq!(f32_to_f16_bits(1.0 + 3.0 / 2048.0), 0x3c02);
-        assert_eq!(f32_to_f16_bits(0.1), 0x2e66);
-        assert_eq!(f32_to_f16_bits(f32::NAN) & 0x7c00, 0x7c00);
-    }
 }
