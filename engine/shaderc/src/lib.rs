@@ -1,10 +1,26 @@
-//! GLSL compute shaders to SPIR-V.
+//! GLSL compute shaders to SPIR-V, and the SPIR-V validator.
 //!
 //! Used at build time (the engine's own shaders under `shaders/`) and at run time (plugin
-//! shaders). `#include "x.glsl"` resolves against the given include directories first, then
-//! against the embedded copies of `shaders/include/` so run-time shaders see the same headers.
+//! shaders). `#include "x.glsl"` resolves against in-memory headers first (the engine passes
+//! the embedded copies of `shaders/include/`, so run-time shaders see the same headers
+//! anywhere the binary is installed), then against the given include directories.
+//!
+//! Invariant: every C object of shaderc and SPIRV-Tools (compiler, options, compilation
+//! result — a failed one too —, include results, validator context, diagnostic) is owned by a
+//! Rust guard that releases it on drop, so no path leaks one; [`live_objects`] counts them.
+
+mod sys;
+mod validate;
 
 use std::path::{Path, PathBuf};
+
+pub use validate::validate_spirv;
+
+/// The C objects of shaderc and SPIRV-Tools alive in this process right now: 0 whenever no
+/// compile or validation is in flight (the tests check it after failed compiles).
+pub fn live_objects() -> usize {
+    sys::live()
+}
 
 /// A compile error with shaderc's message (which names the file and line).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,52 +57,28 @@ pub fn compile_compute_with_headers(
     headers: &[(&str, &str)],
     defines: &[(&str, &str)],
 ) -> Result<Vec<u32>, CompileError> {
-    let compiler = shaderc::Compiler::new()
-        .ok_or_else(|| CompileError("shaderc: could not create a compiler".into()))?;
-    let mut options = shaderc::CompileOptions::new()
-        .ok_or_else(|| CompileError("shaderc: could not create compile options".into()))?;
-    options.set_target_env(
-        shaderc::TargetEnv::Vulkan,
-        shaderc::EnvVersion::Vulkan1_2 as u32,
-    );
-    options.set_optimization_level(shaderc::OptimizationLevel::Performance);
-    options.set_generate_debug_info();
+    let mut options = sys::Options::vulkan_1_2()?;
     for (k, v) in defines {
-        options.add_macro_definition(k, Some(v));
+        options.define(k, v)?;
     }
     let dirs = include_dirs.to_vec();
     let headers: Vec<(String, String)> = headers
         .iter()
         .map(|(n, t)| (n.to_string(), t.to_string()))
         .collect();
-    options.set_include_callback(move |requested, _kind, requester, _depth| {
+    options.set_resolver(Box::new(move |requested, requester| {
         if let Some((n, text)) = headers.iter().find(|(n, _)| n == requested) {
-            return Ok(shaderc::ResolvedInclude {
-                resolved_name: n.clone(),
-                content: text.clone(),
-            });
+            return Ok((n.clone(), text.clone()));
         }
         for dir in &dirs {
             let candidate = dir.join(requested);
             if let Ok(content) = std::fs::read_to_string(&candidate) {
-                return Ok(shaderc::ResolvedInclude {
-                    resolved_name: candidate.to_string_lossy().into_owned(),
-                    content,
-                });
+                return Ok((candidate.to_string_lossy().into_owned(), content));
             }
         }
         Err(format!("{requester}: cannot find include \"{requested}\""))
-    });
-    let artifact = compiler
-        .compile_into_spirv(
-            source,
-            shaderc::ShaderKind::Compute,
-            name,
-            "main",
-            Some(&options),
-        )
-        .map_err(|e| CompileError(e.to_string()))?;
-    Ok(artifact.as_binary().to_vec())
+    }));
+    sys::compile_compute(source, name, &options)
 }
 
 /// Read and compile a shader file; its own directory is searched for includes first.
@@ -122,5 +114,73 @@ mod tests {
         let err = compile_compute("#version 450\nvoid main() { nope; }", "bad.comp", &[], &[])
             .unwrap_err();
         assert!(err.0.contains("bad.comp"), "{err}");
+        assert!(err.0.starts_with("1 compilation error"), "{err}");
+    }
+
+    #[test]
+    fn includes_resolve_headers_then_directories_and_name_what_is_missing() {
+        let dir = std::env::temp_dir().join(format!("vksplat-shaderc-inc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("from_dir.glsl"), "#define FROM_DIR 3u\n").unwrap();
+        let src = "#version 450\n#include \"mem.glsl\"\n#include \"from_dir.glsl\"\n\
+                   layout(local_size_x = 1) in;\n\
+                   layout(std430, binding = 0) buffer B { uint v[]; };\n\
+                   void main() { v[0] = FROM_MEM + FROM_DIR; }\n";
+        let headers = [("mem.glsl", "#define FROM_MEM 4u\n")];
+        let words = compile_compute_with_headers(
+            src,
+            "inc.comp",
+            std::slice::from_ref(&dir),
+            &headers,
+            &[],
+        )
+        .unwrap();
+        validate_spirv(&words).unwrap();
+        let err = compile_compute_with_headers(src, "inc.comp", &[], &headers, &[]).unwrap_err();
+        assert!(
+            err.0.contains("cannot find include \"from_dir.glsl\""),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn nul_bytes_are_errors_not_panics() {
+        let src = "#version 450\nlayout(local_size_x = 1) in;\nvoid main() {}\n";
+        let err = compile_compute(src, "a\0b.comp", &[], &[]).unwrap_err();
+        assert!(err.0.contains("NUL"), "{err}");
+        let err = compile_compute(src, "t.comp", &[], &[("X\0", "1")]).unwrap_err();
+        assert!(err.0.contains("NUL"), "{err}");
+    }
+
+    #[test]
+    fn the_validator_accepts_compiled_code_and_names_what_is_wrong() {
+        let src = "#version 450\nlayout(local_size_x = 64) in;\n\
+                   layout(std430, binding = 0) buffer B { float v[]; };\n\
+                   void main() { v[gl_GlobalInvocationID.x] *= 2.0; }\n";
+        let words = compile_compute(src, "t.comp", &[], &[]).unwrap();
+        validate_spirv(&words).unwrap();
+        // Not SPIR-V at all.
+        let err = validate_spirv(&[1, 2, 3, 4, 5]).unwrap_err();
+        assert!(err.0.starts_with("invalid SPIR-V"), "{err}");
+        // Cut after the header and a few instructions: an instruction runs past the end.
+        let err = validate_spirv(&words[..words.len() / 2]).unwrap_err();
+        assert!(err.0.contains("SPIRV-Tools validator"), "{err}");
+        // A wrong ArrayStride on the buffer's runtime array (std430 float: 4) breaks the
+        // block layout rules: find `OpDecorate %id ArrayStride 4` and make it 3.
+        let mut bad = words.clone();
+        let mut i = 5;
+        let mut patched = false;
+        while i < bad.len() {
+            let (count, op) = ((bad[i] >> 16) as usize, bad[i] & 0xffff);
+            if op == 71 && count == 4 && bad[i + 2] == 6 && bad[i + 3] == 4 {
+                bad[i + 3] = 3;
+                patched = true;
+            }
+            i += count.max(1);
+        }
+        assert!(patched, "no ArrayStride 4 decoration found");
+        let err = validate_spirv(&bad).unwrap_err();
+        assert!(err.0.to_lowercase().contains("stride"), "{err}");
     }
 }
