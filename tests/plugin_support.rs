@@ -98,11 +98,14 @@ pub const BAD_C_PLUGINS: &[(&str, &str)] = &[
     ("bad-shader-binding", "BAD_SHADER_BINDING"),
     ("bad-nan", "BAD_NAN"),
     ("bad-fingerprint", "BAD_FINGERPRINT"),
+    ("bad-shader-alias", "BAD_SHADER_ALIAS"),
+    ("bad-spirv", "BAD_SPIRV"),
+    ("bad-param-default", "BAD_PARAM_DEFAULT"),
 ];
 
 /// The plugin directory: skinwave (Rust), triangle (C), panics (Rust), the broken C plugins,
-/// `bad-missing-lib` (manifest pointing at no library) and `bad-manifest-abi` (manifest asking
-/// for ABI 99).
+/// `logger` (valid; logs when opened), `bad-missing-lib` (manifest pointing at no library)
+/// and `bad-manifest-abi` (manifest asking for ABI 99).
 pub fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -143,6 +146,13 @@ pub fn plugin_dir() -> &'static Path {
             );
             manifest(&dir, name, 1, &lib);
         }
+        // A valid plugin that logs an info line and a warning when opened.
+        cc_shared(
+            &[root().join("tests/plugins/bad_plugin.c")],
+            &["-DLOGS".to_string(), "-DPLUGIN_NAME=\"logger\"".to_string()],
+            &dir.join(dylib("vksplat_logger")),
+        );
+        manifest(&dir, "logger", 1, "vksplat_logger");
         manifest(&dir, "bad-missing-lib", 1, "vksplat_not_built_anywhere");
         manifest(&dir, "bad-manifest-abi", 99, "vksplat_bad_nan");
         dir

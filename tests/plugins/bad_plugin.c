@@ -7,6 +7,11 @@
  *   BAD_OPEN_ERROR      open fails with a message
  *   BAD_SHADER_SYNTAX   the GLSL does not compile
  *   BAD_SHADER_BINDING  the shader declares a binding the stage does not have
+ *   BAD_SHADER_ALIAS    the shader reads its "rest pose" from binding 0, which is the engine's
+ *                       means: positions would accumulate frame after frame
+ *   BAD_SPIRV           SPIR-V that reflects fine but is invalid (no OpMemoryModel)
+ *   BAD_PARAM_DEFAULT   declares a parameter whose default lies outside its own range
+ *   LOGS                logs an info line and a warning through the host when opened
  *   BAD_NAN             both paths write NaN means
  *   BAD_FINGERPRINT     reports a layout fingerprint other than the header's
  * Without a defect it is a valid 64-splat plugin.
@@ -41,6 +46,31 @@ static const char SHADER[] =
     "#version 450\n#include \"variant.glsl\"\nlayout(local_size_x = 64) in;\n"
     "layout(std430, binding = 12) buffer Extra { float extra[]; };\n"
     "void main() { uint i = gl_GlobalInvocationID.x; if (i < 64u) means[3u * i] = extra[i]; }\n";
+#elif defined(BAD_SHADER_ALIAS)
+static const char SHADER[] =
+    "#version 450\n#include \"variant.glsl\"\nlayout(local_size_x = 64) in;\n"
+    "layout(std430, binding = 0) readonly buffer Rest { float rest[]; };\n"
+    "layout(push_constant) uniform P { float time; float nan_bits_are_set; } p;\n"
+    "void main() {\n"
+    "    uint i = gl_GlobalInvocationID.x;\n"
+    "    if (i >= 64u) return;\n"
+    "    means[3u * i + 1u] = rest[3u * i + 1u] + 0.01 * p.time;\n"
+    "}\n";
+#elif defined(BAD_SPIRV)
+/* A GLCompute `main` with local size 64x1x1 and nothing else, missing the OpMemoryModel every
+ * module needs: the host's reflection finds nothing wrong, the SPIR-V validator does. */
+static const uint32_t SHADER[] = {
+    0x07230203u, 0x00010000u, 0u, 5u, 0u,
+    (2u << 16) | 17u, 1u,                               /* OpCapability Shader */
+    (5u << 16) | 15u, 5u, 3u, 0x6e69616du, 0u,          /* OpEntryPoint GLCompute %3 "main" */
+    (6u << 16) | 16u, 3u, 17u, 64u, 1u, 1u,             /* OpExecutionMode %3 LocalSize 64 1 1 */
+    (2u << 16) | 19u, 1u,                               /* %1 = OpTypeVoid */
+    (3u << 16) | 33u, 2u, 1u,                           /* %2 = OpTypeFunction %1 */
+    (5u << 16) | 54u, 1u, 3u, 0u, 2u,                   /* %3 = OpFunction %1 None %2 */
+    (2u << 16) | 248u, 4u,                              /* %4 = OpLabel */
+    (1u << 16) | 253u,                                  /* OpReturn */
+    (1u << 16) | 56u,                                   /* OpFunctionEnd */
+};
 #else
 static const char SHADER[] =
     "#version 450\n#include \"variant.glsl\"\nlayout(local_size_x = 64) in;\n"
@@ -68,6 +98,12 @@ static VksplatResult bad_open(const VksplatOpenDesc *desc, VksplatInstance **out
     VksplatInstance *inst = calloc(1, sizeof *inst);
     if (!inst) return fail(desc->host, VKSPLAT_ERROR_PLUGIN, "out of memory");
     inst->host = desc->host;
+#ifdef LOGS
+    if (desc->host && desc->host->log) {
+        desc->host->log(VKSPLAT_LOG_INFO, PLUGIN_NAME " opened with 64 splats");
+        desc->host->log(VKSPLAT_LOG_WARNING, PLUGIN_NAME " says:\nthis is a test warning");
+    }
+#endif
     for (unsigned i = 0; i < COUNT; i++) {
         inst->opacity[i] = 2.0f;
         inst->sh[3 * i] = 1.0f;
@@ -89,6 +125,14 @@ static VksplatResult bad_describe(VksplatInstance *inst, VksplatDescription *d) 
     d->has_cpu = 1;
     d->initial.opacity_logits = inst->opacity;
     d->initial.sh = inst->sh;
+#ifdef BAD_PARAM_DEFAULT
+    static const VksplatParamDesc params[1] = {
+        {"gain", "a gain whose default breaks its range", VKSPLAT_PARAM_FLOAT, 0, 0.0, 1.0, 2.0, 1,
+         0, 0, 0},
+    };
+    d->params = params;
+    d->param_count = 1;
+#endif
     return VKSPLAT_OK;
 }
 
@@ -98,8 +142,13 @@ static VksplatResult bad_gpu_stage(VksplatInstance *inst, VksplatGpuStage *s) {
     s->s_type = VKSPLAT_STRUCT_GPU_STAGE;
     s->s_size = sizeof *s;
     s->name = PLUGIN_NAME ".comp";
+#ifdef BAD_SPIRV
+    s->language = VKSPLAT_SHADER_SPIRV;
+    s->code_size = sizeof SHADER;
+#else
     s->language = VKSPLAT_SHADER_GLSL;
-#if defined(BAD_SHADER_SYNTAX) || defined(BAD_SHADER_BINDING)
+#endif
+#if defined(BAD_SHADER_SYNTAX) || defined(BAD_SHADER_BINDING) || defined(BAD_SPIRV)
     s->push_constant_size = 0;
 #else
     s->push_constant_size = 8;
