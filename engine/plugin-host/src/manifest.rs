@@ -9,10 +9,18 @@
 //! metadata only and never runs plugin code.
 //!
 //! The search path is the `--plugin-dir` directories in order, then `VKSPLAT_PLUGIN_PATH`
-//! (separated like `PATH`); within a directory, manifests in file-name order. The first
-//! manifest with a name wins; later ones are shadowed, and finding a shadowed name warns.
+//! (separated like `PATH`), then the default directories ([`default_dirs`]): the directory of
+//! the vksplat binary (or of libvksplat for the C API), where `cargo build` puts the plugins
+//! shipped in `plugins/`, and `../lib/vksplat/plugins` from there (an installed layout).
+//! Within a directory, manifests are read in file-name order. The first manifest with a name
+//! wins; later ones are shadowed, and finding a shadowed name warns (unless what it shadows is
+//! a bundled plugin in a default directory: overriding those is what --plugin-dir is for).
+//! The trust checks apply to every directory alike.
 
+#[cfg(unix)]
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -116,6 +124,47 @@ fn escapes(lib: &Path) -> Option<&'static str> {
     None
 }
 
+/// The directories searched after `--plugin-dir` and `VKSPLAT_PLUGIN_PATH`: the directory of
+/// the file this code runs from — the vksplat binary, or the libvksplat shared library a host
+/// loaded — and `../lib/vksplat/plugins` from it (for `PREFIX/bin/vksplat` beside
+/// `PREFIX/lib/vksplat/plugins`, and for `PREFIX/lib/libvksplat.so`). Computed once.
+pub fn default_dirs() -> &'static [PathBuf] {
+    static DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    DIRS.get_or_init(|| {
+        let Some(dir) = own_file().and_then(|f| f.parent().map(Path::to_path_buf)) else {
+            return Vec::new();
+        };
+        let installed = dir.join("../lib/vksplat/plugins");
+        let installed = installed.canonicalize().unwrap_or(installed);
+        vec![dir, installed]
+    })
+}
+
+/// The executable or shared library this code is part of, canonical.
+fn own_file() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok();
+    #[cfg(unix)]
+    {
+        // SAFETY: dladdr only reads the dynamic linker's tables; `info` is plain data it fills.
+        let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+        let found = unsafe { libc::dladdr(own_file as *const libc::c_void, &mut info) } != 0;
+        if found && !info.dli_fname.is_null() {
+            // SAFETY: a NUL-terminated path owned by the dynamic linker.
+            let name = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
+            let name = Path::new(std::ffi::OsStr::from_bytes(name.to_bytes()));
+            // For the main program glibc reports argv[0], which may be relative or a bare
+            // name found on PATH: the kernel's answer (current_exe) is the reliable one.
+            let is_main = std::env::args_os().next().as_deref() == Some(name.as_os_str());
+            if !is_main && !name.as_os_str().is_empty() {
+                if let Ok(path) = name.canonicalize() {
+                    return Some(path);
+                }
+            }
+        }
+    }
+    exe.and_then(|e| e.canonicalize().ok())
+}
+
 /// Where plugins are looked for.
 #[derive(Clone, Debug, Default)]
 pub struct SearchPath {
@@ -133,16 +182,24 @@ pub struct Found {
 
 /// How the search path picks among manifests with the same name, for messages.
 pub const SHADOWING_RULE: &str = "the first directory on the search path wins: --plugin-dir \
-     directories in order, then VKSPLAT_PLUGIN_PATH; within a directory, manifest files in name \
-     order";
+     directories in order, then VKSPLAT_PLUGIN_PATH, then the directory of vksplat itself and \
+     its ../lib/vksplat/plugins; within a directory, manifest files in name order";
 
 impl SearchPath {
-    /// `dirs` (from `--plugin-dir`) followed by `VKSPLAT_PLUGIN_PATH`.
+    /// `dirs` (from `--plugin-dir`), then `VKSPLAT_PLUGIN_PATH`, then [`default_dirs`].
     pub fn new(dirs: &[PathBuf]) -> SearchPath {
         let mut all = dirs.to_vec();
         if let Some(var) = std::env::var_os(PLUGIN_PATH_VAR) {
             all.extend(std::env::split_paths(&var).filter(|p| !p.as_os_str().is_empty()));
         }
+        // A default directory also given explicitly is searched once, where it was given.
+        let given: Vec<PathBuf> = all.iter().filter_map(|d| d.canonicalize().ok()).collect();
+        all.extend(
+            default_dirs()
+                .iter()
+                .filter(|d| !given.contains(d))
+                .cloned(),
+        );
         SearchPath { dirs: all }
     }
 
@@ -201,9 +258,10 @@ impl SearchPath {
         if let Some(i) = hit {
             let f = found.remove(i);
             if f.manifest.is_ok() {
+                let bundled = |p: &Path| default_dirs().iter().any(|d| p.parent() == Some(d));
                 for other in found
                     .iter()
-                    .filter(|o| o.shadowed_by.as_ref() == Some(&f.path))
+                    .filter(|o| o.shadowed_by.as_ref() == Some(&f.path) && !bundled(&o.path))
                 {
                     (policy.warn)(&format!(
                         "warning: plugin '{name_or_path}': using {}; {} also provides it and is \
