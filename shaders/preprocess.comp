@@ -1,6 +1,6 @@
 #version 450
 // Stage 2 of the frame: per splat, cull, EWA projection, conic, extent, SH colour, tile
-// rectangle and depth key (DESIGN.md §4). One invocation per splat.
+// rectangle and depth key (ARCHITECTURE.md, "Rendering rules"). One invocation per splat.
 #include "common.glsl"
 #include "buffers.glsl"
 

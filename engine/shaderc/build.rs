@@ -1,6 +1,6 @@
 //! Debian's `libshaderc_combined.a` (which shaderc-sys picks) lacks glslang and SPIRV-Tools.
 //! Link them statically from the system in dependency order instead of building shaderc from
-//! source (minutes per clean build). See DESIGN.md §9.
+//! source (minutes per clean build). See ARCHITECTURE.md, "Building".
 fn main() {
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if target_os != "linux" {

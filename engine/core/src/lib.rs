@@ -2,7 +2,8 @@
 //!
 //! A frame, top to bottom, is [`renderer::Renderer::render`]: upload-free preprocess → depth
 //! sort → scan → key emission → tile sort → tile ranges → blend → readback, recorded into one
-//! command buffer (see DESIGN.md §3). [`reference`] implements the same rules on the CPU.
+//! command buffer (see ARCHITECTURE.md, "The frame"). [`reference`] implements the same rules
+//! on the CPU.
 //!
 //! No `unsafe` here: GPU buffers reach shaders through `vksplat_vk`'s safe API (buffer
 //! addresses only inside push-constant blocks that borrow their buffers, see

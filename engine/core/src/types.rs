@@ -1,7 +1,7 @@
 //! Types shared by the GPU pipeline and the CPU reference renderer.
 //!
-//! Both renderers implement the same rules (DESIGN.md §4); these types are what one
-//! stage hands to the next, so tests can compare the two stage by stage.
+//! Both renderers implement the same rules (ARCHITECTURE.md, "Rendering rules"); these types
+//! are what one stage hands to the next, so tests can compare the two stage by stage.
 
 use vksplat_io::Camera;
 
