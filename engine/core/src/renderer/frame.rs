@@ -367,7 +367,7 @@ impl Renderer {
     }
 
     /// What this device holds, by the buffer rules of [`Renderer::create_scene`] and of the
-    /// frame ([`FrameSizes`], checked by [`Renderer::check_frame_size`]): the device's limits
+    /// frame (`FrameSizes`, checked by [`Renderer::check_frame_size`]): the device's limits
     /// only. Host memory, which depends on the process, is checked when a scene or frame is
     /// allocated, and the camera rules of `vksplat_io::Camera::validate` apply on top.
     pub fn device_limits(&self) -> DeviceLimits {

@@ -2,15 +2,15 @@
 //!
 //! A [`Renderer`] owns the device's kernels and the per-frame working buffers. Every render
 //! entry point ([`Renderer::render`], [`Renderer::render_batch`],
-//! [`Renderer::render_variant`]) goes through one loop, [`Renderer::render_views`]: it
-//! records every view's stages ([`stages::record_frame`]) into one command buffer, submits
-//! it once and reads back only the finished images, their depth and the control values. If a
-//! frame needed more intersections than the buffers hold (the GPU clamps, never writes out of
-//! bounds), the capacity grows by the one policy of [`frame`] and the views are rendered
-//! again, so no splat is ever dropped silently.
+//! [`Renderer::render_variant`]) goes through one loop, `render_views`: it records every
+//! view's stages (`stages::record_frame`) into one command buffer, submits it once and reads
+//! back only the finished images, their depth and the control values. If a frame needed more
+//! intersections than the buffers hold (the GPU clamps, never writes out of bounds), the
+//! capacity grows by the one policy of `frame` and the views are rendered again, so no splat
+//! is ever dropped silently.
 //!
-//! Modules: [`scene`] (scene upload), [`frame`] (working buffers, limits, capacity policy),
-//! [`stages`] (one function per stage), `sort_pairs` (the GPU sort on its own, for
+//! Modules: `scene` (scene upload), `frame` (working buffers, limits, capacity policy),
+//! `stages` (one function per stage), `sort_pairs` (the GPU sort on its own, for
 //! `vksplat bench`), and, with the `test-hooks` feature, `test_hooks` (intermediate stage
 //! readbacks for tests).
 
