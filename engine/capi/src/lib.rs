@@ -1,30 +1,41 @@
 //! The host C API of `include/vksplat.h`: `libvksplat.so` / `libvksplat.a`.
 //!
-//! A face, nothing more (DESIGN.md §2): every entry point checks its arguments, catches panics
-//! (a panic is reported as `VKSPLAT_ERROR_PANIC`, never unwinds into C), translates errors
-//! into result codes and keeps the message in a thread-local for `vksplat_last_error`.
+//! A face, nothing more (ARCHITECTURE.md, "Crates"): every entry point checks its arguments,
+//! catches panics (a panic is reported as `VKSPLAT_ERROR_PANIC`, never unwinds into C),
+//! translates errors into result codes and keeps the message in a thread-local for
+//! `vksplat_last_error`.
 //! The work is done by vksplat-core and vksplat-plugin-host.
 //!
-//! Objects: a `VksplatContext` is an `Arc<ContextInner>` (device, renderer behind a mutex,
-//! camera, plugin directories); a `VksplatScene` holds its own `Arc` of the context, so a
-//! scene keeps the device alive even if the context handle is destroyed first. Every object
-//! is internally locked, so no call corrupts state when made concurrently (see the header).
+//! Objects: a `VksplatContext` is an `Arc<ContextInner>` (device, renderer behind a mutex, the
+//! deprecated context camera, plugin directories, the device's limits); a `VksplatScene` holds
+//! its own `Arc` of the context, so a scene keeps the device alive even if the context handle
+//! is destroyed first. Every object is internally locked, so no call corrupts state when made
+//! concurrently (see the header); a render takes its camera and time from its descriptor, so
+//! concurrent renders on one context never mix their inputs.
+//!
+//! Invariants: every struct from the caller is read with `vksplat_abi::grow::read` and every
+//! out-struct written with `vksplat_abi::grow::write` (the growth rule lives there); result
+//! codes are chosen only here ([`Error`]'s `From` impls), from the error kinds of the crates
+//! below.
 
-#![allow(clippy::missing_safety_doc)] // every extern fn's contract is in include/vksplat.h
+#![warn(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
+
+mod log_sink;
 
 use std::cell::RefCell;
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use vksplat_abi::grow::{self, StructError};
 use vksplat_abi::*;
 use vksplat_core::{
-    Context, ContextDesc, CoreError, DeviceChoice, GpuScene, RenderMode, RenderSettings, Renderer,
-    SceneOptions, SceneUpdate,
+    Context, ContextDesc, CoreError, DeviceChoice, DeviceLimits, ErrorKind, RenderMode,
+    RenderSettings, Renderer, SceneUpdate,
 };
 use vksplat_io::Camera;
-use vksplat_plugin_host::{EvalPath, Instance, PluginError, SearchPath, VariantScene};
+use vksplat_plugin_host::{EvalPath, Instance, PluginError, Scene, SearchPath};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -42,13 +53,21 @@ fn err<T>(code: VksplatResult, message: impl Into<String>) -> Result<T> {
     Err(Error(code, message.into()))
 }
 
+/// The result code of a core error's kind.
+fn core_code(kind: ErrorKind) -> VksplatResult {
+    match kind {
+        ErrorKind::InvalidInput => VKSPLAT_ERROR_INVALID_INPUT,
+        ErrorKind::NoDevice => VKSPLAT_ERROR_NO_DEVICE,
+        ErrorKind::DeviceLost | ErrorKind::Vulkan => VKSPLAT_ERROR_VULKAN,
+        ErrorKind::Shader => VKSPLAT_ERROR_SHADER,
+        ErrorKind::TooLarge => VKSPLAT_ERROR_TOO_LARGE,
+        ErrorKind::HostMemory => VKSPLAT_ERROR_OUT_OF_MEMORY,
+    }
+}
+
 impl From<CoreError> for Error {
     fn from(e: CoreError) -> Self {
-        let code = match e {
-            CoreError::HostMemory { .. } => VKSPLAT_ERROR_OUT_OF_MEMORY,
-            _ => vksplat_plugin_host::error::core_code(&e),
-        };
-        Error(code, e.to_string())
+        Error(core_code(e.kind()), e.to_string())
     }
 }
 
@@ -65,13 +84,30 @@ impl From<vksplat_io::IoError> for Error {
 
 impl From<PluginError> for Error {
     fn from(e: PluginError) -> Self {
-        Error(e.code(), e.to_string())
+        let code = match &e {
+            PluginError::NotFound(_) | PluginError::Untrusted(_) | PluginError::Plugin(_) => {
+                VKSPLAT_ERROR_PLUGIN
+            }
+            PluginError::Abi(_) => VKSPLAT_ERROR_ABI,
+            PluginError::Panic(_) => VKSPLAT_ERROR_PANIC,
+            PluginError::Shader(_) => VKSPLAT_ERROR_SHADER,
+            PluginError::InvalidOutput(_) => VKSPLAT_ERROR_INVALID_OUTPUT,
+            PluginError::Param(_) => VKSPLAT_ERROR_INVALID_ARGUMENT,
+            PluginError::Core(c) => core_code(c.kind()),
+        };
+        Error(code, e.to_string())
     }
 }
 
 impl From<vksplat_vk::VkError> for Error {
     fn from(e: vksplat_vk::VkError) -> Self {
         CoreError::from(e).into()
+    }
+}
+
+impl From<StructError> for Error {
+    fn from(e: StructError) -> Self {
+        Error(e.code(), e.to_string())
     }
 }
 
@@ -108,42 +144,37 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A caller's string argument; NULL is `None`.
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string that stays valid for `'a`.
 unsafe fn str_arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>> {
     if p.is_null() {
         return Ok(None);
     }
-    CStr::from_ptr(p).to_str().map(Some).map_err(|_| {
-        Error(
-            VKSPLAT_ERROR_INVALID_ARGUMENT,
-            format!("{what} is not UTF-8"),
-        )
-    })
+    // SAFETY: the caller guarantees a NUL-terminated string.
+    unsafe { CStr::from_ptr(p) }
+        .to_str()
+        .map(Some)
+        .map_err(|_| {
+            Error(
+                VKSPLAT_ERROR_INVALID_ARGUMENT,
+                format!("{what} is not UTF-8"),
+            )
+        })
 }
 
-/// Checks a descriptor's header: non-NULL, right type, at least `min` bytes.
-unsafe fn header<'a, T>(p: *const T, s_type: u32, what: &str) -> Result<&'a T> {
-    let Some(r) = p.as_ref() else {
-        return err(VKSPLAT_ERROR_INVALID_ARGUMENT, format!("{what} is NULL"));
-    };
-    // Every descriptor starts with (s_type, s_size).
-    let head = p as *const u32;
-    let (t, size) = (*head, *head.add(1));
-    if t != s_type {
-        return err(
-            VKSPLAT_ERROR_STRUCT_SIZE,
-            format!("{what}: s_type is {t}, expected {s_type}"),
-        );
+/// Stores NULL in a caller's out-pointer, after checking it is not NULL itself.
+///
+/// # Safety
+/// `out` is NULL or valid for a write.
+unsafe fn clear_out<T>(out: *mut *mut T) -> Result<()> {
+    if out.is_null() {
+        return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "out is NULL");
     }
-    if (size as usize) < std::mem::size_of::<T>() {
-        return err(
-            VKSPLAT_ERROR_STRUCT_SIZE,
-            format!(
-                "{what}: s_size is {size}, this library needs at least {}",
-                std::mem::size_of::<T>()
-            ),
-        );
-    }
-    Ok(r)
+    // SAFETY: non-NULL, and the caller guarantees it is writable.
+    unsafe { *out = std::ptr::null_mut() };
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,27 +183,62 @@ unsafe fn header<'a, T>(p: *const T, s_type: u32, what: &str) -> Result<&'a T> {
 struct ContextInner {
     ctx: Arc<Context>,
     renderer: Mutex<Renderer>,
+    /// The deprecated `vksplat_set_camera`'s camera.
     camera: Mutex<Option<Camera>>,
     plugin_dirs: Mutex<Vec<PathBuf>>,
+    limits: DeviceLimits,
 }
 
-struct ContextHandle(Arc<ContextInner>);
+impl ContextInner {
+    /// Refuses a scene of `count` splats of SH degree `sh_degree` above the device's limit.
+    fn check_splats(&self, count: u64, sh_degree: u32, what: &str) -> Result<()> {
+        let Some(&max) = self.limits.max_splats.get(sh_degree as usize) else {
+            return err(
+                VKSPLAT_ERROR_INVALID_ARGUMENT,
+                format!("{what}: SH degree {sh_degree} (at most 3)"),
+            );
+        };
+        if count > max {
+            return err(
+                VKSPLAT_ERROR_TOO_LARGE,
+                format!(
+                    "{what} has {count} splats, but {} holds at most {max} splats of SH degree \
+                     {sh_degree} (VksplatLimits::max_splats_by_sh_degree)",
+                    self.ctx.info().name
+                ),
+            );
+        }
+        Ok(())
+    }
 
-/// Caller arrays kept by a borrowed scene.
+    /// The largest image, after the device's limits and the camera rule.
+    fn max_image_pixels(&self) -> u64 {
+        self.limits
+            .max_image_pixels
+            .min(vksplat_io::camera::MAX_PIXELS)
+    }
+}
+
+struct ContextHandle {
+    inner: Arc<ContextInner>,
+    /// The log callback's registration, removed when the handle is destroyed.
+    log_id: Option<u64>,
+}
+
+/// Caller arrays kept by a borrowed scene (`VKSPLAT_SCENE_BORROW`): the scene is static splats
+/// that `vksplat_scene_refresh` writes again from them; the deleter runs when the scene is
+/// destroyed.
 #[derive(Clone, Copy)]
 struct Borrowed {
     desc: VksplatSceneDesc,
 }
 
-enum Kind {
-    Plain,
-    Borrowed(Borrowed),
-    Plugin(Box<VariantScene>),
-}
-
+/// A scene handle's state: the shared scene model (a file's or the host's splats, or a
+/// plugin's variant scene, with the file's antialiasing flag), the host arrays of a borrowed
+/// scene and the scene's time.
 struct SceneInner {
-    gpu: Option<GpuScene>,
-    kind: Kind,
+    scene: Scene,
+    borrowed: Option<Borrowed>,
     time: f64,
 }
 
@@ -186,15 +252,19 @@ struct SceneHandle {
 // scene's mutex. Plugin instances are Send (vksplat-plugin-host).
 unsafe impl Send for SceneInner {}
 
+/// # Safety
+/// `p` is NULL or a context from `vksplat_context_create` that is not destroyed.
 unsafe fn context_ref<'a>(p: *const VksplatContext) -> Result<&'a ContextHandle> {
-    (p as *const ContextHandle)
-        .as_ref()
+    // SAFETY: the caller guarantees a live handle (a `Box<ContextHandle>`) or NULL.
+    unsafe { (p as *const ContextHandle).as_ref() }
         .ok_or_else(|| Error(VKSPLAT_ERROR_INVALID_ARGUMENT, "context is NULL".into()))
 }
 
+/// # Safety
+/// `p` is NULL or a scene from a `vksplat_scene_*` constructor that is not destroyed.
 unsafe fn scene_ref<'a>(p: *const VksplatScene) -> Result<&'a SceneHandle> {
-    (p as *const SceneHandle)
-        .as_ref()
+    // SAFETY: the caller guarantees a live handle (a `Box<SceneHandle>`) or NULL.
+    unsafe { (p as *const SceneHandle).as_ref() }
         .ok_or_else(|| Error(VKSPLAT_ERROR_INVALID_ARGUMENT, "scene is NULL".into()))
 }
 
@@ -229,21 +299,37 @@ same_signature! {
 // ---------------------------------------------------------------------------------------------
 // Version and errors
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// None: callable at any time.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_version() -> u32 {
     VKSPLAT_VERSION
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// None: the string is static.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_version_string() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// None: callable at any time.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_abi_version() -> u32 {
     VKSPLAT_ABI_VERSION
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// The returned string is valid until the next vksplat call on this thread.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_last_error() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().as_ptr())
@@ -252,121 +338,197 @@ pub unsafe extern "C" fn vksplat_last_error() -> *const c_char {
 // ---------------------------------------------------------------------------------------------
 // Context
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `desc` is NULL or a readable `VksplatContextDesc` of `s_size` bytes with valid strings;
+/// `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_context_create(
     desc: *const VksplatContextDesc,
     out: *mut *mut VksplatContext,
 ) -> VksplatResult {
     guard("vksplat_context_create", || {
-        if out.is_null() {
-            return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "out is NULL");
-        }
-        *out = std::ptr::null_mut();
-        let (device, validation) = if desc.is_null() {
-            (DeviceChoice::Auto, false)
+        // SAFETY: `out` is the caller's out-pointer.
+        unsafe { clear_out(out)? };
+        let d = if desc.is_null() {
+            None
         } else {
-            let d = header(desc, VKSPLAT_STRUCT_CONTEXT_DESC, "desc")?;
-            (
-                DeviceChoice::parse(str_arg(d.device, "device")?.unwrap_or("auto")),
-                d.validation != 0,
-            )
+            // SAFETY: the caller guarantees `s_size` readable bytes.
+            Some(unsafe { grow::read(desc, "desc")? })
         };
-        let ctx = Context::new(&ContextDesc { device, validation })?;
+        let device = match &d {
+            // SAFETY: the caller guarantees a NUL-terminated string or NULL.
+            Some(d) => unsafe { str_arg(d.device, "device")? }.unwrap_or("auto"),
+            None => "auto",
+        };
+        let validation = d.is_some_and(|d| d.validation != 0);
+        let ctx = Context::new(&ContextDesc {
+            device: DeviceChoice::parse(device),
+            validation,
+        })?;
         let renderer = Renderer::new(ctx.clone())?;
-        let handle = Box::new(ContextHandle(Arc::new(ContextInner {
-            ctx,
-            renderer: Mutex::new(renderer),
-            camera: Mutex::new(None),
-            plugin_dirs: Mutex::new(Vec::new()),
-        })));
-        *out = Box::into_raw(handle) as *mut VksplatContext;
+        let limits = renderer.device_limits();
+        let mut handle = Box::new(ContextHandle {
+            inner: Arc::new(ContextInner {
+                ctx,
+                renderer: Mutex::new(renderer),
+                camera: Mutex::new(None),
+                plugin_dirs: Mutex::new(Vec::new()),
+                limits,
+            }),
+            log_id: None,
+        });
+        if let Some((callback, d)) = d.and_then(|d| Some((d.log?, d))) {
+            let id = &*handle as *const ContextHandle as u64;
+            log_sink::register(id, callback, d.log_user, d.log_level);
+            handle.log_id = Some(id);
+        }
+        let info = handle.inner.ctx.info();
+        log::info!(
+            "context on {} (subgroup size {}, at most {} splats of SH degree 3, images of at \
+             most {} pixels)",
+            info.name,
+            info.subgroup_size,
+            limits.max_splats[3],
+            handle.inner.max_image_pixels()
+        );
+        // SAFETY: checked non-NULL by `clear_out`.
+        unsafe { *out = Box::into_raw(handle) as *mut VksplatContext };
         Ok(())
     })
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or a live context, not used by any other call during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_context_destroy(context: *mut VksplatContext) {
     if context.is_null() {
         return;
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        drop(Box::from_raw(context as *mut ContextHandle));
+        // SAFETY: the caller hands back a handle from `vksplat_context_create`, used by no
+        // other call.
+        let handle = unsafe { Box::from_raw(context as *mut ContextHandle) };
+        if let Some(id) = handle.log_id {
+            log_sink::unregister(id);
+        }
+        drop(handle);
     }));
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or a live context; `out` is NULL or a `VksplatLimits` whose header the
+/// caller set, with `s_size` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_context_limits(
     context: *const VksplatContext,
     out: *mut VksplatLimits,
 ) -> VksplatResult {
     guard("vksplat_context_limits", || {
-        let c = context_ref(context)?;
-        if out.is_null() {
-            return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "out is NULL");
-        }
-        header(out as *const VksplatLimits, VKSPLAT_STRUCT_LIMITS, "out")?;
-        let info = c.0.ctx.info();
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        let inner = &c.inner;
+        let info = inner.ctx.info();
         let mut name = [0 as c_char; 256];
         for (d, s) in name.iter_mut().zip(info.name.bytes().take(255)) {
             *d = s as c_char;
         }
-        let l = &mut *out;
-        l.max_image_side = 32768;
-        l.subgroup_size = info.subgroup_size;
-        l.max_buffer_bytes = info.max_storage_buffer_range;
-        // The largest per-splat buffer of a frame is 48 bytes per splat.
-        l.max_splats = (info.max_storage_buffer_range / 48).min((u32::MAX / 64) as u64);
-        l.abi_version = VKSPLAT_ABI_VERSION;
-        l.plugin_abi_min = VKSPLAT_PLUGIN_ABI_MIN;
-        l.plugin_abi_max = VKSPLAT_PLUGIN_ABI_VERSION;
-        l.reserved = 0;
-        l.device_name = name;
+        let max_image_pixels = inner.max_image_pixels();
+        let l = VksplatLimits {
+            s_type: VKSPLAT_STRUCT_LIMITS,
+            s_size: std::mem::size_of::<VksplatLimits>() as u32,
+            next: std::ptr::null_mut(),
+            max_image_side: inner
+                .limits
+                .max_image_side
+                .min(u32::try_from(max_image_pixels).unwrap_or(u32::MAX)),
+            subgroup_size: info.subgroup_size,
+            max_buffer_bytes: info.max_storage_buffer_range,
+            max_splats: inner.limits.max_splats[3],
+            abi_version: VKSPLAT_ABI_VERSION,
+            plugin_abi_min: VKSPLAT_PLUGIN_ABI_MIN,
+            plugin_abi_max: VKSPLAT_PLUGIN_ABI_VERSION,
+            reserved: 0,
+            device_name: name,
+            max_image_pixels,
+            max_splats_by_sh_degree: inner.limits.max_splats,
+        };
+        // SAFETY: the caller guarantees `s_size` writable bytes.
+        unsafe { grow::write(out, &l, "out")? };
         Ok(())
     })
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or a live context; `dir` is NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_context_add_plugin_dir(
     context: *mut VksplatContext,
     dir: *const c_char,
 ) -> VksplatResult {
     guard("vksplat_context_add_plugin_dir", || {
-        let c = context_ref(context)?;
-        let dir = str_arg(dir, "dir")?
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        // SAFETY: the caller guarantees a NUL-terminated string or NULL.
+        let dir = unsafe { str_arg(dir, "dir")? }
             .ok_or_else(|| Error(VKSPLAT_ERROR_INVALID_ARGUMENT, "dir is NULL".into()))?;
-        lock(&c.0.plugin_dirs).push(PathBuf::from(dir));
+        lock(&c.inner.plugin_dirs).push(PathBuf::from(dir));
         Ok(())
     })
 }
 
+/// A caller's camera, read by the growth rule and validated.
+///
+/// # Safety
+/// `p` is NULL or a readable `VksplatCamera` of `s_size` bytes.
+unsafe fn camera_arg(p: *const VksplatCamera, what: &str) -> Result<Camera> {
+    // SAFETY: the caller guarantees `s_size` readable bytes.
+    let cam = unsafe { grow::read(p, what)? };
+    let m = cam.world_to_camera;
+    let camera = Camera {
+        name: "api".into(),
+        width: cam.width,
+        height: cam.height,
+        fx: cam.fx,
+        fy: cam.fy,
+        cx: cam.cx,
+        cy: cam.cy,
+        world_to_camera: [
+            [m[0], m[1], m[2], m[3]],
+            [m[4], m[5], m[6], m[7]],
+            [m[8], m[9], m[10], m[11]],
+            [m[12], m[13], m[14], m[15]],
+        ],
+    };
+    camera
+        .validate()
+        .map_err(|e| Error(VKSPLAT_ERROR_INVALID_INPUT, format!("invalid {what}: {e}")))?;
+    Ok(camera)
+}
+
+/// See `include/vksplat.h` (deprecated: cameras go in `VksplatRenderDesc::camera`).
+///
+/// # Safety
+/// `context` is NULL or a live context; `camera` is NULL or a readable `VksplatCamera` of
+/// `s_size` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_set_camera(
     context: *mut VksplatContext,
     camera: *const VksplatCamera,
 ) -> VksplatResult {
     guard("vksplat_set_camera", || {
-        let c = context_ref(context)?;
-        let cam = header(camera, VKSPLAT_STRUCT_CAMERA, "camera")?;
-        let m = cam.world_to_camera;
-        let camera = Camera {
-            name: "api".into(),
-            width: cam.width,
-            height: cam.height,
-            fx: cam.fx,
-            fy: cam.fy,
-            cx: cam.cx,
-            cy: cam.cy,
-            world_to_camera: [
-                [m[0], m[1], m[2], m[3]],
-                [m[4], m[5], m[6], m[7]],
-                [m[8], m[9], m[10], m[11]],
-                [m[12], m[13], m[14], m[15]],
-            ],
-        };
-        camera
-            .validate()
-            .map_err(|e| Error(VKSPLAT_ERROR_INVALID_INPUT, format!("invalid camera: {e}")))?;
-        *lock(&c.0.camera) = Some(camera);
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        // SAFETY: the caller guarantees `s_size` readable bytes.
+        let camera = unsafe { camera_arg(camera, "camera")? };
+        *lock(&c.inner.camera) = Some(camera);
         Ok(())
     })
 }
@@ -374,19 +536,33 @@ pub unsafe extern "C" fn vksplat_set_camera(
 // ---------------------------------------------------------------------------------------------
 // Scenes
 
-fn new_scene(ctx: &Arc<ContextInner>, gpu: GpuScene, kind: Kind, out: *mut *mut VksplatScene) {
+/// Stores a new scene handle in `out`.
+///
+/// # Safety
+/// `out` was checked by `clear_out`.
+unsafe fn new_scene(
+    ctx: &Arc<ContextInner>,
+    scene: Scene,
+    borrowed: Option<Borrowed>,
+    out: *mut *mut VksplatScene,
+) {
     let handle = Box::new(SceneHandle {
         ctx: ctx.clone(),
         inner: Mutex::new(SceneInner {
-            gpu: Some(gpu),
-            kind,
+            scene,
+            borrowed,
             time: 0.0,
         }),
     });
-    // SAFETY: checked non-NULL by the caller.
+    // SAFETY: checked non-NULL and writable by the caller.
     unsafe { *out = Box::into_raw(handle) as *mut VksplatScene };
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or a live context; `path` is NULL or a NUL-terminated string; `out` is
+/// NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_scene_load(
     context: *mut VksplatContext,
@@ -394,35 +570,40 @@ pub unsafe extern "C" fn vksplat_scene_load(
     out: *mut *mut VksplatScene,
 ) -> VksplatResult {
     guard("vksplat_scene_load", || {
-        let c = context_ref(context)?;
-        if out.is_null() {
-            return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "out is NULL");
-        }
-        *out = std::ptr::null_mut();
-        let path = str_arg(path, "path")?
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        // SAFETY: `out` is the caller's out-pointer.
+        unsafe { clear_out(out)? };
+        // SAFETY: the caller guarantees a NUL-terminated string or NULL.
+        let path = unsafe { str_arg(path, "path")? }
             .ok_or_else(|| Error(VKSPLAT_ERROR_INVALID_ARGUMENT, "path is NULL".into()))?;
         if !Path::new(path).is_file() {
             return err(VKSPLAT_ERROR_IO, format!("{path}: no such file"));
         }
-        let splats = vksplat_io::read_scene(Path::new(path))?.splats;
-        splats.validate().map_err(|e| {
-            Error(
-                VKSPLAT_ERROR_INVALID_INPUT,
-                format!("{path}: invalid scene: {e}"),
-            )
-        })?;
-        let gpu = lock(&c.0.renderer).upload_scene(&splats)?;
-        new_scene(&c.0, gpu, Kind::Plain, out);
+        // Read and validated as the CLI's `render` does (without its --drop-invalid).
+        let file = vksplat_io::scene::read_scene_checked(
+            Path::new(path),
+            vksplat_io::scene::InvalidSplats::Reject { hint: None },
+        )?
+        .file;
+        let splats = &file.splats;
+        c.inner
+            .check_splats(splats.len() as u64, splats.sh_degree, path)?;
+        let scene = Scene::upload(&lock(&c.inner.renderer), splats, file.antialiased)?;
+        // SAFETY: `out` was checked by `clear_out`.
+        unsafe { new_scene(&c.inner, scene, None, out) };
         Ok(())
     })
 }
 
 /// Views of a scene descriptor's arrays, after checking them.
+///
+/// # Safety
+/// Every non-NULL array of `d` holds `d.count` splats' values (see `VksplatSceneDesc`) and
+/// stays valid and unchanged for `'a`.
 unsafe fn arrays(d: &VksplatSceneDesc) -> Result<SceneUpdate<'_>> {
     let n = usize::try_from(d.count)
-        .ok()
-        .filter(|&n| n < (u32::MAX / 64) as usize)
-        .ok_or_else(|| Error(VKSPLAT_ERROR_TOO_LARGE, format!("{} splats", d.count)))?;
+        .map_err(|_| Error(VKSPLAT_ERROR_TOO_LARGE, format!("{} splats", d.count)))?;
     if d.sh_degree > 3 {
         return err(
             VKSPLAT_ERROR_INVALID_ARGUMENT,
@@ -437,7 +618,8 @@ unsafe fn arrays(d: &VksplatSceneDesc) -> Result<SceneUpdate<'_>> {
             }
             return Ok(None);
         }
-        let s = std::slice::from_raw_parts(p, n * per);
+        // SAFETY: the caller guarantees `count` splats of `per` floats each.
+        let s = unsafe { std::slice::from_raw_parts(p, n * per) };
         if let Some(i) = s.iter().position(|v| !v.is_finite()) {
             return err(
                 VKSPLAT_ERROR_INVALID_INPUT,
@@ -447,21 +629,31 @@ unsafe fn arrays(d: &VksplatSceneDesc) -> Result<SceneUpdate<'_>> {
         Ok(Some(s))
     };
     let cov = !d.covariances.is_null();
-    let three =
-        |s: Option<&[f32]>| s.map(|s| std::slice::from_raw_parts(s.as_ptr() as *const [f32; 3], n));
+    let three = |s: Option<&[f32]>| {
+        // SAFETY: `s` holds 3·n floats, laid out as n [f32; 3] (same alignment).
+        s.map(|s| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const [f32; 3], n) })
+    };
     Ok(SceneUpdate {
         means: three(view(d.means, 3, "means", true)?),
+        // SAFETY: 4·n floats as n [f32; 4].
         rotations: view(d.rotations, 4, "rotations", !cov)?
-            .map(|s| std::slice::from_raw_parts(s.as_ptr() as *const [f32; 4], n)),
+            .map(|s| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const [f32; 4], n) }),
         log_scales: three(view(d.log_scales, 3, "log_scales", !cov)?),
         opacity_logits: view(d.opacity_logits, 1, "opacity_logits", true)?,
         sh: view(d.sh, k * 3, "sh", true)?,
+        // SAFETY: 6·n floats as n [f32; 6].
         covariances: view(d.covariances, 6, "covariances", false)?
-            .map(|s| std::slice::from_raw_parts(s.as_ptr() as *const [f32; 6], n)),
+            .map(|s| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const [f32; 6], n) }),
         opacity_scale: view(d.opacity_scale, 1, "opacity_scale", false)?,
     })
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or a live context; `desc` is NULL or a readable `VksplatSceneDesc` of
+/// `s_size` bytes whose arrays hold `count` splats (and, with `VKSPLAT_SCENE_BORROW`, stay
+/// valid until the deleter is called); `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_scene_create(
     context: *mut VksplatContext,
@@ -469,12 +661,12 @@ pub unsafe extern "C" fn vksplat_scene_create(
     out: *mut *mut VksplatScene,
 ) -> VksplatResult {
     guard("vksplat_scene_create", || {
-        let c = context_ref(context)?;
-        if out.is_null() {
-            return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "out is NULL");
-        }
-        *out = std::ptr::null_mut();
-        let d = *header(desc, VKSPLAT_STRUCT_SCENE_DESC, "desc")?;
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        // SAFETY: `out` is the caller's out-pointer.
+        unsafe { clear_out(out)? };
+        // SAFETY: the caller guarantees `s_size` readable bytes.
+        let d = unsafe { grow::read(desc, "desc")? };
         let borrow = match d.flags {
             VKSPLAT_SCENE_COPY => false,
             VKSPLAT_SCENE_BORROW => true,
@@ -485,29 +677,29 @@ pub unsafe extern "C" fn vksplat_scene_create(
                 )
             }
         };
-        let update = arrays(&d)?;
-        let renderer = lock(&c.0.renderer);
-        let mut gpu = renderer.create_scene(
+        // Before any array is read: a count beyond the limit may also be beyond the arrays.
+        c.inner.check_splats(d.count, d.sh_degree, "desc")?;
+        // SAFETY: the caller guarantees the arrays hold `count` splats.
+        let update = unsafe { arrays(&d)? };
+        let scene = Scene::from_arrays(
+            &lock(&c.inner.renderer),
             d.count as usize,
             d.sh_degree,
-            SceneOptions {
-                covariance: update.covariances.is_some(),
-                opacity_scale: update.opacity_scale.is_some(),
-                ..Default::default()
-            },
+            &update,
         )?;
-        renderer.write_scene(&mut gpu, &update)?;
-        drop(renderer);
-        let kind = if borrow {
-            Kind::Borrowed(Borrowed { desc: d })
-        } else {
-            Kind::Plain
-        };
-        new_scene(&c.0, gpu, kind, out);
+        let borrowed = borrow.then_some(Borrowed { desc: d });
+        // SAFETY: `out` was checked by `clear_out`.
+        unsafe { new_scene(&c.inner, scene, borrowed, out) };
         Ok(())
     })
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or a live context; `desc` is NULL or a readable `VksplatPluginSceneDesc`
+/// of `s_size` bytes with valid strings and `param_count` key/value pairs; `out` is NULL or
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_scene_open_plugin(
     context: *mut VksplatContext,
@@ -515,23 +707,32 @@ pub unsafe extern "C" fn vksplat_scene_open_plugin(
     out: *mut *mut VksplatScene,
 ) -> VksplatResult {
     guard("vksplat_scene_open_plugin", || {
-        let c = context_ref(context)?;
-        if out.is_null() {
-            return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "out is NULL");
-        }
-        *out = std::ptr::null_mut();
-        let d = header(desc, VKSPLAT_STRUCT_PLUGIN_SCENE_DESC, "desc")?;
-        let name = str_arg(d.plugin, "plugin")?
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        // SAFETY: `out` is the caller's out-pointer.
+        unsafe { clear_out(out)? };
+        // SAFETY: the caller guarantees `s_size` readable bytes.
+        let d = unsafe { grow::read(desc, "desc")? };
+        // SAFETY: the caller guarantees NUL-terminated strings or NULL.
+        let name = unsafe { str_arg(d.plugin, "plugin")? }
             .ok_or_else(|| Error(VKSPLAT_ERROR_INVALID_ARGUMENT, "plugin is NULL".into()))?;
-        let source = str_arg(d.source, "source")?;
+        // SAFETY: as above.
+        let source = unsafe { str_arg(d.source, "source")? };
         let mut params = Vec::new();
         if d.param_count > 0 {
             if d.params.is_null() {
                 return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "params is NULL");
             }
-            for kv in std::slice::from_raw_parts(d.params, d.param_count as usize) {
-                let k = str_arg(kv.key, "param key")?.unwrap_or("");
-                let v = str_arg(kv.value, "param value")?.unwrap_or("");
+            // SAFETY: the caller guarantees `param_count` pairs.
+            let pairs = unsafe { std::slice::from_raw_parts(d.params, d.param_count as usize) };
+            for kv in pairs {
+                // SAFETY: the caller guarantees NUL-terminated strings or NULL.
+                let (k, v) = unsafe {
+                    (
+                        str_arg(kv.key, "param key")?.unwrap_or(""),
+                        str_arg(kv.value, "param value")?.unwrap_or(""),
+                    )
+                };
                 params.push((k.to_string(), v.to_string()));
             }
         }
@@ -541,42 +742,47 @@ pub unsafe extern "C" fn vksplat_scene_open_plugin(
             VKSPLAT_EVAL_CPU => EvalPath::Cpu,
             e => return err(VKSPLAT_ERROR_INVALID_ARGUMENT, format!("eval {e} unknown")),
         };
-        let search = SearchPath::new(&lock(&c.0.plugin_dirs));
+        let search = SearchPath::new(&lock(&c.inner.plugin_dirs));
         let plugin = vksplat_plugin_host::load(&search, name)?;
         let instance = Instance::open(plugin, source, &params)?;
-        let renderer = lock(&c.0.renderer);
-        let mut scene = VariantScene::new(&renderer, instance, path)?;
+        c.inner.check_splats(
+            instance.desc.splat_count as u64,
+            instance.desc.sh_degree,
+            &format!("plugin '{name}'"),
+        )?;
+        let renderer = lock(&c.inner.renderer);
+        let mut scene = Scene::open_variant(&renderer, instance, path)?;
         // Evaluate the first frame now, so that a plugin that fails does so here.
         scene.evaluate(&renderer, 0.0)?;
         drop(renderer);
-        // The scene's GpuScene lives inside the VariantScene.
-        let handle = Box::new(SceneHandle {
-            ctx: c.0.clone(),
-            inner: Mutex::new(SceneInner {
-                gpu: None,
-                kind: Kind::Plugin(Box::new(scene)),
-                time: 0.0,
-            }),
-        });
-        *out = Box::into_raw(handle) as *mut VksplatScene;
+        // SAFETY: `out` was checked by `clear_out`.
+        unsafe { new_scene(&c.inner, scene, None, out) };
         Ok(())
     })
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `scene_ptr` is NULL or a live scene; a borrowed scene's arrays are still valid.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_scene_refresh(scene_ptr: *mut VksplatScene) -> VksplatResult {
     guard("vksplat_scene_refresh", || {
-        let s = scene_ref(scene_ptr)?;
+        // SAFETY: the caller guarantees a live scene or NULL.
+        let s = unsafe { scene_ref(scene_ptr)? };
         let mut inner = lock(&s.inner);
-        let SceneInner { gpu, kind, .. } = &mut *inner;
-        match kind {
-            Kind::Borrowed(b) => {
-                let update = arrays(&b.desc)?;
-                let gpu = gpu.as_mut().expect("borrowed scenes have a GpuScene");
-                lock(&s.ctx.renderer).write_scene(gpu, &update)?;
+        let SceneInner {
+            scene, borrowed, ..
+        } = &mut *inner;
+        match borrowed {
+            Some(b) => {
+                // SAFETY: VKSPLAT_SCENE_BORROW: the caller keeps the arrays valid until the
+                // deleter runs.
+                let update = unsafe { arrays(&b.desc)? };
+                scene.write(&lock(&s.ctx.renderer), &update)?;
                 Ok(())
             }
-            _ => err(
+            None => err(
                 VKSPLAT_ERROR_UNSUPPORTED,
                 "only VKSPLAT_SCENE_BORROW scenes can be refreshed",
             ),
@@ -584,6 +790,11 @@ pub unsafe extern "C" fn vksplat_scene_refresh(scene_ptr: *mut VksplatScene) -> 
     })
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `scene_ptr` is NULL or a live scene; `name` is NULL or a NUL-terminated string; `values`
+/// holds `count` floats (may be NULL when `count` is 0).
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_scene_set_param(
     scene_ptr: *mut VksplatScene,
@@ -592,8 +803,10 @@ pub unsafe extern "C" fn vksplat_scene_set_param(
     count: u32,
 ) -> VksplatResult {
     guard("vksplat_scene_set_param", || {
-        let s = scene_ref(scene_ptr)?;
-        let name = str_arg(name, "name")?
+        // SAFETY: the caller guarantees a live scene or NULL.
+        let s = unsafe { scene_ref(scene_ptr)? };
+        // SAFETY: the caller guarantees a NUL-terminated string or NULL.
+        let name = unsafe { str_arg(name, "name")? }
             .ok_or_else(|| Error(VKSPLAT_ERROR_INVALID_ARGUMENT, "name is NULL".into()))?;
         if count > 0 && values.is_null() {
             return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "values is NULL");
@@ -601,23 +814,29 @@ pub unsafe extern "C" fn vksplat_scene_set_param(
         let v = if count == 0 {
             &[][..]
         } else {
-            std::slice::from_raw_parts(values, count as usize)
+            // SAFETY: the caller guarantees `count` floats.
+            unsafe { std::slice::from_raw_parts(values, count as usize) }
         };
         let mut inner = lock(&s.inner);
-        match &mut inner.kind {
-            Kind::Plugin(p) => Ok(p.instance_mut().set_param(name, v)?),
-            _ => err(VKSPLAT_ERROR_UNSUPPORTED, "not a plugin scene"),
+        match inner.scene.variant_mut() {
+            Some(p) => Ok(p.instance_mut().set_param(name, v)?),
+            None => err(VKSPLAT_ERROR_UNSUPPORTED, "not a plugin scene"),
         }
     })
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `scene_ptr` is NULL or a live scene.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_scene_set_time(
     scene_ptr: *mut VksplatScene,
     time: f64,
 ) -> VksplatResult {
     guard("vksplat_scene_set_time", || {
-        let s = scene_ref(scene_ptr)?;
+        // SAFETY: the caller guarantees a live scene or NULL.
+        let s = unsafe { scene_ref(scene_ptr)? };
         if !time.is_finite() {
             return err(
                 VKSPLAT_ERROR_INVALID_ARGUMENT,
@@ -629,60 +848,66 @@ pub unsafe extern "C" fn vksplat_scene_set_time(
     })
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `scene_ptr` is NULL or a live scene; `out` is NULL or a `VksplatSceneInfo` whose header the
+/// caller set, with `s_size` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_scene_info(
     scene_ptr: *const VksplatScene,
     out: *mut VksplatSceneInfo,
 ) -> VksplatResult {
     guard("vksplat_scene_info", || {
-        let s = scene_ref(scene_ptr)?;
-        if out.is_null() {
-            return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "out is NULL");
-        }
-        header(
-            out as *const VksplatSceneInfo,
-            VKSPLAT_STRUCT_SCENE_INFO,
-            "out",
-        )?;
-        let o = &mut *out;
+        // SAFETY: the caller guarantees a live scene or NULL.
+        let s = unsafe { scene_ref(scene_ptr)? };
         let inner = lock(&s.inner);
-        match &inner.kind {
-            Kind::Plugin(p) => {
-                o.count = p.scene().len() as u64;
-                o.sh_degree = p.scene().sh_degree();
-                o.is_plugin = 1;
-                o.eval = if p.path() == EvalPath::Gpu {
-                    VKSPLAT_EVAL_GPU
-                } else {
-                    VKSPLAT_EVAL_CPU
-                };
-                o.param_count = p.instance().desc.params.len() as u32;
-            }
-            _ => {
-                let g = inner.gpu.as_ref().expect("plain scenes have a GpuScene");
-                o.count = g.len() as u64;
-                o.sh_degree = g.sh_degree();
-                o.is_plugin = 0;
-                o.eval = 0;
-                o.param_count = 0;
-            }
+        let mut o = VksplatSceneInfo {
+            s_type: VKSPLAT_STRUCT_SCENE_INFO,
+            s_size: std::mem::size_of::<VksplatSceneInfo>() as u32,
+            next: std::ptr::null_mut(),
+            count: inner.scene.len() as u64,
+            sh_degree: inner.scene.sh_degree(),
+            is_plugin: 0,
+            eval: 0,
+            param_count: 0,
+            antialiased: inner.scene.antialiased() as u32,
+            reserved: 0,
+        };
+        if let Some(p) = inner.scene.variant() {
+            o.is_plugin = 1;
+            o.eval = if p.path() == EvalPath::Gpu {
+                VKSPLAT_EVAL_GPU
+            } else {
+                VKSPLAT_EVAL_CPU
+            };
+            o.param_count = p.instance().desc.params.len() as u32;
         }
+        // SAFETY: the caller guarantees `s_size` writable bytes.
+        unsafe { grow::write(out, &o, "out")? };
         Ok(())
     })
 }
 
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `scene_ptr` is NULL or a live scene, not used by any other call during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn vksplat_scene_destroy(scene_ptr: *mut VksplatScene) {
     if scene_ptr.is_null() {
         return;
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        let handle = Box::from_raw(scene_ptr as *mut SceneHandle);
+        // SAFETY: the caller hands back a handle from a scene constructor, used by no other
+        // call.
+        let handle = unsafe { Box::from_raw(scene_ptr as *mut SceneHandle) };
         let inner = handle.inner.into_inner().unwrap_or_else(|p| p.into_inner());
-        drop(inner.gpu);
-        if let Kind::Borrowed(b) = inner.kind {
+        drop(inner.scene);
+        if let Some(b) = inner.borrowed {
             if let Some(deleter) = b.desc.deleter {
-                deleter(b.desc.deleter_user);
+                // SAFETY: the caller's deleter, called once with its own pointer.
+                unsafe { deleter(b.desc.deleter_user) };
             }
         }
     }));
@@ -691,99 +916,231 @@ pub unsafe extern "C" fn vksplat_scene_destroy(scene_ptr: *mut VksplatScene) {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-#[no_mangle]
-pub unsafe extern "C" fn vksplat_render(
-    context: *mut VksplatContext,
-    scene_ptr: *mut VksplatScene,
-    desc: *const VksplatRenderDesc,
+/// What a render descriptor asks for, with the scene's defaults left open.
+struct FrameArgs {
+    /// `None`: the scene's default mode.
+    mode: Option<RenderMode>,
+    background: [f32; 3],
+    /// `None`: the scene's time.
+    time: Option<f64>,
+    /// `None`: the context camera of the deprecated `vksplat_set_camera`.
+    camera: Option<Camera>,
+}
+
+fn mode_of(mode: u32) -> Result<RenderMode> {
+    match mode {
+        VKSPLAT_MODE_CLASSIC => Ok(RenderMode::Classic),
+        VKSPLAT_MODE_ANTIALIASED => Ok(RenderMode::Antialiased),
+        VKSPLAT_MODE_INRIA => Ok(RenderMode::Inria),
+        m => err(
+            VKSPLAT_ERROR_INVALID_ARGUMENT,
+            format!("desc: mode {m} unknown"),
+        ),
+    }
+}
+
+/// Reads a render descriptor (NULL: every default).
+///
+/// # Safety
+/// `desc` is NULL or a readable `VksplatRenderDesc` of `s_size` bytes whose `camera` is NULL
+/// or a readable `VksplatCamera`.
+unsafe fn frame_arg(desc: *const VksplatRenderDesc) -> Result<FrameArgs> {
+    if desc.is_null() {
+        return Ok(FrameArgs {
+            mode: None,
+            background: [0.0; 3],
+            time: None,
+            camera: None,
+        });
+    }
+    // SAFETY: the caller guarantees `s_size` readable bytes.
+    let d = unsafe { grow::read(desc, "desc")? };
+    if d.background.iter().any(|v| !v.is_finite()) {
+        return err(
+            VKSPLAT_ERROR_INVALID_ARGUMENT,
+            "desc: background is not finite",
+        );
+    }
+    if d.s_size <= VKSPLAT_RENDER_DESC_V1_SIZE {
+        // ABI version 1 had no flags: its mode is always used, a finite time too.
+        return Ok(FrameArgs {
+            mode: Some(mode_of(d.mode)?),
+            background: d.background,
+            time: d.time.is_finite().then_some(d.time),
+            camera: None,
+        });
+    }
+    let known = VKSPLAT_RENDER_MODE | VKSPLAT_RENDER_TIME;
+    if d.flags & !known != 0 {
+        return err(
+            VKSPLAT_ERROR_INVALID_ARGUMENT,
+            format!("desc: flags {:#x} unknown", d.flags & !known),
+        );
+    }
+    let mode = if d.flags & VKSPLAT_RENDER_MODE != 0 {
+        Some(mode_of(d.mode)?)
+    } else if d.mode != 0 {
+        return err(
+            VKSPLAT_ERROR_INVALID_ARGUMENT,
+            format!(
+                "desc: mode is {} but flags lacks VKSPLAT_RENDER_MODE (without it the scene's \
+                 default mode is used)",
+                d.mode
+            ),
+        );
+    } else {
+        None
+    };
+    let time = if d.flags & VKSPLAT_RENDER_TIME != 0 {
+        if !d.time.is_finite() {
+            return err(
+                VKSPLAT_ERROR_INVALID_ARGUMENT,
+                format!("desc: time {} is not finite", d.time),
+            );
+        }
+        Some(d.time)
+    } else if d.time != 0.0 {
+        return err(
+            VKSPLAT_ERROR_INVALID_ARGUMENT,
+            format!(
+                "desc: time is {} but flags lacks VKSPLAT_RENDER_TIME (without it the scene's \
+                 time is used)",
+                d.time
+            ),
+        );
+    } else {
+        None
+    };
+    let camera = if d.camera.is_null() {
+        None
+    } else {
+        // SAFETY: the caller guarantees a readable camera.
+        Some(unsafe { camera_arg(d.camera, "desc.camera")? })
+    };
+    Ok(FrameArgs {
+        mode,
+        background: d.background,
+        time,
+        camera,
+    })
+}
+
+/// Where a frame goes: the caller's image, checked against the camera and its own sizes.
+struct Target {
+    img: VksplatImage,
+    bpp: u64,
+    row_bytes: u64,
+}
+
+/// Reads and checks the caller's image for a frame of `camera`.
+///
+/// # Safety
+/// `image` is NULL or a readable `VksplatImage` of `s_size` bytes.
+unsafe fn target_arg(
     image: *const VksplatImage,
-) -> VksplatResult {
-    guard("vksplat_render", || {
-        let c = context_ref(context)?;
-        let s = scene_ref(scene_ptr)?;
-        if !Arc::ptr_eq(&c.0, &s.ctx) {
+    camera: &Camera,
+    max_pixels: u64,
+) -> Result<Target> {
+    // SAFETY: the caller guarantees `s_size` readable bytes.
+    let img = unsafe { grow::read(image, "image")? };
+    if (img.width, img.height) != (camera.width, camera.height) {
+        return err(
+            VKSPLAT_ERROR_INVALID_ARGUMENT,
+            format!(
+                "image is {}x{} but the camera is {}x{}",
+                img.width, img.height, camera.width, camera.height
+            ),
+        );
+    }
+    let pixels = img.width as u64 * img.height as u64;
+    if pixels > max_pixels {
+        return err(
+            VKSPLAT_ERROR_TOO_LARGE,
+            format!(
+                "image {}x{} has {pixels} pixels; this device renders at most {max_pixels} \
+                 (VksplatLimits::max_image_pixels)",
+                img.width, img.height
+            ),
+        );
+    }
+    let bpp = match img.format {
+        VKSPLAT_FORMAT_RGBA32F => 16u64,
+        VKSPLAT_FORMAT_RGBA8 => 4,
+        f => {
             return err(
                 VKSPLAT_ERROR_INVALID_ARGUMENT,
-                "the scene belongs to another context",
-            );
-        }
-        let (mode, background, time) = if desc.is_null() {
-            (RenderMode::Classic, [0.0; 3], f64::NAN)
-        } else {
-            let d = header(desc, VKSPLAT_STRUCT_RENDER_DESC, "desc")?;
-            let mode = match d.mode {
-                VKSPLAT_MODE_CLASSIC => RenderMode::Classic,
-                VKSPLAT_MODE_ANTIALIASED => RenderMode::Antialiased,
-                VKSPLAT_MODE_INRIA => RenderMode::Inria,
-                m => return err(VKSPLAT_ERROR_INVALID_ARGUMENT, format!("mode {m} unknown")),
-            };
-            if d.background.iter().any(|v| !v.is_finite()) {
-                return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "background is not finite");
-            }
-            (mode, d.background, d.time)
-        };
-        let img = header(image, VKSPLAT_STRUCT_IMAGE, "image")?;
-        let camera = lock(&c.0.camera).clone().ok_or_else(|| {
-            Error(
-                VKSPLAT_ERROR_INVALID_ARGUMENT,
-                "no camera: call vksplat_set_camera first".into(),
+                format!("image: format {f} unknown"),
             )
-        })?;
-        if (img.width, img.height) != (camera.width, camera.height) {
+        }
+    };
+    let packed = bpp * img.width as u64;
+    let row_bytes = if img.row_bytes == 0 {
+        packed
+    } else {
+        img.row_bytes
+    };
+    if row_bytes < packed {
+        return err(
+            VKSPLAT_ERROR_INVALID_ARGUMENT,
+            format!("image: row_bytes {row_bytes} is less than a row ({packed} bytes)"),
+        );
+    }
+    // Version-1 images carry no sizes: their buffers are trusted as they always were.
+    let has_sizes = img.s_size as usize > std::mem::offset_of!(VksplatImage, pixels_size);
+    if has_sizes {
+        // u128: (height - 1) · row_bytes overflows u64 for absurd row_bytes.
+        let need = (img.height as u128 - 1) * row_bytes as u128 + packed as u128;
+        if !img.pixels.is_null() && (img.pixels_size as u128) < need {
             return err(
                 VKSPLAT_ERROR_INVALID_ARGUMENT,
                 format!(
-                    "image is {}x{} but the camera is {}x{}",
-                    img.width, img.height, camera.width, camera.height
+                    "image: pixels_size is {} bytes, but a {}x{} frame with row_bytes \
+                     {row_bytes} needs {need}",
+                    img.pixels_size, img.width, img.height
                 ),
             );
         }
-        let bpp = match img.format {
-            VKSPLAT_FORMAT_RGBA32F => 16u64,
-            VKSPLAT_FORMAT_RGBA8 => 4,
-            f => {
-                return err(
-                    VKSPLAT_ERROR_INVALID_ARGUMENT,
-                    format!("format {f} unknown"),
-                )
-            }
-        };
-        let row_bytes = if img.row_bytes == 0 {
-            bpp * img.width as u64
-        } else {
-            img.row_bytes
-        };
-        if row_bytes < bpp * img.width as u64 {
+        let need = pixels * 4;
+        if !img.depth.is_null() && img.depth_size < need {
             return err(
                 VKSPLAT_ERROR_INVALID_ARGUMENT,
                 format!(
-                    "row_bytes {row_bytes} is less than a row ({} bytes)",
-                    bpp * img.width as u64
+                    "image: depth_size is {} bytes, but a {}x{} depth image needs {need}",
+                    img.depth_size, img.width, img.height
                 ),
             );
         }
-        let settings = RenderSettings { mode, background };
-        let mut inner = lock(&s.inner);
-        if time.is_finite() {
-            inner.time = time;
-        }
-        let t = inner.time;
-        let mut renderer = lock(&c.0.renderer);
-        let SceneInner { gpu, kind, .. } = &mut *inner;
-        let (frame, _) = match kind {
-            Kind::Plugin(p) => p.render(&mut renderer, &camera, &settings, t)?,
-            _ => renderer.render(gpu.as_ref().expect("GpuScene"), &camera, &settings)?,
-        };
-        drop(renderer);
+    }
+    Ok(Target {
+        img,
+        bpp,
+        row_bytes,
+    })
+}
+
+impl Target {
+    /// Copies a rendered frame into the caller's buffers.
+    ///
+    /// # Safety
+    /// The buffers hold what `target_arg` checked (or, for a version-1 image, what the caller
+    /// promised): `height` rows of `row_bytes` at `pixels`, `width · height` floats at `depth`.
+    unsafe fn write(&self, frame: &vksplat_core::Frame) {
+        let img = &self.img;
         let (w, h) = (img.width as usize, img.height as usize);
         if !img.pixels.is_null() {
             for y in 0..h {
                 let src = &frame.rgba[y * w * 4..(y + 1) * w * 4];
-                let row = (img.pixels as *mut u8).add(y * row_bytes as usize);
-                if img.format == VKSPLAT_FORMAT_RGBA32F {
-                    std::ptr::copy_nonoverlapping(src.as_ptr() as *const u8, row, w * 16);
+                // SAFETY: row y starts y · row_bytes into the caller's buffer and has
+                // width · bpp bytes (checked against pixels_size).
+                let row = unsafe { (img.pixels as *mut u8).add(y * self.row_bytes as usize) };
+                if self.bpp == 16 {
+                    // SAFETY: as above; `src` has w · 4 floats = w · 16 bytes.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(src.as_ptr() as *const u8, row, w * 16)
+                    };
                 } else {
-                    let dst = std::slice::from_raw_parts_mut(row, w * 4);
+                    // SAFETY: as above, w · 4 bytes.
+                    let dst = unsafe { std::slice::from_raw_parts_mut(row, w * 4) };
                     for (d, v) in dst.iter_mut().zip(src) {
                         // round(clamp(v, 0, 1) * 255); NaN → 0, as the PNG writer does.
                         *d = if v.is_nan() {
@@ -796,12 +1153,62 @@ pub unsafe extern "C" fn vksplat_render(
             }
         }
         if !img.depth.is_null() {
-            std::ptr::copy_nonoverlapping(frame.depth.as_ptr(), img.depth, w * h);
+            // SAFETY: the caller's depth buffer holds w · h floats (checked against depth_size).
+            unsafe { std::ptr::copy_nonoverlapping(frame.depth.as_ptr(), img.depth, w * h) };
         }
+    }
+}
+
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` and `scene_ptr` are NULL or live; `desc` is NULL or a readable
+/// `VksplatRenderDesc` of `s_size` bytes (its camera NULL or readable); `image` is NULL or a
+/// readable `VksplatImage` of `s_size` bytes whose buffers hold what its sizes say.
+#[no_mangle]
+pub unsafe extern "C" fn vksplat_render(
+    context: *mut VksplatContext,
+    scene_ptr: *mut VksplatScene,
+    desc: *const VksplatRenderDesc,
+    image: *const VksplatImage,
+) -> VksplatResult {
+    guard("vksplat_render", || {
+        // SAFETY: the caller guarantees live objects or NULL.
+        let (c, s) = unsafe { (context_ref(context)?, scene_ref(scene_ptr)?) };
+        if !Arc::ptr_eq(&c.inner, &s.ctx) {
+            return err(
+                VKSPLAT_ERROR_INVALID_ARGUMENT,
+                "the scene belongs to another context",
+            );
+        }
+        // SAFETY: the caller guarantees a readable descriptor or NULL.
+        let frame = unsafe { frame_arg(desc)? };
+        let camera = match frame.camera {
+            Some(camera) => camera,
+            None => lock(&c.inner.camera).clone().ok_or_else(|| {
+                Error(
+                    VKSPLAT_ERROR_INVALID_ARGUMENT,
+                    "no camera: set desc->camera".into(),
+                )
+            })?,
+        };
+        // SAFETY: the caller guarantees a readable image or NULL.
+        let target = unsafe { target_arg(image, &camera, c.inner.max_image_pixels())? };
+        let mut inner = lock(&s.inner);
+        if let Some(t) = frame.time {
+            inner.time = t;
+        }
+        let t = inner.time;
+        let settings = RenderSettings {
+            mode: frame.mode.unwrap_or(inner.scene.default_mode()),
+            background: frame.background,
+        };
+        let mut renderer = lock(&c.inner.renderer);
+        let (rendered, _) = inner.scene.render(&mut renderer, &camera, &settings, t)?;
+        drop(renderer);
+        drop(inner);
+        // SAFETY: the buffers were checked by `target_arg`.
+        unsafe { target.write(&rendered) };
         Ok(())
     })
 }
-
-/// Unused: keeps `c_void` imported for the docs of the deleter type.
-#[allow(dead_code)]
-type Deleter = unsafe extern "C" fn(*mut c_void);

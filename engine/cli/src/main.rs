@@ -2,7 +2,6 @@
 //! each command lives in its own module, errors are classified into exit codes in [`error`] and
 //! the codes themselves are in [`exit`].
 
-mod auto_camera;
 mod bench;
 mod camera_path;
 // `utc_date` serves build.rs; render's EXR capDate uses `civil_from_days`.
@@ -39,6 +38,16 @@ use crate::progress::{report_failure, Counts, LogFormat};
     after_help = exit::HELP
 )]
 struct Cli {
+    /// More messages on stderr: -v adds information (the device used, buffer growth, plugins'
+    /// info lines), -vv debugging detail, -vvv everything.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    /// Only warnings and errors on stderr (wins over -v); `render`'s progress on stdout stays,
+    /// without the bar.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -133,12 +142,59 @@ fn parse() -> Cli {
     }
 }
 
+/// The CLI's `log` sink: each record at or above the level `-v`/`-q` chose is one line on
+/// stderr through [`stderr::line`] (one write, control characters escaped, errors ignored):
+/// `warning: …`, `info: …`; a plugin's lines (target `plugin:NAME`) name the plugin.
+struct Logger;
+
+impl log::Log for Logger {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &log::Record) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let level = match record.level() {
+            log::Level::Error => "error",
+            log::Level::Warn => "warning",
+            log::Level::Info => "info",
+            log::Level::Debug => "debug",
+            log::Level::Trace => "trace",
+        };
+        let plugin = record
+            .target()
+            .strip_prefix(vksplat_plugin_host::loader::LOG_TARGET_PREFIX);
+        stderr::line(&match plugin {
+            Some(name) => format!("{level}: plugin '{name}': {}", record.args()),
+            None => format!("{level}: {}", record.args()),
+        });
+    }
+
+    fn flush(&self) {}
+}
+
+/// The most detailed level `-v`/`-q` let through: warnings by default and with `-q`.
+fn log_level(cli: &Cli) -> log::LevelFilter {
+    match (cli.quiet, cli.verbose) {
+        (true, _) | (false, 0) => log::LevelFilter::Warn,
+        (false, 1) => log::LevelFilter::Info,
+        (false, 2) => log::LevelFilter::Debug,
+        (false, _) => log::LevelFilter::Trace,
+    }
+}
+
 fn main() {
     // A panic is a bug; still report it as one `ERROR:` line with the render-failure code.
     std::panic::set_hook(Box::new(|info| {
         say!("ERROR: internal error (please report): {info}");
     }));
     let cli = parse();
+    static LOGGER: Logger = Logger;
+    // Only fails when a logger is already set, which nothing else in this binary does.
+    let _ = log::set_logger(&LOGGER);
+    log::set_max_level(log_level(&cli));
     let code = match std::panic::catch_unwind(|| run(&cli)) {
         Ok(Ok(())) => exit::OK,
         // `render` reported its own failure on stdout (with its frame counts).
@@ -195,8 +251,32 @@ mod tests {
         let line = one_line(&parse_error(&["vksplat"]));
         assert_eq!(
             line,
-            "a command is required; Usage: vksplat <COMMAND>; try '--help'"
+            "a command is required; Usage: vksplat [OPTIONS] <COMMAND>; try '--help'"
         );
+    }
+
+    #[test]
+    fn verbose_and_quiet_choose_the_log_level() {
+        let level = |args: &[&str]| log_level(&Cli::try_parse_from(args).unwrap());
+        use log::LevelFilter::*;
+        assert_eq!(level(&["vksplat", "devices"]), Warn);
+        assert_eq!(level(&["vksplat", "-v", "devices"]), Info);
+        assert_eq!(level(&["vksplat", "devices", "-v"]), Info);
+        assert_eq!(level(&["vksplat", "-vv", "devices"]), Debug);
+        assert_eq!(level(&["vksplat", "devices", "-vvvv"]), Trace);
+        assert_eq!(level(&["vksplat", "-q", "devices"]), Warn);
+        assert_eq!(level(&["vksplat", "devices", "-q", "-vv"]), Warn);
+        // render's own -q is the global one: both set it.
+        for args in [
+            &["vksplat", "render", "-q"][..],
+            &["vksplat", "-q", "render"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let Command::Render(r) = &cli.command else {
+                panic!("{args:?}")
+            };
+            assert!(r.quiet && cli.quiet, "{args:?}");
+        }
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //!   INRIA `cameras.json` form, converted to OpenCV-axis [`Camera`]s.
 //! * [`image`]: 8-bit PNG and float32 OpenEXR writers (plus an EXR reader
 //!   for tests and tools).
+//! * [`math`] and [`half`]: the scalar rules shared by every face (opacity
+//!   sigmoid, quaternion normalisation, IEEE half floats), written once.
 //!
 //! Crate-wide rules:
 //! * nothing panics on malformed input; every failure is an [`IoError`] whose
@@ -24,11 +26,15 @@
 //!   (see `atomic.rs` for the rules on links, special files and stale
 //!   temporary files).
 
+#![forbid(unsafe_code)]
+
 pub mod camera;
 pub mod error;
 mod formats;
+pub mod half;
 pub mod image;
 mod input;
+pub mod math;
 pub mod memory;
 pub mod ply;
 pub mod scene;
@@ -37,7 +43,10 @@ mod splats;
 mod atomic;
 
 pub use atomic::{check_output_path, remove_temp_files_in_flight, write_bytes_atomic, NAME_MAX};
-pub use camera::{load_cameras, parse_cameras, Camera};
+pub use camera::{
+    auto_camera, load_camera_path, load_cameras, orbit, parse_camera_path, parse_cameras,
+    scene_box, Camera, CameraPath, OrbitSpec,
+};
 pub use error::IoError;
 pub use image::{
     read_exr, write_exr, write_exr_with, write_png, write_png_with_text, ExrColor, ExrCompression,
@@ -45,8 +54,8 @@ pub use image::{
 };
 pub use ply::{read_ply, write_ply};
 pub use scene::{
-    parse_scene, read_scene, write_scene, Axes, Format, OutputFormat, SceneFile, WriteOptions,
-    WriteReport,
+    parse_scene, read_scene, read_scene_checked, write_scene, Axes, Check, CheckedScene, Format,
+    InvalidSplats, OutputFormat, SceneFile, WriteOptions, WriteReport,
 };
 pub use splats::{SplatStats, Splats};
 

@@ -1,6 +1,5 @@
 //! The error type of the plugin host.
 
-use vksplat_abi::*;
 use vksplat_core::CoreError;
 
 /// What went wrong, and whose fault it is. Every message names the plugin.
@@ -37,38 +36,10 @@ pub enum PluginError {
 }
 
 impl PluginError {
-    /// The C API result code for this error.
-    pub fn code(&self) -> VksplatResult {
-        match self {
-            PluginError::NotFound(_) | PluginError::Untrusted(_) | PluginError::Plugin(_) => {
-                VKSPLAT_ERROR_PLUGIN
-            }
-            PluginError::Abi(_) => VKSPLAT_ERROR_ABI,
-            PluginError::Panic(_) => VKSPLAT_ERROR_PANIC,
-            PluginError::Shader(_) => VKSPLAT_ERROR_SHADER,
-            PluginError::InvalidOutput(_) => VKSPLAT_ERROR_INVALID_OUTPUT,
-            PluginError::Param(_) => VKSPLAT_ERROR_INVALID_ARGUMENT,
-            PluginError::Core(e) => core_code(e),
-        }
-    }
-
     /// True when the plugin (or its manifest, ABI or parameters) is at fault rather than the
-    /// engine: the CLI's exit code 4.
+    /// engine: the CLI's exit code 4. (Result codes are the C API's: it maps the variants and,
+    /// for `Core`, `CoreError::kind()`.)
     pub fn is_plugin_fault(&self) -> bool {
         !matches!(self, PluginError::Core(_))
-    }
-}
-
-/// The C API result code of a core error.
-pub fn core_code(e: &CoreError) -> VksplatResult {
-    match e {
-        CoreError::Vulkan(vksplat_vk::VkError::Loader(_) | vksplat_vk::VkError::NoDevice(_)) => {
-            VKSPLAT_ERROR_NO_DEVICE
-        }
-        CoreError::Vulkan(_) => VKSPLAT_ERROR_VULKAN,
-        CoreError::InvalidScene(_) | CoreError::InvalidCamera(_) => VKSPLAT_ERROR_INVALID_INPUT,
-        CoreError::Shader(_) => VKSPLAT_ERROR_SHADER,
-        CoreError::TooLarge(_) => VKSPLAT_ERROR_TOO_LARGE,
-        CoreError::HostMemory { .. } => VKSPLAT_ERROR_OUT_OF_MEMORY,
     }
 }

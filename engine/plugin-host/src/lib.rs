@@ -10,26 +10,37 @@
 //!   function table and the per-thread plugin error message.
 //! - [`reflect`]: SPIR-V reflection that validates a plugin shader's bindings, push constants
 //!   and workgroup size.
-//! - [`instance`]: instances, parameters, and [`VariantScene`], which evaluates a plugin per
-//!   frame and renders it.
+//! - [`instance`] and [`params`]: plugin instances, their description and parameters.
+//! - [`variant`]: [`VariantScene`], which evaluates a plugin per frame (CPU path in
+//!   `cpu_path.rs`, GPU stage in `gpu_stage.rs`, readbacks in `readback.rs`) and renders it.
+//! - [`scene`]: [`Scene`], the one scene model every face renders: static splats (a file or
+//!   host arrays) or a plugin's variant scene, with one `render_many(views, time)`.
 //!
 //! Every error names the plugin; [`PluginError::is_plugin_fault`] separates plugin failures
 //! (CLI exit code 4) from engine failures.
 
+mod cpu_path;
 pub mod error;
+mod gpu_stage;
 pub mod instance;
 pub mod loader;
 pub mod manifest;
+pub mod params;
+mod readback;
 pub mod reflect;
+pub mod scene;
 pub mod trust;
+pub mod variant;
 
+pub use cpu_path::HostSplats;
 pub use error::PluginError;
-pub use instance::{
-    Description, EvalPath, HostSplats, Instance, ParamInfo, ParamType, ParamValue, VariantScene,
-};
+pub use instance::{Description, InitialData, Instance};
 pub use loader::Plugin;
 pub use manifest::{Found, Manifest, SearchPath, MANIFEST_SUFFIX, PLUGIN_PATH_VAR, SHADOWING_RULE};
+pub use params::{ParamInfo, ParamType, ParamValue};
+pub use scene::Scene;
 pub use trust::{Policy, ALLOW_INSECURE_VAR};
+pub use variant::{EvalPath, VariantScene};
 
 use std::sync::Arc;
 

@@ -5,7 +5,8 @@
 //! and nobody but its owner or root can have changed it or the manifest ([`crate::trust`]);
 //! only then is it loaded, which runs its constructors; it exports
 //! `vksplat_plugin_negotiate`; negotiation succeeds (the plugin's ABI version is in this
-//! engine's range); the plugin's layout fingerprint equals ours; its function table has the
+//! engine's range); the plugin's layout fingerprint is the one frozen for its version
+//! (`vksplat_abi::layout::plugin_layout_accepted`); its function table has the
 //! right `s_type`, is at least as large as the negotiated version requires, and has the
 //! required functions; its name matches the manifest.
 //!
@@ -28,7 +29,14 @@ use crate::trust::{self, Policy};
 thread_local! {
     /// The message the last plugin call on this thread gave `set_error`.
     static PLUGIN_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The plugin this thread called last: whose log lines `host_log` receives on it.
+    static CURRENT_PLUGIN: RefCell<String> = const { RefCell::new(String::new()) };
 }
+
+/// Plugin log lines are `log` records with the target `plugin:NAME` (NAME from the manifest;
+/// `plugin:?` for a line logged from a thread the host never called the plugin on), so every
+/// face's logger sees them: the CLI's on stderr (`-v`), the C API's host callback.
+pub const LOG_TARGET_PREFIX: &str = "plugin:";
 
 unsafe extern "C" fn host_set_error(message: *const c_char) {
     let text = if message.is_null() {
@@ -42,25 +50,37 @@ unsafe extern "C" fn host_set_error(message: *const c_char) {
     PLUGIN_ERROR.with(|e| *e.borrow_mut() = Some(text));
 }
 
+/// The `log` level of a `VKSPLAT_LOG_*` level (levels this ABI version does not know: below
+/// info is debug, above warning is error).
+pub fn log_level(level: i32) -> log::Level {
+    match level {
+        l if l < VKSPLAT_LOG_INFO => log::Level::Debug,
+        VKSPLAT_LOG_INFO => log::Level::Info,
+        VKSPLAT_LOG_WARNING => log::Level::Warn,
+        _ => log::Level::Error,
+    }
+}
+
 unsafe extern "C" fn host_log(level: i32, message: *const c_char) {
     if message.is_null() {
         return;
     }
     // SAFETY: as above.
     let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
-    let tag = if level >= VKSPLAT_LOG_WARNING {
-        "warning"
-    } else {
-        "info"
-    };
-    // One write with control characters removed, errors ignored: a plugin's message cannot
-    // forge extra lines, and a closed stderr must not panic inside this `extern "C"` callback.
+    // Control characters become spaces, so a plugin's message cannot forge extra lines in any
+    // sink; a panicking logger must not unwind into the plugin's `extern "C"` code.
     let text: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    let line = format!("plugin {tag}: {text}\n");
-    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+    let _ = std::panic::catch_unwind(|| {
+        let name = CURRENT_PLUGIN.with(|p| p.borrow().clone());
+        let target = format!(
+            "{LOG_TARGET_PREFIX}{}",
+            if name.is_empty() { "?" } else { &name }
+        );
+        log::log!(target: &target, log_level(level), "{text}");
+    });
 }
 
 struct SyncHostApi(VksplatHostApi);
@@ -82,9 +102,17 @@ pub fn host_api() -> *const VksplatHostApi {
     &HOST_API.0
 }
 
-/// Clears the plugin error slot before a plugin call.
-pub(crate) fn clear_plugin_error() {
+/// Before every call into `plugin`: clears this thread's error slot and records which plugin
+/// runs on the thread (the target of the log lines it sends during the call).
+pub(crate) fn clear_plugin_error(plugin: &str) {
     PLUGIN_ERROR.with(|e| *e.borrow_mut() = None);
+    CURRENT_PLUGIN.with(|p| {
+        let mut p = p.borrow_mut();
+        if *p != plugin {
+            p.clear();
+            p.push_str(plugin);
+        }
+    });
 }
 
 /// Turns a failed plugin call into an error naming the plugin and the call.
@@ -184,7 +212,7 @@ impl Plugin {
             layout_fingerprint: 0,
             api: std::ptr::null(),
         };
-        clear_plugin_error();
+        clear_plugin_error(name);
         // SAFETY: a valid negotiation struct; the plugin fills its out fields.
         let code = unsafe { entry(&mut n) };
         if code == VKSPLAT_ERROR_ABI
@@ -207,13 +235,18 @@ impl Plugin {
         if code != VKSPLAT_OK {
             return Err(call_error(name, "vksplat_plugin_negotiate", code));
         }
-        if n.layout_fingerprint != vksplat_abi::layout::LAYOUT_FINGERPRINT {
+        if !vksplat_abi::layout::plugin_layout_accepted(n.plugin_abi_version, n.layout_fingerprint)
+        {
+            let known: Vec<String> = vksplat_abi::layout::fingerprints_of(n.plugin_abi_version)
+                .map(|f| format!("{f:#018x}"))
+                .collect();
             return Err(PluginError::Abi(format!(
-                "{at}: was built against a different vksplat ABI layout (fingerprint {:#018x}, \
-                 this vksplat {:#018x}); rebuild it against this vksplat's include/vksplat.h or \
-                 vksplat-plugin-sdk",
+                "{at}: was built against a different vksplat ABI layout (fingerprint {:#018x}; \
+                 plugin ABI version {} has {}); rebuild it against this vksplat's \
+                 include/vksplat.h or vksplat-plugin-sdk",
                 n.layout_fingerprint,
-                vksplat_abi::layout::LAYOUT_FINGERPRINT
+                n.plugin_abi_version,
+                known.join(" or ")
             )));
         }
         // SAFETY: the plugin returned a pointer to its static table (checked below).
