@@ -331,7 +331,7 @@ fn expectations() -> Vec<(&'static str, &'static str)> {
         ("bad-no-entry", "no vksplat_plugin_negotiate entry point"),
         ("bad-abi-old", "speaks plugin ABI version 0 (too old)"),
         ("bad-abi-new", "speaks plugin ABI version 99 (too new)"),
-        ("bad-small-table", "requires at least 88"),
+        ("bad-small-table", "VksplatPluginApi has at least 88 bytes"),
         (
             "bad-open-error",
             "open failed: cannot read the source: bad magic number",

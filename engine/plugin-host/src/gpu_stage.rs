@@ -204,15 +204,10 @@ impl Instance {
         if code < 0 {
             return Err(call_error(&name, "gpu_stage", code));
         }
-        if (s.s_size as usize) < std::mem::size_of::<VksplatGpuStage>() {
-            return Err(PluginError::Abi(format!(
-                "plugin '{name}': gpu_stage wrote a {}-byte stage, ABI version {} requires {}",
-                s.s_size,
-                self.plugin.abi_version,
-                std::mem::size_of::<VksplatGpuStage>()
-            )));
-        }
-        Ok(s)
+        // The growth rule, as for the description (see `describe`).
+        // SAFETY: `s` is a whole, initialised VksplatGpuStage; `next` is checked by `read`.
+        unsafe { vksplat_abi::grow::read(&s, "gpu_stage's stage") }
+            .map_err(|e| PluginError::Abi(format!("plugin '{name}': {e}")))
     }
 
     fn gpu_frame(

@@ -191,14 +191,11 @@ impl Instance {
         }
         let invalid =
             |what: String| PluginError::Plugin(format!("plugin '{name}': describe: {what}"));
-        if (d.s_size as usize) < std::mem::size_of::<VksplatDescription>() {
-            return Err(PluginError::Abi(format!(
-                "plugin '{name}': describe wrote a {}-byte description, ABI version {} requires {}",
-                d.s_size,
-                self.plugin.abi_version,
-                std::mem::size_of::<VksplatDescription>()
-            )));
-        }
+        // The growth rule: a plugin built against an older layout writes a shorter
+        // description; the fields its `s_size` does not cover read as zero.
+        // SAFETY: `d` is a whole, initialised VksplatDescription; `next` is checked by `read`.
+        let d = unsafe { vksplat_abi::grow::read(&d, "describe's description") }
+            .map_err(|e| PluginError::Abi(format!("plugin '{name}': {e}")))?;
         if d.sh_degree > 3 {
             return Err(invalid(format!("SH degree {} (at most 3)", d.sh_degree)));
         }

@@ -249,37 +249,13 @@ impl Plugin {
                 known.join(" or ")
             )));
         }
-        // SAFETY: the plugin returned a pointer to its static table (checked below).
-        let Some(table) = (unsafe { n.api.as_ref() }) else {
-            return Err(PluginError::Abi(format!(
-                "{at}: negotiation returned no function table"
-            )));
-        };
-        if table.s_type != VKSPLAT_STRUCT_PLUGIN_API {
-            return Err(PluginError::Abi(format!(
-                "{at}: function table has s_type {} (expected VKSPLAT_STRUCT_PLUGIN_API = \
-                 {VKSPLAT_STRUCT_PLUGIN_API})",
-                table.s_type
-            )));
-        }
-        if table.s_size < VKSPLAT_PLUGIN_API_V1_SIZE {
-            return Err(PluginError::Abi(format!(
-                "{at}: function table is {} bytes, plugin ABI version {} requires at least {}",
-                table.s_size, n.plugin_abi_version, VKSPLAT_PLUGIN_API_V1_SIZE
-            )));
-        }
-        // Copy the part of the table both sides know; newer fields stay zero.
-        let mut api: VksplatPluginApi = unsafe { std::mem::zeroed() };
-        let len = (table.s_size as usize).min(std::mem::size_of::<VksplatPluginApi>());
-        // SAFETY: the plugin's table has at least `s_size` readable bytes; `api` is a
-        // repr(C) struct of pointers and integers, for which zero is a valid value.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                table as *const VksplatPluginApi as *const u8,
-                &mut api as *mut VksplatPluginApi as *mut u8,
-                len,
-            )
-        };
+        // The growth rule: copy the part of the table both sides know (the plugin's `s_size`
+        // bytes, at least the version-1 table); newer fields stay zero. The pointer is never
+        // turned into a reference to the whole struct, which may be longer than the plugin's.
+        // SAFETY: the plugin returns NULL or a pointer to its static table of `s_size` bytes
+        // (the ABI's contract for negotiate); `read` checks NULL, s_type and s_size.
+        let api = unsafe { vksplat_abi::grow::read(n.api, "the function table") }
+            .map_err(|e| PluginError::Abi(format!("{at}: {e}")))?;
         if api.open.is_none() || api.close.is_none() || api.describe.is_none() {
             return Err(PluginError::Abi(format!(
                 "{at}: function table lacks open, close or describe"
