@@ -18,8 +18,6 @@
 //! codes are chosen only here ([`Error`]'s `From` impls), from the error kinds of the crates
 //! below.
 
-#![warn(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
-
 mod log_sink;
 
 use std::cell::RefCell;

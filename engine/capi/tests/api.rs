@@ -215,8 +215,8 @@ fn an_antialiased_file_renders_antialiased_unless_the_descriptor_sets_a_mode() {
     let ctx = Ctx::new();
     let c = CString::new(path.to_str().unwrap()).unwrap();
     let mut p = std::ptr::null_mut();
-    // SAFETY: valid arguments.
     assert_eq!(
+        // SAFETY: valid arguments.
         unsafe { vksplat_scene_load(ctx.0, c.as_ptr(), &mut p) },
         VKSPLAT_OK
     );
@@ -224,8 +224,8 @@ fn an_antialiased_file_renders_antialiased_unless_the_descriptor_sets_a_mode() {
     let mut info: VksplatSceneInfo = zeroed();
     info.s_type = VKSPLAT_STRUCT_SCENE_INFO;
     info.s_size = std::mem::size_of::<VksplatSceneInfo>() as u32;
-    // SAFETY: valid scene and out-struct.
     assert_eq!(
+        // SAFETY: valid scene and out-struct.
         unsafe { vksplat_scene_info(scene.0, &mut info) },
         VKSPLAT_OK
     );
@@ -270,8 +270,8 @@ fn a_zero_initialised_descriptor_renders_the_scene_time() {
     }
     let ctx = Ctx::new();
     let dir = CString::new(triangle_plugin_dir().to_str().unwrap()).unwrap();
-    // SAFETY: valid arguments.
     assert_eq!(
+        // SAFETY: valid arguments.
         unsafe { vksplat_context_add_plugin_dir(ctx.0, dir.as_ptr()) },
         VKSPLAT_OK
     );
@@ -481,8 +481,8 @@ fn image_buffers_are_checked_against_their_sizes() {
     let mut img = image(&mut []);
     img.pixels = at as *mut c_void;
     img.pixels_size = need as u64;
-    // SAFETY: `need` writable bytes at `at`.
     assert_eq!(
+        // SAFETY: `need` writable bytes at `at`.
         unsafe { vksplat_render(ctx.0, scene.0, &desc, &img) },
         VKSPLAT_OK
     );
@@ -494,8 +494,8 @@ fn image_buffers_are_checked_against_their_sizes() {
     let small = guard.at_end(need, &[]);
     img.pixels = small.wrapping_add(8) as *mut c_void;
     img.pixels_size = need as u64 - 8;
-    // SAFETY: the library must not write (it would fault past the guard).
     assert_eq!(
+        // SAFETY: the library must not write (it would fault past the guard).
         unsafe { vksplat_render(ctx.0, scene.0, &desc, &img) },
         VKSPLAT_ERROR_INVALID_ARGUMENT
     );
@@ -517,8 +517,8 @@ fn image_buffers_are_checked_against_their_sizes() {
     img.pixels = px.as_mut_ptr() as *mut c_void;
     img.row_bytes = row;
     img.pixels_size = padded_need - 1;
-    // SAFETY: a valid buffer of `padded_need` bytes.
     assert_eq!(
+        // SAFETY: a valid buffer of `padded_need` bytes.
         unsafe { vksplat_render(ctx.0, scene.0, &desc, &img) },
         VKSPLAT_ERROR_INVALID_ARGUMENT
     );
@@ -528,8 +528,8 @@ fn image_buffers_are_checked_against_their_sizes() {
         last_error()
     );
     img.pixels_size = padded_need;
-    // SAFETY: as above.
     assert_eq!(
+        // SAFETY: as above.
         unsafe { vksplat_render(ctx.0, scene.0, &desc, &img) },
         VKSPLAT_OK
     );
@@ -540,15 +540,15 @@ fn image_buffers_are_checked_against_their_sizes() {
     let mut img = image(&mut px);
     img.depth = depth.as_mut_ptr();
     img.depth_size = (W * H * 4 - 4) as u64;
-    // SAFETY: valid buffers.
     assert_eq!(
+        // SAFETY: valid buffers.
         unsafe { vksplat_render(ctx.0, scene.0, &desc, &img) },
         VKSPLAT_ERROR_INVALID_ARGUMENT
     );
     assert!(last_error().contains("depth_size"), "{}", last_error());
     img.depth_size = (W * H * 4) as u64;
-    // SAFETY: valid buffers.
     assert_eq!(
+        // SAFETY: valid buffers.
         unsafe { vksplat_render(ctx.0, scene.0, &desc, &img) },
         VKSPLAT_OK
     );
@@ -588,8 +588,8 @@ fn limits_are_the_devices_and_are_enforced() {
         d.sh_degree = degree;
         d.count = l.max_splats_by_sh_degree[degree as usize] + 1;
         let mut p = std::ptr::null_mut();
-        // SAFETY: no array is read for a refused count.
         assert_eq!(
+            // SAFETY: no array is read for a refused count.
             unsafe { vksplat_scene_create(ctx.0, &d, &mut p) },
             VKSPLAT_ERROR_TOO_LARGE,
             "{}",
@@ -603,8 +603,8 @@ fn limits_are_the_devices_and_are_enforced() {
         );
         d.count -= 1;
         // At the limit the count passes and the NULL arrays are the error.
-        // SAFETY: the NULL arrays are refused before any is read.
         assert_eq!(
+            // SAFETY: the NULL arrays are refused before any is read.
             unsafe { vksplat_scene_create(ctx.0, &d, &mut p) },
             VKSPLAT_ERROR_INVALID_ARGUMENT
         );
@@ -663,8 +663,8 @@ fn structs_compiled_against_abi_version_1_are_read_and_written_within_s_size() {
     l.s_type = VKSPLAT_STRUCT_LIMITS;
     let bytes = prefix(&l, VKSPLAT_LIMITS_V1_SIZE);
     let p = guard.at_end(bytes.len(), &bytes);
-    // SAFETY: V1_SIZE writable bytes.
     assert_eq!(
+        // SAFETY: V1_SIZE writable bytes.
         unsafe { vksplat_context_limits(ctx.0, p as *mut VksplatLimits) },
         VKSPLAT_OK
     );
@@ -685,8 +685,8 @@ fn structs_compiled_against_abi_version_1_are_read_and_written_within_s_size() {
     let mut poison = bytes.clone();
     poison.resize(VKSPLAT_SCENE_INFO_V1_SIZE as usize + 16, 0xCD);
     let p = guard.at_end(poison.len(), &poison);
-    // SAFETY: V1_SIZE writable bytes, then 16 poison bytes.
     assert_eq!(
+        // SAFETY: V1_SIZE writable bytes, then 16 poison bytes.
         unsafe { vksplat_scene_info(scene.0, p as *mut VksplatSceneInfo) },
         VKSPLAT_OK
     );
@@ -696,8 +696,8 @@ fn structs_compiled_against_abi_version_1_are_read_and_written_within_s_size() {
         after.iter().all(|&b| b == 0xCD),
         "wrote past s_size: {after:?}"
     );
-    // SAFETY: as above.
     assert_eq!(
+        // SAFETY: as above.
         unsafe { std::ptr::read_unaligned(p.add(16) as *const u64) },
         1500
     );

@@ -2,6 +2,8 @@
 //! each command lives in its own module, errors are classified into exit codes in [`error`] and
 //! the codes themselves are in [`exit`].
 
+#![forbid(unsafe_code)]
+
 mod bench;
 mod camera_path;
 // `utc_date` serves build.rs; render's EXR capDate uses `civil_from_days`.

@@ -113,6 +113,7 @@ impl GpuState {
             // SAFETY: `buffer_count` descriptors.
             let descs = unsafe { std::slice::from_raw_parts(s.buffers, s.buffer_count as usize) };
             for (i, b) in descs.iter().enumerate() {
+                // SAFETY: a NUL-terminated string of the plugin (or NULL).
                 let bname = unsafe { c_string(b.name) };
                 if b.data.is_null() && b.size > 0 {
                     return Err(shader_err(format!("buffer {i} ('{bname}') has no data")));

@@ -62,16 +62,26 @@ pub struct Instance {
 // so calls on one instance never overlap; plugins may be called from any thread.
 unsafe impl Send for Instance {}
 
+/// A plugin's string, or "" for NULL.
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string valid for the duration of the call.
 pub(crate) unsafe fn c_string(p: *const c_char) -> String {
     if p.is_null() {
         String::new()
     } else {
-        CStr::from_ptr(p).to_string_lossy().into_owned()
+        // SAFETY: non-NULL and NUL-terminated (the caller's contract).
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     }
 }
 
+/// A copy of a plugin's `len` floats, or `None` for NULL.
+///
+/// # Safety
+/// `p` is NULL or points at `len` readable, initialised floats.
 unsafe fn copy_floats(p: *const f32, len: usize) -> Option<Vec<f32>> {
-    (!p.is_null()).then(|| std::slice::from_raw_parts(p, len).to_vec())
+    // SAFETY: non-NULL and `len` floats long (the caller's contract).
+    (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p, len) }.to_vec())
 }
 
 impl Instance {
@@ -252,6 +262,7 @@ impl Instance {
                 }
                 params.push(ParamInfo {
                     name: pname,
+                    // SAFETY: as for the name.
                     description: unsafe { c_string(p.description) },
                     ty,
                     open: p.flags & VKSPLAT_PARAM_OPEN != 0,

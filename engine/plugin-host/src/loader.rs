@@ -151,6 +151,7 @@ impl std::fmt::Debug for Plugin {
 // SAFETY: the function table points at static data and functions of a library that is never
 // unloaded; plugin functions are called with instance-level synchronisation by `Instance`.
 unsafe impl Send for Plugin {}
+// SAFETY: as for Send: shared access only reads the table and calls through `Instance`.
 unsafe impl Sync for Plugin {}
 
 fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<Plugin>>> {

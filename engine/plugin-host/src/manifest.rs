@@ -147,6 +147,7 @@ fn own_file() -> Option<PathBuf> {
     {
         // SAFETY: dladdr only reads the dynamic linker's tables; `info` is plain data it fills.
         let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; the address is a function of this object.
         let found = unsafe { libc::dladdr(own_file as *const libc::c_void, &mut info) } != 0;
         if found && !info.dli_fname.is_null() {
             // SAFETY: a NUL-terminated path owned by the dynamic linker.

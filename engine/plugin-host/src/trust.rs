@@ -284,6 +284,7 @@ fn primary_gid(uid: u32) -> Option<u32> {
         // `pwd` and `buf` (whose length it is given) and sets `result` to `&pwd` or null.
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: as above; `buf.len()` is the buffer's real length.
         let rc = unsafe {
             libc::getpwuid_r(
                 uid,

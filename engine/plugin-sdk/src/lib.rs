@@ -22,8 +22,6 @@
 //! vksplat_plugin_sdk::export_plugin!(Wave);
 //! ```
 
-#![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
-
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

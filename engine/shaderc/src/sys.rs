@@ -168,7 +168,9 @@ extern "C" fn resolve_include(
         // SAFETY: `user_data` is the `Includer` of the options being compiled with (see
         // `set_resolver`); the names are NUL-terminated strings valid during the call.
         let includer = unsafe { &*(user_data as *const Includer) };
+        // SAFETY: shaderc passes NUL-terminated names, valid during the call.
         let requested = unsafe { CStr::from_ptr(requested) }.to_string_lossy();
+        // SAFETY: as above.
         let requester = unsafe { CStr::from_ptr(requester) }.to_string_lossy();
         (includer.resolve)(&requested, &requester)
     }));

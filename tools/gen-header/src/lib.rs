@@ -5,6 +5,8 @@
 //! `cargo run -p vksplat-gen-header` rewrites the header; the test below fails when the
 //! checked-in header differs from what would be generated.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 
 /// The repository root.

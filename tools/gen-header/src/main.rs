@@ -1,6 +1,8 @@
 //! `cargo run -p vksplat-gen-header [-- --check]`: writes include/vksplat.h, or with `--check`
 //! exits 1 when the checked-in header differs from the generated one.
 
+#![forbid(unsafe_code)]
+
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let header = match vksplat_gen_header::generate() {
