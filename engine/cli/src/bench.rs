@@ -187,7 +187,8 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
         .ok_or_else(|| CliError::Usage(format!("unknown --mode '{}'", args.mode)))?;
     let camera = load_camera(args, &scene_path)?;
     let t = Instant::now();
-    let splats = vksplat_io::read_scene(&scene_path)?.splats;
+    // The same loading and validation as render (an invalid scene is exit 3).
+    let splats = crate::render::read_scene(&scene_path, false)?.file.splats;
     let load_s = t.elapsed().as_secs_f64();
     let mut renderer = open_renderer(&args.device)?;
     let core_err = |e| CliError::from_core(e, &scene_path, args.camera.as_deref());

@@ -62,6 +62,27 @@ pub const MAX_SIDE: u32 = 32768;
 pub const MAX_PIXELS: u64 = 1 << 28;
 
 impl Camera {
+    /// A camera with square pixels (`fx = fy = focal`) and the principal point at the image
+    /// centre: what the automatic camera, the orbit and nerfstudio paths make.
+    pub fn centred(
+        name: String,
+        width: u32,
+        height: u32,
+        focal: f64,
+        world_to_camera: [[f32; 4]; 4],
+    ) -> Camera {
+        Camera {
+            name,
+            width,
+            height,
+            fx: focal as f32,
+            fy: focal as f32,
+            cx: width as f32 / 2.0,
+            cy: height as f32 / 2.0,
+            world_to_camera,
+        }
+    }
+
     /// Rescale to a new image size: fx,cx scale by new_w/old_w; fy,cy by new_h/old_h.
     ///
     /// A camera with a zero width or height yields non-finite intrinsics,

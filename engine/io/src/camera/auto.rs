@@ -61,21 +61,13 @@ pub fn scene_box(splats: &Splats) -> Option<([f64; 3], [f64; 3])> {
 pub fn auto_camera(splats: &Splats, width: u32, height: u32) -> Camera {
     let tan_x = HALF_FOV_X_DEG.to_radians().tan();
     let focal = f64::from(width) / (2.0 * tan_x);
-    let mut camera = Camera {
-        name: "auto".into(),
-        width,
-        height,
-        fx: focal as f32,
-        fy: focal as f32,
-        cx: width as f32 / 2.0,
-        cy: height as f32 / 2.0,
-        world_to_camera: [
-            [1.0, 0.0, 0.0, 0.0],
-            [0.0, 1.0, 0.0, 0.0],
-            [0.0, 0.0, 1.0, 0.0],
-            [0.0, 0.0, 0.0, 1.0],
-        ],
-    };
+    let identity = [
+        [1.0, 0.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0, 0.0],
+        [0.0, 0.0, 1.0, 0.0],
+        [0.0, 0.0, 0.0, 1.0],
+    ];
+    let mut camera = Camera::centred("auto".into(), width, height, focal, identity);
 
     let Some((centre, half)) = scene_box(splats) else {
         return camera;

@@ -150,16 +150,13 @@ fn camera(e: &Value, i: usize, width: u32, height: u32) -> Result<Camera, String
         row[3] = tr as f32;
     }
     w2c[3] = [0.0, 0.0, 0.0, 1.0];
-    Ok(Camera {
-        name: format!("camera_path {i}"),
+    Ok(Camera::centred(
+        format!("camera_path {i}"),
         width,
         height,
-        fx: focal as f32,
-        fy: focal as f32,
-        cx: width as f32 / 2.0,
-        cy: height as f32 / 2.0,
-        world_to_camera: w2c,
-    })
+        focal,
+        w2c,
+    ))
 }
 
 #[cfg(test)]

@@ -67,16 +67,13 @@ pub fn orbit(
                 *row = [ax, ay, az, -axis.dot(pos) as f32];
             }
             w2c[3] = [0.0, 0.0, 0.0, 1.0];
-            Camera {
-                name: format!("orbit {i}/{}", spec.frames),
+            Camera::centred(
+                format!("orbit {i}/{}", spec.frames),
                 width,
                 height,
-                fx: focal as f32,
-                fy: focal as f32,
-                cx: width as f32 / 2.0,
-                cy: height as f32 / 2.0,
-                world_to_camera: w2c,
-            }
+                focal,
+                w2c,
+            )
         })
         .collect()
 }
