@@ -16,17 +16,8 @@ use crate::error::PluginError;
 use crate::loader::{call_error, clear_plugin_error, host_api, Plugin};
 use crate::params::{check_value, parse_floats, ParamInfo, ParamType, ParamValue};
 
-/// Splat data the plugin provides once.
-#[derive(Clone, Debug, Default)]
-pub struct InitialData {
-    pub means: Option<Vec<f32>>,
-    pub rotations: Option<Vec<f32>>,
-    pub log_scales: Option<Vec<f32>>,
-    pub opacity_logits: Option<Vec<f32>>,
-    pub sh: Option<Vec<f32>>,
-    pub covariances: Option<Vec<f32>>,
-    pub opacity_scale: Option<Vec<f32>>,
-}
+/// Splat data the plugin provides once: the same arrays as a CPU frame's.
+pub type InitialData = crate::cpu_path::HostSplats;
 
 /// A Rust copy of a plugin's description.
 #[derive(Clone, Debug)]

@@ -14,8 +14,6 @@ use vksplat_abi::*;
 
 pub use vksplat_vk::spirv::{reflect, Binding, BindingKind, Reflection};
 
-const MAGIC: u32 = 0x0723_0203;
-
 const OP_FUNCTION_CALL: u32 = 57;
 const OP_VARIABLE: u32 = 59;
 const OP_LOAD: u32 = 61;
@@ -53,21 +51,12 @@ pub struct Access {
 /// chains and copies to the variable it addresses. Fails only on a stream that is not SPIR-V
 /// or whose instructions run past its end.
 pub fn accesses(words: &[u32]) -> Result<HashMap<(u32, u32), Access>, String> {
-    if words.len() < 5 || words[0] != MAGIC {
-        return Err("not SPIR-V (bad magic number)".into());
-    }
+    let instructions = vksplat_vk::spirv::instructions(words)?;
     let mut variables: HashMap<u32, Access> = HashMap::new();
     let mut decorations: HashMap<(u32, u32), u32> = HashMap::new();
     // Pointer id → the variable it was derived from.
     let mut root: HashMap<u32, u32> = HashMap::new();
-    let mut i = 5;
-    while i < words.len() {
-        let count = (words[i] >> 16) as usize;
-        let op = words[i] & 0xffff;
-        if count == 0 || i + count > words.len() {
-            return Err(format!("malformed instruction at word {i}"));
-        }
-        let w = &words[i + 1..i + count];
+    for (op, w) in instructions {
         let at = |k: usize| w.get(k).copied().unwrap_or(0);
         let root_of = |variables: &HashMap<u32, Access>, root: &HashMap<u32, u32>, p: u32| {
             if variables.contains_key(&p) {
@@ -118,7 +107,6 @@ pub fn accesses(words: &[u32]) -> Result<HashMap<(u32, u32), Access>, String> {
                 a.writes |= write;
             }
         }
-        i += count;
     }
     let mut out: HashMap<(u32, u32), Access> = HashMap::new();
     for (id, a) in variables {

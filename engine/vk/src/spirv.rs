@@ -322,11 +322,30 @@ impl Module {
     }
 }
 
-/// Reflects SPIR-V words.
-pub fn reflect(words: &[u32]) -> Result<Reflection, String> {
+/// The instructions of a module after its 5-word header, each as (opcode, operand words); an
+/// `Err` for a stream that is not SPIR-V or whose instructions run past its end. Every walker of
+/// SPIR-V in the workspace goes through this one.
+pub fn instructions(words: &[u32]) -> Result<Vec<(u32, &[u32])>, String> {
     if words.len() < 5 || words[0] != MAGIC {
         return Err("not SPIR-V (bad magic number)".into());
     }
+    let mut out = Vec::new();
+    let mut i = 5;
+    while i < words.len() {
+        let count = (words[i] >> 16) as usize;
+        let op = words[i] & 0xffff;
+        if count == 0 || i + count > words.len() {
+            return Err(format!("malformed instruction at word {i}"));
+        }
+        out.push((op, &words[i + 1..i + count]));
+        i += count;
+    }
+    Ok(out)
+}
+
+/// Reflects SPIR-V words.
+pub fn reflect(words: &[u32]) -> Result<Reflection, String> {
+    let instructions = instructions(words)?;
     let mut out = Reflection {
         local_size: [1, 1, 1],
         ..Default::default()
@@ -337,14 +356,7 @@ pub fn reflect(words: &[u32]) -> Result<Reflection, String> {
     let mut variables: Vec<(u32, u32, u32)> = Vec::new(); // (id, pointer type, storage class)
                                                           // (result type, why) of instructions that may make an address from a non-address value.
     let mut conversions: Vec<(u32, &'static str)> = Vec::new();
-    let mut i = 5;
-    while i < words.len() {
-        let count = (words[i] >> 16) as usize;
-        let op = words[i] & 0xffff;
-        if count == 0 || i + count > words.len() {
-            return Err(format!("malformed instruction at word {i}"));
-        }
-        let w = &words[i + 1..i + count];
+    for (op, w) in instructions {
         let at = |k: usize| w.get(k).copied().unwrap_or(0);
         let tail = |k: usize| w.get(k..).unwrap_or(&[]);
         match op {
@@ -415,7 +427,6 @@ pub fn reflect(words: &[u32]) -> Result<Reflection, String> {
             OP_BITCAST => conversions.push((at(0), "bitcasts a value to a pointer")),
             _ => {}
         }
-        i += count;
     }
     if let Some(main) = main_id {
         out.has_compute_main = true;
