@@ -9,6 +9,7 @@
 //!   INRIA `cameras.json` form, converted to OpenCV-axis [`Camera`]s.
 //! * [`image`]: 8-bit PNG and float32 OpenEXR writers (plus an EXR reader
 //!   for tests and tools).
+//! * [`numpy`]: NumPy `.npy` arrays and `.npz` archives (keyframe tracks, pose files).
 //! * [`math`] and [`half`]: the scalar rules shared by every face (opacity
 //!   sigmoid, quaternion normalisation, IEEE half floats), written once.
 //!
@@ -36,6 +37,7 @@ pub mod image;
 mod input;
 pub mod math;
 pub mod memory;
+pub mod numpy;
 pub mod ply;
 pub mod scene;
 mod splats;
