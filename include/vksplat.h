@@ -59,7 +59,8 @@ typedef struct VksplatInstance VksplatInstance;
 #define VKSPLAT_ABI_VERSION 1
 
 // The plugin ABI version this header describes (what a plugin built against it speaks).
-#define VKSPLAT_PLUGIN_ABI_VERSION 1
+// Version 2 grew `VksplatDescription` by the scene's time range.
+#define VKSPLAT_PLUGIN_ABI_VERSION 2
 
 // Oldest plugin ABI version this engine still loads.
 #define VKSPLAT_PLUGIN_ABI_MIN 1
@@ -72,10 +73,10 @@ typedef struct VksplatInstance VksplatInstance;
 #define VKSPLAT_LAYOUT_FINGERPRINT (((uint64_t)VKSPLAT_LAYOUT_FINGERPRINT_HI << 32) | (uint64_t)VKSPLAT_LAYOUT_FINGERPRINT_LO)
 
 // High 32 bits of `VKSPLAT_LAYOUT_FINGERPRINT`.
-#define VKSPLAT_LAYOUT_FINGERPRINT_HI 2734883983
+#define VKSPLAT_LAYOUT_FINGERPRINT_HI 1586176095
 
 // Low 32 bits of `VKSPLAT_LAYOUT_FINGERPRINT`.
-#define VKSPLAT_LAYOUT_FINGERPRINT_LO 1728596115
+#define VKSPLAT_LAYOUT_FINGERPRINT_LO 3275428554
 
 // `s_type` of `VksplatContextDesc`.
 #define VKSPLAT_STRUCT_CONTEXT_DESC 1
@@ -155,7 +156,7 @@ typedef struct VksplatInstance VksplatInstance;
 // `sizeof(VksplatOpenDesc)` at plugin ABI version 1.
 #define VKSPLAT_OPEN_DESC_V1_SIZE 48
 
-// `sizeof(VksplatDescription)` at plugin ABI version 1.
+// `sizeof(VksplatDescription)` at plugin ABI version 1 (before `time_start`).
 #define VKSPLAT_DESCRIPTION_V1_SIZE 112
 
 // `sizeof(VksplatGpuStage)` at plugin ABI version 1.
@@ -216,6 +217,12 @@ typedef struct VksplatInstance VksplatInstance;
 // 16 = a row-major 4×4 matrix), with an element-count range.
 #define VKSPLAT_PARAM_FLOAT_ARRAY 2
 
+// Parameter type (plugin ABI version 2): text (a path, a name), read at open only
+// (`VKSPLAT_PARAM_OPEN` must be set). The plugin receives the user's string unchanged in
+// `VksplatOpenDesc::options`; the host never parses it as a number. `min`, `max` and
+// `default_value` are zero; an absent key means the plugin's default.
+#define VKSPLAT_PARAM_TEXT 3
+
 // `VksplatParamDesc::flags`: read when the instance is opened (`options`), not per frame.
 #define VKSPLAT_PARAM_OPEN 1
 
@@ -252,6 +259,11 @@ typedef struct VksplatInstance VksplatInstance;
 
 // `VksplatDescription::flags`: the scene has a per-splat opacity multiplier.
 #define VKSPLAT_VARIANT_OPACITY_SCALE 2
+
+// `VksplatDescription::flags` (plugin ABI version 2): `time_start` and `time_end` hold the
+// scene's time range, in the scene's own time units. Without it the scene has no range
+// (any time is valid, or the scene does not move).
+#define VKSPLAT_VARIANT_TIME_RANGE 4
 
 // `VksplatGpuStage::language`: `code` is NUL-terminated GLSL 4.50 compute source, compiled
 // by the engine with shaderc; `#include "variant.glsl"` declares the engine's splat buffers.
@@ -573,7 +585,8 @@ typedef struct VksplatParamDesc {
   const char *name;
   // One line of help, or NULL.
   const char *description;
-  // `VKSPLAT_PARAM_FLOAT`, `VKSPLAT_PARAM_INT` or `VKSPLAT_PARAM_FLOAT_ARRAY`.
+  // `VKSPLAT_PARAM_FLOAT`, `VKSPLAT_PARAM_INT`, `VKSPLAT_PARAM_FLOAT_ARRAY` or
+  // `VKSPLAT_PARAM_TEXT` (version 2).
   uint32_t param_type;
   // `VKSPLAT_PARAM_OPEN` or 0 (a per-frame parameter).
   uint32_t flags;
@@ -624,6 +637,11 @@ typedef struct VksplatDescription {
   const struct VksplatParamDesc *params;
   // Splat data uploaded once when the scene is created (what is not written per frame).
   struct VksplatSplatData initial;
+  // Plugin ABI version 2: the first and last time of the scene (finite, `time_start <=
+  // time_end`), used when `flags` has `VKSPLAT_VARIANT_TIME_RANGE`. A version-1 plugin
+  // writes neither: they read as zero and the flag as unset.
+  double time_start;
+  double time_end;
 } VksplatDescription;
 
 // A static buffer the plugin's shader reads (uploaded once).
@@ -1070,7 +1088,7 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, opacity_logits) == 40, "offse
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, sh) == 48, "offsetof(VksplatSplatArrays, sh) is 48");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, covariances) == 56, "offsetof(VksplatSplatArrays, covariances) is 56");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSplatArrays, opacity_scale) == 64, "offsetof(VksplatSplatArrays, opacity_scale) is 64");
-VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatDescription) == 112, "sizeof(VksplatDescription) is 112");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatDescription) == 128, "sizeof(VksplatDescription) is 128");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, s_type) == 0, "offsetof(VksplatDescription, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, s_size) == 4, "offsetof(VksplatDescription, s_size) is 4");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, next) == 8, "offsetof(VksplatDescription, next) is 8");
@@ -1083,6 +1101,8 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, has_cpu) == 40, "offsetof(Vks
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, param_count) == 44, "offsetof(VksplatDescription, param_count) is 44");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, params) == 48, "offsetof(VksplatDescription, params) is 48");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, initial) == 56, "offsetof(VksplatDescription, initial) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, time_start) == 112, "offsetof(VksplatDescription, time_start) is 112");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatDescription, time_end) == 120, "offsetof(VksplatDescription, time_end) is 120");
 VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatBufferDesc) == 24, "sizeof(VksplatBufferDesc) is 24");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatBufferDesc, name) == 0, "offsetof(VksplatBufferDesc, name) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatBufferDesc, data) == 8, "offsetof(VksplatBufferDesc, data) is 8");

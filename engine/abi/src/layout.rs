@@ -153,7 +153,8 @@ pub const LAYOUTS: &[StructLayout] = struct_layouts! {
     VksplatDescription(Plugin) {
         s_type: u32, s_size: u32, next: *const c_void, splat_count: u64, sh_degree: u32,
         flags: u32, outputs: u32, has_gpu: u32, has_cpu: u32, param_count: u32,
-        params: *const VksplatParamDesc, initial: VksplatSplatData,
+        params: *const VksplatParamDesc, initial: VksplatSplatData, time_start: f64,
+        time_end: f64,
     }
     VksplatBufferDesc(Plugin) { name: *const c_char, data: *const c_void, size: u64 }
     VksplatGpuStage(Plugin) {
@@ -253,10 +254,15 @@ pub const PLUGIN_ABI_V1_FINGERPRINT: u64 = 0xa303_048f_6708_4893;
 /// every struct, no types) of the same version-1 plugin structs.
 pub const PLUGIN_ABI_V1_UNTYPED_FINGERPRINT: u64 = 0x479c_93d9_f849_6b99;
 
+/// The fingerprint of plugin ABI version 2 (`VksplatDescription` grew `time_start` and
+/// `time_end`), frozen at its release.
+pub const PLUGIN_ABI_V2_FINGERPRINT: u64 = 0x5e8b_205f_c33b_12ca;
+
 /// Every released plugin ABI version and the fingerprints a plugin built against it reports.
 pub const PLUGIN_ABI_FINGERPRINTS: &[(u32, u64)] = &[
     (1, PLUGIN_ABI_V1_FINGERPRINT),
     (1, PLUGIN_ABI_V1_UNTYPED_FINGERPRINT),
+    (2, PLUGIN_ABI_V2_FINGERPRINT),
 ];
 
 /// Whether a plugin reporting `abi_version` and `fingerprint` is loaded: the version is in
@@ -333,6 +339,7 @@ mod tests {
         // exactly these).
         assert_eq!(PLUGIN_ABI_V1_FINGERPRINT, 0xa303_048f_6708_4893);
         assert_eq!(PLUGIN_ABI_V1_UNTYPED_FINGERPRINT, 0x479c_93d9_f849_6b99);
+        assert_eq!(PLUGIN_ABI_V2_FINGERPRINT, 0x5e8b_205f_c33b_12ca);
         let versions: std::collections::BTreeSet<u32> =
             PLUGIN_ABI_FINGERPRINTS.iter().map(|e| e.0).collect();
         assert_eq!(

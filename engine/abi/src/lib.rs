@@ -60,7 +60,8 @@ pub const VKSPLAT_VERSION: u32 =
 /// differs from the header the program was compiled with must not be used.
 pub const VKSPLAT_ABI_VERSION: u32 = 1;
 /// The plugin ABI version this header describes (what a plugin built against it speaks).
-pub const VKSPLAT_PLUGIN_ABI_VERSION: u32 = 1;
+/// Version 2 grew `VksplatDescription` by the scene's time range.
+pub const VKSPLAT_PLUGIN_ABI_VERSION: u32 = 2;
 /// Oldest plugin ABI version this engine still loads.
 pub const VKSPLAT_PLUGIN_ABI_MIN: u32 = 1;
 /// Fingerprint of the plugin ABI (`VKSPLAT_PLUGIN_ABI_VERSION`): FNV-1a over the name, size and
@@ -71,9 +72,9 @@ pub const VKSPLAT_PLUGIN_ABI_MIN: u32 = 1;
 pub const VKSPLAT_LAYOUT_FINGERPRINT: u64 =
     ((VKSPLAT_LAYOUT_FINGERPRINT_HI as u64) << 32) | VKSPLAT_LAYOUT_FINGERPRINT_LO as u64;
 /// High 32 bits of `VKSPLAT_LAYOUT_FINGERPRINT`.
-pub const VKSPLAT_LAYOUT_FINGERPRINT_HI: u32 = 0xa303_048f;
+pub const VKSPLAT_LAYOUT_FINGERPRINT_HI: u32 = 0x5e8b_205f;
 /// Low 32 bits of `VKSPLAT_LAYOUT_FINGERPRINT`.
-pub const VKSPLAT_LAYOUT_FINGERPRINT_LO: u32 = 0x6708_4893;
+pub const VKSPLAT_LAYOUT_FINGERPRINT_LO: u32 = 0xc33b_12ca;
 /// Name of the one exported function every plugin library has (frozen forever).
 pub const VKSPLAT_PLUGIN_ENTRY_NAME: &str = "vksplat_plugin_negotiate";
 
@@ -181,7 +182,7 @@ pub const VKSPLAT_HOST_API_V1_SIZE: u32 = 40;
 pub const VKSPLAT_NEGOTIATION_V1_SIZE: u32 = 56;
 /// `sizeof(VksplatOpenDesc)` at plugin ABI version 1.
 pub const VKSPLAT_OPEN_DESC_V1_SIZE: u32 = 48;
-/// `sizeof(VksplatDescription)` at plugin ABI version 1.
+/// `sizeof(VksplatDescription)` at plugin ABI version 1 (before `time_start`).
 pub const VKSPLAT_DESCRIPTION_V1_SIZE: u32 = 112;
 /// `sizeof(VksplatGpuStage)` at plugin ABI version 1.
 pub const VKSPLAT_GPU_STAGE_V1_SIZE: u32 = 72;
@@ -234,6 +235,11 @@ pub const VKSPLAT_PARAM_INT: u32 = 1;
 /// Parameter type: an array of elements of `components` floats each (3 = a vertex,
 /// 16 = a row-major 4×4 matrix), with an element-count range.
 pub const VKSPLAT_PARAM_FLOAT_ARRAY: u32 = 2;
+/// Parameter type (plugin ABI version 2): text (a path, a name), read at open only
+/// (`VKSPLAT_PARAM_OPEN` must be set). The plugin receives the user's string unchanged in
+/// `VksplatOpenDesc::options`; the host never parses it as a number. `min`, `max` and
+/// `default_value` are zero; an absent key means the plugin's default.
+pub const VKSPLAT_PARAM_TEXT: u32 = 3;
 
 /// `VksplatParamDesc::flags`: read when the instance is opened (`options`), not per frame.
 pub const VKSPLAT_PARAM_OPEN: u32 = 1;
@@ -263,6 +269,10 @@ pub const VKSPLAT_OUTPUT_ALL: u32 = 127;
 pub const VKSPLAT_VARIANT_COVARIANCE: u32 = 1;
 /// `VksplatDescription::flags`: the scene has a per-splat opacity multiplier.
 pub const VKSPLAT_VARIANT_OPACITY_SCALE: u32 = 2;
+/// `VksplatDescription::flags` (plugin ABI version 2): `time_start` and `time_end` hold the
+/// scene's time range, in the scene's own time units. Without it the scene has no range
+/// (any time is valid, or the scene does not move).
+pub const VKSPLAT_VARIANT_TIME_RANGE: u32 = 4;
 
 /// `VksplatGpuStage::language`: `code` is NUL-terminated GLSL 4.50 compute source, compiled
 /// by the engine with shaderc; `#include "variant.glsl"` declares the engine's splat buffers.
@@ -656,7 +666,8 @@ pub struct VksplatParamDesc {
     pub name: *const c_char,
     /// One line of help, or NULL.
     pub description: *const c_char,
-    /// `VKSPLAT_PARAM_FLOAT`, `VKSPLAT_PARAM_INT` or `VKSPLAT_PARAM_FLOAT_ARRAY`.
+    /// `VKSPLAT_PARAM_FLOAT`, `VKSPLAT_PARAM_INT`, `VKSPLAT_PARAM_FLOAT_ARRAY` or
+    /// `VKSPLAT_PARAM_TEXT` (version 2).
     pub param_type: u32,
     /// `VKSPLAT_PARAM_OPEN` or 0 (a per-frame parameter).
     pub flags: u32,
@@ -728,6 +739,11 @@ pub struct VksplatDescription {
     pub params: *const VksplatParamDesc,
     /// Splat data uploaded once when the scene is created (what is not written per frame).
     pub initial: VksplatSplatData,
+    /// Plugin ABI version 2: the first and last time of the scene (finite, `time_start <=
+    /// time_end`), used when `flags` has `VKSPLAT_VARIANT_TIME_RANGE`. A version-1 plugin
+    /// writes neither: they read as zero and the flag as unset.
+    pub time_start: f64,
+    pub time_end: f64,
 }
 
 /// A static buffer the plugin's shader reads (uploaded once).

@@ -31,6 +31,9 @@ pub struct Description {
     pub has_cpu: bool,
     pub params: Vec<ParamInfo>,
     pub initial: InitialData,
+    /// The scene's first and last time (plugin ABI version 2, `VKSPLAT_VARIANT_TIME_RANGE`),
+    /// checked finite with start ≤ end; `None` for a plugin that gives none.
+    pub time_range: Option<(f64, f64)>,
 }
 
 impl Description {
@@ -139,6 +142,7 @@ impl Instance {
                 has_cpu: false,
                 params: Vec::new(),
                 initial: InitialData::default(),
+                time_range: None,
             },
             values: Vec::new(),
         };
@@ -146,6 +150,8 @@ impl Instance {
         for (k, v) in params {
             match instance.desc.params.iter().find(|p| &p.name == k) {
                 Some(p) if !p.open => instance.set_param_str(k, v)?,
+                // Text is the plugin's to read, as given.
+                Some(p) if p.ty == ParamType::Text => {}
                 Some(p) => {
                     // Open options were the plugin's to read; still enforce the range.
                     let p = p.clone();
@@ -244,6 +250,7 @@ impl Instance {
                     VKSPLAT_PARAM_FLOAT => ParamType::Float,
                     VKSPLAT_PARAM_INT => ParamType::Int,
                     VKSPLAT_PARAM_FLOAT_ARRAY => ParamType::FloatArray,
+                    VKSPLAT_PARAM_TEXT => ParamType::Text,
                     t => return Err(invalid(format!("parameter type {t} is unknown"))),
                 };
                 // SAFETY: NUL-terminated strings of the plugin.
@@ -267,6 +274,20 @@ impl Instance {
             }
         }
         crate::params::check_declared(&name, &params)?;
+        // The flag is version 2's: a version-1 plugin never wrote the range, whatever its
+        // flags hold.
+        let time_range =
+            if self.plugin.abi_version >= 2 && d.flags & VKSPLAT_VARIANT_TIME_RANGE != 0 {
+                let (start, end) = (d.time_start, d.time_end);
+                if !(start.is_finite() && end.is_finite() && start <= end) {
+                    return Err(invalid(format!(
+                        "time range [{start}, {end}] is not a finite range (start <= end)"
+                    )));
+                }
+                Some((start, end))
+            } else {
+                None
+            };
         let k = ((d.sh_degree + 1) * (d.sh_degree + 1)) as usize;
         let i = &d.initial;
         // SAFETY: the plugin provides `n` splats of each array it sets, valid until the next
@@ -299,6 +320,7 @@ impl Instance {
             has_cpu,
             params,
             initial,
+            time_range,
         };
         Ok(())
     }

@@ -11,6 +11,9 @@ pub enum ParamType {
     Float,
     Int,
     FloatArray,
+    /// Text read at open only (`VKSPLAT_PARAM_TEXT`): passed to the plugin unchanged, never
+    /// parsed as a number.
+    Text,
 }
 
 /// One parameter a plugin instance takes.
@@ -45,6 +48,7 @@ impl ParamInfo {
                 "{}..={} element(s) of {} float(s) in [{}, {}]",
                 self.min_count, self.max_count, self.components, self.min, self.max
             ),
+            ParamType::Text => "text, read at open".into(),
         }
     }
 }
@@ -115,6 +119,9 @@ pub(crate) fn check_value(plugin: &str, p: &ParamInfo, values: &[f32]) -> Result
             }
             values.iter().try_for_each(|&v| range(v))
         }
+        ParamType::Text => Err(bad(
+            "is a text option read at open, not a number that can be set per frame".into(),
+        )),
     }
 }
 
@@ -134,6 +141,14 @@ pub(crate) fn check_declared(plugin: &str, params: &[ParamInfo]) -> Result<(), P
         if params[..i].iter().any(|o| o.name == p.name) {
             return Err(bad("declared twice".into()));
         }
+        if p.ty == ParamType::Text {
+            if !p.open {
+                return Err(bad(
+                    "a text parameter must be read at open (VKSPLAT_PARAM_OPEN)".into(),
+                ));
+            }
+            continue;
+        }
         if !p.min.is_finite() || !p.max.is_finite() || p.min > p.max {
             return Err(bad(format!("range [{}, {}] is not a range", p.min, p.max)));
         }
@@ -149,6 +164,7 @@ pub(crate) fn check_declared(plugin: &str, params: &[ParamInfo]) -> Result<(), P
                     return Err(bad(format!("default {} is not an integer", p.default)));
                 }
             }
+            ParamType::Text => {}
             ParamType::FloatArray => {
                 if p.min_count > p.max_count {
                     return Err(bad(format!(

@@ -112,6 +112,12 @@ impl Scene {
         self.antialiased
     }
 
+    /// The scene's first and last time, in its own units: a plugin's declared range, `None`
+    /// for static splats and for plugins that declare none.
+    pub fn time_range(&self) -> Option<(f64, f64)> {
+        self.variant().and_then(|v| v.instance().desc.time_range)
+    }
+
     /// The mode to render in when the host names none ([`default_mode`]).
     pub fn default_mode(&self) -> RenderMode {
         default_mode(self.antialiased)

@@ -43,6 +43,9 @@ pub enum ParamKind {
         min_count: u32,
         max_count: u32,
     },
+    /// Text (a path, a name), always read at open: [`Plugin::open`] receives the user's
+    /// string unchanged in `options`; the host never parses it as a number.
+    Text,
 }
 
 /// One parameter the plugin takes (`--param name=value`).
@@ -123,6 +126,21 @@ impl Param {
         }
     }
 
+    /// A text option (`--param skeleton=/path/rig.gltf`), always read at open: its value
+    /// reaches [`Plugin::open`] in `options` as the raw string. An absent key means the
+    /// plugin's default.
+    pub const fn text(name: &'static CStr, description: &'static CStr) -> Param {
+        Param {
+            name,
+            description,
+            kind: ParamKind::Text,
+            open: true,
+            min: 0.0,
+            max: 0.0,
+            default: 0.0,
+        }
+    }
+
     /// The same parameter, read at open instead of every frame.
     pub const fn at_open(mut self) -> Param {
         self.open = true;
@@ -138,12 +156,18 @@ impl Param {
                 min_count,
                 max_count,
             } => (VKSPLAT_PARAM_FLOAT_ARRAY, components, min_count, max_count),
+            ParamKind::Text => (VKSPLAT_PARAM_TEXT, 1, 0, 0),
         };
         VksplatParamDesc {
             name: self.name.as_ptr(),
             description: self.description.as_ptr(),
             param_type,
-            flags: if self.open { VKSPLAT_PARAM_OPEN } else { 0 },
+            // A text parameter is an open option whatever `open` says.
+            flags: if self.open || matches!(self.kind, ParamKind::Text) {
+                VKSPLAT_PARAM_OPEN
+            } else {
+                0
+            },
             min: self.min,
             max: self.max,
             default_value: self.default,
@@ -181,6 +205,9 @@ pub struct Description<'a> {
     pub outputs: u32,
     pub params: Vec<Param>,
     pub initial: SplatData<'a>,
+    /// The scene's first and last time, in its own units (finite, start ≤ end), or `None`
+    /// when it has no range. Hosts show it (`vksplat info`) and map frame numbers into it.
+    pub time_range: Option<(f64, f64)>,
 }
 
 /// The shader of a GPU stage.
@@ -557,6 +584,18 @@ pub mod ffi {
             if d.opacity_scale {
                 flags |= VKSPLAT_VARIANT_OPACITY_SCALE;
             }
+            let (time_start, time_end) = match d.time_range {
+                Some((start, end)) => {
+                    if !(start.is_finite() && end.is_finite() && start <= end) {
+                        return Err(format!(
+                            "describe: time range [{start}, {end}] is not a finite range"
+                        ));
+                    }
+                    flags |= VKSPLAT_VARIANT_TIME_RANGE;
+                    (start, end)
+                }
+                None => (0.0, 0.0),
+            };
             let value = VksplatDescription {
                 s_type: VKSPLAT_STRUCT_DESCRIPTION,
                 s_size: std::mem::size_of::<VksplatDescription>() as u32,
@@ -578,6 +617,8 @@ pub mod ffi {
                     covariances: data(d.initial.covariances),
                     opacity_scale: data(d.initial.opacity_scale),
                 },
+                time_start,
+                time_end,
             };
             // SAFETY: the host passes a description of `s_size` writable bytes (or NULL).
             Ok(match unsafe { grow::write(out, &value, "description") } {

@@ -141,6 +141,7 @@ impl Plugin for SkinWave {
                 sh: Some(&self.sh),
                 ..Default::default()
             },
+            ..Default::default()
         }
     }
 
