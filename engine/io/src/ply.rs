@@ -546,13 +546,7 @@ pub(crate) fn read_with_info(path: &Path) -> Result<(Splats, PlyInfo), IoError> 
     let cannot_read = |e: std::io::Error| IoError::input(path, format!("cannot read: {e}"));
     let (mut file, len) = crate::input::open(path)?;
     let prefix = read_prefix(&mut file, len).map_err(cannot_read)?;
-    let header = parse_header(&prefix).map_err(|m| {
-        if len > prefix.len() as u64 && m.contains("not terminated") {
-            fail(format!("{m} within its first {} bytes", prefix.len()))
-        } else {
-            fail(m)
-        }
-    })?;
+    let header = header_of(&prefix, len, path)?;
     let info = info_of(&header);
     if header.format == Format::Ascii || len == prefix.len() as u64 {
         let bytes = crate::input::read_rest(path, file, len, prefix)?;
@@ -593,13 +587,8 @@ pub(crate) fn read_with_info(path: &Path) -> Result<(Splats, PlyInfo), IoError> 
 
 /// Finds the vertex element and builds its field table.
 fn vertex_table(header: &Header) -> Result<(usize, FieldTable), String> {
-    let vertex_index = header
-        .elements
-        .iter()
-        .position(|e| e.name == "vertex")
-        .ok_or("PLY header declares no 'vertex' element")?;
-    let vertex = &header.elements[vertex_index];
-    let table = build_field_table(vertex)?;
+    let vertex_index = vertex_index(header)?;
+    let table = build_field_table(&header.elements[vertex_index])?;
     Ok((vertex_index, table))
 }
 
@@ -771,7 +760,11 @@ fn parse_ascii_body(
     crate::formats::check_count(vertex.count).map_err(|m| input(format!("the header {m}")))?;
     // Bounded by body.len() / 14 thanks to the check above.
     let mut out = empty_splats(vertex.count as usize, table.sh_degree).map_err(|e| e.at(path))?;
-    fill_ascii(header, vertex_index, table, body, &mut out).map_err(input)?;
+    let n_slots = table.props.len();
+    fill_ascii(header, vertex_index, body, |values| {
+        push_splat(&mut out, n_slots, |slot| values[table.props[slot]])
+    })
+    .map_err(input)?;
     Ok(out)
 }
 
@@ -785,13 +778,14 @@ fn ascii_values_needed(header: &Header) -> u128 {
         .sum()
 }
 
-/// Reads every value of an ASCII body (already checked by [`parse_ascii_body`]) into `out`.
+/// Reads every value of an ASCII body (already checked against the file size, as
+/// [`parse_ascii_body`] does) and hands each vertex row, all its properties as `f32` in
+/// declaration order, to `row`.
 fn fill_ascii(
     header: &Header,
     vertex_index: usize,
-    table: &FieldTable,
     body: &[u8],
-    out: &mut Splats,
+    mut row_done: impl FnMut(&[f32]),
 ) -> Result<(), String> {
     let needed = ascii_values_needed(header);
     let vertex = &header.elements[vertex_index];
@@ -830,7 +824,7 @@ fn fill_ascii(
                 }
             }
             if ei == vertex_index {
-                push_splat(out, table.props.len(), |slot| values[table.props[slot]]);
+                row_done(&values);
             }
         }
     }
@@ -852,6 +846,253 @@ fn parse_ascii_value(s: &str, ty: ScalarType) -> Option<f32> {
         }
         None => s.parse::<f64>().ok().map(|v| v as f32),
     }
+}
+
+// ---------------------------------------------------------------------------
+// Named columns: PLY files that extend the INRIA layout (scene-variant plugins read their own
+// fields through these, with the header parser, size checks and scalar decoder above).
+
+/// What the header of a PLY file says about its `vertex` element.
+#[derive(Clone, Debug)]
+pub struct PlyVertexInfo {
+    /// The body encoding.
+    pub format: Format,
+    /// Rows the header declares (not yet checked against the file size).
+    pub count: u64,
+    /// Vertex property names, in declaration order.
+    pub properties: Vec<String>,
+    /// Text of the header's `comment` lines.
+    pub comments: Vec<String>,
+}
+
+impl PlyVertexInfo {
+    /// Whether the vertex element has every property in `names`.
+    pub fn has_all(&self, names: &[&str]) -> bool {
+        names.iter().all(|n| self.properties.iter().any(|p| p == n))
+    }
+}
+
+/// Reads the header of a PLY file (at most its first MiB), not its body: enough to tell what
+/// kind of scene a file holds before reading it.
+pub fn read_vertex_info(path: &Path) -> Result<PlyVertexInfo, IoError> {
+    let (mut file, len) = crate::input::open(path)?;
+    let prefix = read_prefix(&mut file, len)
+        .map_err(|e| IoError::input(path, format!("cannot read: {e}")))?;
+    let header = header_of(&prefix, len, path)?;
+    let vertex = &header.elements[vertex_index(&header).map_err(|m| IoError::input(path, m))?];
+    Ok(PlyVertexInfo {
+        format: header.format,
+        count: vertex.count,
+        properties: vertex.props.iter().map(|p| p.name.clone()).collect(),
+        comments: header.comments.clone(),
+    })
+}
+
+/// Vertex properties of a PLY file as `f32` columns, by name (see [`read_columns`]).
+#[derive(Clone, Debug)]
+pub struct PlyColumns {
+    count: usize,
+    names: Vec<String>,
+    columns: Vec<Vec<f32>>,
+    /// Text of the header's `comment` lines.
+    pub comments: Vec<String>,
+}
+
+impl PlyColumns {
+    /// Rows (vertices).
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the file has no vertices.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The column called `name`, if it was asked for.
+    pub fn get(&self, name: &str) -> Option<&[f32]> {
+        let i = self.names.iter().position(|n| n == name)?;
+        Some(&self.columns[i])
+    }
+
+    /// The `index`-th column asked for ([`read_columns`]' `names` order).
+    pub fn column(&self, index: usize) -> &[f32] {
+        &self.columns[index]
+    }
+
+    /// The names asked for, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// Reads the `vertex` properties called `names` of a PLY file (any scalar type, ASCII or
+/// binary of either byte order) as `f32` columns; other properties and elements are skipped.
+/// Missing properties are one error naming the file and every missing name. The body is
+/// checked against the header like [`read_ply`] does (exact size, count limit) before
+/// anything is allocated, and binary bodies are streamed in blocks. Values are returned as
+/// stored: no check for NaN or infinity (the caller knows which values must be finite).
+pub fn read_columns(path: &Path, names: &[&str]) -> Result<PlyColumns, IoError> {
+    let fail = |m: String| IoError::input(path, m);
+    let (mut file, len) = crate::input::open(path)?;
+    let prefix = read_prefix(&mut file, len).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let header = header_of(&prefix, len, path)?;
+    let vi = vertex_index(&header).map_err(fail)?;
+    let vertex = &header.elements[vi];
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| vertex.prop(n).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(fail(format!(
+            "vertex element has no {} {} (needed: {})",
+            if missing.len() == 1 {
+                "property"
+            } else {
+                "properties"
+            },
+            missing
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            names.join(", ")
+        )));
+    }
+    let props: Vec<usize> = names
+        .iter()
+        .map(|n| vertex.props.iter().position(|p| p.name == *n).unwrap_or(0))
+        .collect();
+    let alloc = |count: usize| -> Result<Vec<Vec<f32>>, IoError> {
+        names
+            .iter()
+            .map(|_| crate::memory::with_capacity(count).map_err(|e| e.at(path)))
+            .collect()
+    };
+    let mut columns;
+    if header.format == Format::Ascii {
+        let bytes = crate::input::read_rest(path, file, len, prefix)?;
+        let body = &bytes[header.body_offset..];
+        let needed = ascii_values_needed(&header);
+        if needed > body.len() as u128 {
+            return Err(fail(format!(
+                "file is truncated: the header declares {} vertices ({needed} values in all) but \
+                 only {} bytes follow the header",
+                vertex.count,
+                body.len()
+            )));
+        }
+        let count = crate::formats::check_count(vertex.count)
+            .map_err(|m| fail(format!("the header {m}")))?;
+        columns = alloc(count)?;
+        fill_ascii(&header, vi, body, |values| {
+            for (c, &p) in columns.iter_mut().zip(&props) {
+                c.push(values[p]);
+            }
+        })
+        .map_err(fail)?;
+    } else {
+        drop(prefix);
+        let body_len = u128::from(len) - header.body_offset as u128;
+        let (rows_at, _) = binary_vertex_rows(&header, vi, body_len).map_err(fail)?;
+        let count = vertex.count as usize;
+        columns = alloc(count)?;
+        let fields: Vec<(usize, ScalarType)> = props
+            .iter()
+            .map(|&p| (vertex.props[p].offset, vertex.props[p].ty))
+            .collect();
+        let be = header.format == Format::BinaryBe;
+        let stride = vertex.stride;
+        let rows_per_block = (STREAM_BLOCK_BYTES / stride.max(1)).max(1);
+        let mut buf = vec![0u8; rows_per_block.min(count) * stride];
+        let first_row_at = header.body_offset as u64 + rows_at as u64;
+        let mut done = 0;
+        while done < count {
+            use std::os::unix::fs::FileExt;
+            let rows = rows_per_block.min(count - done);
+            let block = &mut buf[..rows * stride];
+            file.read_exact_at(block, first_row_at + (done * stride) as u64)
+                .map_err(|e| fail(format!("cannot read rows {done}..: {e}")))?;
+            for row in block.chunks_exact(stride) {
+                for (c, &(offset, ty)) in columns.iter_mut().zip(&fields) {
+                    c.push(decode(row, offset, ty, be));
+                }
+            }
+            done += rows;
+        }
+    }
+    Ok(PlyColumns {
+        count: columns.first().map_or(vertex.count as usize, Vec::len),
+        names: names.iter().map(|n| n.to_string()).collect(),
+        columns,
+        comments: header.comments.clone(),
+    })
+}
+
+/// Writes named `f32` columns as a binary little-endian PLY `vertex` element (atomically),
+/// with `comments` as header comment lines: the counterpart of [`read_columns`], for tools
+/// and tests that make variant scenes.
+pub fn write_columns(
+    path: &Path,
+    columns: &[(&str, &[f32])],
+    comments: &[&str],
+) -> Result<(), IoError> {
+    let bad = |m: String| IoError::output(path, m);
+    let n = columns.first().map_or(0, |(_, c)| c.len());
+    let mut header = String::from("ply\nformat binary_little_endian 1.0\n");
+    for c in comments {
+        if c.contains(['\n', '\r']) {
+            return Err(bad("a PLY header comment must be one line".into()));
+        }
+        header.push_str(&format!("comment {c}\n"));
+    }
+    header.push_str(&format!("element vertex {n}\n"));
+    for (i, (name, values)) in columns.iter().enumerate() {
+        if name.is_empty() || name.contains(|c: char| c.is_whitespace()) {
+            return Err(bad(format!("'{name}' is not a PLY property name")));
+        }
+        if columns[..i].iter().any(|(other, _)| other == name) {
+            return Err(bad(format!("property '{name}' given twice")));
+        }
+        if values.len() != n {
+            return Err(bad(format!(
+                "column '{name}' has {} values, the first column {n}",
+                values.len()
+            )));
+        }
+        header.push_str(&format!("property float {name}\n"));
+    }
+    header.push_str("end_header\n");
+    crate::atomic::write_atomic(path, |w| {
+        w.write_all(header.as_bytes())?;
+        let mut row = Vec::with_capacity(columns.len() * 4);
+        for i in 0..n {
+            row.clear();
+            row.extend(columns.iter().flat_map(|(_, c)| c[i].to_le_bytes()));
+            w.write_all(&row)?;
+        }
+        Ok(())
+    })
+}
+
+/// Parses the header in `prefix` (the first bytes of a file of `len` bytes).
+fn header_of(prefix: &[u8], len: u64, path: &Path) -> Result<Header, IoError> {
+    parse_header(prefix).map_err(|m| {
+        if len > prefix.len() as u64 && m.contains("not terminated") {
+            IoError::input(path, format!("{m} within its first {} bytes", prefix.len()))
+        } else {
+            IoError::input(path, m)
+        }
+    })
+}
+
+fn vertex_index(header: &Header) -> Result<usize, String> {
+    header
+        .elements
+        .iter()
+        .position(|e| e.name == "vertex")
+        .ok_or_else(|| "PLY header declares no 'vertex' element".into())
 }
 
 #[cfg(test)]

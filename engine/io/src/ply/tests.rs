@@ -598,3 +598,113 @@ fn parse_speed_1m() {
     assert_eq!(back.len(), 1_000_000);
     eprintln!("parsed {} bytes in {:?}", bytes.len(), dt);
 }
+
+// ---------------------------------------------------------------------------
+// Named columns
+
+fn columns_of(bytes: &[u8], names: &[&str]) -> Result<PlyColumns, IoError> {
+    let dir = TempDir::new("ply_columns");
+    let path = dir.path().join("cols.ply");
+    std::fs::write(&path, bytes).unwrap();
+    read_columns(&path, names)
+}
+
+fn columns_err(bytes: &[u8], names: &[&str]) -> String {
+    let e = columns_of(bytes, names).expect_err("expected an error");
+    assert!(matches!(e, IoError::Input { .. }));
+    let s = e.to_string();
+    assert!(s.contains("cols.ply: "), "{s}");
+    s
+}
+
+#[test]
+fn columns_by_name_in_every_format_and_type() {
+    for format in ["binary_little_endian", "binary_big_endian", "ascii"] {
+        let before = El {
+            name: "camera",
+            props: vec![p("float", "a"), p("double", "b")],
+            rows: vec![vec![1.0, 2.0]; 2],
+        };
+        let bytes = encode(format, &[before, shuffled_vertex(5)]);
+        let names = ["x", "y", "ignored_u8", "f_rest_4", "nx"];
+        let c = columns_of(&bytes, &names).unwrap();
+        assert_eq!(c.len(), 5, "{format}");
+        assert_eq!(c.names(), names, "{format}");
+        for i in 0..5 {
+            let f = i as f32;
+            assert_eq!(c.get("x").unwrap()[i], -3.0 - f, "{format}: int16");
+            assert_eq!(c.get("y").unwrap()[i], 0.25 + f, "{format}: double");
+            assert_eq!(c.column(2)[i], 200.0, "{format}: uchar");
+            assert_eq!(c.get("f_rest_4").unwrap()[i], 1000.0 * f + 104.0);
+            assert_eq!(c.get("nx").unwrap()[i], 7.0);
+        }
+        assert_eq!(c.get("opacity"), None, "only the columns asked for");
+        assert!(c.comments.iter().any(|t| t == "made by a test"));
+    }
+}
+
+#[test]
+fn columns_missing_properties_are_named() {
+    let bytes = encode("binary_little_endian", &[shuffled_vertex(2)]);
+    let e = columns_err(&bytes, &["x", "trbf_center", "y", "omega_3"]);
+    assert!(
+        e.contains("no properties 'trbf_center', 'omega_3'"),
+        "every missing name: {e}"
+    );
+    let e = columns_err(&bytes, &["motion_0"]);
+    assert!(e.contains("no property 'motion_0'"), "{e}");
+}
+
+#[test]
+fn columns_body_checked_like_read_ply() {
+    for format in ["binary_little_endian", "ascii"] {
+        let bytes = encode(format, &[shuffled_vertex(3)]);
+        let cut = if format == "ascii" { 8 } else { 1 };
+        let e = columns_err(&bytes[..bytes.len() - cut], &["x"]);
+        assert!(e.contains("truncated"), "{format}: {e}");
+        let e = columns_err(&with_vertex_count(&bytes, 3, "2"), &["x"]);
+        assert!(e.contains("file has more data"), "{format}: {e}");
+        let e = columns_err(&with_vertex_count(&bytes, 3, "4000000000"), &["x"]);
+        assert!(e.contains("truncated"), "{format}: {e}");
+    }
+    let e = columns_err(
+        b"ply\nformat ascii 1.0\nelement face 0\nend_header\n",
+        &["x"],
+    );
+    assert!(e.contains("no 'vertex' element"), "{e}");
+    let e = columns_err(b"not a ply", &["x"]);
+    assert!(e.contains("not a PLY"), "{e}");
+}
+
+#[test]
+fn columns_round_trip_through_write_columns() {
+    let dir = TempDir::new("ply_write_columns");
+    let path = dir.path().join("w.ply");
+    let mut rng = Rng::new(11);
+    let a: Vec<f32> = (0..1000).map(|_| rng.range(-1.0, 1.0)).collect();
+    let b: Vec<f32> = (0..1000).map(|_| rng.range(-1e6, 1e6)).collect();
+    write_columns(&path, &[("trbf_center", &a), ("motion_8", &b)], &["four d"]).unwrap();
+    let c = read_columns(&path, &["motion_8", "trbf_center"]).unwrap();
+    assert_eq!(c.get("trbf_center").unwrap(), &a[..]);
+    assert_eq!(c.get("motion_8").unwrap(), &b[..]);
+    assert_eq!(c.comments, ["four d"]);
+    let info = read_vertex_info(&path).unwrap();
+    assert_eq!(info.count, 1000);
+    assert_eq!(info.properties, ["trbf_center", "motion_8"]);
+    assert!(info.has_all(&["motion_8"]) && !info.has_all(&["motion_8", "x"]));
+
+    // Bad columns are refused before anything is written.
+    let short = [0f32; 3];
+    for cols in [
+        vec![("a", &a[..]), ("b", &short[..])],
+        vec![("a", &a[..]), ("a", &a[..])],
+        vec![("a b", &a[..])],
+    ] {
+        let out = dir.path().join("bad.ply");
+        assert!(matches!(
+            write_columns(&out, &cols, &[]),
+            Err(IoError::Output { .. })
+        ));
+        assert!(!out.exists());
+    }
+}
