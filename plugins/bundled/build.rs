@@ -1,10 +1,12 @@
 //! Writes the plugins shipped in `plugins/` into the directory cargo puts the vksplat binary
 //! in (`target/<profile>/`, three levels above OUT_DIR), where the plugin host looks by default:
 //!
-//! * `skinwave` (Rust): this crate depends on it, so cargo builds its cdylib into
-//!   `<profile>/deps/`; its manifest is written to `<profile>/skinwave.vksplat.json` with
-//!   `"library": "deps/libvksplat_skinwave.so"` (inside the manifest's directory, as the host
-//!   requires).
+//! * the Rust plugins of [`RUST_PLUGINS`] (`skinwave`, `dynamic4d`, …): this crate depends on
+//!   each, so cargo builds its cdylib into `<profile>/deps/`; its manifest
+//!   `plugins/NAME/NAME.vksplat.json` (`"library": "LIB"`, a bare name) is written to
+//!   `<profile>/NAME.vksplat.json` with `"library": "deps/libLIB.so"` (inside the manifest's
+//!   directory, as the host requires). Adding a Rust plugin = a dependency in Cargo.toml and
+//!   its name in the list.
 //! * `triangle` (C): `plugins/c-triangle/triangle.c` is compiled with the system C compiler
 //!   (`$CC`, else `cc`) against `include/vksplat.h` into `<profile>/libvksplat_triangle.so`,
 //!   and its manifest is copied beside it.
@@ -16,17 +18,26 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The Rust plugins installed: each is a dependency of this crate, in `plugins/NAME/` with
+/// the manifest `NAME.vksplat.json`.
+const RUST_PLUGINS: &[&str] = &["skinwave", "dynamic4d"];
+
 fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let plugins = here.join("..");
     let root = plugins.join("..");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    for input in [
-        "skinwave/skinwave.vksplat.json",
-        "c-triangle/triangle.vksplat.json",
-        "c-triangle/triangle.c",
-        "../include/vksplat.h",
-    ] {
+    let manifests = RUST_PLUGINS
+        .iter()
+        .map(|name| format!("{name}/{name}.vksplat.json"));
+    for input in manifests.chain(
+        [
+            "c-triangle/triangle.vksplat.json",
+            "c-triangle/triangle.c",
+            "../include/vksplat.h",
+        ]
+        .map(String::from),
+    ) {
         println!("cargo:rerun-if-changed={}", plugins.join(input).display());
     }
     println!("cargo:rerun-if-changed=build.rs");
@@ -51,18 +62,22 @@ fn main() {
         _ => ("lib", ".so"),
     };
 
-    // skinwave: the manifest, pointing at the cdylib cargo builds into deps/.
-    let manifest = read(&plugins.join("skinwave/skinwave.vksplat.json"));
-    let from = "\"library\": \"vksplat_skinwave\"";
-    assert!(
-        manifest.contains(from),
-        "plugins/skinwave/skinwave.vksplat.json: expected {from} (build.rs rewrites it)"
-    );
-    let to = format!("\"library\": \"deps/{prefix}vksplat_skinwave{suffix}\"");
-    write_if_changed(
-        &profile.join("skinwave.vksplat.json"),
-        manifest.replace(from, &to).as_bytes(),
-    );
+    // Rust plugins: each manifest, pointing at the cdylib cargo builds into deps/.
+    for name in RUST_PLUGINS {
+        let file = format!("{name}/{name}.vksplat.json");
+        let manifest = read(&plugins.join(&file));
+        let (from, library) = library_entry(&manifest).unwrap_or_else(|| {
+            panic!(
+                "plugins/{file}: expected one \"library\": \"NAME\" entry with a bare name \
+                 (build.rs rewrites it)"
+            )
+        });
+        let to = format!("\"library\": \"deps/{prefix}{library}{suffix}\"");
+        write_if_changed(
+            &profile.join(format!("{name}.vksplat.json")),
+            manifest.replace(&from, &to).as_bytes(),
+        );
+    }
 
     // triangle: compiled here.
     let host = std::env::var("HOST").unwrap_or_default();
@@ -112,6 +127,25 @@ fn main() {
         &profile.join("triangle.vksplat.json"),
         read(&plugins.join("c-triangle/triangle.vksplat.json")).as_bytes(),
     );
+}
+
+/// The manifest's `"library": "NAME"` text and NAME (a bare library name: letters, digits,
+/// `_`, `-`), when it has exactly one such entry.
+fn library_entry(manifest: &str) -> Option<(String, String)> {
+    let key = "\"library\"";
+    let at = manifest.find(key)?;
+    if manifest[at + key.len()..].contains(key) {
+        return None;
+    }
+    let rest = manifest[at + key.len()..].trim_start().strip_prefix(':')?;
+    let rest = rest.trim_start().strip_prefix('"')?;
+    let name = &rest[..rest.find('"')?];
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let end = manifest.len() - rest.len() + name.len() + 1;
+    bare.then(|| (manifest[at..end].to_string(), name.to_string()))
 }
 
 fn read(path: &Path) -> String {

@@ -158,7 +158,7 @@ pub fn read_ply(path: &Path) -> Result<Vec<StgSplat>, Error> {
 /// zero, in the field order the reference trainer writes).
 pub fn write_ply(path: &Path, splats: &[StgSplat]) -> Result<(), Error> {
     let n = splats.len();
-    let mut cols: Vec<Vec<f32>> = vec![Vec::with_capacity(n); READ];
+    let mut cols: Vec<Vec<f32>> = (0..READ).map(|_| Vec::with_capacity(n)).collect();
     for s in splats {
         for (c, v) in cols.iter_mut().zip(s.values()) {
             c.push(v);
