@@ -90,7 +90,7 @@ impl From<PluginError> for Error {
             PluginError::Panic(_) => VKSPLAT_ERROR_PANIC,
             PluginError::Shader(_) => VKSPLAT_ERROR_SHADER,
             PluginError::InvalidOutput(_) => VKSPLAT_ERROR_INVALID_OUTPUT,
-            PluginError::Param(_) => VKSPLAT_ERROR_INVALID_ARGUMENT,
+            PluginError::Param(_) | PluginError::Ambiguous(_) => VKSPLAT_ERROR_INVALID_ARGUMENT,
             PluginError::Core(c) => core_code(c.kind()),
         };
         Error(code, e.to_string())

@@ -119,6 +119,7 @@ impl From<PluginError> for CliError {
         match e {
             PluginError::Core(CoreError::Vulkan(v)) => v.into(),
             PluginError::Core(c) => CliError::Render(c.to_string()),
+            PluginError::Ambiguous(m) => CliError::Usage(m),
             other => CliError::Plugin(other.to_string()),
         }
     }

@@ -65,6 +65,12 @@ pub(crate) fn open(path: &Path) -> Result<(File, u64), IoError> {
     Ok((file, meta.len()))
 }
 
+/// [`open`] for other crates (the plugin host's content detection): a regular file opened
+/// without blocking, with its length; anything else is an input error naming the path.
+pub fn open_regular(path: &Path) -> Result<(File, u64), IoError> {
+    open(path)
+}
+
 /// Reads a whole regular file (the memory for it is allocated fallibly).
 pub(crate) fn read_all(path: &Path) -> Result<Vec<u8>, IoError> {
     let (file, len) = open(path)?;

@@ -54,6 +54,7 @@ pub use image::{
     read_exr, write_exr, write_exr_with, write_png, write_png_with_text, ExrColor, ExrCompression,
     ExrImage, ExrOptions, ExrValue,
 };
+pub use input::open_regular;
 pub use ply::{read_ply, write_ply};
 pub use scene::{
     parse_scene, read_scene, read_scene_checked, write_scene, Axes, Check, CheckedScene, Format,

@@ -30,6 +30,10 @@ pub enum PluginError {
     /// A parameter value given by the user is invalid.
     #[error("{0}")]
     Param(String),
+    /// Several plugins declare that they read the same file: the user must name one (a usage
+    /// error, CLI exit code 2).
+    #[error("{0}")]
+    Ambiguous(String),
     /// The engine failed (not the plugin's fault).
     #[error(transparent)]
     Core(#[from] CoreError),
@@ -37,9 +41,9 @@ pub enum PluginError {
 
 impl PluginError {
     /// True when the plugin (or its manifest, ABI or parameters) is at fault rather than the
-    /// engine: the CLI's exit code 4. (Result codes are the C API's: it maps the variants and,
+    /// engine or the user's choice of plugin: the CLI's exit code 4. (Result codes are the C API's: it maps the variants and,
     /// for `Core`, `CoreError::kind()`.)
     pub fn is_plugin_fault(&self) -> bool {
-        !matches!(self, PluginError::Core(_))
+        !matches!(self, PluginError::Core(_) | PluginError::Ambiguous(_))
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! - [`manifest`]: `NAME.vksplat.json` manifests and the search path (`--plugin-dir`, then
 //!   `VKSPLAT_PLUGIN_PATH`); listing never runs plugin code.
+//! - [`detect`]: which plugin reads a file, from the manifests' `"reads"` (no plugin code
+//!   runs), for faces that are given a file and no plugin.
 //! - [`trust`]: the checks before anything is loaded: the library stays inside its
 //!   manifest's directory, and nobody but the owner or root can change the files (a library's
 //!   constructors run as soon as it is loaded).
@@ -20,6 +22,7 @@
 //! (CLI exit code 4) from engine failures.
 
 mod cpu_path;
+pub mod detect;
 pub mod error;
 mod gpu_stage;
 pub mod instance;
@@ -33,6 +36,7 @@ pub mod trust;
 pub mod variant;
 
 pub use cpu_path::HostSplats;
+pub use detect::detect;
 pub use error::PluginError;
 pub use instance::{Description, InitialData, Instance};
 pub use loader::Plugin;

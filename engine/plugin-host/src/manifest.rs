@@ -2,7 +2,8 @@
 //!
 //! A manifest is a JSON file named `NAME.vksplat.json` beside the plugin library:
 //! `{"name": "wave", "version": "1.0.0", "abi_version": 1, "library": "vksplat_wave",
-//! "description": "…"}`. `library` is a path relative to the manifest's directory that stays
+//! "description": "…", "reads": [{"suffix": ".wave"}]}` (`reads` is optional: the files the
+//! plugin reads, by content, see [`crate::detect`]). `library` is a path relative to the manifest's directory that stays
 //! inside it (not absolute, no `..`; [`crate::trust`] also checks where symlinks lead); a bare
 //! name without an extension is the platform's file name for it (`libvksplat_wave.so`,
 //! `vksplat_wave.dll`, `libvksplat_wave.dylib`). Listing plugins reads manifests and file
@@ -41,6 +42,9 @@ struct RawManifest {
     library: String,
     #[serde(default)]
     description: String,
+    /// What files the plugin reads (see [`crate::detect`]).
+    #[serde(default)]
+    reads: Vec<crate::detect::RawMatcher>,
 }
 
 /// A parsed manifest.
@@ -54,6 +58,9 @@ pub struct Manifest {
     pub library: PathBuf,
     /// The manifest file.
     pub path: PathBuf,
+    /// The files the plugin reads, by content (`"reads"`, [`crate::detect`]); empty when the
+    /// manifest declares none (the plugin is then only used when named).
+    pub reads: Vec<crate::detect::Matcher>,
 }
 
 impl Manifest {
@@ -87,6 +94,13 @@ impl Manifest {
                 raw.library
             )));
         }
+        let reads = raw
+            .reads
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| r.check(i))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(&fail)?;
         let library = if lib.components().count() == 1 && lib.extension().is_none() {
             dir.join(libloading::library_filename(lib.as_os_str()))
         } else {
@@ -99,6 +113,7 @@ impl Manifest {
             description: raw.description,
             library,
             path: path.to_path_buf(),
+            reads,
         })
     }
 
