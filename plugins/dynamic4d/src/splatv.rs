@@ -61,11 +61,7 @@ pub struct SplatvFile {
 /// Reads a `.splatv`.
 pub fn read(path: &Path) -> Result<SplatvFile, Error> {
     let fail = |m: String| format!("{}: {m}", path.display());
-    let mut file = crate::open_regular(path)?;
-    let len = file
-        .metadata()
-        .map_err(|e| fail(format!("cannot read: {e}")))?
-        .len();
+    let (mut file, len) = vksplat_io::open_regular(path).map_err(|e| e.to_string())?;
     let mut head = [0u8; 8];
     file.read_exact(&mut head).map_err(|_| {
         fail(format!(

@@ -19,7 +19,8 @@
 //! α(t) is below the `cull` parameter gets f = 0.
 //!
 //! Time t is the model's own: SpacetimeGaussians trains each model on one segment of frames
-//! with t = (frame − start) / duration in [0, 1).
+//! with t = (frame − start) / duration in [0, 1); the described time range is [0, 1] (the
+//! files record no other).
 
 use std::path::Path;
 
@@ -284,7 +285,7 @@ impl FormatModel for Stg {
                 sh: Some(&self.sh),
                 ..Default::default()
             },
-            ..Default::default()
+            time_range: Some((0.0, 1.0)),
         }
     }
 
