@@ -248,7 +248,7 @@ fn glb_container_matches_gltf() {
     for b in json["buffers"].as_array().unwrap() {
         starts.push(bin.len());
         bin.extend(std::fs::read(data(b["uri"].as_str().unwrap())).unwrap());
-        while bin.len() % 4 != 0 {
+        while !bin.len().is_multiple_of(4) {
             bin.push(0);
         }
     }
@@ -260,7 +260,7 @@ fn glb_container_matches_gltf() {
     }
     json["buffers"] = serde_json::json!([{"byteLength": bin.len()}]);
     let mut text = json.to_string().into_bytes();
-    while text.len() % 4 != 0 {
+    while !text.len().is_multiple_of(4) {
         text.push(b' ');
     }
     let mut glb = Vec::new();

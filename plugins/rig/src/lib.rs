@@ -93,12 +93,9 @@ pub fn load(path: &Path) -> Result<Model, RigError> {
     document::load(path)
 }
 
-/// Whether a file starts like a glTF file: the GLB magic, or a JSON object with an `"asset"`
-/// member near its start (bounded read; for content detection).
+/// Whether a file starts like a glTF file: the GLB magic, or a JSON object (glTF puts no
+/// member first, so `"asset"` may come last; [`load`] checks it).
 pub fn looks_like_gltf(head: &[u8]) -> bool {
-    if head.starts_with(b"glTF") {
-        return true;
-    }
-    let text = String::from_utf8_lossy(head);
-    text.trim_start().starts_with('{') && text.contains("\"asset\"")
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    head.starts_with(b"glTF") || text.trim_ascii_start().starts_with(b"{")
 }
