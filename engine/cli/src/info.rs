@@ -15,6 +15,11 @@
 //! JSON, which has no infinity).
 //! The scene is decoded once into memory (no second copy); too little host memory is exit 7.
 //!
+//! A file that a plugin's manifest says it reads (or any file with `--plugin NAME`) is
+//! described by that plugin instead, still without a GPU: the plugin's name, version and
+//! manifest, the splat count, SH degree, the scene's time range and the evaluation paths.
+//! Plugin failures are exit 4, two plugins claiming the file exit 2.
+//!
 //! [`Splats::validate`]: vksplat_io::Splats::validate
 
 use std::io::Write;
@@ -41,11 +46,104 @@ pub struct InfoArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Describe the file as this plugin's scene (a manifest name or a path to its manifest);
+    /// without it, a plugin whose manifest says it reads the file describes it.
+    #[arg(long, value_name = "NAME")]
+    pub plugin: Option<String>,
+
+    /// A plugin parameter (repeatable), as for `render`.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
+    #[command(flatten)]
+    pub dirs: crate::plugins::PluginDirs,
+}
+
+/// `vksplat info` of a plugin scene.
+fn run_plugin(
+    args: &InfoArgs,
+    choice: &crate::plugins::Choice,
+    plugin_args: &crate::plugins::PluginArgs,
+) -> Result<(), CliError> {
+    let path = &args.scene;
+    let instance = crate::plugins::open_instance(choice, plugin_args, Some(path))?;
+    let plugin = instance.plugin();
+    let d = &instance.desc;
+    let mut paths = Vec::new();
+    if d.has_gpu {
+        paths.push("gpu");
+    }
+    if d.has_cpu {
+        paths.push("cpu");
+    }
+    let detected = matches!(choice, crate::plugins::Choice::Detected(_));
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let value = json!({
+            "scene": path.display().to_string(),
+            "format": "plugin",
+            "plugin": plugin.name(),
+            "plugin_version": plugin.version,
+            "manifest": plugin.manifest.path.display().to_string(),
+            "detected": detected,
+            "count": d.splat_count,
+            "sh_degree": d.sh_degree,
+            "time_range": d.time_range.map(|(a, b)| [a, b]),
+            "paths": paths,
+        });
+        writeln!(out, "{value:#}").map_err(stdout_error)?;
+    } else {
+        let range = d.time_range.map_or(
+            "none (the plugin declares no range)".to_string(),
+            |(a, b)| format!("{a} .. {b}"),
+        );
+        writeln!(
+            out,
+            "{}: plugin scene\n\
+             plugin: {} {} ({}{})\n\
+             count: {}\n\
+             sh degree: {}\n\
+             time range: {range}\n\
+             paths: {}",
+            path.display(),
+            plugin.name(),
+            plugin.version,
+            plugin.manifest.path.display(),
+            if detected {
+                "; found by content, --plugin overrides"
+            } else {
+                ""
+            },
+            d.splat_count,
+            d.sh_degree,
+            paths.join(", "),
+        )
+        .map_err(stdout_error)?;
+    }
+    out.flush().map_err(stdout_error)?;
+    Ok(())
 }
 
 /// Runs `vksplat info`.
 pub fn run(args: &InfoArgs) -> Result<(), CliError> {
     let path = &args.scene;
+    let plugin_args = crate::plugins::PluginArgs {
+        plugin: args.plugin.clone(),
+        params: args.params.clone(),
+        dirs: args.dirs.clone(),
+        ..Default::default()
+    };
+    if let Some(choice) = crate::plugins::choose(&plugin_args, Some(path))? {
+        return run_plugin(args, &choice, &plugin_args);
+    }
+    if !args.params.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{}: --param needs a plugin scene (no plugin's manifest claims this file; name one \
+             with --plugin)",
+            path.display()
+        )));
+    }
     let checked = vksplat_io::scene::read_scene_checked(path, InvalidSplats::Report)?;
     let scene = &checked.file;
     let splats = &scene.splats;

@@ -22,6 +22,7 @@ mod progress;
 mod render;
 mod signals;
 mod stderr;
+mod time;
 pub mod version;
 
 use crate::stderr::say;
@@ -54,6 +55,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Render a scene to a PNG or EXR image.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand, ValueEnum};
 use vksplat_core::{CoreError, Renderer};
 use vksplat_io::Splats;
-use vksplat_plugin_host::{EvalPath, Instance, ParamType, PluginError, Policy, Scene, SearchPath};
+use vksplat_plugin_host::{EvalPath, Instance, PluginError, Policy, Scene, SearchPath};
 
 use crate::error::{stdout_error, CliError};
 use crate::stderr::say;
@@ -27,28 +27,29 @@ use crate::stderr::say;
 #[derive(Args, Debug, Clone, Default)]
 pub struct PluginArgs {
     /// Render a scene-variant plugin's scene (a manifest name or a path to NAME.vksplat.json);
-    /// SCENE, if given, is the plugin's own input file.
+    /// SCENE, if given, is the plugin's own input file. Without it, a SCENE file that a
+    /// plugin's manifest says it reads ("reads") is rendered by that plugin; this overrides.
     #[arg(long, value_name = "NAME")]
     pub plugin: Option<String>,
 
-    /// A plugin parameter (repeatable): a number, or comma-separated floats for arrays
-    /// (e.g. bones=1,0,0,0,…). `vksplat plugins info NAME` lists them.
-    #[arg(long = "param", value_name = "KEY=VALUE", requires = "plugin")]
+    /// A plugin parameter (repeatable): a number, comma-separated floats for arrays
+    /// (e.g. bones=1,0,0,0,…), or text for a text option (e.g. skeleton=rig.gltf).
+    /// `vksplat plugins info NAME` lists them. Needs a plugin scene.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
 
-    /// The time in seconds the plugin evaluates the scene at.
+    /// The scene time a plugin scene is evaluated at, in the scene's own units (`vksplat info
+    /// FILE` shows its range). No effect on static scenes.
     #[arg(
         long,
         value_name = "T",
         default_value_t = 0.0,
-        allow_negative_numbers = true,
-        requires = "plugin"
+        allow_negative_numbers = true
     )]
     pub time: f64,
 
     /// Which path evaluates the plugin: its compute shader (gpu) or its CPU code (cpu).
-    #[arg(long, value_enum, value_name = "auto|gpu|cpu", default_value_t = Eval::Auto,
-          requires = "plugin")]
+    #[arg(long, value_enum, value_name = "auto|gpu|cpu", default_value_t = Eval::Auto)]
     pub plugin_eval: Eval,
 
     #[command(flatten)]
@@ -235,12 +236,12 @@ pub fn run(args: &PluginsArgs) -> Result<(), CliError> {
                 }
             ))?;
             p("parameters:".into())?;
+            if let Some((start, end)) = d.time_range {
+                p(format!("time range: {start} .. {end}"))?;
+            }
             for param in &d.params {
                 let when = if param.open { "at open" } else { "per frame" };
-                let kind = match param.ty {
-                    ParamType::FloatArray => param.summary(),
-                    _ => param.summary(),
-                };
+                let kind = param.summary();
                 p(format!(
                     "  {} ({when}): {kind} — {}",
                     param.name, param.description
@@ -257,6 +258,73 @@ pub struct Opened {
     eval: Eval,
 }
 
+/// Which plugin renders `scene`: `--plugin`, else the plugin whose manifest says it reads the
+/// file ([`vksplat_plugin_host::detect`]: manifests and the file's first bytes only, no plugin
+/// code), else `None` (a static scene file). Two plugins that read it: exit 2.
+pub fn choose(args: &PluginArgs, scene: Option<&Path>) -> Result<Option<Choice>, CliError> {
+    if let Some(name) = &args.plugin {
+        return Ok(Some(Choice::Named(name.clone())));
+    }
+    let Some(scene) = scene else {
+        return Ok(None);
+    };
+    Ok(vksplat_plugin_host::detect(&args.dirs.search(), scene)?.map(Choice::Detected))
+}
+
+/// The plugin of a plugin scene.
+#[derive(Clone, Debug)]
+pub enum Choice {
+    /// `--plugin NAME` (a name or a manifest path).
+    Named(String),
+    /// Found by content.
+    Detected(vksplat_plugin_host::Manifest),
+}
+
+impl Choice {
+    pub fn name(&self) -> &str {
+        match self {
+            Choice::Named(n) => n,
+            Choice::Detected(m) => &m.name,
+        }
+    }
+
+    fn load(
+        &self,
+        dirs: &PluginDirs,
+    ) -> Result<std::sync::Arc<vksplat_plugin_host::Plugin>, CliError> {
+        let policy = dirs.policy();
+        Ok(match self {
+            Choice::Named(name) => vksplat_plugin_host::load_with(&dirs.search(), name, &policy)?,
+            Choice::Detected(m) => vksplat_plugin_host::Plugin::load(m, &policy)?,
+        })
+    }
+}
+
+/// `--param KEY=VALUE` pairs, trimmed.
+pub fn parse_params(plugin: &str, params: &[String]) -> Result<Vec<(String, String)>, CliError> {
+    params
+        .iter()
+        .map(|p| {
+            let (k, v) = p.split_once('=').ok_or_else(|| {
+                CliError::Plugin(format!("plugin '{plugin}': --param '{p}' is not KEY=VALUE"))
+            })?;
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+/// Loads the chosen plugin and opens an instance on `source` with `--param`s (no device).
+pub fn open_instance(
+    choice: &Choice,
+    args: &PluginArgs,
+    source: Option<&Path>,
+) -> Result<Instance, CliError> {
+    let params = parse_params(choice.name(), &args.params)?;
+    let plugin = choice.load(&args.dirs)?;
+    let source = source.map(|s| s.to_string_lossy().into_owned());
+    Ok(Instance::open(plugin, source.as_deref(), &params)?)
+}
+
 /// What render.rs uses as the scene's name: the plugin's source or `plugin:NAME` when a
 /// plugin is given (so no sample scene or sample camera is picked up); `None` otherwise.
 pub fn scene_path(args: &PluginArgs, scene: Option<&Path>) -> Option<PathBuf> {
@@ -267,30 +335,21 @@ pub fn scene_path(args: &PluginArgs, scene: Option<&Path>) -> Option<PathBuf> {
     ))
 }
 
-/// Opens `--plugin` with its `--param`s (`scene`, if given, is the plugin's own input file);
-/// `None` without `--plugin`. Also returns splats that stand for the plugin's scene at `--time`
-/// when an automatic or orbit camera frames it (see [`vksplat_plugin_host::scene::framing_splats`]).
-pub fn open(args: &PluginArgs, scene: Option<&Path>) -> Result<Option<(Opened, Splats)>, CliError> {
-    let Some(name) = &args.plugin else {
+/// Opens the chosen plugin with its `--param`s (`scene`, if given, is the plugin's own input
+/// file); `None` without a plugin. Also returns splats that stand for the plugin's scene at
+/// `time` when an automatic or orbit camera frames it (see
+/// [`vksplat_plugin_host::scene::framing_splats`]).
+pub fn open(
+    choice: Option<&Choice>,
+    args: &PluginArgs,
+    scene: Option<&Path>,
+    time: f64,
+) -> Result<Option<(Opened, Splats)>, CliError> {
+    let Some(choice) = choice else {
         return Ok(None);
     };
-    let mut params = Vec::new();
-    for p in &args.params {
-        let (k, v) = p.split_once('=').ok_or_else(|| {
-            CliError::Plugin(format!("plugin '{name}': --param '{p}' is not KEY=VALUE"))
-        })?;
-        params.push((k.trim().to_string(), v.trim().to_string()));
-    }
-    if !args.time.is_finite() {
-        return Err(CliError::Usage(format!(
-            "--time {} is not finite",
-            args.time
-        )));
-    }
-    let plugin = vksplat_plugin_host::load_with(&args.dirs.search(), name, &args.dirs.policy())?;
-    let source = scene.map(|s| s.to_string_lossy().into_owned());
-    let mut instance = Instance::open(plugin, source.as_deref(), &params)?;
-    let splats = vksplat_plugin_host::scene::framing_splats(&mut instance, args.time)?;
+    let mut instance = open_instance(choice, args, scene)?;
+    let splats = vksplat_plugin_host::scene::framing_splats(&mut instance, time)?;
     let opened = Opened {
         instance,
         eval: args.plugin_eval,

@@ -52,6 +52,7 @@ use crate::outputs::{self, Format};
 use crate::progress::{FrameStatus, FrameTimes, LogFormat, Progress};
 use crate::signals;
 use crate::stderr::say;
+use crate::time::Timing;
 
 /// Default image size of the automatic camera.
 const DEFAULT_WIDTH: u32 = 1280;
@@ -215,6 +216,9 @@ pub struct RenderArgs {
 
     #[command(flatten)]
     pub plugin: crate::plugins::PluginArgs,
+
+    #[command(flatten)]
+    pub timing: crate::time::TimeArgs,
 }
 
 /// A parsed `--background`.
@@ -440,6 +444,8 @@ struct OutputMeta {
     fps: Option<(i32, u32)>,
     /// `SOURCE_DATE_EPOCH`: every frame's capDate, instead of the time it is written.
     source_date: Option<i64>,
+    /// Plugin scenes: each frame's time (and shutter), recorded in EXR headers.
+    timing: Option<Timing>,
 }
 
 /// `capDate` text (`YYYY:MM:DD hh:mm:ss`, UTC) for `unix_seconds`; `None` outside the years
@@ -481,7 +487,12 @@ fn source_date_epoch() -> Option<i64> {
 /// neither (progress, retries, threads, stats) are left out, so a file is bit-identical
 /// whether it was rendered alone, in a chunk, in one long range or by a `--skip-existing`
 /// rerun.
-fn canonical_command(args: &RenderArgs, scene: &Path, mode: RenderMode) -> Vec<String> {
+fn canonical_command(
+    args: &RenderArgs,
+    scene: &Path,
+    mode: RenderMode,
+    timing: Option<&Timing>,
+) -> Vec<String> {
     let mut c: Vec<String> = vec!["vksplat".into(), "render".into(), absolute(scene)];
     if let Some(cam) = &args.camera {
         c.extend(["--camera".into(), absolute(cam)]);
@@ -533,10 +544,13 @@ fn canonical_command(args: &RenderArgs, scene: &Path, mode: RenderMode) -> Vec<S
             plugin.clone()
         };
         c.extend(["--plugin".into(), plugin]);
+    }
+    // A plugin scene (named or found by content): what decides its splats at each frame.
+    if let Some(timing) = timing {
         for param in &p.params {
             c.extend(["--param".into(), param.clone()]);
         }
-        c.extend(["--time".into(), p.time.to_string()]);
+        c.extend(timing.canonical_args());
         if let Some(eval) = clap::ValueEnum::to_possible_value(&p.plugin_eval) {
             c.extend(["--plugin-eval".into(), eval.get_name().into()]);
         }
@@ -587,8 +601,9 @@ fn frame_command_line(command: &[String], frame: i64) -> String {
         .join(" ")
 }
 
-/// Renders one camera (the device, scene and settings are bound in).
-type RenderFn<'a> = dyn FnMut(&[&Camera]) -> Result<Vec<(Frame, FrameStats)>, CliError> + 'a;
+/// Renders views, each a frame number and its camera (the device, scene, settings and the
+/// frames' times are bound in).
+type RenderFn<'a> = dyn FnMut(&[(i64, &Camera)]) -> Result<Vec<(Frame, FrameStats)>, CliError> + 'a;
 
 /// One rendered frame on its way to a writer.
 struct Job {
@@ -663,6 +678,8 @@ fn write_frame(job: &Job, meta: &OutputMeta) -> Result<(), CliError> {
                 camera: Some(c),
                 frames_per_second: meta.fps,
                 cap_date: date.as_deref(),
+                time: meta.timing.map(|t| t.frame_time(job.frame)),
+                shutter: meta.timing.and_then(|t| t.shutter_record()),
                 attributes: &attributes,
             };
             vksplat_io::write_exr_with(
@@ -713,12 +730,13 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     let (pattern, format) = output_format(args)?;
     let inputs = Inputs::resolve(args)?;
     let frames = frame_list(args, &pattern, &inputs.source)?;
+    let timing = frame_timing(args, &inputs)?;
     outputs::check_outputs(
         frames.iter().map(|(_, p)| p.as_path()),
         !args.no_create_dirs,
     )?;
     // 4.
-    let todo = skip_existing(args, format, &inputs, frames, progress);
+    let todo = skip_existing(args, format, &inputs, frames, timing.as_ref(), progress);
     if todo.is_empty() {
         return Ok(None);
     }
@@ -727,7 +745,8 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     }
     // 5-6.
     let ctx = times.time("device", || open_device(args))?;
-    let input = times.time("load", || load_input(args, &inputs.scene))?;
+    let framing_time = timing.map_or(args.plugin.time, |t| t.frame_time(todo[0].0));
+    let input = times.time("load", || load_input(args, &inputs, framing_time))?;
     let mode = render_mode(args, &input);
     note(
         args,
@@ -744,7 +763,7 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     let core_err = |e| CliError::from_core(e, &inputs.scene, inputs.camera_file.as_deref());
     let views = todo
         .into_iter()
-        .map(|(f, path)| (f, path, &cameras[(f - args.first_frame) as usize]))
+        .map(|(f, path)| (f, path, &cameras[camera_slot(args, cameras.len(), f)]))
         .collect::<Vec<_>>();
     let mut renderer = times.time("pipelines", || Renderer::new(ctx.clone()).map_err(core_err))?;
     check_frame_sizes(&renderer, &input.splats, &views, core_err)?;
@@ -761,13 +780,20 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     })?;
     drop(input.splats);
     let device = ctx.info().name.clone();
-    let meta = output_meta(args, format, &inputs, mode, device.clone(), source_label);
+    let meta = output_meta(
+        args,
+        format,
+        &inputs,
+        mode,
+        device.clone(),
+        source_label,
+        timing,
+    );
     note(
         args,
         format_args!("rendering {} frame(s) on {device}", views.len()),
     );
     let mut frames = Frames {
-        args,
         ctx: &ctx,
         renderer: &mut renderer,
         scene: &mut scene,
@@ -777,10 +803,11 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
         },
         extent,
         inputs: &inputs,
+        timing,
     };
     progress.rendering();
     let outcome = times.time("frames", || {
-        let mut render = |c: &[&Camera]| frames.render(c);
+        let mut render = |c: &[(i64, &Camera)]| frames.render(c);
         render_frames(args, &views, &meta, &mut render, progress)
     });
     // 8. Validation errors are counted by the debug callback, also while objects are destroyed.
@@ -845,6 +872,8 @@ struct Inputs {
     /// The camera file: `--camera`, or the bundled sample's own.
     camera_file: Option<PathBuf>,
     source: Source,
+    /// The plugin of a plugin scene: `--plugin`, or the one whose manifest reads the file.
+    plugin: Option<crate::plugins::Choice>,
 }
 
 impl Inputs {
@@ -874,10 +903,25 @@ impl Inputs {
             (None, Some(spec)) => Source::Orbit(*spec),
             (None, None) => Source::Auto,
         };
+        let plugin = crate::plugins::choose(&args.plugin, args.scene.as_deref())?;
+        match &plugin {
+            Some(crate::plugins::Choice::Detected(m)) => note(
+                args,
+                format_args!(
+                    "{}: read by plugin '{}' ({}; --plugin overrides)",
+                    scene.display(),
+                    m.name,
+                    m.path.display()
+                ),
+            ),
+            Some(_) => {}
+            None => static_scene_flags(args)?,
+        }
         Ok(Inputs {
             scene,
             camera_file,
             source,
+            plugin,
         })
     }
 
@@ -894,6 +938,46 @@ impl Inputs {
             ),
             (None, None) => "auto".into(),
         }
+    }
+}
+
+/// Plugin flags on a static scene: `--param` and `--plugin-eval` are errors (exit 2: they
+/// would be ignored), time flags a note (a static scene looks the same at every time).
+fn static_scene_flags(args: &RenderArgs) -> Result<(), CliError> {
+    let p = &args.plugin;
+    if !p.params.is_empty() || p.plugin_eval != crate::plugins::Eval::Auto {
+        return Err(CliError::Usage(
+            "--param and --plugin-eval need a plugin scene: name one with --plugin, or render \
+             a file that a plugin reads (no plugin's manifest claims this scene)"
+                .into(),
+        ));
+    }
+    let t = &args.timing;
+    if p.time != 0.0 || t.fps.is_some() || t.shutter.is_some() || t.motion_samples > 1 {
+        note(
+            args,
+            format_args!(
+                "note: the scene is static: --time, --fps, --shutter and --motion-samples do \
+                 not change it (each frame is rendered once)"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The time flags, checked, for a plugin scene (`None` for a static one, which has no time).
+fn frame_timing(args: &RenderArgs, inputs: &Inputs) -> Result<Option<Timing>, CliError> {
+    let timing = Timing::new(args.plugin.time, &args.timing, args.first_frame)?;
+    Ok(inputs.plugin.is_some().then_some(timing))
+}
+
+/// Which camera of the source frame `frame` uses: camera `frame − --first-frame`, or with
+/// `--fps` the only camera of a one-camera source for every frame.
+fn camera_slot(args: &RenderArgs, count: usize, frame: i64) -> usize {
+    if count == 1 && args.timing.fps.is_some() {
+        0
+    } else {
+        (frame - args.first_frame) as usize
     }
 }
 
@@ -923,7 +1007,12 @@ fn frame_list(
         vec![first]
     };
     let last = first + count as i64 - 1;
-    if let Some(bad) = frames.iter().find(|&&f| f < first || f > last) {
+    // With --fps one camera serves every frame (time moves, the camera stays).
+    let any_frame = count == 1 && args.timing.fps.is_some();
+    if let Some(bad) = frames
+        .iter()
+        .find(|&&f| !any_frame && (f < first || f > last))
+    {
         return Err(CliError::Usage(format!(
             "{}: frame {bad} is out of range: the path has {count} camera(s), frames \
              {first}..={last} (--first-frame {first})",
@@ -950,13 +1039,14 @@ fn skip_existing(
     format: Format,
     inputs: &Inputs,
     frames: Vec<(i64, PathBuf)>,
+    timing: Option<&Timing>,
     progress: &mut Progress,
 ) -> Vec<(i64, PathBuf)> {
     progress.set_total(frames.len());
     let commands: Vec<Vec<String>> = match args.mode {
-        Some(mode) => vec![canonical_command(args, &inputs.scene, mode)],
+        Some(mode) => vec![canonical_command(args, &inputs.scene, mode, timing)],
         None => [RenderMode::Classic, RenderMode::Antialiased]
-            .map(|mode| canonical_command(args, &inputs.scene, mode))
+            .map(|mode| canonical_command(args, &inputs.scene, mode, timing))
             .into(),
     };
     let default_size = target_size(DEFAULT_WIDTH, DEFAULT_HEIGHT, args.width, args.height);
@@ -969,7 +1059,7 @@ fn skip_existing(
         }
         let (width, height) = match &inputs.source {
             Source::File(_, cams, _) => {
-                let c = &cams[(f - args.first_frame) as usize];
+                let c = &cams[camera_slot(args, cams.len(), f)];
                 (c.width, c.height)
             }
             Source::Orbit(_) | Source::Auto => default_size,
@@ -1024,11 +1114,17 @@ struct Input {
     plugin: Option<crate::plugins::Opened>,
 }
 
-/// Step 6: the plugin's scene (opened, with `--param`), or the scene file, read and
-/// validated (or `--drop-invalid`).
-fn load_input(args: &RenderArgs, scene: &Path) -> Result<Input, CliError> {
+/// Step 6: the plugin's scene (opened, with `--param`; an automatic camera frames it at
+/// `time`), or the scene file, read and validated (or `--drop-invalid`).
+fn load_input(args: &RenderArgs, inputs: &Inputs, time: f64) -> Result<Input, CliError> {
+    let scene = &inputs.scene;
     Ok(
-        match crate::plugins::open(&args.plugin, args.scene.as_deref())? {
+        match crate::plugins::open(
+            inputs.plugin.as_ref(),
+            &args.plugin,
+            args.scene.as_deref(),
+            time,
+        )? {
             Some((opened, splats)) => Input {
                 splats,
                 antialiased: false,
@@ -1114,6 +1210,7 @@ fn output_meta(
     mode: RenderMode,
     device: String,
     source: String,
+    timing: Option<Timing>,
 ) -> OutputMeta {
     let bg = args.background.0;
     OutputMeta {
@@ -1123,7 +1220,7 @@ fn output_meta(
         scene: inputs.scene.display().to_string(),
         source,
         background: format!("{} {} {}", bg[0], bg[1], bg[2]),
-        command: canonical_command(args, &inputs.scene, mode),
+        command: canonical_command(args, &inputs.scene, mode, timing.as_ref()),
         exr_compression: args.exr_compression,
         exr_half: args.exr_half,
         exr_color: match args.exr_color {
@@ -1139,38 +1236,67 @@ fn output_meta(
         } else {
             None
         },
+        timing,
     }
 }
 
 /// Step 7: what renders the frames once the scene is on the device.
 struct Frames<'a> {
-    args: &'a RenderArgs,
     ctx: &'a Arc<Context>,
     renderer: &'a mut Renderer,
     scene: &'a mut Scene,
     settings: RenderSettings,
     extent: SceneExtent,
     inputs: &'a Inputs,
+    /// Plugin scenes: the time of each frame and its motion-blur samples.
+    timing: Option<Timing>,
 }
 
 impl Frames<'_> {
-    /// Renders views of the scene at `--time` in one call ([`Scene::render_many`]). A frame
-    /// with validation errors fails (it is not written); a frame in which nothing is visible
-    /// gets a warning that says why, if the host can tell.
-    fn render(&mut self, cameras: &[&Camera]) -> Result<Vec<(Frame, FrameStats)>, CliError> {
+    /// Renders views of the scene, each at its frame's time: in one call
+    /// ([`Scene::render_many`]) when they share one time and are not motion-blurred (static
+    /// splats always), else view by view, a blurred one as the mean of its sub-frame renders
+    /// ([`crate::time::average`]). A frame with validation errors fails (it is not written); a
+    /// frame in which nothing is visible gets a warning that says why, if the host can tell.
+    fn render(&mut self, views: &[(i64, &Camera)]) -> Result<Vec<(Frame, FrameStats)>, CliError> {
         let scene_path = &self.inputs.scene;
         let camera_file = self.inputs.camera_file.as_deref();
         let core_err = |e| CliError::from_core(e, scene_path, camera_file);
         let before = self.ctx.validation_errors();
-        let out = self
-            .scene
-            .render_many(
-                self.renderer,
-                cameras,
-                &self.settings,
-                self.args.plugin.time,
-            )
-            .map_err(|e| crate::plugins::render_error(e, core_err))?;
+        let cameras: Vec<&Camera> = views.iter().map(|v| v.1).collect();
+        let out = match &self.timing {
+            Some(t)
+                if t.blurred()
+                    || views
+                        .iter()
+                        .any(|v| t.frame_time(v.0) != t.frame_time(views[0].0)) =>
+            {
+                let mut out = Vec::with_capacity(views.len());
+                for (frame, camera) in views {
+                    let mut samples = Vec::new();
+                    let mut stats = None;
+                    for time in t.sample_times(*frame) {
+                        let (image, s) = self
+                            .scene
+                            .render(self.renderer, camera, &self.settings, time)
+                            .map_err(|e| crate::plugins::render_error(e, core_err))?;
+                        samples.push(image);
+                        stats = Some(s);
+                    }
+                    out.push((
+                        crate::time::average(samples),
+                        stats.expect("at least one sample"),
+                    ));
+                }
+                out
+            }
+            timing => {
+                let time = timing.map_or(0.0, |t| t.frame_time(views[0].0));
+                self.scene
+                    .render_many(self.renderer, &cameras, &self.settings, time)
+                    .map_err(|e| crate::plugins::render_error(e, core_err))?
+            }
+        };
         let errors = self.ctx.validation_errors() - before;
         if errors > 0 {
             say!("warning: the Vulkan validation layers reported {errors} error(s) (see above)");
@@ -1313,7 +1439,7 @@ fn render_frames(
                 break;
             }
             let t = Instant::now();
-            let cameras: Vec<&Camera> = chunk.iter().map(|j| j.2).collect();
+            let cameras: Vec<(i64, &Camera)> = chunk.iter().map(|j| (j.0, j.2)).collect();
             let rendered = match render(&cameras) {
                 Ok(out) => out,
                 Err(e) => {
@@ -1324,8 +1450,11 @@ fn render_frames(
             let elapsed = t.elapsed() / chunk.len() as u32;
             for ((frame, path, camera), (image, stats)) in chunk.iter().zip(rendered) {
                 if args.stats && !single {
+                    let time = meta
+                        .timing
+                        .map_or(String::new(), |t| format!(" time {}", t.frame_time(*frame)));
                     say!(
-                        "stats: frame {frame} intersections {} attempts {} gpu {:.3} ms wall {:.1} ms",
+                        "stats: frame {frame}{time} intersections {} attempts {} gpu {:.3} ms wall {:.1} ms",
                         stats.intersections,
                         stats.attempts,
                         stats.stage_ms().iter().map(|(_, t)| t).sum::<f64>(),

@@ -28,7 +28,9 @@
 //! * `chromaticities`: Rec. 709 / sRGB primaries, D65 white (both colour encodings use them);
 //! * `vksplat_color`: `linear` or `raw (display-encoded sRGB)`, see [`ExrColor`];
 //! * `worldToCamera`, `worldToNDC` (m44f) from the camera, see [`camera_matrices`];
-//! * `framesPerSecond` (rational), `capDate` (UTC) and `utcOffset` (0), when given.
+//! * `framesPerSecond` (rational), `capDate` (UTC) and `utcOffset` (0), when given;
+//! * `vksplat_time` (double): the scene time the frame shows, and `vksplat_shutter` (v2f:
+//!   the first and last sub-frame time of a motion-blurred frame, relative to it), when given.
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
@@ -55,7 +57,7 @@ pub const DWA_LEVEL: f32 = 45.0;
 const BATCH_LINES: usize = 128;
 
 /// Attribute names the writer sets itself; caller attributes may not reuse them.
-const RESERVED_ATTRIBUTES: [&str; 16] = [
+const RESERVED_ATTRIBUTES: [&str; 18] = [
     "channels",
     "compression",
     "dataWindow",
@@ -72,6 +74,8 @@ const RESERVED_ATTRIBUTES: [&str; 16] = [
     "capDate",
     "utcOffset",
     "dwaCompressionLevel",
+    "vksplat_time",
+    "vksplat_shutter",
 ];
 
 /// Rec. 709 / sRGB primaries and D65 white point: red x, y, green x, y, blue x, y, white x, y.
@@ -215,6 +219,7 @@ fn linear_rgb(px: &[f32], bg: [f32; 3], bg_lin: [f32; 3]) -> [f32; 3] {
 pub enum ExrValue {
     String(String),
     Float(f32),
+    Double(f64),
     Int(i32),
     /// Numerator, denominator.
     Rational(i32, u32),
@@ -239,6 +244,7 @@ impl ExrValue {
         match self {
             ExrValue::String(_) => "string",
             ExrValue::Float(_) => "float",
+            ExrValue::Double(_) => "double",
             ExrValue::Int(_) => "int",
             ExrValue::Rational(..) => "rational",
             ExrValue::V2f(_) => "v2f",
@@ -254,6 +260,7 @@ impl ExrValue {
         match self {
             ExrValue::String(s) => s.as_bytes().to_vec(),
             ExrValue::Float(f) => f.to_le_bytes().to_vec(),
+            ExrValue::Double(f) => f.to_le_bytes().to_vec(),
             ExrValue::Int(i) => i.to_le_bytes().to_vec(),
             ExrValue::Rational(n, d) => [n.to_le_bytes(), d.to_le_bytes()].concat(),
             ExrValue::V2f(v) => floats(v),
@@ -285,6 +292,9 @@ impl ExrValue {
         let value = match ty {
             "string" => String::from_utf8(bytes.to_vec()).ok().map(ExrValue::String),
             "float" => f32s(1).map(|v| ExrValue::Float(v[0])),
+            "double" => <[u8; 8]>::try_from(bytes)
+                .ok()
+                .map(|b| ExrValue::Double(f64::from_le_bytes(b))),
             "int" => i32s(1).map(|v| ExrValue::Int(v[0])),
             "rational" => i32s(2).map(|v| ExrValue::Rational(v[0], v[1] as u32)),
             "v2f" => f32s(2).map(|v| ExrValue::V2f([v[0], v[1]])),
@@ -376,6 +386,11 @@ pub struct ExrOptions<'a> {
     /// `capDate`, `YYYY:MM:DD hh:mm:ss` in UTC: written with `utcOffset` 0, so that every node
     /// of a farm writes the same clock and OpenEXR's "UTC = capDate + utcOffset" holds.
     pub cap_date: Option<&'a str>,
+    /// `vksplat_time` (double): the scene time of the frame (plugin scenes).
+    pub time: Option<f64>,
+    /// `vksplat_shutter` (v2f): the first and last sub-frame time of a motion-blurred frame,
+    /// as offsets from `time`.
+    pub shutter: Option<[f32; 2]>,
     /// Extra `string` attributes; names must be 1..=31 bytes without NUL and must not be one
     /// the writer sets itself.
     pub attributes: &'a [(&'a str, &'a str)],
@@ -391,6 +406,8 @@ impl Default for ExrOptions<'_> {
             camera: None,
             frames_per_second: None,
             cap_date: None,
+            time: None,
+            shutter: None,
             attributes: &[],
         }
     }
@@ -582,6 +599,12 @@ fn header(path: &Path, width: u32, height: u32, options: &ExrOptions) -> Result<
     }
     if let Some((n, d)) = options.frames_per_second {
         put_attr(&mut out, "framesPerSecond", &ExrValue::Rational(n, d));
+    }
+    if let Some(t) = options.time {
+        put_attr(&mut out, "vksplat_time", &ExrValue::Double(t));
+    }
+    if let Some(s) = options.shutter {
+        put_attr(&mut out, "vksplat_shutter", &ExrValue::V2f(s));
     }
     if let Some(date) = options.cap_date {
         if !is_cap_date(date) {
