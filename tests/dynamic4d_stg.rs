@@ -13,7 +13,7 @@ mod plugin_support;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use plugin_support::{cargo_build, dylib, manifest, profile_dir};
+use plugin_support::{cargo_build, dylib, profile_dir, root};
 use vksplat_core::{Frame, RenderSettings};
 use vksplat_io::half::f32_to_half;
 use vksplat_io::{Camera, Splats};
@@ -33,7 +33,13 @@ fn plugin_dir() -> &'static Path {
         std::fs::create_dir_all(&dir).unwrap();
         let lib = dylib("vksplat_dynamic4d");
         std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();
-        manifest(&dir, "dynamic4d", 2, "vksplat_dynamic4d");
+        // The plugin's own manifest (its "reads" pick it by content); its library is a bare
+        // name, found beside it.
+        std::fs::copy(
+            root().join("plugins/dynamic4d/dynamic4d.vksplat.json"),
+            dir.join("dynamic4d.vksplat.json"),
+        )
+        .unwrap();
         dir
     })
 }
@@ -496,11 +502,14 @@ fn cull_hides_splats_fainter_than_the_threshold() {
 
 /// Runs `vksplat render FILE --plugin dynamic4d` with the test's plugin directory.
 fn cli_render(file: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    cli_render_with(file, out, &[&["--plugin", "dynamic4d"][..], extra].concat())
+}
+
+/// Runs `vksplat render FILE` with the test's plugin directory.
+fn cli_render_with(file: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
         "render",
         file.to_str().unwrap(),
-        "--plugin",
-        "dynamic4d",
         "--plugin-dir",
         plugin_dir().to_str().unwrap(),
         "--width",
@@ -619,5 +628,46 @@ fn bad_files_exit_4_naming_the_plugin_and_the_file() {
         );
         assert!(err.contains(expect), "{what}: expected '{expect}': {err}");
         assert!(!out.exists(), "{what}: an image was written");
+    }
+}
+
+#[test]
+fn cli_finds_the_plugin_by_content_and_info_shows_the_time_range() {
+    if vksplat_tests::gpu().is_none() {
+        return;
+    }
+    let dir = scratch("detect");
+    let splats = random_stg(&mut Rng::new(4), 300);
+    // Names that say nothing: the content decides.
+    let ply = dir.join("scene_a.bin");
+    let splatv = dir.join("scene_b.bin");
+    write_stg(&ply, &splats, &[]);
+    write_splatv(&splatv, &splats);
+    for path in [&ply, &splatv] {
+        let o = cli::vksplat(&[
+            "info",
+            path.to_str().unwrap(),
+            "--plugin-dir",
+            plugin_dir().to_str().unwrap(),
+        ]);
+        cli::assert_exit(&o, 0);
+        let out = cli::stdout(&o);
+        for want in ["plugin: dynamic4d", "count: 300", "time range: 0 .. 1"] {
+            assert!(
+                out.contains(want),
+                "{}: no '{want}' in {out}",
+                path.display()
+            );
+        }
+        let exr = dir.join("detected.exr");
+        let o = cli_render_with(path, &exr, &["--time", "0.5"]);
+        cli::assert_exit(&o, 0);
+        let img = vksplat_io::read_exr(&exr).unwrap();
+        let a = &img.channels.iter().find(|(n, _)| n == "A").unwrap().1;
+        assert!(
+            a.iter().filter(|v| **v > 0.3).count() > 100,
+            "{}: nothing rendered",
+            path.display()
+        );
     }
 }
