@@ -162,14 +162,24 @@ pub fn cli_render(file: &Path, out: &Path, extra: &[&str]) -> std::process::Outp
 /// Renders each bad file through the CLI: exit code 4, stderr naming the plugin, the file and
 /// the expected problem.
 pub fn assert_bad_files(dir: &Path, cases: &[(&str, PathBuf, &str)]) {
-    for (what, path, expect) in cases {
+    let sources: Vec<(&str, PathBuf, PathBuf, &str)> = cases
+        .iter()
+        .map(|(what, path, expect)| (*what, path.clone(), path.clone(), *expect))
+        .collect();
+    assert_bad_sources(dir, &sources);
+}
+
+/// [`assert_bad_files`] for sources whose error names another file (`named`: a frame of a
+/// sequence, say).
+pub fn assert_bad_sources(dir: &Path, cases: &[(&str, PathBuf, PathBuf, &str)]) {
+    for (what, source, named, expect) in cases {
         let out = dir.join("out.exr");
-        let o = cli_render(path, &out, &[]);
+        let o = cli_render(source, &out, &[]);
         cli::assert_exit(&o, 4);
         let err = cli::stderr(&o);
         assert!(err.contains("dynamic4d"), "{what}: plugin not named: {err}");
         assert!(
-            err.contains(path.to_str().unwrap()),
+            err.contains(named.to_str().unwrap()),
             "{what}: file not named: {err}"
         );
         assert!(
