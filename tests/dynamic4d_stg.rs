@@ -10,54 +10,18 @@
 #[path = "plugin_support.rs"]
 mod plugin_support;
 
+#[path = "dynamic4d_support.rs"]
+mod dynamic4d_support;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
+use dynamic4d_support::*;
 use plugin_support::{cargo_build, dylib, profile_dir, root};
-use vksplat_core::{Frame, RenderSettings};
 use vksplat_io::half::f32_to_half;
-use vksplat_io::{Camera, Splats};
-use vksplat_plugin_host::{EvalPath, Instance, Plugin, Scene, SearchPath, VariantScene};
-use vksplat_tests::{camera, cli, compare, Gpu, Rng};
-
-const C0: f64 = 0.282_094_791_773_878_14;
-
-/// A directory holding the freshly built dynamic4d plugin and its manifest.
-fn plugin_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        cargo_build(&["vksplat-plugin-dynamic4d"]);
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("vksplat-dynamic4d-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let lib = dylib("vksplat_dynamic4d");
-        std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();
-        // The plugin's own manifest (its "reads" pick it by content); its library is a bare
-        // name, found beside it.
-        std::fs::copy(
-            root().join("plugins/dynamic4d/dynamic4d.vksplat.json"),
-            dir.join("dynamic4d.vksplat.json"),
-        )
-        .unwrap();
-        dir
-    })
-}
-
-fn plugin() -> Arc<Plugin> {
-    let search = SearchPath {
-        dirs: vec![plugin_dir().to_path_buf()],
-    };
-    vksplat_plugin_host::load(&search, "dynamic4d").unwrap()
-}
-
-/// A scratch directory for this test process.
-fn scratch(tag: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("dynamic4d-stg-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use vksplat_io::Splats;
+use vksplat_plugin_host::{EvalPath, Scene, VariantScene};
+use vksplat_tests::{cli, compare, Gpu, Rng};
 
 /// One Spacetime Gaussians lite splat as the file stores it.
 #[derive(Clone, Copy, Debug)]
@@ -226,64 +190,6 @@ fn random_stg(rng: &mut Rng, n: usize) -> Vec<Stg> {
         .collect()
 }
 
-/// A camera at (0, 0, −3) looking down +z.
-fn cam(width: u32, height: u32) -> Camera {
-    let f = 0.8 * width as f32;
-    let mut c = camera(width, height, f, f, width as f32 / 2.0, height as f32 / 2.0);
-    c.world_to_camera[2][3] = 3.0;
-    c
-}
-
-fn settings() -> RenderSettings {
-    RenderSettings {
-        background: [0.0; 3],
-        ..Default::default()
-    }
-}
-
-fn open(path: &Path, params: &[(&str, &str)]) -> Instance {
-    let params: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Instance::open(plugin(), Some(path.to_str().unwrap()), &params).unwrap()
-}
-
-fn render_file(
-    gpu: &mut Gpu,
-    path: &Path,
-    eval: EvalPath,
-    params: &[(&str, &str)],
-    c: &Camera,
-    t: f64,
-) -> Frame {
-    let mut scene = Scene::open_variant(&gpu.renderer, open(path, params), eval).unwrap();
-    scene
-        .render(&mut gpu.renderer, c, &settings(), t)
-        .unwrap()
-        .0
-}
-
-fn render_static(gpu: &mut Gpu, splats: &Splats, c: &Camera) -> Frame {
-    let mut scene = Scene::upload(&gpu.renderer, splats, false).unwrap();
-    scene
-        .render(&mut gpu.renderer, c, &settings(), 0.0)
-        .unwrap()
-        .0
-}
-
-/// Largest and mean absolute difference over every channel.
-fn diff(a: &Frame, b: &Frame) -> (f32, f64) {
-    let (max, _) = compare(&a.rgba, &b.rgba, 0.0, 0.0);
-    let sum: f64 = a
-        .rgba
-        .iter()
-        .zip(&b.rgba)
-        .map(|(x, y)| f64::from((x - y).abs()))
-        .sum();
-    (max, sum / a.rgba.len() as f64)
-}
-
 #[test]
 fn a_moving_blob_follows_its_analytic_path() {
     let Some(mut gpu) = Gpu::new() else { return };
@@ -314,21 +220,9 @@ fn a_moving_blob_follows_its_analytic_path() {
                 .render(&mut gpu.renderer, &c, &settings(), t)
                 .unwrap()
                 .0;
-            let (mut w, mut x, mut y) = (0.0f64, 0.0f64, 0.0f64);
-            for (i, p) in frame.rgba.chunks_exact(4).enumerate() {
-                let a = f64::from(p[3]);
-                w += a;
-                x += a * ((i % 128) as f64 + 0.5);
-                y += a * ((i / 128) as f64 + 0.5);
-            }
+            let (got, w) = centroid(&frame, 128);
             assert!(w > 5.0, "{eval:?} t={t}: the blob is missing ({w})");
-            let (m, _, _) = at_time(&blob, t);
-            let z = m[2] + 3.0;
-            let want = [
-                f64::from(c.fx) * m[0] / z + f64::from(c.cx),
-                f64::from(c.fy) * m[1] / z + f64::from(c.cy),
-            ];
-            let got = [x / w, y / w];
+            let want = project(&c, at_time(&blob, t).0);
             let err = (got[0] - want[0]).hypot(got[1] - want[1]);
             assert!(
                 err < 0.5,
@@ -500,30 +394,22 @@ fn cull_hides_splats_fainter_than_the_threshold() {
     }
 }
 
-/// Runs `vksplat render FILE --plugin dynamic4d` with the test's plugin directory.
-fn cli_render(file: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    cli_render_with(file, out, &[&["--plugin", "dynamic4d"][..], extra].concat())
-}
-
-/// Runs `vksplat render FILE` with the test's plugin directory.
-fn cli_render_with(file: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "render",
-        file.to_str().unwrap(),
-        "--plugin-dir",
-        plugin_dir().to_str().unwrap(),
-        "--width",
-        "64",
-        "--height",
-        "48",
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    let mut cmd = cli::command(&args);
-    cmd.env_remove("VKSPLAT_PLUGIN_PATH");
-    cmd.output().expect("run vksplat")
+/// A directory with the freshly built plugin and its own manifest, whose "reads" pick it by
+/// content (the shared test directory's manifest declares none).
+fn detect_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        cargo_build(&["vksplat-plugin-dynamic4d"]);
+        let dir = scratch("detect-plugin");
+        let lib = dylib("vksplat_dynamic4d");
+        std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();
+        std::fs::copy(
+            root().join("plugins/dynamic4d/dynamic4d.vksplat.json"),
+            dir.join("dynamic4d.vksplat.json"),
+        )
+        .unwrap();
+        dir
+    })
 }
 
 #[test]
@@ -616,19 +502,7 @@ fn bad_files_exit_4_naming_the_plugin_and_the_file() {
     std::fs::write(&p, b"not a scene at all").unwrap();
     cases.push(("unknown format", p, "not a 4D scene file"));
 
-    for (what, path, expect) in cases {
-        let out = dir.join("out.exr");
-        let o = cli_render(&path, &out, &[]);
-        cli::assert_exit(&o, 4);
-        let err = cli::stderr(&o);
-        assert!(err.contains("dynamic4d"), "{what}: plugin not named: {err}");
-        assert!(
-            err.contains(path.to_str().unwrap()),
-            "{what}: file not named: {err}"
-        );
-        assert!(err.contains(expect), "{what}: expected '{expect}': {err}");
-        assert!(!out.exists(), "{what}: an image was written");
-    }
+    assert_bad_files(&dir, &cases);
 }
 
 #[test]
@@ -648,7 +522,7 @@ fn cli_finds_the_plugin_by_content_and_info_shows_the_time_range() {
             "info",
             path.to_str().unwrap(),
             "--plugin-dir",
-            plugin_dir().to_str().unwrap(),
+            detect_dir().to_str().unwrap(),
         ]);
         cli::assert_exit(&o, 0);
         let out = cli::stdout(&o);
@@ -660,7 +534,22 @@ fn cli_finds_the_plugin_by_content_and_info_shows_the_time_range() {
             );
         }
         let exr = dir.join("detected.exr");
-        let o = cli_render_with(path, &exr, &["--time", "0.5"]);
+        let mut cmd = cli::command(&[
+            "render",
+            path.to_str().unwrap(),
+            "--plugin-dir",
+            detect_dir().to_str().unwrap(),
+            "--width",
+            "64",
+            "--height",
+            "48",
+            "--time",
+            "0.5",
+            "-o",
+            exr.to_str().unwrap(),
+            "--quiet",
+        ]);
+        let o = cmd.env_remove("VKSPLAT_PLUGIN_PATH").output().unwrap();
         cli::assert_exit(&o, 0);
         let img = vksplat_io::read_exr(&exr).unwrap();
         let a = &img.channels.iter().find(|(n, _)| n == "A").unwrap().1;
