@@ -195,12 +195,11 @@ fn point_triangle(p: Vec3, a: Vec3, b: Vec3, c: Vec3) -> f32 {
     seg(a, b).min(seg(b, c)).min(seg(c, a))
 }
 
-/// Sampled centres stay on the skinned surface: at every time, a splat on a triangle whose
-/// vertices share one skin (rigid, or blended alike) lies on the skinned triangle within 1e-4
-/// of the model's size. Elsewhere linear blend skinning of a point with interpolated weights
-/// is not the interpolation of the skinned vertices (a product of two barycentric
-/// interpolations): measured on lavapipe's CPU path, SimpleSkin 3.9 %, RiggedSimple 4.8 % (long
-/// triangles across the bend), CesiumMan 0.4 % of the model's size; bounded here at 6 %.
+/// Sampled centres stay on the skinned surface: at every time, a splat lies on its skinned
+/// triangle within 1e-4 of the model's size wherever the triangle's vertices use at most four
+/// joints in all (each joint slot moves its own rest point, see
+/// `vksplat_rig::SkinnedMesh::surface_points`). On CesiumMan's triangles with 5–7 joints
+/// (6 % of them) the smallest weights are dropped: bounded at 1 % of the size, and reported.
 #[test]
 fn sampled_centres_follow_the_skinned_surface() {
     for (file, k) in [
@@ -211,20 +210,28 @@ fn sampled_centres_follow_the_skinned_surface() {
         let model = rig(file);
         let mut inst = open(&data(file), &[("splats_per_triangle", &k.to_string())]);
         let (t0, t1) = inst.desc.time_range.unwrap();
-        // Splat → (mesh, triangle): triangles with zero area get no splats.
+        // Splat → (mesh, triangle, joints the triangle uses); zero-area triangles get none.
         let mut owner = Vec::new();
         for (mi, m) in model.meshes.iter().enumerate() {
             for (t, tri) in m.triangles.iter().enumerate() {
                 let p = tri.map(|v| Vec3::from(m.positions[v as usize]));
                 if vksplat_rig::triangle_frame(p[0], p[1], p[2]).is_some() {
-                    owner.extend(std::iter::repeat_n((mi, t), k));
+                    let mut joints: Vec<u32> = tri
+                        .iter()
+                        .flat_map(|&v| {
+                            let (j, w) = (m.joints[v as usize], m.weights[v as usize]);
+                            (0..4).filter(move |&s| w[s] > 0.0).map(move |s| j[s])
+                        })
+                        .collect();
+                    joints.sort();
+                    joints.dedup();
+                    owner.extend(std::iter::repeat_n((mi, t, joints.len()), k));
                 }
             }
         }
         assert_eq!(owner.len(), inst.desc.splat_count, "{file}");
         let mut size = 0f32;
-        let mut worst_same = 0f32;
-        let mut worst_blend = 0f32;
+        let (mut worst_exact, mut worst_many) = (0f32, 0f32);
         for step in 0..=4 {
             let t = t0 + (t1 - t0) * step as f64 / 4.0;
             let out = inst.cpu_frame(t).unwrap();
@@ -233,7 +240,14 @@ fn sampled_centres_follow_the_skinned_surface() {
             let skinned: Vec<Vec<Vec3>> = model
                 .meshes
                 .iter()
-                .map(|m| m.skin_vertices(&model.rig.joint_matrices(m.skin, None, &g).unwrap()))
+                .map(|m| {
+                    let j = model.rig.joint_matrices(m.skin, None, &g).unwrap();
+                    // glTF's y-up world in vksplat's frame: 180° about x.
+                    m.skin_vertices(&j)
+                        .into_iter()
+                        .map(|v| Vec3::new(v.x, -v.y, -v.z))
+                        .collect()
+                })
                 .collect();
             let (mut lo, mut hi) = (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN));
             for v in skinned.iter().flatten() {
@@ -241,33 +255,28 @@ fn sampled_centres_follow_the_skinned_surface() {
                 hi = hi.max(*v);
             }
             size = size.max((hi - lo).length());
-            for (s, &(mi, t)) in owner.iter().enumerate() {
-                let m = &model.meshes[mi];
-                let tri = m.triangles[t];
+            for (s, &(mi, t, joints)) in owner.iter().enumerate() {
+                let tri = model.meshes[mi].triangles[t];
                 let p = tri.map(|v| skinned[mi][v as usize]);
                 let d = point_triangle(v3(&means, s), p[0], p[1], p[2]);
-                let same = tri.iter().all(|&v| {
-                    m.joints[v as usize] == m.joints[tri[0] as usize]
-                        && m.weights[v as usize] == m.weights[tri[0] as usize]
-                });
-                if same {
-                    worst_same = worst_same.max(d);
+                if joints <= 4 {
+                    worst_exact = worst_exact.max(d);
                 } else {
-                    worst_blend = worst_blend.max(d);
+                    worst_many = worst_many.max(d);
                 }
             }
         }
         eprintln!(
-            "{file}: size {size}, on-surface distance: same-skin triangles {worst_same}, \
-             blended triangles {worst_blend}"
+            "{file}: size {size}, distance to the skinned triangle: ≤ 4 joints {worst_exact}, \
+             more {worst_many}"
         );
         assert!(
-            worst_same <= 1e-4 * size,
-            "{file}: {worst_same} (size {size})"
+            worst_exact <= 1e-4 * size,
+            "{file}: {worst_exact} (size {size})"
         );
         assert!(
-            worst_blend <= 0.06 * size,
-            "{file}: {worst_blend} (size {size})"
+            worst_many <= 0.01 * size,
+            "{file}: {worst_many} (size {size})"
         );
     }
 }
@@ -650,12 +659,8 @@ fn skin_rows(n: usize, rng: &mut Rng, weight_sum: f32) -> Vec<[f32; 18]> {
             r[0] = rng.range(-0.5, 0.5);
             r[1] = rng.range(0.0, 2.0);
             r[2] = rng.range(-0.1, 0.1);
-            for k in 3..7 {
-                r[k] = rng.normal();
-            }
-            for k in 7..10 {
-                r[k] = rng.range(-4.0, -2.5);
-            }
+            r[3..7].fill_with(|| rng.normal());
+            r[7..10].fill_with(|| rng.range(-4.0, -2.5));
             for k in 0..4 {
                 r[10 + k] = (rng.next_u32() % 2) as f32;
                 r[14 + k] = w[k] / sum * weight_sum;
@@ -713,9 +718,11 @@ fn ply_source_covariances_match_an_independent_computation() {
     let inst = open(&src, &params);
     assert_eq!(inst.desc.splat_count, rows.len());
     assert!(inst.desc.covariance);
+    // The plugin's world is glTF's (y up); it writes vksplat's frame: diag(1, −1, −1)·M.
+    let flip = glam::DMat4::from_diagonal(glam::DVec4::new(1.0, -1.0, -1.0, 1.0));
     let bone = |j: usize| {
         let m = &bones[16 * j..16 * j + 16];
-        glam::DMat4::from_cols_array(&std::array::from_fn(|k| m[(k % 4) * 4 + k / 4] as f64))
+        flip * glam::DMat4::from_cols_array(&std::array::from_fn(|k| m[(k % 4) * 4 + k / 4] as f64))
     };
     for path in [EvalPath::Gpu, EvalPath::Cpu] {
         let mut scene = VariantScene::new(&gpu.renderer, open(&src, &params), path).unwrap();
@@ -860,4 +867,68 @@ fn ply_skin_fields_are_normalised_or_refused() {
     let o = render(&a, &[]);
     assert_exit(&o, 4);
     assert!(stderr(&o).contains("skeleton=FILE.gltf"), "{}", stderr(&o));
+}
+
+/// A float32 `.npy` file of the given shape (numpy format 1.0).
+fn write_npy(path: &Path, shape: &[usize], data: &[f32]) {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let mut header = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
+        dims.join(", ")
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend((header.len() as u16).to_le_bytes());
+    b.extend(header.as_bytes());
+    b.extend(data.iter().flat_map(|x| x.to_le_bytes()));
+    std::fs::write(path, b).unwrap();
+}
+
+/// A pose file [T, J, 4, 4] of the animation's own matrices at 0, 0.5 and 1 s, played at 2
+/// frames per second, poses the avatar exactly as the animation does at those times (and
+/// holds its last frame after the end); a file of the wrong shape is refused.
+#[test]
+fn pose_files_drive_the_skeleton() {
+    let dir = temp_dir("pose");
+    let src = data("CesiumMan.gltf");
+    let model = rig("CesiumMan.gltf");
+    let times = [0.0, 0.5, 1.0];
+    let frames: Vec<f32> = times.iter().flat_map(|&t| world_bones(&model, t)).collect();
+    let npy = dir.join("walk.npy");
+    write_npy(&npy, &[3, 19, 4, 4], &frames);
+    let pose = npy.to_string_lossy().into_owned();
+    let params = [("splats_per_triangle", "1")];
+    let mut animated = open(&src, &params);
+    let mut posed = open(
+        &src,
+        &[
+            ("splats_per_triangle", "1"),
+            ("pose", &pose),
+            ("pose_fps", "2"),
+        ],
+    );
+    for (t, same_as) in [(0.0, 0.0), (0.5, 0.5), (0.75, 0.5), (1.0, 1.0), (7.0, 1.0)] {
+        let a = animated.cpu_frame(same_as).unwrap();
+        let p = posed.cpu_frame(t).unwrap();
+        assert!(
+            a.means == p.means && a.covariances == p.covariances,
+            "t={t}"
+        );
+    }
+    let a = animated.cpu_frame(0.25).unwrap();
+    let p = posed.cpu_frame(0.25).unwrap();
+    assert!(a.means != p.means, "frame 0 holds until 0.5 s");
+    write_npy(&npy, &[3, 18, 4, 4], &frames[..3 * 18 * 16]);
+    let kv = vec![
+        ("splats_per_triangle".to_string(), "1".to_string()),
+        ("pose".to_string(), pose.clone()),
+    ];
+    let e = Instance::open(plugin(), Some(&src), &kv)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("walk.npy") && e.contains("[T, 19, 4, 4]"), "{e}");
 }

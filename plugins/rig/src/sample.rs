@@ -67,6 +67,20 @@ pub fn triangle_frame(a: Vec3, b: Vec3, c: Vec3) -> Option<Mat3> {
 /// joint first), and normalises them to sum 1. Unused slots get joint 0 and weight 0, so every
 /// returned joint index is one that was given or 0. Weights ≤ 0 are dropped.
 pub fn top4(pairs: &[(u32, f32)]) -> ([u32; 4], [f32; 4]) {
+    let merged = merge_top4(pairs);
+    let sum: f32 = merged.iter().map(|m| m.1).sum();
+    let mut joints = [0u32; 4];
+    let mut weights = [0f32; 4];
+    for (k, (j, w)) in merged.into_iter().enumerate() {
+        joints[k] = j;
+        weights[k] = if sum > 0.0 { w / sum } else { 0.0 };
+    }
+    (joints, weights)
+}
+
+/// The merge and choice of [`top4`] without the normalisation: at most four (joint, summed
+/// weight) pairs, largest weight first (ties: the lower joint first).
+pub(crate) fn merge_top4(pairs: &[(u32, f32)]) -> Vec<(u32, f32)> {
     let mut merged: Vec<(u32, f32)> = Vec::with_capacity(pairs.len());
     for &(j, w) in pairs {
         if w <= 0.0 {
@@ -79,14 +93,7 @@ pub fn top4(pairs: &[(u32, f32)]) -> ([u32; 4], [f32; 4]) {
     }
     merged.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     merged.truncate(4);
-    let sum: f32 = merged.iter().map(|m| m.1).sum();
-    let mut joints = [0u32; 4];
-    let mut weights = [0f32; 4];
-    for (k, (j, w)) in merged.into_iter().enumerate() {
-        joints[k] = j;
-        weights[k] = if sum > 0.0 { w / sum } else { 0.0 };
-    }
-    (joints, weights)
+    merged
 }
 
 #[cfg(test)]

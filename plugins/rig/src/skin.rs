@@ -196,6 +196,50 @@ impl SkinnedMesh {
             .collect()
     }
 
+    /// The skin of a point of a triangle on the surface itself: the top-4 joints and weights
+    /// of [`SkinnedMesh::surface_skin`], and for each joint j the point
+    /// p_j = Σ_k b_k w_kj v_k / Σ_k b_k w_kj (the triangle's vertices as joint j sees them).
+    /// Then Σ_j w_j M_j·p_j is the barycentric point of the skinned vertices, so the point
+    /// stays on the skinned triangle in every pose — exactly when the three vertices use at
+    /// most four joints in all (otherwise the smallest are dropped, as for the weights).
+    /// Unused slots hold joint 0, weight 0 and point (0, 0, 0).
+    pub fn surface_points(
+        &self,
+        triangle: usize,
+        bary: [f32; 3],
+    ) -> ([u32; 4], [f32; 4], [[f32; 3]; 4]) {
+        let t = self.triangles[triangle];
+        let mut pairs = Vec::with_capacity(12);
+        for (k, &v) in t.iter().enumerate() {
+            let (j, w) = (self.joints[v as usize], self.weights[v as usize]);
+            let sum: f32 = w.iter().sum();
+            for m in 0..4 {
+                pairs.push((j[m], bary[k] * w[m] / sum));
+            }
+        }
+        let merged = crate::sample::merge_top4(&pairs);
+        let total: f32 = merged.iter().map(|m| m.1).sum();
+        let mut joints = [0u32; 4];
+        let mut weights = [0f32; 4];
+        let mut points = [[0f32; 3]; 4];
+        for (slot, &(joint, wbar)) in merged.iter().enumerate() {
+            let mut p = Vec3::ZERO;
+            for (k, &v) in t.iter().enumerate() {
+                let (j, w) = (self.joints[v as usize], self.weights[v as usize]);
+                let sum: f32 = w.iter().sum();
+                for m in 0..4 {
+                    if j[m] == joint && w[m] > 0.0 {
+                        p += Vec3::from(self.positions[v as usize]) * (bary[k] * w[m] / sum);
+                    }
+                }
+            }
+            joints[slot] = joint;
+            weights[slot] = wbar / total;
+            points[slot] = (p / wbar).to_array();
+        }
+        (joints, weights, points)
+    }
+
     /// The top-4 joints and weights (normalised) at a point of a triangle: the three vertices'
     /// weights interpolated barycentrically, merged per joint (see [`crate::top4`]).
     pub fn surface_skin(&self, triangle: usize, bary: [f32; 3]) -> ([u32; 4], [f32; 4]) {

@@ -6,7 +6,11 @@
 //! A = Σ_k w_k M_{j_k} over its four (joint, weight) pairs, summed left to right; only the top
 //! three rows are used (the last row of an affine matrix is 0 0 0 1).
 //!
-//! - exact mode: μ' = A·[μ; 1], Σ' = A₃ Σ A₃ᵀ (a covariance; no approximation);
+//! The centre is μ' = Σ_k w_k M_{j_k}·[p_k; 1] with one rest point p_k per slot: the splat's
+//! mean in every slot for a PLY source (then μ' = A·[μ; 1]), the triangle as joint j_k sees
+//! it for a sampled one (then μ' stays on the skinned surface).
+//!
+//! - exact mode: Σ' = A₃ Σ A₃ᵀ (a covariance; no approximation);
 //! - polar mode: A₃ = U·P (polar decomposition by 10 Newton steps U ← ½(U + U⁻ᵀ) from U = A₃);
 //!   rotation q' = q(U) ⊗ q, log-scales + ln(det A₃)/3. Exact when A₃ is a rotation times a
 //!   uniform scale; otherwise it drops the stretch and shear of P (the HUGS-style
@@ -25,10 +29,20 @@ pub fn blend(bones: &[f32], joints: [u32; 4], weights: [f32; 4]) -> [f32; 12] {
     })
 }
 
-/// A·[μ; 1].
-pub fn transform_mean(a: &[f32; 12], m: [f32; 3]) -> [f32; 3] {
+/// Σ_k w_k · (M_{j_k}·[p_k; 1]), `points` = p_0..p_3 (12 floats).
+pub fn skinned_mean(
+    bones: &[f32],
+    joints: [u32; 4],
+    weights: [f32; 4],
+    points: &[f32],
+) -> [f32; 3] {
+    let t = |k: usize, r: usize| {
+        let b = 16 * joints[k] as usize + 4 * r;
+        let p = &points[3 * k..3 * k + 3];
+        bones[b] * p[0] + bones[b + 1] * p[1] + bones[b + 2] * p[2] + bones[b + 3]
+    };
     std::array::from_fn(|r| {
-        a[4 * r] * m[0] + a[4 * r + 1] * m[1] + a[4 * r + 2] * m[2] + a[4 * r + 3]
+        weights[0] * t(0, r) + weights[1] * t(1, r) + weights[2] * t(2, r) + weights[3] * t(3, r)
     })
 }
 

@@ -11,7 +11,9 @@
 //! array [T, J, 4, 4] of the same matrices, frame ⌊t·pose_fps⌋ clamped); the glTF animation
 //! (`animation=NAME|INDEX`, default the first) at the frame's time; else the rest pose.
 //!
-//! Every frame writes the means and either world covariances A₃ΣA₃ᵀ (`rotation=exact`, the
+//! Every frame writes the means (Σ_k w_k M_{j_k}·[p_k; 1]: p_k = the mean for PLY splats, so
+//! A·[μ; 1]; the triangle as joint j_k sees it for sampled ones, so they stay on the skinned
+//! surface) and either world covariances A₃ΣA₃ᵀ (`rotation=exact`, the
 //! default) or rotations and log-scales (`rotation=polar`), on the GPU (`skinned.comp`) or
 //! the CPU ([`lbs`], the same arithmetic in the same order). Opacity and colour (SH) are
 //! uploaded once; SH directions are not rotated with the bones.
@@ -269,10 +271,16 @@ impl Plugin for Skinned {
         }
 
         let n = splats.count;
-        let mut rest = Vec::with_capacity(n * if mode == Mode::Polar { 10 } else { 9 });
+        let mut rest = Vec::with_capacity(
+            n * if mode == Mode::Polar {
+                REST_POLAR
+            } else {
+                REST_EXACT
+            },
+        );
         let mut skin = Vec::with_capacity(n * 8);
         for i in 0..n {
-            rest.extend_from_slice(&splats.means[3 * i..3 * i + 3]);
+            rest.extend(splats.points[i].iter().flatten());
             match mode {
                 Mode::Exact => rest.extend_from_slice(&splats.covariances[6 * i..6 * i + 6]),
                 Mode::Polar => {
@@ -375,7 +383,7 @@ impl Plugin for Skinned {
                 let covs = out.covariances.as_deref_mut().ok_or_else(missing)?;
                 for i in 0..n {
                     let (mean, cov) = skin_exact(
-                        &self.rest[9 * i..9 * i + 9],
+                        &self.rest[REST_EXACT * i..REST_EXACT * (i + 1)],
                         &self.skin[8 * i..8 * i + 8],
                         &bones,
                     );
@@ -388,7 +396,7 @@ impl Plugin for Skinned {
                 let scales = out.log_scales.as_deref_mut().ok_or_else(missing)?;
                 for i in 0..n {
                     let (mean, rot, ls) = skin_polar(
-                        &self.rest[10 * i..10 * i + 10],
+                        &self.rest[REST_POLAR * i..REST_POLAR * (i + 1)],
                         &self.skin[8 * i..8 * i + 8],
                         &bones,
                     );
@@ -403,8 +411,16 @@ impl Plugin for Skinned {
 }
 
 impl Skinned {
-    /// This frame's skinning matrices (joint_count row-major 4×4).
+    /// This frame's skinning matrices (joint_count row-major 4×4), turned into vksplat's frame
+    /// ([`to_vksplat_frame`]).
     fn bones(&self, input: &FrameInput) -> Result<Vec<f32>, Error> {
+        let mut bones = self.gltf_bones(input)?;
+        to_vksplat_frame(&mut bones);
+        Ok(bones)
+    }
+
+    /// This frame's skinning matrices in glTF's world (y up).
+    fn gltf_bones(&self, input: &FrameInput) -> Result<Vec<f32>, Error> {
         let j = self.drivers.joint_count;
         let given = input.array("bones");
         if !given.is_empty() {
@@ -435,6 +451,19 @@ impl Skinned {
     /// Splats whose skin weights were normalised at open (they did not sum to 1).
     pub fn renormalised(&self) -> usize {
         self.splats.renormalised
+    }
+}
+
+/// glTF's world is y up with +z towards the viewer; vksplat's (the INRIA/OpenCV frame) is y
+/// down with +z forward. The plugin turns the world 180° about x after skinning, diag(1, −1,
+/// −1)·M for every matrix (rows y and z negated, exact in floating point), so that a glTF
+/// model stands upright in front of vksplat's automatic camera. Every pose source (animation,
+/// `bones`, pose file) is in glTF's convention.
+pub fn to_vksplat_frame(bones: &mut [f32]) {
+    for m in bones.chunks_exact_mut(16) {
+        for v in &mut m[4..12] {
+            *v = -*v;
+        }
     }
 }
 
@@ -474,23 +503,30 @@ pub fn check_bones(bones: &[f32]) -> Result<(), String> {
     Ok(())
 }
 
-/// Exact mode for one splat (`rest`: mean, covariance; `skin`: joints, weights).
+/// Floats of rest data per splat in exact mode: 4 slot points (12), covariance (6).
+pub const REST_EXACT: usize = 18;
+/// Floats of rest data per splat in polar mode: 4 slot points (12), rotation (4), log-scales (3).
+pub const REST_POLAR: usize = 19;
+
+/// Exact mode for one splat (`rest`: see [`REST_EXACT`]; `skin`: joints, weights).
 pub fn skin_exact(rest: &[f32], skin: &[f32], bones: &[f32]) -> ([f32; 3], [f32; 6]) {
-    let a = lbs::blend(bones, joints_of(skin), [skin[4], skin[5], skin[6], skin[7]]);
+    let (joints, weights) = (joints_of(skin), [skin[4], skin[5], skin[6], skin[7]]);
+    let a = lbs::blend(bones, joints, weights);
     (
-        lbs::transform_mean(&a, [rest[0], rest[1], rest[2]]),
-        lbs::transform_cov(&a, &rest[3..9]),
+        lbs::skinned_mean(bones, joints, weights, &rest[..12]),
+        lbs::transform_cov(&a, &rest[12..18]),
     )
 }
 
-/// Polar mode for one splat (`rest`: mean, rotation, log-scales).
+/// Polar mode for one splat (`rest`: see [`REST_POLAR`]).
 pub fn skin_polar(rest: &[f32], skin: &[f32], bones: &[f32]) -> ([f32; 3], [f32; 4], [f32; 3]) {
-    let a = lbs::blend(bones, joints_of(skin), [skin[4], skin[5], skin[6], skin[7]]);
-    let mean = lbs::transform_mean(&a, [rest[0], rest[1], rest[2]]);
+    let (joints, weights) = (joints_of(skin), [skin[4], skin[5], skin[6], skin[7]]);
+    let a = lbs::blend(bones, joints, weights);
+    let mean = lbs::skinned_mean(bones, joints, weights, &rest[..12]);
     let (rot, ls) = lbs::polar_splat(
         &a,
-        [rest[3], rest[4], rest[5], rest[6]],
-        [rest[7], rest[8], rest[9]],
+        [rest[12], rest[13], rest[14], rest[15]],
+        [rest[16], rest[17], rest[18]],
     );
     (mean, rot, ls)
 }

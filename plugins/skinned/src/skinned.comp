@@ -3,8 +3,8 @@
 // `#define POLAR 0|1`.
 #include "variant.glsl"
 layout(local_size_x = 128) in;
-// Per splat: mean (3), then POLAR=0: covariance xx xy xz yy yz zz (6);
-// POLAR=1: rotation w x y z (4), log-scales (3).
+// Per splat: the rest point each of the 4 joint slots moves (12; all the mean for PLY sources),
+// then POLAR=0: covariance xx xy xz yy yz zz (6); POLAR=1: rotation w x y z (4), log-scales (3).
 layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING) readonly buffer Rest { float rest[]; };
 // Per splat: joint indices (4, as floats) and weights (4, summing to 1).
 layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING + 1) readonly buffer Skin { float skin[]; };
@@ -29,13 +29,20 @@ void main() {
     for (uint e = 0u; e < 12u; e++)
         a[e] = w0 * bones[j0 + e] + w1 * bones[j1 + e] + w2 * bones[j2 + e] + w3 * bones[j3 + e];
 #if POLAR
-    uint r = 10u * i;
+    uint r = 19u * i;
 #else
-    uint r = 9u * i;
+    uint r = 18u * i;
 #endif
-    vec3 m = vec3(rest[r], rest[r + 1u], rest[r + 2u]);
-    for (uint row = 0u; row < 3u; row++)
-        means[3u * i + row] = a[4u * row] * m.x + a[4u * row + 1u] * m.y + a[4u * row + 2u] * m.z + a[4u * row + 3u];
+    // mean = sum_k w_k (M_k [p_k; 1]), left to right.
+    for (uint row = 0u; row < 3u; row++) {
+        uint b0 = j0 + 4u * row, b1 = j1 + 4u * row, b2 = j2 + 4u * row, b3 = j3 + 4u * row;
+        float t0 = bones[b0] * rest[r] + bones[b0 + 1u] * rest[r + 1u] + bones[b0 + 2u] * rest[r + 2u] + bones[b0 + 3u];
+        float t1 = bones[b1] * rest[r + 3u] + bones[b1 + 1u] * rest[r + 4u] + bones[b1 + 2u] * rest[r + 5u] + bones[b1 + 3u];
+        float t2 = bones[b2] * rest[r + 6u] + bones[b2 + 1u] * rest[r + 7u] + bones[b2 + 2u] * rest[r + 8u] + bones[b2 + 3u];
+        float t3 = bones[b3] * rest[r + 9u] + bones[b3 + 1u] * rest[r + 10u] + bones[b3 + 2u] * rest[r + 11u] + bones[b3 + 3u];
+        means[3u * i + row] = w0 * t0 + w1 * t1 + w2 * t2 + w3 * t3;
+    }
+    r += 12u;
 #if POLAR
     // A3 = U P: Newton steps U <- (U + U^-T) / 2, U^-T = cofactor(U) / det(U).
     float u[9] = float[9](a[0], a[1], a[2], a[4], a[5], a[6], a[8], a[9], a[10]);
@@ -44,8 +51,8 @@ void main() {
     c[1] = u[5] * u[6] - u[3] * u[8];
     c[2] = u[3] * u[7] - u[4] * u[6];
     float det_a = u[0] * c[0] + u[1] * c[1] + u[2] * c[2];
-    vec4 q0 = vec4(rest[r + 3u], rest[r + 4u], rest[r + 5u], rest[r + 6u]);
-    vec3 ls = vec3(rest[r + 7u], rest[r + 8u], rest[r + 9u]);
+    vec4 q0 = vec4(rest[r], rest[r + 1u], rest[r + 2u], rest[r + 3u]);
+    vec3 ls = vec3(rest[r + 4u], rest[r + 5u], rest[r + 6u]);
     if (!(det_a > 1e-30)) {
         rotations[i] = q0;
         log_scales[3u * i] = -30.0;
@@ -95,9 +102,9 @@ void main() {
     log_scales[3u * i + 2u] = ls.z + d;
 #else
     // Sigma' = A3 Sigma A3^T.
-    float s[9] = float[9](rest[r + 3u], rest[r + 4u], rest[r + 5u],
-                          rest[r + 4u], rest[r + 6u], rest[r + 7u],
-                          rest[r + 5u], rest[r + 7u], rest[r + 8u]);
+    float s[9] = float[9](rest[r], rest[r + 1u], rest[r + 2u],
+                          rest[r + 1u], rest[r + 3u], rest[r + 4u],
+                          rest[r + 2u], rest[r + 4u], rest[r + 5u]);
     float l[9];
     for (uint row = 0u; row < 3u; row++)
         for (uint col = 0u; col < 3u; col++)

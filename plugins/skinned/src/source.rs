@@ -4,6 +4,9 @@
 //! 2. a splat PLY with per-splat skin fields plus a glTF skeleton ([`from_ply`]).
 //!
 //! Invariants of a [`Canonical`]: every array holds `count` splats; every value is finite;
+//! each splat's centre is skinned from one point per joint slot (`points`; the splat's mean
+//! in every slot for a PLY source, [`vksplat_rig::SkinnedMesh::surface_points`] for a sampled
+//! one);
 //! every joint index is below the rig's joint table length ([`Drivers::joint_count`]) — also
 //! in slots whose weight is 0, which hold joint 0 — and each splat's weights are ≥ 0 and sum
 //! to 1 (within f32 rounding).
@@ -58,6 +61,8 @@ impl Drivers {
 pub struct Canonical {
     pub count: usize,
     pub means: Vec<f32>,
+    /// Per splat and joint slot: the rest point that slot's joint moves (see the module doc).
+    pub points: Vec<[[f32; 3]; 4]>,
     /// Quaternions (w, x, y, z).
     pub rotations: Vec<f32>,
     pub log_scales: Vec<f32>,
@@ -79,6 +84,7 @@ impl Canonical {
         Canonical {
             count: 0,
             means: Vec::with_capacity(3 * n),
+            points: Vec::with_capacity(n),
             rotations: Vec::with_capacity(4 * n),
             log_scales: Vec::with_capacity(3 * n),
             covariances: Vec::with_capacity(6 * n),
@@ -120,6 +126,7 @@ impl Canonical {
             c.z_axis.y as f32,
             c.z_axis.z as f32,
         ]);
+        self.points.push([mean; 4]);
         self.joints.push(joints);
         self.weights.push(weights);
         self.count += 1;
@@ -143,7 +150,9 @@ pub fn gltf_drivers(model: &Model) -> Drivers {
 
 /// Samples `per_triangle` splats on every non-degenerate triangle of every skinned mesh
 /// (seeded, [`vksplat_rig::sample_surface`]): centre at the sample, skin = the vertices'
-/// weights interpolated barycentrically and merged to the top 4, colour = base colour at the
+/// weights interpolated barycentrically and merged to the top 4, with one rest point per
+/// joint so that the centre stays on the skinned triangle in every pose
+/// ([`vksplat_rig::SkinnedMesh::surface_points`]), colour = base colour at the
 /// interpolated UV (SH degree 0), a flat splat in the triangle's frame with in-plane σ =
 /// [`INPLANE_SIGMA`]·√(area/K) and normal σ = [`NORMAL_SIGMA`] of that.
 pub fn from_gltf(
@@ -186,11 +195,12 @@ pub fn from_gltf(
             let b = s.bary;
             let mean = p[0] * b[0] + p[1] * b[1] + p[2] * b[2];
             let q = glam::Quat::from_mat3(&frame).normalize();
-            let (mut joints, weights) = mesh.surface_skin(s.triangle as usize, b);
+            let (mut joints, weights, points) = mesh.surface_points(s.triangle as usize, b);
             for j in joints.iter_mut() {
                 *j += joint_base;
             }
             out.push(mean.to_array(), [q.w, q.x, q.y, q.z], ls, joints, weights);
+            *out.points.last_mut().expect("pushed") = points;
             out.opacity_logits.push(SAMPLED_OPACITY_LOGIT);
             let c = model.base_colour(mi, s.triangle as usize, b);
             out.sh.extend(c.map(|v| (v - 0.5) / SH_C0));
