@@ -488,3 +488,27 @@ fn bad_sequences_and_npz_files_exit_4_naming_the_plugin_and_the_file() {
 
     assert_bad_sources(&dir, &cases);
 }
+
+#[test]
+fn vksplat_info_finds_sequences_and_npz_by_content() {
+    if vksplat_tests::gpu().is_none() {
+        return;
+    }
+    let dir = scratch("kf-detect");
+    let frames = sequence(&mut Rng::new(8), 3, 40);
+    let seq = dir.join("seq");
+    write_frames(&seq, &frames, 1);
+    let npz = dir.join("tracks.bin");
+    write_params(&npz, &frames, true);
+    for source in [
+        seq.clone(),
+        seq.join("time_%05d.ply"),
+        seq.join("time_#####.ply"),
+        npz,
+    ] {
+        cli_info_detected(
+            &source,
+            &["plugin: dynamic4d", "count: 40", "time range: 0 .. 2"],
+        );
+    }
+}

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::plugin_support::{cargo_build, dylib, manifest, profile_dir};
+use crate::plugin_support::{cargo_build, dylib, manifest, profile_dir, root};
 use vksplat_core::{Frame, RenderSettings};
 use vksplat_io::{Camera, Splats};
 use vksplat_plugin_host::{EvalPath, Instance, Plugin, Scene, SearchPath};
@@ -30,6 +30,41 @@ pub fn plugin_dir() -> &'static Path {
         manifest(&dir, "dynamic4d", 1, "vksplat_dynamic4d");
         dir
     })
+}
+
+/// A directory with the freshly built plugin and the repository's manifest, whose "reads"
+/// pick it by content ([`plugin_dir`]'s manifest declares none).
+pub fn detect_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        cargo_build(&["vksplat-plugin-dynamic4d"]);
+        let dir = scratch("detect-plugin");
+        let lib = dylib("vksplat_dynamic4d");
+        std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();
+        std::fs::copy(
+            root().join("plugins/dynamic4d/dynamic4d.vksplat.json"),
+            dir.join("dynamic4d.vksplat.json"),
+        )
+        .unwrap();
+        dir
+    })
+}
+
+/// `vksplat info SOURCE` with [`detect_dir`] and no `--plugin`: its stdout, after checking it
+/// succeeded and holds every line of `want`.
+pub fn cli_info_detected(source: &Path, want: &[&str]) -> String {
+    let o = cli::vksplat(&[
+        "info",
+        source.to_str().unwrap(),
+        "--plugin-dir",
+        detect_dir().to_str().unwrap(),
+    ]);
+    cli::assert_exit(&o, 0);
+    let out = cli::stdout(&o);
+    for w in want {
+        assert!(out.contains(w), "{}: no '{w}' in {out}", source.display());
+    }
+    out
 }
 
 /// The loaded plugin.

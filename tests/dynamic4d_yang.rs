@@ -590,3 +590,170 @@ fn bad_files_exit_4_naming_the_plugin_and_the_file() {
     cases.push(("wrong count", p, "truncated"));
     assert_bad_files(&dir, &cases);
 }
+
+#[test]
+fn vksplat_info_finds_the_file_by_content() {
+    if vksplat_tests::gpu().is_none() {
+        return;
+    }
+    let dir = scratch("yang-detect");
+    let path = dir.join("scene.bin");
+    write_yang(
+        &path,
+        &random_yang(&mut Rng::new(6), 30, 48),
+        &["time_range -1 2.5"],
+        &[],
+    );
+    cli_info_detected(
+        &path,
+        &["plugin: dynamic4d", "count: 30", "time range: -1 .. 2.5"],
+    );
+}
+
+/// Whether python3 can import numpy; under `VKSPLAT_REQUIRE_GPU=1` (CI) it must.
+fn python_numpy() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let required = std::env::var("VKSPLAT_REQUIRE_GPU").is_ok_and(|v| v == "1");
+    assert!(
+        ok || !required,
+        "python3 with numpy is needed to test tools/yang4d_to_ply.py (tools/setup.sh installs it)"
+    );
+    if !ok {
+        eprintln!("NOT TESTED: python3 with numpy is not installed");
+    }
+    ok
+}
+
+#[test]
+fn the_checkpoint_converter_writes_what_the_plugin_reads() {
+    if !python_numpy() {
+        return;
+    }
+    let Some(gpu) = Gpu::new() else { return };
+    let dir = scratch("yang-converter");
+    let tool = plugin_support::root().join("tools/yang4d_to_ply.py");
+    // Raw checkpoint arrays (as capture() holds them) into raw.npz, and the tool's writer on
+    // them: a rot_4d model with 48 coefficients and a 3D-rotation model with 16.
+    let script = r#"
+import importlib.util, sys
+import numpy as np
+spec = importlib.util.spec_from_file_location("conv", sys.argv[1])
+conv = importlib.util.module_from_spec(spec); spec.loader.exec_module(conv)
+out = sys.argv[2]
+rng = np.random.default_rng(5)
+n = 40
+raw = dict(xyz=rng.uniform(-0.5, 0.5, (n, 3)), t=rng.uniform(0, 1, (n, 1)),
+           scaling=rng.uniform(-4, -2.5, (n, 3)), scaling_t=rng.uniform(-2, 0, (n, 1)),
+           rotation=rng.normal(size=(n, 4)), rotation_r=rng.normal(size=(n, 4)),
+           opacity=rng.normal(size=(n, 1)), features=rng.normal(size=(n, 48, 3)))
+raw = {k: v.astype(np.float32) for k, v in raw.items()}
+np.savez(out + "/raw.npz", **raw)
+conv.write_ply(out + "/rot4d.ply", time_range=(0, 10), **raw)
+raw3 = dict(raw, features=raw["features"][:, :16])
+conv.write_ply(out + "/rot3d.ply", time_range=(-1, 1), rot_4d=False, **raw3)
+"#;
+    let o = std::process::Command::new("python3")
+        .args(["-c", script, tool.to_str().unwrap(), dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let npz = vksplat_io::numpy::Npz::open(&dir.join("raw.npz")).unwrap();
+    let raw = |name: &str| npz.read(name).unwrap().data;
+    let (xyz, t, sc, sct) = (raw("xyz"), raw("t"), raw("scaling"), raw("scaling_t"));
+    let (rl, rr, op, feat) = (
+        raw("rotation"),
+        raw("rotation_r"),
+        raw("opacity"),
+        raw("features"),
+    );
+    let n = 40;
+    let close = |a: f32, b: f64, what: &str| {
+        assert!(
+            (f64::from(a) - b).abs() <= 1e-6 * b.abs().max(1.0),
+            "{what}: {a} vs {b}"
+        );
+    };
+    let unit = |q: &[f32]| {
+        let q: Vec<f64> = q.iter().map(|&v| f64::from(v)).collect();
+        let l = q.iter().map(|v| v * v).sum::<f64>().sqrt();
+        q.iter().map(|v| v / l).collect::<Vec<f64>>()
+    };
+    for (file, rot_4d, coeffs, range) in [
+        ("rot4d.ply", true, 48, "0.0 10.0"),
+        ("rot3d.ply", false, 16, "-1.0 1.0"),
+    ] {
+        let path = dir.join(file);
+        let mut names: Vec<String> = scalar_fields().into_iter().map(String::from).collect();
+        for c in ["r", "g", "b"] {
+            names.extend((0..coeffs).map(|k| format!("feat_{c}_{k}")));
+        }
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let cols = vksplat_io::ply::read_columns(&path, &refs).unwrap();
+        assert_eq!(cols.comments, [format!("time_range {range}")]);
+        let col = |name: &str| cols.get(name).unwrap();
+        for i in 0..n {
+            for (a, name) in ["x", "y", "z"].iter().enumerate() {
+                close(col(name)[i], f64::from(xyz[3 * i + a]), name);
+            }
+            close(col("t")[i], f64::from(t[i]), "t");
+            for (a, name) in ["sx", "sy", "sz"].iter().enumerate() {
+                close(col(name)[i], f64::from(sc[3 * i + a]).exp(), name);
+            }
+            let var_t = f64::from(sct[i]).exp();
+            close(
+                col("st")[i],
+                if rot_4d { var_t } else { var_t.sqrt() },
+                "st",
+            );
+            close(
+                col("opacity")[i],
+                1.0 / (1.0 + (-f64::from(op[i])).exp()),
+                "opacity",
+            );
+            let l = unit(&rl[4 * i..4 * i + 4]);
+            let (want_l, want_r) = if rot_4d {
+                (l.clone(), unit(&rr[4 * i..4 * i + 4]))
+            } else {
+                let u = vec![l[0], -l[3], -l[2], -l[1]];
+                (u.clone(), u)
+            };
+            for (k, c) in ["x", "y", "z", "w"].iter().enumerate() {
+                close(col(&format!("rot_{c}"))[i], want_l[k], "rot_l");
+                close(col(&format!("rot_r_{c}"))[i], want_r[k], "rot_r");
+            }
+            for k in 0..coeffs {
+                for (c, ch) in ["r", "g", "b"].iter().enumerate() {
+                    let want = f64::from(feat[(i * 48 + k) * 3 + c]);
+                    close(col(&format!("feat_{ch}_{k}"))[i], want, "feat");
+                }
+            }
+        }
+        // The plugin opens it; a 3D-rotation model does not move and fades as e^{-dt²/2e^raw}.
+        let mut v = VariantScene::new(
+            &gpu.renderer,
+            open(&path, &[("cutoff", "0")]),
+            EvalPath::Cpu,
+        )
+        .unwrap();
+        v.evaluate(&gpu.renderer, 0.3).unwrap();
+        if !rot_4d {
+            let out = v.download_outputs(&gpu.renderer).unwrap();
+            let (means, scale) = (out.means.unwrap(), out.opacity_scale.unwrap());
+            for i in 0..n {
+                for a in 0..3 {
+                    close(means[3 * i + a], f64::from(xyz[3 * i + a]), "mean");
+                }
+                let dt = 0.3 - f64::from(t[i]);
+                let p = (-0.5 * dt * dt / f64::from(sct[i]).exp()).exp();
+                assert!(
+                    (f64::from(scale[i]) - p).abs() < 1e-5,
+                    "{i}: {} vs {p}",
+                    scale[i]
+                );
+            }
+        }
+    }
+}
