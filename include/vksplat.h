@@ -480,6 +480,15 @@ typedef struct VksplatSceneInfo {
   uint32_t antialiased;
   // Zero.
   uint32_t reserved;
+  // Plugin scenes whose plugin declares one: the scene's first and last time, in its own
+  // units (what `VksplatRenderDesc::time` takes). Valid when `has_time_range` is non-zero;
+  // zero otherwise. (A caller whose `s_size` ends before them gets neither.)
+  double time_start;
+  double time_end;
+  // Non-zero when `time_start` and `time_end` hold the scene's time range.
+  uint32_t has_time_range;
+  // Zero.
+  uint32_t reserved2;
 } VksplatSceneInfo;
 
 // One frame's settings (`vksplat_render`). A zero-initialised descriptor (with `s_type`,
@@ -867,6 +876,12 @@ extern VksplatResult vksplat_set_camera(VksplatContext *context, const struct Vk
 
 // Loads a scene file (INRIA PLY, compressed PLY, SPZ or .splat, found by content) onto the
 // context's device, with the file's antialiasing flag (`VksplatSceneInfo::antialiased`).
+// A file (or directory, or frame pattern) that a plugin's manifest says it reads
+// (`"reads"`, searched in the context's plugin directories, then `VKSPLAT_PLUGIN_PATH` and
+// the default directories) becomes that plugin's scene instead, as `vksplat render FILE`
+// does: default parameters, the automatic evaluation path. Two plugins that read it:
+// `VKSPLAT_ERROR_INVALID_ARGUMENT` naming both (open it with
+// `vksplat_scene_open_plugin`).
 // More splats than `VksplatLimits::max_splats_by_sh_degree` allow is
 // `VKSPLAT_ERROR_TOO_LARGE`. Serialised on the context.
 extern VksplatResult vksplat_scene_load(VksplatContext *context, const char *path, VksplatScene **out);
@@ -995,7 +1010,7 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, source) == 24, "offsetof(
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, params) == 32, "offsetof(VksplatPluginSceneDesc, params) is 32");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, param_count) == 40, "offsetof(VksplatPluginSceneDesc, param_count) is 40");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, eval) == 44, "offsetof(VksplatPluginSceneDesc, eval) is 44");
-VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSceneInfo) == 48, "sizeof(VksplatSceneInfo) is 48");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSceneInfo) == 72, "sizeof(VksplatSceneInfo) is 72");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, s_type) == 0, "offsetof(VksplatSceneInfo, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, s_size) == 4, "offsetof(VksplatSceneInfo, s_size) is 4");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, next) == 8, "offsetof(VksplatSceneInfo, next) is 8");
@@ -1006,6 +1021,10 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, eval) == 32, "offsetof(VksplatS
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, param_count) == 36, "offsetof(VksplatSceneInfo, param_count) is 36");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, antialiased) == 40, "offsetof(VksplatSceneInfo, antialiased) is 40");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, reserved) == 44, "offsetof(VksplatSceneInfo, reserved) is 44");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, time_start) == 48, "offsetof(VksplatSceneInfo, time_start) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, time_end) == 56, "offsetof(VksplatSceneInfo, time_end) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, has_time_range) == 64, "offsetof(VksplatSceneInfo, has_time_range) is 64");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, reserved2) == 68, "offsetof(VksplatSceneInfo, reserved2) is 68");
 VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatRenderDesc) == 56, "sizeof(VksplatRenderDesc) is 56");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, s_type) == 0, "offsetof(VksplatRenderDesc, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, s_size) == 4, "offsetof(VksplatRenderDesc, s_size) is 4");

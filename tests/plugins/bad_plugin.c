@@ -14,6 +14,11 @@
  *   LOGS                logs an info line and a warning through the host when opened
  *   BAD_NAN             both paths write NaN means
  *   BAD_FINGERPRINT     reports a layout fingerprint other than the header's
+ *   V1_PLUGIN           a valid plugin built against plugin ABI version 1: reports version 1
+ *                       and its frozen fingerprint, and writes a description of
+ *                       VKSPLAT_DESCRIPTION_V1_SIZE bytes (with the time-range flag bit set,
+ *                       which version 1 did not define)
+ *   TIME_RANGE          a valid plugin declaring the time range [-1.5, 4]
  * Without a defect it is a valid 64-splat plugin.
  */
 #include <math.h>
@@ -28,6 +33,8 @@
 #endif
 #ifdef BAD_ABI
 #define ABI BAD_ABI
+#elif defined(V1_PLUGIN)
+#define ABI 1
 #else
 #define ABI VKSPLAT_PLUGIN_ABI_VERSION
 #endif
@@ -116,9 +123,22 @@ static VksplatResult bad_open(const VksplatOpenDesc *desc, VksplatInstance **out
 static void bad_close(VksplatInstance *inst) { free(inst); }
 
 static VksplatResult bad_describe(VksplatInstance *inst, VksplatDescription *d) {
+#ifdef V1_PLUGIN
+    /* What a version-1 plugin knows: the struct ends before time_start. */
+    memset(d, 0, VKSPLAT_DESCRIPTION_V1_SIZE);
+    d->s_type = VKSPLAT_STRUCT_DESCRIPTION;
+    d->s_size = VKSPLAT_DESCRIPTION_V1_SIZE;
+    d->flags = VKSPLAT_VARIANT_TIME_RANGE;
+#else
     memset(d, 0, sizeof *d);
     d->s_type = VKSPLAT_STRUCT_DESCRIPTION;
     d->s_size = sizeof *d;
+#endif
+#ifdef TIME_RANGE
+    d->flags = VKSPLAT_VARIANT_TIME_RANGE;
+    d->time_start = -1.5;
+    d->time_end = 4.0;
+#endif
     d->splat_count = COUNT;
     d->outputs = VKSPLAT_OUTPUT_MEANS;
     d->has_gpu = 1;
@@ -209,6 +229,8 @@ VKSPLAT_PLUGIN_EXPORT VksplatResult vksplat_plugin_negotiate(VksplatNegotiation 
     n->plugin_abi_version = abi;
 #ifdef BAD_FINGERPRINT
     n->layout_fingerprint = VKSPLAT_LAYOUT_FINGERPRINT ^ 0x40u;
+#elif defined(V1_PLUGIN)
+    n->layout_fingerprint = 0xa303048f67084893ull; /* plugin ABI version 1, frozen */
 #else
     n->layout_fingerprint = VKSPLAT_LAYOUT_FINGERPRINT;
 #endif

@@ -66,6 +66,12 @@ extern "C" {
 
     /// Loads a scene file (INRIA PLY, compressed PLY, SPZ or .splat, found by content) onto the
     /// context's device, with the file's antialiasing flag (`VksplatSceneInfo::antialiased`).
+    /// A file (or directory, or frame pattern) that a plugin's manifest says it reads
+    /// (`"reads"`, searched in the context's plugin directories, then `VKSPLAT_PLUGIN_PATH` and
+    /// the default directories) becomes that plugin's scene instead, as `vksplat render FILE`
+    /// does: default parameters, the automatic evaluation path. Two plugins that read it:
+    /// `VKSPLAT_ERROR_INVALID_ARGUMENT` naming both (open it with
+    /// `vksplat_scene_open_plugin`).
     /// More splats than `VksplatLimits::max_splats_by_sh_degree` allow is
     /// `VKSPLAT_ERROR_TOO_LARGE`. Serialised on the context.
     pub fn vksplat_scene_load(

@@ -521,6 +521,15 @@ pub struct VksplatSceneInfo {
     pub antialiased: u32,
     /// Zero.
     pub reserved: u32,
+    /// Plugin scenes whose plugin declares one: the scene's first and last time, in its own
+    /// units (what `VksplatRenderDesc::time` takes). Valid when `has_time_range` is non-zero;
+    /// zero otherwise. (A caller whose `s_size` ends before them gets neither.)
+    pub time_start: f64,
+    pub time_end: f64,
+    /// Non-zero when `time_start` and `time_end` hold the scene's time range.
+    pub has_time_range: u32,
+    /// Zero.
+    pub reserved2: u32,
 }
 
 /// One frame's settings (`vksplat_render`). A zero-initialised descriptor (with `s_type`,

@@ -33,7 +33,7 @@ use vksplat_core::{
     RenderSettings, Renderer, SceneUpdate,
 };
 use vksplat_io::Camera;
-use vksplat_plugin_host::{EvalPath, Instance, PluginError, Scene, SearchPath};
+use vksplat_plugin_host::{EvalPath, Instance, PluginError, Policy, Scene, SearchPath};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -575,6 +575,15 @@ pub unsafe extern "C" fn vksplat_scene_load(
         // SAFETY: the caller guarantees a NUL-terminated string or NULL.
         let path = unsafe { str_arg(path, "path")? }
             .ok_or_else(|| Error(VKSPLAT_ERROR_INVALID_ARGUMENT, "path is NULL".into()))?;
+        // A plugin's file, by content (the one rule of both faces).
+        let search = SearchPath::new(&lock(&c.inner.plugin_dirs));
+        if let Some(manifest) = vksplat_plugin_host::detect(&search, Path::new(path))? {
+            let plugin = vksplat_plugin_host::Plugin::load(&manifest, &Policy::from_env())?;
+            let scene = open_plugin_scene(c, plugin, Some(path), &[], EvalPath::Auto)?;
+            // SAFETY: `out` was checked by `clear_out`.
+            unsafe { new_scene(&c.inner, scene, None, out) };
+            return Ok(());
+        }
         if !Path::new(path).is_file() {
             return err(VKSPLAT_ERROR_IO, format!("{path}: no such file"));
         }
@@ -742,21 +751,34 @@ pub unsafe extern "C" fn vksplat_scene_open_plugin(
         };
         let search = SearchPath::new(&lock(&c.inner.plugin_dirs));
         let plugin = vksplat_plugin_host::load(&search, name)?;
-        let instance = Instance::open(plugin, source, &params)?;
-        c.inner.check_splats(
-            instance.desc.splat_count as u64,
-            instance.desc.sh_degree,
-            &format!("plugin '{name}'"),
-        )?;
-        let renderer = lock(&c.inner.renderer);
-        let mut scene = Scene::open_variant(&renderer, instance, path)?;
-        // Evaluate the first frame now, so that a plugin that fails does so here.
-        scene.evaluate(&renderer, 0.0)?;
-        drop(renderer);
+        let scene = open_plugin_scene(c, plugin, source, &params, path)?;
         // SAFETY: `out` was checked by `clear_out`.
         unsafe { new_scene(&c.inner, scene, None, out) };
         Ok(())
     })
+}
+
+/// Opens an instance of a loaded plugin and creates its scene, evaluated once at time 0 so
+/// that a plugin that fails does so here (`vksplat_scene_open_plugin`, and
+/// `vksplat_scene_load` of a file a plugin reads).
+fn open_plugin_scene(
+    c: &ContextHandle,
+    plugin: Arc<vksplat_plugin_host::Plugin>,
+    source: Option<&str>,
+    params: &[(String, String)],
+    path: EvalPath,
+) -> Result<Scene> {
+    let name = plugin.name().to_string();
+    let instance = Instance::open(plugin, source, params)?;
+    c.inner.check_splats(
+        instance.desc.splat_count as u64,
+        instance.desc.sh_degree,
+        &format!("plugin '{name}'"),
+    )?;
+    let renderer = lock(&c.inner.renderer);
+    let mut scene = Scene::open_variant(&renderer, instance, path)?;
+    scene.evaluate(&renderer, 0.0)?;
+    Ok(scene)
 }
 
 /// See `include/vksplat.h`.
@@ -871,7 +893,14 @@ pub unsafe extern "C" fn vksplat_scene_info(
             param_count: 0,
             antialiased: inner.scene.antialiased() as u32,
             reserved: 0,
+            time_start: 0.0,
+            time_end: 0.0,
+            has_time_range: 0,
+            reserved2: 0,
         };
+        if let Some((start, end)) = inner.scene.time_range() {
+            (o.time_start, o.time_end, o.has_time_range) = (start, end, 1);
+        }
         if let Some(p) = inner.scene.variant() {
             o.is_plugin = 1;
             o.eval = if p.path() == EvalPath::Gpu {

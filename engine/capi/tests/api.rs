@@ -859,3 +859,124 @@ fn log_callbacks_receive_engine_and_plugin_messages() {
     assert!(logged(101).len() >= 3);
     drop(info);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Time (issue 11)
+
+/// The `panics` test plugin (tests/plugins/panic: on a source file, a blob at x = 2t − 1
+/// with the time range [0, 1]) in its own directory, with a manifest that reads `*.mover`.
+fn mover_plugin_dir() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let profile = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .to_path_buf();
+    let mut build = Command::new(cargo);
+    build.args(["build", "-p", "vksplat-test-panic-plugin"]);
+    if profile.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    assert!(build.status().expect("run cargo build").success());
+    let dir = work_dir("mover");
+    std::fs::copy(
+        profile.join("libvksplat_test_panic.so"),
+        dir.join("libvksplat_test_panic.so"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("panics.vksplat.json"),
+        r#"{"name": "panics", "version": "0.0.2", "abi_version": 2,
+            "library": "vksplat_test_panic", "reads": [{"suffix": ".mover"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("blob.mover"), b"any content").unwrap();
+    dir
+}
+
+fn scene_info(scene: &Scene) -> VksplatSceneInfo {
+    let mut info: VksplatSceneInfo = zeroed();
+    info.s_type = VKSPLAT_STRUCT_SCENE_INFO;
+    info.s_size = std::mem::size_of::<VksplatSceneInfo>() as u32;
+    assert_eq!(
+        // SAFETY: valid scene and out-struct.
+        unsafe { vksplat_scene_info(scene.0, &mut info) },
+        VKSPLAT_OK,
+        "{}",
+        last_error()
+    );
+    info
+}
+
+#[test]
+fn scene_load_picks_a_plugin_by_content_and_scene_info_has_its_time_range() {
+    if !have_gpu() {
+        return;
+    }
+    let dir = mover_plugin_dir();
+    let ctx = Ctx::new();
+    let d = CString::new(dir.to_str().unwrap()).unwrap();
+    assert_eq!(
+        // SAFETY: valid arguments.
+        unsafe { vksplat_context_add_plugin_dir(ctx.0, d.as_ptr()) },
+        VKSPLAT_OK
+    );
+    let file = CString::new(dir.join("blob.mover").to_str().unwrap()).unwrap();
+    let mut p = std::ptr::null_mut();
+    // SAFETY: valid arguments.
+    let r = unsafe { vksplat_scene_load(ctx.0, file.as_ptr(), &mut p) };
+    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+    let scene = Scene(p);
+    let info = scene_info(&scene);
+    assert_eq!((info.is_plugin, info.count), (1, 8));
+    assert_eq!(info.eval, VKSPLAT_EVAL_CPU);
+    assert_eq!(
+        (info.has_time_range, info.time_start, info.time_end),
+        (1, 0.0, 1.0)
+    );
+    // The time per render call moves the blob: its centroid follows x = 2t − 1 at depth 3.
+    let mut cam = camera(0.0);
+    cam.world_to_camera[11] = 3.0;
+    let centroid = |t: f64| {
+        let mut desc = render_desc(&cam);
+        desc.flags = VKSPLAT_RENDER_TIME;
+        desc.time = t;
+        let (r, px) = render(&ctx, &scene, Some(&desc));
+        assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+        let (mut sum, mut weight) = (0.0f64, 0.0f64);
+        for (i, p) in px.chunks_exact(4).enumerate() {
+            sum += p[3] as f64 * ((i % W as usize) as f64 + 0.5);
+            weight += p[3] as f64;
+        }
+        assert!(weight > 1.0, "the blob is not in view at t = {t}");
+        sum / weight
+    };
+    let (a, b) = (centroid(0.4), centroid(0.6));
+    let want = 60.0 * 2.0 * 0.2 / 3.0;
+    assert!(
+        ((b - a) - want).abs() < 0.5,
+        "moved {} px, expected {want}",
+        b - a
+    );
+
+    // A static scene has no time range; neither has a caller's version-1 struct room for it.
+    let arrays = create_scene(&ctx, &splats());
+    let info = scene_info(&arrays);
+    assert_eq!(
+        (
+            info.is_plugin,
+            info.has_time_range,
+            info.time_start,
+            info.time_end
+        ),
+        (0, 0, 0.0, 0.0)
+    );
+    // Without the plugin directory the file is no scene vksplat reads.
+    let bare = Ctx::new();
+    let mut p = std::ptr::null_mut();
+    // SAFETY: valid arguments.
+    let r = unsafe { vksplat_scene_load(bare.0, file.as_ptr(), &mut p) };
+    assert_ne!(r, VKSPLAT_OK);
+    assert!(p.is_null());
+}
