@@ -1014,9 +1014,18 @@ pub fn read_columns(path: &Path, names: &[&str]) -> Result<PlyColumns, IoError> 
             let block = &mut buf[..rows * stride];
             file.read_exact_at(block, first_row_at + (done * stride) as u64)
                 .map_err(|e| fail(format!("cannot read rows {done}..: {e}")))?;
-            for row in block.chunks_exact(stride) {
-                for (c, &(offset, ty)) in columns.iter_mut().zip(&fields) {
-                    c.push(decode(row, offset, ty, be));
+            // Column by column: each output grows sequentially; little-endian floats (what
+            // trainers write) skip the type dispatch.
+            for (c, &(offset, ty)) in columns.iter_mut().zip(&fields) {
+                let rows = block.chunks_exact(stride);
+                if ty == ScalarType::F32 && !be {
+                    c.extend(rows.map(|row| {
+                        let mut a = [0u8; 4];
+                        a.copy_from_slice(&row[offset..offset + 4]);
+                        f32::from_le_bytes(a)
+                    }));
+                } else {
+                    c.extend(rows.map(|row| decode(row, offset, ty, be)));
                 }
             }
             done += rows;

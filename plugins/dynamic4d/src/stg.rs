@@ -110,18 +110,19 @@ impl StgSplat {
     }
 
     fn from_values(v: &[f32; READ]) -> StgSplat {
-        let a = |r: std::ops::Range<usize>| v[r].to_vec();
-        StgSplat {
-            mean: a(0..3).try_into().unwrap_or_default(),
+        let mut s = StgSplat {
             trbf_center: v[3],
             trbf_scale: v[4],
-            motion: a(5..14).try_into().unwrap_or_default(),
-            rgb: a(14..17).try_into().unwrap_or_default(),
             opacity: v[17],
-            log_scale: a(18..21).try_into().unwrap_or_default(),
-            rot: a(21..25).try_into().unwrap_or_default(),
-            omega: a(25..29).try_into().unwrap_or_default(),
-        }
+            ..Default::default()
+        };
+        s.mean.copy_from_slice(&v[0..3]);
+        s.motion.copy_from_slice(&v[5..14]);
+        s.rgb.copy_from_slice(&v[14..17]);
+        s.log_scale.copy_from_slice(&v[18..21]);
+        s.rot.copy_from_slice(&v[21..25]);
+        s.omega.copy_from_slice(&v[25..29]);
+        s
     }
 }
 
