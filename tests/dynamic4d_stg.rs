@@ -4,8 +4,9 @@
 //! value is computed here from the published formulas, independently of the plugin's code:
 //! a moving blob's image centroid follows its analytic path, a frame equals a static PLY baked
 //! at the same time, the GPU and CPU paths agree, small time steps change little, a `.splatv`
-//! renders like the PLY it came from, `cull` hides faint splats, and bad files exit with code
-//! 4 naming the plugin and the file.
+//! renders like the PLY it came from, `cull` and `cutoff` hide faint splats, and bad files
+//! exit with code 4 naming the plugin and the file; `vksplat info`/`render` find the plugin by
+//! content.
 
 #[path = "plugin_support.rs"]
 mod plugin_support;
@@ -354,7 +355,7 @@ fn a_splatv_renders_like_the_ply_it_came_from() {
 }
 
 #[test]
-fn cull_hides_splats_fainter_than_the_threshold() {
+fn cull_and_cutoff_hide_splats_below_their_thresholds() {
     let Some(gpu) = Gpu::new() else { return };
     let dir = scratch("cull");
     let splats = random_stg(&mut Rng::new(5), 1000);
@@ -371,8 +372,11 @@ fn cull_hides_splats_fainter_than_the_threshold() {
                 .unwrap()
         };
         let off = outputs(&[]);
-        let on = outputs(&[("cull", "0.3")]);
-        let mut hidden = 0;
+        // `cull` thresholds α(t) = σ(opacity)·f, `cutoff` the temporal factor f alone (as
+        // splaTV's viewer does at 0.02).
+        let culled = outputs(&[("cull", "0.3")]);
+        let cut = outputs(&[("cutoff", "0.5")]);
+        let (mut n_culled, mut n_cut) = (0, 0);
         for (i, s) in splats.iter().enumerate() {
             let (_, _, alpha) = at_time(s, t);
             let sig = 1.0 / (1.0 + (-f64::from(s.opacity)).exp());
@@ -382,15 +386,25 @@ fn cull_hides_splats_fainter_than_the_threshold() {
                 "{eval:?} splat {i}: factor {} vs {factor}",
                 off[i]
             );
-            // Away from the threshold (rounding decides there), cull must follow α(t).
-            if alpha < 0.2999 {
-                assert_eq!(on[i], 0.0, "{eval:?} splat {i}: α {alpha} not culled");
-                hidden += 1;
-            } else if alpha > 0.3001 {
-                assert_eq!(on[i], off[i], "{eval:?} splat {i}: α {alpha} culled");
+            // Away from the thresholds (rounding decides there), the outputs follow them.
+            for (got, value, at, n) in [
+                (&culled, alpha, 0.3, &mut n_culled),
+                (&cut, factor, 0.5, &mut n_cut),
+            ] {
+                if value < at - 1e-4 {
+                    assert_eq!(got[i], 0.0, "{eval:?} splat {i}: {value} < {at} shown");
+                    *n += 1;
+                } else if value > at + 1e-4 {
+                    assert_eq!(got[i], off[i], "{eval:?} splat {i}: {value} > {at} hidden");
+                }
             }
         }
-        assert!(hidden > 100, "only {hidden} splats below the threshold");
+        assert!(n_culled > 100, "only {n_culled} splats below cull");
+        assert!(n_cut > 100, "only {n_cut} splats below cutoff");
+        assert!(
+            (0..splats.len()).any(|i| culled[i] == 0.0 && cut[i] != 0.0),
+            "cull and cutoff hid the same splats"
+        );
     }
 }
 

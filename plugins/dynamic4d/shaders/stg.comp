@@ -13,7 +13,7 @@ layout(push_constant) uniform Params {
     float time;
     float cull;
     uint count;
-    uint pad;
+    float cutoff;
 } p;
 
 void main() {
@@ -28,7 +28,7 @@ void main() {
                             + stg[b + 12u + a] * dt3;
     float u = dt * stg[b + 4u];
     float f = exp(-(u * u));
-    opacity_scale[i] = stg[b + 5u] * f < p.cull ? 0.0 : f;
+    opacity_scale[i] = (f < p.cutoff || stg[b + 5u] * f < p.cull) ? 0.0 : f;
     vec4 q;
     for (uint k = 0u; k < 4u; k++) q[k] = stg[b + 15u + k] + dt * stg[b + 19u + k];
     float n2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3];

@@ -15,8 +15,9 @@
 //! Scales and the colour (SH DC (rgb − 0.5)/C0, degree 0) do not depend on time and are
 //! uploaded once. The temporal factor is handed to the engine as the splat's opacity
 //! multiplier (`opacity_scale` = f, the logit stays static) rather than folded into the logit:
-//! logit(σ(o)·f) is −∞ when f underflows, while f itself is always in [0, 1]. A splat whose
-//! α(t) is below the `cull` parameter gets f = 0.
+//! logit(σ(o)·f) is −∞ when f underflows, while f itself is always in [0, 1]. A splat gets
+//! f = 0 when α(t) is below the `cull` parameter or f itself is below `cutoff` (splaTV's viewer
+//! skips splats whose temporal factor is below 0.02: `cutoff=0.02` reproduces it).
 //!
 //! Time t is the model's own: SpacetimeGaussians trains each model on one segment of frames
 //! with t = (frame − start) / duration in [0, 1); the described time range is [0, 1] (the
@@ -28,7 +29,7 @@ use vksplat_plugin_sdk::abi::{
     VKSPLAT_OUTPUT_MEANS, VKSPLAT_OUTPUT_OPACITY_SCALE, VKSPLAT_OUTPUT_ROTATIONS,
 };
 use vksplat_plugin_sdk::{
-    Description, Error, FrameInput, GpuStage, Shader, SplatArrays, SplatData,
+    Description, Error, FrameInput, GpuStage, Param, Shader, SplatArrays, SplatData,
 };
 
 use crate::{FormatModel, CULL, SH_C0};
@@ -182,6 +183,15 @@ pub fn write_ply(path: &Path, splats: &[StgSplat]) -> Result<(), Error> {
     vksplat_io::ply::write_columns(path, &columns, &[]).map_err(|e| e.to_string())
 }
 
+/// `cutoff`: splats whose temporal factor exp(−(Δ/e^trbf_scale)²) is below it are not drawn.
+pub const CUTOFF: Param = Param::float(
+    c"cutoff",
+    c"hide splats whose temporal factor exp(-(dt/e^trbf_scale)^2) is below this (0 = off; splaTV's viewer: 0.02)",
+    0.0,
+    1.0,
+    0.0,
+);
+
 /// Floats per splat in the GPU stage's static buffer (`stg.comp`'s `STRIDE`).
 const STRIDE: usize = 24;
 const SHADER: &str = concat!(include_str!("../shaders/stg.comp"), "\0");
@@ -251,7 +261,7 @@ impl Stg {
 
 /// One splat at time `t`: its mean, rotation (w, x, y, z) and opacity multiplier, from its
 /// [`STRIDE`] floats. `stg.comp` does the same operations in the same order.
-pub fn evaluate(d: &[f32], t: f32, cull: f32) -> ([f32; 3], [f32; 4], f32) {
+pub fn evaluate(d: &[f32], t: f32, cull: f32, cutoff: f32) -> ([f32; 3], [f32; 4], f32) {
     let dt = t - d[3];
     let dt2 = dt * dt;
     let dt3 = dt2 * dt;
@@ -259,7 +269,11 @@ pub fn evaluate(d: &[f32], t: f32, cull: f32) -> ([f32; 3], [f32; 4], f32) {
         std::array::from_fn(|a| d[a] + d[6 + a] * dt + d[9 + a] * dt2 + d[12 + a] * dt3);
     let u = dt * d[4];
     let f = (-(u * u)).exp();
-    let scale = if d[5] * f < cull { 0.0 } else { f };
+    let scale = if f < cutoff || d[5] * f < cull {
+        0.0
+    } else {
+        f
+    };
     let q: [f32; 4] = std::array::from_fn(|k| d[15 + k] + dt * d[19 + k]);
     let n2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3];
     let rot = if n2 > 0.0 {
@@ -279,7 +293,7 @@ impl FormatModel for Stg {
             covariance: false,
             opacity_scale: true,
             outputs: VKSPLAT_OUTPUT_MEANS | VKSPLAT_OUTPUT_ROTATIONS | VKSPLAT_OUTPUT_OPACITY_SCALE,
-            params: vec![CULL],
+            params: vec![CULL, CUTOFF],
             initial: SplatData {
                 log_scales: Some(&self.log_scales),
                 opacity_logits: Some(&self.opacity_logits),
@@ -315,7 +329,7 @@ impl FormatModel for Stg {
                 (input.time as f32).to_bits(),
                 (input.scalar("cull") as f32).to_bits(),
                 self.count as u32,
-                0,
+                (input.scalar("cutoff") as f32).to_bits(),
             ],
         );
         Ok(())
@@ -330,9 +344,9 @@ impl FormatModel for Stg {
             return Err("the host did not pass the declared output arrays".into());
         };
         let t = input.time as f32;
-        let cull = input.scalar("cull") as f32;
+        let (cull, cutoff) = (input.scalar("cull") as f32, input.scalar("cutoff") as f32);
         for (i, d) in self.dynamic.chunks_exact(STRIDE).enumerate() {
-            let (m, q, f) = evaluate(d, t, cull);
+            let (m, q, f) = evaluate(d, t, cull, cutoff);
             means[3 * i..3 * i + 3].copy_from_slice(&m);
             rotations[4 * i..4 * i + 4].copy_from_slice(&q);
             opacity[i] = f;
