@@ -14,6 +14,7 @@ use vksplat_core::RenderSettings;
 use vksplat_io::Camera;
 use vksplat_plugin_host::{EvalPath, HostSplats, Instance, Plugin, SearchPath, VariantScene};
 use vksplat_tests::cli::{assert_exit, stderr, vksplat};
+use vksplat_tests::numpy::{npy_bytes, write_npz};
 use vksplat_tests::{camera, compare, Gpu, Rng};
 
 /// A plugin directory holding the cargo-built `skinned` library and its manifest.
@@ -869,27 +870,10 @@ fn ply_skin_fields_are_normalised_or_refused() {
     assert!(stderr(&o).contains("skeleton=FILE.gltf"), "{}", stderr(&o));
 }
 
-/// A float32 `.npy` file of the given shape (numpy format 1.0).
-fn write_npy(path: &Path, shape: &[usize], data: &[f32]) {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let mut header = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
-        dims.join(", ")
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend((header.len() as u16).to_le_bytes());
-    b.extend(header.as_bytes());
-    b.extend(data.iter().flat_map(|x| x.to_le_bytes()));
-    std::fs::write(path, b).unwrap();
-}
-
 /// A pose file [T, J, 4, 4] of the animation's own matrices at 0, 0.5 and 1 s, played at 2
 /// frames per second, poses the avatar exactly as the animation does at those times (and
-/// holds its last frame after the end); a file of the wrong shape is refused.
+/// holds its last frame after the end), as `.npy` and as the `bones` array of a deflated
+/// `.npz`; a file of the wrong shape is refused.
 #[test]
 fn pose_files_drive_the_skeleton() {
     let dir = temp_dir("pose");
@@ -898,33 +882,41 @@ fn pose_files_drive_the_skeleton() {
     let times = [0.0, 0.5, 1.0];
     let frames: Vec<f32> = times.iter().flat_map(|&t| world_bones(&model, t)).collect();
     let npy = dir.join("walk.npy");
-    write_npy(&npy, &[3, 19, 4, 4], &frames);
-    let pose = npy.to_string_lossy().into_owned();
+    std::fs::write(&npy, npy_bytes(&[3, 19, 4, 4], &frames)).unwrap();
+    let npz = dir.join("walk.npz");
+    write_npz(
+        &npz,
+        &[("bones", &[3, 19, 4, 4], &frames), ("fps", &[1], &[2.0])],
+        true,
+    );
     let params = [("splats_per_triangle", "1")];
     let mut animated = open(&src, &params);
-    let mut posed = open(
-        &src,
-        &[
-            ("splats_per_triangle", "1"),
-            ("pose", &pose),
-            ("pose_fps", "2"),
-        ],
-    );
-    for (t, same_as) in [(0.0, 0.0), (0.5, 0.5), (0.75, 0.5), (1.0, 1.0), (7.0, 1.0)] {
-        let a = animated.cpu_frame(same_as).unwrap();
-        let p = posed.cpu_frame(t).unwrap();
-        assert!(
-            a.means == p.means && a.covariances == p.covariances,
-            "t={t}"
+    for file in [&npy, &npz] {
+        let f = file.to_string_lossy().into_owned();
+        let mut posed = open(
+            &src,
+            &[
+                ("splats_per_triangle", "1"),
+                ("pose", &f),
+                ("pose_fps", "2"),
+            ],
         );
+        for (t, same_as) in [(0.0, 0.0), (0.5, 0.5), (0.75, 0.5), (1.0, 1.0), (7.0, 1.0)] {
+            let a = animated.cpu_frame(same_as).unwrap();
+            let p = posed.cpu_frame(t).unwrap();
+            assert!(
+                a.means == p.means && a.covariances == p.covariances,
+                "{f} t={t}"
+            );
+        }
+        let a = animated.cpu_frame(0.25).unwrap();
+        let p = posed.cpu_frame(0.25).unwrap();
+        assert!(a.means != p.means, "{f}: frame 0 holds until 0.5 s");
     }
-    let a = animated.cpu_frame(0.25).unwrap();
-    let p = posed.cpu_frame(0.25).unwrap();
-    assert!(a.means != p.means, "frame 0 holds until 0.5 s");
-    write_npy(&npy, &[3, 18, 4, 4], &frames[..3 * 18 * 16]);
+    std::fs::write(&npy, npy_bytes(&[3, 18, 4, 4], &frames[..3 * 18 * 16])).unwrap();
     let kv = vec![
         ("splats_per_triangle".to_string(), "1".to_string()),
-        ("pose".to_string(), pose.clone()),
+        ("pose".to_string(), npy.to_string_lossy().into_owned()),
     ];
     let e = Instance::open(plugin(), Some(&src), &kv)
         .err()
