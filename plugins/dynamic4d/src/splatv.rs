@@ -347,6 +347,42 @@ mod tests {
     }
 
     #[test]
+    fn every_truncation_and_many_corruptions_are_errors_not_panics() {
+        let dir = std::env::temp_dir().join(format!("dynamic4d-splatv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.splatv");
+        let splats: Vec<StgSplat> = (0..5).map(|i| splat(i as f32 * 0.1)).collect();
+        write(&good, &splats, Some(&serde_json::json!([{"id": 0}]))).unwrap();
+        let read_back = read(&good).unwrap();
+        assert_eq!(read_back.splats.len(), 5, "padding records dropped");
+        assert_eq!(read_back.cameras, Some(serde_json::json!([{"id": 0}])));
+        let bytes = std::fs::read(&good).unwrap();
+        let probe = dir.join("probe.splatv");
+        // Every prefix of the header and JSON, then a few cuts in the records.
+        let cuts = (0..200.min(bytes.len())).chain((200..bytes.len()).step_by(997));
+        for cut in cuts {
+            std::fs::write(&probe, &bytes[..cut]).unwrap();
+            let e = read(&probe).expect_err("a truncated file");
+            assert!(e.contains("probe.splatv"), "{cut}: {e}");
+        }
+        // Flipped bytes in the header, the JSON and the first records.
+        let mut state = 0x9e37_79b9u32;
+        for _ in 0..400 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let at = state as usize % (8 + 200 + 5 * RECORD).min(bytes.len());
+            let mut b = bytes.clone();
+            b[at] ^= 1 << (state >> 29);
+            std::fs::write(&probe, &b).unwrap();
+            if let Err(e) = read(&probe) {
+                assert!(e.contains("probe.splatv"), "{at}: {e}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn layout_words_are_where_splatv_puts_them() {
         let r = encode(&splat(1.0));
         let word = |w: usize| u32::from_le_bytes(r[4 * w..4 * w + 4].try_into().unwrap());
