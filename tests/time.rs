@@ -670,3 +670,72 @@ fn a_version_1_description_reads_as_no_time_range() {
     assert_exit(&out, 0);
     assert!(!stdout(&out).contains("time range"), "{}", stdout(&out));
 }
+
+// ---------------------------------------------------------------------------------------------
+// bench
+
+#[test]
+fn bench_times_the_variant_stage_of_plugin_scenes() {
+    if !vksplat_tests::cli::gpu_available() {
+        return;
+    }
+    let dir = TempDir::new("bench");
+    let plugins = plugin_dir(&dir, "plugins", "panics", r#"[{"suffix": ".mover"}]"#);
+    std::fs::write(dir.join("blob.mover"), b"x").unwrap();
+    let cams = write_cameras(&dir, &[0.0]);
+    let bench = |args: &[&str]| {
+        let mut all = vec!["bench", "--camera", &cams, "--frames", "2", "--warmup", "1"];
+        all.extend(args);
+        let out = run(&all);
+        assert_exit(&out, 0);
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let stage_names = |v: &serde_json::Value| -> Vec<String> {
+        v["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["stage"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // CPU path, found by content: the plugin's host work is timed on the wall clock.
+    let v = bench(&[
+        &dir.arg("blob.mover"),
+        "--plugin-dir",
+        &plugins,
+        "--time",
+        "0.5",
+    ]);
+    assert_eq!(v["plugin"], "panics");
+    assert_eq!(v["eval"], "cpu");
+    assert_eq!(v["time"], 0.5);
+    assert_eq!(stage_names(&v)[0], "variant (cpu)");
+    let f = v["variant_fraction"].as_f64().unwrap();
+    assert!(f > 0.0 && f < 1.0, "{f}");
+    // GPU path: the plugin's stage is the frame's first GPU stage, "variant".
+    let shipped = plugin_support::plugin_dir().to_str().unwrap().to_string();
+    let v = bench(&[
+        "--plugin",
+        "skinwave",
+        "--plugin-dir",
+        &shipped,
+        "--param",
+        "count=2000",
+        "--time",
+        "0.3",
+    ]);
+    assert_eq!(v["eval"], "gpu");
+    let names = stage_names(&v);
+    assert_eq!(names[0], "variant", "{names:?}");
+    assert!(names.contains(&"blend".to_string()));
+    let f = v["variant_fraction"].as_f64().unwrap();
+    assert!(f > 0.0 && f < 1.0, "{f}");
+    // A static scene has no variant stage and takes no --time.
+    let splats = vksplat_tests::random_scene(&mut vksplat_tests::Rng::new(5), 100, 0);
+    vksplat_io::write_ply(&dir.join("s.ply"), &splats).unwrap();
+    let v = bench(&[&dir.arg("s.ply")]);
+    assert!(v["plugin"].is_null());
+    assert!(!stage_names(&v).iter().any(|n| n.starts_with("variant")));
+    let out = vksplat(&["bench", &dir.arg("s.ply"), "--camera", &cams, "--time", "1"]);
+    assert_exit(&out, 2);
+}

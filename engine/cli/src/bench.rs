@@ -6,14 +6,23 @@
 //! `--frames` frames are measured and the median and minimum of each stage are reported, with
 //! the wall time of each `render` call (submission, wait and host copy of the image), the
 //! visible splats, intersections, device memory and the process's peak RSS.
+//!
+//! A plugin scene (`--plugin`, or a file a plugin's manifest says it reads) is evaluated at
+//! `--time` every frame. On the GPU path the plugin's stage runs inside the frame and is timed
+//! as the `variant` stage; on the CPU path the plugin's host work and the upload are timed
+//! with the wall clock as `variant (cpu)`. The JSON's `variant_fraction` is the variant
+//! stage's median over the frame's (GPU time, plus the CPU work on the CPU path).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use vksplat_core::{Context, ContextDesc, DeviceChoice, RenderMode, RenderSettings, Renderer};
+use vksplat_core::{
+    Context, ContextDesc, DeviceChoice, FrameStats, RenderMode, RenderSettings, Renderer,
+};
 use vksplat_io::Camera;
+use vksplat_plugin_host::{EvalPath, Scene};
 
 use crate::error::CliError;
 use crate::stderr::say;
@@ -72,6 +81,9 @@ pub struct BenchArgs {
     /// missing and checked before the benchmark runs).
     #[arg(long, value_name = "OUT.json")]
     pub json: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub plugin: crate::plugins::PluginArgs,
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -178,56 +190,144 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         .map_err(crate::error::stdout_error)
 }
 
+/// What a frame renders: splats uploaded once, or a plugin's scene evaluated every frame.
+enum Bench {
+    Static(vksplat_core::GpuScene),
+    Plugin(Scene),
+}
+
 fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
-    let scene_path = args
-        .scene
-        .clone()
-        .ok_or_else(|| CliError::Usage("bench needs a SCENE (or --sort-keys N)".into()))?;
+    let choice = crate::plugins::choose(&args.plugin, args.scene.as_deref())?;
+    let scene_path = match (&args.scene, &choice) {
+        (Some(p), _) => p.clone(),
+        (None, Some(c)) => PathBuf::from(format!("plugin:{}", c.name())),
+        (None, None) => {
+            return Err(CliError::Usage(
+                "bench needs a SCENE, a --plugin or --sort-keys N".into(),
+            ))
+        }
+    };
+    if choice.is_none() && (!args.plugin.params.is_empty() || args.plugin.time != 0.0) {
+        return Err(CliError::Usage(format!(
+            "{}: --param and --time need a plugin scene",
+            scene_path.display()
+        )));
+    }
+    if !args.plugin.time.is_finite() {
+        return Err(CliError::Usage(format!(
+            "--time {} is not finite",
+            args.plugin.time
+        )));
+    }
     let mode = RenderMode::parse(&args.mode)
         .ok_or_else(|| CliError::Usage(format!("unknown --mode '{}'", args.mode)))?;
     let camera = load_camera(args, &scene_path)?;
     let t = Instant::now();
-    // The same loading and validation as render (an invalid scene is exit 3).
-    let splats = crate::render::read_scene(&scene_path, false)?.file.splats;
-    let load_s = t.elapsed().as_secs_f64();
-    let mut renderer = open_renderer(&args.device)?;
     let core_err = |e| CliError::from_core(e, &scene_path, args.camera.as_deref());
-    let options = vksplat_core::SceneOptions {
-        sh_half: args.sh_half,
-        ..Default::default()
+    let time = args.plugin.time;
+    let (mut renderer, bench, num_splats, sh_degree) = match &choice {
+        None => {
+            // The same loading and validation as render (an invalid scene is exit 3).
+            let splats = crate::render::read_scene(&scene_path, false)?.file.splats;
+            let renderer = open_renderer(&args.device)?;
+            let options = vksplat_core::SceneOptions {
+                sh_half: args.sh_half,
+                ..Default::default()
+            };
+            let scene = renderer
+                .upload_scene_with(&splats, &Default::default(), options)
+                .map_err(core_err)?;
+            let n = (splats.len(), splats.sh_degree);
+            (renderer, Bench::Static(scene), n.0, n.1)
+        }
+        Some(choice) => {
+            let instance =
+                crate::plugins::open_instance(choice, &args.plugin, args.scene.as_deref())?;
+            let (n, sh) = (instance.desc.splat_count, instance.desc.sh_degree);
+            let renderer = open_renderer(&args.device)?;
+            let path = match args.plugin.plugin_eval {
+                crate::plugins::Eval::Auto => EvalPath::Auto,
+                crate::plugins::Eval::Gpu => EvalPath::Gpu,
+                crate::plugins::Eval::Cpu => EvalPath::Cpu,
+            };
+            let scene = Scene::open_variant(&renderer, instance, path)
+                .map_err(|e| crate::plugins::render_error(e, core_err))?;
+            (renderer, Bench::Plugin(scene), n, sh)
+        }
     };
-    let scene = renderer
-        .upload_scene_with(&splats, &Default::default(), options)
-        .map_err(core_err)?;
-    let (num_splats, sh_degree) = (splats.len(), splats.sh_degree);
-    drop(splats);
+    let load_s = t.elapsed().as_secs_f64();
+    let eval = match &bench {
+        Bench::Static(_) => None,
+        Bench::Plugin(s) => Some(match s.variant().map(|v| v.path()) {
+            Some(EvalPath::Gpu) => "gpu",
+            _ => "cpu",
+        }),
+    };
     let settings = RenderSettings {
         mode,
         background: [0.0; 3],
     };
+    let mut bench = bench;
+    // One frame: its statistics and, on a plugin's CPU path, the wall time in ms of the
+    // plugin's host work and upload (timed apart from the GPU frame).
+    let mut frame = |renderer: &mut Renderer| -> Result<(FrameStats, Option<f64>), CliError> {
+        match &mut bench {
+            Bench::Static(scene) => Ok((
+                renderer
+                    .render(scene, &camera, &settings)
+                    .map_err(core_err)?
+                    .1,
+                None,
+            )),
+            Bench::Plugin(scene) => {
+                let err = |e| crate::plugins::render_error(e, core_err);
+                if eval == Some("cpu") {
+                    let t = Instant::now();
+                    scene.evaluate(renderer, time).map_err(err)?;
+                    let cpu_ms = t.elapsed().as_secs_f64() * 1e3;
+                    let (_, stats) = renderer
+                        .render(scene.gpu(), &camera, &settings)
+                        .map_err(core_err)?;
+                    Ok((stats, Some(cpu_ms)))
+                } else {
+                    Ok((
+                        scene
+                            .render(renderer, &camera, &settings, time)
+                            .map_err(err)?
+                            .1,
+                        None,
+                    ))
+                }
+            }
+        }
+    };
     say!(
-        "bench: {num_splats} splats (SH {sh_degree}) at {}x{} on {}, {} warm-up + {} frames",
+        "bench: {num_splats} splats (SH {sh_degree}) at {}x{} on {}, {} warm-up + {} frames{}",
         camera.width,
         camera.height,
         renderer.context().info().name,
         args.warmup,
-        args.frames
+        args.frames,
+        match (&choice, eval) {
+            (Some(c), Some(e)) => format!(", plugin '{}' ({e} path) at time {time}", c.name()),
+            _ => String::new(),
+        }
     );
     for _ in 0..args.warmup.max(1) {
-        renderer
-            .render(&scene, &camera, &settings)
-            .map_err(core_err)?;
+        frame(&mut renderer)?;
     }
     let mut stages: Vec<(String, Vec<f64>)> = Vec::new();
     let mut gpu_total = Vec::new();
     let mut wall = Vec::new();
+    let mut cpu_variant = Vec::new();
     let mut last = None;
     for _ in 0..args.frames {
         let t = Instant::now();
-        let (_, stats) = renderer
-            .render(&scene, &camera, &settings)
-            .map_err(core_err)?;
+        let (stats, cpu_ms) = frame(&mut renderer)?;
         wall.push(t.elapsed().as_secs_f64() * 1e3);
+        if let Some(ms) = cpu_ms {
+            cpu_variant.push(ms);
+        }
         for (name, ms) in stats.stage_ms() {
             match stages.iter_mut().find(|(n, _)| *n == name) {
                 Some((_, v)) => v.push(ms),
@@ -237,6 +337,24 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
         gpu_total.push(stats.stage_end_ns.last().map(|s| s.1 / 1e6).unwrap_or(0.0));
         last = Some(stats);
     }
+    if !cpu_variant.is_empty() {
+        stages.insert(0, ("variant (cpu)".into(), cpu_variant.clone()));
+    }
+    // The variant stage's share of the frame: GPU stage over GPU time, or the CPU work over
+    // itself plus the GPU time.
+    let variant_fraction = stages
+        .iter()
+        .find(|(n, _)| n == "variant" || n == "variant (cpu)")
+        .map(|(n, v)| {
+            let variant = median(&mut v.clone());
+            let gpu = median(&mut gpu_total.clone());
+            let frame = if n == "variant" { gpu } else { gpu + variant };
+            if frame > 0.0 {
+                variant / frame
+            } else {
+                0.0
+            }
+        });
     let stats = last.expect("at least one frame");
     let stage_json: Vec<serde_json::Value> = stages
         .iter_mut()
@@ -265,6 +383,10 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
         "device_memory_bytes": stats.device_bytes,
         "host_peak_rss_bytes": peak_rss_bytes(),
         "scene_load_s": load_s,
+        "plugin": choice.as_ref().map(|c| c.name().to_string()),
+        "eval": eval,
+        "time": choice.as_ref().map(|_| time),
+        "variant_fraction": variant_fraction,
     });
     Ok(json)
 }
