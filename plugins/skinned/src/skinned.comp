@@ -15,6 +15,29 @@ layout(push_constant) uniform Params {
     uint joint_count;
 } p;
 
+// The arithmetic is written out on scalars and vec3/vec4 component-wise operations (no local
+// arrays: drivers that keep dynamically indexed arrays in memory run them much slower).
+vec4 bone_row(uint j, uint row) {
+    uint b = j + 4u * row;
+    return vec4(bones[b], bones[b + 1u], bones[b + 2u], bones[b + 3u]);
+}
+
+// M_k row `row` applied to [p; 1].
+float apply_row(vec4 m, float px, float py, float pz) {
+    return m.x * px + m.y * py + m.z * pz + m.w;
+}
+
+// Row `row` of A (returned) and of the mean (`mean`) for the splat whose rest points start at r.
+vec4 skin_row(uint row, uint r, uvec4 j, vec4 w, out float mean) {
+    vec4 m0 = bone_row(j.x, row), m1 = bone_row(j.y, row), m2 = bone_row(j.z, row), m3 = bone_row(j.w, row);
+    float t0 = apply_row(m0, rest[r], rest[r + 1u], rest[r + 2u]);
+    float t1 = apply_row(m1, rest[r + 3u], rest[r + 4u], rest[r + 5u]);
+    float t2 = apply_row(m2, rest[r + 6u], rest[r + 7u], rest[r + 8u]);
+    float t3 = apply_row(m3, rest[r + 9u], rest[r + 10u], rest[r + 11u]);
+    mean = w.x * t0 + w.y * t1 + w.z * t2 + w.w * t3;
+    return w.x * m0 + w.y * m1 + w.z * m2 + w.w * m3;
+}
+
 void main() {
     uint i = gl_GlobalInvocationID.x;
     if (i >= p.count) return;
@@ -24,35 +47,29 @@ void main() {
     uint j2 = 16u * min(uint(skin[sk + 2u]), p.joint_count - 1u);
     uint j3 = 16u * min(uint(skin[sk + 3u]), p.joint_count - 1u);
     float w0 = skin[sk + 4u], w1 = skin[sk + 5u], w2 = skin[sk + 6u], w3 = skin[sk + 7u];
-    // A = sum_k w_k M_k (top 3 rows), left to right.
-    float a[12];
-    for (uint e = 0u; e < 12u; e++)
-        a[e] = w0 * bones[j0 + e] + w1 * bones[j1 + e] + w2 * bones[j2 + e] + w3 * bones[j3 + e];
 #if POLAR
     uint r = 19u * i;
 #else
     uint r = 18u * i;
 #endif
-    // mean = sum_k w_k (M_k [p_k; 1]), left to right.
-    for (uint row = 0u; row < 3u; row++) {
-        uint b0 = j0 + 4u * row, b1 = j1 + 4u * row, b2 = j2 + 4u * row, b3 = j3 + 4u * row;
-        float t0 = bones[b0] * rest[r] + bones[b0 + 1u] * rest[r + 1u] + bones[b0 + 2u] * rest[r + 2u] + bones[b0 + 3u];
-        float t1 = bones[b1] * rest[r + 3u] + bones[b1 + 1u] * rest[r + 4u] + bones[b1 + 2u] * rest[r + 5u] + bones[b1 + 3u];
-        float t2 = bones[b2] * rest[r + 6u] + bones[b2 + 1u] * rest[r + 7u] + bones[b2 + 2u] * rest[r + 8u] + bones[b2 + 3u];
-        float t3 = bones[b3] * rest[r + 9u] + bones[b3 + 1u] * rest[r + 10u] + bones[b3 + 2u] * rest[r + 11u] + bones[b3 + 3u];
-        means[3u * i + row] = w0 * t0 + w1 * t1 + w2 * t2 + w3 * t3;
-    }
+    // A = sum_k w_k M_k (top 3 rows), left to right; mean = sum_k w_k (M_k [p_k; 1]).
+    uvec4 j = uvec4(j0, j1, j2, j3);
+    vec4 w = vec4(w0, w1, w2, w3);
+    float m;
+    vec4 a0 = skin_row(0u, r, j, w, m);
+    means[3u * i] = m;
+    vec4 a1 = skin_row(1u, r, j, w, m);
+    means[3u * i + 1u] = m;
+    vec4 a2 = skin_row(2u, r, j, w, m);
+    means[3u * i + 2u] = m;
     r += 12u;
 #if POLAR
-    // A3 = U P: Newton steps U <- (U + U^-T) / 2, U^-T = cofactor(U) / det(U).
-    float u[9] = float[9](a[0], a[1], a[2], a[4], a[5], a[6], a[8], a[9], a[10]);
-    float c[9];
-    c[0] = u[4] * u[8] - u[5] * u[7];
-    c[1] = u[5] * u[6] - u[3] * u[8];
-    c[2] = u[3] * u[7] - u[4] * u[6];
-    float det_a = u[0] * c[0] + u[1] * c[1] + u[2] * c[2];
+    // A3 = U P: Newton steps U <- (U + U^-T) / 2, U^-T = cofactor(U) / det(U). Rows u0, u1, u2.
+    vec3 u0 = a0.xyz, u1 = a1.xyz, u2 = a2.xyz;
     vec4 q0 = vec4(rest[r], rest[r + 1u], rest[r + 2u], rest[r + 3u]);
     vec3 ls = vec3(rest[r + 4u], rest[r + 5u], rest[r + 6u]);
+    float det_a = u0.x * (u1.y * u2.z - u1.z * u2.y) + u0.y * (u1.z * u2.x - u1.x * u2.z)
+        + u0.z * (u1.x * u2.y - u1.y * u2.x);
     if (!(det_a > 1e-30)) {
         rotations[i] = q0;
         log_scales[3u * i] = -30.0;
@@ -61,34 +78,30 @@ void main() {
         return;
     }
     for (int step = 0; step < 10; step++) {
-        c[0] = u[4] * u[8] - u[5] * u[7];
-        c[1] = u[5] * u[6] - u[3] * u[8];
-        c[2] = u[3] * u[7] - u[4] * u[6];
-        c[3] = u[2] * u[7] - u[1] * u[8];
-        c[4] = u[0] * u[8] - u[2] * u[6];
-        c[5] = u[1] * u[6] - u[0] * u[7];
-        c[6] = u[1] * u[5] - u[2] * u[4];
-        c[7] = u[2] * u[3] - u[0] * u[5];
-        c[8] = u[0] * u[4] - u[1] * u[3];
-        float det = u[0] * c[0] + u[1] * c[1] + u[2] * c[2];
+        vec3 c0 = vec3(u1.y * u2.z - u1.z * u2.y, u1.z * u2.x - u1.x * u2.z, u1.x * u2.y - u1.y * u2.x);
+        vec3 c1 = vec3(u0.z * u2.y - u0.y * u2.z, u0.x * u2.z - u0.z * u2.x, u0.y * u2.x - u0.x * u2.y);
+        vec3 c2 = vec3(u0.y * u1.z - u0.z * u1.y, u0.z * u1.x - u0.x * u1.z, u0.x * u1.y - u0.y * u1.x);
+        float det = u0.x * c0.x + u0.y * c0.y + u0.z * c0.z;
         float inv = 1.0 / det;
-        for (int k = 0; k < 9; k++) u[k] = 0.5 * (u[k] + c[k] * inv);
+        u0 = 0.5 * (u0 + c0 * inv);
+        u1 = 0.5 * (u1 + c1 * inv);
+        u2 = 0.5 * (u2 + c2 * inv);
     }
     // Shepperd: the quaternion (w, x, y, z) of U.
-    float tr = u[0] + u[4] + u[8];
+    float tr = u0.x + u1.y + u2.z;
     vec4 qu;
     if (tr > 0.0) {
         float s = sqrt(tr + 1.0) * 2.0;
-        qu = vec4(0.25 * s, (u[7] - u[5]) / s, (u[2] - u[6]) / s, (u[3] - u[1]) / s);
-    } else if (u[0] > u[4] && u[0] > u[8]) {
-        float s = sqrt(1.0 + u[0] - u[4] - u[8]) * 2.0;
-        qu = vec4((u[7] - u[5]) / s, 0.25 * s, (u[1] + u[3]) / s, (u[2] + u[6]) / s);
-    } else if (u[4] > u[8]) {
-        float s = sqrt(1.0 + u[4] - u[0] - u[8]) * 2.0;
-        qu = vec4((u[2] - u[6]) / s, (u[1] + u[3]) / s, 0.25 * s, (u[5] + u[7]) / s);
+        qu = vec4(0.25 * s, (u2.y - u1.z) / s, (u0.z - u2.x) / s, (u1.x - u0.y) / s);
+    } else if (u0.x > u1.y && u0.x > u2.z) {
+        float s = sqrt(1.0 + u0.x - u1.y - u2.z) * 2.0;
+        qu = vec4((u2.y - u1.z) / s, 0.25 * s, (u0.y + u1.x) / s, (u0.z + u2.x) / s);
+    } else if (u1.y > u2.z) {
+        float s = sqrt(1.0 + u1.y - u0.x - u2.z) * 2.0;
+        qu = vec4((u0.z - u2.x) / s, (u0.y + u1.x) / s, 0.25 * s, (u1.z + u2.y) / s);
     } else {
-        float s = sqrt(1.0 + u[8] - u[0] - u[4]) * 2.0;
-        qu = vec4((u[3] - u[1]) / s, (u[2] + u[6]) / s, (u[5] + u[7]) / s, 0.25 * s);
+        float s = sqrt(1.0 + u2.z - u0.x - u1.y) * 2.0;
+        qu = vec4((u1.x - u0.y) / s, (u0.z + u2.x) / s, (u1.z + u2.y) / s, 0.25 * s);
     }
     // q' = q(U) (x) q, Hamilton product on (w, x, y, z).
     rotations[i] = vec4(
@@ -101,23 +114,18 @@ void main() {
     log_scales[3u * i + 1u] = ls.y + d;
     log_scales[3u * i + 2u] = ls.z + d;
 #else
-    // Sigma' = A3 Sigma A3^T.
-    float s[9] = float[9](rest[r], rest[r + 1u], rest[r + 2u],
-                          rest[r + 1u], rest[r + 3u], rest[r + 4u],
-                          rest[r + 2u], rest[r + 4u], rest[r + 5u]);
-    float l[9];
-    for (uint row = 0u; row < 3u; row++)
-        for (uint col = 0u; col < 3u; col++)
-            l[3u * row + col] = a[4u * row] * s[col] + a[4u * row + 1u] * s[3u + col] + a[4u * row + 2u] * s[6u + col];
-    float res[9];
-    for (uint row = 0u; row < 3u; row++)
-        for (uint col = 0u; col < 3u; col++)
-            res[3u * row + col] = l[3u * row] * a[4u * col] + l[3u * row + 1u] * a[4u * col + 1u] + l[3u * row + 2u] * a[4u * col + 2u];
-    covariances[6u * i] = res[0];
-    covariances[6u * i + 1u] = res[1];
-    covariances[6u * i + 2u] = res[2];
-    covariances[6u * i + 3u] = res[4];
-    covariances[6u * i + 4u] = res[5];
-    covariances[6u * i + 5u] = res[8];
+    // Sigma' = A3 Sigma A3^T: rows l_r = A_r Sigma, then res_rc = l_r . A_c.
+    vec3 s0 = vec3(rest[r], rest[r + 1u], rest[r + 2u]);
+    vec3 s1 = vec3(rest[r + 1u], rest[r + 3u], rest[r + 4u]);
+    vec3 s2 = vec3(rest[r + 2u], rest[r + 4u], rest[r + 5u]);
+    vec3 l0 = a0.x * s0 + a0.y * s1 + a0.z * s2;
+    vec3 l1 = a1.x * s0 + a1.y * s1 + a1.z * s2;
+    vec3 l2 = a2.x * s0 + a2.y * s1 + a2.z * s2;
+    covariances[6u * i] = l0.x * a0.x + l0.y * a0.y + l0.z * a0.z;
+    covariances[6u * i + 1u] = l0.x * a1.x + l0.y * a1.y + l0.z * a1.z;
+    covariances[6u * i + 2u] = l0.x * a2.x + l0.y * a2.y + l0.z * a2.z;
+    covariances[6u * i + 3u] = l1.x * a1.x + l1.y * a1.y + l1.z * a1.z;
+    covariances[6u * i + 4u] = l1.x * a2.x + l1.y * a2.y + l1.z * a2.z;
+    covariances[6u * i + 5u] = l2.x * a2.x + l2.y * a2.y + l2.z * a2.z;
 #endif
 }
