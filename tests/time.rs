@@ -319,6 +319,11 @@ fn text_parameters_reach_the_plugin_unparsed() {
         "{}",
         stdout(&out)
     );
+    assert!(
+        stdout(&out).contains("reads: name ending in .mover"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

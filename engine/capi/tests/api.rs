@@ -972,6 +972,30 @@ fn scene_load_picks_a_plugin_by_content_and_scene_info_has_its_time_range() {
         ),
         (0, 0, 0.0, 0.0)
     );
+    // Text options pass through the plugin scene descriptor unparsed: `label` sets the count
+    // to its length.
+    let (name, key, value) = (
+        CString::new("panics").unwrap(),
+        CString::new("label").unwrap(),
+        CString::new("a,b=c d").unwrap(),
+    );
+    let kv = VksplatKeyValue {
+        key: key.as_ptr(),
+        value: value.as_ptr(),
+    };
+    let mut pd: VksplatPluginSceneDesc = zeroed();
+    pd.s_type = VKSPLAT_STRUCT_PLUGIN_SCENE_DESC;
+    pd.s_size = std::mem::size_of::<VksplatPluginSceneDesc>() as u32;
+    pd.plugin = name.as_ptr();
+    pd.source = file.as_ptr();
+    pd.params = &kv;
+    pd.param_count = 1;
+    let mut p = std::ptr::null_mut();
+    // SAFETY: valid arguments.
+    let r = unsafe { vksplat_scene_open_plugin(ctx.0, &pd, &mut p) };
+    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+    let labelled = Scene(p);
+    assert_eq!(scene_info(&labelled).count, 7);
     // Without the plugin directory the file is no scene vksplat reads.
     let bare = Ctx::new();
     let mut p = std::ptr::null_mut();

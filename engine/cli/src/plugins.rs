@@ -210,6 +210,9 @@ pub fn run(args: &PluginsArgs) -> Result<(), CliError> {
             if !m.description.is_empty() {
                 p(format!("description: {}", m.description))?;
             }
+            for r in &m.reads {
+                p(format!("reads: {}", describe_matcher(r)))?;
+            }
             let inst = Instance::open(plugin.clone(), None, &[])?;
             let d = &inst.desc;
             let mut paths = Vec::new();
@@ -250,6 +253,31 @@ pub fn run(args: &PluginsArgs) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// A manifest's matcher in words, for `plugins info`.
+fn describe_matcher(m: &vksplat_plugin_host::detect::Matcher) -> String {
+    let mut parts = Vec::new();
+    if m.directory {
+        parts.push("a directory or frame pattern".to_string());
+    }
+    if let Some(s) = &m.suffix {
+        parts.push(format!("name ending in {s}"));
+    }
+    if let Some(magic) = &m.magic {
+        let hex: String = magic.iter().map(|b| format!("{b:02x}")).collect();
+        parts.push(format!("starting with bytes {hex}"));
+    }
+    if !m.ply_properties.is_empty() {
+        parts.push(format!(
+            "PLY vertex properties {}",
+            m.ply_properties.join(" ")
+        ));
+    }
+    if !m.npz_arrays.is_empty() {
+        parts.push(format!("npz arrays {}", m.npz_arrays.join(" ")));
+    }
+    parts.join(", ")
 }
 
 /// A plugin opened for `render`, before the device exists.
