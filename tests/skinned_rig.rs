@@ -414,6 +414,15 @@ fn broken_files_are_refused_with_reasons() {
         j["accessors"][1]["count"] = 11.into()
     }));
     assert!(e.contains("accessor 1"), "{e}");
+    // An accessor without a buffer view (zeros) that claims 2^40 elements.
+    let e = err(edit_json(
+        "zeros",
+        |j| {
+            j["accessors"][1] =
+                serde_json::json!({"componentType": 5126, "count": 1u64 << 40, "type": "VEC3"})
+        },
+    ));
+    assert!(e.contains("accessor 1") && e.contains("too many"), "{e}");
     // A cycle in the hierarchy.
     let e = err(edit_json("cycle", |j| {
         j["nodes"][2]["children"] = serde_json::json!([1])
@@ -422,6 +431,11 @@ fn broken_files_are_refused_with_reasons() {
         e.contains("cycle") || e.contains("more than one parent"),
         "{e}"
     );
+    // A required extension this reader does not implement (compressed geometry).
+    let e = err(edit_json("draco", |j| {
+        j["extensionsRequired"] = serde_json::json!(["KHR_draco_mesh_compression"])
+    }));
+    assert!(e.contains("KHR_draco_mesh_compression"), "{e}");
     // Not glTF at all.
     let dir = temp_dir("text");
     std::fs::write(dir.join("x.gltf"), "{\"hello\": 1}").unwrap();

@@ -16,11 +16,14 @@ use crate::{Model, RigError};
 
 /// Largest file read (JSON, GLB, buffer or image), a bound on memory for hostile input.
 const MAX_FILE: u64 = 1 << 30;
+/// Most values of an accessor without a buffer view (all zeros, sized by its count alone).
+const MAX_ZERO_VALUES: usize = 1 << 26;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct Root {
     asset: Option<Value>,
+    extensions_required: Vec<String>,
     scene: Option<usize>,
     scenes: Vec<SceneJ>,
     nodes: Vec<NodeJ>,
@@ -227,6 +230,19 @@ pub(crate) fn load(path: &Path) -> Result<Model, RigError> {
                 format!("glTF version {v}: only 2.x is read"),
             ));
         }
+    }
+    // Required extensions change what the data means (compressed geometry, other texture
+    // formats): refuse those this reader does not implement rather than misread them.
+    // Quantized attributes are read like any accessor; material extensions only change shading.
+    if let Some(ext) = root
+        .extensions_required
+        .iter()
+        .find(|e| *e != "KHR_mesh_quantization" && !e.starts_with("KHR_materials_"))
+    {
+        return Err(RigError::invalid(
+            path,
+            format!("requires the glTF extension {ext}, which is not supported"),
+        ));
     }
     let buffers = load_buffers(path, &root, bin)?;
     let doc = Doc {
@@ -479,13 +495,18 @@ impl Doc<'_> {
         let count = a.count as usize;
         let elem = comps * size;
         let Some(view) = a.buffer_view else {
-            // No buffer view: all zeros (glTF 2.0, accessors).
-            return Ok((
-                vec![0; count * comps],
-                comps,
-                a.component_type,
-                a.normalized,
-            ));
+            // No buffer view: all zeros (glTF 2.0, accessors). Nothing in the file bounds the
+            // count then, so a limit does.
+            let values = count
+                .checked_mul(comps)
+                .filter(|&n| n <= MAX_ZERO_VALUES)
+                .ok_or_else(|| {
+                    self.bad(format!(
+                        "accessor {index}: {} elements without a bufferView is too many",
+                        a.count
+                    ))
+                })?;
+            return Ok((vec![0; values], comps, a.component_type, a.normalized));
         };
         let (bytes, stride) = self.view(view)?;
         let stride = stride.map_or(elem as u64, |s| s.max(elem as u64));

@@ -42,8 +42,9 @@ const SHADER: &str = include_str!("skinned.comp");
 /// Most joints in the joint table (the `bones` parameter's element limit; glTF skins of
 /// humanoids have 20–100, SMPL-X 55).
 pub const MAX_JOINTS: usize = 1024;
-/// Most splats an instance makes or reads.
-pub const MAX_SPLATS: usize = 50_000_000;
+/// Most splats an instance makes or reads (about 2.5 GB of host arrays; more than one
+/// storage binding of most devices holds at 72 bytes of rest data per splat).
+pub const MAX_SPLATS: usize = 16_000_000;
 /// Bound of every host-supplied matrix entry.
 const BONE_LIMIT: f64 = 1e6;
 
