@@ -15,10 +15,8 @@ mod plugin_support;
 mod dynamic4d_support;
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use dynamic4d_support::*;
-use plugin_support::{cargo_build, dylib, profile_dir, root};
 use vksplat_io::half::f32_to_half;
 use vksplat_io::Splats;
 use vksplat_plugin_host::{EvalPath, Scene, VariantScene};
@@ -408,24 +406,6 @@ fn cull_and_cutoff_hide_splats_below_their_thresholds() {
     }
 }
 
-/// A directory with the freshly built plugin and its own manifest, whose "reads" pick it by
-/// content (the shared test directory's manifest declares none).
-fn detect_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        cargo_build(&["vksplat-plugin-dynamic4d"]);
-        let dir = scratch("detect-plugin");
-        let lib = dylib("vksplat_dynamic4d");
-        std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();
-        std::fs::copy(
-            root().join("plugins/dynamic4d/dynamic4d.vksplat.json"),
-            dir.join("dynamic4d.vksplat.json"),
-        )
-        .unwrap();
-        dir
-    })
-}
-
 #[test]
 fn cli_renders_the_same_frame_on_both_paths_and_cull_changes_it() {
     if vksplat_tests::gpu().is_none() {
@@ -532,21 +512,10 @@ fn cli_finds_the_plugin_by_content_and_info_shows_the_time_range() {
     write_stg(&ply, &splats, &[]);
     write_splatv(&splatv, &splats);
     for path in [&ply, &splatv] {
-        let o = cli::vksplat(&[
-            "info",
-            path.to_str().unwrap(),
-            "--plugin-dir",
-            detect_dir().to_str().unwrap(),
-        ]);
-        cli::assert_exit(&o, 0);
-        let out = cli::stdout(&o);
-        for want in ["plugin: dynamic4d", "count: 300", "time range: 0 .. 1"] {
-            assert!(
-                out.contains(want),
-                "{}: no '{want}' in {out}",
-                path.display()
-            );
-        }
+        cli_info_detected(
+            path,
+            &["plugin: dynamic4d", "count: 300", "time range: 0 .. 1"],
+        );
         let exr = dir.join("detected.exr");
         let mut cmd = cli::command(&[
             "render",
