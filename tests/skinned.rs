@@ -819,6 +819,21 @@ fn ply_skin_fields_are_normalised_or_refused() {
         vksplat(&args)
     };
     assert_exit(&render(&b, &[&sk]), 0);
+    // Found by content (the manifest's PLY skin fields), without --plugin.
+    let o = vksplat(&[
+        "info",
+        &b.to_string_lossy(),
+        "--plugin-dir",
+        &pd,
+        "--param",
+        &sk,
+    ]);
+    assert_exit(&o, 0);
+    let out = vksplat_tests::cli::stdout(&o);
+    assert!(
+        out.contains("plugin: skinned") && out.contains("count: 400") && out.contains("0 .. 5.5"),
+        "{out}"
+    );
     let broken = |tag: &str, edit: &dyn Fn(&mut [f32; 18])| {
         let mut r = rows.clone();
         edit(&mut r[7]);
