@@ -90,9 +90,8 @@ fn framing(means: &[f32], size: u32) -> Camera {
     cam
 }
 
-/// The per-splat skin a CPU frame cannot show: recovered from two frames with bones that
-/// isolate each joint would be long; instead the test reads the sample layout back from the
-/// rig (same seed, same sampler) where it needs it.
+/// A test file's glTF model, read with vksplat-rig: the tests take triangles and skins from
+/// it (the plugin samples K splats per triangle in triangle order, skipping zero-area ones).
 fn rig(name: &str) -> vksplat_rig::Model {
     vksplat_rig::load(Path::new(&data(name))).unwrap()
 }
@@ -160,6 +159,15 @@ fn rigid_segments_move_rigidly() {
                 );
                 let tr = |c: &[f32]| c[6 * i] + c[6 * i + 3] + c[6 * i + 5];
                 assert!((tr(c0) - tr(c1)).abs() <= 1e-4 * tr(c0), "splat {i} trace");
+                let det = |c: &[f32]| {
+                    let c: Vec<f64> = c[6 * i..6 * i + 6].iter().map(|&x| x as f64).collect();
+                    DMat3::from_cols_array(&[c[0], c[1], c[2], c[1], c[3], c[4], c[2], c[4], c[5]])
+                        .determinant()
+                };
+                assert!(
+                    (det(c0) - det(c1)).abs() <= 1e-3 * det(c0).abs(),
+                    "splat {i} determinant"
+                );
             }
             assert!(
                 worst < 1e-4,
