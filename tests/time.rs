@@ -358,8 +358,18 @@ fn fps_maps_frames_to_times_recorded_in_the_exr() {
         "-o",
         &dir.arg("f.####.exr"),
         "--quiet",
+        "--log-format",
+        "json",
     ]);
     assert_exit(&out, 0);
+    // Progress events carry each frame's time.
+    let times: Vec<f64> = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "frame")
+        .map(|v| v["time"].as_f64().expect("a time"))
+        .collect();
+    assert_eq!(times, vec![0.25, 0.375, 0.5, 0.625, 0.75]);
     let mut xs = Vec::new();
     for (i, frame) in (10..=14).enumerate() {
         let img = read_exr(&dir.join(&format!("f.{frame:04}.exr"))).unwrap();

@@ -60,11 +60,12 @@ impl FrameStatus {
     }
 }
 
-/// Timing of a written frame.
+/// Timing of a written frame, and the scene time it shows (plugin scenes).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FrameTimes {
     pub render: Duration,
     pub write: Duration,
+    pub scene_time: Option<f64>,
 }
 
 /// Frames of a run when it failed (all 0 when it failed before the frame list was known).
@@ -209,10 +210,13 @@ impl Progress {
                 pct.floor() as u32
             )),
             LogFormat::Json => {
-                let v = json!({"event": "frame", "frame": frame, "done": done, "total": total,
+                let mut v = json!({"event": "frame", "frame": frame, "done": done, "total": total,
                     "pct": (pct * 10.0).round() / 10.0, "status": status.name(),
                     "path": path.to_string_lossy(), "render_ms": ms(times.render),
                     "write_ms": ms(times.write)});
+                if let Some(t) = times.scene_time {
+                    v["time"] = json!(t);
+                }
                 self.emit(&format!("{v}\n"));
             }
             LogFormat::Openjd => self.emit(&format!(

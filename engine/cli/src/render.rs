@@ -1083,7 +1083,11 @@ fn skip_existing(
     }
     progress.start(todo.len());
     for (f, path) in &done {
-        progress.frame(*f, FrameStatus::Skipped, path, FrameTimes::default());
+        let times = FrameTimes {
+            scene_time: timing.map(|t| t.frame_time(*f)),
+            ..FrameTimes::default()
+        };
+        progress.frame(*f, FrameStatus::Skipped, path, times);
     }
     if todo.is_empty() {
         note(
@@ -1409,6 +1413,7 @@ fn render_frames(
                     times: FrameTimes {
                         render: job.render,
                         write: t.elapsed(),
+                        scene_time: meta.timing.map(|t| t.frame_time(job.frame)),
                     },
                 },
                 Err(e) => {
