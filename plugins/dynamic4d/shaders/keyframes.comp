@@ -2,14 +2,15 @@
 // log-scales, logits and SH linearly, rotations by normalised lerp on one hemisphere), or
 // hidden when the frame has fewer splats. Same operations, in the same order, as `blend` and
 // `cpu_frame` in src/keyframes.rs. The plugin defines, after the version line: KF_BUFFERS
-// (static buffers the records are split into), KF_CHUNK (floats per buffer), KF_STRIDE
+// (static buffers the records are split into), KF_CHUNK (floats per buffer, whole records), KF_STRIDE
 // (floats per record), KF_K (SH coefficients per channel) and KF_SHAPE (1: records hold
 // log-scales and logits).
 #version 450
 #include "variant.glsl"
 layout(local_size_x = 128) in;
 
-// Every frame's records, frame after frame, split into KF_CHUNK floats per buffer.
+// Every frame's records, frame after frame, split into KF_CHUNK floats (whole records) per
+// buffer.
 layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING) readonly buffer K0 { float k0[]; };
 #if KF_BUFFERS > 1
 layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING + 1) readonly buffer K1 { float k1[]; };
@@ -68,57 +69,60 @@ layout(push_constant) uniform Params {
     uint pad1;
 } p;
 
-float fetch(uint e) {
+// Record e (its first float) of the keyframes into r. KF_CHUNK holds whole records, so a
+// record lies in one buffer: one switch per record, not per float.
+#define KF_CASE(n, buf) case n: for (uint k = 0u; k < KF_STRIDE; k++) r[k] = buf[o + k]; break;
+void load(uint e, out float r[KF_STRIDE]) {
     uint o = e % KF_CHUNK;
     switch (e / KF_CHUNK) {
-    case 0u: return k0[o];
+    KF_CASE(0u, k0)
 #if KF_BUFFERS > 1
-    case 1u: return k1[o];
+    KF_CASE(1u, k1)
 #endif
 #if KF_BUFFERS > 2
-    case 2u: return k2[o];
+    KF_CASE(2u, k2)
 #endif
 #if KF_BUFFERS > 3
-    case 3u: return k3[o];
+    KF_CASE(3u, k3)
 #endif
 #if KF_BUFFERS > 4
-    case 4u: return k4[o];
+    KF_CASE(4u, k4)
 #endif
 #if KF_BUFFERS > 5
-    case 5u: return k5[o];
+    KF_CASE(5u, k5)
 #endif
 #if KF_BUFFERS > 6
-    case 6u: return k6[o];
+    KF_CASE(6u, k6)
 #endif
 #if KF_BUFFERS > 7
-    case 7u: return k7[o];
+    KF_CASE(7u, k7)
 #endif
 #if KF_BUFFERS > 8
-    case 8u: return k8[o];
+    KF_CASE(8u, k8)
 #endif
 #if KF_BUFFERS > 9
-    case 9u: return k9[o];
+    KF_CASE(9u, k9)
 #endif
 #if KF_BUFFERS > 10
-    case 10u: return k10[o];
+    KF_CASE(10u, k10)
 #endif
 #if KF_BUFFERS > 11
-    case 11u: return k11[o];
+    KF_CASE(11u, k11)
 #endif
 #if KF_BUFFERS > 12
-    case 12u: return k12[o];
+    KF_CASE(12u, k12)
 #endif
 #if KF_BUFFERS > 13
-    case 13u: return k13[o];
+    KF_CASE(13u, k13)
 #endif
 #if KF_BUFFERS > 14
-    case 14u: return k14[o];
+    KF_CASE(14u, k14)
 #endif
 #if KF_BUFFERS > 15
-    case 15u: return k15[o];
+    KF_CASE(15u, k15)
 #endif
+    default: for (uint k = 0u; k < KF_STRIDE; k++) r[k] = 0.0; break;
     }
-    return 0.0;
 }
 
 float lerp(float a, float b) { return a + p.w * (b - a); }
@@ -142,20 +146,20 @@ void main() {
         opacity_scale[i] = 0.0;
         return;
     }
-    uint a = p.offset0 + KF_STRIDE * i;
-    uint b = p.offset1 + KF_STRIDE * i;
-    for (uint c = 0u; c < 3u; c++) means[3u * i + c] = lerp(fetch(a + c), fetch(b + c));
-    vec4 qa = vec4(fetch(a + 3u), fetch(a + 4u), fetch(a + 5u), fetch(a + 6u));
-    vec4 qb = vec4(fetch(b + 3u), fetch(b + 4u), fetch(b + 5u), fetch(b + 6u));
-    float d = qa[0] * qb[0] + qa[1] * qb[1] + qa[2] * qb[2] + qa[3] * qb[3];
+    float ra[KF_STRIDE];
+    float rb[KF_STRIDE];
+    load(p.offset0 + KF_STRIDE * i, ra);
+    load(p.offset1 + KF_STRIDE * i, rb);
+    for (uint c = 0u; c < 3u; c++) means[3u * i + c] = lerp(ra[c], rb[c]);
+    float d = ra[3] * rb[3] + ra[4] * rb[4] + ra[5] * rb[5] + ra[6] * rb[6];
     float s = d < 0.0 ? -1.0 : 1.0;
     vec4 q;
-    for (uint c = 0u; c < 4u; c++) q[c] = lerp(qa[c], s * qb[c]);
+    for (uint c = 0u; c < 4u; c++) q[c] = lerp(ra[3u + c], s * rb[3u + c]);
     float n2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3];
     rotations[i] = n2 > 0.0 ? q / sqrt(n2) : vec4(1.0, 0.0, 0.0, 0.0);
 #if KF_SHAPE
-    for (uint c = 0u; c < 3u; c++) log_scales[3u * i + c] = lerp(fetch(a + 7u + c), fetch(b + 7u + c));
-    float logit = lerp(fetch(a + 10u), fetch(b + 10u));
+    for (uint c = 0u; c < 3u; c++) log_scales[3u * i + c] = lerp(ra[7u + c], rb[7u + c]);
+    float logit = lerp(ra[10], rb[10]);
     opacity_logits[i] = logit;
     const uint SH0 = 11u;
 #else
@@ -164,9 +168,9 @@ void main() {
 #endif
     for (uint k = 0u; k < KF_K; k++) {
         uint e = SH0 + 3u * k;
-        sh_r[KF_K * i + k] = lerp(fetch(a + e), fetch(b + e));
-        sh_g[KF_K * i + k] = lerp(fetch(a + e + 1u), fetch(b + e + 1u));
-        sh_b[KF_K * i + k] = lerp(fetch(a + e + 2u), fetch(b + e + 2u));
+        sh_r[KF_K * i + k] = lerp(ra[e], rb[e]);
+        sh_g[KF_K * i + k] = lerp(ra[e + 1u], rb[e + 1u]);
+        sh_b[KF_K * i + k] = lerp(ra[e + 2u], rb[e + 2u]);
     }
     float alpha = 1.0 / (1.0 + exp(-logit));
     opacity_scale[i] = alpha < p.cull ? 0.0 : 1.0;

@@ -213,6 +213,8 @@ pub struct Keyframes {
     log_scales: Vec<f32>,
     opacity_logits: Vec<f32>,
     buffer_floats: usize,
+    /// Floats per GPU buffer: whole records, at most `buffer_floats`.
+    chunk: usize,
     shader: CString,
 }
 
@@ -365,6 +367,7 @@ impl Keyframes {
             log_scales: Vec::new(),
             opacity_logits: Vec::new(),
             buffer_floats,
+            chunk: 0,
             shader: CString::default(),
         }
     }
@@ -373,11 +376,13 @@ impl Keyframes {
     fn finish(&mut self) {
         self.count = self.frames.iter().map(|f| f.live).max().unwrap_or(0);
         self.interpolate = self.frames.iter().all(|f| f.live == self.count);
-        let buffers = self.data.len().div_ceil(self.buffer_floats).max(1);
+        // Whole records per buffer, so that the shader finds a record in one buffer.
+        self.chunk = (self.buffer_floats / self.stride).max(1) * self.stride;
+        let buffers = self.data.len().div_ceil(self.chunk).max(1);
         let defines = format!(
             "#version 450\n#define KF_BUFFERS {buffers}\n#define KF_CHUNK {}u\n\
              #define KF_STRIDE {}u\n#define KF_K {}u\n#define KF_SHAPE {}\n",
-            self.buffer_floats,
+            self.chunk,
             self.stride,
             self.k,
             u32::from(self.shape_per_frame)
@@ -497,7 +502,7 @@ impl FormatModel for Keyframes {
     }
 
     fn gpu_stage(&self) -> Result<GpuStage<'_>, Error> {
-        let chunks: Vec<&[f32]> = self.data.chunks(self.buffer_floats).collect();
+        let chunks: Vec<&[f32]> = self.data.chunks(self.chunk).collect();
         if chunks.len() > MAX_BUFFERS {
             return Err(format!(
                 "the keyframes need {} bytes on the GPU: more than {MAX_BUFFERS} storage buffers \
@@ -505,7 +510,7 @@ impl FormatModel for Keyframes {
                  device allows); render them on the CPU path (--plugin-eval cpu) or with fewer \
                  frames",
                 4 * self.data.len() as u64,
-                4 * self.buffer_floats,
+                4 * self.chunk,
                 self.buffer_floats
             ));
         }
