@@ -287,7 +287,7 @@ pub struct Opened {
 }
 
 /// Which plugin renders `scene`: `--plugin`, else the plugin whose manifest says it reads the
-/// file ([`vksplat_plugin_host::detect`]: manifests and the file's first bytes only, no plugin
+/// file ([`vksplat_plugin_host::detect()`]: manifests and the file's first bytes only, no plugin
 /// code), else `None` (a static scene file). Two plugins that read it: exit 2.
 pub fn choose(args: &PluginArgs, scene: Option<&Path>) -> Result<Option<Choice>, CliError> {
     if let Some(name) = &args.plugin {

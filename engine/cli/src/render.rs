@@ -9,8 +9,10 @@
 //!
 //! Order of work, chosen so that cheap checks fail before expensive ones:
 //! 1. the output pattern (extension → format): exit 2;
-//! 2. the camera source (file, `--orbit`, automatic) and the frame list, each frame in the
-//!    path's range: exit 3 / 2;
+//! 2. the camera source (file, `--orbit`, automatic), the plugin that reads the scene
+//!    (`--plugin`, or by content from the manifests, see [`crate::plugins::choose`]: exit 2
+//!    when two claim it) and the frame list, each frame in the path's range (any frame for
+//!    one camera with `--fps`), and the frames' times ([`crate::time`]): exit 3 / 2;
 //! 3. every output path: a name of at most 255 bytes, no directory or special file (FIFO,
 //!    device, socket) under it, its directory created if missing (unless `--no-create-dirs`)
 //!    and writable: exit 6, before the scene is read (see [`crate::outputs`]);

@@ -41,8 +41,8 @@ pub enum PluginError {
 
 impl PluginError {
     /// True when the plugin (or its manifest, ABI or parameters) is at fault rather than the
-    /// engine or the user's choice of plugin: the CLI's exit code 4. (Result codes are the C API's: it maps the variants and,
-    /// for `Core`, `CoreError::kind()`.)
+    /// engine or the user's choice of plugin: the CLI's exit code 4. (Result codes are the C
+    /// API's: it maps the variants and, for `Core`, `CoreError::kind()`.)
     pub fn is_plugin_fault(&self) -> bool {
         !matches!(self, PluginError::Core(_) | PluginError::Ambiguous(_))
     }

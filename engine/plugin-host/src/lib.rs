@@ -3,7 +3,7 @@
 //!
 //! - [`manifest`]: `NAME.vksplat.json` manifests and the search path (`--plugin-dir`, then
 //!   `VKSPLAT_PLUGIN_PATH`); listing never runs plugin code.
-//! - [`detect`]: which plugin reads a file, from the manifests' `"reads"` (no plugin code
+//! - [`mod@detect`]: which plugin reads a file, from the manifests' `"reads"` (no plugin code
 //!   runs), for faces that are given a file and no plugin.
 //! - [`trust`]: the checks before anything is loaded: the library stays inside its
 //!   manifest's directory, and nobody but the owner or root can change the files (a library's

@@ -3,11 +3,11 @@
 //! A manifest is a JSON file named `NAME.vksplat.json` beside the plugin library:
 //! `{"name": "wave", "version": "1.0.0", "abi_version": 1, "library": "vksplat_wave",
 //! "description": "…", "reads": [{"suffix": ".wave"}]}` (`reads` is optional: the files the
-//! plugin reads, by content, see [`crate::detect`]). `library` is a path relative to the manifest's directory that stays
-//! inside it (not absolute, no `..`; [`crate::trust`] also checks where symlinks lead); a bare
-//! name without an extension is the platform's file name for it (`libvksplat_wave.so`,
-//! `vksplat_wave.dll`, `libvksplat_wave.dylib`). Listing plugins reads manifests and file
-//! metadata only and never runs plugin code.
+//! plugin reads, by content, see [`mod@crate::detect`]). `library` is a path relative to the
+//! manifest's directory that stays inside it (not absolute, no `..`; [`crate::trust`] also
+//! checks where symlinks lead); a bare name without an extension is the platform's file name
+//! for it (`libvksplat_wave.so`, `vksplat_wave.dll`, `libvksplat_wave.dylib`). Listing
+//! plugins reads manifests and file metadata only and never runs plugin code.
 //!
 //! The search path is the `--plugin-dir` directories in order, then `VKSPLAT_PLUGIN_PATH`
 //! (separated like `PATH`), then the default directories ([`default_dirs`]): the directory of
@@ -42,7 +42,7 @@ struct RawManifest {
     library: String,
     #[serde(default)]
     description: String,
-    /// What files the plugin reads (see [`crate::detect`]).
+    /// What files the plugin reads (see [`mod@crate::detect`]).
     #[serde(default)]
     reads: Vec<crate::detect::RawMatcher>,
 }
@@ -58,7 +58,7 @@ pub struct Manifest {
     pub library: PathBuf,
     /// The manifest file.
     pub path: PathBuf,
-    /// The files the plugin reads, by content (`"reads"`, [`crate::detect`]); empty when the
+    /// The files the plugin reads, by content (`"reads"`, [`mod@crate::detect`]); empty when the
     /// manifest declares none (the plugin is then only used when named).
     pub reads: Vec<crate::detect::Matcher>,
 }
