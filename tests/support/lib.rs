@@ -2,6 +2,7 @@
 //! random generator, random scenes and cameras, and image comparison.
 
 pub mod cli;
+pub mod ksplat;
 pub mod numpy;
 pub mod safetensors;
 

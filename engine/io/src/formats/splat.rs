@@ -51,7 +51,9 @@ pub(crate) fn parse(b: &[u8], path: &Path) -> Result<Splats, IoError> {
     Ok(s)
 }
 
-fn log_scale(v: f32) -> f32 {
+/// Log of a stored linear scale: 0 becomes the smallest normal f32's log, a negative or
+/// non-finite scale NaN (so validation names the splat). Shared by `.ksplat`.
+pub(crate) fn log_scale(v: f32) -> f32 {
     if v > 0.0 && v.is_finite() {
         v.ln()
     } else if v == 0.0 {
