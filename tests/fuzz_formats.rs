@@ -94,6 +94,7 @@ fn seeds() -> Vec<Seed> {
         "splat-transform_minimal-v3.spz",
         "splat-transform_minimal-v4.spz",
         "playcanvas_test_sh.compressed.ply",
+        "splat-transform_minimal.ksplat",
     ] {
         add(f.into(), std::fs::read(data.join(f)).unwrap());
     }
@@ -122,6 +123,19 @@ fn seeds() -> Vec<Seed> {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    // .ksplat at the bucketed levels, with a partial bucket, spare records and SH.
+    for (level, degree) in [(1u8, 2u32), (2, 3)] {
+        let scene = random_scene(&mut rng, 40, degree);
+        let section = vksplat_tests::ksplat::Section {
+            splats: &scene,
+            spare: 1,
+            bucket_size: 16,
+            partial: vec![8],
+            default_range: level == 2,
+        };
+        let bytes = vksplat_tests::ksplat::encode(&[section], level);
+        add(format!("l{level}.ksplat"), bytes);
+    }
     // An ASCII PLY with a double property.
     add(
         "a.ply".into(),
