@@ -5,7 +5,11 @@
 //!
 //! * Spacetime Gaussians "lite" PLY (oppo-us-research/SpacetimeGaussians): [`stg`];
 //! * splaTV `.splatv` (antimatter15/splaTV), the same model packed in halves: [`splatv`],
-//!   decoded into the [`stg`] model.
+//!   decoded into the [`stg`] model;
+//! * native 4D Gaussians of Yang et al. (fudan-zvg/4d-gaussian-splatting), a PLY with
+//!   bevy_gaussian_splatting's field names: [`yang`];
+//! * keyframe sequences: a directory or frame pattern of per-frame scene files, or
+//!   Dynamic3DGaussians' `params.npz`: [`keyframes`].
 //!
 //! Time is each format's own unit (see the README's "Deformable 4D scenes").
 //!
@@ -21,17 +25,19 @@ use vksplat_plugin_sdk::{
     export_plugin, Description, Error, FrameInput, GpuStage, Param, Plugin, SplatArrays,
 };
 
+pub mod keyframes;
 pub mod splatv;
 pub mod stg;
+pub mod yang;
 
 /// SH band-0 constant: a plain RGB colour c is the DC coefficient (c − 0.5) / C0.
 pub const SH_C0: f32 = 0.282_094_8;
 
 /// `cull`: splats whose time-dependent opacity falls below it are not drawn (0 = off, the
-/// engine's own 1/255 rule still applies). splaTV's viewer culls at 0.02.
+/// engine's own 1/255 rule still applies).
 pub const CULL: Param = Param::float(
     c"cull",
-    c"hide splats whose opacity at time t is below this (0 = off; splaTV's viewer uses 0.02)",
+    c"hide splats whose opacity at time t is below this (0 = off)",
     0.0,
     1.0,
     0.0,
@@ -58,52 +64,68 @@ pub trait FormatModel {
 pub enum Model {
     /// Spacetime Gaussians lite, from a PLY or a `.splatv`.
     Stg(stg::Stg),
-    // Native 4D Gaussians (Yang et al.) and keyframe sequences are added here as
-    // `Yang(yang::Yang)` and `Keyframes(keyframes::Keyframes)`.
+    /// Native 4D Gaussians (Yang et al.), from a PLY.
+    Yang(yang::Yang),
+    /// Keyframe sequences: a directory or pattern of frame files, or a `params.npz`.
+    Keyframes(keyframes::Keyframes),
 }
 
 impl Model {
     fn get(&self) -> &dyn FormatModel {
         match self {
             Model::Stg(m) => m,
+            Model::Yang(m) => m,
+            Model::Keyframes(m) => m,
         }
     }
 
     fn get_mut(&mut self) -> &mut dyn FormatModel {
         match self {
             Model::Stg(m) => m,
+            Model::Yang(m) => m,
+            Model::Keyframes(m) => m,
         }
     }
 }
 
-/// Recognises `path`'s format by its content and reads it.
-pub fn open_model(path: &Path) -> Result<Model, Error> {
+/// Recognises `path`'s format by its content and reads it (`options`: the user's open
+/// options, which some formats take).
+pub fn open_model(path: &Path, options: &[(&str, &str)]) -> Result<Model, Error> {
+    if keyframes::is_pattern(path) && !path.exists() {
+        return keyframes::Keyframes::read_sequence(path, options).map(Model::Keyframes);
+    }
     let meta =
         std::fs::metadata(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     if meta.is_dir() {
-        return Err(format!(
-            "{}: is a directory, not a 4D scene file",
-            path.display()
-        ));
+        return keyframes::Keyframes::read_sequence(path, options).map(Model::Keyframes);
     }
     let head = read_head(path, 8)?;
+    if head.starts_with(b"PK\x03\x04") {
+        return keyframes::Keyframes::read_npz(path, options).map(Model::Keyframes);
+    }
     if head.starts_with(b"ply") {
         let info = vksplat_io::ply::read_vertex_info(path).map_err(|e| e.to_string())?;
         if info.has_all(stg::DETECT) {
             return stg::Stg::read_ply(path).map(Model::Stg);
         }
+        if info.has_all(yang::DETECT) {
+            return yang::Yang::read_ply(path).map(Model::Yang);
+        }
         return Err(format!(
             "{}: a PLY file without the fields of a 4D scene dynamic4d reads (Spacetime \
-             Gaussians lite: {})",
+             Gaussians lite: {}; native 4D Gaussians: {})",
             path.display(),
-            stg::DETECT.join(", ")
+            stg::DETECT.join(", "),
+            yang::DETECT.join(", ")
         ));
     }
     if splatv::is_splatv(&head) {
         return stg::Stg::read_splatv(path).map(Model::Stg);
     }
     Err(format!(
-        "{}: not a 4D scene file dynamic4d reads (Spacetime Gaussians lite PLY, splaTV .splatv)",
+        "{}: not a 4D scene file dynamic4d reads (Spacetime Gaussians lite PLY, splaTV \
+         .splatv, native 4D Gaussian PLY, Dynamic3DGaussians params.npz, a directory or \
+         pattern of frame files)",
         path.display()
     ))
 }
@@ -111,22 +133,12 @@ pub fn open_model(path: &Path) -> Result<Model, Error> {
 /// The first `n` bytes of a regular file (fewer if it is shorter).
 pub(crate) fn read_head(path: &Path, n: usize) -> Result<Vec<u8>, Error> {
     use std::io::Read;
-    let file = open_regular(path)?;
+    let (file, _) = vksplat_io::open_regular(path).map_err(|e| e.to_string())?;
     let mut head = Vec::with_capacity(n);
     file.take(n as u64)
         .read_to_end(&mut head)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     Ok(head)
-}
-
-/// Opens a regular file (a FIFO or device would block or never end).
-pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File, Error> {
-    let cannot = |e: std::io::Error| format!("{}: cannot read: {e}", path.display());
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    if !file.metadata().map_err(cannot)?.is_file() {
-        return Err(format!("{}: not a regular file", path.display()));
-    }
-    Ok(file)
 }
 
 /// One plugin instance: the model of one file.
@@ -140,13 +152,14 @@ impl Plugin for Dynamic4d {
     const HAS_GPU: bool = true;
     const HAS_CPU: bool = true;
 
-    fn open(source: Option<&str>, _options: &[(&str, &str)]) -> Result<Self, Error> {
-        // Options are frame parameters (`cull`), checked by the host against the description.
+    fn open(source: Option<&str>, options: &[(&str, &str)]) -> Result<Self, Error> {
+        // Options are checked by the host against the description; open options
+        // (`buffer_floats`) are read by the format that declares them.
         let Some(source) = source else {
             return Err("needs a scene file (vksplat render FILE --plugin dynamic4d)".into());
         };
         Ok(Dynamic4d {
-            model: open_model(Path::new(source))?,
+            model: open_model(Path::new(source), options)?,
         })
     }
 
