@@ -488,6 +488,47 @@ fn node_transforms_move_turn_and_scale_the_splats_and_their_sh() {
     );
 }
 
+#[test]
+fn node_hierarchies_compose_parent_then_child() {
+    // The example's mesh under a child node given as a column-major `matrix` (translation
+    // (0, 0, −1)), whose parent turns 90° about y and then moves by (1, 0, 0).
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("khr_minimal.gltf")).unwrap()).unwrap();
+    let h = std::f64::consts::FRAC_1_SQRT_2;
+    doc["nodes"] = serde_json::json!([
+        {"children": [1], "translation": [1.0, 0.0, 0.0], "rotation": [0.0, h, 0.0, h]},
+        {"mesh": 0, "matrix": [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, -1, 1]}
+    ]);
+    let dir = TempDir::new("gltf-hierarchy");
+    let path = dir.join("h.gltf");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let s = read_scene(&path).unwrap().splats;
+    // Splat 0: (0, 0, −3) → child (0, 0, −4) → turned (−4, 0, 0) → moved (−3, 0, 0); glTF → RDF
+    // keeps x. Splat 1: (1.5, 1.5, −5) → (1.5, 1.5, −6) → (−6, 1.5, −1.5) → (−5, 1.5, −1.5),
+    // RDF (−5, −1.5, 1.5).
+    for (got, want) in [
+        (s.means[0], [-3.0f32, 0.0, 0.0]),
+        (s.means[1], [-5.0, -1.5, 1.5]),
+    ] {
+        for a in 0..3 {
+            assert!((got[a] - want[a]).abs() < 1e-5, "{got:?} vs {want:?}");
+        }
+    }
+    // The splats' own rotation (identity) picks up the node's turn, in RDF: F R_y(90°) F.
+    let want = DQuat::from_mat3(
+        &(DMat3::from_diagonal(DVec3::new(1.0, -1.0, -1.0))
+            * DMat3::from_rotation_y(std::f64::consts::FRAC_PI_2)
+            * DMat3::from_diagonal(DVec3::new(1.0, -1.0, -1.0))),
+    );
+    let q = s.rotations[0];
+    let dot = (f64::from(q[0]) * want.w
+        + f64::from(q[1]) * want.x
+        + f64::from(q[2]) * want.y
+        + f64::from(q[3]) * want.z)
+        .abs();
+    assert!(dot > 1.0 - 1e-6, "{q:?} vs {want:?}");
+}
+
 /// The bytes of buffer view `index` of a GLB written by vksplat (one buffer: the BIN chunk).
 fn glb_view(glb: &[u8], index: usize) -> Vec<u8> {
     let (json, bin) = vksplat_io::gltf_container::split_glb(glb).unwrap();
