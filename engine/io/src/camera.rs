@@ -17,6 +17,9 @@
 //! camera returned has passed [`Camera::validate`]; the conversion is done in f64 so
 //! that an orthonormal input stays orthonormal to f32 precision.
 //!
+//! Cameras from game engines and graphics APIs (projection and view matrices, Unity, Unreal)
+//! are converted in `engines.rs` ([`camera_from_clip`], [`unity_camera`], [`unreal_camera`]).
+//!
 //! Computed cameras: [`auto_camera`] frames a scene from its −z side, [`orbit`] is a turntable
 //! around it; both frame the robust [`scene_box`] of the splat centres and are deterministic
 //! (the same scene gives bit-identical cameras).
@@ -28,10 +31,15 @@ use serde_json::{Map, Value};
 use crate::IoError;
 
 mod auto;
+mod engines;
 mod nerfstudio;
 mod orbit;
 
 pub use auto::{auto_camera, scene_box};
+pub use engines::{
+    camera_from_clip, clip_matrices, unity_camera, unreal_camera, ClipCamera, ClipConvention,
+    UNITY_FROM_SCENE, UNREAL_FROM_SCENE,
+};
 pub use orbit::{orbit, OrbitSpec};
 
 /// A pinhole camera with OpenCV axes.
