@@ -13,6 +13,7 @@
 //!
 //! Errors are plain strings here; the caller adds the file name (an [`crate::IoError`]).
 
+use std::ops::Range;
 use std::path::{Component, Path};
 
 use serde_json::Value;
@@ -37,6 +38,12 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
 
 /// The JSON chunk and the optional BIN chunk of a GLB file.
 pub fn split_glb(b: &[u8]) -> Result<(&[u8], Option<&[u8]>), String> {
+    let (json, bin) = glb_chunks(b)?;
+    Ok((&b[json], bin.map(|r| &b[r])))
+}
+
+/// Byte ranges of the JSON and BIN chunks of a GLB file.
+fn glb_chunks(b: &[u8]) -> Result<(Range<usize>, Option<Range<usize>>), String> {
     if !b.starts_with(GLB_MAGIC) {
         return Err("GLB: no 'glTF' magic".into());
     }
@@ -64,9 +71,9 @@ pub fn split_glb(b: &[u8]) -> Result<(&[u8], Option<&[u8]>), String> {
             .filter(|&e| e <= b.len())
             .ok_or_else(|| format!("GLB: chunk at byte {at} runs past the end of the file"))?;
         match kind {
-            CHUNK_JSON if json.is_none() && at == 12 => json = Some(&b[start..end]),
+            CHUNK_JSON if json.is_none() && at == 12 => json = Some(start..end),
             CHUNK_JSON => return Err("GLB: the JSON chunk must come first, once".into()),
-            CHUNK_BIN if bin.is_none() => bin = Some(&b[start..end]),
+            CHUNK_BIN if bin.is_none() => bin = Some(start..end),
             _ => {} // unknown chunks are skipped, as the specification says
         }
         at = end;
@@ -74,29 +81,42 @@ pub fn split_glb(b: &[u8]) -> Result<(&[u8], Option<&[u8]>), String> {
     Ok((json.ok_or("GLB: no JSON chunk")?, bin))
 }
 
-/// A GLB file of `json` (padded with spaces) and `bin` (padded with zeros, omitted when empty).
-pub fn write_glb(json: &[u8], bin: &[u8]) -> Result<Vec<u8>, String> {
-    let pad = |n: usize| (4 - n % 4) % 4;
-    let jlen = json.len() + pad(json.len());
-    let blen = bin.len() + pad(bin.len());
-    let total = 12 + 8 + jlen + if bin.is_empty() { 0 } else { 8 + blen };
+/// The GLB header, JSON chunk and BIN chunk header for `json` and a binary chunk of
+/// `bin_len` bytes: write the binary data and [`glb_padding`]`(bin_len)` zeros after it to
+/// complete the file (so a large buffer is never copied into one GLB vector).
+pub fn glb_prefix(json: &[u8], bin_len: usize) -> Result<Vec<u8>, String> {
+    let jlen = json.len() + glb_padding(json.len());
+    let blen = bin_len + glb_padding(bin_len);
+    let total = 12 + 8 + jlen + if bin_len == 0 { 0 } else { 8 + blen };
     let total32 = u32::try_from(total)
         .map_err(|_| format!("{total} bytes do not fit a GLB file (at most 4 GiB)"))?;
-    let mut out =
-        crate::memory::with_capacity(total).map_err(|e| format!("GLB of {total} bytes: {e}"))?;
+    let mut out = Vec::with_capacity(28 + jlen);
     out.extend_from_slice(GLB_MAGIC);
     out.extend_from_slice(&2u32.to_le_bytes());
     out.extend_from_slice(&total32.to_le_bytes());
     out.extend_from_slice(&(jlen as u32).to_le_bytes());
     out.extend_from_slice(&CHUNK_JSON.to_le_bytes());
     out.extend_from_slice(json);
-    out.resize(out.len() + pad(json.len()), b' ');
-    if !bin.is_empty() {
+    out.resize(out.len() + glb_padding(json.len()), b' ');
+    if bin_len > 0 {
         out.extend_from_slice(&(blen as u32).to_le_bytes());
         out.extend_from_slice(&CHUNK_BIN.to_le_bytes());
-        out.extend_from_slice(bin);
-        out.resize(out.len() + pad(bin.len()), 0);
     }
+    Ok(out)
+}
+
+/// Bytes that pad a chunk of `n` bytes to a multiple of 4.
+pub fn glb_padding(n: usize) -> usize {
+    (4 - n % 4) % 4
+}
+
+/// A GLB file of `json` (padded with spaces) and `bin` (padded with zeros, omitted when empty).
+pub fn write_glb(json: &[u8], bin: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = glb_prefix(json, bin.len())?;
+    let more = bin.len() + glb_padding(bin.len());
+    crate::memory::reserve(&mut out, more).map_err(|e| format!("GLB: {e}"))?;
+    out.extend_from_slice(bin);
+    out.resize(out.len() + glb_padding(bin.len()), 0);
     Ok(out)
 }
 
@@ -232,7 +252,13 @@ pub fn component_name(t: u32, normalized: bool) -> String {
 pub struct Document {
     /// The document's JSON.
     pub json: Value,
-    buffers: Vec<Vec<u8>>,
+    buffers: Vec<Buffer>,
+}
+
+/// A loaded buffer, `data[range]`: a GLB's binary chunk may stay inside the file it came in.
+struct Buffer {
+    data: Vec<u8>,
+    range: Range<usize>,
 }
 
 /// An accessor's description, checked against its buffer view.
@@ -259,15 +285,27 @@ fn usize_field(v: &Value, key: &str) -> Result<Option<usize>, String> {
 
 impl Document {
     /// Parses a `.gltf` (JSON) or `.glb` held in `bytes`; external buffers are read relative
-    /// to `path`. Checks the asset version (2.x).
+    /// to `path`. Checks the asset version (2.x). A GLB's binary chunk is copied; see
+    /// [`Document::parse_owned`].
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Document, String> {
-        let (json, bin) = if bytes.starts_with(GLB_MAGIC) {
-            split_glb(bytes)?
+        Self::load(bytes, None, path)
+    }
+
+    /// [`Document::parse`] of a file it may keep: a GLB's binary chunk is used in place.
+    pub fn parse_owned(bytes: Vec<u8>, path: &Path) -> Result<Document, String> {
+        Self::load(&[], Some(bytes), path)
+    }
+
+    /// `owned` (when given) or `borrowed` holds the file.
+    fn load(borrowed: &[u8], owned: Option<Vec<u8>>, path: &Path) -> Result<Document, String> {
+        let all = owned.as_deref().unwrap_or(borrowed);
+        let (json_range, bin) = if all.starts_with(GLB_MAGIC) {
+            glb_chunks(all)?
         } else {
-            (bytes, None)
+            (0..all.len(), None)
         };
         let json: Value =
-            serde_json::from_slice(json).map_err(|e| format!("not glTF JSON: {e}"))?;
+            serde_json::from_slice(&all[json_range]).map_err(|e| format!("not glTF JSON: {e}"))?;
         let version = json
             .get("asset")
             .ok_or("not a glTF 2.0 file (no \"asset\" object)")?
@@ -277,6 +315,12 @@ impl Document {
         if !version.starts_with("2.") {
             return Err(format!("glTF asset version '{version}': only 2.x is read"));
         }
+        // Without an owned file (`parse`), `all` is `borrowed`: the chunk is copied from there.
+        let bin_copy = |r: &Range<usize>| match borrowed.get(r.clone()) {
+            Some(chunk) => crate::memory::copy_of(chunk).map_err(|e| e.to_string()),
+            None => Err("the GLB binary chunk is not in the file".to_string()),
+        };
+        let mut owned = owned;
         let mut buffers = Vec::new();
         let list = json.get("buffers").and_then(Value::as_array);
         for (i, b) in list.into_iter().flatten().enumerate() {
@@ -285,19 +329,32 @@ impl Document {
                 .get("byteLength")
                 .and_then(Value::as_u64)
                 .ok_or_else(|| what("no byteLength".into()))?;
-            let bytes = match b.get("uri").and_then(Value::as_str) {
-                None if i == 0 && bin.is_some() => crate::memory::copy_of(bin.unwrap_or_default())
-                    .map_err(|e| what(e.to_string()))?,
-                None => return Err(what("no uri and no GLB binary chunk".into())),
-                Some(uri) => load_uri(path, uri).map_err(what)?,
+            let buffer = match (b.get("uri").and_then(Value::as_str), &bin) {
+                (None, Some(r)) if i == 0 => match owned.take() {
+                    Some(data) => Buffer {
+                        data,
+                        range: r.clone(),
+                    },
+                    None => {
+                        let data = bin_copy(r).map_err(what)?;
+                        let range = 0..data.len();
+                        Buffer { data, range }
+                    }
+                },
+                (None, _) => return Err(what("no uri and no GLB binary chunk".into())),
+                (Some(uri), _) => {
+                    let data = load_uri(path, uri).map_err(what)?;
+                    let range = 0..data.len();
+                    Buffer { data, range }
+                }
             };
-            if (bytes.len() as u64) < byte_length {
+            if (buffer.range.len() as u64) < byte_length {
                 return Err(what(format!(
                     "{} bytes, but its byteLength says {byte_length}",
-                    bytes.len()
+                    buffer.range.len()
                 )));
             }
-            buffers.push(bytes);
+            buffers.push(buffer);
         }
         Ok(Document { json, buffers })
     }
@@ -321,6 +378,7 @@ impl Document {
         let buf = self
             .buffers
             .get(buffer)
+            .map(|b| &b.data[b.range.clone()])
             .ok_or_else(|| bad(format!("buffer {buffer} does not exist")))?;
         let offset = usize_field(v, "byteOffset").map_err(bad)?.unwrap_or(0);
         let length = usize_field(v, "byteLength")

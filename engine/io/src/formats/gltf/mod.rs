@@ -78,8 +78,24 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Parses a `.gltf` or `.glb` scene; `path` names it in errors and locates external buffers.
 pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<(Splats, GltfInfo), IoError> {
+    let binary = bytes.starts_with(container::GLB_MAGIC);
+    let doc = Document::parse(bytes, path).map_err(|m| IoError::input(path, m))?;
+    parse_document(&doc, binary, path)
+}
+
+/// [`parse`] of a whole file it may keep: a GLB's binary chunk is read in place (no copy).
+pub(crate) fn parse_owned(bytes: Vec<u8>, path: &Path) -> Result<(Splats, GltfInfo), IoError> {
+    let binary = bytes.starts_with(container::GLB_MAGIC);
+    let doc = Document::parse_owned(bytes, path).map_err(|m| IoError::input(path, m))?;
+    parse_document(&doc, binary, path)
+}
+
+fn parse_document(
+    doc: &Document,
+    binary: bool,
+    path: &Path,
+) -> Result<(Splats, GltfInfo), IoError> {
     let fail = |m: String| IoError::input(path, m);
-    let doc = Document::parse(bytes, path).map_err(fail)?;
     let mut notes = Vec::new();
     let required: Vec<&str> = doc
         .array("extensionsRequired")
@@ -96,7 +112,7 @@ pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<(Splats, GltfInfo), IoE
     }
     // (mesh, world matrix) pairs: every node of the default scene (or every root node) that
     // instantiates a mesh.
-    let instances = instances(&doc).map_err(fail)?;
+    let instances = instances(doc).map_err(fail)?;
     let mut parts: Vec<Splats> = Vec::new();
     let (mut spz, mut antialiased) = (false, false);
     // A mesh instanced by several nodes is read once; each further instance is a copy, and
@@ -126,7 +142,7 @@ pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<(Splats, GltfInfo), IoE
             let at = format!("mesh {mesh} primitive {pi}");
             let key = (*mesh, pi);
             if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(key) {
-                let s = primitive(&doc, prim, ext, path, &at, &mut notes, &mut spz)?;
+                let s = primitive(doc, prim, ext, path, &at, &mut notes, &mut spz)?;
                 read = read.saturating_add(s.len());
                 e.insert(s);
             }
@@ -178,7 +194,6 @@ pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<(Splats, GltfInfo), IoE
     }
     let mut s = merge(parts).map_err(|e| e.at(path))?;
     super::rub_to_rdf(&mut s);
-    let binary = bytes.starts_with(container::GLB_MAGIC);
     Ok((
         s,
         GltfInfo {
@@ -611,7 +626,9 @@ pub(crate) enum GltfBuffer {
     Embedded,
 }
 
-/// What [`encode`] produced: the main file and, for [`GltfBuffer::External`], the `.bin`.
+/// What [`encode`] produced. [`GltfBuffer::External`]: `main` is the `.gltf`, `bin` the
+/// `.bin` file. [`GltfBuffer::Glb`]: the file is `main` (header and JSON chunk), then `bin`,
+/// then `container::glb_padding(bin.len())` zeros. [`GltfBuffer::Embedded`]: `main` alone.
 pub(crate) struct Encoded {
     pub main: Vec<u8>,
     pub bin: Option<Vec<u8>>,
@@ -795,8 +812,8 @@ pub(crate) fn encode(s: &Splats, o: &GltfWrite<'_>, path: &Path) -> Result<Encod
     let text = serde_json::to_vec(&root).map_err(|e| fail(format!("JSON: {e}")))?;
     Ok(match o.buffer {
         GltfBuffer::Glb => Encoded {
-            main: container::write_glb(&text, &bin.data).map_err(fail)?,
-            bin: None,
+            main: container::glb_prefix(&text, bin.data.len()).map_err(fail)?,
+            bin: Some(bin.data),
             notes,
         },
         GltfBuffer::External => Encoded {
