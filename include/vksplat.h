@@ -102,6 +102,15 @@ typedef struct VksplatInstance VksplatInstance;
 // `s_type` of `VksplatImage`.
 #define VKSPLAT_STRUCT_IMAGE 8
 
+// `s_type` of `VksplatVulkanRequirements`.
+#define VKSPLAT_STRUCT_VULKAN_REQUIREMENTS 20
+
+// `s_type` of `VksplatVulkanDevice`.
+#define VKSPLAT_STRUCT_VULKAN_DEVICE 21
+
+// `s_type` of `VksplatVulkanTarget`.
+#define VKSPLAT_STRUCT_VULKAN_TARGET 22
+
 // `s_type` of `VksplatNegotiation`.
 #define VKSPLAT_STRUCT_NEGOTIATION 100
 
@@ -146,6 +155,15 @@ typedef struct VksplatInstance VksplatInstance;
 
 // `sizeof(VksplatImage)` at ABI version 1 (before `pixels_size`).
 #define VKSPLAT_IMAGE_V1_SIZE 56
+
+// `sizeof(VksplatVulkanRequirements)` at ABI version 1.
+#define VKSPLAT_VULKAN_REQUIREMENTS_V1_SIZE 48
+
+// `sizeof(VksplatVulkanDevice)` at ABI version 1.
+#define VKSPLAT_VULKAN_DEVICE_V1_SIZE 88
+
+// `sizeof(VksplatVulkanTarget)` at ABI version 1.
+#define VKSPLAT_VULKAN_TARGET_V1_SIZE 152
 
 // `sizeof(VksplatHostApi)` at plugin ABI version 1.
 #define VKSPLAT_HOST_API_V1_SIZE 40
@@ -206,6 +224,15 @@ typedef struct VksplatInstance VksplatInstance;
 
 // Evaluate with the plugin's CPU path (the plugin fills host arrays; the engine uploads them).
 #define VKSPLAT_EVAL_CPU 2
+
+// `vksplat_camera_from_clip`: OpenGL clip space (NDC y up, depth −1..1; view looks along −z).
+#define VKSPLAT_CLIP_OPENGL 0
+
+// Vulkan clip space (NDC y down, depth 0..1; view looks along −z).
+#define VKSPLAT_CLIP_VULKAN 1
+
+// Direct3D clip space (NDC y up, depth 0..1; view looks along +z).
+#define VKSPLAT_CLIP_DIRECT3D 2
 
 // Parameter type: one number (`double`), with a range.
 #define VKSPLAT_PARAM_FLOAT 0
@@ -553,6 +580,119 @@ typedef struct VksplatImage {
   uint64_t depth_size;
 } VksplatImage;
 
+// What vksplat needs of a host's Vulkan device (`vksplat_vulkan_requirements`), for a host
+// that creates its device before handing it to `vksplat_context_create_vulkan`. The caller
+// sets `s_type` and `s_size`; the strings are static.
+typedef struct VksplatVulkanRequirements {
+  // `VKSPLAT_STRUCT_VULKAN_REQUIREMENTS`.
+  uint32_t s_type;
+  // `sizeof(VksplatVulkanRequirements)`.
+  uint32_t s_size;
+  // Extension chain; NULL.
+  void *next;
+  // Lowest `VkApplicationInfo::apiVersion` and device API version (`VK_API_VERSION_1_2`).
+  uint32_t api_version;
+  // `VkQueueFlags` the queue handed over must have (`VK_QUEUE_COMPUTE_BIT`).
+  uint32_t queue_flags;
+  // Number of entries of `extensions`.
+  uint32_t extension_count;
+  // Number of entries of `vulkan12_features`.
+  uint32_t feature_count;
+  // Device extensions to enable (`"VK_KHR_push_descriptor"`).
+  const char *const *extensions;
+  // `VkPhysicalDeviceVulkan12Features` members to enable, by name
+  // (`"bufferDeviceAddress"`, `"timelineSemaphore"`).
+  const char *const *vulkan12_features;
+} VksplatVulkanRequirements;
+
+// The host's `vkGetInstanceProcAddr` (`PFN_vkGetInstanceProcAddr`).
+typedef void (*(*VksplatGetInstanceProcAddr)(void *instance, const char *name))(void);
+
+// A host's Vulkan instance, device and queue for `vksplat_context_create_vulkan`. Handles are
+// passed as `void *` (dispatchable: VkInstance, VkPhysicalDevice, VkDevice). Everything here
+// must outlive the context; vksplat never destroys these handles and never waits for the
+// whole device (only for its own work, at `vksplat_context_destroy` included).
+typedef struct VksplatVulkanDevice {
+  // `VKSPLAT_STRUCT_VULKAN_DEVICE`.
+  uint32_t s_type;
+  // `sizeof(VksplatVulkanDevice)`.
+  uint32_t s_size;
+  // Extension chain; NULL.
+  const void *next;
+  // The host's `vkGetInstanceProcAddr`; every other function is loaded through it.
+  VksplatGetInstanceProcAddr get_instance_proc_addr;
+  void *instance;
+  void *physical_device;
+  void *device;
+  // The queue vksplat submits to: a family with `VK_QUEUE_COMPUTE_BIT`, and an index the
+  // device was created with. The host must not use the same queue from another thread
+  // while a vksplat call runs (Vulkan's external synchronisation of queues).
+  uint32_t queue_family;
+  uint32_t queue_index;
+  // `VkApplicationInfo::apiVersion` of the host's instance.
+  uint32_t api_version;
+  // Number of entries of `extensions`.
+  uint32_t extension_count;
+  // The device extensions the host enabled (`ppEnabledExtensionNames`).
+  const char *const *extensions;
+  // Number of entries of `vulkan12_features`.
+  uint32_t feature_count;
+  // Zero.
+  uint32_t reserved;
+  // The `VkPhysicalDeviceVulkan12Features` members the host enabled, by name.
+  const char *const *vulkan12_features;
+} VksplatVulkanDevice;
+
+// Where `vksplat_render_vulkan` writes a frame on the GPU, and how it is ordered with the
+// host's work. Handles are `uint64_t` (non-dispatchable: VkImage, VkBuffer, VkSemaphore).
+// Images: colour `VK_FORMAT_R32G32B32A32_SFLOAT` (109); depth `VK_FORMAT_R32_SFLOAT` (100) or
+// `VK_FORMAT_D32_SFLOAT` (126); 2D, the camera's size, `VK_IMAGE_USAGE_TRANSFER_DST_BIT`, mip
+// 0 / layer 0 written. The image is in `*_old_layout` (`VK_IMAGE_LAYOUT_UNDEFINED` discards
+// it) when the frame starts and is left in `*_new_layout`. Buffers receive tightly packed
+// rows, top first (16 bytes per pixel of colour, 4 of depth), and need
+// `VK_BUFFER_USAGE_TRANSFER_DST_BIT`. A zero handle is no target. Every object must stay
+// valid until the frame has finished (`vksplat_frame_poll`/`wait`, or the timeline value of
+// `vksplat_frame_timeline`).
+typedef struct VksplatVulkanTarget {
+  // `VKSPLAT_STRUCT_VULKAN_TARGET`.
+  uint32_t s_type;
+  // `sizeof(VksplatVulkanTarget)`.
+  uint32_t s_size;
+  // Extension chain; NULL.
+  const void *next;
+  uint64_t color_image;
+  // `VkFormat`.
+  uint32_t color_format;
+  // `VkImageLayout` before and after the frame.
+  uint32_t color_old_layout;
+  uint32_t color_new_layout;
+  // The queue family that owns the image: the context's queue family, or
+  // `VK_QUEUE_FAMILY_IGNORED` (~0) for a concurrent image. Ownership transfers are the
+  // host's.
+  uint32_t color_queue_family;
+  uint64_t depth_image;
+  uint32_t depth_format;
+  uint32_t depth_old_layout;
+  uint32_t depth_new_layout;
+  uint32_t depth_queue_family;
+  uint64_t color_buffer;
+  uint64_t color_buffer_offset;
+  // The buffer's size in bytes.
+  uint64_t color_buffer_size;
+  uint64_t depth_buffer;
+  uint64_t depth_buffer_offset;
+  uint64_t depth_buffer_size;
+  // Semaphores the frame waits for (all stages), with their timeline values (ignored for
+  // binary semaphores).
+  uint32_t wait_count;
+  // Semaphores the frame signals when done, with their timeline values.
+  uint32_t signal_count;
+  const uint64_t *wait_semaphores;
+  const uint64_t *wait_values;
+  const uint64_t *signal_semaphores;
+  const uint64_t *signal_values;
+} VksplatVulkanTarget;
+
 // Functions the host gives a plugin. Valid for the life of the process.
 typedef struct VksplatHostApi {
   // `VKSPLAT_STRUCT_HOST_API`.
@@ -790,6 +930,13 @@ typedef VksplatResult (*VksplatNegotiateFn)(struct VksplatNegotiation *n);
 // Status: a plugin frame left the splats unchanged (nothing to upload).
 #define VKSPLAT_UNCHANGED 1
 
+// A submitted frame is still running on the GPU (`vksplat_frame_poll`).
+#define VKSPLAT_NOT_READY 2
+
+// A submitted frame finished but needed more tile intersections than vksplat had allocated:
+// it was clamped (some splats are missing). The capacity has grown; render the frame again.
+#define VKSPLAT_INCOMPLETE 3
+
 // A pointer was NULL, a value out of range, or a string not UTF-8.
 #define VKSPLAT_ERROR_INVALID_ARGUMENT -1
 
@@ -924,6 +1071,70 @@ extern void vksplat_scene_destroy(VksplatScene *scene);
 // `VksplatLimits::max_image_pixels` pixels. Serialised on the context and the scene.
 extern VksplatResult vksplat_render(VksplatContext *context, VksplatScene *scene, const struct VksplatRenderDesc *desc, const struct VksplatImage *image);
 
+// Fills `out` (up to its `s_size`) with what vksplat needs of a host's Vulkan device: the
+// API version, device extensions, Vulkan 1.2 features and queue capabilities to enable
+// before `vksplat_context_create_vulkan`. Thread-safe; needs no context.
+extern VksplatResult vksplat_vulkan_requirements(struct VksplatVulkanRequirements *out);
+
+// Creates a context on the host's Vulkan device (`device`), with the log callback and
+// options of `desc` (NULL: none; its `device` and `validation` must be NULL and 0, the
+// host owns its instance's layers). The enabled extensions and features listed in
+// `device` must cover `vksplat_vulkan_requirements`, else `VKSPLAT_ERROR_UNSUPPORTED`
+// naming what is missing. vksplat creates only its own objects on the device and
+// destroys them in `vksplat_context_destroy`, which waits for vksplat's own work only
+// (never `vkDeviceWaitIdle`): destroy the context (and its scenes) before the device.
+extern VksplatResult vksplat_context_create_vulkan(const struct VksplatContextDesc *desc, const struct VksplatVulkanDevice *device, VksplatContext **out);
+
+// Submits a frame of a static scene that is copied on the GPU into the host's images or
+// buffers (`target`), without waiting for the GPU, and stores its number (1, 2, …) in
+// `frame`. A context created by `vksplat_context_create_vulkan` only. At most 2 frames
+// are in flight: submitting frame k first waits for frame k − 2 if it is still running;
+// the first frame of a new scene or image size also waits for a short sizing pass.
+// Serialised on the context and the scene.
+extern VksplatResult vksplat_render_vulkan(VksplatContext *context, VksplatScene *scene, const struct VksplatRenderDesc *desc, const struct VksplatVulkanTarget *target, uint64_t *frame);
+
+// Submits a frame of a static scene without waiting for it; its pixels are written into
+// `image`'s buffers (which must stay valid until then) by the `vksplat_frame_poll` or
+// `vksplat_frame_wait` that reports the frame finished. Any context. Stores the frame's
+// number in `frame`. Frames in flight as for `vksplat_render_vulkan`; ask about each
+// frame within 16 frames, or its pixels are dropped.
+extern VksplatResult vksplat_render_submit(VksplatContext *context, VksplatScene *scene, const struct VksplatRenderDesc *desc, const struct VksplatImage *image, uint64_t *frame);
+
+// Whether a submitted frame has finished, without blocking: `VKSPLAT_OK`,
+// `VKSPLAT_NOT_READY`, or `VKSPLAT_INCOMPLETE` (finished but clamped: render it again).
+// A frame never submitted is `VKSPLAT_ERROR_INVALID_ARGUMENT`.
+extern VksplatResult vksplat_frame_poll(VksplatContext *context, uint64_t frame);
+
+// Blocks until a submitted frame has finished: `VKSPLAT_OK` or `VKSPLAT_INCOMPLETE`.
+extern VksplatResult vksplat_frame_wait(VksplatContext *context, uint64_t frame);
+
+// The context's timeline semaphore (a `VkSemaphore`, owned by vksplat) and the value it
+// reaches when `frame` has finished: a host waits on it on the GPU (a wait semaphore of
+// its own submission) or the CPU (`vkWaitSemaphores`). It must not signal it.
+extern VksplatResult vksplat_frame_timeline(VksplatContext *context, uint64_t frame, uint64_t *semaphore, uint64_t *value);
+
+// vksplat's camera (written to `camera` up to its `s_size`) from a host's projection and
+// view matrices: 16 floats each as the engine's math library stores them (element
+// `4·column + row` of the matrix that maps column vectors, `clip = P·V·x`; glm, Unity's
+// `Matrix4x4` and DirectXMath's `XMFLOAT4X4` all store this order), in clip convention
+// `VKSPLAT_CLIP_*`, for a `width`×`height` image. The view's world is the scene's frame and
+// must be rigid and not mirrored; orthographic and skewed projections are refused
+// (`VKSPLAT_ERROR_INVALID_ARGUMENT`, naming why). Optional outputs: `depth_range` (2
+// doubles: near and far distance; far is infinity for an infinite-far projection) and
+// `reversed_z` (1 when the near plane has the larger NDC depth). Thread-safe.
+extern VksplatResult vksplat_camera_from_clip(const float *projection, const float *view, uint32_t convention, uint32_t width, uint32_t height, struct VksplatCamera *camera, double *depth_range, uint32_t *reversed_z);
+
+// vksplat's camera from a Unity camera: `Transform.position` (3 doubles),
+// `Transform.rotation` (x, y, z, w) and the vertical `Camera.fieldOfView` in degrees. The
+// scene sits in Unity's world with its y axis negated (Unity's y is up, the scene's down).
+// Thread-safe.
+extern VksplatResult vksplat_camera_from_unity(const double *position, const double *rotation, double vertical_fov_deg, uint32_t width, uint32_t height, struct VksplatCamera *camera);
+
+// vksplat's camera from an Unreal camera: location in centimetres (3 doubles), rotation
+// as an `FQuat` (x, y, z, w) and the horizontal field of view in degrees. The scene (in
+// metres) sits in Unreal's world as X = 100·z, Y = 100·x, Z = −100·y. Thread-safe.
+extern VksplatResult vksplat_camera_from_unreal(const double *location_cm, const double *rotation, double horizontal_fov_deg, uint32_t width, uint32_t height, struct VksplatCamera *camera);
+
 // Implemented by plugins, not by the engine: the one frozen entry point of a plugin
 // library, exported with `VKSPLAT_PLUGIN_EXPORT` (type `VksplatNegotiateFn`). It must not
 // allocate or keep state: it sets `plugin_abi_version` and `layout_fingerprint`, and when
@@ -1048,6 +1259,58 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, row_bytes) == 40, "offsetof(Vksplat
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, depth) == 48, "offsetof(VksplatImage, depth) is 48");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, pixels_size) == 56, "offsetof(VksplatImage, pixels_size) is 56");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, depth_size) == 64, "offsetof(VksplatImage, depth_size) is 64");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatVulkanRequirements) == 48, "sizeof(VksplatVulkanRequirements) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanRequirements, s_type) == 0, "offsetof(VksplatVulkanRequirements, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanRequirements, s_size) == 4, "offsetof(VksplatVulkanRequirements, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanRequirements, next) == 8, "offsetof(VksplatVulkanRequirements, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanRequirements, api_version) == 16, "offsetof(VksplatVulkanRequirements, api_version) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanRequirements, queue_flags) == 20, "offsetof(VksplatVulkanRequirements, queue_flags) is 20");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanRequirements, extension_count) == 24, "offsetof(VksplatVulkanRequirements, extension_count) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanRequirements, feature_count) == 28, "offsetof(VksplatVulkanRequirements, feature_count) is 28");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanRequirements, extensions) == 32, "offsetof(VksplatVulkanRequirements, extensions) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanRequirements, vulkan12_features) == 40, "offsetof(VksplatVulkanRequirements, vulkan12_features) is 40");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatVulkanDevice) == 88, "sizeof(VksplatVulkanDevice) is 88");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, s_type) == 0, "offsetof(VksplatVulkanDevice, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, s_size) == 4, "offsetof(VksplatVulkanDevice, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, next) == 8, "offsetof(VksplatVulkanDevice, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, get_instance_proc_addr) == 16, "offsetof(VksplatVulkanDevice, get_instance_proc_addr) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, instance) == 24, "offsetof(VksplatVulkanDevice, instance) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, physical_device) == 32, "offsetof(VksplatVulkanDevice, physical_device) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, device) == 40, "offsetof(VksplatVulkanDevice, device) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, queue_family) == 48, "offsetof(VksplatVulkanDevice, queue_family) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, queue_index) == 52, "offsetof(VksplatVulkanDevice, queue_index) is 52");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, api_version) == 56, "offsetof(VksplatVulkanDevice, api_version) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, extension_count) == 60, "offsetof(VksplatVulkanDevice, extension_count) is 60");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, extensions) == 64, "offsetof(VksplatVulkanDevice, extensions) is 64");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, feature_count) == 72, "offsetof(VksplatVulkanDevice, feature_count) is 72");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, reserved) == 76, "offsetof(VksplatVulkanDevice, reserved) is 76");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanDevice, vulkan12_features) == 80, "offsetof(VksplatVulkanDevice, vulkan12_features) is 80");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatVulkanTarget) == 152, "sizeof(VksplatVulkanTarget) is 152");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, s_type) == 0, "offsetof(VksplatVulkanTarget, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, s_size) == 4, "offsetof(VksplatVulkanTarget, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, next) == 8, "offsetof(VksplatVulkanTarget, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, color_image) == 16, "offsetof(VksplatVulkanTarget, color_image) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, color_format) == 24, "offsetof(VksplatVulkanTarget, color_format) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, color_old_layout) == 28, "offsetof(VksplatVulkanTarget, color_old_layout) is 28");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, color_new_layout) == 32, "offsetof(VksplatVulkanTarget, color_new_layout) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, color_queue_family) == 36, "offsetof(VksplatVulkanTarget, color_queue_family) is 36");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, depth_image) == 40, "offsetof(VksplatVulkanTarget, depth_image) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, depth_format) == 48, "offsetof(VksplatVulkanTarget, depth_format) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, depth_old_layout) == 52, "offsetof(VksplatVulkanTarget, depth_old_layout) is 52");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, depth_new_layout) == 56, "offsetof(VksplatVulkanTarget, depth_new_layout) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, depth_queue_family) == 60, "offsetof(VksplatVulkanTarget, depth_queue_family) is 60");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, color_buffer) == 64, "offsetof(VksplatVulkanTarget, color_buffer) is 64");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, color_buffer_offset) == 72, "offsetof(VksplatVulkanTarget, color_buffer_offset) is 72");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, color_buffer_size) == 80, "offsetof(VksplatVulkanTarget, color_buffer_size) is 80");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, depth_buffer) == 88, "offsetof(VksplatVulkanTarget, depth_buffer) is 88");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, depth_buffer_offset) == 96, "offsetof(VksplatVulkanTarget, depth_buffer_offset) is 96");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, depth_buffer_size) == 104, "offsetof(VksplatVulkanTarget, depth_buffer_size) is 104");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, wait_count) == 112, "offsetof(VksplatVulkanTarget, wait_count) is 112");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, signal_count) == 116, "offsetof(VksplatVulkanTarget, signal_count) is 116");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, wait_semaphores) == 120, "offsetof(VksplatVulkanTarget, wait_semaphores) is 120");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, wait_values) == 128, "offsetof(VksplatVulkanTarget, wait_values) is 128");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, signal_semaphores) == 136, "offsetof(VksplatVulkanTarget, signal_semaphores) is 136");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatVulkanTarget, signal_values) == 144, "offsetof(VksplatVulkanTarget, signal_values) is 144");
 VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatHostApi) == 40, "sizeof(VksplatHostApi) is 40");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostApi, s_type) == 0, "offsetof(VksplatHostApi, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostApi, s_size) == 4, "offsetof(VksplatHostApi, s_size) is 4");

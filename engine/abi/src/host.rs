@@ -139,6 +139,114 @@ extern "C" {
         image: *const VksplatImage,
     ) -> VksplatResult;
 
+    /// Fills `out` (up to its `s_size`) with what vksplat needs of a host's Vulkan device: the
+    /// API version, device extensions, Vulkan 1.2 features and queue capabilities to enable
+    /// before `vksplat_context_create_vulkan`. Thread-safe; needs no context.
+    pub fn vksplat_vulkan_requirements(out: *mut VksplatVulkanRequirements) -> VksplatResult;
+
+    /// Creates a context on the host's Vulkan device (`device`), with the log callback and
+    /// options of `desc` (NULL: none; its `device` and `validation` must be NULL and 0, the
+    /// host owns its instance's layers). The enabled extensions and features listed in
+    /// `device` must cover `vksplat_vulkan_requirements`, else `VKSPLAT_ERROR_UNSUPPORTED`
+    /// naming what is missing. vksplat creates only its own objects on the device and
+    /// destroys them in `vksplat_context_destroy`, which waits for vksplat's own work only
+    /// (never `vkDeviceWaitIdle`): destroy the context (and its scenes) before the device.
+    pub fn vksplat_context_create_vulkan(
+        desc: *const VksplatContextDesc,
+        device: *const VksplatVulkanDevice,
+        out: *mut *mut VksplatContext,
+    ) -> VksplatResult;
+
+    /// Submits a frame of a static scene that is copied on the GPU into the host's images or
+    /// buffers (`target`), without waiting for the GPU, and stores its number (1, 2, …) in
+    /// `frame`. A context created by `vksplat_context_create_vulkan` only. At most 2 frames
+    /// are in flight: submitting frame k first waits for frame k − 2 if it is still running;
+    /// the first frame of a new scene or image size also waits for a short sizing pass.
+    /// Serialised on the context and the scene.
+    pub fn vksplat_render_vulkan(
+        context: *mut VksplatContext,
+        scene: *mut VksplatScene,
+        desc: *const VksplatRenderDesc,
+        target: *const VksplatVulkanTarget,
+        frame: *mut u64,
+    ) -> VksplatResult;
+
+    /// Submits a frame of a static scene without waiting for it; its pixels are written into
+    /// `image`'s buffers (which must stay valid until then) by the `vksplat_frame_poll` or
+    /// `vksplat_frame_wait` that reports the frame finished. Any context. Stores the frame's
+    /// number in `frame`. Frames in flight as for `vksplat_render_vulkan`; ask about each
+    /// frame within 16 frames, or its pixels are dropped.
+    pub fn vksplat_render_submit(
+        context: *mut VksplatContext,
+        scene: *mut VksplatScene,
+        desc: *const VksplatRenderDesc,
+        image: *const VksplatImage,
+        frame: *mut u64,
+    ) -> VksplatResult;
+
+    /// Whether a submitted frame has finished, without blocking: `VKSPLAT_OK`,
+    /// `VKSPLAT_NOT_READY`, or `VKSPLAT_INCOMPLETE` (finished but clamped: render it again).
+    /// A frame never submitted is `VKSPLAT_ERROR_INVALID_ARGUMENT`.
+    pub fn vksplat_frame_poll(context: *mut VksplatContext, frame: u64) -> VksplatResult;
+
+    /// Blocks until a submitted frame has finished: `VKSPLAT_OK` or `VKSPLAT_INCOMPLETE`.
+    pub fn vksplat_frame_wait(context: *mut VksplatContext, frame: u64) -> VksplatResult;
+
+    /// The context's timeline semaphore (a `VkSemaphore`, owned by vksplat) and the value it
+    /// reaches when `frame` has finished: a host waits on it on the GPU (a wait semaphore of
+    /// its own submission) or the CPU (`vkWaitSemaphores`). It must not signal it.
+    pub fn vksplat_frame_timeline(
+        context: *mut VksplatContext,
+        frame: u64,
+        semaphore: *mut u64,
+        value: *mut u64,
+    ) -> VksplatResult;
+
+    /// vksplat's camera (written to `camera` up to its `s_size`) from a host's projection and
+    /// view matrices: 16 floats each as the engine's math library stores them (element
+    /// `4·column + row` of the matrix that maps column vectors, `clip = P·V·x`; glm, Unity's
+    /// `Matrix4x4` and DirectXMath's `XMFLOAT4X4` all store this order), in clip convention
+    /// `VKSPLAT_CLIP_*`, for a `width`×`height` image. The view's world is the scene's frame and
+    /// must be rigid and not mirrored; orthographic and skewed projections are refused
+    /// (`VKSPLAT_ERROR_INVALID_ARGUMENT`, naming why). Optional outputs: `depth_range` (2
+    /// doubles: near and far distance; far is infinity for an infinite-far projection) and
+    /// `reversed_z` (1 when the near plane has the larger NDC depth). Thread-safe.
+    pub fn vksplat_camera_from_clip(
+        projection: *const f32,
+        view: *const f32,
+        convention: u32,
+        width: u32,
+        height: u32,
+        camera: *mut VksplatCamera,
+        depth_range: *mut f64,
+        reversed_z: *mut u32,
+    ) -> VksplatResult;
+
+    /// vksplat's camera from a Unity camera: `Transform.position` (3 doubles),
+    /// `Transform.rotation` (x, y, z, w) and the vertical `Camera.fieldOfView` in degrees. The
+    /// scene sits in Unity's world with its y axis negated (Unity's y is up, the scene's down).
+    /// Thread-safe.
+    pub fn vksplat_camera_from_unity(
+        position: *const f64,
+        rotation: *const f64,
+        vertical_fov_deg: f64,
+        width: u32,
+        height: u32,
+        camera: *mut VksplatCamera,
+    ) -> VksplatResult;
+
+    /// vksplat's camera from an Unreal camera: location in centimetres (3 doubles), rotation
+    /// as an `FQuat` (x, y, z, w) and the horizontal field of view in degrees. The scene (in
+    /// metres) sits in Unreal's world as X = 100·z, Y = 100·x, Z = −100·y. Thread-safe.
+    pub fn vksplat_camera_from_unreal(
+        location_cm: *const f64,
+        rotation: *const f64,
+        horizontal_fov_deg: f64,
+        width: u32,
+        height: u32,
+        camera: *mut VksplatCamera,
+    ) -> VksplatResult;
+
     /// Implemented by plugins, not by the engine: the one frozen entry point of a plugin
     /// library, exported with `VKSPLAT_PLUGIN_EXPORT` (type `VksplatNegotiateFn`). It must not
     /// allocate or keep state: it sets `plugin_abi_version` and `layout_fingerprint`, and when

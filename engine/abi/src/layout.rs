@@ -121,6 +121,30 @@ pub const LAYOUTS: &[StructLayout] = struct_layouts! {
         reserved: u32, pixels: *mut c_void, row_bytes: u64, depth: *mut f32, pixels_size: u64,
         depth_size: u64,
     }
+    VksplatVulkanRequirements(Host) {
+        s_type: u32, s_size: u32, next: *mut c_void, api_version: u32, queue_flags: u32,
+        extension_count: u32, feature_count: u32, extensions: *const *const c_char,
+        vulkan12_features: *const *const c_char,
+    }
+    VksplatVulkanDevice(Host) {
+        s_type: u32, s_size: u32, next: *const c_void,
+        get_instance_proc_addr: Option<
+            unsafe extern "C" fn(*mut c_void, *const c_char) -> Option<unsafe extern "C" fn()>,
+        >,
+        instance: *mut c_void, physical_device: *mut c_void, device: *mut c_void,
+        queue_family: u32, queue_index: u32, api_version: u32, extension_count: u32,
+        extensions: *const *const c_char, feature_count: u32, reserved: u32,
+        vulkan12_features: *const *const c_char,
+    }
+    VksplatVulkanTarget(Host) {
+        s_type: u32, s_size: u32, next: *const c_void, color_image: u64, color_format: u32,
+        color_old_layout: u32, color_new_layout: u32, color_queue_family: u32, depth_image: u64,
+        depth_format: u32, depth_old_layout: u32, depth_new_layout: u32,
+        depth_queue_family: u32, color_buffer: u64, color_buffer_offset: u64,
+        color_buffer_size: u64, depth_buffer: u64, depth_buffer_offset: u64,
+        depth_buffer_size: u64, wait_count: u32, signal_count: u32, wait_semaphores: *const u64,
+        wait_values: *const u64, signal_semaphores: *const u64, signal_values: *const u64,
+    }
     VksplatHostApi(Plugin) {
         s_type: u32, s_size: u32, next: *const c_void, abi_version: u32, reserved: u32,
         set_error: Option<unsafe extern "C" fn(*const c_char)>,

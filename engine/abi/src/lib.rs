@@ -89,6 +89,11 @@ pub type VksplatResult = i32;
 pub const VKSPLAT_OK: VksplatResult = 0;
 /// Status: a plugin frame left the splats unchanged (nothing to upload).
 pub const VKSPLAT_UNCHANGED: VksplatResult = 1;
+/// A submitted frame is still running on the GPU (`vksplat_frame_poll`).
+pub const VKSPLAT_NOT_READY: VksplatResult = 2;
+/// A submitted frame finished but needed more tile intersections than vksplat had allocated:
+/// it was clamped (some splats are missing). The capacity has grown; render the frame again.
+pub const VKSPLAT_INCOMPLETE: VksplatResult = 3;
 /// A pointer was NULL, a value out of range, or a string not UTF-8.
 pub const VKSPLAT_ERROR_INVALID_ARGUMENT: VksplatResult = -1;
 /// A struct's `s_size` is smaller than the oldest layout of that struct, or `s_type` is wrong.
@@ -140,6 +145,12 @@ pub const VKSPLAT_STRUCT_PLUGIN_SCENE_DESC: u32 = 6;
 pub const VKSPLAT_STRUCT_RENDER_DESC: u32 = 7;
 /// `s_type` of `VksplatImage`.
 pub const VKSPLAT_STRUCT_IMAGE: u32 = 8;
+/// `s_type` of `VksplatVulkanRequirements`.
+pub const VKSPLAT_STRUCT_VULKAN_REQUIREMENTS: u32 = 20;
+/// `s_type` of `VksplatVulkanDevice`.
+pub const VKSPLAT_STRUCT_VULKAN_DEVICE: u32 = 21;
+/// `s_type` of `VksplatVulkanTarget`.
+pub const VKSPLAT_STRUCT_VULKAN_TARGET: u32 = 22;
 /// `s_type` of `VksplatNegotiation`.
 pub const VKSPLAT_STRUCT_NEGOTIATION: u32 = 100;
 /// `s_type` of `VksplatHostApi`.
@@ -176,6 +187,12 @@ pub const VKSPLAT_SCENE_INFO_V1_SIZE: u32 = 40;
 pub const VKSPLAT_RENDER_DESC_V1_SIZE: u32 = 40;
 /// `sizeof(VksplatImage)` at ABI version 1 (before `pixels_size`).
 pub const VKSPLAT_IMAGE_V1_SIZE: u32 = 56;
+/// `sizeof(VksplatVulkanRequirements)` at ABI version 1.
+pub const VKSPLAT_VULKAN_REQUIREMENTS_V1_SIZE: u32 = 48;
+/// `sizeof(VksplatVulkanDevice)` at ABI version 1.
+pub const VKSPLAT_VULKAN_DEVICE_V1_SIZE: u32 = 88;
+/// `sizeof(VksplatVulkanTarget)` at ABI version 1.
+pub const VKSPLAT_VULKAN_TARGET_V1_SIZE: u32 = 152;
 /// `sizeof(VksplatHostApi)` at plugin ABI version 1.
 pub const VKSPLAT_HOST_API_V1_SIZE: u32 = 40;
 /// `sizeof(VksplatNegotiation)` at plugin ABI version 1.
@@ -227,6 +244,13 @@ pub const VKSPLAT_EVAL_AUTO: u32 = 0;
 pub const VKSPLAT_EVAL_GPU: u32 = 1;
 /// Evaluate with the plugin's CPU path (the plugin fills host arrays; the engine uploads them).
 pub const VKSPLAT_EVAL_CPU: u32 = 2;
+
+/// `vksplat_camera_from_clip`: OpenGL clip space (NDC y up, depth −1..1; view looks along −z).
+pub const VKSPLAT_CLIP_OPENGL: u32 = 0;
+/// Vulkan clip space (NDC y down, depth 0..1; view looks along −z).
+pub const VKSPLAT_CLIP_VULKAN: u32 = 1;
+/// Direct3D clip space (NDC y up, depth 0..1; view looks along +z).
+pub const VKSPLAT_CLIP_DIRECT3D: u32 = 2;
 
 /// Parameter type: one number (`double`), with a range.
 pub const VKSPLAT_PARAM_FLOAT: u32 = 0;
@@ -596,6 +620,130 @@ pub struct VksplatImage {
     pub pixels_size: u64,
     /// Bytes the caller allocated at `depth`: at least `width · height · 4`.
     pub depth_size: u64,
+}
+
+/// What vksplat needs of a host's Vulkan device (`vksplat_vulkan_requirements`), for a host
+/// that creates its device before handing it to `vksplat_context_create_vulkan`. The caller
+/// sets `s_type` and `s_size`; the strings are static.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatVulkanRequirements {
+    /// `VKSPLAT_STRUCT_VULKAN_REQUIREMENTS`.
+    pub s_type: u32,
+    /// `sizeof(VksplatVulkanRequirements)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *mut c_void,
+    /// Lowest `VkApplicationInfo::apiVersion` and device API version (`VK_API_VERSION_1_2`).
+    pub api_version: u32,
+    /// `VkQueueFlags` the queue handed over must have (`VK_QUEUE_COMPUTE_BIT`).
+    pub queue_flags: u32,
+    /// Number of entries of `extensions`.
+    pub extension_count: u32,
+    /// Number of entries of `vulkan12_features`.
+    pub feature_count: u32,
+    /// Device extensions to enable (`"VK_KHR_push_descriptor"`).
+    pub extensions: *const *const c_char,
+    /// `VkPhysicalDeviceVulkan12Features` members to enable, by name
+    /// (`"bufferDeviceAddress"`, `"timelineSemaphore"`).
+    pub vulkan12_features: *const *const c_char,
+}
+
+/// The host's `vkGetInstanceProcAddr` (`PFN_vkGetInstanceProcAddr`).
+pub type VksplatGetInstanceProcAddr = Option<
+    unsafe extern "C" fn(
+        instance: *mut c_void,
+        name: *const c_char,
+    ) -> Option<unsafe extern "C" fn()>,
+>;
+
+/// A host's Vulkan instance, device and queue for `vksplat_context_create_vulkan`. Handles are
+/// passed as `void *` (dispatchable: VkInstance, VkPhysicalDevice, VkDevice). Everything here
+/// must outlive the context; vksplat never destroys these handles and never waits for the
+/// whole device (only for its own work, at `vksplat_context_destroy` included).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatVulkanDevice {
+    /// `VKSPLAT_STRUCT_VULKAN_DEVICE`.
+    pub s_type: u32,
+    /// `sizeof(VksplatVulkanDevice)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *const c_void,
+    /// The host's `vkGetInstanceProcAddr`; every other function is loaded through it.
+    pub get_instance_proc_addr: VksplatGetInstanceProcAddr,
+    pub instance: *mut c_void,
+    pub physical_device: *mut c_void,
+    pub device: *mut c_void,
+    /// The queue vksplat submits to: a family with `VK_QUEUE_COMPUTE_BIT`, and an index the
+    /// device was created with. The host must not use the same queue from another thread
+    /// while a vksplat call runs (Vulkan's external synchronisation of queues).
+    pub queue_family: u32,
+    pub queue_index: u32,
+    /// `VkApplicationInfo::apiVersion` of the host's instance.
+    pub api_version: u32,
+    /// Number of entries of `extensions`.
+    pub extension_count: u32,
+    /// The device extensions the host enabled (`ppEnabledExtensionNames`).
+    pub extensions: *const *const c_char,
+    /// Number of entries of `vulkan12_features`.
+    pub feature_count: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// The `VkPhysicalDeviceVulkan12Features` members the host enabled, by name.
+    pub vulkan12_features: *const *const c_char,
+}
+
+/// Where `vksplat_render_vulkan` writes a frame on the GPU, and how it is ordered with the
+/// host's work. Handles are `uint64_t` (non-dispatchable: VkImage, VkBuffer, VkSemaphore).
+/// Images: colour `VK_FORMAT_R32G32B32A32_SFLOAT` (109); depth `VK_FORMAT_R32_SFLOAT` (100) or
+/// `VK_FORMAT_D32_SFLOAT` (126); 2D, the camera's size, `VK_IMAGE_USAGE_TRANSFER_DST_BIT`, mip
+/// 0 / layer 0 written. The image is in `*_old_layout` (`VK_IMAGE_LAYOUT_UNDEFINED` discards
+/// it) when the frame starts and is left in `*_new_layout`. Buffers receive tightly packed
+/// rows, top first (16 bytes per pixel of colour, 4 of depth), and need
+/// `VK_BUFFER_USAGE_TRANSFER_DST_BIT`. A zero handle is no target. Every object must stay
+/// valid until the frame has finished (`vksplat_frame_poll`/`wait`, or the timeline value of
+/// `vksplat_frame_timeline`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatVulkanTarget {
+    /// `VKSPLAT_STRUCT_VULKAN_TARGET`.
+    pub s_type: u32,
+    /// `sizeof(VksplatVulkanTarget)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *const c_void,
+    pub color_image: u64,
+    /// `VkFormat`.
+    pub color_format: u32,
+    /// `VkImageLayout` before and after the frame.
+    pub color_old_layout: u32,
+    pub color_new_layout: u32,
+    /// The queue family that owns the image: the context's queue family, or
+    /// `VK_QUEUE_FAMILY_IGNORED` (~0) for a concurrent image. Ownership transfers are the
+    /// host's.
+    pub color_queue_family: u32,
+    pub depth_image: u64,
+    pub depth_format: u32,
+    pub depth_old_layout: u32,
+    pub depth_new_layout: u32,
+    pub depth_queue_family: u32,
+    pub color_buffer: u64,
+    pub color_buffer_offset: u64,
+    /// The buffer's size in bytes.
+    pub color_buffer_size: u64,
+    pub depth_buffer: u64,
+    pub depth_buffer_offset: u64,
+    pub depth_buffer_size: u64,
+    /// Semaphores the frame waits for (all stages), with their timeline values (ignored for
+    /// binary semaphores).
+    pub wait_count: u32,
+    /// Semaphores the frame signals when done, with their timeline values.
+    pub signal_count: u32,
+    pub wait_semaphores: *const u64,
+    pub wait_values: *const u64,
+    pub signal_semaphores: *const u64,
+    pub signal_values: *const u64,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -116,10 +116,15 @@ fn set_last_error(message: &str) {
 
 /// Runs an entry point: `Ok` clears the last error, `Err` and panics set it.
 fn guard(name: &str, f: impl FnOnce() -> Result<()>) -> VksplatResult {
+    guard_status(name, || f().map(|()| VKSPLAT_OK))
+}
+
+/// [`guard`] for an entry point that returns a status (`VKSPLAT_OK` or a positive one).
+fn guard_status(name: &str, f: impl FnOnce() -> Result<VksplatResult>) -> VksplatResult {
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(())) => {
+        Ok(Ok(status)) => {
             set_last_error("");
-            VKSPLAT_OK
+            status
         }
         Ok(Err(Error(code, message))) => {
             set_last_error(&format!("{name}: {message}"));
@@ -185,6 +190,8 @@ struct ContextInner {
     camera: Mutex<Option<Camera>>,
     plugin_dirs: Mutex<Vec<PathBuf>>,
     limits: DeviceLimits,
+    /// Frames of `vksplat_render_submit` whose pixels go to caller memory when they finish.
+    pending: Mutex<Vec<(u64, vulkan::PendingImage)>>,
 }
 
 impl ContextInner {
@@ -365,36 +372,44 @@ pub unsafe extern "C" fn vksplat_context_create(
             device: DeviceChoice::parse(device),
             validation,
         })?;
-        let renderer = Renderer::new(ctx.clone())?;
-        let limits = renderer.device_limits();
-        let mut handle = Box::new(ContextHandle {
-            inner: Arc::new(ContextInner {
-                ctx,
-                renderer: Mutex::new(renderer),
-                camera: Mutex::new(None),
-                plugin_dirs: Mutex::new(Vec::new()),
-                limits,
-            }),
-            log_id: None,
-        });
-        if let Some((callback, d)) = d.and_then(|d| Some((d.log?, d))) {
-            let id = &*handle as *const ContextHandle as u64;
-            log_sink::register(id, callback, d.log_user, d.log_level);
-            handle.log_id = Some(id);
-        }
-        let info = handle.inner.ctx.info();
-        log::info!(
-            "context on {} (subgroup size {}, at most {} splats of SH degree 3, images of at \
-             most {} pixels)",
-            info.name,
-            info.subgroup_size,
-            limits.max_splats[3],
-            handle.inner.max_image_pixels()
-        );
+        let handle = context_handle(ctx, d.as_ref())?;
         // SAFETY: checked non-NULL by `clear_out`.
         unsafe { *out = Box::into_raw(handle) as *mut VksplatContext };
         Ok(())
     })
+}
+
+/// A context handle around a device (the engine's own or a host's): the renderer, the
+/// device's limits and the log callback of `desc`.
+fn context_handle(ctx: Arc<Context>, d: Option<&VksplatContextDesc>) -> Result<Box<ContextHandle>> {
+    let renderer = Renderer::new(ctx.clone())?;
+    let limits = renderer.device_limits();
+    let mut handle = Box::new(ContextHandle {
+        inner: Arc::new(ContextInner {
+            ctx,
+            renderer: Mutex::new(renderer),
+            camera: Mutex::new(None),
+            plugin_dirs: Mutex::new(Vec::new()),
+            limits,
+            pending: Mutex::new(Vec::new()),
+        }),
+        log_id: None,
+    });
+    if let Some((callback, d)) = d.and_then(|d| Some((d.log?, d))) {
+        let id = &*handle as *const ContextHandle as u64;
+        log_sink::register(id, callback, d.log_user, d.log_level);
+        handle.log_id = Some(id);
+    }
+    let info = handle.inner.ctx.info();
+    log::info!(
+        "context on {} (subgroup size {}, at most {} splats of SH degree 3, images of at \
+         most {} pixels)",
+        info.name,
+        info.subgroup_size,
+        limits.max_splats[3],
+        handle.inner.max_image_pixels()
+    );
+    Ok(handle)
 }
 
 /// See `include/vksplat.h`.
@@ -1239,3 +1254,9 @@ pub unsafe extern "C" fn vksplat_render(
         Ok(())
     })
 }
+
+mod cameras;
+pub use cameras::{
+    vksplat_camera_from_clip, vksplat_camera_from_unity, vksplat_camera_from_unreal,
+};
+mod vulkan;

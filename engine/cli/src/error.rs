@@ -85,6 +85,8 @@ impl CliError {
                 None => format!("automatic camera: invalid camera: {m}"),
             },
             CoreError::Shader(m) => format!("shader: {m}"),
+            // Submitted frames and GPU-side output are C API requests; the CLI makes none.
+            e @ CoreError::InvalidRequest(_) => e.to_string(),
             CoreError::TooLarge(m) => format!(
                 "{}: scene or frame too large for this device: {m}",
                 scene.display()

@@ -13,6 +13,10 @@ pub enum CoreError {
     InvalidScene(String),
     #[error("invalid camera: {0}")]
     InvalidCamera(String),
+    /// A GPU-side output target or an asynchronous frame request that cannot be honoured
+    /// (wrong format or size, a frame index never submitted).
+    #[error("invalid output request: {0}")]
+    InvalidRequest(String),
     /// A run-time shader did not compile (the message names the shader and line).
     #[error("shader compilation failed: {0}")]
     Shader(String),
@@ -58,7 +62,9 @@ impl CoreError {
                 vksplat_vk::VkError::Loader(_) | vksplat_vk::VkError::NoDevice(_),
             ) => ErrorKind::NoDevice,
             CoreError::Vulkan(_) => ErrorKind::Vulkan,
-            CoreError::InvalidScene(_) | CoreError::InvalidCamera(_) => ErrorKind::InvalidInput,
+            CoreError::InvalidScene(_)
+            | CoreError::InvalidCamera(_)
+            | CoreError::InvalidRequest(_) => ErrorKind::InvalidInput,
             CoreError::Shader(_) => ErrorKind::Shader,
             CoreError::TooLarge(_) => ErrorKind::TooLarge,
             CoreError::HostMemory { .. } => ErrorKind::HostMemory,

@@ -26,7 +26,8 @@ pub use error::{CoreError, ErrorKind};
 #[cfg(feature = "test-hooks")]
 pub use renderer::StageOutputs;
 pub use renderer::{
-    DeviceLimits, FrameStats, GpuScene, Renderer, SceneOptions, SceneUpdate, VariantStage,
+    DeviceLimits, FrameOutcome, FrameState, FrameStats, FrameTicket, GpuScene, GpuTarget, Renderer,
+    SceneOptions, SceneUpdate, TargetSurface, VariantStage, FRAMES_IN_FLIGHT,
 };
 pub use types::{
     Frame, ProjectedSplat, RenderMode, RenderSettings, SceneExtent, SplatExtras, TILE_SIZE,

@@ -186,13 +186,16 @@ impl Buffer {
 
 impl Drop for Buffer {
     fn drop(&mut self) {
+        // Work that used this buffer was submitted with a value at most the last one; wait
+        // for it before the memory can be reused.
+        self.ctx.wait_for_pending();
         if let Some(a) = self.allocation.take() {
             self.ctx.track_allocation(-(a.size() as i64));
             let mut alloc = self.ctx.allocator.lock().unwrap_or_else(|e| e.into_inner());
             let _ = alloc.free(a);
         }
-        // SAFETY: users only drop buffers after the GPU work using them has completed
-        // (submit_and_wait waits on a fence; Recorder holds no raw handles after submission).
+        // SAFETY: every submission that could use this buffer has completed (waited above;
+        // a recorder that was never submitted no longer borrows it).
         unsafe { self.ctx.device.destroy_buffer(self.raw, None) };
     }
 }

@@ -1,11 +1,20 @@
 //! Command recording and submission.
 //!
 //! A [`Recorder`] borrows every buffer and pipeline it records for its whole life (`'a`), so
-//! none can be dropped before [`Context::submit_and_wait`] has waited for the GPU. That
-//! includes buffers reached by device address: they come in [`PushConstants`] of the same
-//! lifetime.
+//! none can be dropped before it is submitted. That includes buffers reached by device
+//! address: they come in [`PushConstants`] of the same lifetime. Submission does not wait
+//! ([`Context::submit`] returns a [`Submission`]; [`Context::submit_and_wait`] waits for it):
+//! every submission signals the next value of the context's timeline semaphore, and a buffer
+//! or pipeline dropped while submissions are pending first waits for the last one
+//! (`Context::wait_for_pending`), so no submitted work can use a freed object.
+//!
+//! Every command buffer starts with a full memory barrier: submissions on the one queue are
+//! ordered, so that barrier orders a frame after the frames still in flight before it (they
+//! share the working buffers).
 
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use ash::vk;
@@ -16,8 +25,8 @@ const MAX_TIMESTAMPS: u32 = 64;
 
 /// Records one command buffer.
 pub struct Recorder<'a> {
-    ctx: Arc<Context>,
-    cmd: vk::CommandBuffer,
+    pub(crate) ctx: Arc<Context>,
+    pub(crate) cmd: vk::CommandBuffer,
     query_pool: vk::QueryPool,
     labels: Vec<String>,
     _borrows: PhantomData<&'a ()>,
@@ -68,56 +77,179 @@ impl Context {
                 .cmd_reset_query_pool(cmd, query_pool, 0, MAX_TIMESTAMPS)
         };
         drop(pool);
-        Ok(Recorder {
+        let mut rec = Recorder {
             ctx: self.clone(),
             cmd,
             query_pool,
             labels: Vec::new(),
             _borrows: PhantomData,
-        })
+        };
+        rec.barrier_all();
+        Ok(rec)
     }
 
     /// Submits the recorded commands, waits for them, and returns the GPU timestamps recorded
     /// with [`Recorder::timestamp`] as (label, nanoseconds since the first timestamp).
     pub fn submit_and_wait(&self, rec: Recorder<'_>) -> Result<Vec<(String, f64)>> {
+        self.submit(rec)?.timestamps()
+    }
+
+    /// Submits the recorded commands without waiting.
+    pub fn submit(&self, rec: Recorder<'_>) -> Result<Submission> {
+        self.submit_with(rec, &[], &[])
+    }
+
+    /// Submits the recorded commands without waiting, after the GPU has reached each of
+    /// `waits` (semaphore, value; binary semaphores ignore the value) and signalling each of
+    /// `signals` when done, besides the context's own timeline.
+    pub fn submit_with(
+        &self,
+        rec: Recorder<'_>,
+        waits: &[(&ExternalSemaphore, u64)],
+        signals: &[(&ExternalSemaphore, u64)],
+    ) -> Result<Submission> {
         let dev = &self.device;
         let cmd = rec.cmd;
-        // SAFETY: cmd is in the recording state; fence and submission are waited on before
-        // the command buffer and query pool are freed.
-        unsafe {
-            dev.end_command_buffer(cmd).call("vkEndCommandBuffer")?;
-            let fence = dev
-                .create_fence(&vk::FenceCreateInfo::default(), None)
-                .call("vkCreateFence")?;
-            let cmds = [cmd];
-            let submit = [vk::SubmitInfo::default().command_buffers(&cmds)];
-            let result = {
-                let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-                dev.queue_submit(*queue, &submit, fence)
-                    .call("vkQueueSubmit")
-            };
-            let result = result.and_then(|_| {
-                dev.wait_for_fences(&[fence], true, u64::MAX)
-                    .call("vkWaitForFences")
+        // SAFETY: cmd is in the recording state.
+        unsafe { dev.end_command_buffer(cmd) }.call("vkEndCommandBuffer")?;
+        let wait_sems: Vec<vk::Semaphore> = waits.iter().map(|w| w.0.raw).collect();
+        let wait_values: Vec<u64> = waits.iter().map(|w| w.1).collect();
+        let wait_stages = vec![vk::PipelineStageFlags::ALL_COMMANDS; waits.len()];
+        let mut signal_sems: Vec<vk::Semaphore> = signals.iter().map(|s| s.0.raw).collect();
+        let mut signal_values: Vec<u64> = signals.iter().map(|s| s.1).collect();
+        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let value = self.submitted.load(Ordering::SeqCst) + 1;
+        signal_sems.push(self.timeline);
+        signal_values.push(value);
+        let mut timeline_info = vk::TimelineSemaphoreSubmitInfo::default()
+            .wait_semaphore_values(&wait_values)
+            .signal_semaphore_values(&signal_values);
+        let cmds = [cmd];
+        let submit = [vk::SubmitInfo::default()
+            .command_buffers(&cmds)
+            .wait_semaphores(&wait_sems)
+            .wait_dst_stage_mask(&wait_stages)
+            .signal_semaphores(&signal_sems)
+            .push_next(&mut timeline_info)];
+        // SAFETY: the queue lock is held (external synchronisation); the semaphores are the
+        // context's timeline and host semaphores whose validity `ExternalSemaphore::from_raw`
+        // promised; the command buffer and query pool are freed only after the submission's
+        // value is reached (Submission's Drop).
+        let result = unsafe { dev.queue_submit(*queue, &submit, vk::Fence::null()) };
+        if let Err(e) = result {
+            // The recorder's Drop frees the never-submitted command buffer.
+            return Err(VkError::Call {
+                call: "vkQueueSubmit",
+                result: e,
             });
-            dev.destroy_fence(fence, None);
-            result?;
-            let mut times = Vec::new();
-            if !rec.labels.is_empty() {
-                let mut raw = vec![0u64; rec.labels.len()];
-                dev.get_query_pool_results(
-                    rec.query_pool,
-                    0,
-                    &mut raw,
-                    vk::QueryResultFlags::TYPE_64 | vk::QueryResultFlags::WAIT,
-                )
-                .call("vkGetQueryPoolResults")?;
-                let period = self.info().timestamp_period_ns as f64;
-                for (label, t) in rec.labels.iter().zip(&raw) {
-                    times.push((label.clone(), (t.wrapping_sub(raw[0])) as f64 * period));
-                }
-            }
-            Ok(times)
+        }
+        self.submitted.store(value, Ordering::SeqCst);
+        drop(queue);
+        let rec = ManuallyDrop::new(rec);
+        Ok(Submission {
+            // SAFETY: `rec` is never used or dropped again; its fields move into the submission.
+            ctx: unsafe { std::ptr::read(&rec.ctx) },
+            cmd: rec.cmd,
+            query_pool: rec.query_pool,
+            // SAFETY: as above.
+            labels: unsafe { std::ptr::read(&rec.labels) },
+            value,
+        })
+    }
+
+    /// Waits for every pending submission before an object they may use is destroyed.
+    pub(crate) fn wait_for_pending(&self) {
+        let _ = self.wait_for(self.submitted.load(Ordering::SeqCst));
+    }
+}
+
+/// A host's semaphore that submissions wait on or signal.
+#[derive(Clone, Copy, Debug)]
+pub struct ExternalSemaphore {
+    raw: vk::Semaphore,
+}
+
+impl ExternalSemaphore {
+    /// # Safety
+    ///
+    /// `raw` is a semaphore of the context's device that stays valid until every submission
+    /// that names it has completed; the host keeps the semaphore's rules (a binary semaphore
+    /// is signalled before a wait on it is submitted; a timeline's values only increase).
+    pub unsafe fn from_raw(raw: vk::Semaphore) -> Self {
+        ExternalSemaphore { raw }
+    }
+}
+
+/// Submitted work: its timeline value, and its command buffer and timestamps, which are freed
+/// (after waiting for it) on drop.
+pub struct Submission {
+    ctx: Arc<Context>,
+    cmd: vk::CommandBuffer,
+    query_pool: vk::QueryPool,
+    labels: Vec<String>,
+    value: u64,
+}
+
+impl Submission {
+    /// The value of the context's timeline semaphore that this submission signals.
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+
+    /// Whether the GPU has finished this submission (does not block).
+    pub fn is_complete(&self) -> Result<bool> {
+        if self.ctx.completed.load(Ordering::SeqCst) >= self.value {
+            return Ok(true);
+        }
+        Ok(self.ctx.completed_value()? >= self.value)
+    }
+
+    /// Blocks until the GPU has finished this submission.
+    pub fn wait(&self) -> Result<()> {
+        self.ctx.wait_for(self.value)
+    }
+
+    /// Waits for the submission, then returns its timestamps as (label, nanoseconds since the
+    /// first timestamp).
+    pub fn timestamps(&self) -> Result<Vec<(String, f64)>> {
+        self.wait()?;
+        let mut times = Vec::new();
+        if self.labels.is_empty() {
+            return Ok(times);
+        }
+        let mut raw = vec![0u64; self.labels.len()];
+        // SAFETY: the submission has completed; the queries were reset and written by it.
+        unsafe {
+            self.ctx.device.get_query_pool_results(
+                self.query_pool,
+                0,
+                &mut raw,
+                vk::QueryResultFlags::TYPE_64 | vk::QueryResultFlags::WAIT,
+            )
+        }
+        .call("vkGetQueryPoolResults")?;
+        let period = self.ctx.info().timestamp_period_ns as f64;
+        for (label, t) in self.labels.iter().zip(&raw) {
+            times.push((label.clone(), (t.wrapping_sub(raw[0])) as f64 * period));
+        }
+        Ok(times)
+    }
+}
+
+impl Drop for Submission {
+    fn drop(&mut self) {
+        // A failed wait means a lost device: its objects may be freed then.
+        let _ = self.wait();
+        // SAFETY: the submission has completed (or the device is lost), so its command
+        // buffer and query pool are idle.
+        unsafe {
+            let pool = self
+                .ctx
+                .command_pool
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.ctx.device.free_command_buffers(*pool, &[self.cmd]);
+            self.ctx.device.destroy_query_pool(self.query_pool, None);
         }
     }
 }
@@ -258,6 +390,26 @@ impl<'a> Recorder<'a> {
         Ok(())
     }
 
+    /// Orders everything after it behind everything before it on the queue, earlier
+    /// submissions included (the first command of every recorder).
+    fn barrier_all(&mut self) {
+        let barrier = [vk::MemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::MEMORY_WRITE)
+            .dst_access_mask(vk::AccessFlags::MEMORY_READ | vk::AccessFlags::MEMORY_WRITE)];
+        // SAFETY: recording state.
+        unsafe {
+            self.ctx.device.cmd_pipeline_barrier(
+                self.cmd,
+                vk::PipelineStageFlags::ALL_COMMANDS,
+                vk::PipelineStageFlags::ALL_COMMANDS,
+                vk::DependencyFlags::empty(),
+                &barrier,
+                &[],
+                &[],
+            )
+        };
+    }
+
     /// Makes all earlier shader and transfer writes visible to later shaders, transfers and
     /// indirect-argument reads.
     pub fn barrier(&mut self) {
@@ -381,8 +533,8 @@ impl<'a> Recorder<'a> {
 
 impl Drop for Recorder<'_> {
     fn drop(&mut self) {
-        // SAFETY: dropped after submit_and_wait has waited (or never submitted), so the
-        // command buffer and query pool are idle.
+        // SAFETY: a recorder that was submitted became a Submission without dropping, so
+        // this one was never submitted: its command buffer and query pool are idle.
         unsafe {
             let pool = self
                 .ctx

@@ -7,7 +7,13 @@
 //!
 //! No surface or window extension is ever requested: vksplat is headless. The only device
 //! extension required is `VK_KHR_push_descriptor` (bindings are pushed per dispatch, so no
-//! descriptor pools or set lifetimes exist anywhere in the engine).
+//! descriptor pools or set lifetimes exist anywhere in the engine); the Vulkan 1.2 features
+//! `bufferDeviceAddress` and `timelineSemaphore` are required too ([`requirements`]).
+//!
+//! A context either owns its instance and device ([`Context::new`]) or borrows a host's
+//! ([`Context::from_borrowed`], a game engine embedding vksplat). A borrowed context never
+//! destroys the host's handles and never waits for the whole device: it waits only on its own
+//! timeline semaphore (every submission signals the next value), at destroy included.
 
 use std::ffi::{c_void, CStr, CString};
 use std::mem::ManuallyDrop;
@@ -124,13 +130,68 @@ impl DeviceInfo {
     }
 }
 
+/// What a host's device must offer and enable before it is handed to
+/// [`Context::from_borrowed`].
+#[derive(Clone, Debug)]
+pub struct Requirements {
+    /// Lowest Vulkan API version (instance and device).
+    pub api_version: u32,
+    /// Device extensions that must be enabled.
+    pub device_extensions: Vec<&'static CStr>,
+    /// Vulkan 1.2 features (`VkPhysicalDeviceVulkan12Features` member names) that must be
+    /// enabled.
+    pub vulkan12_features: Vec<&'static str>,
+    /// Queue capabilities the queue handed over must have.
+    pub queue_flags: vk::QueueFlags,
+}
+
+/// What the engine needs of a device (both for its own device and a borrowed one).
+pub fn requirements() -> Requirements {
+    Requirements {
+        api_version: vk::API_VERSION_1_2,
+        device_extensions: vec![ash::khr::push_descriptor::NAME],
+        vulkan12_features: vec!["bufferDeviceAddress", "timelineSemaphore"],
+        queue_flags: vk::QueueFlags::COMPUTE,
+    }
+}
+
+/// A host's Vulkan objects for [`Context::from_borrowed`]: the instance, physical device,
+/// device and one queue, with what the host enabled on them.
+#[derive(Clone, Debug)]
+pub struct BorrowedDevice {
+    /// The host's `vkGetInstanceProcAddr` (every other function is loaded through it).
+    pub get_instance_proc_addr: vk::PFN_vkGetInstanceProcAddr,
+    pub instance: vk::Instance,
+    pub physical_device: vk::PhysicalDevice,
+    pub device: vk::Device,
+    pub queue_family: u32,
+    pub queue_index: u32,
+    /// The API version the host created its instance with (`VkApplicationInfo::apiVersion`).
+    pub api_version: u32,
+    /// Device extensions the host enabled.
+    pub enabled_extensions: Vec<CString>,
+    /// Vulkan 1.2 features the host enabled, by their member names (as in [`Requirements`]).
+    pub enabled_vulkan12_features: Vec<String>,
+}
+
 /// The instance, one device and its compute queue.
 pub struct Context {
-    _entry: ash::Entry,
+    /// None for a borrowed device (the host owns the loader).
+    _entry: Option<ash::Entry>,
+    /// The host owns the instance and device: never destroyed here.
+    borrowed: bool,
+    pub(crate) queue_family: u32,
+    /// Signalled by every submission with the next value (`submitted`).
+    pub(crate) timeline: vk::Semaphore,
+    /// The value of the last submission.
+    pub(crate) submitted: AtomicU64,
+    /// A value the timeline is known to have reached (a cache of waits and polls).
+    pub(crate) completed: AtomicU64,
     pub(crate) instance: ash::Instance,
     debug: Option<(ash::ext::debug_utils::Instance, vk::DebugUtilsMessengerEXT)>,
     pub(crate) debug_device: Option<ash::ext::debug_utils::Device>,
     pub(crate) device: ash::Device,
+    pub(crate) physical_device: vk::PhysicalDevice,
     pub(crate) push_descriptor: ash::khr::push_descriptor::Device,
     pub(crate) queue: Mutex<vk::Queue>,
     pub(crate) command_pool: Mutex<vk::CommandPool>,
@@ -292,8 +353,9 @@ impl Context {
         let extensions = [ash::khr::push_descriptor::NAME.as_ptr()];
         // Buffer device addresses let the shaders reach arrays larger than one storage-buffer
         // binding (128 MiB on lavapipe).
-        let mut features12 =
-            vk::PhysicalDeviceVulkan12Features::default().buffer_device_address(true);
+        let mut features12 = vk::PhysicalDeviceVulkan12Features::default()
+            .buffer_device_address(true)
+            .timeline_semaphore(true);
         let device_info = vk::DeviceCreateInfo::default()
             .queue_create_infos(&queue_info)
             .enabled_extension_names(&extensions)
@@ -322,6 +384,7 @@ impl Context {
             size: 0,
             message: e.to_string(),
         })?;
+        let timeline = create_timeline(&device)?;
         let push_descriptor = ash::khr::push_descriptor::Device::new(&instance, &device);
         let debug_device = debug
             .as_ref()
@@ -332,11 +395,17 @@ impl Context {
             info.kind
         );
         Ok(Arc::new(Context {
-            _entry: entry,
+            _entry: Some(entry),
+            borrowed: false,
+            queue_family,
+            timeline,
+            submitted: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
             instance,
             debug,
             debug_device,
             device,
+            physical_device,
             push_descriptor,
             queue: Mutex::new(queue),
             command_pool: Mutex::new(command_pool),
@@ -345,6 +414,175 @@ impl Context {
             validation_errors,
             allocated_bytes: AtomicU64::new(0),
         }))
+    }
+
+    /// Checks that a host's device enables everything [`requirements`] lists; the error names
+    /// every missing piece.
+    pub fn check_borrowed(b: &BorrowedDevice) -> Result<()> {
+        let req = requirements();
+        let mut missing = Vec::new();
+        if b.api_version < req.api_version {
+            missing.push(format!(
+                "API version {}.{} (the instance was created for {}.{})",
+                vk::api_version_major(req.api_version),
+                vk::api_version_minor(req.api_version),
+                vk::api_version_major(b.api_version),
+                vk::api_version_minor(b.api_version)
+            ));
+        }
+        for ext in &req.device_extensions {
+            if !b.enabled_extensions.iter().any(|e| e.as_c_str() == *ext) {
+                missing.push(format!("device extension {}", ext.to_string_lossy()));
+            }
+        }
+        for f in &req.vulkan12_features {
+            if !b.enabled_vulkan12_features.iter().any(|e| e == f) {
+                missing.push(format!("feature {f}"));
+            }
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(VkError::Invalid(format!(
+                "the host's device does not enable what vksplat needs: {} (see \
+                 vksplat_vulkan_requirements)",
+                missing.join(", ")
+            )))
+        }
+    }
+
+    /// A context on a host's instance, device and queue. The engine creates only its own
+    /// objects on it (command pool, allocator, buffers, pipelines, a timeline semaphore) and
+    /// destroys only those, after waiting for its own submissions; the host's handles are
+    /// never destroyed, and the device is never waited idle.
+    ///
+    /// # Safety
+    ///
+    /// The handles in `b` are valid and belong together (the physical device enumerated from
+    /// the instance, the device created from it with at least `queue_index + 1` queues of
+    /// `queue_family`, `get_instance_proc_addr` the instance's loader entry), the device was
+    /// created with the extensions and features `b` lists, and all of them outlive the
+    /// returned context and every object made from it. The queue is externally synchronised:
+    /// the host must not use it from another thread while a vksplat call runs.
+    pub unsafe fn from_borrowed(b: &BorrowedDevice) -> Result<Arc<Context>> {
+        Self::check_borrowed(b)?;
+        let static_fn = ash::StaticFn {
+            get_instance_proc_addr: b.get_instance_proc_addr,
+        };
+        // SAFETY: the caller guarantees a live instance and its loader entry point.
+        let instance = unsafe { ash::Instance::load(&static_fn, b.instance) };
+        let info = describe(&instance, b.physical_device, 0);
+        if let Some(why) = &info.unusable {
+            return Err(VkError::NoDevice(format!(
+                "the host's device {} is unusable: {why}",
+                info.name
+            )));
+        }
+        // SAFETY: physical device from this instance.
+        let families =
+            unsafe { instance.get_physical_device_queue_family_properties(b.physical_device) };
+        match families.get(b.queue_family as usize) {
+            Some(f) if f.queue_flags.contains(vk::QueueFlags::COMPUTE) => {
+                if b.queue_index >= f.queue_count {
+                    return Err(VkError::Invalid(format!(
+                        "queue index {} of family {} does not exist (the family has {} queues)",
+                        b.queue_index, b.queue_family, f.queue_count
+                    )));
+                }
+            }
+            Some(_) => {
+                return Err(VkError::Invalid(format!(
+                    "queue family {} has no compute capability",
+                    b.queue_family
+                )))
+            }
+            None => {
+                return Err(VkError::Invalid(format!(
+                    "queue family {} does not exist ({} families)",
+                    b.queue_family,
+                    families.len()
+                )))
+            }
+        }
+        // SAFETY: the caller guarantees the device was created from this instance.
+        let device = unsafe { ash::Device::load(instance.fp_v1_0(), b.device) };
+        // SAFETY: the caller guarantees the queue exists (its index was checked above).
+        let queue = unsafe { device.get_device_queue(b.queue_family, b.queue_index) };
+        let pool_info = vk::CommandPoolCreateInfo::default()
+            .queue_family_index(b.queue_family)
+            .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER);
+        // SAFETY: valid device.
+        let command_pool =
+            unsafe { device.create_command_pool(&pool_info, None) }.call("vkCreateCommandPool")?;
+        let destroy_pool = |device: &ash::Device| {
+            // SAFETY: the pool was created above and holds no command buffer yet.
+            unsafe { device.destroy_command_pool(command_pool, None) }
+        };
+        let timeline = match create_timeline(&device) {
+            Ok(t) => t,
+            Err(e) => {
+                destroy_pool(&device);
+                return Err(e);
+            }
+        };
+        let allocator = match Allocator::new(&AllocatorCreateDesc {
+            instance: instance.clone(),
+            device: device.clone(),
+            physical_device: b.physical_device,
+            debug_settings: Default::default(),
+            buffer_device_address: true,
+            allocation_sizes: Default::default(),
+        }) {
+            Ok(a) => a,
+            Err(e) => {
+                destroy_pool(&device);
+                // SAFETY: created above, never submitted.
+                unsafe { device.destroy_semaphore(timeline, None) };
+                return Err(VkError::Allocation {
+                    name: "allocator".into(),
+                    size: 0,
+                    message: e.to_string(),
+                });
+            }
+        };
+        let push_descriptor = ash::khr::push_descriptor::Device::new(&instance, &device);
+        log::info!(
+            "vksplat: using the host's Vulkan device {} ({:?}), queue family {} index {}",
+            info.name,
+            info.kind,
+            b.queue_family,
+            b.queue_index
+        );
+        Ok(Arc::new(Context {
+            _entry: None,
+            borrowed: true,
+            queue_family: b.queue_family,
+            timeline,
+            submitted: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
+            instance,
+            debug: None,
+            debug_device: None,
+            device,
+            physical_device: b.physical_device,
+            push_descriptor,
+            queue: Mutex::new(queue),
+            command_pool: Mutex::new(command_pool),
+            allocator: ManuallyDrop::new(Mutex::new(allocator)),
+            info,
+            validation_errors: Box::new(AtomicU64::new(0)),
+            allocated_bytes: AtomicU64::new(0),
+        }))
+    }
+
+    /// Whether the instance and device are a host's ([`Context::from_borrowed`]).
+    pub fn is_borrowed(&self) -> bool {
+        self.borrowed
+    }
+
+    /// The queue family of the context's queue.
+    pub fn queue_family(&self) -> u32 {
+        self.queue_family
     }
 
     pub fn info(&self) -> &DeviceInfo {
@@ -389,26 +627,79 @@ impl Context {
         }
     }
 
-    /// Blocks until the device is idle.
+    /// Blocks until every submission of this context has completed (its own timeline, not
+    /// the whole device: a borrowed device's other work is not waited for).
     pub fn wait_idle(&self) -> Result<()> {
-        let _q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: the queue lock is held, so no submission races with the wait.
-        unsafe { self.device.device_wait_idle() }.call("vkDeviceWaitIdle")
+        self.wait_for(self.submitted.load(Ordering::SeqCst))
     }
+
+    /// The context's timeline semaphore: submission k signals value k. A host may wait on it
+    /// (on the GPU or the CPU) for a frame; it must not signal it.
+    pub fn timeline_semaphore(&self) -> vk::Semaphore {
+        self.timeline
+    }
+
+    /// The value of the last submission (0 before the first).
+    pub fn last_submitted(&self) -> u64 {
+        self.submitted.load(Ordering::SeqCst)
+    }
+
+    /// The highest submission known to have completed (asks the device).
+    pub fn completed_value(&self) -> Result<u64> {
+        // SAFETY: the semaphore is this context's timeline, alive while the context is.
+        let v = unsafe { self.device.get_semaphore_counter_value(self.timeline) }
+            .call("vkGetSemaphoreCounterValue")?;
+        self.completed.fetch_max(v, Ordering::SeqCst);
+        Ok(v)
+    }
+
+    /// Blocks until submission `value` has completed.
+    pub fn wait_for(&self, value: u64) -> Result<()> {
+        if self.completed.load(Ordering::SeqCst) >= value {
+            return Ok(());
+        }
+        let semaphores = [self.timeline];
+        let values = [value];
+        let info = vk::SemaphoreWaitInfo::default()
+            .semaphores(&semaphores)
+            .values(&values);
+        // SAFETY: the semaphore is this context's timeline; waiting needs no queue lock.
+        unsafe { self.device.wait_semaphores(&info, u64::MAX) }.call("vkWaitSemaphores")?;
+        self.completed.fetch_max(value, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A timeline semaphore starting at 0.
+fn create_timeline(device: &ash::Device) -> Result<vk::Semaphore> {
+    let mut kind = vk::SemaphoreTypeCreateInfo::default()
+        .semaphore_type(vk::SemaphoreType::TIMELINE)
+        .initial_value(0);
+    let info = vk::SemaphoreCreateInfo::default().push_next(&mut kind);
+    // SAFETY: valid device with the timelineSemaphore feature enabled.
+    unsafe { device.create_semaphore(&info, None) }.call("vkCreateSemaphore")
 }
 
 impl Drop for Context {
     fn drop(&mut self) {
-        // SAFETY: every Buffer/Pipeline holds an Arc<Context>, so none is alive here; the
-        // device is idled before its objects are destroyed, in reverse creation order.
+        // SAFETY: every Buffer/Pipeline/Submission holds an Arc<Context>, so none is alive
+        // here; the context's own submissions are waited for (its timeline) before its
+        // objects are destroyed, in reverse creation order. A borrowed device and instance
+        // stay the host's.
         unsafe {
-            let _ = self.device.device_wait_idle();
+            if self.wait_idle().is_err() && !self.borrowed {
+                let _ = self.device.device_wait_idle();
+            }
             ManuallyDrop::drop(&mut self.allocator);
             let pool = *self
                 .command_pool
                 .get_mut()
                 .unwrap_or_else(|e| e.into_inner());
             self.device.destroy_command_pool(pool, None);
+            self.device.destroy_semaphore(self.timeline, None);
+            if self.borrowed {
+                return;
+            }
             self.device.destroy_device(None);
             if let Some((loader, messenger)) = self.debug.take() {
                 loader.destroy_debug_utils_messenger(messenger, None);
@@ -537,11 +828,14 @@ fn describe(instance: &ash::Instance, pd: vk::PhysicalDevice, index: usize) -> D
     // SAFETY: pd comes from this instance; Vulkan 1.1+ entry point.
     unsafe { instance.get_physical_device_features2(pd, &mut features2) };
     let has_bda = features12.buffer_device_address == vk::TRUE;
+    let has_timeline = features12.timeline_semaphore == vk::TRUE;
     let mut unusable = None;
     if props.api_version < vk::API_VERSION_1_2 {
         unusable = Some("needs Vulkan 1.2".to_string());
     } else if !has_bda {
         unusable = Some("lacks bufferDeviceAddress".to_string());
+    } else if !has_timeline {
+        unusable = Some("lacks timelineSemaphore".to_string());
     } else if !has_push {
         unusable = Some("lacks VK_KHR_push_descriptor".to_string());
     } else if compute_queue_family(instance, pd).is_none() {

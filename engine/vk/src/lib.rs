@@ -7,16 +7,21 @@
 //! - [`ComputePipeline`]: one compute shader whose bindings are all storage buffers
 //!   (bound with push descriptors) plus a push-constant block.
 //! - [`Recorder`]: records dispatches, fills, copies and barriers into one command buffer that
-//!   [`Context::submit_and_wait`] submits once.
+//!   [`Context::submit`] submits once (a [`Submission`], signalling the context's timeline
+//!   semaphore) and [`Context::submit_and_wait`] also waits for.
+//! - [`ExternalImage`], [`ExternalBuffer`], [`ExternalSemaphore`]: a host's objects (borrowed
+//!   device), wrapped by `unsafe` constructors that state what the host promises.
 //! - [`PushConstants`]: a dispatch's push constants, borrowing the buffers whose device
 //!   addresses they carry.
 //! - [`spirv`]: reflection of a compute shader's interface (bindings, push block, workgroup).
 //!
 //! Invariants:
 //! - Objects hold an `Arc<Context>`, so the device outlives every buffer and pipeline.
-//! - All GPU work is submitted to a single queue and waited on with a fence before the host
-//!   touches results; a [`Recorder`] keeps the buffers it references alive until then,
-//!   including the buffers it reaches by device address.
+//! - All GPU work is submitted to a single queue; each submission signals the next value of
+//!   the context's timeline semaphore, and the host reads results only after waiting for that
+//!   value. A [`Recorder`] keeps the buffers it references alive until it is submitted,
+//!   including the buffers it reaches by device address; after that, dropping a buffer or
+//!   pipeline waits for the pending submissions first.
 //! - The safe API cannot make the GPU use a freed buffer: raw addresses
 //!   ([`Buffer::device_address`]) and unchecked pipelines
 //!   ([`Context::create_compute_pipeline`]) are `unsafe fn`; pipelines made by
@@ -28,13 +33,19 @@
 mod buffer;
 mod commands;
 mod context;
+mod external;
 mod pipeline;
 mod push;
 pub mod spirv;
 
+pub use ash::vk as raw;
 pub use buffer::{Buffer, BufferUsage, MemoryLocation};
-pub use commands::Recorder;
-pub use context::{Context, ContextDesc, DeviceChoice, DeviceInfo, DeviceKind};
+pub use commands::{ExternalSemaphore, Recorder, Submission};
+pub use context::{
+    requirements, BorrowedDevice, Context, ContextDesc, DeviceChoice, DeviceInfo, DeviceKind,
+    Requirements,
+};
+pub use external::{ExternalBuffer, ExternalImage, COLOR_FORMATS, DEPTH_FORMATS};
 pub use pipeline::ComputePipeline;
 pub use push::{PushConstants, MAX_PUSH_CONSTANT_SIZE};
 

@@ -187,8 +187,8 @@ impl ComputePipeline {
 
 impl Drop for ComputePipeline {
     fn drop(&mut self) {
-        // SAFETY: pipelines are dropped only when no submitted work uses them (the engine
-        // waits on every submission).
+        self.ctx.wait_for_pending();
+        // SAFETY: every submission that could use this pipeline has completed (waited above).
         unsafe {
             self.ctx.device.destroy_pipeline(self.pipeline, None);
             self.ctx.device.destroy_pipeline_layout(self.layout, None);

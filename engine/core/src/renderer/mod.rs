@@ -9,12 +9,17 @@
 //! capacity grows by the one policy of `frame` and the views are rendered again, so no splat
 //! is ever dropped silently.
 //!
+//! Frames can also be submitted without waiting and copied on the GPU into a host's image or
+//! buffer (`output`: [`Renderer::submit_frame`], frames in flight).
+//!
 //! Modules: `scene` (scene upload), `frame` (working buffers, limits, capacity policy),
+//! `output` (GPU-side output, frames in flight),
 //! `stages` (one function per stage), `sort_pairs` (the GPU sort on its own, for
 //! `vksplat bench`), and, with the `test-hooks` feature, `test_hooks` (intermediate stage
 //! readbacks for tests).
 
 mod frame;
+mod output;
 mod scene;
 mod sort_pairs;
 mod stages;
@@ -34,6 +39,9 @@ use crate::types::{Frame, RenderSettings};
 
 pub use frame::DeviceLimits;
 use frame::{frame_readback_bytes, parse_frame, FrameBuffers, Grow, MIN_CAPACITY};
+pub use output::{
+    FrameOutcome, FrameState, FrameTicket, GpuTarget, TargetSurface, FRAMES_IN_FLIGHT,
+};
 pub use scene::{GpuScene, SceneOptions, SceneUpdate};
 use stages::{Output, Sorted};
 #[cfg(feature = "test-hooks")]
@@ -87,6 +95,8 @@ pub struct Renderer {
     /// a batch needs more (allocating and faulting in a fresh one per frame costs more than
     /// the copy).
     readback: Option<Buffer>,
+    /// Frames submitted without waiting (`output`).
+    in_flight: output::InFlight,
 }
 
 impl Renderer {
@@ -98,6 +108,7 @@ impl Renderer {
             buffers: None,
             capacity: MIN_CAPACITY,
             readback: None,
+            in_flight: Default::default(),
         })
     }
 
@@ -262,6 +273,7 @@ impl Renderer {
                 let out = Output {
                     buffer: out,
                     offset: offsets[i],
+                    image: true,
                 };
                 sorted = stages::record_frame(
                     &mut rec,

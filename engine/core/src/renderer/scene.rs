@@ -219,6 +219,9 @@ impl Renderer {
         for b in scene.buffers() {
             rec.fill(b, None, 0);
         }
+        // The loop filled opacity_scale too: order the two writes (synchronization
+        // validation reports a write-after-write hazard otherwise).
+        rec.barrier();
         rec.fill(&scene.opacity_scale, None, 1.0f32.to_bits());
         self.ctx.submit_and_wait(rec)?;
         Ok(scene)

@@ -30,11 +30,13 @@ pub(super) struct Sorted {
 }
 
 /// Where a frame's outputs go: `out` at `offset`, in the layout of
-/// [`super::frame::frame_readback_bytes`] (RGBA, depth, control values).
+/// [`super::frame::frame_readback_bytes`] (RGBA, depth, control values); without `image`
+/// only the control values (GPU-side output copies the image itself, `output.rs`).
 #[derive(Clone, Copy)]
 pub(super) struct Output<'a> {
     pub buffer: &'a Buffer,
     pub offset: u64,
+    pub image: bool,
 }
 
 /// Records one frame into `rec`. With `size_only` it stops after the scan and copies only
@@ -332,12 +334,18 @@ impl<'a> FrameRecorder<'_, 'a> {
     /// The image, its depth and the control values to the host-visible `out`.
     fn readback(&mut self, out: Output<'a>, width: u32, height: u32) -> Result<(), CoreError> {
         let b = self.b;
-        let pixels = width as u64 * height as u64;
+        let pixels = if out.image {
+            width as u64 * height as u64
+        } else {
+            0
+        };
         let at = out.offset;
-        self.rec
-            .copy_region(&b.out_rgba, 0, out.buffer, at, pixels * 16)?;
-        self.rec
-            .copy_region(&b.out_depth, 0, out.buffer, at + pixels * 16, pixels * 4)?;
+        if out.image {
+            self.rec
+                .copy_region(&b.out_rgba, 0, out.buffer, at, pixels * 16)?;
+            self.rec
+                .copy_region(&b.out_depth, 0, out.buffer, at + pixels * 16, pixels * 4)?;
+        }
         self.rec.copy_region(
             &b.control,
             0,
