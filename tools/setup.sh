@@ -5,7 +5,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-PKGS="mesa-vulkan-drivers libvulkan1 vulkan-validationlayers libshaderc-dev glslc build-essential pkg-config libzstd-dev curl ca-certificates"
+PKGS="mesa-vulkan-drivers libvulkan1 libvulkan-dev vulkan-validationlayers libshaderc-dev glslc build-essential pkg-config libzstd-dev curl ca-certificates"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
