@@ -1,0 +1,209 @@
+//! The C API's engine camera helpers: the same cameras as `vksplat_io::camera`'s conversions,
+//! the optional outputs, and argument errors.
+
+use std::ffi::CStr;
+
+use vksplat::{
+    vksplat_camera_from_clip, vksplat_camera_from_unity, vksplat_camera_from_unreal,
+    vksplat_last_error,
+};
+use vksplat_abi::*;
+use vksplat_io::camera::{self, ClipConvention};
+use vksplat_io::Camera;
+
+fn last_error() -> String {
+    // SAFETY: the library returns a NUL-terminated string valid until the next call.
+    unsafe { CStr::from_ptr(vksplat_last_error()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn blank() -> VksplatCamera {
+    VksplatCamera {
+        s_type: VKSPLAT_STRUCT_CAMERA,
+        s_size: std::mem::size_of::<VksplatCamera>() as u32,
+        next: std::ptr::null(),
+        width: 0,
+        height: 0,
+        fx: 0.0,
+        fy: 0.0,
+        cx: 0.0,
+        cy: 0.0,
+        world_to_camera: [0.0; 16],
+    }
+}
+
+fn assert_same(c: &VksplatCamera, r: &Camera) {
+    assert_eq!((c.width, c.height), (r.width, r.height));
+    assert_eq!((c.fx, c.fy, c.cx, c.cy), (r.fx, r.fy, r.cx, r.cy));
+    let rows: Vec<f32> = r.world_to_camera.iter().flatten().copied().collect();
+    assert_eq!(c.world_to_camera.to_vec(), rows);
+}
+
+fn reference_camera() -> Camera {
+    let s = 0.5f32.sqrt();
+    Camera {
+        name: "c".into(),
+        width: 320,
+        height: 200,
+        fx: 300.0,
+        fy: 290.0,
+        cx: 150.0,
+        cy: 110.0,
+        // A quarter turn about y, then a shift.
+        world_to_camera: [
+            [s, 0.0, -s, 0.5],
+            [0.0, 1.0, 0.0, -0.25],
+            [s, 0.0, s, 3.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ],
+    }
+}
+
+#[test]
+fn from_clip_matches_the_rust_conversion_in_every_convention() {
+    let cam = reference_camera();
+    for (code, conv) in [
+        (VKSPLAT_CLIP_OPENGL, ClipConvention::OpenGl),
+        (VKSPLAT_CLIP_VULKAN, ClipConvention::Vulkan),
+        (VKSPLAT_CLIP_DIRECT3D, ClipConvention::Direct3D),
+    ] {
+        let (p, v) =
+            camera::clip_matrices(&cam, conv, 0.1, 50.0, code == VKSPLAT_CLIP_VULKAN).unwrap();
+        let want = camera::camera_from_clip(&p, &v, conv, 320, 200).unwrap();
+        let mut out = blank();
+        let mut range = [0.0f64; 2];
+        let mut reversed = 7u32;
+        // SAFETY: 16 floats each, a camera with its header, 2 doubles, one u32.
+        let r = unsafe {
+            vksplat_camera_from_clip(
+                p.as_ptr(),
+                v.as_ptr(),
+                code,
+                320,
+                200,
+                &mut out,
+                range.as_mut_ptr(),
+                &mut reversed,
+            )
+        };
+        assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+        assert_same(&out, &want.camera);
+        assert_eq!(range, [want.near, want.far]);
+        assert_eq!(reversed, u32::from(code == VKSPLAT_CLIP_VULKAN));
+        assert!(
+            (range[0] - 0.1).abs() < 1e-5 && (range[1] - 50.0).abs() < 1e-2,
+            "{range:?}"
+        );
+        // The optional outputs may be NULL.
+        let mut again = blank();
+        // SAFETY: as above, without the optional outputs.
+        let r = unsafe {
+            vksplat_camera_from_clip(
+                p.as_ptr(),
+                v.as_ptr(),
+                code,
+                320,
+                200,
+                &mut again,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(r, VKSPLAT_OK);
+        assert_same(&again, &want.camera);
+    }
+}
+
+#[test]
+fn from_clip_refuses_bad_arguments() {
+    let cam = reference_camera();
+    let (p, v) = camera::clip_matrices(&cam, ClipConvention::OpenGl, 0.1, 50.0, false).unwrap();
+    let call = |p: *const f32, conv: u32, out: *mut VksplatCamera| {
+        // SAFETY: p is NULL or 16 floats; out is NULL or a camera with its header.
+        unsafe {
+            vksplat_camera_from_clip(
+                p,
+                v.as_ptr(),
+                conv,
+                320,
+                200,
+                out,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        }
+    };
+    let mut out = blank();
+    assert_eq!(
+        call(p.as_ptr(), 3, &mut out),
+        VKSPLAT_ERROR_INVALID_ARGUMENT
+    );
+    assert!(last_error().contains("convention 3"), "{}", last_error());
+    assert_eq!(
+        call(std::ptr::null(), VKSPLAT_CLIP_OPENGL, &mut out),
+        VKSPLAT_ERROR_INVALID_ARGUMENT
+    );
+    assert!(
+        last_error().contains("projection is NULL"),
+        "{}",
+        last_error()
+    );
+    let mut ortho = [0.0f32; 16];
+    (ortho[0], ortho[5], ortho[10], ortho[15]) = (1.0, 1.0, -0.2, 1.0);
+    assert_eq!(
+        call(ortho.as_ptr(), VKSPLAT_CLIP_OPENGL, &mut out),
+        VKSPLAT_ERROR_INVALID_ARGUMENT
+    );
+    assert!(last_error().contains("orthographic"), "{}", last_error());
+    assert_ne!(
+        call(p.as_ptr(), VKSPLAT_CLIP_OPENGL, std::ptr::null_mut()),
+        VKSPLAT_OK
+    );
+    assert!(last_error().contains("camera"), "{}", last_error());
+    // Nothing was written by the failed calls.
+    assert_eq!(out.width, 0);
+    let mut small = blank();
+    small.s_size = 8;
+    assert_eq!(
+        call(p.as_ptr(), VKSPLAT_CLIP_OPENGL, &mut small),
+        VKSPLAT_ERROR_STRUCT_SIZE
+    );
+}
+
+#[test]
+fn unity_and_unreal_match_the_rust_conversions() {
+    let pos = [1.0, 2.0, -3.0];
+    let q = [0.1, 0.3, -0.2, 0.93];
+    let n = q.iter().map(|x: &f64| x * x).sum::<f64>().sqrt();
+    let q = q.map(|x| x / n);
+    let mut out = blank();
+    // SAFETY: 3 and 4 doubles, a camera with its header.
+    let r =
+        unsafe { vksplat_camera_from_unity(pos.as_ptr(), q.as_ptr(), 60.0, 640, 480, &mut out) };
+    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+    assert_same(&out, &camera::unity_camera(pos, q, 60.0, 640, 480).unwrap());
+    let loc = [150.0, -20.0, 80.0];
+    // SAFETY: as above.
+    let r =
+        unsafe { vksplat_camera_from_unreal(loc.as_ptr(), q.as_ptr(), 90.0, 640, 480, &mut out) };
+    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+    assert_same(
+        &out,
+        &camera::unreal_camera(loc, q, 90.0, 640, 480).unwrap(),
+    );
+    // SAFETY: a NULL rotation is refused before anything is read.
+    let r = unsafe {
+        vksplat_camera_from_unreal(loc.as_ptr(), std::ptr::null(), 90.0, 640, 480, &mut out)
+    };
+    assert_eq!(r, VKSPLAT_ERROR_INVALID_ARGUMENT);
+    assert!(
+        last_error().contains("rotation is NULL"),
+        "{}",
+        last_error()
+    );
+    // SAFETY: as above.
+    let r = unsafe { vksplat_camera_from_unity(pos.as_ptr(), q.as_ptr(), 0.0, 640, 480, &mut out) };
+    assert_eq!(r, VKSPLAT_ERROR_INVALID_ARGUMENT);
+    assert!(last_error().contains("field of view"), "{}", last_error());
+}
