@@ -9,7 +9,8 @@ use vksplat_core::reference;
 use vksplat_core::{RenderMode, RenderSettings};
 use vksplat_io::scene::{PlyEncoding, SpzContainer};
 use vksplat_io::{
-    parse_scene, read_scene, write_scene, Axes, Format, IoError, OutputFormat, Splats, WriteOptions,
+    parse_scene, read_scene, write_scene, write_scene_with, Axes, Format, IoError, OutputFormat,
+    Splats, WriteOptions,
 };
 use vksplat_tests::{camera, random_scene, Rng};
 
@@ -485,4 +486,154 @@ fn bad_files_are_clear_input_errors() {
     // Nothing recognisable.
     let m = input_error(b"hello world, this is not a scene", "x.ply");
     assert!(m.contains("unrecognised scene format"), "{m}");
+}
+
+/// An SPZ v3 payload of `n` splats with SH degree 4 (band 4 bytes `200 + i + j`) and the
+/// extension records `ext` after the arrays.
+fn sh4_spz(n: u32, ext: &[u8]) -> Vec<u8> {
+    let mut p = spz_header(3, n, 4);
+    p[14] = if ext.is_empty() { 0 } else { 2 };
+    for i in 0..n {
+        let v = (i as f32 * 0.37).sin() * 3.0;
+        for c in [v, -v, 2.0 * v] {
+            p.extend_from_slice(&((c * 4096.0) as i32).to_le_bytes()[..3]);
+        }
+    }
+    p.extend((0..n).map(|i| 100 + i as u8)); // alphas
+    p.extend((0..3 * n).map(|i| 60 + (i % 100) as u8)); // colours
+    p.extend((0..3 * n).map(|i| 90 + (i % 50) as u8)); // scales
+    for _ in 0..n {
+        p.extend_from_slice(&0xC000_0000u32.to_le_bytes()); // identity
+    }
+    for i in 0..n {
+        // Bands 1-3 on their 5- and 4-bit grids (stable through a round trip), then band 4.
+        for j in 0..45u32 {
+            let bits = if j < 9 { 8 } else { 16 };
+            p.push((128 + bits * ((i + j) % 7) - bits * 3) as u8);
+        }
+        p.extend((0..27u32).map(|j| (200 + i + j) as u8));
+    }
+    p.extend_from_slice(ext);
+    gzip(&p)
+}
+
+fn ext_record(kind: u32, payload: &[u8]) -> Vec<u8> {
+    let mut r = kind.to_le_bytes().to_vec();
+    r.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    r.extend_from_slice(payload);
+    r
+}
+
+#[test]
+fn spz_sh_band_4_and_extensions_are_carried_through_spz_to_spz() {
+    let dir = scratch("sh4");
+    let orbit = ext_record(0xADBE_0002, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    let frame = ext_record(0xADBE_0003, &[7, 0, 0, 0]);
+    let ext = [orbit.clone(), frame].concat();
+    let src = dir.join("in.spz");
+    std::fs::write(&src, sh4_spz(5, &ext)).unwrap();
+    let input = read_scene(&src).unwrap();
+    assert_eq!(input.splats.sh_degree, 3);
+    let band4: Vec<u8> = (0..5u8)
+        .flat_map(|i| (0..27u8).map(move |j| 200 + i + j))
+        .collect();
+    assert_eq!(input.spz_extra.sh_band4, band4);
+    assert_eq!(input.spz_extra.extensions, ext);
+    assert!(input.notes.iter().any(|n| n.contains("band 4 kept")));
+
+    for version in [3, 4] {
+        let out = dir.join(format!("v{version}.spz"));
+        let opts = WriteOptions {
+            spz_version: version,
+            ..Default::default()
+        };
+        let report = write_scene_with(
+            &out,
+            &input.splats,
+            &input.spz_extra,
+            OutputFormat::Spz,
+            &opts,
+        )
+        .unwrap();
+        // The coordinate-system record would mislabel vksplat's RUB output: dropped.
+        assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+        assert!(report.notes[0].contains("coordinate-system"));
+        let back = read_scene(&out).unwrap();
+        assert_eq!(back.spz_extra.sh_band4, band4, "v{version}");
+        assert_eq!(back.spz_extra.extensions, orbit, "v{version}");
+        assert_eq!(back.splats, input.splats, "v{version}");
+        // The file says degree 4 (header byte 12; v3 inside the gzip stream).
+        let bytes = std::fs::read(&out).unwrap();
+        let header = if version == 3 {
+            let mut h = [0u8; 16];
+            std::io::Read::read_exact(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut h)
+                .unwrap();
+            h.to_vec()
+        } else {
+            bytes[..16].to_vec()
+        };
+        assert_eq!(header[12], 4, "v{version}");
+    }
+    // What cannot hold them says so.
+    let v2 = WriteOptions {
+        spz_version: 2,
+        ..Default::default()
+    };
+    let r = write_scene_with(
+        &dir.join("v2.spz"),
+        &input.splats,
+        &input.spz_extra,
+        OutputFormat::Spz,
+        &v2,
+    )
+    .unwrap();
+    assert!(r
+        .notes
+        .iter()
+        .any(|n| n.contains("dropped SH band 4 (SPZ v2")));
+    assert!(r.notes.iter().any(|n| n.contains("SPZ v2 has none")));
+    assert_eq!(read_scene(&dir.join("v2.spz")).unwrap().splats.sh_degree, 3);
+    let r = write_scene_with(
+        &dir.join("o.ply"),
+        &input.splats,
+        &input.spz_extra,
+        OutputFormat::Ply,
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    assert!(r
+        .notes
+        .iter()
+        .any(|n| n.contains("dropped SH band 4 (INRIA PLY")));
+    let mut fewer = input.splats.clone();
+    fewer.means[0] = [f32::NAN; 3];
+    fewer.drop_invalid();
+    let r = write_scene_with(
+        &dir.join("fewer.spz"),
+        &fewer,
+        &input.spz_extra,
+        OutputFormat::Spz,
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    assert!(r.notes.iter().any(|n| n.contains("splats were dropped")));
+
+    // The CLI: spz -> spz keeps band 4, --sh-degree and PLY output drop it with a note.
+    use vksplat_tests::cli::{assert_exit, stderr, vksplat};
+    let arg = |p: &Path| p.to_string_lossy().into_owned();
+    let out = dir.join("cli.spz");
+    let o = vksplat(&["convert", &arg(&src), &arg(&out), "--spz-version", "4"]);
+    assert_exit(&o, 0);
+    assert_eq!(read_scene(&out).unwrap().spz_extra.sh_band4, band4);
+    let o = vksplat(&["info", "--json", &arg(&out)]);
+    assert_exit(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["notes"].to_string().contains("band 4 kept"), "{v}");
+    let o = vksplat(&["convert", &arg(&src), &arg(&dir.join("cli.ply"))]);
+    assert_exit(&o, 0);
+    assert!(stderr(&o).contains("dropped SH band 4"), "{}", stderr(&o));
+    let o = vksplat(&["convert", &arg(&src), &arg(&out), "--sh-degree", "3"]);
+    assert_exit(&o, 0);
+    assert!(read_scene(&out).unwrap().spz_extra.sh_band4.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
 }

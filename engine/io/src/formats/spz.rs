@@ -75,8 +75,33 @@ pub(crate) struct SpzInfo {
     pub version: u32,
     pub container: SpzContainer,
     pub antialiased: bool,
-    /// Things the reader had to adapt (e.g. SH band 4 dropped).
+    /// Things the reader had to adapt (e.g. SH band 4 kept aside).
     pub notes: Vec<String>,
+    /// What the splats cannot hold: SH band 4, extension records.
+    pub extra: SpzExtra,
+}
+
+/// Bytes of SH band 4 per splat: 9 coefficients × 3 channels.
+const BAND4: usize = 27;
+
+/// What an SPZ file holds beyond vksplat's splats, kept as stored so that SPZ → SPZ
+/// conversion carries it: SH band 4 (RUB frame, the file's quantization) and the extension
+/// records (type u32, byte length u32, payload; not interpreted).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpzExtra {
+    /// 27 bytes per splat (coefficient-major, channel inner), or empty.
+    pub sh_band4: Vec<u8>,
+    /// The records, back to back, or empty.
+    pub extensions: Vec<u8>,
+}
+
+/// Zeroed room for SH band 4 when `h` declares degree 4, else empty.
+fn alloc_band4(h: &Header, path: &Path) -> Result<Vec<u8>, IoError> {
+    if h.sh_degree == 4 {
+        memory::zeroed(h.count * BAND4).map_err(|e| e.at(path))
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// True when `bytes` look like SPZ (gzip magic or the NGSP magic).
@@ -236,17 +261,17 @@ fn parse_gzip(bytes: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
         )));
     }
     let mut s = alloc(&h, path)?;
+    let mut band4 = alloc_band4(&h, path)?;
     let mut fields = Fields::new(&mut s);
+    fields.band4 = &mut band4;
     for array in 0..6 {
         stream_array(&h, array, &mut gz, &mut fields, gzip_error).map_err(input)?;
     }
-    // Extensions may follow the arrays; read (and check) the rest of the stream without
-    // keeping it, stopping one byte past what extensions may add.
-    let trailing = std::io::copy(
-        &mut (&mut gz).take(MAX_TRAILING_BYTES + 1),
-        &mut std::io::sink(),
-    )
-    .map_err(|e| input(gzip_error(e)))?;
+    // Extensions may follow the arrays; read (and check) the rest of the stream, stopping
+    // one byte past what extensions may add.
+    let mut extensions = Vec::new();
+    let trailing = std::io::copy(&mut (&mut gz).take(MAX_TRAILING_BYTES + 1), &mut extensions)
+        .map_err(|e| input(gzip_error(e)))?;
     if trailing > MAX_TRAILING_BYTES {
         return Err(input(format!(
             "the gzip stream decompresses to more than {} bytes, far beyond the {need} that {} \
@@ -256,7 +281,11 @@ fn parse_gzip(bytes: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
         )));
     }
     let notes = trailing_notes(&h, trailing).map_err(input)?;
-    finish(&h, s, SpzContainer::Gzip, notes)
+    let extra = SpzExtra {
+        sh_band4: band4,
+        extensions,
+    };
+    finish(&h, s, SpzContainer::Gzip, notes, extra)
 }
 
 /// A v1–v3 payload without the gzip wrapper (header + arrays).
@@ -284,12 +313,18 @@ fn parse_raw(b: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
     }
     let notes = trailing_notes(&h, have - need).map_err(input)?;
     let mut s = alloc(&h, path)?;
+    let mut band4 = alloc_band4(&h, path)?;
     let mut fields = Fields::new(&mut s);
+    fields.band4 = &mut band4;
     let mut rest = &b[16..need as usize];
     for array in 0..6 {
         stream_array(&h, array, &mut rest, &mut fields, |e| e.to_string()).map_err(input)?;
     }
-    finish(&h, s, SpzContainer::Raw, notes)
+    let extra = SpzExtra {
+        sh_band4: band4,
+        extensions: b[need as usize..].to_vec(),
+    };
+    finish(&h, s, SpzContainer::Raw, notes, extra)
 }
 
 /// Checks the bytes after the SH array of a v1–v3 payload: only allowed when the header
@@ -305,7 +340,9 @@ fn trailing_notes(h: &Header, extra: u64) -> Result<Vec<String>, String> {
             h.count
         ));
     }
-    Ok(vec![format!("skipped {extra} bytes of SPZ extensions")])
+    Ok(vec![format!(
+        "kept {extra} bytes of SPZ extensions (not interpreted; SPZ v3/v4 output carries them)"
+    )])
 }
 
 fn parse_v4(b: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
@@ -337,7 +374,7 @@ fn parse_v4(b: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
     let mut notes = Vec::new();
     if toc_offset > 32 {
         notes.push(format!(
-            "skipped {} bytes of SPZ extensions",
+            "kept {} bytes of SPZ extensions (not interpreted; SPZ v3/v4 output carries them)",
             toc_offset - 32
         ));
     }
@@ -396,6 +433,7 @@ fn parse_v4(b: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
     let mut s = alloc(&h, path)?;
     // Each stream decodes into its own fields, concurrently (they are independent); the
     // colours and the SH both fill `sh`, so one thread does both.
+    let mut band4 = alloc_band4(&h, path)?;
     let Fields {
         means,
         alphas,
@@ -403,6 +441,7 @@ fn parse_v4(b: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
         rotations,
         sh,
         sh_stride,
+        ..
     } = Fields::new(&mut s);
     let jobs: Vec<(Vec<usize>, Fields<'_>)> = vec![
         (vec![0], Fields::only_means(means, sh_stride)),
@@ -411,7 +450,7 @@ fn parse_v4(b: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
         (vec![4], Fields::only_rotations(rotations, sh_stride)),
         (
             if h.sh_degree > 0 { vec![2, 5] } else { vec![2] },
-            Fields::only_sh(sh, sh_stride),
+            Fields::only_sh(sh, sh_stride, &mut band4),
         ),
     ];
     let h = &h;
@@ -439,7 +478,11 @@ fn parse_v4(b: &[u8], path: &Path) -> Result<(Splats, SpzInfo), IoError> {
     for r in results {
         r.map_err(input)?;
     }
-    finish(h, s, SpzContainer::Zstd, notes)
+    let extra = SpzExtra {
+        sh_band4: band4,
+        extensions: b[32..toc_offset].to_vec(),
+    };
+    finish(h, s, SpzContainer::Zstd, notes, extra)
 }
 
 /// Decodes v4 stream `index` (one or more zstd frames) into `fields`; it must hold exactly
@@ -550,6 +593,8 @@ struct Fields<'a> {
     sh: &'a mut [f32],
     /// SH values per splat.
     sh_stride: usize,
+    /// SH band 4 as stored (27 bytes per splat) for degree-4 files, else empty.
+    band4: &'a mut [u8],
 }
 
 impl<'a> Fields<'a> {
@@ -562,6 +607,7 @@ impl<'a> Fields<'a> {
             rotations: &mut s.rotations,
             sh: &mut s.sh,
             sh_stride,
+            band4: &mut [],
         }
     }
 
@@ -573,6 +619,7 @@ impl<'a> Fields<'a> {
             rotations: &mut [],
             sh: &mut [],
             sh_stride,
+            band4: &mut [],
         }
     }
 
@@ -604,9 +651,10 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn only_sh(sh: &'a mut [f32], sh_stride: usize) -> Self {
+    fn only_sh(sh: &'a mut [f32], sh_stride: usize, band4: &'a mut [u8]) -> Self {
         Fields {
             sh,
+            band4,
             ..Self::empty(sh_stride)
         }
     }
@@ -677,12 +725,18 @@ fn decode_rows(h: &Header, array: usize, rows: &[u8], first: usize, f: &mut Fiel
             }
         }
         _ => {
-            // SH beyond the DC term; band 4 (degree 4 files) is dropped.
+            // SH beyond the DC term; band 4 (degree 4 files) is kept aside as stored.
             let kept = stride - 3;
             let dst = f.sh[first * stride..(first + n) * stride].chunks_exact_mut(stride);
             for (sh, r) in dst.zip(rows.chunks_exact(size)) {
                 for (d, &b) in sh[3..].iter_mut().zip(&r[..kept]) {
                     *d = (f32::from(b) - 128.0) / 128.0;
+                }
+            }
+            if !f.band4.is_empty() {
+                let dst = f.band4[first * BAND4..(first + n) * BAND4].chunks_exact_mut(BAND4);
+                for (d, r) in dst.zip(rows.chunks_exact(size)) {
+                    d.copy_from_slice(&r[kept..kept + BAND4]);
                 }
             }
         }
@@ -695,9 +749,14 @@ fn finish(
     mut s: Splats,
     container: SpzContainer,
     mut notes: Vec<String>,
+    extra: SpzExtra,
 ) -> Result<(Splats, SpzInfo), IoError> {
     if h.sh_degree == 4 {
-        notes.push("dropped SH band 4 (vksplat renders SH up to degree 3)".into());
+        notes.push(
+            "SH band 4 kept aside (vksplat renders SH up to degree 3; SPZ v3/v4 output \
+             carries it)"
+                .into(),
+        );
     }
     super::rub_to_rdf(&mut s);
     let info = SpzInfo {
@@ -705,6 +764,7 @@ fn finish(
         container,
         antialiased: h.flags & 1 != 0,
         notes,
+        extra,
     };
     Ok((s, info))
 }
@@ -876,6 +936,80 @@ fn deflate_chunk(
     }
 }
 
+/// The SH band 4 of `extra` when the output can carry it: version 3 or later, the splats
+/// still at degree 3 and as many as when it was read. Otherwise a note says why it is dropped.
+fn carried_band4<'a>(
+    s: &Splats,
+    o: &SpzWrite,
+    extra: &'a SpzExtra,
+    notes: &mut Vec<String>,
+) -> Option<&'a [u8]> {
+    let b4 = &extra.sh_band4;
+    if b4.is_empty() {
+        return None;
+    }
+    let why = if o.version < 3 {
+        "SPZ v2 holds SH up to degree 3"
+    } else if s.sh_degree != 3 {
+        "the SH were truncated below degree 3"
+    } else if b4.len() != s.len() * BAND4 {
+        "splats were dropped since it was read"
+    } else {
+        return Some(b4);
+    };
+    notes.push(format!("dropped SH band 4 ({why})"));
+    None
+}
+
+/// Extension type of `SPZ_ADOBE_coordinate_system`: it labels the frame of the stored data,
+/// and vksplat always writes RUB, so a carried record would mislabel the output.
+const EXT_COORDINATE_SYSTEM: u32 = 0xADBE_0003;
+
+/// The extension records of `extra` to write (version 3 or later), less any that would
+/// describe the data wrongly; notes say what was dropped.
+fn carried_extensions(o: &SpzWrite, extra: &SpzExtra, notes: &mut Vec<String>) -> Vec<u8> {
+    let ext = &extra.extensions;
+    if ext.is_empty() {
+        return Vec::new();
+    }
+    if o.version < 3 {
+        notes.push(format!(
+            "dropped {} bytes of SPZ extensions (SPZ v2 has none)",
+            ext.len()
+        ));
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(ext.len());
+    let mut at = 0;
+    while at < ext.len() {
+        let Some(head) = ext.get(at..at + 8) else {
+            notes.push(format!(
+                "dropped {} bytes of malformed SPZ extensions",
+                ext.len() - at
+            ));
+            break;
+        };
+        let kind = u32_at(head, 0);
+        let len = u32_at(head, 4) as usize;
+        let Some(record) = ext.get(at..(at + 8).saturating_add(len)) else {
+            notes.push(format!(
+                "dropped {} bytes of malformed SPZ extensions",
+                ext.len() - at
+            ));
+            break;
+        };
+        if kind == EXT_COORDINATE_SYSTEM {
+            notes.push(
+                "dropped the SPZ coordinate-system extension record (vksplat writes RUB)".into(),
+            );
+        } else {
+            out.extend_from_slice(record);
+        }
+        at += record.len();
+    }
+    out
+}
+
 /// Options of the SPZ writer.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SpzWrite {
@@ -898,6 +1032,17 @@ pub(crate) struct SpzWrite {
 pub(crate) fn encode(
     s: &Splats,
     o: &SpzWrite,
+    path: &Path,
+) -> Result<(Vec<u8>, Vec<String>), IoError> {
+    encode_with(s, o, &SpzExtra::default(), path)
+}
+
+/// [`encode`], carrying `extra` (SH band 4 and extension records of an SPZ input) where the
+/// output can hold it; notes say what was dropped and why.
+pub(crate) fn encode_with(
+    s: &Splats,
+    o: &SpzWrite,
+    extra: &SpzExtra,
     path: &Path,
 ) -> Result<(Vec<u8>, Vec<String>), IoError> {
     let fail = |m: String| IoError::output(path, m);
@@ -952,11 +1097,14 @@ pub(crate) fn encode(
              were clamped"
         ));
     }
+    let band4 = carried_band4(s, o, extra, &mut notes);
+    let extensions = carried_extensions(o, extra, &mut notes);
     let k = s.coeffs_per_splat();
     let dim = k - 1;
     let rot_bytes = if o.version >= 3 { 4 } else { 3 };
+    let sh_bytes = dim * 3 + band4.map_or(0, |_| BAND4);
     let mut arrays: [Vec<u8>; 6] = Default::default();
-    for (a, per) in arrays.iter_mut().zip([9, 1, 3, 3, rot_bytes, dim * 3]) {
+    for (a, per) in arrays.iter_mut().zip([9, 1, 3, 3, rot_bytes, sh_bytes]) {
         memory::reserve(a, n * per).map_err(oom)?;
     }
     // Nearest multiple of the bucket (2^(8 - bits)) in one rounding; 128 is a multiple of
@@ -1004,26 +1152,38 @@ pub(crate) fn encode(
                 arrays[5].push(quant_sh(sign * sh[kk * 3 + c], bits));
             }
         }
+        if let Some(b4) = band4 {
+            arrays[5].extend_from_slice(&b4[i * BAND4..(i + 1) * BAND4]);
+        }
     }
     let mut head = Vec::with_capacity(32);
     head.extend_from_slice(&MAGIC.to_le_bytes());
     head.extend_from_slice(&o.version.to_le_bytes());
     head.extend_from_slice(&(n as u32).to_le_bytes());
-    head.push(s.sh_degree as u8);
+    head.push(if band4.is_some() {
+        4
+    } else {
+        s.sh_degree as u8
+    });
     head.push(fb);
-    head.push(u8::from(o.antialiased));
+    head.push(u8::from(o.antialiased) | if extensions.is_empty() { 0 } else { 2 });
     if o.version < 4 {
         head.push(0);
         let mut pieces: Vec<&[u8]> = vec![&head];
         pieces.extend(arrays.iter().map(Vec::as_slice));
+        // v3: the extension records follow the arrays inside the gzip stream.
+        pieces.push(&extensions);
         let out = gzip_parallel(&pieces, u32::from(o.gzip_level.min(9)), GZIP_CHUNK)
             .map_err(|m| fail(format!("gzip: {m}")))?;
         return Ok((out, notes));
     }
     let streams: Vec<&Vec<u8>> = arrays[..if dim > 0 { 6 } else { 5 }].iter().collect();
     head.push(streams.len() as u8);
-    head.extend_from_slice(&32u32.to_le_bytes());
+    // v4: the extension records lie between the header and the table of contents.
+    let toc_offset = 32 + extensions.len() as u32;
+    head.extend_from_slice(&toc_offset.to_le_bytes());
     head.extend_from_slice(&[0u8; 12]);
+    head.extend_from_slice(&extensions);
     let level = o.zstd_level;
     if !zstd::compression_level_range().contains(&level) {
         return Err(fail(format!(
