@@ -98,6 +98,8 @@ fn seeds() -> Vec<Seed> {
     ] {
         add(f.into(), std::fs::read(data.join(f)).unwrap());
     }
+    let gltf = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/gltf/khr_minimal.gltf");
+    add("khr_minimal.gltf".into(), std::fs::read(gltf).unwrap());
     // Generated seeds of every writer and SH degree, small enough for many executions.
     let dir = std::env::temp_dir().join(format!("vksplat-fuzz-seeds-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -116,6 +118,22 @@ fn seeds() -> Vec<Seed> {
             let opts = WriteOptions {
                 spz_version: version,
                 antialiased: degree == 1,
+                ..Default::default()
+            };
+            write_scene(&path, &scene, format, &opts).unwrap();
+            add(format!("sh{degree}-{name}"), std::fs::read(&path).unwrap());
+        }
+        // glTF: GLB with float accessors, GLB with an SPZ payload (spz_2), and .gltf with the
+        // buffer in a data: URI (self-contained, so parse_scene needs no sibling file).
+        for (name, format, gltf_spz, gltf_embed) in [
+            ("g.glb", OutputFormat::Glb, false, false),
+            ("gs.glb", OutputFormat::Glb, true, false),
+            ("g.gltf", OutputFormat::Gltf, false, true),
+        ] {
+            let path = dir.join(name);
+            let opts = WriteOptions {
+                gltf_spz,
+                gltf_embed,
                 ..Default::default()
             };
             write_scene(&path, &scene, format, &opts).unwrap();

@@ -3,7 +3,8 @@
 //!
 //! Reading sniffs the content (see `vksplat_io::scene`); the output format follows the
 //! extension: `.ply` (INRIA binary, lossless), `.compressed.ply` (PlayCanvas), `.spz` (SPZ v3
-//! by default, `--spz-version 2|3|4`) and `.splat`. Scenes stay in vksplat's RDF frame; SPZ is
+//! by default, `--spz-version 2|3|4`), `.splat`, and glTF `KHR_gaussian_splatting` `.gltf` (with a
+//! sibling `NAME.bin`, or `--gltf-embed`) and `.glb` (`--gltf-spz`: an SPZ v2 payload). Scenes stay in vksplat's RDF frame; SPZ is
 //! converted to and from its RUB frame. The antialiasing flag is carried over unless
 //! `--antialiased` overrides it. A one-line summary and any lossy step go to stderr; stdout
 //! stays empty.
@@ -25,11 +26,12 @@ use crate::stderr::say;
 /// Arguments of `vksplat convert`.
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
-    /// Input scene: INRIA PLY, PlayCanvas compressed PLY, SPZ (v1-v4) or .splat (found by
-    /// content).
+    /// Input scene: INRIA PLY, PlayCanvas compressed PLY, SPZ (v1-v4), .splat or glTF
+    /// KHR_gaussian_splatting .gltf/.glb (found by content).
     pub input: PathBuf,
 
-    /// Output scene; the format follows the extension: .ply, .compressed.ply, .spz, .splat.
+    /// Output scene; the format follows the extension: .ply, .compressed.ply, .spz, .splat,
+    /// .gltf (with NAME.bin), .glb.
     pub output: PathBuf,
 
     /// SPZ version to write: 2, 3 (gzip) or 4 (zstd streams).
@@ -47,6 +49,22 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "0-9", default_value_t = 6,
           value_parser = clap::value_parser!(u8).range(0..=9))]
     pub gzip_level: u8,
+
+    /// zstd level of SPZ v4: 1 (fastest) to 22 (smallest); 3 is libzstd's default and what
+    /// Niantic's and PlayCanvas's writers use, 19 is ~5% smaller and much slower.
+    #[arg(long, value_name = "1-22", default_value_t = 3,
+          value_parser = clap::value_parser!(i32).range(1..=22))]
+    pub zstd_level: i32,
+
+    /// glTF output: store the splats as an SPZ v2 payload
+    /// (KHR_gaussian_splatting_compression_spz_2 draft) instead of float accessors.
+    #[arg(long)]
+    pub gltf_spz: bool,
+
+    /// .gltf output: embed the buffer as a base64 data: URI instead of writing NAME.bin
+    /// beside it.
+    #[arg(long)]
+    pub gltf_embed: bool,
 
     /// Keep SH only up to this degree (0-3), e.g. to make a smaller file.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=3))]
@@ -75,12 +93,16 @@ pub struct ConvertArgs {
 pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
     let format = OutputFormat::from_path(&args.output).ok_or_else(|| {
         CliError::Usage(format!(
-            "{}: unknown output format; use .ply, .compressed.ply, .spz or .splat",
+            "{}: unknown output format; use .ply, .compressed.ply, .spz, .splat, .gltf or .glb",
             args.output.display()
         ))
     })?;
     crate::signals::install(crate::signals::OnStop::Abort);
-    crate::outputs::check_outputs([args.output.as_path()], !args.no_create_dirs)?;
+    // A .gltf with an external buffer writes NAME.bin too: checked like the output itself.
+    let bin = (format == OutputFormat::Gltf && !args.gltf_embed)
+        .then(|| args.output.with_extension("bin"));
+    let outputs = std::iter::once(args.output.as_path()).chain(bin.as_deref());
+    crate::outputs::check_outputs(outputs, !args.no_create_dirs)?;
     let mut scene = crate::render::read_scene(&args.input, args.drop_invalid)?.file;
     let input = args.input.display();
     if !args.quiet {
@@ -97,15 +119,26 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
     }
     if let Some(d) = args.sh_degree {
         scene.splats.truncate_sh_degree(d);
+        // --sh-degree keeps at most degree 3: an SPZ input's band 4 goes too.
+        scene.spz_extra.sh_band4 = Vec::new();
     }
     let options = WriteOptions {
         antialiased: args.antialiased.unwrap_or(scene.antialiased),
         spz_version: args.spz_version,
         spz_fractional_bits: args.fractional_bits,
         spz_gzip_level: args.gzip_level,
+        spz_zstd_level: args.zstd_level,
+        gltf_spz: args.gltf_spz,
+        gltf_embed: args.gltf_embed,
         ..WriteOptions::default()
     };
-    let report = vksplat_io::write_scene(&args.output, &scene.splats, format, &options)?;
+    let report = vksplat_io::write_scene_with(
+        &args.output,
+        &scene.splats,
+        &scene.spz_extra,
+        format,
+        &options,
+    )?;
     let output = args.output.display();
     for note in &report.notes {
         say!("note: {output}: {note}");

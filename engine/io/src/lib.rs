@@ -3,6 +3,8 @@
 //! * [`scene`]: every scene format, chosen by content — [`read_scene`] and
 //!   [`write_scene`] for INRIA PLY, PlayCanvas compressed PLY, SPZ and `.splat`,
 //!   all converted to vksplat's RDF frame (see the module docs for frames).
+//! * [`gltf_container`]: the glTF 2.0 container (GLB chunks, buffers, accessors) for the glTF
+//!   scene format and for other crates that read glTF.
 //! * [`ply`]: INRIA 3D Gaussian Splatting PLY files, read into [`Splats`]
 //!   (values unactivated, SH coefficient-major) and written back losslessly.
 //! * [`camera`]: camera JSON, both the explicit world-to-camera form and the
@@ -32,6 +34,7 @@
 pub mod camera;
 pub mod error;
 mod formats;
+pub mod gltf_container;
 pub mod half;
 pub mod image;
 mod input;
@@ -57,8 +60,8 @@ pub use image::{
 pub use input::open_regular;
 pub use ply::{read_ply, write_ply};
 pub use scene::{
-    parse_scene, read_scene, read_scene_checked, write_scene, Axes, Check, CheckedScene, Format,
-    InvalidSplats, OutputFormat, SceneFile, WriteOptions, WriteReport,
+    parse_scene, read_scene, read_scene_checked, write_scene, write_scene_with, Axes, Check,
+    CheckedScene, Format, InvalidSplats, OutputFormat, SceneFile, WriteOptions, WriteReport,
 };
 pub use splats::{SplatStats, Splats};
 

@@ -2,8 +2,11 @@
 //!
 //! [`read_scene`] looks at the bytes, not the name: `ply` starts a PLY (INRIA, or PlayCanvas
 //! compressed when it has a `chunk` element and packed vertices), the gzip magic or `NGSP`
-//! starts an SPZ; a file with neither is a `.splat` when its name says so, or when it has no
-//! known extension and its first records look like splats. [`write_scene`] picks the format
+//! starts an SPZ; a file with neither is a `.ksplat` or `.splat` when its name says so, or when
+//! it has no known extension and its header (`.ksplat`: sections that fit the file) or first
+//! records (`.splat`) fit the format. The GLB magic `glTF`, or JSON naming
+//! `KHR_gaussian_splatting` (or any JSON file called `.gltf`), is glTF (y-up, converted like
+//! SPZ's RUB). [`write_scene`] picks the format
 //! from the output's name ([`OutputFormat::from_path`]).
 //!
 //! **Frames.** vksplat keeps every scene in the INRIA PLY / OpenCV frame, RDF: x right,
@@ -23,12 +26,12 @@
 
 use std::path::Path;
 
-use crate::formats::{compressed_ply, splat, spz};
+use crate::formats::{compressed_ply, gltf, ksplat, splat, spz};
 use crate::{IoError, Splats};
 
 mod checked;
 
-pub use crate::formats::spz::SpzContainer;
+pub use crate::formats::spz::{SpzContainer, SpzExtra};
 pub use crate::formats::MAX_SPLATS;
 pub use crate::ply::Format as PlyEncoding;
 pub use checked::{
@@ -49,6 +52,11 @@ pub enum Format {
     },
     /// antimatter15 `.splat`.
     Splat,
+    /// mkkellogg GaussianSplats3D `.ksplat` at compression level 0, 1 or 2.
+    Ksplat { compression: u8 },
+    /// glTF 2.0 with `KHR_gaussian_splatting`: `.glb` when `binary`; `spz` when the splats
+    /// are an SPZ payload (`KHR_gaussian_splatting_compression_spz_2`).
+    Gltf { binary: bool, spz: bool },
 }
 
 impl std::fmt::Display for Format {
@@ -67,6 +75,18 @@ impl std::fmt::Display for Format {
                 write!(f, "SPZ v{version} ({c})")
             }
             Format::Splat => f.write_str("antimatter15 .splat"),
+            Format::Ksplat { compression } => {
+                write!(
+                    f,
+                    "GaussianSplats3D .ksplat (compression level {compression})"
+                )
+            }
+            Format::Gltf { binary, spz } => write!(
+                f,
+                "glTF{} KHR_gaussian_splatting{}",
+                if *binary { " binary (.glb)" } else { "" },
+                if *spz { " (SPZ compressed)" } else { "" }
+            ),
         }
     }
 }
@@ -79,6 +99,9 @@ impl Format {
             Format::CompressedPly => "compressed-ply",
             Format::Spz { .. } => "spz",
             Format::Splat => "splat",
+            Format::Ksplat { .. } => "ksplat",
+            Format::Gltf { binary: false, .. } => "gltf",
+            Format::Gltf { binary: true, .. } => "glb",
         }
     }
 }
@@ -123,13 +146,17 @@ pub struct SceneFile {
     pub frame: Axes,
     /// Size of the file in bytes.
     pub file_bytes: u64,
-    /// Bytes of a PLY header (INRIA or compressed); 0 for SPZ and `.splat`.
+    /// Bytes of a PLY header (INRIA or compressed) or of the `.ksplat` main and section
+    /// headers; 0 for SPZ and `.splat`.
     pub header_bytes: u64,
     /// `(file_bytes - header_bytes) / count`: what each splat costs on disk (0 for an empty
     /// scene).
     pub bytes_per_splat: f64,
     /// Adaptations made while reading (skipped extensions, dropped SH band 4, …).
     pub notes: Vec<String>,
+    /// What an SPZ file holds beyond the splats (SH band 4, extension records), for
+    /// [`write_scene_with`] to carry into SPZ output; empty for other formats.
+    pub spz_extra: SpzExtra,
 }
 
 /// Reads a scene file of any supported format, chosen by content. Only regular files are
@@ -156,6 +183,11 @@ pub fn read_scene(path: &Path) -> Result<SceneFile, IoError> {
         }
     }
     let bytes = crate::input::read_rest(path, file, len, prefix)?;
+    if is_gltf(&bytes, path) {
+        // The file is ours: a GLB's binary chunk is read in place instead of copied.
+        let (s, info) = gltf::parse_owned(bytes, path)?;
+        return Ok(gltf_scene(s, info, len));
+    }
     parse_scene(&bytes, path)
 }
 
@@ -189,21 +221,44 @@ pub fn parse_scene(bytes: &[u8], path: &Path) -> Result<SceneFile, IoError> {
             version: info.version,
             container: info.container,
         };
-        return Ok(finish(
-            s,
-            format,
-            info.antialiased,
-            Axes::Rub,
-            (len, 0),
-            info.notes,
-        ));
+        let mut file = finish(s, format, info.antialiased, Axes::Rub, (len, 0), info.notes);
+        file.spz_extra = info.extra;
+        return Ok(file);
+    }
+    if is_gltf(bytes, path) {
+        let (s, info) = gltf::parse(bytes, path)?;
+        return Ok(gltf_scene(s, info, len));
     }
     let ext = extension(path);
+    // .ksplat has no magic number: its name, or a header whose sections fit the file.
+    if ext == "ksplat" || (OutputFormat::from_extension(&ext).is_none() && ksplat::plausible(bytes))
+    {
+        let (s, info) = ksplat::parse(bytes, path)?;
+        let format = Format::Ksplat {
+            compression: info.compression,
+        };
+        let sizes = (len, info.header_bytes);
+        return Ok(finish(s, format, false, Axes::Rdf, sizes, vec![]));
+    }
     if ext == "splat" || (OutputFormat::from_extension(&ext).is_none() && splat::plausible(bytes)) {
         let s = splat::parse(bytes, path)?;
         return Ok(finish(s, Format::Splat, false, Axes::Rdf, (len, 0), vec![]));
     }
     Err(fail(unknown_format_message(bytes, &ext)))
+}
+
+/// glTF by content (GLB magic, or JSON naming the extension within its first MiB), or a JSON
+/// file called `.gltf` (its extension list may come after megabytes of data URIs).
+fn is_gltf(bytes: &[u8], path: &Path) -> bool {
+    gltf::sniff(bytes) || (bytes.first() == Some(&b'{') && extension(path) == "gltf")
+}
+
+fn gltf_scene(s: Splats, info: gltf::GltfInfo, len: u64) -> SceneFile {
+    let format = Format::Gltf {
+        binary: info.binary,
+        spz: info.spz,
+    };
+    finish(s, format, info.antialiased, Axes::Rub, (len, 0), info.notes)
 }
 
 fn unknown_format_message(bytes: &[u8], ext: &str) -> String {
@@ -217,14 +272,16 @@ fn unknown_format_message(bytes: &[u8], ext: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     let hint = match ext {
-        "ksplat" => " (.ksplat is not supported; convert it to PLY or SPZ first)",
         "ply" => " (a PLY file starts with 'ply')",
         "spz" => " (an SPZ file starts with the gzip magic 1f 8b, or 'NGSP' for version 4)",
+        "gltf" => " (a .gltf file is JSON with an \"asset\" object and KHR_gaussian_splatting)",
+        "glb" => " (a .glb file starts with 'glTF')",
         _ => "",
     };
     format!(
         "unrecognised scene format{hint}: it starts with bytes {head}; vksplat reads INRIA \
-         PLY, PlayCanvas compressed PLY, SPZ (v1-v4) and .splat"
+         PLY, PlayCanvas compressed PLY, SPZ (v1-v4), .splat, .ksplat and glTF KHR_gaussian_splatting \
+         (.gltf/.glb)"
     )
 }
 
@@ -250,6 +307,7 @@ fn finish(
         header_bytes,
         bytes_per_splat,
         notes,
+        spz_extra: SpzExtra::default(),
     }
 }
 
@@ -278,6 +336,11 @@ pub enum OutputFormat {
     Spz,
     /// antimatter15 `.splat`.
     Splat,
+    /// glTF `KHR_gaussian_splatting` JSON (`*.gltf`), its buffer in a sibling `.bin` (or a
+    /// `data:` URI with [`WriteOptions::gltf_embed`]).
+    Gltf,
+    /// glTF `KHR_gaussian_splatting` binary (`*.glb`).
+    Glb,
 }
 
 impl OutputFormat {
@@ -293,6 +356,8 @@ impl OutputFormat {
             "ply" => OutputFormat::Ply,
             "spz" => OutputFormat::Spz,
             "splat" => OutputFormat::Splat,
+            "gltf" => OutputFormat::Gltf,
+            "glb" => OutputFormat::Glb,
             _ => return None,
         })
     }
@@ -304,6 +369,8 @@ impl OutputFormat {
             OutputFormat::CompressedPly => "PlayCanvas compressed PLY",
             OutputFormat::Spz => "SPZ",
             OutputFormat::Splat => "antimatter15 .splat",
+            OutputFormat::Gltf => "glTF KHR_gaussian_splatting",
+            OutputFormat::Glb => "glTF binary KHR_gaussian_splatting",
         }
     }
 }
@@ -324,6 +391,14 @@ pub struct WriteOptions {
     /// Deflate level of SPZ v2/v3, 0-9 (default 6; 1 is ~6x faster on SH 3 scenes and
     /// ~5-13% larger).
     pub spz_gzip_level: u8,
+    /// zstd level of SPZ v4, 1-22 (libzstd's; default 3, as Niantic's and PlayCanvas's
+    /// writers; 19 is ~5% smaller and far slower).
+    pub spz_zstd_level: i32,
+    /// glTF: store the splats as an SPZ payload (`KHR_gaussian_splatting_compression_spz_2`,
+    /// SPZ v2 as the draft says) instead of float accessors.
+    pub gltf_spz: bool,
+    /// `.gltf`: embed the buffer as a base64 `data:` URI instead of a sibling `.bin` file.
+    pub gltf_embed: bool,
 }
 
 impl Default for WriteOptions {
@@ -335,6 +410,9 @@ impl Default for WriteOptions {
             spz_sh1_bits: 5,
             spz_sh_rest_bits: 4,
             spz_gzip_level: 6,
+            spz_zstd_level: 3,
+            gltf_spz: false,
+            gltf_embed: false,
         }
     }
 }
@@ -356,6 +434,35 @@ pub fn write_scene(
     format: OutputFormat,
     options: &WriteOptions,
 ) -> Result<WriteReport, IoError> {
+    write_scene_with(path, splats, &SpzExtra::default(), format, options)
+}
+
+/// [`write_scene`], carrying what an SPZ input held beyond the splats
+/// ([`SceneFile::spz_extra`]): SPZ v3/v4 output keeps SH band 4 (while the splats are the ones
+/// read, at degree 3) and the extension records; other outputs drop them with a note.
+pub fn write_scene_with(
+    path: &Path,
+    splats: &Splats,
+    extra: &SpzExtra,
+    format: OutputFormat,
+    options: &WriteOptions,
+) -> Result<WriteReport, IoError> {
+    let mut dropped = Vec::new();
+    if format != OutputFormat::Spz {
+        if !extra.sh_band4.is_empty() {
+            dropped.push(format!(
+                "dropped SH band 4 ({} holds SH up to degree 3)",
+                format.name()
+            ));
+        }
+        if !extra.extensions.is_empty() {
+            dropped.push(format!(
+                "dropped {} bytes of SPZ extensions ({} cannot hold them)",
+                extra.extensions.len(),
+                format.name()
+            ));
+        }
+    }
     let fail = |m: String| IoError::output(path, m);
     let aa_comment: &[&str] = if options.antialiased {
         &["antialiased=true"]
@@ -376,13 +483,13 @@ pub fn write_scene(
             let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             return Ok(WriteReport {
                 bytes,
-                notes: Vec::new(),
+                notes: dropped,
             });
         }
         OutputFormat::CompressedPly => {
             compressed_ply::encode(splats, aa_comment).map_err(|e| e.at(path))?
         }
-        OutputFormat::Spz => spz::encode(
+        OutputFormat::Spz => spz::encode_with(
             splats,
             &spz::SpzWrite {
                 version: options.spz_version,
@@ -391,11 +498,20 @@ pub fn write_scene(
                 sh1_bits: options.spz_sh1_bits,
                 sh_rest_bits: options.spz_sh_rest_bits,
                 gzip_level: options.spz_gzip_level,
+                zstd_level: options.spz_zstd_level,
             },
+            extra,
             path,
         )?,
         OutputFormat::Splat => splat::encode(splats).map_err(|e| e.at(path))?,
+        OutputFormat::Gltf | OutputFormat::Glb => {
+            return write_gltf(path, splats, format, options).map(|mut r| {
+                r.notes.extend(dropped);
+                r
+            });
+        }
     };
+    notes.extend(dropped);
     if options.antialiased && format == OutputFormat::Splat {
         notes.push(".splat cannot record the antialiasing flag".into());
     }
@@ -403,6 +519,70 @@ pub fn write_scene(
     Ok(WriteReport {
         bytes: bytes.len() as u64,
         notes,
+    })
+}
+
+/// The glTF writers: `.glb` in one file; `.gltf` with its buffer embedded, or in the sibling
+/// `<stem>.bin`, written (atomically) before the `.gltf` that names it.
+fn write_gltf(
+    path: &Path,
+    splats: &Splats,
+    format: OutputFormat,
+    options: &WriteOptions,
+) -> Result<WriteReport, IoError> {
+    let fail = |m: String| IoError::output(path, m);
+    let bin_path = path.with_extension("bin");
+    let bin_name = bin_path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_owned)
+        .ok_or_else(|| fail("the file name is not UTF-8, so no buffer URI can name it".into()))?;
+    let buffer = match (format, options.gltf_embed) {
+        (OutputFormat::Glb, _) => gltf::GltfBuffer::Glb,
+        (_, true) => gltf::GltfBuffer::Embedded,
+        _ => gltf::GltfBuffer::External,
+    };
+    let spz = options.gltf_spz.then_some(spz::SpzWrite {
+        version: 2,
+        fractional_bits: options.spz_fractional_bits,
+        antialiased: options.antialiased,
+        sh1_bits: options.spz_sh1_bits,
+        sh_rest_bits: options.spz_sh_rest_bits,
+        gzip_level: options.spz_gzip_level,
+        zstd_level: options.spz_zstd_level,
+    });
+    let out = gltf::encode(
+        splats,
+        &gltf::GltfWrite {
+            buffer,
+            bin_name: &bin_name,
+            antialiased: options.antialiased,
+            spz,
+        },
+        path,
+    )?;
+    let mut bytes = out.main.len() as u64;
+    let bin = out.bin.as_deref().unwrap_or_default();
+    bytes += bin.len() as u64;
+    if buffer == gltf::GltfBuffer::Glb {
+        // Header and JSON chunk, then the binary chunk straight from the buffer (no copy).
+        let pad = crate::gltf_container::glb_padding(bin.len());
+        bytes += pad as u64;
+        crate::atomic::write_atomic(path, |w| {
+            use std::io::Write;
+            w.write_all(&out.main)?;
+            w.write_all(bin)?;
+            w.write_all(&[0u8; 3][..pad])
+        })?;
+    } else {
+        if out.bin.is_some() {
+            crate::atomic::write_atomic(&bin_path, |w| std::io::Write::write_all(w, bin))?;
+        }
+        crate::atomic::write_atomic(path, |w| std::io::Write::write_all(w, &out.main))?;
+    }
+    Ok(WriteReport {
+        bytes,
+        notes: out.notes,
     })
 }
 

@@ -3,6 +3,8 @@
 //! * [`compressed_ply`]: PlayCanvas/SuperSplat "compressed PLY" (read and write).
 //! * [`spz`]: Niantic SPZ versions 1–3 (gzip) and 4 (`NGSP` header + zstd streams).
 //! * [`splat`]: antimatter15 `.splat`, 32 bytes per splat.
+//! * [`ksplat`]: mkkellogg GaussianSplats3D `.ksplat`, compression levels 0–2 (read only).
+//! * [`gltf`]: glTF 2.0 `KHR_gaussian_splatting` (`.gltf`, `.glb`, the SPZ compression draft).
 //!
 //! Shared rules, on top of the crate-wide ones (no panic, no allocation sized by an unchecked
 //! count):
@@ -18,6 +20,8 @@
 //!   byte to the same logit and re-encodes it to the same byte.
 
 pub(crate) mod compressed_ply;
+pub(crate) mod gltf;
+pub(crate) mod ksplat;
 pub(crate) mod splat;
 pub(crate) mod spz;
 

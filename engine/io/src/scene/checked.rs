@@ -206,6 +206,7 @@ mod tests {
             header_bytes: 0,
             bytes_per_splat: 0.0,
             notes: Vec::new(),
+            spz_extra: Default::default(),
         };
         let e = check_scene(file, &path, InvalidSplats::Drop).unwrap_err();
         assert!(
