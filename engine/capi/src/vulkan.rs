@@ -268,7 +268,7 @@ unsafe fn target_image(
     family: u32,
     w: u32,
     h: u32,
-) -> Result<Option<ExternalImage>> {
+) -> Result<Option<ExternalImage<'static>>> {
     let (image, format, old, new, owner, what) = if color {
         let c = (t.color_image, t.color_format, t.color_old_layout);
         (
@@ -451,7 +451,7 @@ pub unsafe extern "C" fn vksplat_render_vulkan(
 
 /// One target surface: the image if there is one, else the buffer at `offset`.
 fn surface<'a>(
-    img: &'a Option<ExternalImage>,
+    img: &'a Option<ExternalImage<'static>>,
     buf: &'a Option<ExternalBuffer>,
     offset: u64,
 ) -> Option<TargetSurface<'a>> {

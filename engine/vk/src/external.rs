@@ -7,27 +7,34 @@
 //! write on the queue, host work included), is written, and is left in the layout the host
 //! asked for, with the write visible to any later command on the queue.
 
-use ash::vk;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
-use crate::{Buffer, Context, Recorder, Result, VkError};
+use ash::vk;
+use gpu_allocator::vulkan::{Allocation, AllocationCreateDesc, AllocationScheme};
+use gpu_allocator::MemoryLocation;
+
+use crate::{Buffer, CallExt, Context, Recorder, Result, VkError};
 
 /// Image formats a frame's colour can be copied into without conversion.
 pub const COLOR_FORMATS: [vk::Format; 1] = [vk::Format::R32G32B32A32_SFLOAT];
 /// Image formats a frame's depth can be copied into without conversion.
 pub const DEPTH_FORMATS: [vk::Format; 2] = [vk::Format::R32_SFLOAT, vk::Format::D32_SFLOAT];
 
-/// A host's 2D image: written at mip level 0, array layer 0.
+/// A host's 2D image (or an [`OwnedImage`] for the lifetime `'a`): written at mip level 0,
+/// array layer 0.
 #[derive(Clone, Copy, Debug)]
-pub struct ExternalImage {
+pub struct ExternalImage<'a> {
     raw: vk::Image,
     format: vk::Format,
     width: u32,
     height: u32,
     old_layout: vk::ImageLayout,
     new_layout: vk::ImageLayout,
+    _owner: PhantomData<&'a ()>,
 }
 
-impl ExternalImage {
+impl ExternalImage<'static> {
     /// # Safety
     ///
     /// `raw` is an image of the context's device, created with `format`, at least
@@ -50,9 +57,12 @@ impl ExternalImage {
             height,
             old_layout,
             new_layout,
+            _owner: PhantomData,
         }
     }
+}
 
+impl ExternalImage<'_> {
     pub fn format(&self) -> vk::Format {
         self.format
     }
@@ -63,6 +73,117 @@ impl ExternalImage {
         } else {
             vk::ImageAspectFlags::COLOR
         }
+    }
+}
+
+/// A device-local 2D image the engine owns (benchmarks and tests of GPU-side output without a
+/// host device): transfer source and destination, optimal tiling. Freed on drop, after the
+/// pending submissions.
+pub struct OwnedImage {
+    ctx: Arc<Context>,
+    raw: vk::Image,
+    allocation: Option<Allocation>,
+    format: vk::Format,
+    width: u32,
+    height: u32,
+}
+
+impl Context {
+    /// Creates a `width`×`height` image of `format` in device-local memory.
+    pub fn create_image(
+        self: &Arc<Self>,
+        name: &str,
+        format: vk::Format,
+        width: u32,
+        height: u32,
+    ) -> Result<OwnedImage> {
+        let info = vk::ImageCreateInfo::default()
+            .image_type(vk::ImageType::TYPE_2D)
+            .format(format)
+            .extent(vk::Extent3D {
+                width,
+                height,
+                depth: 1,
+            })
+            .mip_levels(1)
+            .array_layers(1)
+            .samples(vk::SampleCountFlags::TYPE_1)
+            .tiling(vk::ImageTiling::OPTIMAL)
+            .usage(vk::ImageUsageFlags::TRANSFER_DST | vk::ImageUsageFlags::TRANSFER_SRC)
+            .initial_layout(vk::ImageLayout::UNDEFINED);
+        // SAFETY: valid device and create info.
+        let raw = unsafe { self.device.create_image(&info, None) }.call("vkCreateImage")?;
+        // SAFETY: image just created on this device.
+        let requirements = unsafe { self.device.get_image_memory_requirements(raw) };
+        let allocation = self
+            .allocator
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .allocate(&AllocationCreateDesc {
+                name,
+                requirements,
+                location: MemoryLocation::GpuOnly,
+                linear: false,
+                allocation_scheme: AllocationScheme::GpuAllocatorManaged,
+            });
+        let allocation = match allocation {
+            Ok(a) => a,
+            Err(e) => {
+                // SAFETY: unbound image, never used.
+                unsafe { self.device.destroy_image(raw, None) };
+                return Err(VkError::Allocation {
+                    name: name.into(),
+                    size: requirements.size,
+                    message: e.to_string(),
+                });
+            }
+        };
+        let image = OwnedImage {
+            ctx: self.clone(),
+            raw,
+            allocation: Some(allocation),
+            format,
+            width,
+            height,
+        };
+        let a = image.allocation.as_ref().expect("just set");
+        // SAFETY: memory and offset from an allocation that satisfies the requirements; on
+        // failure `image`'s Drop frees both.
+        unsafe { self.device.bind_image_memory(raw, a.memory(), a.offset()) }
+            .call("vkBindImageMemory")?;
+        self.set_name(raw, name);
+        Ok(image)
+    }
+}
+
+impl OwnedImage {
+    /// The image as a frame target, from layout `old` to `new`, for as long as it is borrowed.
+    pub fn target(&self, old: vk::ImageLayout, new: vk::ImageLayout) -> ExternalImage<'_> {
+        ExternalImage {
+            raw: self.raw,
+            format: self.format,
+            width: self.width,
+            height: self.height,
+            old_layout: old,
+            new_layout: new,
+            _owner: PhantomData,
+        }
+    }
+}
+
+impl Drop for OwnedImage {
+    fn drop(&mut self) {
+        self.ctx.wait_for_pending();
+        if let Some(a) = self.allocation.take() {
+            let _ = self
+                .ctx
+                .allocator
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .free(a);
+        }
+        // SAFETY: every submission that could use the image has completed (waited above).
+        unsafe { self.ctx.device.destroy_image(self.raw, None) };
     }
 }
 
@@ -117,7 +238,7 @@ impl Context {
     /// into, the frame's size, supported layouts. The error names what is wrong.
     pub fn check_output_image(
         &self,
-        image: &ExternalImage,
+        image: &ExternalImage<'_>,
         depth: bool,
         width: u32,
         height: u32,
@@ -173,7 +294,7 @@ impl<'a> Recorder<'a> {
         &mut self,
         src: &'a Buffer,
         src_offset: u64,
-        image: &ExternalImage,
+        image: &ExternalImage<'_>,
     ) -> Result<()> {
         let texel = if image.format == vk::Format::R32G32B32A32_SFLOAT {
             16

@@ -45,7 +45,7 @@ pub use context::{
     requirements, BorrowedDevice, Context, ContextDesc, DeviceChoice, DeviceInfo, DeviceKind,
     Requirements,
 };
-pub use external::{ExternalBuffer, ExternalImage, COLOR_FORMATS, DEPTH_FORMATS};
+pub use external::{ExternalBuffer, ExternalImage, OwnedImage, COLOR_FORMATS, DEPTH_FORMATS};
 pub use pipeline::ComputePipeline;
 pub use push::{PushConstants, MAX_PUSH_CONSTANT_SIZE};
 

@@ -47,7 +47,7 @@ const HISTORY: usize = 16;
 /// (one f32 per pixel), rows top first, tightly packed.
 #[derive(Clone, Copy)]
 pub enum TargetSurface<'a> {
-    Image(&'a ExternalImage),
+    Image(&'a ExternalImage<'a>),
     Buffer {
         buffer: &'a ExternalBuffer,
         offset: u64,
