@@ -20,7 +20,7 @@ use std::process::Command;
 
 /// The Rust plugins installed: each is a dependency of this crate, in `plugins/NAME/` with
 /// the manifest `NAME.vksplat.json`.
-const RUST_PLUGINS: &[&str] = &["skinwave", "dynamic4d", "skinned"];
+const RUST_PLUGINS: &[&str] = &["skinwave", "dynamic4d", "skinned", "meshbound"];
 
 fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());

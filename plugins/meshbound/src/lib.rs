@@ -1,0 +1,382 @@
+//! `meshbound`: Gaussians bound to the triangles of a deforming mesh (the README's
+//! "Mesh-bound Gaussians").
+//!
+//! Sources: a binding PLY (`face_index` plus per-kind fields, see [`source::read_binding`])
+//! with `mesh=REST.obj|.gltf|.glb`; or a skinned glTF alone, sampled exactly as the skinned
+//! plugin samples it (same `splats_per_triangle` and `seed` ⇒ the same splats) and bound to
+//! its triangles.
+//!
+//! Deformed vertices per frame, first that applies: the host's `vertices` array (V × 3, the
+//! rest mesh's order), `vertex_file` (.npy/.npz [T, V, 3], frame t·fps, linear between
+//! frames, clamped), the glTF animation of the mesh file (skinned vertices), else the rest
+//! mesh.
+//!
+//! Per frame the host computes the vertices (and for the SplattingAvatar binding the vertex
+//! normals and quaternions, [`bind::vertex_pass`], O(V + F)) and uploads them as the frame
+//! buffer; one dispatch of `meshbound.comp` (or [`bind::splat`] on the CPU, the same
+//! arithmetic) then recomputes each splat's face frame from its three vertices and writes
+//! means, rotations and log-scales. Recomputing the frame per splat replaces a separate face
+//! pass (a plugin stage is one shader): a face's frame costs a few dozen flops.
+
+pub mod bind;
+pub mod source;
+
+use std::ffi::CString;
+use std::path::Path;
+
+use bind::Kind;
+use source::{Bound, Mesh};
+use vksplat_plugin_sdk::abi::*;
+use vksplat_plugin_sdk::{
+    export_plugin, Description, Error, FrameInput, GpuStage, Param, Plugin, Shader, SplatArrays,
+    SplatData,
+};
+
+const SHADER: &str = include_str!("meshbound.comp");
+
+/// Most splats an instance makes or reads.
+pub const MAX_SPLATS: usize = 16_000_000;
+/// Most vertices of the rest mesh (the `vertices` parameter's element limit).
+pub const MAX_VERTICES: usize = 4_000_000;
+/// Bound of every host-supplied vertex coordinate.
+const VERTEX_LIMIT: f64 = 1e7;
+
+const PARAMS: [Param; 9] = [
+    Param::text(
+        c"mesh",
+        c"binding PLY source: the rest mesh (.obj, or a skinned .gltf/.glb whose animation drives it)",
+    ),
+    Param::int(
+        c"splats_per_triangle",
+        c"glTF source: splats sampled on each triangle (as the skinned plugin)",
+        1,
+        10_000,
+        8,
+    )
+    .at_open(),
+    Param::int(c"seed", c"glTF source: random seed of the sampling", 0, 2_147_483_647, 1).at_open(),
+    Param::text(
+        c"animation",
+        c"the glTF animation played at the frame's time, by name or index (default: the first)",
+    ),
+    Param::text(
+        c"vertex_file",
+        c"a .npy/.npz vertex sequence [T, V, 3] (npz: array 'vertices'), frame t * fps, linear between frames",
+    ),
+    Param::float(c"fps", c"frames per second of vertex_file", 1e-3, 1e4, 30.0).at_open(),
+    Param::text(
+        c"sugar",
+        c"SuGaR binding: rest (default; scales as stored) or editable (in-plane scales follow the face area)",
+    ),
+    Param::array(
+        c"vertices",
+        c"this frame's deformed vertices, x y z per vertex of the rest mesh (overrides every other source)",
+        3,
+        1,
+        MAX_VERTICES as u32,
+        -VERTEX_LIMIT,
+        VERTEX_LIMIT,
+    ),
+    Param::int(c"rest_pose", c"1: ignore animations and vertex files (rest mesh)", 0, 1, 0).at_open(),
+];
+
+/// Where the deformed vertices come from when the host gives none.
+enum Stream {
+    Rest,
+    Gltf(Box<vksplat_rig::Model>, Option<usize>),
+    /// Frames of V × 3 floats and their rate.
+    Sequence(Vec<f32>, f64),
+}
+
+/// One instance.
+pub struct Meshbound {
+    mesh: Mesh,
+    bound: Bound,
+    editable: bool,
+    stream: Stream,
+    time_range: Option<(f64, f64)>,
+    rest_frames: Vec<bind::RestFrame>,
+    shader: CString,
+}
+
+fn option<'a>(options: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
+    options.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
+fn int_option(options: &[(&str, &str)], key: &str, default: u64, max: u64) -> Result<u64, Error> {
+    match option(options, key) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(x) if x >= 0.0 && x.fract() == 0.0 && x <= max as f64 => Ok(x as u64),
+            _ => Err(format!("'{key}={v}': expected an integer in 0..={max}")),
+        },
+    }
+}
+
+fn head(path: &Path) -> Result<Vec<u8>, Error> {
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(head[..n].to_vec())
+}
+
+fn load_gltf(path: &Path) -> Result<vksplat_rig::Model, Error> {
+    vksplat_rig::load(path).map_err(|e| e.to_string())
+}
+
+impl Plugin for Meshbound {
+    const NAME: &'static std::ffi::CStr = c"meshbound";
+    const VERSION: &'static std::ffi::CStr = c"0.1.0";
+    const HAS_GPU: bool = true;
+    const HAS_CPU: bool = true;
+
+    fn open(source: Option<&str>, options: &[(&str, &str)]) -> Result<Self, Error> {
+        let source = source.ok_or(
+            "needs a source file: a binding PLY with --param mesh=REST.obj|.gltf, or a skinned glTF/GLB",
+        )?;
+        let path = Path::new(source);
+        let editable = match option(options, "sugar").map(str::trim) {
+            None | Some("rest") => false,
+            Some("editable") => true,
+            Some(v) => return Err(format!("'sugar={v}': expected rest or editable")),
+        };
+        let rest_pose = int_option(options, "rest_pose", 0, 1)? == 1;
+        let h = head(path)?;
+        let (mesh, bound, model) = if h.starts_with(b"ply") {
+            let mesh_path = option(options, "mesh").ok_or_else(|| {
+                format!("{source}: a binding PLY needs --param mesh=REST.obj|.gltf (the mesh its faces refer to)")
+            })?;
+            let mp = Path::new(mesh_path);
+            let (mesh, model) = if vksplat_rig::looks_like_gltf(&head(mp)?) {
+                let model = load_gltf(mp)?;
+                (source::gltf_mesh(&model), Some(model))
+            } else {
+                (source::read_obj(mp)?, None)
+            };
+            if mesh.face_count() == 0 {
+                return Err(format!("{mesh_path}: the mesh has no triangles"));
+            }
+            let bound = source::read_binding(path, &mesh, MAX_SPLATS)?;
+            (mesh, bound, model)
+        } else if vksplat_rig::looks_like_gltf(&h) {
+            if option(options, "mesh").is_some() {
+                return Err(format!(
+                    "{source}: mesh= is for binding PLY sources; a glTF source is its own mesh"
+                ));
+            }
+            let model = load_gltf(path)?;
+            let mesh = source::gltf_mesh(&model);
+            let k = int_option(options, "splats_per_triangle", 8, 10_000)?.max(1) as usize;
+            let seed = int_option(options, "seed", 1, u32::MAX as u64)?;
+            let bound = source::sample_gltf(&model, &mesh, k, seed, MAX_SPLATS)
+                .map_err(|m| format!("{source}: {m}"))?;
+            (mesh, bound, Some(model))
+        } else {
+            return Err(format!(
+                "{source}: neither a binding PLY nor a glTF/GLB file"
+            ));
+        };
+        if mesh.vertex_count() > MAX_VERTICES {
+            return Err(format!(
+                "the rest mesh has {} vertices, more than {MAX_VERTICES}",
+                mesh.vertex_count()
+            ));
+        }
+        let mut time_range = None;
+        let stream = match (option(options, "vertex_file"), model, rest_pose) {
+            (_, _, true) => Stream::Rest,
+            (Some(file), _, false) => {
+                let fps = match option(options, "fps") {
+                    None => 30.0,
+                    Some(v) => v
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite() && *x > 0.0)
+                        .ok_or_else(|| format!("'fps={v}': expected a positive number"))?,
+                };
+                let frames = source::read_sequence(Path::new(file), mesh.vertex_count())?;
+                let t = frames.len() / mesh.vertices.len();
+                time_range = Some((0.0, (t - 1) as f64 / fps));
+                Stream::Sequence(frames, fps)
+            }
+            (None, Some(model), false) => {
+                let animation = match option(options, "animation") {
+                    Some(name) => Some(
+                        model
+                            .rig
+                            .find_animation(name.trim())
+                            .map_err(|m| format!("{}: {m}", model.path.display()))?,
+                    ),
+                    None => (!model.rig.animations.is_empty()).then_some(0),
+                };
+                time_range = animation.map(|a| model.rig.time_range(a));
+                Stream::Gltf(Box::new(model), animation)
+            }
+            (None, None, false) => Stream::Rest,
+        };
+        let rest_frames = bind::rest_frames(&mesh.vertices, &mesh.faces);
+        let shader = CString::new(format!("#version 450\n{SHADER}"))
+            .map_err(|e| format!("shader source: {e}"))?;
+        let out = Meshbound {
+            mesh,
+            bound,
+            editable,
+            stream,
+            time_range,
+            rest_frames,
+            shader,
+        };
+        // Evaluate the first frame now: broken vertex data fails at open, not mid-render.
+        out.frame_data(time_range.map_or(0.0, |r| r.0), &[])?;
+        Ok(out)
+    }
+
+    fn describe(&self) -> Description<'_> {
+        let b = &self.bound;
+        Description {
+            splat_count: b.count as u64,
+            sh_degree: b.sh_degree,
+            covariance: false,
+            opacity_scale: false,
+            outputs: VKSPLAT_OUTPUT_MEANS | VKSPLAT_OUTPUT_ROTATIONS | VKSPLAT_OUTPUT_LOG_SCALES,
+            params: PARAMS.to_vec(),
+            initial: SplatData {
+                opacity_logits: Some(&b.opacity_logits),
+                sh: Some(&b.sh),
+                ..Default::default()
+            },
+            time_range: self.time_range,
+        }
+    }
+
+    fn gpu_stage(&self) -> Result<GpuStage<'_>, Error> {
+        Ok(GpuStage {
+            name: c"meshbound.comp",
+            shader: Shader::Glsl(&self.shader),
+            push_constant_size: 16,
+            buffers: vec![
+                (c"rest", bytes_of(&self.bound.rest)),
+                (c"faces", bytes_of_u32(&self.mesh.faces)),
+            ],
+            frame_buffer_size: (self.frame_floats() * 4) as u32,
+            invocations: self.bound.count as u64,
+        })
+    }
+
+    fn gpu_frame(
+        &mut self,
+        input: &FrameInput,
+        push: &mut [u8],
+        frame: &mut [u8],
+    ) -> Result<(), Error> {
+        let data = self.frame_data(input.time, input.array("vertices"))?;
+        let words = [
+            self.bound.count as u32,
+            self.bound.kind as u32,
+            self.mesh.vertex_count() as u32,
+            self.editable as u32,
+        ];
+        for (dst, w) in push.chunks_exact_mut(4).zip(words) {
+            dst.copy_from_slice(&w.to_le_bytes());
+        }
+        for (dst, v) in frame.chunks_exact_mut(4).zip(&data) {
+            dst.copy_from_slice(&v.to_le_bytes());
+        }
+        Ok(())
+    }
+
+    fn cpu_frame(&mut self, input: &FrameInput, out: &mut SplatArrays) -> Result<(), Error> {
+        let data = self.frame_data(input.time, input.array("vertices"))?;
+        let missing = || "the host did not pass the declared output arrays".to_string();
+        let means = out.means.as_deref_mut().ok_or_else(missing)?;
+        let rots = out.rotations.as_deref_mut().ok_or_else(missing)?;
+        let scales = out.log_scales.as_deref_mut().ok_or_else(missing)?;
+        let v = self.mesh.vertex_count() as u32;
+        for (i, r) in self.bound.rest.chunks_exact(bind::REST).enumerate() {
+            let (m, q, s) = bind::splat(
+                self.bound.kind,
+                self.editable,
+                r,
+                &self.mesh.faces,
+                &data,
+                v,
+            );
+            means[3 * i..3 * i + 3].copy_from_slice(&m);
+            rots[4 * i..4 * i + 4].copy_from_slice(&q);
+            scales[3 * i..3 * i + 3].copy_from_slice(&s);
+        }
+        Ok(())
+    }
+}
+
+impl Meshbound {
+    /// Floats of frame data: the vertices, plus normals and quaternions for SplattingAvatar.
+    fn frame_floats(&self) -> usize {
+        let v = self.mesh.vertex_count();
+        if self.bound.kind == Kind::SplattingAvatar {
+            10 * v
+        } else {
+            3 * v
+        }
+    }
+
+    /// This frame's deformed vertices (checked finite), plus the vertex pass's output for
+    /// SplattingAvatar.
+    fn frame_data(&self, time: f64, given: &[f32]) -> Result<Vec<f32>, Error> {
+        let n = self.mesh.vertices.len();
+        let mut v = if !given.is_empty() {
+            if given.len() != n {
+                return Err(format!(
+                    "vertices: {} vertices given, the rest mesh has {} (the same topology is required)",
+                    given.len() / 3,
+                    n / 3
+                ));
+            }
+            given.to_vec()
+        } else {
+            match &self.stream {
+                Stream::Rest => self.mesh.vertices.clone(),
+                Stream::Gltf(model, animation) => source::gltf_vertices(model, *animation, time)
+                    .map_err(|m| format!("{}: {m}", model.path.display()))?,
+                Stream::Sequence(frames, fps) => {
+                    let count = frames.len() / n;
+                    let x = (time * fps).clamp(0.0, (count - 1) as f64);
+                    let f0 = x.floor() as usize;
+                    let f1 = (f0 + 1).min(count - 1);
+                    let u = (x - f0 as f64) as f32;
+                    let (a, b) = (&frames[n * f0..n * (f0 + 1)], &frames[n * f1..n * (f1 + 1)]);
+                    a.iter().zip(b).map(|(a, b)| a + (b - a) * u).collect()
+                }
+            }
+        };
+        if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+            return Err(format!(
+                "vertices at t={time}: vertex {} is not finite",
+                k / 3
+            ));
+        }
+        if self.bound.kind == Kind::SplattingAvatar {
+            bind::vertex_pass(&mut v, &self.mesh.faces, &self.rest_frames);
+        }
+        Ok(v)
+    }
+
+    /// The binding kind.
+    pub fn kind(&self) -> Kind {
+        self.bound.kind
+    }
+}
+
+fn bytes_of(v: &[f32]) -> &[u8] {
+    // SAFETY: f32 has no padding or invalid bit patterns as bytes.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
+fn bytes_of_u32(v: &[u32]) -> &[u8] {
+    // SAFETY: u32 has no padding or invalid bit patterns as bytes.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
+export_plugin!(Meshbound);

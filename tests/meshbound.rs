@@ -1,0 +1,679 @@
+//! The `meshbound` plugin (Gaussians bound to a deforming mesh): GPU == CPU for every binding,
+//! rigid motions of the mesh move every splat rigidly, flat SuGaR/GaMeS splats stay on their
+//! deformed triangles with the face normal as their normal axis, host vertices equal a vertex
+//! file, RiggedSimple through skinned vertices agrees with the skinned plugin, and bad input
+//! (mismatched topology, NaN vertices, degenerate faces) fails clearly or hides the splats.
+
+#[path = "plugin_support.rs"]
+mod plugin_support;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use glam::{DMat3, DQuat, DVec3, Vec3};
+use plugin_support::{cargo_build, dylib, profile_dir, root};
+use vksplat_core::{RenderSettings, SceneUpdate};
+use vksplat_plugin_host::{
+    EvalPath, HostSplats, Instance, Plugin, Scene, SearchPath, VariantScene,
+};
+use vksplat_tests::cli::{assert_exit, stderr, vksplat};
+use vksplat_tests::numpy::npy_bytes;
+use vksplat_tests::{camera, compare, Gpu, Rng};
+
+/// A plugin directory holding the cargo-built `meshbound` and `skinned` libraries.
+fn plugin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        cargo_build(&["vksplat-plugin-meshbound", "vksplat-plugin-skinned"]);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("vksplat-meshbound-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["meshbound", "skinned"] {
+            let lib = dylib(&format!("vksplat_{name}"));
+            std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();
+            std::fs::copy(
+                root().join(format!("plugins/{name}/{name}.vksplat.json")),
+                dir.join(format!("{name}.vksplat.json")),
+            )
+            .unwrap();
+        }
+        dir
+    })
+}
+
+fn plugin(name: &str) -> Arc<Plugin> {
+    let search = SearchPath {
+        dirs: vec![plugin_dir().to_path_buf()],
+    };
+    vksplat_plugin_host::load(&search, name).unwrap()
+}
+
+fn try_open(name: &str, source: &Path, params: &[(&str, &str)]) -> Result<Instance, String> {
+    let kv: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Instance::open(plugin(name), Some(&source.to_string_lossy()), &kv).map_err(|e| e.to_string())
+}
+
+fn open(source: &Path, params: &[(&str, &str)]) -> Instance {
+    try_open("meshbound", source, params).unwrap()
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("meshbound-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn v3(a: &[f32], i: usize) -> Vec3 {
+    Vec3::new(a[3 * i], a[3 * i + 1], a[3 * i + 2])
+}
+
+/// A bumpy n×n grid in the xy plane (z a gentle bump), two triangles per cell.
+fn grid(n: usize) -> (Vec<f32>, Vec<u32>) {
+    let mut v = Vec::new();
+    for j in 0..n {
+        for i in 0..n {
+            let (x, y) = (i as f32 / (n - 1) as f32, j as f32 / (n - 1) as f32);
+            v.extend([x, y, 0.1 * (3.0 * x).sin() * (2.0 * y).cos()]);
+        }
+    }
+    let mut f = Vec::new();
+    for j in 0..n - 1 {
+        for i in 0..n - 1 {
+            let a = (j * n + i) as u32;
+            let (b, c, d) = (a + 1, a + n as u32, a + n as u32 + 1);
+            f.extend([a, b, d, a, d, c]);
+        }
+    }
+    (v, f)
+}
+
+fn write_obj(path: &Path, v: &[f32], f: &[u32]) {
+    let mut s = String::from("# test mesh\n");
+    for p in v.chunks_exact(3) {
+        s += &format!("v {} {} {}\n", p[0], p[1], p[2]);
+    }
+    for t in f.chunks_exact(3) {
+        s += &format!("f {} {} {}\n", t[0] + 1, t[1] + 1, t[2] + 1);
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+/// A non-rigid deformation (bend, shear, stretch).
+fn bend(v: &[f32]) -> Vec<f32> {
+    v.chunks_exact(3)
+        .flat_map(|p| {
+            let (x, y, z) = (p[0], p[1], p[2]);
+            [
+                1.3 * x + 0.2 * y,
+                y + 0.3 * (2.0 * x).sin(),
+                z + 0.4 * x * y,
+            ]
+        })
+        .collect()
+}
+
+const KINDS: [&str; 5] = [
+    "gaussianavatars",
+    "splattingavatar",
+    "sugar",
+    "games",
+    "nearest",
+];
+
+/// A binding PLY of `kind` with `n` random splats on a mesh of `faces` faces (standard fields
+/// plus the kind's: see the README's "Mesh-bound Gaussians").
+fn write_binding(path: &Path, kind: &str, n: usize, faces: usize, rng: &mut Rng) {
+    let mut cols: Vec<(&str, Vec<f32>)> = Vec::new();
+    let col = |cols: &mut Vec<(&'static str, Vec<f32>)>,
+               name: &'static str,
+               f: &mut dyn FnMut() -> f32| {
+        cols.push((name, (0..n).map(|_| f()).collect()));
+    };
+    col(&mut cols, "x", &mut || rng.range(0.0, 1.0));
+    col(&mut cols, "y", &mut || rng.range(0.0, 1.0));
+    col(&mut cols, "z", &mut || rng.range(-0.05, 0.05));
+    for name in ["f_dc_0", "f_dc_1", "f_dc_2"] {
+        col(&mut cols, name, &mut || rng.range(-1.0, 1.0));
+    }
+    col(&mut cols, "opacity", &mut || rng.range(-1.0, 3.0));
+    for name in ["scale_0", "scale_1", "scale_2"] {
+        col(&mut cols, name, &mut || rng.range(-4.5, -3.0));
+    }
+    for name in ["rot_0", "rot_1", "rot_2", "rot_3"] {
+        col(&mut cols, name, &mut || rng.range(-1.0, 1.0));
+    }
+    if kind != "nearest" {
+        col(&mut cols, "face_index", &mut || {
+            (rng.next_u32() as usize % faces) as f32
+        });
+    }
+    match kind {
+        "gaussianavatars" => {
+            // Local means of the order of the face (k ≈ the face size).
+            for c in cols.iter_mut().take(3) {
+                c.1.iter_mut().for_each(|x| *x = (*x - 0.5) * 0.8);
+            }
+        }
+        "splattingavatar" | "sugar" => {
+            for name in ["bary_0", "bary_1", "bary_2"] {
+                col(&mut cols, name, &mut || rng.range(0.05, 1.0));
+            }
+            let k = cols.len();
+            for i in 0..n {
+                let s: f32 = (k - 3..k).map(|c| cols[c].1[i]).sum();
+                (k - 3..k).for_each(|c| cols[c].1[i] /= s);
+            }
+            if kind == "splattingavatar" {
+                col(&mut cols, "offset", &mut || rng.range(-0.02, 0.02));
+            } else {
+                // scale_0 is SuGaR's log thickness: thin.
+                cols[7].1.iter_mut().for_each(|x| *x -= 6.0);
+                col(&mut cols, "inplane_0", &mut || rng.range(-1.0, 1.0));
+                col(&mut cols, "inplane_1", &mut || rng.range(0.1, 1.0));
+            }
+        }
+        "games" => {
+            for name in ["alpha_0", "alpha_1", "alpha_2"] {
+                col(&mut cols, name, &mut || rng.range(0.0, 1.0));
+            }
+            col(&mut cols, "rho", &mut || rng.range(0.05, 0.3));
+        }
+        _ => {}
+    }
+    let refs: Vec<(&str, &[f32])> = cols.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+    let comment = format!("meshbound {kind}");
+    vksplat_io::ply::write_columns(path, &refs, &[&comment]).unwrap();
+}
+
+struct Setup {
+    dir: PathBuf,
+    rest: Vec<f32>,
+    faces: Vec<u32>,
+    obj: PathBuf,
+    /// [rest, bent] as a vertex file, 1 frame per second.
+    seq: PathBuf,
+}
+
+fn setup(tag: &str) -> Setup {
+    let dir = temp_dir(tag);
+    let (rest, faces) = grid(9);
+    let obj = dir.join("rest.obj");
+    write_obj(&obj, &rest, &faces);
+    let seq = dir.join("seq.npy");
+    let mut frames = rest.clone();
+    frames.extend(bend(&rest));
+    std::fs::write(&seq, npy_bytes(&[2, rest.len() / 3, 3], &frames)).unwrap();
+    Setup {
+        dir,
+        rest,
+        faces,
+        obj,
+        seq,
+    }
+}
+
+fn binding(s: &Setup, kind: &str, n: usize, seed: u64) -> PathBuf {
+    let p = s.dir.join(format!("{kind}.ply"));
+    write_binding(&p, kind, n, s.faces.len() / 3, &mut Rng::new(seed));
+    p
+}
+
+fn assert_close(what: &str, a: &Option<Vec<f32>>, b: &Option<Vec<f32>>, abs: f32, rel: f32) {
+    let (a, b) = (a.as_ref().unwrap(), b.as_ref().unwrap());
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    let (max, bad) = compare(a, b, abs, rel);
+    assert!(bad == 0.0, "{what}: differ (max {max}, {bad} of values)");
+}
+
+/// Same rotation up to the quaternion's sign.
+fn same_rotation(a: &[f32], b: &[f32], tol: f32) -> bool {
+    let d: f32 = (0..4).map(|k| a[k] * b[k]).sum();
+    (d.abs() - 1.0).abs() < tol
+}
+
+/// GPU path == CPU path for every binding kind, on a bent mesh halfway through the vertex file.
+#[test]
+fn gpu_and_cpu_paths_agree() {
+    let Some(gpu) = Gpu::new() else { return };
+    let s = setup("gpu");
+    let obj = s.obj.to_string_lossy().into_owned();
+    let seq = s.seq.to_string_lossy().into_owned();
+    for (k, kind) in KINDS.iter().enumerate() {
+        for sugar in ["rest", "editable"] {
+            if sugar == "editable" && *kind != "sugar" {
+                continue;
+            }
+            let src = binding(&s, kind, 400, 10 + k as u64);
+            let params = [
+                ("mesh", obj.as_str()),
+                ("vertex_file", seq.as_str()),
+                ("fps", "1"),
+                ("sugar", sugar),
+            ];
+            let mut g =
+                VariantScene::new(&gpu.renderer, open(&src, &params), EvalPath::Gpu).unwrap();
+            let mut c =
+                VariantScene::new(&gpu.renderer, open(&src, &params), EvalPath::Cpu).unwrap();
+            for t in [0.0, 0.6] {
+                g.evaluate(&gpu.renderer, t).unwrap();
+                c.evaluate(&gpu.renderer, t).unwrap();
+                let (go, co) = (
+                    g.download_outputs(&gpu.renderer).unwrap(),
+                    c.download_outputs(&gpu.renderer).unwrap(),
+                );
+                let what = format!("{kind}/{sugar} t={t}");
+                assert_close(&format!("{what} means"), &go.means, &co.means, 2e-5, 2e-4);
+                assert_close(
+                    &format!("{what} log_scales"),
+                    &go.log_scales,
+                    &co.log_scales,
+                    2e-4,
+                    2e-4,
+                );
+                let (gr, cr) = (go.rotations.unwrap(), co.rotations.unwrap());
+                for i in 0..gr.len() / 4 {
+                    assert!(
+                        same_rotation(&gr[4 * i..4 * i + 4], &cr[4 * i..4 * i + 4], 1e-4),
+                        "{what}: rotation {i}: {:?} vs {:?}",
+                        &gr[4 * i..4 * i + 4],
+                        &cr[4 * i..4 * i + 4]
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn quat(q: &[f32]) -> DQuat {
+    DQuat::from_xyzw(q[1] as f64, q[2] as f64, q[3] as f64, q[0] as f64).normalize()
+}
+
+/// A rigid motion of the whole mesh (given by the host, frame by frame) moves every splat of
+/// every binding rigidly: means by the motion, rotations composed with it, log-scales
+/// unchanged; and host vertices equal to a vertex file's frame give that frame exactly.
+#[test]
+fn rigid_motions_move_every_splat_rigidly() {
+    let s = setup("rigid");
+    let obj = s.obj.to_string_lossy().into_owned();
+    let seq = s.seq.to_string_lossy().into_owned();
+    let turn = DQuat::from_axis_angle(DVec3::new(0.3, -0.5, 0.8).normalize(), 1.1);
+    let shift = DVec3::new(0.4, -1.2, 2.5);
+    let moved: Vec<f32> = s
+        .rest
+        .chunks_exact(3)
+        .flat_map(|p| {
+            let q = turn * DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64) + shift;
+            [q.x as f32, q.y as f32, q.z as f32]
+        })
+        .collect();
+    for (k, kind) in KINDS.iter().enumerate() {
+        let src = binding(&s, kind, 300, 40 + k as u64);
+        let at_rest: HostSplats = open(&src, &[("mesh", &obj)]).cpu_frame(0.0).unwrap();
+        let mut inst = open(&src, &[("mesh", &obj)]);
+        inst.set_param("vertices", &moved).unwrap();
+        let out = inst.cpu_frame(0.0).unwrap();
+        let (m0, m1) = (at_rest.means.unwrap(), out.means.unwrap());
+        let (r0, r1) = (at_rest.rotations.unwrap(), out.rotations.unwrap());
+        let (l0, l1) = (at_rest.log_scales.unwrap(), out.log_scales.unwrap());
+        for i in 0..m0.len() / 3 {
+            let p = v3(&m0, i).as_dvec3();
+            let want = turn * p + shift;
+            let got = v3(&m1, i).as_dvec3();
+            assert!(
+                (want - got).length() < 1e-5,
+                "{kind}: splat {i}: mean {got} vs {want}"
+            );
+            let q = turn * quat(&r0[4 * i..4 * i + 4]);
+            let g = quat(&r1[4 * i..4 * i + 4]);
+            assert!(
+                q.dot(g).abs() > 1.0 - 1e-6,
+                "{kind}: splat {i}: rotation {g:?} vs {q:?}"
+            );
+            for a in 0..3 {
+                assert!(
+                    (l0[3 * i + a] - l1[3 * i + a]).abs() < 1e-4,
+                    "{kind}: splat {i}: log-scale"
+                );
+            }
+        }
+        // Host vertices == the vertex file's frame, bit for bit.
+        let mut from_file = open(&src, &[("mesh", &obj), ("vertex_file", &seq), ("fps", "1")]);
+        let mut from_host = open(&src, &[("mesh", &obj)]);
+        from_host.set_param("vertices", &bend(&s.rest)).unwrap();
+        let (a, b) = (
+            from_file.cpu_frame(1.0).unwrap(),
+            from_host.cpu_frame(0.0).unwrap(),
+        );
+        assert!(
+            a.means == b.means && a.rotations == b.rotations && a.log_scales == b.log_scales,
+            "{kind}: host stream differs from the file"
+        );
+        // ... and the deformation did something.
+        assert!(
+            a.means != Some(m0.clone()),
+            "{kind}: the bent mesh moved nothing"
+        );
+    }
+}
+
+fn triangle(s: &Setup, v: &[f32], f: usize) -> [DVec3; 3] {
+    [0, 1, 2].map(|k| v3(v, s.faces[3 * f + k] as usize).as_dvec3())
+}
+
+/// SuGaR and GaMeS splats on a bent (non-rigidly deformed) mesh: centres at their barycentric
+/// point of the deformed triangle (inside it, on its plane), normal axis (the first, the
+/// thin one) along the deformed face normal.
+#[test]
+fn flat_splats_stay_on_their_deformed_triangles() {
+    let s = setup("flat");
+    let obj = s.obj.to_string_lossy().into_owned();
+    let bent = bend(&s.rest);
+    for kind in ["sugar", "games"] {
+        let src = binding(&s, kind, 300, 77);
+        let cols = vksplat_io::ply::read_columns(&src, &["face_index"]).unwrap();
+        let mut inst = open(&src, &[("mesh", &obj)]);
+        inst.set_param("vertices", &bent).unwrap();
+        let out = inst.cpu_frame(0.0).unwrap();
+        let (m, r, l) = (
+            out.means.unwrap(),
+            out.rotations.unwrap(),
+            out.log_scales.unwrap(),
+        );
+        for i in 0..m.len() / 3 {
+            let f = cols.column(0)[i] as usize;
+            let [a, b, c] = triangle(&s, &bent, f);
+            let n = (b - a).cross(c - a).normalize();
+            let p = v3(&m, i).as_dvec3();
+            assert!((p - a).dot(n).abs() < 1e-5, "{kind} {i}: off the plane");
+            // Inside: the barycentric coordinates are all ≥ 0.
+            let area = (b - a).cross(c - a).dot(n);
+            let w = [
+                (c - b).cross(p - b).dot(n),
+                (a - c).cross(p - c).dot(n),
+                (b - a).cross(p - a).dot(n),
+            ];
+            assert!(
+                w.iter().all(|x| *x / area > -1e-5),
+                "{kind} {i}: outside its triangle"
+            );
+            let axis = DMat3::from_quat(quat(&r[4 * i..4 * i + 4])).x_axis;
+            assert!(
+                axis.dot(n).abs() > 1.0 - 1e-5,
+                "{kind} {i}: normal axis {axis} vs {n}"
+            );
+            // The normal axis is the thin one.
+            assert!(
+                l[3 * i] < l[3 * i + 1] && l[3 * i] < l[3 * i + 2],
+                "{kind} {i}: not flat"
+            );
+        }
+    }
+}
+
+/// Bad input: a binding made for a bigger mesh, a vertex file of another topology, NaN
+/// vertices (from the host and in a file) fail with messages naming the problem; a face
+/// that collapses hides its splats (log-scale −30) and leaves the others alone.
+#[test]
+fn bad_input_fails_clearly() {
+    let s = setup("bad");
+    let obj = s.obj.to_string_lossy().into_owned();
+    let faces = s.faces.len() / 3;
+    // Face indices up to 2·F: most bindings hit a face the mesh lacks.
+    let src = s.dir.join("big.ply");
+    write_binding(&src, "gaussianavatars", 200, 2 * faces, &mut Rng::new(3));
+    let e = try_open("meshbound", &src, &[("mesh", &obj)])
+        .err()
+        .unwrap();
+    assert!(
+        e.contains("big.ply") && e.contains(&format!("the mesh has {faces} faces")),
+        "{e}"
+    );
+    let src = binding(&s, "games", 1000, 4);
+    let e = try_open("meshbound", &src, &[]).err().unwrap();
+    assert!(e.contains("mesh="), "{e}");
+    // A vertex file with another vertex count.
+    let wrong = s.dir.join("wrong.npy");
+    std::fs::write(&wrong, npy_bytes(&[1, 5, 3], &[0.5; 15])).unwrap();
+    let e = try_open(
+        "meshbound",
+        &src,
+        &[("mesh", &obj), ("vertex_file", &wrong.to_string_lossy())],
+    )
+    .err()
+    .unwrap();
+    assert!(
+        e.contains("wrong.npy") && e.contains("expected [T, 81, 3]"),
+        "{e}"
+    );
+    // NaN in a vertex file.
+    let mut v = s.rest.clone();
+    v[7] = f32::NAN;
+    let nan = s.dir.join("nan.npy");
+    std::fs::write(&nan, npy_bytes(&[1, 81, 3], &v)).unwrap();
+    let e = try_open(
+        "meshbound",
+        &src,
+        &[("mesh", &obj), ("vertex_file", &nan.to_string_lossy())],
+    )
+    .err()
+    .unwrap();
+    assert!(e.contains("nan.npy") && e.contains("not finite"), "{e}");
+    // Host vertices of the wrong count.
+    let mut inst = open(&src, &[("mesh", &obj)]);
+    inst.set_param("vertices", &s.rest[..30]).unwrap();
+    let e = inst.cpu_frame(0.0).unwrap_err().to_string();
+    assert!(e.contains("10 vertices given") && e.contains("81"), "{e}");
+    // A collapsed face: vertex 0's face(s) collapse onto a line; only their splats hide.
+    let mut v = s.rest.clone();
+    // Faces 0 (0, 1, 10) and 1 (0, 10, 9): move 10 onto 0, collapsing both.
+    let first = [v[0], v[1], v[2]];
+    v[30..33].copy_from_slice(&first);
+    let cols = vksplat_io::ply::read_columns(&src, &["face_index"]).unwrap();
+    inst.set_param("vertices", &v).unwrap();
+    let out = inst.cpu_frame(0.0).unwrap();
+    let l = out.log_scales.unwrap();
+    let mut hidden = 0;
+    for i in 0..l.len() / 3 {
+        let f = cols.column(0)[i] as usize;
+        let t = &s.faces[3 * f..3 * f + 3];
+        let collapsed = t.contains(&10) && t.contains(&0);
+        let touches = t.contains(&10);
+        if collapsed {
+            hidden += 1;
+            assert_eq!(l[3 * i], -30.0, "splat {i} on collapsed face {f}");
+        } else if !touches {
+            assert!(
+                l[3 * i] > -30.0 && l[3 * i].is_finite(),
+                "splat {i} on face {f}"
+            );
+        }
+        assert!(l[3 * i..3 * i + 3].iter().all(|x| x.is_finite()));
+    }
+    assert!(
+        hidden > 0,
+        "no splat on the collapsed faces (pick another seed)"
+    );
+}
+
+/// The CLI renders a binding PLY with its mesh, and a mismatched binding exits with code 4
+/// naming the plugin and the file.
+#[test]
+fn cli_renders_and_refuses_mismatched_bindings() {
+    let s = setup("cli");
+    let pd = plugin_dir().to_string_lossy().into_owned();
+    let src = binding(&s, "sugar", 200, 5);
+    let out = s.dir.join("out.png");
+    let mesh = format!("mesh={}", s.obj.display());
+    let seq = format!("vertex_file={}", s.seq.display());
+    let args = |src: &Path| -> Vec<String> {
+        [
+            "render",
+            "--plugin",
+            "meshbound",
+            "--plugin-dir",
+            &pd,
+            &src.to_string_lossy(),
+            "--param",
+            &mesh,
+            "--param",
+            &seq,
+            "--time",
+            "0.5",
+            "--width",
+            "48",
+            "--height",
+            "48",
+            "-o",
+            &out.to_string_lossy(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let a = args(&src);
+    let o = vksplat(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_exit(&o, 0);
+    assert!(out.is_file());
+    let big = s.dir.join("mismatch.ply");
+    write_binding(&big, "sugar", 200, 100 * s.faces.len(), &mut Rng::new(6));
+    let a = args(&big);
+    let o = vksplat(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_exit(&o, 4);
+    let e = stderr(&o);
+    assert!(
+        e.contains("meshbound") && e.contains("mismatch.ply") && e.contains("faces"),
+        "{e}"
+    );
+}
+
+fn data(name: &str) -> PathBuf {
+    root().join("tests/data/gltf").join(name)
+}
+
+fn cov_of(q: &[f32], ls: &[f32]) -> [f32; 6] {
+    let r = DMat3::from_quat(quat(q));
+    let s = DVec3::new(
+        (2.0 * ls[0] as f64).exp(),
+        (2.0 * ls[1] as f64).exp(),
+        (2.0 * ls[2] as f64).exp(),
+    );
+    let c = r * DMat3::from_diagonal(s) * r.transpose();
+    [
+        c.x_axis.x, c.y_axis.x, c.z_axis.x, c.y_axis.y, c.z_axis.y, c.z_axis.z,
+    ]
+    .map(|x| x as f32)
+}
+
+/// RiggedSimple sampled the same way by both plugins (same seed ⇒ same splats), driven (a)
+/// by the skinned plugin's LBS and (b) by this plugin through the skinned vertices: every
+/// centre agrees, and the splats of triangles skinned to one joint alone (the rigid parts)
+/// render the same image (max difference ≤ 2/255) at several times.
+#[test]
+fn rigged_simple_agrees_with_the_skinned_plugin() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let src = data("RiggedSimple.gltf");
+    let params = [("splats_per_triangle", "6"), ("seed", "9")];
+    let mut mb = open(&src, &params);
+    let mut sk = try_open("skinned", &src, &params).unwrap();
+    let (t0, t1) = mb.desc.time_range.unwrap();
+    assert_eq!(Some((t0, t1)), sk.desc.time_range);
+    // Which splats are rigid: the plugins' sampling order (triangle by triangle, zero-area
+    // triangles skipped), triangles whose vertices all hang on one joint.
+    let model = vksplat_rig::load(&src).unwrap();
+    let mut rigid = Vec::new();
+    for (mi, m) in model.meshes.iter().enumerate() {
+        for smp in vksplat_rig::sample_surface(m.triangles.len(), 6, 9 ^ ((mi as u64) << 32)) {
+            let t = m.triangles[smp.triangle as usize];
+            let p = t.map(|v| Vec3::from(m.positions[v as usize]));
+            if vksplat_rig::triangle_frame(p[0], p[1], p[2]).is_none() {
+                continue;
+            }
+            let one = |v: u32| {
+                let (j, w) = (m.joints[v as usize], m.weights[v as usize]);
+                let sum: f32 = w.iter().sum();
+                (0..4).find(|&k| w[k] / sum > 0.9999).map(|k| j[k])
+            };
+            let j = one(t[0]);
+            rigid.push(j.is_some() && j == one(t[1]) && j == one(t[2]));
+        }
+    }
+    let n = rigid.len();
+    assert_eq!(mb.desc.splat_count, n);
+    let rigid_count = rigid.iter().filter(|r| **r).count();
+    assert!(
+        rigid_count > n / 4 && rigid_count < n,
+        "{rigid_count} of {n} rigid"
+    );
+    let settings = RenderSettings::default();
+    for t in [t0, (t0 + t1) * 0.4, t1 * 0.8] {
+        let a = sk.cpu_frame(t).unwrap();
+        let b = mb.cpu_frame(t).unwrap();
+        assert_close(&format!("t={t} means"), &a.means, &b.means, 1e-4, 1e-4);
+        let (am, bm) = (a.means.unwrap(), b.means.unwrap());
+        let ac = a.covariances.unwrap();
+        let (bq, bl) = (b.rotations.unwrap(), b.log_scales.unwrap());
+        let pick = |v: &[f32], w: usize| -> Vec<f32> {
+            (0..n)
+                .filter(|&i| rigid[i])
+                .flat_map(|i| v[w * i..w * (i + 1)].to_vec())
+                .collect()
+        };
+        let b_cov: Vec<f32> = (0..n)
+            .flat_map(|i| cov_of(&bq[4 * i..4 * i + 4], &bl[3 * i..3 * i + 3]))
+            .collect();
+        let (ai, bi) = (&sk.desc.initial, &mb.desc.initial);
+        let opac = pick(ai.opacity_logits.as_ref().unwrap(), 1);
+        let sh = pick(ai.sh.as_ref().unwrap(), 3);
+        assert_eq!(ai.sh, bi.sh, "colours differ");
+        assert_eq!(ai.opacity_logits, bi.opacity_logits, "opacities differ");
+        let mut images = Vec::new();
+        for (means, covs) in [
+            (pick(&am, 3), pick(&ac, 6)),
+            (pick(&bm, 3), pick(&b_cov, 6)),
+        ] {
+            let m3: Vec<[f32; 3]> = means.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+            let c6: Vec<[f32; 6]> = covs
+                .chunks_exact(6)
+                .map(|c| c.try_into().unwrap())
+                .collect();
+            let update = SceneUpdate {
+                means: Some(&m3),
+                opacity_logits: Some(&opac),
+                sh: Some(&sh),
+                covariances: Some(&c6),
+                ..Default::default()
+            };
+            let mut scene = Scene::from_arrays(&gpu.renderer, m3.len(), 0, &update).unwrap();
+            let cam = framing(&pick(&am, 3), 96);
+            let (f, _) = scene.render(&mut gpu.renderer, &cam, &settings, t).unwrap();
+            images.push(f.rgba);
+        }
+        let (max, _) = compare(&images[0], &images[1], 0.0, 0.0);
+        assert!(max <= 2.0 / 255.0, "t={t}: rigid parts differ by {max}");
+        let covered = images[0].chunks_exact(4).filter(|p| p[3] > 0.5).count();
+        assert!(covered > 100, "t={t}: only {covered} pixels covered");
+    }
+}
+
+/// A camera looking down +z at the bounding box of `means`, from 3 radii away.
+fn framing(means: &[f32], size: u32) -> vksplat_io::Camera {
+    let n = means.len() / 3;
+    let (mut lo, mut hi) = (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN));
+    for i in 0..n {
+        lo = lo.min(v3(means, i));
+        hi = hi.max(v3(means, i));
+    }
+    let c = (lo + hi) / 2.0;
+    let r = (hi - lo).length() / 2.0;
+    let f = size as f32 * 1.2;
+    let mut cam = camera(size, size, f, f, size as f32 / 2.0, size as f32 / 2.0);
+    cam.world_to_camera[0][3] = -c.x;
+    cam.world_to_camera[1][3] = -c.y;
+    cam.world_to_camera[2][3] = -c.z + 3.0 * r;
+    cam
+}
