@@ -1,13 +1,15 @@
-//! The glTF container: JSON (or GLB chunks), buffers, buffer views and accessors, and the
-//! translation of the JSON objects into a checked [`Model`]. Every index and byte range is
-//! checked before it is used; the file's own sizes bound every allocation.
+//! The translation of a glTF document into a checked [`Model`]. The container (GLB chunks,
+//! buffers, buffer views, accessors) is vksplat-io's one reader
+//! ([`vksplat_io::gltf_container`]), which checks every index and byte range before use;
+//! this module checks what the model needs on top (accessor types, indices, finiteness).
 
 use std::collections::HashMap;
-use std::path::{Component, Path};
+use std::path::Path;
 
 use glam::{DMat4, DQuat, DVec3};
 use serde::Deserialize;
 use serde_json::Value;
+use vksplat_io::gltf_container::{self as container, Document};
 
 use crate::anim::{Animation, Channel, Interpolation, Property, Sampler};
 use crate::skin::{Node, Rig, Skin, SkinnedMesh, Transform};
@@ -31,8 +33,6 @@ struct Root {
     skins: Vec<SkinJ>,
     animations: Vec<AnimationJ>,
     accessors: Vec<AccessorJ>,
-    buffer_views: Vec<ViewJ>,
-    buffers: Vec<BufferJ>,
     materials: Vec<MaterialJ>,
     textures: Vec<TextureJ>,
     images: Vec<ImageJ>,
@@ -113,30 +113,9 @@ struct SamplerJ {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct AccessorJ {
-    buffer_view: Option<usize>,
-    byte_offset: u64,
     component_type: u32,
-    normalized: bool,
-    count: u64,
     #[serde(rename = "type")]
     kind: String,
-    sparse: Option<Value>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct ViewJ {
-    buffer: usize,
-    byte_offset: u64,
-    byte_length: u64,
-    byte_stride: Option<u64>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct BufferJ {
-    uri: Option<String>,
-    byte_length: u64,
 }
 
 #[derive(Deserialize, Default)]
@@ -177,7 +156,7 @@ struct ImageJ {
 struct Doc<'a> {
     path: &'a Path,
     root: Root,
-    buffers: Vec<Vec<u8>>,
+    doc: Document,
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, RigError> {
@@ -209,28 +188,9 @@ fn read_file(path: &Path) -> Result<Vec<u8>, RigError> {
 
 pub(crate) fn load(path: &Path) -> Result<Model, RigError> {
     let bytes = read_file(path)?;
-    let (json, bin) = if bytes.starts_with(b"glTF") {
-        split_glb(path, &bytes)?
-    } else {
-        (&bytes[..], None)
-    };
-    let root: Root = serde_json::from_slice(json)
+    let doc = Document::parse_owned(bytes, path).map_err(|m| RigError::invalid(path, m))?;
+    let root: Root = serde_json::from_value(doc.json.clone())
         .map_err(|e| RigError::invalid(path, format!("not glTF JSON: {e}")))?;
-    if root.asset.is_none() {
-        return Err(RigError::invalid(
-            path,
-            "not a glTF 2.0 file (no \"asset\" object)",
-        ));
-    }
-    let version = root.asset.as_ref().and_then(|a| a.get("version"));
-    if let Some(v) = version.and_then(Value::as_str) {
-        if !v.starts_with("2.") {
-            return Err(RigError::invalid(
-                path,
-                format!("glTF version {v}: only 2.x is read"),
-            ));
-        }
-    }
     // Required extensions change what the data means (compressed geometry, other texture
     // formats): refuse those this reader does not implement rather than misread them.
     // Quantized attributes are read like any accessor; material extensions only change shading.
@@ -244,155 +204,7 @@ pub(crate) fn load(path: &Path) -> Result<Model, RigError> {
             format!("requires the glTF extension {ext}, which is not supported"),
         ));
     }
-    let buffers = load_buffers(path, &root, bin)?;
-    let doc = Doc {
-        path,
-        root,
-        buffers,
-    };
-    doc.model()
-}
-
-/// The JSON and BIN chunks of a GLB file.
-fn split_glb<'a>(path: &Path, b: &'a [u8]) -> Result<(&'a [u8], Option<&'a [u8]>), RigError> {
-    let u32_at = |o: usize| -> Option<u32> {
-        b.get(o..o + 4)
-            .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-    };
-    let bad = |m: &str| RigError::invalid(path, format!("GLB: {m}"));
-    if u32_at(4) != Some(2) {
-        return Err(bad("container version is not 2"));
-    }
-    let total = u32_at(8).ok_or_else(|| bad("truncated header"))? as usize;
-    if total > b.len() {
-        return Err(bad("header length exceeds the file"));
-    }
-    let b = &b[..total];
-    let mut at = 12;
-    let mut json = None;
-    let mut bin = None;
-    while at + 8 <= b.len() {
-        let len = u32_at(at).unwrap_or(0) as usize;
-        let kind = u32_at(at + 4).unwrap_or(0);
-        let start = at + 8;
-        let end = start
-            .checked_add(len)
-            .filter(|&e| e <= b.len())
-            .ok_or_else(|| bad("chunk runs past the end of the file"))?;
-        match kind {
-            0x4E4F_534A if json.is_none() => json = Some(&b[start..end]),
-            0x004E_4942 if bin.is_none() => bin = Some(&b[start..end]),
-            _ => {}
-        }
-        at = end;
-    }
-    Ok((json.ok_or_else(|| bad("no JSON chunk"))?, bin))
-}
-
-fn load_buffers(path: &Path, root: &Root, bin: Option<&[u8]>) -> Result<Vec<Vec<u8>>, RigError> {
-    let mut out = Vec::with_capacity(root.buffers.len());
-    for (i, b) in root.buffers.iter().enumerate() {
-        let bytes = match &b.uri {
-            None if i == 0 && bin.is_some() => bin.unwrap_or_default().to_vec(),
-            None => {
-                return Err(RigError::invalid(
-                    path,
-                    format!("buffer {i} has no uri and there is no GLB binary chunk"),
-                ))
-            }
-            Some(uri) => load_uri(path, uri, &format!("buffer {i}"))?,
-        };
-        if (bytes.len() as u64) < b.byte_length {
-            return Err(RigError::invalid(
-                path,
-                format!(
-                    "buffer {i}: {} bytes, but byteLength says {}",
-                    bytes.len(),
-                    b.byte_length
-                ),
-            ));
-        }
-        out.push(bytes);
-    }
-    Ok(out)
-}
-
-/// A `data:` URI's bytes, or a file relative to the glTF file (no absolute path, no `..`).
-fn load_uri(path: &Path, uri: &str, what: &str) -> Result<Vec<u8>, RigError> {
-    if let Some(rest) = uri.strip_prefix("data:") {
-        let (_, payload) = rest
-            .split_once(";base64,")
-            .ok_or_else(|| RigError::invalid(path, format!("{what}: data URI is not base64")))?;
-        return base64(payload)
-            .ok_or_else(|| RigError::invalid(path, format!("{what}: bad base64 in data URI")));
-    }
-    let relative = percent_decode(uri)
-        .ok_or_else(|| RigError::invalid(path, format!("{what}: bad URI '{uri}'")))?;
-    let rel = Path::new(&relative);
-    if uri.contains("://")
-        || rel
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err(RigError::invalid(
-            path,
-            format!("{what}: URI '{uri}' must be a relative path inside the model's directory"),
-        ));
-    }
-    read_file(&path.parent().unwrap_or(Path::new(".")).join(rel))
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn base64(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' | b'\n' | b'\r' | b' ' => continue,
-            _ => return None,
-        };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
-}
-
-fn components(kind: &str) -> Option<usize> {
-    Some(match kind {
-        "SCALAR" => 1,
-        "VEC2" => 2,
-        "VEC3" => 3,
-        "VEC4" => 4,
-        "MAT2" => 4,
-        "MAT3" => 9,
-        "MAT4" => 16,
-        _ => return None,
-    })
+    Doc { path, root, doc }.model()
 }
 
 impl Doc<'_> {
@@ -400,71 +212,9 @@ impl Doc<'_> {
         RigError::invalid(self.path, message)
     }
 
-    /// The raw bytes of a buffer view.
-    fn view(&self, index: usize) -> Result<(&[u8], Option<u64>), RigError> {
-        let v = self
-            .root
-            .buffer_views
-            .get(index)
-            .ok_or_else(|| self.bad(format!("bufferView {index} does not exist")))?;
-        let buf = self.buffers.get(v.buffer).ok_or_else(|| {
-            self.bad(format!(
-                "bufferView {index}: buffer {} does not exist",
-                v.buffer
-            ))
-        })?;
-        let end = v
-            .byte_offset
-            .checked_add(v.byte_length)
-            .filter(|&e| e <= buf.len() as u64)
-            .ok_or_else(|| self.bad(format!("bufferView {index} runs past its buffer")))?;
-        Ok((&buf[v.byte_offset as usize..end as usize], v.byte_stride))
-    }
-
     /// An accessor's elements as f32 (normalised integers mapped as the glTF spec says), with
     /// the number of components per element. `want` lists the element types accepted.
     fn floats(&self, index: usize, want: &[&str]) -> Result<(Vec<f32>, usize), RigError> {
-        let (raw, comps, ctype, normalized) = self.elements(index, want)?;
-        let out: Vec<f32> = raw
-            .iter()
-            .map(|&v| match (ctype, normalized) {
-                (5126, _) => f32::from_bits(v as u32),
-                (5120, true) => (v as i8 as f32 / 127.0).max(-1.0),
-                (5121, true) => v as u8 as f32 / 255.0,
-                (5122, true) => (v as i16 as f32 / 32767.0).max(-1.0),
-                (5123, true) => v as u16 as f32 / 65535.0,
-                (5125, true) => v as u32 as f32 / u32::MAX as f32,
-                (5120, false) => v as i8 as f32,
-                (5122, false) => v as i16 as f32,
-                _ => v as f32,
-            })
-            .collect();
-        if let Some(k) = out.iter().position(|x| !x.is_finite()) {
-            return Err(self.bad(format!(
-                "accessor {index}: element {} is not a finite number",
-                k / comps
-            )));
-        }
-        Ok((out, comps))
-    }
-
-    /// An accessor's elements as unsigned integers (indices, joints).
-    fn uints(&self, index: usize, want: &[&str]) -> Result<(Vec<u32>, usize), RigError> {
-        let (raw, comps, ctype, _) = self.elements(index, want)?;
-        if !matches!(ctype, 5121 | 5123 | 5125) {
-            return Err(self.bad(format!(
-                "accessor {index}: component type {ctype} where unsigned integers are required"
-            )));
-        }
-        Ok((raw.into_iter().map(|v| v as u32).collect(), comps))
-    }
-
-    /// Raw component bit patterns (zero-extended) of an accessor.
-    fn elements(
-        &self,
-        index: usize,
-        want: &[&str],
-    ) -> Result<(Vec<u64>, usize, u32, bool), RigError> {
         let a = self
             .root
             .accessors
@@ -477,69 +227,59 @@ impl Doc<'_> {
                 want.join(" or ")
             )));
         }
-        if a.sparse.is_some() {
-            return Err(self.bad(format!(
-                "accessor {index}: sparse accessors are not supported"
-            )));
-        }
-        let comps = components(&a.kind).unwrap_or(1);
-        let size = match a.component_type {
-            5120 | 5121 => 1,
-            5122 | 5123 => 2,
-            5125 | 5126 => 4,
-            t => return Err(self.bad(format!("accessor {index}: unknown component type {t}"))),
-        };
-        if a.kind.starts_with("MAT") && a.component_type != 5126 {
+        if a.kind.starts_with("MAT") && a.component_type != container::FLOAT {
             return Err(self.bad(format!("accessor {index}: matrices must be floats")));
         }
-        let count = a.count as usize;
-        let elem = comps * size;
-        let Some(view) = a.buffer_view else {
-            // No buffer view: all zeros (glTF 2.0, accessors). Nothing in the file bounds the
-            // count then, so a limit does.
-            let values = count
-                .checked_mul(comps)
-                .filter(|&n| n <= MAX_ZERO_VALUES)
-                .ok_or_else(|| {
-                    self.bad(format!(
-                        "accessor {index}: {} elements without a bufferView is too many",
-                        a.count
-                    ))
-                })?;
-            return Ok((vec![0; values], comps, a.component_type, a.normalized));
-        };
-        let (bytes, stride) = self.view(view)?;
-        let stride = stride.map_or(elem as u64, |s| s.max(elem as u64));
-        let needed = if count == 0 {
-            0
-        } else {
-            a.byte_offset
-                .checked_add(stride.saturating_mul(a.count - 1))
-                .and_then(|x| x.checked_add(elem as u64))
-                .unwrap_or(u64::MAX)
-        };
-        if needed > bytes.len() as u64 {
+        let info = self.doc.accessor(index).map_err(|m| self.bad(m))?;
+        let values = info.count.checked_mul(info.components);
+        // Without a buffer view the values are zeros and nothing in the file bounds the count.
+        let values = values
+            .filter(|&n| info.has_view || n <= MAX_ZERO_VALUES)
+            .ok_or_else(|| {
+                self.bad(format!(
+                    "accessor {index}: {} elements without a bufferView is too many",
+                    info.count
+                ))
+            })?;
+        let mut out = Vec::with_capacity(values);
+        self.doc
+            .for_each_f32(index, |_, v| out.extend_from_slice(v))
+            .map_err(|m| self.bad(m))?;
+        if let Some(k) = out.iter().position(|x| !x.is_finite()) {
             return Err(self.bad(format!(
-                "accessor {index}: {} elements need {needed} bytes, its bufferView has {}",
-                a.count,
-                bytes.len()
+                "accessor {index}: element {} is not a finite number",
+                k / info.components
             )));
         }
-        let mut out = Vec::with_capacity(count * comps);
-        for e in 0..count {
-            let base = a.byte_offset as usize + e * stride as usize;
-            for c in 0..comps {
-                let o = base + c * size;
-                let v = match size {
-                    1 => bytes[o] as u64,
-                    2 => u16::from_le_bytes([bytes[o], bytes[o + 1]]) as u64,
-                    _ => u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]])
-                        as u64,
-                };
-                out.push(v);
-            }
+        Ok((out, info.components))
+    }
+
+    /// An accessor's elements as unsigned integers (indices, joints): unsigned component
+    /// types only, values below 2²⁴ (read through f32, which holds them exactly).
+    fn uints(&self, index: usize, want: &[&str]) -> Result<(Vec<u32>, usize), RigError> {
+        let ctype = self
+            .root
+            .accessors
+            .get(index)
+            .map_or(0, |a| a.component_type);
+        if ![
+            container::UNSIGNED_BYTE,
+            container::UNSIGNED_SHORT,
+            container::UNSIGNED_INT,
+        ]
+        .contains(&ctype)
+        {
+            return Err(self.bad(format!(
+                "accessor {index}: component type {ctype} where unsigned integers are required"
+            )));
         }
-        Ok((out, comps, a.component_type, a.normalized))
+        let (values, comps) = self.floats(index, want)?;
+        if values.iter().any(|&v| v >= (1 << 24) as f32) {
+            return Err(self.bad(format!(
+                "accessor {index}: an index of 2^24 or more is not supported"
+            )));
+        }
+        Ok((values.into_iter().map(|v| v as u32).collect(), comps))
     }
 
     fn model(&self) -> Result<Model, RigError> {
@@ -799,8 +539,10 @@ impl Doc<'_> {
         let img = &self.root.images[index];
         let what = format!("image {index}");
         let bytes = match (&img.uri, img.buffer_view) {
-            (Some(uri), _) => load_uri(self.path, uri, &what)?,
-            (None, Some(v)) => self.view(v)?.0.to_vec(),
+            (Some(uri), _) => {
+                container::load_uri(self.path, uri).map_err(|m| self.bad(format!("{what}: {m}")))?
+            }
+            (None, Some(v)) => self.doc.view(v).map_err(|m| self.bad(m))?.0.to_vec(),
             (None, None) => return Err(self.bad(format!("{what} has neither uri nor bufferView"))),
         };
         Image::decode(&bytes).map_err(|e| self.bad(format!("{what}: {e}")))
@@ -905,23 +647,5 @@ impl Doc<'_> {
             }
         }
         Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_decodes() {
-        assert_eq!(base64("SGVsbG8=").unwrap(), b"Hello");
-        assert_eq!(base64("AAECAw==").unwrap(), [0, 1, 2, 3]);
-        assert!(base64("a*b").is_none());
-    }
-
-    #[test]
-    fn percent_decodes() {
-        assert_eq!(percent_decode("a%20b.bin").unwrap(), "a b.bin");
-        assert!(percent_decode("a%2").is_none());
     }
 }
