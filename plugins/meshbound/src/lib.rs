@@ -7,8 +7,8 @@
 //! its triangles.
 //!
 //! Deformed vertices per frame, first that applies: the host's `vertices` array (V × 3, the
-//! rest mesh's order), `vertex_file` (.npy/.npz [T, V, 3], frame t·fps, linear between
-//! frames, clamped), the glTF animation of the mesh file (skinned vertices), else the rest
+//! rest mesh's order), `vertex_file` (.npy/.npz [T, V, 3] or numbered OBJs, frame t·fps,
+//! linear between frames, clamped), the glTF animation of the mesh file (skinned vertices), else the rest
 //! mesh.
 //!
 //! Per frame the host computes the vertices (and for the SplattingAvatar binding the vertex
@@ -61,7 +61,7 @@ const PARAMS: [Param; 9] = [
     ),
     Param::text(
         c"vertex_file",
-        c"a .npy/.npz vertex sequence [T, V, 3] (npz: array 'vertices'), frame t * fps, linear between frames",
+        c"a .npy/.npz vertex sequence [T, V, 3] (npz: array 'vertices') or numbered OBJs (frame_####.obj), frame t * fps, linear between frames",
     ),
     Param::float(c"fps", c"frames per second of vertex_file", 1e-3, 1e4, 30.0).at_open(),
     Param::text(
@@ -196,7 +196,11 @@ impl Plugin for Meshbound {
                         .filter(|x| x.is_finite() && *x > 0.0)
                         .ok_or_else(|| format!("'fps={v}': expected a positive number"))?,
                 };
-                let frames = source::read_sequence(Path::new(file), mesh.vertex_count())?;
+                let frames = if file.to_ascii_lowercase().ends_with(".obj") {
+                    source::read_obj_sequence(file, &mesh)?
+                } else {
+                    source::read_sequence(Path::new(file), mesh.vertex_count())?
+                };
                 let t = frames.len() / mesh.vertices.len();
                 time_range = Some((0.0, (t - 1) as f64 / fps));
                 Stream::Sequence(frames, fps)

@@ -479,6 +479,42 @@ pub fn read_binding(path: &Path, mesh: &Mesh, max: usize) -> Result<Bound, Strin
     Ok(out)
 }
 
+/// A numbered OBJ sequence: `pattern` holds one run of `#` (e.g. `anim/frame_####.obj`),
+/// replaced by 0, 1, 2, … zero-padded to the run's width, until a number has no file (at
+/// least frame 0 must exist). Every frame must have the rest mesh's vertex count and faces.
+pub fn read_obj_sequence(pattern: &str, rest: &Mesh) -> Result<Vec<f32>, String> {
+    let start = pattern.find('#').ok_or_else(|| {
+        format!("{pattern}: an OBJ sequence needs a run of # for the frame number")
+    })?;
+    let width = pattern[start..].chars().take_while(|c| *c == '#').count();
+    let (head, tail) = (&pattern[..start], &pattern[start + width..]);
+    let mut out = Vec::new();
+    for f in 0.. {
+        let name = format!("{head}{f:0width$}{tail}");
+        let path = Path::new(&name);
+        if !path.is_file() {
+            if f == 0 {
+                return Err(format!(
+                    "{name}: no such file (frame 0 of the OBJ sequence {pattern})"
+                ));
+            }
+            break;
+        }
+        let m = read_obj(path)?;
+        if m.vertices.len() != rest.vertices.len() || m.faces != rest.faces {
+            return Err(format!(
+                "{name}: {} vertices and {} faces, the rest mesh has {} and {} (the same topology is required)",
+                m.vertex_count(),
+                m.face_count(),
+                rest.vertex_count(),
+                rest.face_count()
+            ));
+        }
+        out.extend(m.vertices);
+    }
+    Ok(out)
+}
+
 /// A vertex sequence [T, V, 3] from a .npy, or a .npz's `vertices` array (or its only one):
 /// finite, V = the rest mesh's vertex count.
 pub fn read_sequence(path: &Path, vertex_count: usize) -> Result<Vec<f32>, String> {
