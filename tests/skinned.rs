@@ -553,6 +553,16 @@ fn cli_renders_and_refuses_broken_skins() {
     ]);
     assert_exit(&o, 0);
     assert!(out.is_file());
+    // A rigged glTF is found by content (the manifest's gltf_arrays: skins), without --plugin;
+    // a glTF splat scene without skins stays a static KHR_gaussian_splatting scene.
+    let o = vksplat(&["info", &data("CesiumMan.gltf"), "--plugin-dir", &pd]);
+    assert_exit(&o, 0);
+    let info = vksplat_tests::cli::stdout(&o);
+    assert!(info.contains("plugin: skinned"), "{info}");
+    let o = vksplat(&["info", &data("khr_minimal.gltf"), "--plugin-dir", &pd]);
+    assert_exit(&o, 0);
+    let info = vksplat_tests::cli::stdout(&o);
+    assert!(!info.contains("plugin:"), "{info}");
 
     // SimpleSkin with a joint index out of range (vertex 2's second joint, weight 0.25).
     let copy = |tag: &str, file: &str, offset: usize, bytes: &[u8]| -> String {

@@ -11,6 +11,9 @@
 //!   these properties (the header alone is read, by vksplat-io's PLY header parser);
 //! - `"npz_arrays": ["means3D", …]`: a zip/npz archive with an entry `NAME.npy` for each (its
 //!   central directory alone is read);
+//! - `"gltf_arrays": ["skins", …]`: a glTF file (`.gltf` JSON or binary `.glb`) whose top-level
+//!   JSON has a non-empty array under each of these names (the JSON alone is read, at most
+//!   [`MAX_GLTF_JSON`] bytes; a rigged model has `skins`, a splat scene may have none);
 //! - `"directory": true`: the path is a directory, or a frame pattern (`frames/f####.ply`,
 //!   `frames/time_%05d.ply`); the other keys then apply to the directory's first file in
 //!   name order (with `suffix`, the first file that has it) or the pattern's first existing
@@ -40,6 +43,8 @@ pub const MAX_MAGIC: usize = 64;
 /// Directory entries looked at when finding a directory's first file or a pattern's first
 /// frame (a larger directory is still read, but only this many names are compared).
 const MAX_ENTRIES: usize = 1 << 20;
+/// The largest glTF JSON (a `.gltf` file, or a `.glb`'s JSON chunk) `gltf_arrays` reads.
+pub const MAX_GLTF_JSON: u64 = 64 << 20;
 
 /// One matcher of a manifest's `"reads"`, as written in the JSON.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -54,6 +59,8 @@ pub(crate) struct RawMatcher {
     #[serde(default)]
     npz_arrays: Option<Vec<String>>,
     #[serde(default)]
+    gltf_arrays: Option<Vec<String>>,
+    #[serde(default)]
     directory: bool,
 }
 
@@ -65,6 +72,7 @@ pub struct Matcher {
     pub magic: Option<Vec<u8>>,
     pub ply_properties: Vec<String>,
     pub npz_arrays: Vec<String>,
+    pub gltf_arrays: Vec<String>,
     pub directory: bool,
 }
 
@@ -76,10 +84,12 @@ impl RawMatcher {
             && self.magic.is_none()
             && self.ply_properties.is_none()
             && self.npz_arrays.is_none()
+            && self.gltf_arrays.is_none()
             && !self.directory
         {
             return Err(at(
-                "gives no key (suffix, magic, ply_properties, npz_arrays, directory), so it \
+                "gives no key (suffix, magic, ply_properties, npz_arrays, gltf_arrays, \
+                 directory), so it \
                  would match every file"
                     .into(),
             ));
@@ -94,6 +104,7 @@ impl RawMatcher {
         for (key, list) in [
             ("ply_properties", &self.ply_properties),
             ("npz_arrays", &self.npz_arrays),
+            ("gltf_arrays", &self.gltf_arrays),
         ] {
             if let Some(list) = list {
                 if list.is_empty() || list.iter().any(|s| s.is_empty()) {
@@ -108,6 +119,7 @@ impl RawMatcher {
             magic,
             ply_properties: self.ply_properties.unwrap_or_default(),
             npz_arrays: self.npz_arrays.unwrap_or_default(),
+            gltf_arrays: self.gltf_arrays.unwrap_or_default(),
             directory: self.directory,
         })
     }
@@ -161,6 +173,18 @@ impl Matcher {
                 _ => return false,
             }
         }
+        if !self.gltf_arrays.is_empty() {
+            let has_all = gltf_json(&file).is_some_and(|json| {
+                self.gltf_arrays.iter().all(|key| {
+                    json.get(key)
+                        .and_then(serde_json::Value::as_array)
+                        .is_some_and(|a| !a.is_empty())
+                })
+            });
+            if !has_all {
+                return false;
+            }
+        }
         true
     }
 
@@ -209,6 +233,36 @@ fn starts_with(path: &Path, magic: &[u8]) -> bool {
 }
 
 /// The names of the regular files in `dir` (following symlinks to regular files), sorted.
+/// The top-level JSON object of a glTF file: a binary `.glb`'s JSON chunk, or a whole `.gltf`
+/// file that starts with `{`; `None` for anything else or anything over [`MAX_GLTF_JSON`].
+fn gltf_json(path: &Path) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let (file, size) = vksplat_io::open_regular(path).ok()?;
+    let mut head = [0u8; 20];
+    let mut reader = file.take(MAX_GLTF_JSON + 20);
+    reader.read_exact(&mut head).ok()?;
+    let json = if &head[..4] == b"glTF" {
+        // GLB: 12-byte header, then the first chunk (length, type "JSON", data).
+        let len = u64::from(u32::from_le_bytes(head[12..16].try_into().ok()?));
+        if &head[16..20] != b"JSON" || len > MAX_GLTF_JSON || 20 + len > size {
+            return None;
+        }
+        let mut json = vec![0u8; len as usize];
+        reader.read_exact(&mut json).ok()?;
+        json
+    } else {
+        if size > MAX_GLTF_JSON || head.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return None;
+        }
+        let mut json = head.to_vec();
+        reader.read_to_end(&mut json).ok()?;
+        json
+    };
+    match serde_json::from_slice(&json).ok()? {
+        serde_json::Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
 fn files_in(dir: &Path) -> Vec<(String, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -376,6 +430,48 @@ mod tests {
         .unwrap();
         assert!(!matcher(r#"{"ply_properties": ["trbf_center"]}"#).matches(&cut));
         assert!(!matcher(r#"{"magic": "706c790a00"}"#).matches(&dir.join("missing.ply")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn gltf_arrays_read_the_json_of_gltf_and_glb_files() {
+        let dir = temp_dir("gltf");
+        let rigged = br#"{"asset": {"version": "2.0"}, "skins": [{"joints": [0]}], "nodes": [{}]}"#;
+        let splats = br#"{"asset": {"version": "2.0"}, "skins": [], "nodes": [{}]}"#;
+        let m = matcher(r#"{"gltf_arrays": ["skins", "nodes"]}"#);
+        let gltf = dir.join("a.gltf");
+        std::fs::write(&gltf, [b"  \n".as_slice(), rigged].concat()).unwrap();
+        assert!(m.matches(&gltf));
+        std::fs::write(&gltf, splats).unwrap();
+        assert!(
+            !m.matches(&gltf),
+            "an empty skins array is not a rigged model"
+        );
+        // The same JSON in a GLB (header, JSON chunk padded with spaces, no BIN chunk).
+        let glb = dir.join("a.glb");
+        let mut json = rigged.to_vec();
+        json.resize(json.len().next_multiple_of(4), b' ');
+        let mut bytes = b"glTF".to_vec();
+        bytes.extend(2u32.to_le_bytes());
+        bytes.extend((20 + json.len() as u32).to_le_bytes());
+        bytes.extend((json.len() as u32).to_le_bytes());
+        bytes.extend(b"JSON");
+        bytes.extend(&json);
+        std::fs::write(&glb, &bytes).unwrap();
+        assert!(m.matches(&glb));
+        // A JSON chunk longer than the file, broken JSON, a PLY: no match, no error.
+        std::fs::write(&glb, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(!m.matches(&glb));
+        std::fs::write(&gltf, b"{\"skins\": [1,").unwrap();
+        assert!(!m.matches(&gltf));
+        std::fs::write(&gltf, b"ply\nformat ascii 1.0\nend_header\n").unwrap();
+        assert!(!m.matches(&gltf));
+        assert!(RawMatcher {
+            gltf_arrays: Some(vec![]),
+            ..Default::default()
+        }
+        .check(0)
+        .is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
