@@ -137,9 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     FrameState::Done(o) => {
                         if let Some(o) = o {
                             assert!(!o.clamped, "frame {prev} was clamped");
-                            if k >= 2 {
-                                gpu.push(gpu_ms(&o.stats.stage_end_ns));
-                            }
+                            gpu.push(gpu_ms(&o.stats.stage_end_ns));
                         }
                         break;
                     }
