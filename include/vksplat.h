@@ -516,6 +516,16 @@ typedef struct VksplatSceneInfo {
   uint32_t has_time_range;
   // Zero.
   uint32_t reserved2;
+  // The axis-aligned box of the splat centres in the scene's frame (smallest and largest
+  // x, y, z), valid when `has_bounds` is non-zero: scenes from files and from arrays
+  // (`vksplat_scene_refresh` updates it) with at least one splat. Plugin scenes move their
+  // splats every frame and report none. (The splats' extent reaches beyond the centres.)
+  float bounds_min[3];
+  float bounds_max[3];
+  // Non-zero when `bounds_min` and `bounds_max` hold the box.
+  uint32_t has_bounds;
+  // Zero.
+  uint32_t reserved3;
 } VksplatSceneInfo;
 
 // One frame's settings (`vksplat_render`). A zero-initialised descriptor (with `s_type`,
@@ -1221,7 +1231,7 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, source) == 24, "offsetof(
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, params) == 32, "offsetof(VksplatPluginSceneDesc, params) is 32");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, param_count) == 40, "offsetof(VksplatPluginSceneDesc, param_count) is 40");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatPluginSceneDesc, eval) == 44, "offsetof(VksplatPluginSceneDesc, eval) is 44");
-VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSceneInfo) == 72, "sizeof(VksplatSceneInfo) is 72");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSceneInfo) == 104, "sizeof(VksplatSceneInfo) is 104");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, s_type) == 0, "offsetof(VksplatSceneInfo, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, s_size) == 4, "offsetof(VksplatSceneInfo, s_size) is 4");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, next) == 8, "offsetof(VksplatSceneInfo, next) is 8");
@@ -1236,6 +1246,10 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, time_start) == 48, "offsetof(Vk
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, time_end) == 56, "offsetof(VksplatSceneInfo, time_end) is 56");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, has_time_range) == 64, "offsetof(VksplatSceneInfo, has_time_range) is 64");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, reserved2) == 68, "offsetof(VksplatSceneInfo, reserved2) is 68");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, bounds_min) == 72, "offsetof(VksplatSceneInfo, bounds_min) is 72");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, bounds_max) == 84, "offsetof(VksplatSceneInfo, bounds_max) is 84");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, has_bounds) == 96, "offsetof(VksplatSceneInfo, has_bounds) is 96");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, reserved3) == 100, "offsetof(VksplatSceneInfo, reserved3) is 100");
 VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatRenderDesc) == 56, "sizeof(VksplatRenderDesc) is 56");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, s_type) == 0, "offsetof(VksplatRenderDesc, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, s_size) == 4, "offsetof(VksplatRenderDesc, s_size) is 4");

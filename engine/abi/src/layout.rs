@@ -111,6 +111,7 @@ pub const LAYOUTS: &[StructLayout] = struct_layouts! {
         s_type: u32, s_size: u32, next: *mut c_void, count: u64, sh_degree: u32,
         is_plugin: u32, eval: u32, param_count: u32, antialiased: u32, reserved: u32,
         time_start: f64, time_end: f64, has_time_range: u32, reserved2: u32,
+        bounds_min: [f32; 3], bounds_max: [f32; 3], has_bounds: u32, reserved3: u32,
     }
     VksplatRenderDesc(Host) {
         s_type: u32, s_size: u32, next: *const c_void, mode: u32, background: [f32; 3],

@@ -554,6 +554,16 @@ pub struct VksplatSceneInfo {
     pub has_time_range: u32,
     /// Zero.
     pub reserved2: u32,
+    /// The axis-aligned box of the splat centres in the scene's frame (smallest and largest
+    /// x, y, z), valid when `has_bounds` is non-zero: scenes from files and from arrays
+    /// (`vksplat_scene_refresh` updates it) with at least one splat. Plugin scenes move their
+    /// splats every frame and report none. (The splats' extent reaches beyond the centres.)
+    pub bounds_min: [f32; 3],
+    pub bounds_max: [f32; 3],
+    /// Non-zero when `bounds_min` and `bounds_max` hold the box.
+    pub has_bounds: u32,
+    /// Zero.
+    pub reserved3: u32,
 }
 
 /// One frame's settings (`vksplat_render`). A zero-initialised descriptor (with `s_type`,

@@ -245,6 +245,20 @@ struct SceneInner {
     scene: Scene,
     borrowed: Option<Borrowed>,
     time: f64,
+    /// The box of the splat centres (`VksplatSceneInfo::bounds_min/max`); None for plugin
+    /// scenes and empty ones.
+    bounds: Option<[[f32; 3]; 2]>,
+}
+
+/// The axis-aligned box of `means`, None when there are none.
+fn centre_bounds(means: &[[f32; 3]]) -> Option<[[f32; 3]; 2]> {
+    let first = *means.first()?;
+    Some(means.iter().fold([first, first], |[lo, hi], m| {
+        [
+            std::array::from_fn(|k| lo[k].min(m[k])),
+            std::array::from_fn(|k| hi[k].max(m[k])),
+        ]
+    }))
 }
 
 struct SceneHandle {
@@ -557,6 +571,7 @@ unsafe fn new_scene(
     ctx: &Arc<ContextInner>,
     scene: Scene,
     borrowed: Option<Borrowed>,
+    bounds: Option<[[f32; 3]; 2]>,
     out: *mut *mut VksplatScene,
 ) {
     let handle = Box::new(SceneHandle {
@@ -565,6 +580,7 @@ unsafe fn new_scene(
             scene,
             borrowed,
             time: 0.0,
+            bounds,
         }),
     });
     // SAFETY: checked non-NULL and writable by the caller.
@@ -596,7 +612,7 @@ pub unsafe extern "C" fn vksplat_scene_load(
             let plugin = vksplat_plugin_host::Plugin::load(&manifest, &Policy::from_env())?;
             let scene = open_plugin_scene(c, plugin, Some(path), &[], EvalPath::Auto)?;
             // SAFETY: `out` was checked by `clear_out`.
-            unsafe { new_scene(&c.inner, scene, None, out) };
+            unsafe { new_scene(&c.inner, scene, None, None, out) };
             return Ok(());
         }
         if !Path::new(path).is_file() {
@@ -612,8 +628,9 @@ pub unsafe extern "C" fn vksplat_scene_load(
         c.inner
             .check_splats(splats.len() as u64, splats.sh_degree, path)?;
         let scene = Scene::upload(&lock(&c.inner.renderer), splats, file.antialiased)?;
+        let bounds = centre_bounds(&splats.means);
         // SAFETY: `out` was checked by `clear_out`.
-        unsafe { new_scene(&c.inner, scene, None, out) };
+        unsafe { new_scene(&c.inner, scene, None, bounds, out) };
         Ok(())
     })
 }
@@ -710,8 +727,9 @@ pub unsafe extern "C" fn vksplat_scene_create(
             &update,
         )?;
         let borrowed = borrow.then_some(Borrowed { desc: d });
+        let bounds = update.means.and_then(centre_bounds);
         // SAFETY: `out` was checked by `clear_out`.
-        unsafe { new_scene(&c.inner, scene, borrowed, out) };
+        unsafe { new_scene(&c.inner, scene, borrowed, bounds, out) };
         Ok(())
     })
 }
@@ -768,7 +786,7 @@ pub unsafe extern "C" fn vksplat_scene_open_plugin(
         let plugin = vksplat_plugin_host::load(&search, name)?;
         let scene = open_plugin_scene(c, plugin, source, &params, path)?;
         // SAFETY: `out` was checked by `clear_out`.
-        unsafe { new_scene(&c.inner, scene, None, out) };
+        unsafe { new_scene(&c.inner, scene, None, None, out) };
         Ok(())
     })
 }
@@ -807,7 +825,10 @@ pub unsafe extern "C" fn vksplat_scene_refresh(scene_ptr: *mut VksplatScene) -> 
         let s = unsafe { scene_ref(scene_ptr)? };
         let mut inner = lock(&s.inner);
         let SceneInner {
-            scene, borrowed, ..
+            scene,
+            borrowed,
+            bounds,
+            ..
         } = &mut *inner;
         match borrowed {
             Some(b) => {
@@ -815,6 +836,7 @@ pub unsafe extern "C" fn vksplat_scene_refresh(scene_ptr: *mut VksplatScene) -> 
                 // deleter runs.
                 let update = unsafe { arrays(&b.desc)? };
                 scene.write(&lock(&s.ctx.renderer), &update)?;
+                *bounds = update.means.and_then(centre_bounds);
                 Ok(())
             }
             None => err(
@@ -912,7 +934,14 @@ pub unsafe extern "C" fn vksplat_scene_info(
             time_end: 0.0,
             has_time_range: 0,
             reserved2: 0,
+            bounds_min: [0.0; 3],
+            bounds_max: [0.0; 3],
+            has_bounds: 0,
+            reserved3: 0,
         };
+        if let Some([lo, hi]) = inner.bounds {
+            (o.bounds_min, o.bounds_max, o.has_bounds) = (lo, hi, 1);
+        }
         if let Some((start, end)) = inner.scene.time_range() {
             (o.time_start, o.time_end, o.has_time_range) = (start, end, 1);
         }
