@@ -70,7 +70,7 @@ fn build_host(dir: &Path, static_link: bool) -> PathBuf {
         .arg(&exe);
     if static_link {
         cmd.arg(profile_dir().join("libvksplat.a"))
-            .args(["-lstdc++", "-lm", "-ldl", "-lpthread"]);
+            .args(["-lstdc++", "-lzstd", "-lm", "-ldl", "-lpthread"]);
     } else {
         cmd.arg("-L")
             .arg(profile_dir())

@@ -9,4 +9,4 @@
 #![forbid(unsafe_code)]
 
 /// The names of the bundled plugins, as `vksplat plugins list` shows them.
-pub const BUNDLED: &[&str] = &["skinwave", "dynamic4d", "triangle"];
+pub const BUNDLED: &[&str] = &["skinwave", "dynamic4d", "skinned", "meshbound", "triangle"];
