@@ -129,6 +129,7 @@ fn seeds() -> Vec<Seed> {
             ("g.glb", OutputFormat::Glb, false, false),
             ("gs.glb", OutputFormat::Glb, true, false),
             ("g.gltf", OutputFormat::Gltf, false, true),
+            ("g.sog", OutputFormat::Sog, false, false),
         ] {
             let path = dir.join(name);
             let opts = WriteOptions {

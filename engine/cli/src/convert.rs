@@ -93,7 +93,8 @@ pub struct ConvertArgs {
 pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
     let format = OutputFormat::from_path(&args.output).ok_or_else(|| {
         CliError::Usage(format!(
-            "{}: unknown output format; use .ply, .compressed.ply, .spz, .splat, .gltf or .glb",
+            "{}: unknown output format; use .ply, .compressed.ply, .spz, .splat, .gltf, .glb \
+             or .sog",
             args.output.display()
         ))
     })?;

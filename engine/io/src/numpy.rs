@@ -107,9 +107,10 @@ pub struct Npz {
     entries: Vec<Entry>,
 }
 
+/// One central-directory record of a zip archive.
 #[derive(Clone, Debug)]
-struct Entry {
-    name: String,
+pub(crate) struct Entry {
+    pub(crate) name: String,
     method: u16,
     flags: u16,
     crc: u32,
@@ -122,7 +123,7 @@ impl Npz {
     /// Opens an archive and reads its central directory (no array is read yet).
     pub fn open(path: &Path) -> Result<Npz, IoError> {
         let (file, len) = crate::input::open(path)?;
-        let entries = read_directory(&file, len).map_err(|m| IoError::input(path, m))?;
+        let entries = read_directory(&mut &file, len).map_err(|m| IoError::input(path, m))?;
         Ok(Npz {
             path: path.to_path_buf(),
             file,
@@ -208,39 +209,7 @@ impl Npz {
     /// Where `entry`'s compressed bytes start (after its local header), checked to lie with
     /// all of them inside the file.
     fn data_start(&self, entry: &Entry) -> Result<u64, String> {
-        if entry.flags & 1 != 0 {
-            return Err("is encrypted".into());
-        }
-        if entry.method == 0 && entry.compressed != entry.uncompressed {
-            return Err(format!(
-                "stored entry with {} compressed but {} uncompressed bytes",
-                entry.compressed, entry.uncompressed
-            ));
-        }
-        let mut local = [0u8; 30];
-        let mut file = &self.file;
-        file.seek(SeekFrom::Start(entry.local_offset))
-            .and_then(|_| file.read_exact(&mut local))
-            .map_err(|_| {
-                format!(
-                    "local header at byte {} lies outside the file",
-                    entry.local_offset
-                )
-            })?;
-        if u32_at(&local, 0) != 0x0403_4b50 {
-            return Err(format!(
-                "no local header at byte {} (truncated or damaged archive)",
-                entry.local_offset
-            ));
-        }
-        let start = entry.local_offset + 30 + u16_at(&local, 26) as u64 + u16_at(&local, 28) as u64;
-        match start.checked_add(entry.compressed) {
-            Some(end) if end <= self.len => Ok(start),
-            _ => Err(format!(
-                "its {} bytes at byte {start} run past the end of the file ({} bytes): truncated",
-                entry.compressed, self.len
-            )),
-        }
+        entry_start(&mut &self.file, self.len, entry)
     }
 
     fn decode(&self, entry: &Entry, stream: impl Read, name: &str) -> Result<Array, IoError> {
@@ -275,6 +244,93 @@ impl Npz {
     }
 }
 
+/// Where `entry`'s compressed bytes start (after its local header) in the `len`-byte archive
+/// `file`, checked to lie with all of them inside it.
+pub(crate) fn entry_start<R: Read + Seek>(
+    file: &mut R,
+    len: u64,
+    entry: &Entry,
+) -> Result<u64, String> {
+    if entry.flags & 1 != 0 {
+        return Err("is encrypted".into());
+    }
+    if entry.method == 0 && entry.compressed != entry.uncompressed {
+        return Err(format!(
+            "stored entry with {} compressed but {} uncompressed bytes",
+            entry.compressed, entry.uncompressed
+        ));
+    }
+    let mut local = [0u8; 30];
+    file.seek(SeekFrom::Start(entry.local_offset))
+        .and_then(|_| file.read_exact(&mut local))
+        .map_err(|_| {
+            format!(
+                "local header at byte {} lies outside the file",
+                entry.local_offset
+            )
+        })?;
+    if u32_at(&local, 0) != 0x0403_4b50 {
+        return Err(format!(
+            "no local header at byte {} (truncated or damaged archive)",
+            entry.local_offset
+        ));
+    }
+    let start = entry.local_offset + 30 + u16_at(&local, 26) as u64 + u16_at(&local, 28) as u64;
+    match start.checked_add(entry.compressed) {
+        Some(end) if end <= len => Ok(start),
+        _ => Err(format!(
+            "its {} bytes at byte {start} run past the end of the file ({} bytes): truncated",
+            entry.compressed, len
+        )),
+    }
+}
+
+/// The bytes of `entry` of the zip archive held in `archive` (stored or deflated), CRC-32
+/// checked; an entry declaring more than `cap` bytes is refused before anything is allocated.
+pub(crate) fn entry_bytes(archive: &[u8], entry: &Entry, cap: u64) -> Result<Vec<u8>, String> {
+    if entry.uncompressed > cap {
+        return Err(format!(
+            "declares {} bytes, more than the {cap} it may hold",
+            entry.uncompressed
+        ));
+    }
+    let start = entry_start(
+        &mut std::io::Cursor::new(archive),
+        archive.len() as u64,
+        entry,
+    )?;
+    let raw = &archive[start as usize..(start + entry.compressed) as usize];
+    let mut out =
+        crate::memory::zeroed::<u8>(entry.uncompressed as usize).map_err(|e| e.to_string())?;
+    let stream: Box<dyn Read + '_> = match entry.method {
+        0 => Box::new(raw),
+        8 => Box::new(flate2::read::DeflateDecoder::new(raw)),
+        m => {
+            return Err(format!(
+                "compression method {m} (only stored and deflated entries are read)"
+            ))
+        }
+    };
+    let mut reader = flate2::CrcReader::new(stream);
+    reader
+        .read_exact(&mut out)
+        .map_err(|e| format!("damaged or truncated data: {e}"))?;
+    let mut extra = [0u8; 1];
+    match reader.read(&mut extra) {
+        Ok(0) => {}
+        Ok(_) => return Err("holds more data than its declared size".into()),
+        Err(e) => return Err(format!("damaged compressed data: {e}")),
+    }
+    if reader.crc().sum() != entry.crc {
+        return Err(format!(
+            "CRC-32 mismatch (stored {:08x}, computed {:08x}): the data is damaged",
+            entry.crc,
+            reader.crc().sum()
+        ));
+    }
+    Ok(out)
+}
+
 fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
@@ -288,7 +344,7 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 }
 
 /// Reads `len` bytes at `offset` (the caller checked they lie inside the file).
-fn read_at(mut file: &File, offset: u64, len: usize) -> Result<Vec<u8>, String> {
+fn read_at<R: Read + Seek>(file: &mut R, offset: u64, len: usize) -> Result<Vec<u8>, String> {
     let mut buf = crate::memory::zeroed::<u8>(len).map_err(|e| e.to_string())?;
     file.seek(SeekFrom::Start(offset))
         .and_then(|_| file.read_exact(&mut buf))
@@ -296,8 +352,9 @@ fn read_at(mut file: &File, offset: u64, len: usize) -> Result<Vec<u8>, String> 
     Ok(buf)
 }
 
-/// The entries of the central directory (end record, zip64 end record when present).
-fn read_directory(file: &File, len: u64) -> Result<Vec<Entry>, String> {
+/// The entries of the central directory (end record, zip64 end record when present) of the
+/// `len`-byte archive `file` (a [`File`] or bytes in memory: the SOG reader uses it too).
+pub(crate) fn read_directory<R: Read + Seek>(file: &mut R, len: u64) -> Result<Vec<Entry>, String> {
     const EOCD: usize = 22;
     if len < EOCD as u64 {
         return Err(format!(

@@ -26,7 +26,7 @@
 
 use std::path::Path;
 
-use crate::formats::{compressed_ply, gltf, ksplat, splat, spz};
+use crate::formats::{compressed_ply, gltf, ksplat, sog, splat, spz};
 use crate::{IoError, Splats};
 
 mod checked;
@@ -57,6 +57,9 @@ pub enum Format {
     /// glTF 2.0 with `KHR_gaussian_splatting`: `.glb` when `binary`; `spz` when the splats
     /// are an SPZ payload (`KHR_gaussian_splatting_compression_spz_2`).
     Gltf { binary: bool, spz: bool },
+    /// PlayCanvas SOG version 2: one zip (`.sog`) when `bundled`, else `meta.json` beside its
+    /// WebP images.
+    Sog { bundled: bool },
 }
 
 impl std::fmt::Display for Format {
@@ -87,6 +90,8 @@ impl std::fmt::Display for Format {
                 if *binary { " binary (.glb)" } else { "" },
                 if *spz { " (SPZ compressed)" } else { "" }
             ),
+            Format::Sog { bundled: true } => f.write_str("PlayCanvas SOG (bundled .sog)"),
+            Format::Sog { bundled: false } => f.write_str("PlayCanvas SOG (meta.json + WebP)"),
         }
     }
 }
@@ -102,6 +107,7 @@ impl Format {
             Format::Ksplat { .. } => "ksplat",
             Format::Gltf { binary: false, .. } => "gltf",
             Format::Gltf { binary: true, .. } => "glb",
+            Format::Sog { .. } => "sog",
         }
     }
 }
@@ -183,6 +189,11 @@ pub fn read_scene(path: &Path) -> Result<SceneFile, IoError> {
         }
     }
     let bytes = crate::input::read_rest(path, file, len, prefix)?;
+    if sog::sniff_meta(&bytes) {
+        // SOG metadata: its images are the files it names beside it.
+        let (s, info) = sog::parse_meta(&bytes, path)?;
+        return Ok(sog_scene(s, info, len));
+    }
     if is_gltf(&bytes, path) {
         // The file is ours: a GLB's binary chunk is read in place instead of copied.
         let (s, info) = gltf::parse_owned(bytes, path)?;
@@ -230,6 +241,10 @@ pub fn parse_scene(bytes: &[u8], path: &Path) -> Result<SceneFile, IoError> {
         return Ok(gltf_scene(s, info, len));
     }
     let ext = extension(path);
+    if ext == "sog" || sog::sniff_bundle(bytes) {
+        let (s, info) = sog::parse_bundle(bytes, path)?;
+        return Ok(sog_scene(s, info, len));
+    }
     // .ksplat has no magic number: its name, or a header whose sections fit the file.
     if ext == "ksplat" || (OutputFormat::from_extension(&ext).is_none() && ksplat::plausible(bytes))
     {
@@ -261,6 +276,13 @@ fn gltf_scene(s: Splats, info: gltf::GltfInfo, len: u64) -> SceneFile {
     finish(s, format, info.antialiased, Axes::Rub, (len, 0), info.notes)
 }
 
+fn sog_scene(s: Splats, info: sog::SogInfo, len: u64) -> SceneFile {
+    let format = Format::Sog {
+        bundled: info.bundled,
+    };
+    finish(s, format, info.antialiased, Axes::Rdf, (len, 0), vec![])
+}
+
 fn unknown_format_message(bytes: &[u8], ext: &str) -> String {
     if bytes.is_empty() {
         return "the file is empty".into();
@@ -280,8 +302,8 @@ fn unknown_format_message(bytes: &[u8], ext: &str) -> String {
     };
     format!(
         "unrecognised scene format{hint}: it starts with bytes {head}; vksplat reads INRIA \
-         PLY, PlayCanvas compressed PLY, SPZ (v1-v4), .splat, .ksplat and glTF KHR_gaussian_splatting \
-         (.gltf/.glb)"
+         PLY, PlayCanvas compressed PLY, SPZ (v1-v4), .splat, .ksplat, glTF KHR_gaussian_splatting \
+         (.gltf/.glb) and PlayCanvas SOG (.sog, meta.json)"
     )
 }
 
@@ -341,6 +363,8 @@ pub enum OutputFormat {
     Gltf,
     /// glTF `KHR_gaussian_splatting` binary (`*.glb`).
     Glb,
+    /// PlayCanvas SOG, bundled (`*.sog`).
+    Sog,
 }
 
 impl OutputFormat {
@@ -358,6 +382,7 @@ impl OutputFormat {
             "splat" => OutputFormat::Splat,
             "gltf" => OutputFormat::Gltf,
             "glb" => OutputFormat::Glb,
+            "sog" => OutputFormat::Sog,
             _ => return None,
         })
     }
@@ -371,6 +396,7 @@ impl OutputFormat {
             OutputFormat::Splat => "antimatter15 .splat",
             OutputFormat::Gltf => "glTF KHR_gaussian_splatting",
             OutputFormat::Glb => "glTF binary KHR_gaussian_splatting",
+            OutputFormat::Sog => "PlayCanvas SOG",
         }
     }
 }
@@ -504,6 +530,7 @@ pub fn write_scene_with(
             path,
         )?,
         OutputFormat::Splat => splat::encode(splats).map_err(|e| e.at(path))?,
+        OutputFormat::Sog => sog::encode(splats, options.antialiased).map_err(fail)?,
         OutputFormat::Gltf | OutputFormat::Glb => {
             return write_gltf(path, splats, format, options).map(|mut r| {
                 r.notes.extend(dropped);

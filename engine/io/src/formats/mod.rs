@@ -5,6 +5,7 @@
 //! * [`splat`]: antimatter15 `.splat`, 32 bytes per splat.
 //! * [`ksplat`]: mkkellogg GaussianSplats3D `.ksplat`, compression levels 0–2 (read only).
 //! * [`gltf`]: glTF 2.0 `KHR_gaussian_splatting` (`.gltf`, `.glb`, the SPZ compression draft).
+//! * [`sog`]: PlayCanvas SOG version 2 (`meta.json` + WebP images, or bundled `.sog`).
 //!
 //! Shared rules, on top of the crate-wide ones (no panic, no allocation sized by an unchecked
 //! count):
@@ -22,6 +23,7 @@
 pub(crate) mod compressed_ply;
 pub(crate) mod gltf;
 pub(crate) mod ksplat;
+pub(crate) mod sog;
 pub(crate) mod splat;
 pub(crate) mod spz;
 
