@@ -69,8 +69,13 @@ fn build_host(dir: &Path, static_link: bool) -> PathBuf {
         .arg("-o")
         .arg(&exe);
     if static_link {
-        cmd.arg(profile_dir().join("libvksplat.a"))
-            .args(["-lstdc++", "-lzstd", "-lm", "-ldl", "-lpthread"]);
+        cmd.arg(profile_dir().join("libvksplat.a")).args([
+            "-lstdc++",
+            "-lzstd",
+            "-lm",
+            "-ldl",
+            "-lpthread",
+        ]);
     } else {
         cmd.arg("-L")
             .arg(profile_dir())
