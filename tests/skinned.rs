@@ -836,7 +836,18 @@ fn ply_skin_fields_are_normalised_or_refused() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         vksplat(&args)
     };
-    assert_exit(&render(&b, &[&sk]), 0);
+    // The normalisation is said once, as a warning naming the file (the plugin's log).
+    let o = render(&b, &[&sk]);
+    assert_exit(&o, 0);
+    let err = vksplat_tests::cli::stderr(&o);
+    assert!(
+        err.contains("skin weights of 400 splat(s) did not sum to 1 and were normalised")
+            && err.contains("b.ply"),
+        "{err}"
+    );
+    let o = render(&a, &[&sk]);
+    assert_exit(&o, 0);
+    assert!(!vksplat_tests::cli::stderr(&o).contains("normalised"));
     // Found by content (the manifest's PLY skin fields), without --plugin.
     let o = vksplat(&[
         "info",

@@ -24,6 +24,7 @@
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 pub use vksplat_abi as abi;
 use vksplat_abi::grow;
@@ -387,6 +388,45 @@ pub const fn api_table<P: Plugin>() -> VksplatPluginApi {
 }
 
 /// The `extern "C"` side. Not for plugin authors.
+/// The host's API table, recorded by the first `open` call (a host passes the same table for
+/// the whole process), for [`log`].
+static HOST: AtomicPtr<VksplatHostApi> = AtomicPtr::new(std::ptr::null_mut());
+
+/// How important a [`log`] message is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warning,
+    Error,
+}
+
+/// Sends a message to the host's log (the CLI shows warnings and errors on stderr, and info with
+/// `-v`, naming the plugin; the C API passes it to the context's log callback). Dropped before the
+/// host has opened an instance of this plugin, or when the host has no log function.
+pub fn log(level: LogLevel, message: &str) {
+    let host = HOST.load(Ordering::Acquire);
+    if host.is_null() {
+        return;
+    }
+    // SAFETY: a non-null HOST came from the host's open descriptor and lives for the process.
+    let Ok(api) = (unsafe { grow::read(host as *const VksplatHostApi, "host") }) else {
+        return;
+    };
+    let Some(log) = api.log else {
+        return;
+    };
+    let level = match level {
+        LogLevel::Debug => VKSPLAT_LOG_DEBUG,
+        LogLevel::Info => VKSPLAT_LOG_INFO,
+        LogLevel::Warning => VKSPLAT_LOG_WARNING,
+        LogLevel::Error => VKSPLAT_LOG_ERROR,
+    };
+    let c = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: a valid NUL-terminated string for the call; the host copies it.
+    unsafe { log(level, c.as_ptr()) };
+}
+
 pub mod ffi {
     use super::*;
 
@@ -495,6 +535,9 @@ pub mod ffi {
         // SAFETY: the host passes an open descriptor of `s_size` bytes (or NULL).
         let desc = unsafe { grow::read(desc, "open descriptor") };
         let host = desc.as_ref().map_or(std::ptr::null(), |d| d.host);
+        if !host.is_null() {
+            super::HOST.store(host as *mut VksplatHostApi, Ordering::Release);
+        }
         guard(host, "open", || {
             let desc = match desc {
                 Ok(d) => d,

@@ -206,6 +206,16 @@ impl Plugin for Skinned {
             let drivers =
                 source::skeleton_drivers(&model).map_err(|m| format!("{skeleton}: {m}"))?;
             let splats = source::from_ply(path, drivers.joint_count, MAX_SPLATS)?;
+            if splats.renormalised > 0 {
+                vksplat_plugin_sdk::log(
+                    vksplat_plugin_sdk::LogLevel::Warning,
+                    &format!(
+                        "{source}: the skin weights of {} splat(s) did not sum to 1 and were \
+                         normalised",
+                        splats.renormalised
+                    ),
+                );
+            }
             (model, splats, drivers)
         } else if vksplat_rig::looks_like_gltf(head) {
             if option(options, "skeleton").is_some() {
