@@ -9,7 +9,7 @@ mod plugin_support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use plugin_support::{cargo_build, plugin_dir, profile_dir, root};
+use plugin_support::{build_workspace, plugin_dir, profile_dir, root};
 use vksplat_core::RenderSettings;
 use vksplat_io::Splats;
 use vksplat_plugin_host::{EvalPath, Instance, SearchPath, VariantScene};
@@ -110,7 +110,7 @@ fn run_host(exe: &Path, dir: &Path, ply: &Path, bin: &Path) {
 #[test]
 fn c_host_renders_what_the_rust_api_renders() {
     let Some(mut gpu) = Gpu::new() else { return };
-    cargo_build(&["vksplat-capi"]);
+    build_workspace();
     let dir = work_dir("shared");
     let splats = scene();
     let (ply, bin) = write_inputs(&dir, &splats);
@@ -191,7 +191,7 @@ fn c_host_links_the_static_library() {
     if vksplat_tests::gpu().is_none() {
         return;
     }
-    cargo_build(&["vksplat-capi"]);
+    build_workspace();
     let dir = work_dir("static");
     let (ply, bin) = write_inputs(&dir, &scene());
     let exe = build_host(&dir, true);

@@ -2,7 +2,7 @@
 //!
 //! The binary is `target/<profile>/vksplat`, next to this test's `deps/` directory. Cargo does
 //! not build another package's binary for an integration test, so a missing binary is built here
-//! with `cargo build -p vksplat` (same profile). Run `cargo build -p vksplat` first to test a
+//! with `cargo build --workspace` (same profile). Run `cargo build --workspace` first to test a
 //! fresh binary.
 //!
 //! Tests that reach the GPU run the binary with `VKSPLAT_VALIDATION=1` and fail on any

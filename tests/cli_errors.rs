@@ -560,7 +560,7 @@ fn version_names_commit_and_build_date() {
         Some(head) => assert_eq!(
             hash.trim_end_matches("-dirty"),
             head,
-            "{line} (rebuild with `cargo build -p vksplat` after committing)"
+            "{line} (rebuild with `cargo build --workspace` after committing)"
         ),
         None => assert_eq!(hash, "unknown", "{line}"),
     }

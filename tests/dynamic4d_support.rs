@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::plugin_support::{cargo_build, dylib, manifest, profile_dir, root};
+use crate::plugin_support::{build_workspace, dylib, manifest, profile_dir, root};
 use vksplat_core::{Frame, RenderSettings};
 use vksplat_io::{Camera, Splats};
 use vksplat_plugin_host::{EvalPath, Instance, Plugin, Scene, SearchPath};
@@ -20,7 +20,7 @@ pub const C0: f64 = 0.282_094_791_773_878_14;
 pub fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        cargo_build(&["vksplat-plugin-dynamic4d"]);
+        build_workspace();
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("vksplat-dynamic4d-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -37,7 +37,7 @@ pub fn plugin_dir() -> &'static Path {
 pub fn detect_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        cargo_build(&["vksplat-plugin-dynamic4d"]);
+        build_workspace();
         let dir = scratch("detect-plugin");
         let lib = dylib("vksplat_dynamic4d");
         std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use plugin_support::{cargo_build, profile_dir, root};
+use plugin_support::{build_workspace, profile_dir, root};
 use vksplat_tests::{random_scene, Gpu, Rng};
 
 fn work_dir() -> &'static Path {
@@ -38,7 +38,7 @@ fn host() -> &'static (PathBuf, PathBuf) {
         }
         let ply = dir.join("scene.ply");
         vksplat_io::write_ply(&ply, &s).unwrap();
-        cargo_build(&["vksplat-capi"]);
+        build_workspace();
         let exe = dir.join("embed_host");
         let cxx = std::env::var_os("CXX").unwrap_or_else(|| "c++".into());
         let out = Command::new(cxx)

@@ -3,8 +3,8 @@
 //! unwritable and full output, determinism across runs and chunkings, the OpenJD template run
 //! with `openjd run`, and the Flamenco job type.
 //!
-//! Runs the prebuilt `target/<profile>/vksplat` (built here if missing; `cargo build -p
-//! vksplat` first to test a fresh one) with `VKSPLAT_VALIDATION=1`. Without a usable Vulkan
+//! Runs the prebuilt `target/<profile>/vksplat` (built here if missing; `cargo build
+//! --workspace` first to test a fresh one) with `VKSPLAT_VALIDATION=1`. Without a usable Vulkan
 //! device the GPU tests are skipped, unless `VKSPLAT_REQUIRE_GPU=1` (CI), where they fail; the
 //! OpenJD test likewise fails under `VKSPLAT_REQUIRE_GPU=1` when `openjd` is not on PATH.
 //! Images are tiny (64×48) so the whole file runs in seconds on lavapipe.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use plugin_support::{cargo_build, cc_shared, dylib, profile_dir, root};
+use plugin_support::{build_workspace, cc_shared, dylib, profile_dir, root};
 use vksplat_tests::Gpu;
 
 fn tmp(name: &str) -> PathBuf {
@@ -29,7 +29,7 @@ fn tmp(name: &str) -> PathBuf {
 fn packaged() -> &'static Path {
     static OUT: OnceLock<PathBuf> = OnceLock::new();
     OUT.get_or_init(|| {
-        cargo_build(&["vksplat-capi"]);
+        build_workspace();
         let out = tmp("dist");
         let status = Command::new(root().join("tools/package-lib.sh"))
             .arg(profile_dir())

@@ -1,7 +1,7 @@
 //! Builds and lays out the plugins the plugin and C API tests load (included with `#[path]`).
 //!
-//! Rust plugins are built with `cargo build -p …` (same profile as the tests; a no-op when
-//! `cargo build --workspace` already ran), the C plugins with the system C compiler (`$CC` or
+//! Rust plugins are built with `cargo build --workspace` (same profile as the tests; a no-op
+//! when the suite's build already ran), the C plugins with the system C compiler (`$CC` or
 //! `cc`) against `include/vksplat.h` only. Everything goes into one plugin directory per test
 //! process, with a manifest per plugin, including broken ones.
 
@@ -16,29 +16,7 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// target/<profile>.
-pub fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in target/<profile>/deps")
-        .to_path_buf()
-}
-
-/// Runs `cargo build -p` for `packages` in the tests' profile.
-pub fn cargo_build(packages: &[&str]) {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.arg("build").arg("-q");
-    for p in packages {
-        cmd.args(["-p", p]);
-    }
-    if profile_dir().file_name().is_some_and(|n| n == "release") {
-        cmd.arg("--release");
-    }
-    let status = cmd.status().expect("run cargo build");
-    assert!(status.success(), "cargo build {packages:?} failed");
-}
+pub use vksplat_tests::cli::{build_workspace, profile_dir};
 
 /// A shared library's file name on this platform.
 pub fn dylib(name: &str) -> String {
@@ -109,7 +87,7 @@ pub const BAD_C_PLUGINS: &[(&str, &str)] = &[
 pub fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        cargo_build(&["vksplat-plugin-skinwave", "vksplat-test-panic-plugin"]);
+        build_workspace();
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("vksplat-plugins-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -418,7 +418,7 @@ fn bad_plugins_fail_with_their_name_and_the_host_keeps_working() {
 fn vksplat(args: &[&str]) -> std::process::Output {
     let bin = profile_dir().join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
     if !bin.exists() {
-        plugin_support::cargo_build(&["vksplat"]);
+        plugin_support::build_workspace();
     }
     Command::new(bin)
         .args(args)
@@ -692,7 +692,7 @@ fn listed<'a>(stdout: &'a str, path: &Path) -> &'a str {
 #[test]
 fn cli_finds_the_bundled_plugins_without_flags() {
     // Building vksplat puts the plugins of plugins/ beside it (plugins/bundled/build.rs).
-    plugin_support::cargo_build(&["vksplat"]);
+    plugin_support::build_workspace();
     let profile = profile_dir().canonicalize().unwrap();
     let out = vksplat(&["plugins", "list"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -772,7 +772,7 @@ fn cli_finds_the_bundled_plugins_without_flags() {
 #[cfg(unix)]
 #[test]
 fn cli_finds_plugins_in_an_installed_layout() {
-    plugin_support::cargo_build(&["vksplat"]);
+    plugin_support::build_workspace();
     let prefix = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("plugins-installed-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&prefix);
@@ -939,7 +939,7 @@ impl TrustCase {
         let _ = std::fs::remove_file(&self.marker);
         let bin = profile_dir().join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
         if !bin.exists() {
-            plugin_support::cargo_build(&["vksplat"]);
+            plugin_support::build_workspace();
         }
         let out = Command::new(bin)
             .args(args)

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use glam::{DMat3, DQuat, DVec3, Mat4, Vec3};
-use plugin_support::{cargo_build, dylib, profile_dir, root};
+use plugin_support::{build_workspace, dylib, profile_dir, root};
 use vksplat_core::RenderSettings;
 use vksplat_io::Camera;
 use vksplat_plugin_host::{EvalPath, HostSplats, Instance, Plugin, SearchPath, VariantScene};
@@ -21,7 +21,7 @@ use vksplat_tests::{camera, compare, Gpu, Rng};
 fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        cargo_build(&["vksplat-plugin-skinned"]);
+        build_workspace();
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("vksplat-skinned-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -15,7 +15,7 @@ use std::process::Output;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use plugin_support::{cargo_build, cc_shared, dylib, manifest, profile_dir, root};
+use plugin_support::{build_workspace, cc_shared, dylib, manifest, profile_dir, root};
 use vksplat_io::{read_exr, ExrImage, ExrValue};
 use vksplat_tests::cli::{assert_exit, command, output_within, stderr, stdout, vksplat, TempDir};
 
@@ -29,7 +29,7 @@ const DEPTH: f32 = 3.0;
 fn panics_library() -> &'static Path {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
-        cargo_build(&["vksplat-test-panic-plugin"]);
+        build_workspace();
         let lib = profile_dir().join(dylib("vksplat_test_panic"));
         assert!(lib.is_file(), "{} was not built", lib.display());
         lib

@@ -2,34 +2,46 @@
 //!
 //! The binary is `target/<profile>/vksplat`, next to the test's `deps/` directory. Cargo does
 //! not build another package's binary for an integration test, so a missing binary is built
-//! here with `cargo build -p vksplat` (same profile). `./tools/test.sh` builds the workspace
-//! first, so the binary is always current there; run `cargo build -p vksplat` yourself before
+//! here with `cargo build --workspace` (same profile). `./tools/test.sh` builds the workspace
+//! first, so the binary is always current there; run `cargo build --workspace` yourself before
 //! running one test file by hand.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+/// target/<profile>, the directory above the running test binary's `deps/`.
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Runs `cargo build --workspace` in the tests' profile, so the binaries, plugins and libraries
+/// the tests load exist. Always the whole workspace: `-p` would resolve features for a smaller
+/// package set (without the tests' `test-hooks`), rebuild the engine with them and overwrite
+/// the workspace-built artefacts, costing minutes per test binary. After the suite's
+/// `cargo build --workspace --all-targets` this is a no-op.
+pub fn build_workspace() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "-q", "--workspace"]);
+    if profile_dir().file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().expect("run cargo build");
+    assert!(status.success(), "cargo build --workspace failed");
+}
+
 /// The `vksplat` binary, built on first use if it is missing.
 pub fn bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        // target/<profile>/deps/<test>-<hash> → target/<profile>
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary lives in target/<profile>/deps")
-            .to_path_buf();
-        let bin = profile_dir.join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
+        let bin = profile_dir().join(format!("vksplat{}", std::env::consts::EXE_SUFFIX));
         if !bin.exists() {
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let mut cmd = Command::new(cargo);
-            cmd.args(["build", "-p", "vksplat"]);
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                cmd.arg("--release");
-            }
-            assert!(cmd.status().expect("run cargo build -p vksplat").success());
+            build_workspace();
             assert!(
                 bin.exists(),
                 "{} still missing after the build",

@@ -874,7 +874,9 @@ fn mover_plugin_dir() -> PathBuf {
         .unwrap()
         .to_path_buf();
     let mut build = Command::new(cargo);
-    build.args(["build", "-p", "vksplat-test-panic-plugin"]);
+    // The whole workspace, as the suite built it: `-p` would resolve features for one package,
+    // rebuild the engine and overwrite the workspace's artefacts (minutes on 2 cores).
+    build.args(["build", "-q", "--workspace"]);
     if profile.file_name().is_some_and(|n| n == "release") {
         build.arg("--release");
     }
