@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use vksplat_io::{read_exr, write_ply, ExrImage, Splats};
-use vksplat_tests::cli::{assert_exit, bin, stderr, stdout, TempDir};
+use vksplat_tests::cli::{self, assert_exit, bin, stderr, stdout, TempDir};
 use vksplat_tests::{random_scene, Rng};
 
 const WIDTH: u32 = 64;
@@ -78,17 +78,7 @@ fn write_scene(dir: &TempDir, name: &str, splats: &Splats) -> String {
 
 /// An explicit camera JSON object at `position` looking down +z.
 fn camera_json(position: [f32; 3]) -> String {
-    let t = position.map(|p| -p);
-    format!(
-        r#"{{"name": "cam", "width": {WIDTH}, "height": {HEIGHT}, "fx": 50, "fy": 50,
-            "cx": {}, "cy": {},
-            "world_to_camera": [[1,0,0,{}],[0,1,0,{}],[0,0,1,{}],[0,0,0,1]]}}"#,
-        WIDTH as f32 / 2.0,
-        HEIGHT as f32 / 2.0,
-        t[0],
-        t[1],
-        t[2]
-    )
+    cli::camera_json("cam", WIDTH, HEIGHT, 50.0, position.map(|p| -p))
 }
 
 /// Writes a camera file holding a list of two cameras at the origin.

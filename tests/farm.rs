@@ -16,7 +16,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use vksplat_io::{read_exr, write_ply, Splats};
-use vksplat_tests::cli::{assert_exit, bin, command, stderr, stdout, vksplat, TempDir};
+use vksplat_tests::cli::{self, assert_exit, bin, command, stderr, stdout, vksplat, TempDir};
 use vksplat_tests::{random_scene, Rng};
 
 const WIDTH: u32 = 64;
@@ -58,17 +58,7 @@ fn gpu_available() -> bool {
 
 /// Explicit camera JSON at `position`, looking down +z.
 fn camera_json(position: [f32; 3]) -> String {
-    let t = position.map(|p| -p);
-    format!(
-        r#"{{"width": {WIDTH}, "height": {HEIGHT}, "fx": 50, "fy": 50,
-            "cx": {}, "cy": {},
-            "world_to_camera": [[1,0,0,{}],[0,1,0,{}],[0,0,1,{}],[0,0,0,1]]}}"#,
-        WIDTH as f32 / 2.0,
-        HEIGHT as f32 / 2.0,
-        t[0],
-        t[1],
-        t[2]
-    )
+    cli::camera_json("", WIDTH, HEIGHT, 50.0, position.map(|p| -p))
 }
 
 /// A scene and a path of `n` cameras sliding along x: (scene, cameras).

@@ -21,7 +21,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use vksplat_io::{read_exr, write_ply, Splats};
-use vksplat_tests::cli::{assert_exit, bin, stderr, stdout, TempDir};
+use vksplat_tests::cli::{self, assert_exit, bin, stderr, stdout, TempDir};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -186,10 +186,7 @@ fn line_scene(n: usize, log_scale: f32) -> Splats {
 
 /// A camera JSON at the origin looking down +z.
 fn camera_json(fx: f64) -> String {
-    format!(
-        r#"{{"width": 64, "height": 48, "fx": {fx:e}, "fy": {fx:e}, "cx": 32, "cy": 24,
-            "world_to_camera": [[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]}}"#
-    )
+    cli::camera_json("", 64, 48, fx, [0.0; 3])
 }
 
 fn mkfifo(path: &Path) {

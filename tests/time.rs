@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use plugin_support::{build_workspace, cc_shared, dylib, manifest, profile_dir, root};
 use vksplat_io::{read_exr, ExrImage, ExrValue};
-use vksplat_tests::cli::{assert_exit, command, output_within, stderr, stdout, vksplat, TempDir};
+use vksplat_tests::cli::{
+    self, assert_exit, command, output_within, stderr, stdout, vksplat, TempDir,
+};
 
 const W: u32 = 96;
 const H: u32 = 64;
@@ -52,14 +54,7 @@ fn plugin_dir(dir: &TempDir, sub: &str, name: &str, reads: &str) -> String {
 
 /// An explicit camera at (x, 0, −3) looking down +z.
 fn camera_json(name: &str, x: f32) -> String {
-    format!(
-        r#"{{"name": "{name}", "width": {W}, "height": {H}, "fx": {FX}, "fy": {FX},
-            "cx": {}, "cy": {},
-            "world_to_camera": [[1,0,0,{}],[0,1,0,0],[0,0,1,{DEPTH}],[0,0,0,1]]}}"#,
-        W as f32 / 2.0,
-        H as f32 / 2.0,
-        -x
-    )
+    cli::camera_json(name, W, H, FX as f64, [-x, 0.0, DEPTH])
 }
 
 fn write_cameras(dir: &TempDir, xs: &[f32]) -> String {

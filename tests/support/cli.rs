@@ -52,6 +52,26 @@ pub fn bin() -> &'static Path {
     })
 }
 
+/// A camera JSON object for CLI tests: a `width`×`height` pinhole with focal length `f` pixels
+/// on both axes, its principal point at the image centre, no rotation and the `world_to_camera`
+/// translation `t` (the camera sits at −t). No `name` key when `name` is empty.
+pub fn camera_json(name: &str, width: u32, height: u32, f: f64, t: [f32; 3]) -> String {
+    let name = if name.is_empty() {
+        String::new()
+    } else {
+        format!(r#""name": "{name}", "#)
+    };
+    format!(
+        r#"{{{name}"width": {width}, "height": {height}, "fx": {f}, "fy": {f}, "cx": {}, "cy": {},
+            "world_to_camera": [[1,0,0,{}],[0,1,0,{}],[0,0,1,{}],[0,0,0,1]]}}"#,
+        width as f32 / 2.0,
+        height as f32 / 2.0,
+        t[0],
+        t[1],
+        t[2]
+    )
+}
+
 /// A command running the binary with the validation layers on.
 pub fn command(args: &[&str]) -> Command {
     let mut cmd = Command::new(bin());
