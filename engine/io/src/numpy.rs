@@ -119,6 +119,18 @@ pub(crate) struct Entry {
     local_offset: u64,
 }
 
+impl Entry {
+    /// The entry's uncompressed size in bytes.
+    pub(crate) fn size(&self) -> u64 {
+        self.uncompressed
+    }
+
+    /// Whether the entry is stored uncompressed (its bytes can be read in place).
+    pub(crate) fn is_stored(&self) -> bool {
+        self.method == 0
+    }
+}
+
 impl Npz {
     /// Opens an archive and reads its central directory (no array is read yet).
     pub fn open(path: &Path) -> Result<Npz, IoError> {
@@ -246,7 +258,7 @@ impl Npz {
 
 /// Where `entry`'s compressed bytes start (after its local header) in the `len`-byte archive
 /// `file`, checked to lie with all of them inside it.
-pub(crate) fn entry_start<R: Read + Seek>(
+pub(crate) fn entry_start<R: Read + Seek + ?Sized>(
     file: &mut R,
     len: u64,
     entry: &Entry,
@@ -288,18 +300,31 @@ pub(crate) fn entry_start<R: Read + Seek>(
 /// The bytes of `entry` of the zip archive held in `archive` (stored or deflated), CRC-32
 /// checked; an entry declaring more than `cap` bytes is refused before anything is allocated.
 pub(crate) fn entry_bytes(archive: &[u8], entry: &Entry, cap: u64) -> Result<Vec<u8>, String> {
+    read_entry(
+        &mut std::io::Cursor::new(archive),
+        archive.len() as u64,
+        entry,
+        cap,
+    )
+}
+
+/// [`entry_bytes`] of the `len`-byte archive `file` (a [`File`] or bytes in memory).
+pub(crate) fn read_entry<R: Read + Seek + ?Sized>(
+    file: &mut R,
+    len: u64,
+    entry: &Entry,
+    cap: u64,
+) -> Result<Vec<u8>, String> {
     if entry.uncompressed > cap {
         return Err(format!(
             "declares {} bytes, more than the {cap} it may hold",
             entry.uncompressed
         ));
     }
-    let start = entry_start(
-        &mut std::io::Cursor::new(archive),
-        archive.len() as u64,
-        entry,
-    )?;
-    let raw = &archive[start as usize..(start + entry.compressed) as usize];
+    let start = entry_start(file, len, entry)?;
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let raw = std::io::Read::take(file, entry.compressed);
     let mut out =
         crate::memory::zeroed::<u8>(entry.uncompressed as usize).map_err(|e| e.to_string())?;
     let stream: Box<dyn Read + '_> = match entry.method {
@@ -344,7 +369,11 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 }
 
 /// Reads `len` bytes at `offset` (the caller checked they lie inside the file).
-fn read_at<R: Read + Seek>(file: &mut R, offset: u64, len: usize) -> Result<Vec<u8>, String> {
+fn read_at<R: Read + Seek + ?Sized>(
+    file: &mut R,
+    offset: u64,
+    len: usize,
+) -> Result<Vec<u8>, String> {
     let mut buf = crate::memory::zeroed::<u8>(len).map_err(|e| e.to_string())?;
     file.seek(SeekFrom::Start(offset))
         .and_then(|_| file.read_exact(&mut buf))
@@ -354,7 +383,10 @@ fn read_at<R: Read + Seek>(file: &mut R, offset: u64, len: usize) -> Result<Vec<
 
 /// The entries of the central directory (end record, zip64 end record when present) of the
 /// `len`-byte archive `file` (a [`File`] or bytes in memory: the SOG reader uses it too).
-pub(crate) fn read_directory<R: Read + Seek>(file: &mut R, len: u64) -> Result<Vec<Entry>, String> {
+pub(crate) fn read_directory<R: Read + Seek + ?Sized>(
+    file: &mut R,
+    len: u64,
+) -> Result<Vec<Entry>, String> {
     const EOCD: usize = 22;
     if len < EOCD as u64 {
         return Err(format!(
