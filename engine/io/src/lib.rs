@@ -34,6 +34,7 @@
 pub mod camera;
 pub mod error;
 mod formats;
+pub mod frame_pattern;
 pub mod gltf_container;
 pub mod half;
 pub mod image;

@@ -287,48 +287,11 @@ fn first_file(dir: &Path, lower_suffix: Option<&str>) -> Option<PathBuf> {
         .map(|(_, p)| p)
 }
 
-/// A frame pattern's file name split around its frame number: `f####.ply` → ("f", 4,
-/// ".ply"); `time_%05d.ply` → ("time_", 5, ".ply"); `%d` has width 0.
-pub fn split_frame_pattern(name: &str) -> Option<(&str, usize, &str)> {
-    if let Some(start) = name.find('#') {
-        let width = name[start..].bytes().take_while(|&b| b == b'#').count();
-        return Some((&name[..start], width, &name[start + width..]));
-    }
-    let mut from = 0;
-    while let Some(i) = name[from..].find('%').map(|i| i + from) {
-        let rest = &name[i + 1..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if rest.as_bytes().get(digits) == Some(&b'd') {
-            let width = rest[..digits].parse().unwrap_or(0);
-            return Some((&name[..i], width, &rest[digits + 1..]));
-        }
-        from = i + 1;
-    }
-    None
-}
-
 /// The existing file of a frame pattern with the lowest frame number (`None` when `path` is
 /// no pattern or no frame exists).
 pub fn first_frame(path: &Path) -> Option<PathBuf> {
-    let name = path.file_name()?.to_str()?;
-    let (prefix, width, suffix) = split_frame_pattern(name)?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    files_in(dir)
-        .into_iter()
-        .filter_map(|(n, p)| {
-            let digits = n.strip_prefix(prefix)?.strip_suffix(suffix)?;
-            let ok = !digits.is_empty()
-                && digits.len() >= width
-                && digits.len() <= 19
-                && digits.bytes().all(|b| b.is_ascii_digit());
-            ok.then(|| (digits.parse::<u64>().ok(), p))
-        })
-        .filter_map(|(n, p)| Some((n?, p)))
-        .min()
-        .map(|(_, p)| p)
+    let pattern = vksplat_io::frame_pattern::FramePattern::parse(path)?;
+    pattern.existing().ok()?.into_iter().next().map(|(_, p)| p)
 }
 
 /// The plugin whose manifest says it reads `path`, or `None` when no plugin does (the static
@@ -360,18 +323,6 @@ pub fn detect(search: &SearchPath, path: &Path) -> Result<Option<Manifest>, Plug
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frame_patterns_split_around_the_number() {
-        assert_eq!(split_frame_pattern("f####.ply"), Some(("f", 4, ".ply")));
-        assert_eq!(
-            split_frame_pattern("time_%05d.ply"),
-            Some(("time_", 5, ".ply"))
-        );
-        assert_eq!(split_frame_pattern("a%d"), Some(("a", 0, "")));
-        assert_eq!(split_frame_pattern("100%.ply"), None);
-        assert_eq!(split_frame_pattern("plain.ply"), None);
-    }
 
     #[test]
     fn matchers_are_checked() {

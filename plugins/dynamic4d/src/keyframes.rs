@@ -37,6 +37,8 @@ use vksplat_plugin_sdk::{
     Description, Error, FrameInput, GpuStage, Param, Shader, SplatArrays, SplatData,
 };
 
+use vksplat_io::frame_pattern::FramePattern;
+
 use crate::{FormatModel, CULL, SH_C0};
 
 /// The most static buffers the GPU path splits the keyframes into.
@@ -79,33 +81,10 @@ const BUFFER_NAMES: [&CStr; MAX_BUFFERS] = [
 
 const SHADER: &str = include_str!("../shaders/keyframes.comp");
 
-/// Whether `source` names a frame pattern (`%d`, `%0Nd` or a run of `#` in its file name).
+/// Whether `source` names a frame pattern (`%d`, `%0Nd` or a run of `#` in its file name;
+/// `vksplat_io::frame_pattern`).
 pub fn is_pattern(source: &Path) -> bool {
-    pattern_parts(source).is_some()
-}
-
-/// A pattern's directory, the name's prefix and suffix around the number, and the number's
-/// least width.
-fn pattern_parts(source: &Path) -> Option<(PathBuf, String, String, usize)> {
-    let name = source.file_name()?.to_str()?;
-    let dir = source
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    if let Some(at) = name.find('%') {
-        let rest = &name[at + 1..];
-        let d = rest.find('d')?;
-        let spec = &rest[..d];
-        let width = match spec {
-            "" => 1,
-            s if s.starts_with('0') && s.len() > 1 => s[1..].parse().ok()?,
-            _ => return None,
-        };
-        return Some((dir, name[..at].into(), rest[d + 1..].into(), width));
-    }
-    let at = name.find('#')?;
-    let width = name[at..].chars().take_while(|&c| c == '#').count();
-    Some((dir, name[..at].into(), name[at + width..].into(), width))
+    FramePattern::parse(source).is_some()
 }
 
 fn list_dir(dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
@@ -123,48 +102,34 @@ fn list_dir(dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
 
 /// The frame files of a directory or pattern, in frame order.
 pub fn frame_files(source: &Path) -> Result<Vec<PathBuf>, Error> {
+    if let Some(pattern) = FramePattern::parse(source) {
+        let frames = pattern.sequence().map_err(|e| e.to_string())?;
+        return Ok(frames.into_iter().map(|(_, p)| p).collect());
+    }
+    // A directory: its .ply files by the last number in their names (name order without numbers).
     let mut numbered: Vec<(Option<u64>, String, PathBuf)> = Vec::new();
-    if let Some((dir, prefix, suffix, width)) = pattern_parts(source) {
-        for (name, path) in list_dir(&dir)? {
-            let Some(digits) = name
-                .strip_prefix(prefix.as_str())
-                .and_then(|r| r.strip_suffix(suffix.as_str()))
-            else {
-                continue;
-            };
-            if digits.len() >= width && digits.bytes().all(|b| b.is_ascii_digit()) {
-                numbered.push((digits.parse().ok(), name, path));
-            }
+    for (name, path) in list_dir(source)? {
+        if !name.to_ascii_lowercase().ends_with(".ply") {
+            continue;
         }
-    } else {
-        for (name, path) in list_dir(source)? {
-            if !name.to_ascii_lowercase().ends_with(".ply") {
-                continue;
-            }
-            let last_digits: String = {
-                let end = name.rfind(|c: char| c.is_ascii_digit());
-                match end {
-                    Some(e) => {
-                        let start = name[..=e]
-                            .rfind(|c: char| !c.is_ascii_digit())
-                            .map_or(0, |s| s + 1);
-                        name[start..=e].to_string()
-                    }
-                    None => String::new(),
+        let last_digits: String = {
+            let end = name.rfind(|c: char| c.is_ascii_digit());
+            match end {
+                Some(e) => {
+                    let start = name[..=e]
+                        .rfind(|c: char| !c.is_ascii_digit())
+                        .map_or(0, |s| s + 1);
+                    name[start..=e].to_string()
                 }
-            };
-            numbered.push((last_digits.parse().ok(), name, path));
-        }
+                None => String::new(),
+            }
+        };
+        numbered.push((last_digits.parse().ok(), name, path));
     }
     if numbered.is_empty() {
         return Err(format!(
-            "{}: no frame files ({})",
-            source.display(),
-            if is_pattern(source) {
-                "no file matches the pattern"
-            } else {
-                "the directory has no .ply files"
-            }
+            "{}: no frame files (the directory has no .ply files)",
+            source.display()
         ));
     }
     if numbered.iter().all(|(n, _, _)| n.is_some()) {
