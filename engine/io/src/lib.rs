@@ -12,6 +12,9 @@
 //! * [`image`]: 8-bit PNG and float32 OpenEXR writers (plus an EXR reader
 //!   for tests and tools).
 //! * [`numpy`]: NumPy `.npy` arrays and `.npz` archives (keyframe tracks, pose files).
+//! * [`torch`]: PyTorch `.pt`/`.pth` checkpoints (zip format): a safe pickle reader and
+//!   tensors read on demand (SuGaR and GaMeS files of the meshbound plugin).
+//! * [`frame_pattern`]: numbered input sequences (`frame_####.ply`, `time_%05d.ply`).
 //! * [`math`] and [`half`]: the scalar rules shared by every face (opacity
 //!   sigmoid, quaternion normalisation, IEEE half floats), written once.
 //!
@@ -45,6 +48,7 @@ pub mod numpy;
 pub mod ply;
 pub mod scene;
 mod splats;
+pub mod torch;
 
 mod atomic;
 
