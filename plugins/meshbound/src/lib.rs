@@ -11,12 +11,12 @@
 //! linear between frames, clamped), the glTF animation of the mesh file (skinned vertices), else the rest
 //! mesh.
 //!
-//! Per frame the host computes the vertices (and for the SplattingAvatar binding the vertex
-//! normals and quaternions, [`bind::vertex_pass`], O(V + F)) and uploads them as the frame
-//! buffer; one dispatch of `meshbound.comp` (or [`bind::splat`] on the CPU, the same
-//! arithmetic) then recomputes each splat's face frame from its three vertices and writes
-//! means, rotations and log-scales. Recomputing the frame per splat replaces a separate face
-//! pass (a plugin stage is one shader): a face's frame costs a few dozen flops.
+//! Per frame the host computes the deformed vertices, then the face pass ([`bind::face_pass`],
+//! O(V + F), on the host: the vertices are made there anyway) writes one record per face
+//! (its vertices, frame, scale, and for SplattingAvatar the vertex normals and quaternions),
+//! uploaded as the frame buffer; the splat pass, one dispatch of `meshbound.comp` or
+//! [`bind::splat`] on the CPU (the same arithmetic), reads each splat's face record and
+//! writes means, rotations and log-scales.
 
 pub mod bind;
 pub mod source;
@@ -39,6 +39,9 @@ pub const MAX_SPLATS: usize = 16_000_000;
 /// Most vertices of the rest mesh (the `vertices` parameter's element limit).
 pub const MAX_VERTICES: usize = 4_000_000;
 /// Bound of every host-supplied vertex coordinate.
+/// Most triangles of the rest mesh (a face record is at most 128 bytes; the frame buffer's
+/// size is a u32).
+pub const MAX_FACES: usize = 8_000_000;
 const VERTEX_LIMIT: f64 = 1e7;
 
 const PARAMS: [Param; 9] = [
@@ -95,7 +98,7 @@ pub struct Meshbound {
     editable: bool,
     stream: Stream,
     time_range: Option<(f64, f64)>,
-    rest_frames: Vec<bind::RestFrame>,
+    rest_faces: bind::RestFaces,
     shader: CString,
 }
 
@@ -197,6 +200,12 @@ impl Plugin for Meshbound {
                         .ok_or_else(|| format!("'fps={v}': expected a positive number"))?,
                 };
                 let frames = if file.to_ascii_lowercase().ends_with(".obj") {
+        if mesh.face_count() > MAX_FACES {
+            return Err(format!(
+                "the rest mesh has {} triangles, more than {MAX_FACES}",
+                mesh.face_count()
+            ));
+        }
                     source::read_obj_sequence(file, &mesh)?
                 } else {
                     source::read_sequence(Path::new(file), mesh.vertex_count())?
@@ -220,7 +229,7 @@ impl Plugin for Meshbound {
             }
             (None, None, false) => Stream::Rest,
         };
-        let rest_frames = bind::rest_frames(&mesh.vertices, &mesh.faces);
+        let rest_faces = bind::RestFaces::new(&mesh.vertices, &mesh.faces);
         let shader = CString::new(format!("#version 450\n{SHADER}"))
             .map_err(|e| format!("shader source: {e}"))?;
         let out = Meshbound {
@@ -229,7 +238,7 @@ impl Plugin for Meshbound {
             editable,
             stream,
             time_range,
-            rest_frames,
+            rest_faces,
             shader,
         };
         // Evaluate the first frame now: broken vertex data fails at open, not mid-render.
@@ -260,10 +269,7 @@ impl Plugin for Meshbound {
             name: c"meshbound.comp",
             shader: Shader::Glsl(&self.shader),
             push_constant_size: 16,
-            buffers: vec![
-                (c"rest", bytes_of(&self.bound.rest)),
-                (c"faces", bytes_of_u32(&self.mesh.faces)),
-            ],
+            buffers: vec![(c"rest", bytes_of(&self.bound.rest))],
             frame_buffer_size: (self.frame_floats() * 4) as u32,
             invocations: self.bound.count as u64,
         })
@@ -279,7 +285,7 @@ impl Plugin for Meshbound {
         let words = [
             self.bound.count as u32,
             self.bound.kind as u32,
-            self.mesh.vertex_count() as u32,
+            self.mesh.face_count() as u32,
             self.editable as u32,
         ];
         for (dst, w) in push.chunks_exact_mut(4).zip(words) {
@@ -297,16 +303,8 @@ impl Plugin for Meshbound {
         let means = out.means.as_deref_mut().ok_or_else(missing)?;
         let rots = out.rotations.as_deref_mut().ok_or_else(missing)?;
         let scales = out.log_scales.as_deref_mut().ok_or_else(missing)?;
-        let v = self.mesh.vertex_count() as u32;
         for (i, r) in self.bound.rest.chunks_exact(bind::REST).enumerate() {
-            let (m, q, s) = bind::splat(
-                self.bound.kind,
-                self.editable,
-                r,
-                &self.mesh.faces,
-                &data,
-                v,
-            );
+            let (m, q, s) = bind::splat(self.bound.kind, self.editable, r, &data);
             means[3 * i..3 * i + 3].copy_from_slice(&m);
             rots[4 * i..4 * i + 4].copy_from_slice(&q);
             scales[3 * i..3 * i + 3].copy_from_slice(&s);
@@ -316,21 +314,16 @@ impl Plugin for Meshbound {
 }
 
 impl Meshbound {
-    /// Floats of frame data: the vertices, plus normals and quaternions for SplattingAvatar.
+    /// Floats of frame data: one face record per face.
     fn frame_floats(&self) -> usize {
-        let v = self.mesh.vertex_count();
-        if self.bound.kind == Kind::SplattingAvatar {
-            10 * v
-        } else {
-            3 * v
-        }
+        bind::face_stride(self.bound.kind) * self.mesh.face_count()
     }
 
-    /// This frame's deformed vertices (checked finite), plus the vertex pass's output for
-    /// SplattingAvatar.
+    /// This frame's face records ([`bind::face_pass`]) from the deformed vertices (checked
+    /// finite).
     fn frame_data(&self, time: f64, given: &[f32]) -> Result<Vec<f32>, Error> {
         let n = self.mesh.vertices.len();
-        let mut v = if !given.is_empty() {
+        let v = if !given.is_empty() {
             if given.len() != n {
                 return Err(format!(
                     "vertices: {} vertices given, the rest mesh has {} (the same topology is required)",
@@ -361,10 +354,12 @@ impl Meshbound {
                 k / 3
             ));
         }
-        if self.bound.kind == Kind::SplattingAvatar {
-            bind::vertex_pass(&mut v, &self.mesh.faces, &self.rest_frames);
-        }
-        Ok(v)
+        Ok(bind::face_pass(
+            self.bound.kind,
+            &v,
+            &self.mesh.faces,
+            &self.rest_faces,
+        ))
     }
 
     /// The binding kind.
@@ -375,11 +370,6 @@ impl Meshbound {
 
 fn bytes_of(v: &[f32]) -> &[u8] {
     // SAFETY: f32 has no padding or invalid bit patterns as bytes.
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
-}
-
-fn bytes_of_u32(v: &[u32]) -> &[u8] {
-    // SAFETY: u32 has no padding or invalid bit patterns as bytes.
     unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
 }
 

@@ -5,51 +5,36 @@
 layout(local_size_x = 128) in;
 // Per splat: 16 floats (face, weights, local mean/offset, local rotation, log-scales, extra).
 layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING) readonly buffer Rest { float rest[]; };
-// Per face: three vertex indices.
-layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING + 1) readonly buffer Faces { uint faces[]; };
-// This frame: vertices (V x 3); SplattingAvatar: then normals (V x 3), quaternions (V x 4).
-layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING + 2) readonly buffer Frame { float frame[]; };
+// This frame: one record per face from the host's face pass (bind.rs, `face_pass`; the
+// layout is documented there): 24 floats, 32 for SplattingAvatar; the last is 1 when the face
+// has a frame.
+layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING + 1) readonly buffer Frame { float frame[]; };
 layout(push_constant) uniform Params {
     uint count;
     uint kind;
-    uint vertex_count;
+    uint face_count;
     uint editable;
 } p;
 
-vec3 vert(uint i) {
-    return vec3(frame[3u * i], frame[3u * i + 1u], frame[3u * i + 2u]);
+uint base;
+
+vec3 rv3(uint k) {
+    return vec3(frame[base + k], frame[base + k + 1u], frame[base + k + 2u]);
 }
 
-vec3 nrm(uint i) {
-    uint o = 3u * p.vertex_count + 3u * i;
-    return vec3(frame[o], frame[o + 1u], frame[o + 2u]);
+vec4 rv4(uint k) {
+    return vec4(frame[base + k], frame[base + k + 1u], frame[base + k + 2u], frame[base + k + 3u]);
 }
 
-vec4 vquat(uint i) {
-    uint o = 6u * p.vertex_count + 4u * i;
-    return vec4(frame[o], frame[o + 1u], frame[o + 2u], frame[o + 3u]);
-}
-
-vec3 unit(vec3 v) {
-    return v * (1.0 / sqrt(dot(v, v)));
-}
-
-// Shepperd: the quaternion (w, x, y, z) of the rotation with columns c0, c1, c2.
-vec4 quat_of(vec3 c0, vec3 c1, vec3 c2) {
-    vec3 u0 = vec3(c0.x, c1.x, c2.x), u1 = vec3(c0.y, c1.y, c2.y), u2 = vec3(c0.z, c1.z, c2.z);
-    float tr = u0.x + u1.y + u2.z;
-    if (tr > 0.0) {
-        float s = sqrt(tr + 1.0) * 2.0;
-        return vec4(0.25 * s, (u2.y - u1.z) / s, (u0.z - u2.x) / s, (u1.x - u0.y) / s);
-    } else if (u0.x > u1.y && u0.x > u2.z) {
-        float s = sqrt(1.0 + u0.x - u1.y - u2.z) * 2.0;
-        return vec4((u2.y - u1.z) / s, 0.25 * s, (u0.y + u1.x) / s, (u0.z + u2.x) / s);
-    } else if (u1.y > u2.z) {
-        float s = sqrt(1.0 + u1.y - u0.x - u2.z) * 2.0;
-        return vec4((u0.z - u2.x) / s, (u0.y + u1.x) / s, 0.25 * s, (u1.z + u2.y) / s);
+// The rotation by theta about the first axis from (cos theta, sin theta) (bind.rs,
+// `half_angle_x`).
+vec4 half_angle_x(float c, float s) {
+    if (c >= 0.0) {
+        float w = sqrt(0.5 * (1.0 + c));
+        return vec4(w, s / (2.0 * w), 0.0, 0.0);
     }
-    float s = sqrt(1.0 + u2.z - u0.x - u1.y) * 2.0;
-    return vec4((u1.x - u0.y) / s, (u0.z + u2.x) / s, (u1.z + u2.y) / s, 0.25 * s);
+    float x = sqrt(0.5 * (1.0 - c));
+    return vec4(s / (2.0 * x), x, 0.0, 0.0);
 }
 
 // Hamilton product a (x) b on (w, x, y, z).
@@ -75,17 +60,15 @@ void main() {
     uint i = gl_GlobalInvocationID.x;
     if (i >= p.count) return;
     uint r = 16u * i;
-    uint f = uint(rest[r]);
-    uint vmax = p.vertex_count - 1u;
-    uint ia = min(faces[3u * f], vmax), ib = min(faces[3u * f + 1u], vmax), ic = min(faces[3u * f + 2u], vmax);
-    vec3 a = vert(ia), b = vert(ib), c = vert(ic);
+    uint stride = p.kind == 1u ? 32u : 24u;
+    // The host checked every face index against the face count; clamp anyway.
+    uint f = min(uint(rest[r]), p.face_count - 1u);
+    base = stride * f;
+    vec3 a = rv3(0u), b = rv3(3u), c = rv3(6u);
     vec3 w = vec3(rest[r + 1u], rest[r + 2u], rest[r + 3u]);
     vec3 bary = a * w.x + b * w.y + c * w.z;
-    vec3 e = b - a;
-    float le = length(e);
-    float lnrm = length(cross(e, c - a));
     // Degenerate (or non-finite) face: hide the splat (see bind.rs).
-    if (!(le > 0.0 && lnrm > 1.1920929e-7 * le * le && !isinf(lnrm) && !isnan(lnrm))) {
+    if (frame[base + stride - 1u] == 0.0) {
         store_splat(i, bary, vec4(1.0, 0.0, 0.0, 0.0), vec3(-30.0));
         return;
     }
@@ -93,55 +76,41 @@ void main() {
     vec3 ls = vec3(rest[r + 11u], rest[r + 12u], rest[r + 13u]);
     if (p.kind == 0u) {
         // GaussianAvatars.
-        vec3 fv = c - a;
-        vec3 a0 = unit(e);
-        vec3 a1 = unit(cross(a0, fv));
-        vec3 a2 = unit(cross(a1, a0)) * -1.0;
-        float k = (length(e) + abs(dot(a2, fv))) * 0.5;
-        vec3 local = a0 * rest[r + 4u] + a1 * rest[r + 5u] + a2 * rest[r + 6u];
-        float lk = log(k);
-        store_splat(i, local * k + bary, hamilton(quat_of(a0, a1, a2), ql), ls + vec3(lk));
+        vec3 local = rv3(9u) * rest[r + 4u] + rv3(12u) * rest[r + 5u] + rv3(15u) * rest[r + 6u];
+        float lk = frame[base + 22u];
+        store_splat(i, local + bary, hamilton(rv4(18u), ql), ls + vec3(lk));
     } else if (p.kind == 1u) {
         // SplattingAvatar.
-        vec3 n = nrm(ia) * w.x + nrm(ib) * w.y + nrm(ic) * w.z;
+        vec3 n = rv3(9u) * w.x + rv3(12u) * w.y + rv3(15u) * w.z;
         float ln = length(n);
         if (ln > 0.0) n = n * (1.0 / ln);
         vec3 mean = bary + n * rest[r + 4u];
-        vec4 qa = vquat(ia), qb = vquat(ib), qc = vquat(ic);
-        if (dot(qa, qb) < 0.0) qb = -qb;
-        if (dot(qa, qc) < 0.0) qc = -qc;
-        vec4 s = qa * w.x + qb * w.y + qc * w.z;
+        vec4 s = rv4(18u) * w.x + rv4(22u) * w.y + rv4(26u) * w.z;
         s = s / sqrt(dot(s, s));
-        float area = 0.5 * length(cross(b - a, c - a));
-        float ratio = (area + 1e-4) / (rest[r + 14u] + 1e-4);
+        float ratio = frame[base + 30u];
         store_splat(i, mean, hamilton(s, ql), ls * ratio);
     } else if (p.kind == 2u) {
         // SuGaR.
-        vec3 r0 = unit(cross(b - a, c - a));
-        vec3 b1 = unit(a - b);
-        vec3 b2 = unit(cross(r0, b1));
         float cl = sqrt(ql.x * ql.x + ql.y * ql.y);
         float ca = ql.x / cl, sa = ql.y / cl;
-        vec3 r1 = b1 * ca + b2 * sa;
-        vec3 r2 = b2 * ca - b1 * sa;
         vec3 o = ls;
         if (p.editable != 0u) {
-            float area = 0.5 * length(cross(b - a, c - a));
-            float h = 0.5 * log(area / rest[r + 14u]);
-            o = vec3(ls.x, ls.y + h, ls.z + h);
+            float g0 = ca + (frame[base + 13u] * ca + frame[base + 14u] * sa);
+            float g1 = sa + (frame[base + 15u] * ca + frame[base + 16u] * sa);
+            float lt = sqrt(ca * ca + sa * sa);
+            float lg = sqrt(g0 * g0 + g1 * g1);
+            float fs = lg / lt;
+            float u = lt / lg;
+            ca = g0 * u;
+            sa = g1 * u;
+            float lf = log(fs);
+            o = vec3(ls.x, ls.y + lf, ls.z + (frame[base + 17u] - lf));
         }
-        store_splat(i, bary, quat_of(r0, r1, r2), o);
+        store_splat(i, bary, hamilton(rv4(9u), half_angle_x(ca, sa)), o);
     } else {
         // GaMeS.
-        vec3 m = (a + b + c) * (1.0 / 3.0);
-        vec3 r0 = unit(cross(b - a, c - a));
-        vec3 e1 = b - m;
-        float l1 = length(e1);
-        vec3 r1 = e1 * (1.0 / l1);
-        vec3 e2 = c - m;
-        vec3 r2 = unit(e2 - r0 * dot(e2, r0) - r1 * dot(e2, r1));
         float lr = rest[r + 14u];
-        store_splat(i, bary, quat_of(r0, r1, r2),
-            vec3(lr + log(1e-8), lr + log(0.5 * l1), lr + log(0.5 * dot(e2, r2))));
+        store_splat(i, bary, rv4(9u),
+            vec3(lr + log(1e-8), lr + frame[base + 13u], lr + frame[base + 14u]));
     }
 }
