@@ -33,6 +33,11 @@ layout(std430, binding = PREPROCESS_BINDING_PARAMS) readonly buffer Params {
     uint tiles_y;
     uint sh_stride;
     uint flags;       // SPLAT_USE_COVARIANCE | SPLAT_USE_OPACITY_SCALE | SPLAT_SH_HALF
+    // Instances (several scenes in one frame): this scene's splat i is the frame's splat
+    // first_splat + i; view rows and cam_pos are already object -> camera and the camera
+    // centre in object space; its opacities are multiplied by instance_opacity (1 alone).
+    uint first_splat;
+    float instance_opacity;
 } pc;
 
 // SH coefficients, one array per colour channel: sh_x.v[i * sh_stride + k]; covariances
@@ -93,22 +98,23 @@ vec3 sh_color(uint i, vec3 dir) {
 
 bool all_finite(vec4 v) { return !any(isnan(v)) && !any(isinf(v)); }
 
-void cull(uint i) {
-    rects[i] = uvec2(0u);
-    depth_keys[i] = 0xFFFFFFFFu;
+void cull(uint o) {
+    rects[o] = uvec2(0u);
+    depth_keys[o] = 0xFFFFFFFFu;
 }
 
-// Returns whether splat i is visible (touches at least one tile).
+// Returns whether the scene's splat i (the frame's splat first_splat + i) is visible.
 bool preprocess_splat(uint i) {
     if (i >= pc.num_splats) return false;
-    splat_ids[i] = i;
+    uint out_i = pc.first_splat + i;
+    splat_ids[out_i] = out_i;
 
     vec3 p = vec3(means[3u * i], means[3u * i + 1u], means[3u * i + 2u]);
     vec4 pw = vec4(p, 1.0);
     vec3 pc_ = vec3(dot(pc.view_row0, pw), dot(pc.view_row1, pw), dot(pc.view_row2, pw));
     float z = pc_.z;
     bool inria = pc.mode == MODE_INRIA;
-    if (inria ? !(z > 0.2) : (!(z >= 0.01) || z > 1e10)) { cull(i); return false; }
+    if (inria ? !(z > 0.2) : (!(z >= 0.01) || z > 1e10)) { cull(out_i); return false; }
 
     mat3 cov3;
     if ((pc.flags & SPLAT_USE_COVARIANCE) != 0u) {
@@ -120,7 +126,7 @@ bool preprocess_splat(uint i) {
     } else {
         vec4 q = rotations[i];
         float qn = length(q);
-        if (!(qn > 0.0) || isinf(qn)) { cull(i); return false; }
+        if (!(qn > 0.0) || isinf(qn)) { cull(out_i); return false; }
         q /= qn;
         float w = q.x, x = q.y, y = q.z, zq = q.w;
         mat3 R = mat3(  // column-major: columns listed
@@ -158,12 +164,13 @@ bool preprocess_splat(uint i) {
     a += 0.3;
     c += 0.3;
     float det = a * c - b * b;
-    if (!(det > 0.0)) { cull(i); return false; }
+    if (!(det > 0.0)) { cull(out_i); return false; }
     float compensation = sqrt(max(0.0, det_orig / det));
     vec3 conic = vec3(c / det, -b / det, a / det);
 
     float opacity = 1.0 / (1.0 + exp(-opacity_logits[i]));
     if ((pc.flags & SPLAT_USE_OPACITY_SCALE) != 0u) opacity *= opacity_scale[i];
+    opacity *= pc.instance_opacity;
     if (pc.mode == MODE_ANTIALIASED) opacity *= compensation;
     vec2 mean2d = vec2(fx * pc_.x / z + cx, fy * pc_.y / z + cy);
 
@@ -180,17 +187,17 @@ bool preprocess_splat(uint i) {
         lo = uvec2(l);
         hi = uvec2(h);
     } else {
-        if (!(opacity >= 1.0 / 255.0)) { cull(i); return false; }
+        if (!(opacity >= 1.0 / 255.0)) { cull(out_i); return false; }
         float extend = min(3.33, sqrt(2.0 * log(255.0 * opacity)));
         vec2 radius = ceil(extend * sqrt(vec2(a, c)));
-        if (radius.x <= 0.0 && radius.y <= 0.0) { cull(i); return false; }
+        if (radius.x <= 0.0 && radius.y <= 0.0) { cull(out_i); return false; }
         if (mean2d.x + radius.x <= 0.0 || mean2d.x - radius.x >= W ||
-            mean2d.y + radius.y <= 0.0 || mean2d.y - radius.y >= H) { cull(i); return false; }
+            mean2d.y + radius.y <= 0.0 || mean2d.y - radius.y >= H) { cull(out_i); return false; }
         vec2 grid = vec2(pc.tiles_x, pc.tiles_y);
         lo = uvec2(clamp(floor(mean2d / 16.0 - radius / 16.0), vec2(0.0), grid));
         hi = uvec2(clamp(ceil(mean2d / 16.0 + radius / 16.0), vec2(0.0), grid));
     }
-    if (hi.x <= lo.x || hi.y <= lo.y) { cull(i); return false; }
+    if (hi.x <= lo.x || hi.y <= lo.y) { cull(out_i); return false; }
 
     vec3 dir = normalize(p - pc.cam_pos.xyz);
     vec3 rgb = sh_color(i, dir);
@@ -201,12 +208,12 @@ bool preprocess_splat(uint i) {
     o.conic = vec4(conic, min(-log(255.0 * opacity) - 1e-3, 1e30));
     o.color = vec4(rgb, 0.0);
     if (!all_finite(o.mean_depth_opacity) || !all_finite(o.conic) || !all_finite(o.color)) {
-        cull(i);
+        cull(out_i);
         return false;
     }
-    arr.projected.v[i] = o;
-    rects[i] = pack_rect(lo, hi);
-    depth_keys[i] = floatBitsToUint(z);
+    arr.projected.v[out_i] = o;
+    rects[out_i] = pack_rect(lo, hi);
+    depth_keys[out_i] = floatBitsToUint(z);
     return true;
 }
 

@@ -480,8 +480,13 @@ gpu_struct! {
         pub tiles_y: u32,
         pub sh_stride: u32,
         pub flags: u32,
+        /// The frame's index of this scene's first splat (instances: several scenes share
+        /// one frame's projected array; 0 for a single scene).
+        pub first_splat: u32,
+        /// The instance's opacity multiplier (1 for a single scene).
+        pub instance_opacity: f32,
         /// Rounds the buffer up to a multiple of 16 bytes.
-        pub pad: [u32; 3],
+        pub pad: u32,
     }
 }
 

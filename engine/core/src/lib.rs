@@ -26,8 +26,8 @@ pub use error::{CoreError, ErrorKind};
 #[cfg(feature = "test-hooks")]
 pub use renderer::StageOutputs;
 pub use renderer::{
-    DeviceLimits, FrameOutcome, FrameState, FrameStats, FrameTicket, GpuScene, GpuTarget, Renderer,
-    SceneOptions, SceneUpdate, TargetSurface, VariantStage, FRAMES_IN_FLIGHT,
+    DeviceLimits, FrameOutcome, FrameState, FrameStats, FrameTicket, GpuScene, GpuTarget, Instance,
+    Renderer, SceneOptions, SceneUpdate, TargetSurface, VariantStage, FRAMES_IN_FLIGHT, IDENTITY,
 };
 pub use types::{
     Frame, ProjectedSplat, RenderMode, RenderSettings, SceneExtent, SplatExtras, TILE_SIZE,

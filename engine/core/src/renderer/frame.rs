@@ -68,8 +68,9 @@ pub(super) struct FrameBuffers {
     pub height: u32,
     pub capacity: u32,
     pub control: Buffer,
-    /// PreprocessParams of the frame (written by the command buffer itself).
-    pub params: Buffer,
+    /// PreprocessParams of the frame, one buffer per instance (written by the command buffer
+    /// itself; [`Renderer::ensure_instance_params`] adds more).
+    pub params: Vec<Buffer>,
     pub projected: Buffer,
     pub rects: Buffer,
     pub depth_keys: [Buffer; 2],
@@ -262,7 +263,7 @@ impl Renderer {
             height,
             capacity: self.capacity,
             control: s("frame.control", z.control)?,
-            params: s("frame.params", z.params)?,
+            params: vec![s("frame.params", z.params)?],
             projected: self.addressed("frame.projected", z.projected)?,
             rects: s("frame.rects", z.rects)?,
             depth_keys: [
@@ -289,6 +290,21 @@ impl Renderer {
             out_rgba: self.addressed("frame.rgba", z.rgba)?,
             out_depth: self.addressed("frame.depth", z.depth)?,
         });
+        Ok(())
+    }
+
+    /// At least `count` preprocess parameter buffers in the working buffers (one per
+    /// instance of a frame); call after [`Renderer::ensure_buffers`].
+    pub(super) fn ensure_instance_params(&mut self, count: usize) -> Result<(), CoreError> {
+        let bytes = std::mem::size_of::<PreprocessParams>() as u64;
+        let have = self.buffers.as_ref().map_or(0, |b| b.params.len());
+        let mut more = Vec::new();
+        for k in have..count {
+            more.push(self.storage(&format!("frame.params{k}"), bytes)?);
+        }
+        if let Some(b) = self.buffers.as_mut() {
+            b.params.extend(more);
+        }
         Ok(())
     }
 

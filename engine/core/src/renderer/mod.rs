@@ -19,6 +19,7 @@
 //! readbacks for tests).
 
 mod frame;
+mod instances;
 mod output;
 mod scene;
 mod sort_pairs;
@@ -39,6 +40,7 @@ use crate::types::{Frame, RenderSettings};
 
 pub use frame::DeviceLimits;
 use frame::{frame_readback_bytes, parse_frame, FrameBuffers, Grow, MIN_CAPACITY};
+pub use instances::{Instance, IDENTITY};
 pub use output::{
     FrameOutcome, FrameState, FrameTicket, GpuTarget, TargetSurface, FRAMES_IN_FLIGHT,
 };
@@ -123,7 +125,34 @@ impl Renderer {
         camera: &Camera,
         settings: &RenderSettings,
     ) -> Result<(Frame, FrameStats), CoreError> {
-        let (views, _) = self.render_views(scene, None, std::slice::from_ref(camera), settings)?;
+        let (views, _) = self.render_views(
+            &[Instance::of(scene)],
+            None,
+            std::slice::from_ref(camera),
+            settings,
+        )?;
+        one_view(views)
+    }
+
+    /// Renders several objects (scenes with a transform and an opacity) in one frame with
+    /// one global depth order (`instances.rs`). At least one instance; every instance is
+    /// checked ([`Instance::validate`]).
+    pub fn render_instances(
+        &mut self,
+        instances: &[Instance],
+        camera: &Camera,
+        settings: &RenderSettings,
+    ) -> Result<(Frame, FrameStats), CoreError> {
+        if instances.is_empty() {
+            return Err(CoreError::InvalidRequest(
+                "a frame of instances needs at least one instance".into(),
+            ));
+        }
+        for (k, inst) in instances.iter().enumerate() {
+            inst.validate(k)?;
+        }
+        let (views, _) =
+            self.render_views(instances, None, std::slice::from_ref(camera), settings)?;
         one_view(views)
     }
 
@@ -138,7 +167,9 @@ impl Renderer {
         cameras: &[Camera],
         settings: &RenderSettings,
     ) -> Result<Vec<(Frame, FrameStats)>, CoreError> {
-        Ok(self.render_views(scene, None, cameras, settings)?.0)
+        Ok(self
+            .render_views(&[Instance::of(scene)], None, cameras, settings)?
+            .0)
     }
 
     /// Renders one frame whose splats are first written by a variant stage (a plugin shader).
@@ -151,7 +182,8 @@ impl Renderer {
     ) -> Result<(Frame, FrameStats), CoreError> {
         self.check_bindable(scene)?;
         let cameras = std::slice::from_ref(camera);
-        let (views, _) = self.render_views(scene, Some(variant), cameras, settings)?;
+        let instances = [Instance::of(scene)];
+        let (views, _) = self.render_views(&instances, Some(variant), cameras, settings)?;
         one_view(views)
     }
 
@@ -197,7 +229,7 @@ impl Renderer {
     /// which ping-pong buffers hold the last view's sorted results.
     fn render_views(
         &mut self,
-        scene: &GpuScene,
+        instances: &[Instance],
         variant: Option<&VariantStage>,
         cameras: &[Camera],
         settings: &RenderSettings,
@@ -219,7 +251,7 @@ impl Renderer {
             total_bytes += frame_readback_bytes(c.width, c.height);
         }
         // The views' readback and image copies, checked as a whole before allocating.
-        let z = self.frame_sizes(scene.num_splats, w, h);
+        let z = self.frame_sizes(instances::total_splats(instances)?, w, h);
         self.check_frame_sizes(&z, cameras.len() as u64)?;
         if self
             .readback
@@ -235,7 +267,7 @@ impl Renderer {
             )?);
         }
         let out = self.readback.take().expect("just ensured");
-        let result = self.render_views_into(scene, variant, cameras, settings, &out, &offsets);
+        let result = self.render_views_into(instances, variant, cameras, settings, &out, &offsets);
         self.readback = Some(out);
         result
     }
@@ -243,14 +275,14 @@ impl Renderer {
     /// [`Renderer::render_views`] into `out`, view i at `offsets[i]`.
     fn render_views_into(
         &mut self,
-        scene: &GpuScene,
+        instances: &[Instance],
         variant: Option<&VariantStage>,
         cameras: &[Camera],
         settings: &RenderSettings,
         out: &Buffer,
         offsets: &[u64],
     ) -> Result<(Vec<(Frame, FrameStats)>, Sorted), CoreError> {
-        let n = scene.num_splats;
+        let n = instances::total_splats(instances)?;
         let w = cameras.iter().map(|c| c.width).max().unwrap_or(0);
         let h = cameras.iter().map(|c| c.height).max().unwrap_or(0);
         let end = offsets.last().copied().unwrap_or(0)
@@ -262,6 +294,7 @@ impl Renderer {
         loop {
             attempts += 1;
             self.ensure_buffers(n, w, h)?;
+            self.ensure_instance_params(instances.len())?;
             let buffers = self
                 .buffers
                 .as_ref()
@@ -279,7 +312,7 @@ impl Renderer {
                     &mut rec,
                     &self.kernels,
                     buffers,
-                    scene,
+                    instances,
                     variant,
                     cam,
                     settings,

@@ -32,7 +32,7 @@ use vksplat_vk::{
 
 use super::frame::{frame_readback_bytes, parse_frame, Grow};
 use super::stages::{self, Output};
-use super::{FrameStats, GpuScene, Renderer};
+use super::{FrameStats, GpuScene, Instance, Renderer};
 use crate::error::CoreError;
 use crate::gpu_layout::*;
 use crate::types::{Frame, RenderSettings};
@@ -201,7 +201,7 @@ impl Renderer {
             &mut rec,
             &self.kernels,
             buffers,
-            scene,
+            &[Instance::of(scene)],
             None,
             camera,
             settings,
@@ -392,7 +392,7 @@ impl Renderer {
             &mut rec,
             &self.kernels,
             buffers,
-            scene,
+            &[Instance::of(scene)],
             None,
             camera,
             settings,

@@ -11,7 +11,7 @@ use vksplat_io::Camera;
 use vksplat_vk::{Buffer, PushConstants, Recorder};
 
 use super::frame::FrameBuffers;
-use super::{GpuScene, VariantStage};
+use super::{GpuScene, Instance, VariantStage};
 use crate::error::CoreError;
 use crate::gpu_layout::*;
 use crate::shaders::Kernels;
@@ -42,13 +42,14 @@ pub(super) struct Output<'a> {
 /// Records one frame into `rec`. With `size_only` it stops after the scan and copies only
 /// the control values to `out`: the first frame of a new scene or image size measures its
 /// intersection count that way instead of guessing. Timestamps are labelled `prefix` +
-/// stage.
+/// stage. The frame's splats are the `instances`' (`renderer/instances.rs`), whose
+/// count `buffers` was made for; a variant stage writes the first instance's scene.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn record_frame<'a>(
     rec: &mut Recorder<'a>,
     kernels: &'a Kernels,
     buffers: &'a FrameBuffers,
-    scene: &'a GpuScene,
+    instances: &[Instance<'a>],
     variant: Option<&'a VariantStage<'a>>,
     camera: &Camera,
     settings: &RenderSettings,
@@ -60,14 +61,14 @@ pub(super) fn record_frame<'a>(
         rec,
         k: kernels,
         b: buffers,
-        n: scene.num_splats,
+        n: buffers.num_splats,
         prefix,
     };
     f.reset()?;
-    if let Some(v) = variant {
-        f.variant(scene, v)?;
+    if let (Some(v), Some(first)) = (variant, instances.first()) {
+        f.variant(first.scene, v)?;
     }
-    f.preprocess(scene, camera, settings.mode)?;
+    f.preprocess(instances, camera, settings.mode)?;
     let depth = f.depth_sort()?;
     f.scan(depth)?;
     if size_only {
@@ -128,17 +129,44 @@ impl<'a> FrameRecorder<'_, 'a> {
         Ok(())
     }
 
-    /// Per splat: cull, project, colour, tile rectangle and depth key.
+    /// Per splat: cull, project, colour, tile rectangle and depth key; one dispatch per
+    /// instance, each into its range of the frame's arrays.
     fn preprocess(
         &mut self,
-        scene: &'a GpuScene,
+        instances: &[Instance<'a>],
         camera: &Camera,
         mode: RenderMode,
     ) -> Result<(), CoreError> {
         let b = self.b;
-        let params = preprocess_params(scene, camera, mode);
-        self.rec.update(&b.params, 0, bytemuck::bytes_of(&params))?;
+        let mut first = 0u32;
+        for (k, inst) in instances.iter().enumerate() {
+            let params = preprocess_params(inst, first, camera, mode);
+            self.rec
+                .update(&b.params[k], 0, bytemuck::bytes_of(&params))?;
+            first += inst.scene.num_splats;
+        }
         self.rec.barrier();
+        for (k, inst) in instances.iter().enumerate() {
+            if inst.scene.num_splats == 0 {
+                continue;
+            }
+            if k > 0 {
+                // The instances count visible splats into the same control slot.
+                self.rec.barrier();
+            }
+            self.preprocess_instance(inst.scene, &b.params[k])?;
+        }
+        self.end_stage("preprocess");
+        Ok(())
+    }
+
+    /// One instance's preprocess dispatch, with its parameters in `params`.
+    fn preprocess_instance(
+        &mut self,
+        scene: &'a GpuScene,
+        params: &'a Buffer,
+    ) -> Result<(), CoreError> {
+        let b = self.b;
         let push = PreprocessBlock {
             sh: [&scene.sh[0], &scene.sh[1], &scene.sh[2]],
             covariances: &scene.covariances,
@@ -154,16 +182,15 @@ impl<'a> FrameRecorder<'_, 'a> {
             rects: &b.rects,
             depth_keys: &b.depth_keys[0],
             splat_ids: &b.ids[0],
-            params: &b.params,
+            params,
             control: &b.control,
         };
         self.rec.dispatch(
             &self.k.preprocess,
             &bindings.list(),
             &push,
-            groups_2d(self.n.div_ceil(WORKGROUP)),
+            groups_2d(scene.num_splats.div_ceil(WORKGROUP)),
         )?;
-        self.end_stage("preprocess");
         Ok(())
     }
 
@@ -370,15 +397,21 @@ impl<'a> FrameRecorder<'_, 'a> {
     }
 }
 
-/// The preprocess parameters of a view.
-fn preprocess_params(scene: &GpuScene, cam: &Camera, mode: RenderMode) -> PreprocessParams {
-    let m = cam.world_to_camera;
+/// The preprocess parameters of an instance whose first splat is the frame's `first`, in a
+/// view.
+fn preprocess_params(
+    inst: &Instance,
+    first: u32,
+    cam: &Camera,
+    mode: RenderMode,
+) -> PreprocessParams {
+    let scene = inst.scene;
+    let (m, p) = inst.view(cam);
     let [tx, ty] = tile_grid(cam.width, cam.height);
     let (cx, cy) = match mode {
         RenderMode::Inria => (cam.width as f32 / 2.0, cam.height as f32 / 2.0),
         _ => (cam.cx, cam.cy),
     };
-    let p = cam.position();
     PreprocessParams {
         view_row0: m[0],
         view_row1: m[1],
@@ -394,6 +427,8 @@ fn preprocess_params(scene: &GpuScene, cam: &Camera, mode: RenderMode) -> Prepro
         tiles_y: ty,
         sh_stride: scene.sh_stride,
         flags: scene.flags,
-        pad: [0; 3],
+        first_splat: first,
+        instance_opacity: inst.opacity,
+        pad: 0,
     }
 }

@@ -28,7 +28,8 @@ impl Renderer {
         settings: &RenderSettings,
     ) -> Result<(Frame, FrameStats, StageOutputs), CoreError> {
         let cameras = std::slice::from_ref(camera);
-        let (views, sorted) = self.render_views(scene, None, cameras, settings)?;
+        let instances = [super::Instance::of(scene)];
+        let (views, sorted) = self.render_views(&instances, None, cameras, settings)?;
         let (frame, stats) = one_view(views)?;
         // The frame fitted the capacity, so all its intersections are in the lists.
         let b = self.buffers.as_ref().expect("a frame was rendered");
