@@ -691,3 +691,536 @@ fn framing(means: &[f32], size: u32) -> vksplat_io::Camera {
     cam.world_to_camera[2][3] = -c.z + 3.0 * r;
     cam
 }
+
+/// A glTF written by hand for the morph tests: accessors of f32 (or u16 indices) packed into
+/// one base64 `data:` buffer.
+#[derive(Default)]
+struct GltfBuilder {
+    bin: Vec<u8>,
+    views: Vec<serde_json::Value>,
+    accessors: Vec<serde_json::Value>,
+}
+
+impl GltfBuilder {
+    /// An accessor of `kind` (SCALAR, VEC3, VEC4) over f32 values; returns its index.
+    fn floats(&mut self, kind: &str, values: &[f32]) -> usize {
+        let comps = match kind {
+            "VEC3" => 3,
+            "VEC4" => 4,
+            _ => 1,
+        };
+        let offset = self.bin.len();
+        for v in values {
+            self.bin.extend(v.to_le_bytes());
+        }
+        self.views.push(serde_json::json!({
+            "buffer": 0, "byteOffset": offset, "byteLength": 4 * values.len()
+        }));
+        let mut a = serde_json::json!({
+            "bufferView": self.views.len() - 1, "componentType": 5126,
+            "count": values.len() / comps, "type": kind
+        });
+        if kind == "SCALAR" {
+            let lo = values.iter().cloned().fold(f32::INFINITY, f32::min);
+            let hi = values.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            a["min"] = serde_json::json!([lo]);
+            a["max"] = serde_json::json!([hi]);
+        }
+        self.accessors.push(a);
+        self.accessors.len() - 1
+    }
+
+    /// Unsigned 8-bit VEC4 (joints) or u16 SCALAR indices, padded to 4 bytes.
+    fn ints(&mut self, kind: &str, ctype: u32, values: &[u32]) -> usize {
+        let comps = if kind == "VEC4" { 4 } else { 1 };
+        let offset = self.bin.len();
+        for &v in values {
+            match ctype {
+                5121 => self.bin.push(v as u8),
+                _ => self.bin.extend((v as u16).to_le_bytes()),
+            }
+        }
+        let len = self.bin.len() - offset;
+        while !self.bin.len().is_multiple_of(4) {
+            self.bin.push(0);
+        }
+        self.views.push(serde_json::json!({
+            "buffer": 0, "byteOffset": offset, "byteLength": len
+        }));
+        self.accessors.push(serde_json::json!({
+            "bufferView": self.views.len() - 1, "componentType": ctype,
+            "count": values.len() / comps, "type": kind
+        }));
+        self.accessors.len() - 1
+    }
+
+    fn write(self, path: &Path, mut doc: serde_json::Value) {
+        doc["asset"] = serde_json::json!({"version": "2.0"});
+        doc["buffers"] = serde_json::json!([{
+            "byteLength": self.bin.len(),
+            "uri": format!(
+                "data:application/octet-stream;base64,{}",
+                vksplat_io::gltf_container::encode_base64(&self.bin)
+            )
+        }]);
+        doc["bufferViews"] = serde_json::Value::Array(self.views);
+        doc["accessors"] = serde_json::Value::Array(self.accessors);
+        std::fs::write(path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    }
+}
+
+/// The morph test's mesh: a 3×3 grid in the xy plane, 8 triangles, and two targets.
+struct MorphFixture {
+    base: Vec<[f64; 3]>,
+    deltas: [Vec<[f64; 3]>; 2],
+    /// Key times and the weights per key (LINEAR/STEP), and the CUBICSPLINE tangents.
+    times: [f32; 3],
+    keys: [[f32; 2]; 3],
+    in_tan: [[f32; 2]; 3],
+    out_tan: [[f32; 2]; 3],
+}
+
+fn morph_fixture() -> MorphFixture {
+    let mut base = Vec::new();
+    let mut d0 = Vec::new();
+    let mut d1 = Vec::new();
+    for j in 0..3 {
+        for i in 0..3 {
+            let (x, y) = (i as f64 * 0.5, j as f64 * 0.5);
+            base.push([x, y, 0.0]);
+            // Target 0 lifts the middle and pushes x; target 1 shears in y and lifts one corner.
+            d0.push([0.1 * x, 0.0, if i == 1 && j == 1 { 0.5 } else { 0.1 * x }]);
+            d1.push([0.0, 0.25 * x, 0.3 * (x * y)]);
+        }
+    }
+    MorphFixture {
+        base,
+        deltas: [d0, d1],
+        times: [0.0, 1.0, 2.5],
+        keys: [[0.0, 0.0], [1.0, 0.0], [0.5, 1.0]],
+        in_tan: [[0.0, 0.0], [0.4, -0.3], [1.0, 0.2]],
+        out_tan: [[0.8, 0.1], [-0.5, 0.6], [0.0, 0.0]],
+    }
+}
+
+impl MorphFixture {
+    /// Vertex `v` at weights `w` (closed form: base + Σ w_i Δ_i) plus `offset`.
+    fn vertex(&self, v: usize, w: [f64; 2], offset: [f64; 3]) -> DVec3 {
+        let mut p = DVec3::from(self.base[v]) + DVec3::from(offset);
+        for (k, wk) in w.iter().enumerate() {
+            p += DVec3::from(self.deltas[k][v]) * *wk;
+        }
+        p
+    }
+
+    /// The weights at `t` by the glTF formulas (clamped outside the keys).
+    fn weights(&self, interp: &str, t: f64) -> [f64; 2] {
+        let ts = self.times.map(|x| x as f64);
+        let k = |i: usize| self.keys[i].map(|x| x as f64);
+        if t <= ts[0] {
+            return k(0);
+        }
+        if t >= ts[2] {
+            return k(2);
+        }
+        let i = if t < ts[1] { 0 } else { 1 };
+        let dt = ts[i + 1] - ts[i];
+        let u = (t - ts[i]) / dt;
+        [0, 1].map(|c| {
+            let (p0, p1) = (k(i)[c], k(i + 1)[c]);
+            match interp {
+                "STEP" => p0,
+                "LINEAR" => p0 + (p1 - p0) * u,
+                _ => {
+                    let (b0, a1) = (self.out_tan[i][c] as f64, self.in_tan[i + 1][c] as f64);
+                    let (u2, u3) = (u * u, u * u * u);
+                    (2.0 * u3 - 3.0 * u2 + 1.0) * p0
+                        + (u3 - 2.0 * u2 + u) * dt * b0
+                        + (-2.0 * u3 + 3.0 * u2) * p1
+                        + (u3 - u2) * dt * a1
+                }
+            }
+        })
+    }
+
+    /// Writes the glTF: node 0 an unskinned morphed mesh translated by (1, 0, 0) with node
+    /// weights [0.25, 0.5]; node 2 the same mesh skinned to joint node 1 (translation
+    /// (0, 2, 0)), mesh weights [0.1, 0.2]. Animation 0: LINEAR weights on node 0, STEP on
+    /// node 2; animation 1: CUBICSPLINE on node 0 only. `edit` may break the document.
+    fn write(&self, path: &Path, edit: impl FnOnce(&mut serde_json::Value, &mut GltfBuilder)) {
+        let mut b = GltfBuilder::default();
+        let flat =
+            |v: &[[f64; 3]]| -> Vec<f32> { v.iter().flat_map(|p| p.map(|x| x as f32)).collect() };
+        let pos = b.floats("VEC3", &flat(&self.base));
+        let t0 = b.floats("VEC3", &flat(&self.deltas[0]));
+        let t1 = b.floats("VEC3", &flat(&self.deltas[1]));
+        let mut idx = Vec::new();
+        for j in 0..2u32 {
+            for i in 0..2u32 {
+                let a = j * 3 + i;
+                idx.extend([a, a + 1, a + 4, a, a + 4, a + 3]);
+            }
+        }
+        let indices = b.ints("SCALAR", 5123, &idx);
+        let joints = b.ints("VEC4", 5121, &[0; 36]);
+        let weights = b.floats("VEC4", &[1.0f32, 0.0, 0.0, 0.0].repeat(9));
+        let time = b.floats("SCALAR", &self.times);
+        let keys: Vec<f32> = self.keys.iter().flatten().copied().collect();
+        let lin = b.floats("SCALAR", &keys);
+        let mut cubic = Vec::new();
+        for k in 0..3 {
+            cubic.extend(self.in_tan[k]);
+            cubic.extend(self.keys[k]);
+            cubic.extend(self.out_tan[k]);
+        }
+        let cub = b.floats("SCALAR", &cubic);
+        let mut doc = serde_json::json!({
+            "scene": 0,
+            "scenes": [{"nodes": [0, 1]}],
+            "nodes": [
+                {"mesh": 0, "translation": [1.0, 0.0, 0.0], "weights": [0.25, 0.5]},
+                {"translation": [0.0, 2.0, 0.0], "children": [2]},
+                {"mesh": 0, "skin": 0}
+            ],
+            "skins": [{"joints": [1]}],
+            "meshes": [{
+                "weights": [0.1, 0.2],
+                "primitives": [{
+                    "attributes": {"POSITION": pos, "JOINTS_0": joints, "WEIGHTS_0": weights},
+                    "indices": indices,
+                    "targets": [{"POSITION": t0}, {"POSITION": t1}]
+                }]
+            }],
+            "animations": [
+                {"name": "linear_step",
+                 "samplers": [
+                    {"input": time, "output": lin, "interpolation": "LINEAR"},
+                    {"input": time, "output": lin, "interpolation": "STEP"}],
+                 "channels": [
+                    {"sampler": 0, "target": {"node": 0, "path": "weights"}},
+                    {"sampler": 1, "target": {"node": 2, "path": "weights"}}]},
+                {"name": "cubic",
+                 "samplers": [{"input": time, "output": cub, "interpolation": "CUBICSPLINE"}],
+                 "channels": [{"sampler": 0, "target": {"node": 0, "path": "weights"}}]}
+            ]
+        });
+        edit(&mut doc, &mut b);
+        b.write(path, doc);
+    }
+}
+
+/// Checks every posed vertex of the fixture's two surfaces (0: skinned node 2, offset
+/// (0, 2, 0); 1: unskinned node 0, offset (1, 0, 0)) against the closed form.
+fn check_morph(
+    f: &MorphFixture,
+    posed: &[Vec<Vec3>],
+    weights: [[f64; 2]; 2],
+    what: &str,
+) -> Vec<Vec<DVec3>> {
+    let offsets = [[0.0, 2.0, 0.0], [1.0, 0.0, 0.0]];
+    let mut want_all = Vec::new();
+    for (s, verts) in posed.iter().enumerate() {
+        let want: Vec<DVec3> = (0..9)
+            .map(|v| f.vertex(v, weights[s], offsets[s]))
+            .collect();
+        for (v, (got, want)) in verts.iter().zip(&want).enumerate() {
+            assert!(
+                (got.as_dvec3() - *want).abs().max_element() < 1e-5,
+                "{what}: surface {s} vertex {v}: {got} != {want}"
+            );
+        }
+        want_all.push(want);
+    }
+    want_all
+}
+
+/// glTF morph targets: positions at and between keyframes equal base + Σ w_i Δ_i with the
+/// weights of the glTF formulas (LINEAR, STEP, CUBICSPLINE with tangents), node weights over
+/// mesh weights as defaults, morph before skin; `meshbound` drives its splats by them.
+#[test]
+fn gltf_morph_targets_follow_the_closed_form() {
+    let dir = temp_dir("morph");
+    let f = morph_fixture();
+    let path = dir.join("morph.gltf");
+    f.write(&path, |_, _| {});
+    let model = vksplat_rig::load(&path).unwrap();
+    assert_eq!((model.meshes.len(), model.morphed.len()), (1, 1));
+    let defaults = [[0.1, 0.2], [0.25, 0.5]];
+    check_morph(
+        &f,
+        &model.posed_vertices(None, 0.7).unwrap(),
+        defaults,
+        "rest",
+    );
+    for t in [-1.0, 0.0, 0.3, 1.0, 1.7, 2.5, 3.0] {
+        let w = [f.weights("STEP", t), f.weights("LINEAR", t)];
+        let posed = model.posed_vertices(Some(0), t).unwrap();
+        check_morph(&f, &posed, w, &format!("linear/step t={t}"));
+    }
+    // STEP holds the key until the next one; LINEAR's midpoint is the mean of the keys.
+    assert_eq!(f.weights("STEP", 0.99), [0.0, 0.0]);
+    assert_eq!(f.weights("LINEAR", 1.75), [0.75, 0.5]);
+    for t in [0.2, 0.5, 1.0, 1.9, 2.4] {
+        let w = [defaults[0], f.weights("CUBICSPLINE", t)];
+        let posed = model.posed_vertices(Some(1), t).unwrap();
+        check_morph(&f, &posed, w, &format!("cubic t={t}"));
+    }
+    // The cubic spline leaves the straight line between keys (the tangents count).
+    let (c, l) = (f.weights("CUBICSPLINE", 0.5), f.weights("LINEAR", 0.5));
+    assert!((c[0] - l[0]).abs() > 0.05, "{c:?} {l:?}");
+
+    // meshbound samples the glTF's two surfaces and moves the splats with the morph.
+    let samples = model.sample_splats(true, 2, 3, 1 << 20).unwrap();
+    for (anim, interp) in [("linear_step", "LINEAR"), ("cubic", "CUBICSPLINE")] {
+        let mut mb = open(
+            &path,
+            &[
+                ("splats_per_triangle", "2"),
+                ("seed", "3"),
+                ("animation", anim),
+            ],
+        );
+        assert_eq!(mb.desc.splat_count, samples.len());
+        assert_eq!(mb.desc.time_range, Some((0.0, 2.5)));
+        for t in [0.6, 1.0, 2.0] {
+            let w = if interp == "LINEAR" {
+                [f.weights("STEP", t), f.weights("LINEAR", t)]
+            } else {
+                [defaults[0], f.weights(interp, t)]
+            };
+            let posed = model
+                .posed_vertices(Some((anim == "cubic") as usize), t)
+                .unwrap();
+            let want = check_morph(&f, &posed, w, anim);
+            let means = mb.cpu_frame(t).unwrap().means.unwrap();
+            let mut idx = Vec::new();
+            for j in 0..2u32 {
+                for i in 0..2u32 {
+                    let a = j * 3 + i;
+                    idx.extend([a, a + 1, a + 4, a, a + 4, a + 3]);
+                }
+            }
+            for (i, s) in samples.iter().enumerate() {
+                let tri = &idx[3 * s.triangle as usize..3 * s.triangle as usize + 3];
+                let p: DVec3 = (0..3)
+                    .map(|k| want[s.mesh][tri[k] as usize] * s.bary[k] as f64)
+                    .sum();
+                let got = v3(&means, i).as_dvec3();
+                // vksplat's frame is glTF's turned 180° about x.
+                let p = DVec3::new(p.x, -p.y, -p.z);
+                assert!(
+                    (got - p).abs().max_element() < 1e-4,
+                    "{anim} t={t} splat {i}: {got} != {p}"
+                );
+            }
+        }
+    }
+}
+
+/// Broken morph data fails at load, naming the file and the glTF object.
+#[test]
+fn gltf_morph_errors_are_clear() {
+    let dir = temp_dir("morph-bad");
+    let f = morph_fixture();
+    type Edit = Box<dyn FnOnce(&mut serde_json::Value, &mut GltfBuilder)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "weights_count",
+            Box::new(|d, _| d["nodes"][0]["weights"] = serde_json::json!([0.1, 0.2, 0.3])),
+            "node 0: weights has 3 entries for 2 morph targets",
+        ),
+        (
+            "mesh_weights",
+            Box::new(|d, _| d["meshes"][0]["weights"] = serde_json::json!([1.0])),
+            "mesh 0: weights has 1 entries for 2 morph targets",
+        ),
+        (
+            "output_count",
+            Box::new(|d, b| {
+                d["animations"][0]["samplers"][0]["output"] = b.floats("SCALAR", &[0.0; 5]).into()
+            }),
+            "5 output values for 3 keys of 2 morph weights",
+        ),
+        (
+            "cubic_count",
+            Box::new(|d, b| {
+                d["animations"][1]["samplers"][0]["output"] = b.floats("SCALAR", &[0.0; 6]).into()
+            }),
+            "6 output values for 3 keys of 2 morph weights (expected 18",
+        ),
+        (
+            "target_count",
+            Box::new(|d, b| {
+                d["meshes"][0]["primitives"][0]["targets"][1]["POSITION"] =
+                    b.floats("VEC3", &[0.0; 24]).into()
+            }),
+            "morph target 1 POSITION has 8 elements, the primitive has 9 vertices",
+        ),
+        (
+            "target_type",
+            Box::new(|d, b| {
+                d["meshes"][0]["primitives"][0]["targets"][0]["POSITION"] =
+                    b.floats("SCALAR", &[0.0; 9]).into()
+            }),
+            "has type SCALAR, expected VEC3",
+        ),
+        (
+            "no_mesh",
+            Box::new(|d, _| d["animations"][1]["channels"][0]["target"]["node"] = 1.into()),
+            "node 1, which has no mesh with morph targets",
+        ),
+    ];
+    for (name, edit, want) in cases {
+        let path = dir.join(format!("{name}.gltf"));
+        f.write(&path, edit);
+        let e = vksplat_rig::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("{name}.gltf")) && e.contains(want),
+            "{name}: {e}"
+        );
+    }
+    // Through the plugin: the same message, no instance.
+    let e = try_open("meshbound", &dir.join("weights_count.gltf"), &[])
+        .err()
+        .unwrap();
+    assert!(
+        e.contains("weights_count.gltf") && e.contains("3 entries"),
+        "{e}"
+    );
+}
+
+/// A PLY mesh: binary little-endian (`list uchar int vertex_indices`), big-endian
+/// (`list uchar uint vertex_index`) or ASCII, with quads (a, b, d, c) per grid cell where
+/// `quads` — fanned from a they are the grid's triangles (a, b, d), (a, d, c).
+fn write_ply_mesh(path: &Path, v: &[f32], f: &[u32], encoding: &str, quads: bool) {
+    let polys: Vec<Vec<u32>> = if quads {
+        f.chunks_exact(6)
+            .map(|t| vec![t[0], t[1], t[2], t[5]])
+            .collect()
+    } else {
+        f.chunks_exact(3).map(|t| t.to_vec()).collect()
+    };
+    let (format, list) = match encoding {
+        "le" => ("binary_little_endian", "list uchar int vertex_indices"),
+        "be" => ("binary_big_endian", "list uchar uint vertex_index"),
+        _ => ("ascii", "list uchar int vertex_indices"),
+    };
+    let mut b = format!(
+        "ply\nformat {format} 1.0\nelement vertex {}\nproperty float x\nproperty float y\n\
+         property float z\nelement face {}\nproperty {list}\nend_header\n",
+        v.len() / 3,
+        polys.len()
+    )
+    .into_bytes();
+    let word = |b: &mut Vec<u8>, x: [u8; 4]| {
+        if encoding == "be" {
+            b.extend(x.iter().rev());
+        } else {
+            b.extend(x);
+        }
+    };
+    if encoding == "ascii" {
+        for p in v.chunks_exact(3) {
+            b.extend(format!("{} {} {}\n", p[0], p[1], p[2]).bytes());
+        }
+        for p in &polys {
+            let idx: Vec<String> = p.iter().map(|i| i.to_string()).collect();
+            b.extend(format!("{} {}\n", p.len(), idx.join(" ")).bytes());
+        }
+    } else {
+        for x in v {
+            word(&mut b, x.to_le_bytes());
+        }
+        for p in &polys {
+            b.push(p.len() as u8);
+            for i in p {
+                word(&mut b, i.to_le_bytes());
+            }
+        }
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// PLY meshes are rest meshes and numbered sequences like OBJs: quads fanned from their first
+/// vertex give the OBJ's triangles, so the bindings make the same splats bit for bit; a
+/// PLY sequence frame with other faces, or an index past the vertices, is a clear error.
+#[test]
+fn ply_meshes_and_sequences_equal_obj_ones() {
+    let s = setup("plymesh");
+    let obj = s.obj.to_string_lossy().into_owned();
+    let seq = s.seq.to_string_lossy().into_owned();
+    let ply = s.dir.join("rest.ply");
+    write_ply_mesh(&ply, &s.rest, &s.faces, "le", true);
+    let ply = ply.to_string_lossy().into_owned();
+    // A PLY sequence in three encodings: frame 0 ASCII triangles, 1 big-endian quads.
+    write_ply_mesh(&s.dir.join("seq_0.ply"), &s.rest, &s.faces, "ascii", false);
+    write_ply_mesh(
+        &s.dir.join("seq_1.ply"),
+        &bend(&s.rest),
+        &s.faces,
+        "be",
+        true,
+    );
+    let plys = s.dir.join("seq_#.ply").to_string_lossy().into_owned();
+    // Two kinds keep the test short: SplattingAvatar reads vertex normals, GaMeS the faces.
+    for (k, kind) in ["splattingavatar", "games"].iter().enumerate() {
+        let src = binding(&s, kind, 200, 70 + k as u64);
+        let bent = bend(&s.rest);
+        let mut a = open(&src, &[("mesh", &obj)]);
+        let mut b = open(&src, &[("mesh", &ply)]);
+        a.set_param("vertices", &bent).unwrap();
+        b.set_param("vertices", &bent).unwrap();
+        let (a, b) = (a.cpu_frame(0.0).unwrap(), b.cpu_frame(0.0).unwrap());
+        assert!(
+            a.means == b.means && a.rotations == b.rotations && a.log_scales == b.log_scales,
+            "{kind}: PLY rest mesh differs from the OBJ"
+        );
+        let mut from_npy = open(&src, &[("mesh", &ply), ("vertex_file", &seq), ("fps", "1")]);
+        let mut from_plys = open(
+            &src,
+            &[("mesh", &ply), ("vertex_file", &plys), ("fps", "1")],
+        );
+        assert_eq!(from_plys.desc.time_range, Some((0.0, 1.0)));
+        for t in [0.0, 0.5, 1.0] {
+            let (c, d) = (
+                from_plys.cpu_frame(t).unwrap(),
+                from_npy.cpu_frame(t).unwrap(),
+            );
+            assert!(
+                c.means == d.means && c.rotations == d.rotations,
+                "{kind} t={t}: PLY sequence differs from the .npy"
+            );
+        }
+    }
+    // A frame with other faces: named, with both counts.
+    let src = binding(&s, "games", 50, 5);
+    let mut faces = s.faces.clone();
+    faces.truncate(faces.len() - 3);
+    write_ply_mesh(&s.dir.join("bad_0.ply"), &s.rest, &faces, "le", false);
+    let e = try_open(
+        "meshbound",
+        &src,
+        &[
+            ("mesh", &ply),
+            ("vertex_file", &s.dir.join("bad_#.ply").to_string_lossy()),
+        ],
+    )
+    .err()
+    .unwrap();
+    assert!(
+        e.contains("bad_0.ply") && e.contains("127 faces") && e.contains("128"),
+        "{e}"
+    );
+    // An index past the vertices.
+    let mut faces = s.faces.clone();
+    faces[5] = 81;
+    let broken = s.dir.join("broken.ply");
+    write_ply_mesh(&broken, &s.rest, &faces, "ascii", false);
+    let e = try_open("meshbound", &src, &[("mesh", &broken.to_string_lossy())])
+        .err()
+        .unwrap();
+    assert!(
+        e.contains("broken.ply") && e.contains("refers to vertex 81, the file has 81 vertices"),
+        "{e}"
+    );
+}

@@ -7,7 +7,8 @@
 //! * the header must be UTF-8, start with `ply` and end with `end_header`;
 //! * formats `ascii`, `binary_little_endian` and `binary_big_endian` 1.0;
 //! * any number of elements with scalar properties; only `vertex` is decoded,
-//!   the others are skipped; `list` properties are rejected as unsupported;
+//!   the others are skipped; `list` properties are rejected as unsupported
+//!   (except by [`read_mesh`], which reads a mesh's `face` index lists);
 //! * vertex fields are found by name, in any order, extra ones are ignored,
 //!   and every scalar type is converted to `f32`;
 //! * the body must hold exactly the data the header declares: the size check
@@ -212,9 +213,12 @@ pub enum Format {
 #[derive(Debug)]
 pub(crate) struct Property {
     pub name: String,
+    /// The value type; for a list, the type of its length.
     pub ty: ScalarType,
-    /// Byte offset within a binary row.
+    /// Byte offset within a binary row (rows with a list have no fixed layout).
     pub offset: usize,
+    /// A list property's item type (only [`mesh::read_mesh`] accepts lists).
+    pub list: Option<ScalarType>,
 }
 
 #[derive(Debug)]
@@ -282,6 +286,12 @@ impl Header {
 }
 
 pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, String> {
+    parse_header_with(bytes, false)
+}
+
+/// [`parse_header`], with `list` properties accepted when `lists` (the splat readers'
+/// fixed-stride layout cannot hold them; the mesh reader walks rows one by one).
+pub(crate) fn parse_header_with(bytes: &[u8], lists: bool) -> Result<Header, String> {
     if !bytes.starts_with(b"ply") {
         return Err("not a PLY file (it does not start with 'ply')".into());
     }
@@ -344,6 +354,37 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, String> {
                 let Some(element) = elements.last_mut() else {
                     return Err(bad("property declared before any element"));
                 };
+                if lists && tokens.get(1) == Some(&"list") {
+                    if tokens.len() != 5 {
+                        return Err(bad(
+                            "expected 'property list <count type> <item type> <name>'",
+                        ));
+                    }
+                    let ty = ScalarType::parse(tokens[2])
+                        .filter(|t| t.int_range().is_some())
+                        .ok_or_else(|| {
+                            bad(&format!(
+                                "list count type '{}' is not an integer type",
+                                tokens[2]
+                            ))
+                        })?;
+                    let item = ScalarType::parse(tokens[3])
+                        .ok_or_else(|| bad(&format!("unknown property type '{}'", tokens[3])))?;
+                    let name = tokens[4];
+                    if element.props.iter().any(|p| p.name == name) {
+                        return Err(bad(&format!(
+                            "property '{name}' of element '{}' is declared twice",
+                            element.name
+                        )));
+                    }
+                    element.props.push(Property {
+                        name: name.to_string(),
+                        ty,
+                        offset: element.stride,
+                        list: Some(item),
+                    });
+                    continue;
+                }
                 if tokens.get(1) == Some(&"list") {
                     return Err(bad(&format!(
                         "element '{}' has a list property; list properties are unsupported",
@@ -368,6 +409,7 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, String> {
                     name: name.to_string(),
                     ty,
                     offset: element.stride,
+                    list: None,
                 });
                 element.stride += ty.size();
             }
@@ -1103,6 +1145,9 @@ fn vertex_index(header: &Header) -> Result<usize, String> {
         .position(|e| e.name == "vertex")
         .ok_or_else(|| "PLY header declares no 'vertex' element".into())
 }
+
+mod mesh;
+pub use mesh::{read_mesh, PlyMesh};
 
 #[cfg(test)]
 mod tests;

@@ -47,7 +47,7 @@ const VERTEX_LIMIT: f64 = 1e7;
 const PARAMS: [Param; 9] = [
     Param::text(
         c"mesh",
-        c"binding PLY source: the rest mesh (.obj, or a skinned .gltf/.glb whose animation drives it)",
+        c"binding PLY source: the rest mesh (.obj or .ply, or a skinned or morphed .gltf/.glb whose animation drives it)",
     ),
     Param::int(
         c"splats_per_triangle",
@@ -64,7 +64,7 @@ const PARAMS: [Param; 9] = [
     ),
     Param::text(
         c"vertex_file",
-        c"a .npy/.npz vertex sequence [T, V, 3] (npz: array 'vertices') or numbered OBJs (frame_####.obj), frame t * fps, linear between frames",
+        c"a .npy/.npz vertex sequence [T, V, 3] (npz: array 'vertices') or numbered OBJ/PLY meshes (frame_####.obj|.ply), frame t * fps, linear between frames",
     ),
     Param::float(c"fps", c"frames per second of vertex_file", 1e-3, 1e4, 30.0).at_open(),
     Param::text(
@@ -155,7 +155,7 @@ impl Plugin for Meshbound {
                 let model = load_gltf(mp)?;
                 (source::gltf_mesh(&model), Some(model))
             } else {
-                (source::read_obj(mp)?, None)
+                (source::read_mesh_file(mp)?, None)
             };
             if mesh.face_count() == 0 {
                 return Err(format!("{mesh_path}: the mesh has no triangles"));
@@ -199,14 +199,15 @@ impl Plugin for Meshbound {
                         .filter(|x| x.is_finite() && *x > 0.0)
                         .ok_or_else(|| format!("'fps={v}': expected a positive number"))?,
                 };
-                let frames = if file.to_ascii_lowercase().ends_with(".obj") {
+                let lower = file.to_ascii_lowercase();
+                let frames = if lower.ends_with(".obj") || lower.ends_with(".ply") {
         if mesh.face_count() > MAX_FACES {
             return Err(format!(
                 "the rest mesh has {} triangles, more than {MAX_FACES}",
                 mesh.face_count()
             ));
         }
-                    source::read_obj_sequence(file, &mesh)?
+                    source::read_mesh_sequence(file, &mesh)?
                 } else {
                     source::read_sequence(Path::new(file), mesh.vertex_count())?
                 };

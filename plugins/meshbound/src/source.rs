@@ -7,17 +7,9 @@
 use std::path::Path;
 
 use glam::{Quat, Vec3};
-use vksplat_rig::{sample_surface, triangle_frame, Model};
+use vksplat_rig::Model;
 
 use crate::bind::{self, Kind, REST};
-
-/// The SH DC basis constant: colour = SH·C0 + 0.5.
-const SH_C0: f32 = 0.282_094_8;
-/// The skinned plugin's sampling constants (opacity logit, in-plane σ factor, normal σ
-/// factor): a glTF source samples the same splats as `--plugin skinned`.
-const SAMPLED_OPACITY_LOGIT: f32 = 2.197_224_6;
-const INPLANE_SIGMA: f64 = 0.5;
-const NORMAL_SIGMA: f64 = 0.05;
 
 /// A triangle mesh in vksplat's frame: vertices (V × 3) and faces (F × 3 indices < V).
 #[derive(Clone, Debug, Default)]
@@ -40,29 +32,30 @@ pub fn flip(v: Vec3) -> [f32; 3] {
     [v.x, -v.y, -v.z]
 }
 
-/// The skinned meshes of a glTF model, one after another, at rest (bind pose), flipped.
+/// The deformable meshes of a glTF model (skinned, then unskinned with morph targets:
+/// [`Model::surface`] order), one after another, at rest (bind pose, morph weights 0),
+/// flipped.
 pub fn gltf_mesh(model: &Model) -> Mesh {
     let mut mesh = Mesh::default();
-    for m in &model.meshes {
+    for i in 0..model.surface_count() {
+        let m = model.surface(i);
         let base = mesh.vertex_count() as u32;
-        for p in &m.positions {
+        for p in m.positions {
             mesh.vertices.extend(flip(Vec3::from(*p)));
         }
-        for t in &m.triangles {
+        for t in m.triangles {
             mesh.faces.extend(t.map(|i| i + base));
         }
     }
     mesh
 }
 
-/// The skinned vertices of a glTF model at time `t` of `animation`, flipped, in
-/// [`gltf_mesh`]'s order.
+/// The vertices of a glTF model at time `t` of `animation` (morph targets, then skin or node
+/// transform: [`Model::posed_vertices`]), flipped, in [`gltf_mesh`]'s order.
 pub fn gltf_vertices(model: &Model, animation: Option<usize>, t: f64) -> Result<Vec<f32>, String> {
-    let globals = model.rig.globals(animation, t);
     let mut out = Vec::new();
-    for m in &model.meshes {
-        let joints = model.rig.joint_matrices(m.skin, None, &globals)?;
-        for v in m.skin_vertices(&joints) {
+    for m in model.posed_vertices(animation, t)? {
+        for v in m {
             out.extend(flip(v));
         }
     }
@@ -123,6 +116,30 @@ pub fn read_obj(path: &Path) -> Result<Mesh, String> {
     Ok(mesh)
 }
 
+/// Reads a PLY mesh (`vertex` x y z and `face` index lists, polygons fanned from their
+/// first vertex: [`vksplat_io::ply::read_mesh`]). Vertices are taken as they are.
+pub fn read_ply_mesh(path: &Path) -> Result<Mesh, String> {
+    let m = vksplat_io::ply::read_mesh(path).map_err(|e| e.to_string())?;
+    Ok(Mesh {
+        vertices: m.vertices,
+        faces: m.triangles,
+    })
+}
+
+/// A rest mesh or sequence frame from an OBJ or a PLY file (told apart by content: a PLY
+/// starts with `ply`).
+pub fn read_mesh_file(path: &Path) -> Result<Mesh, String> {
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if head[..n].starts_with(b"ply") {
+        read_ply_mesh(path)
+    } else {
+        read_obj(path)
+    }
+}
+
 /// Bound splats: kind, rest records and the static attributes.
 pub struct Bound {
     pub kind: Kind,
@@ -157,10 +174,11 @@ impl Bound {
     }
 }
 
-/// Samples splats on a skinned glTF exactly as the skinned plugin does (same triangles,
-/// samples, seed, shapes and colours) and binds each to its triangle (GaussianAvatars
-/// binding anchored at the sample's barycentric point, local mean 0: the centre stays on the
-/// deformed surface, as the skinned plugin's does).
+/// Samples splats on a glTF's deformable meshes ([`Model::sample_splats`]: on a skinned glTF
+/// exactly the skinned plugin's splats — same triangles, samples, seed, shapes and colours —
+/// then the morphed meshes) and binds each to its triangle (GaussianAvatars binding anchored
+/// at the sample's barycentric point, local mean 0: the centre stays on the deformed
+/// surface, as the skinned plugin's does).
 pub fn sample_gltf(
     model: &Model,
     mesh: &Mesh,
@@ -168,53 +186,34 @@ pub fn sample_gltf(
     seed: u64,
     max: usize,
 ) -> Result<Bound, String> {
-    if model.meshes.is_empty() {
-        return Err("has no skinned triangle mesh (a node with both a mesh and a skin)".into());
-    }
-    let total: usize = model.meshes.iter().map(|m| m.triangles.len()).sum();
-    if total.saturating_mul(per_triangle) > max {
-        return Err(format!(
-            "{total} triangles × splats_per_triangle {per_triangle} is more than {max} splats"
-        ));
+    let samples = model.sample_splats(true, per_triangle, seed, max)?;
+    let mut face_base = Vec::with_capacity(model.surface_count());
+    let mut base = 0usize;
+    for i in 0..model.surface_count() {
+        face_base.push(base);
+        base += model.surface(i).triangles.len();
     }
     let mut out = Bound::new(Kind::GaussianAvatars, 0);
-    let mut face_base = 0usize;
     // The turn to vksplat's frame as a quaternion: 180° about x.
     let turn = Quat::from_xyzw(1.0, 0.0, 0.0, 0.0);
-    for (mi, m) in model.meshes.iter().enumerate() {
-        for s in sample_surface(m.triangles.len(), per_triangle, seed ^ ((mi as u64) << 32)) {
-            let t = m.triangles[s.triangle as usize];
-            let p = t.map(|v| Vec3::from(m.positions[v as usize]));
-            let Some(frame) = triangle_frame(p[0], p[1], p[2]) else {
-                continue;
-            };
-            let area = 0.5 * (p[1] - p[0]).cross(p[2] - p[0]).length() as f64;
-            let sigma = INPLANE_SIGMA * (area / per_triangle as f64).sqrt();
-            let ls = [
-                sigma.ln() as f32,
-                sigma.ln() as f32,
-                (sigma * NORMAL_SIGMA).ln() as f32,
-            ];
-            let b = s.bary;
-            let mean = p[0] * b[0] + p[1] * b[1] + p[2] * b[2];
-            let q = (turn * Quat::from_mat3(&frame).normalize()).normalize();
-            let face = face_base + s.triangle as usize;
-            let tri = [0, 1, 2].map(|k| {
-                let i = 3 * mesh.faces[3 * face + k] as usize;
-                [mesh.vertices[i], mesh.vertices[i + 1], mesh.vertices[i + 2]]
-            });
-            let Some(local) = bind::ga_local(tri, b, flip(mean), [q.w, q.x, q.y, q.z], ls) else {
-                continue;
-            };
-            out.push_ga(face as u32, b, local);
-            out.opacity_logits.push(SAMPLED_OPACITY_LOGIT);
-            let c = model.base_colour(mi, s.triangle as usize, b);
-            out.sh.extend(c.map(|v| (v - 0.5) / SH_C0));
-        }
-        face_base += m.triangles.len();
+    for s in samples {
+        let q = (turn * s.rotation).normalize();
+        let face = face_base[s.mesh] + s.triangle as usize;
+        let tri = [0, 1, 2].map(|k| {
+            let i = 3 * mesh.faces[3 * face + k] as usize;
+            [mesh.vertices[i], mesh.vertices[i + 1], mesh.vertices[i + 2]]
+        });
+        let Some(local) =
+            bind::ga_local(tri, s.bary, flip(s.mean), [q.w, q.x, q.y, q.z], s.log_scale)
+        else {
+            continue;
+        };
+        out.push_ga(face as u32, s.bary, local);
+        out.opacity_logits.push(s.opacity_logit);
+        out.sh.extend(s.sh_dc);
     }
     if out.count == 0 {
-        return Err("its skinned meshes have no triangle with a non-zero area".into());
+        return Err("its meshes have no triangle with a non-zero area".into());
     }
     Ok(out)
 }
@@ -479,12 +478,13 @@ pub fn read_binding(path: &Path, mesh: &Mesh, max: usize) -> Result<Bound, Strin
     Ok(out)
 }
 
-/// A numbered OBJ sequence: `pattern` holds one run of `#` (e.g. `anim/frame_####.obj`),
-/// replaced by 0, 1, 2, … zero-padded to the run's width, until a number has no file (at
-/// least frame 0 must exist). Every frame must have the rest mesh's vertex count and faces.
-pub fn read_obj_sequence(pattern: &str, rest: &Mesh) -> Result<Vec<f32>, String> {
+/// A numbered OBJ or PLY mesh sequence: `pattern` holds one run of `#` (e.g.
+/// `anim/frame_####.obj`), replaced by 0, 1, 2, … zero-padded to the run's width, until a
+/// number has no file (at least frame 0 must exist). Every frame must have the rest mesh's
+/// vertex count and faces (after fanning polygons).
+pub fn read_mesh_sequence(pattern: &str, rest: &Mesh) -> Result<Vec<f32>, String> {
     let start = pattern.find('#').ok_or_else(|| {
-        format!("{pattern}: an OBJ sequence needs a run of # for the frame number")
+        format!("{pattern}: a mesh sequence needs a run of # for the frame number")
     })?;
     let width = pattern[start..].chars().take_while(|c| *c == '#').count();
     let (head, tail) = (&pattern[..start], &pattern[start + width..]);
@@ -495,12 +495,12 @@ pub fn read_obj_sequence(pattern: &str, rest: &Mesh) -> Result<Vec<f32>, String>
         if !path.is_file() {
             if f == 0 {
                 return Err(format!(
-                    "{name}: no such file (frame 0 of the OBJ sequence {pattern})"
+                    "{name}: no such file (frame 0 of the mesh sequence {pattern})"
                 ));
             }
             break;
         }
-        let m = read_obj(path)?;
+        let m = read_mesh_file(path)?;
         if m.vertices.len() != rest.vertices.len() || m.faces != rest.faces {
             return Err(format!(
                 "{name}: {} vertices and {} faces, the rest mesh has {} and {} (the same topology is required)",

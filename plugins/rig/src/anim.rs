@@ -4,6 +4,9 @@
 //! translation and scale linearly and rotation by spherical linear interpolation along the
 //! shorter arc; STEP holds a key's value until the next key; CUBICSPLINE is the cubic Hermite
 //! spline with the tangents scaled by the key interval, its rotation normalised after.
+//! Morph target weights (path `weights`) are keys of one float per target, interpolated
+//! component by component like translation (LINEAR, STEP, CUBICSPLINE with one in- and
+//! out-tangent per weight).
 
 use glam::{DQuat, DVec3};
 
@@ -21,10 +24,13 @@ pub enum Property {
     Translation,
     Rotation,
     Scale,
+    /// The morph target weights of the node's mesh.
+    Weights,
 }
 
-/// Keys: times (increasing) and values (`components` floats per key; CUBICSPLINE keys hold
-/// in-tangent, value, out-tangent).
+/// Keys: times (increasing) and values (`components` floats per key — for a `weights`
+/// channel, one float per morph target, whatever the accessor's type; CUBICSPLINE keys hold
+/// in-tangents, values, out-tangents).
 #[derive(Clone, Debug)]
 pub struct Sampler {
     pub times: Vec<f32>,
@@ -85,9 +91,8 @@ impl Sampler {
         (k0, k1, u, dt)
     }
 
-    /// Component `c` of key `k` (for CUBICSPLINE: part 0 in-tangent, 1 value, 2 out-tangent).
-    fn at(&self, k: usize, part: usize) -> &[f32] {
-        let n = self.components;
+    /// Key `k`'s `n` floats (for CUBICSPLINE: part 0 in-tangents, 1 values, 2 out-tangents).
+    fn at(&self, k: usize, part: usize, n: usize) -> &[f32] {
         let per = if self.interpolation == Interpolation::CubicSpline {
             3
         } else {
@@ -99,54 +104,60 @@ impl Sampler {
 
     /// The sampled value at `t` as 3 or 4 doubles (rotation: x, y, z, w as stored).
     pub fn sample(&self, t: f64, rotation: bool) -> [f64; 4] {
+        let mut out = [0f64; 4];
+        let n = self.components.min(4);
+        self.sample_into(t, rotation, &mut out[..n]);
+        out
+    }
+
+    /// The sampled value at `t` of keys of `out.len()` floats each, written to `out`. The
+    /// caller has checked that the values hold that many floats per key (and part).
+    pub fn sample_into(&self, t: f64, rotation: bool, out: &mut [f64]) {
+        let n = out.len();
         let (k0, k1, u, dt) = self.locate(t);
-        let n = self.components;
-        let get = |s: &[f32]| -> [f64; 4] {
-            let mut v = [0f64; 4];
-            for (d, &x) in v.iter_mut().zip(s) {
+        let v0 = self.at(k0, 1, n);
+        if k0 == k1 || self.interpolation == Interpolation::Step {
+            for (d, &x) in out.iter_mut().zip(v0) {
                 *d = x as f64;
             }
-            v
-        };
-        let v0 = get(self.at(k0, 1));
-        if k0 == k1 || self.interpolation == Interpolation::Step {
-            return v0;
+            return;
         }
-        let v1 = get(self.at(k1, 1));
+        let v1 = self.at(k1, 1, n);
         match self.interpolation {
-            Interpolation::Step => v0,
-            Interpolation::Linear if rotation => {
-                let q0 = DQuat::from_xyzw(v0[0], v0[1], v0[2], v0[3]);
-                let q1 = DQuat::from_xyzw(v1[0], v1[1], v1[2], v1[3]);
-                slerp(q0, q1, u).to_array()
+            Interpolation::Linear if rotation && n == 4 => {
+                let q = |v: &[f32]| {
+                    DQuat::from_xyzw(v[0] as f64, v[1] as f64, v[2] as f64, v[3] as f64)
+                };
+                out.copy_from_slice(&slerp(q(v0), q(v1), u).to_array());
             }
-            Interpolation::Linear => {
-                let mut out = [0f64; 4];
+            // (STEP returned above.)
+            Interpolation::Linear | Interpolation::Step => {
                 for c in 0..n {
-                    out[c] = v0[c] + (v1[c] - v0[c]) * u;
+                    let (a, b) = (v0[c] as f64, v1[c] as f64);
+                    out[c] = a + (b - a) * u;
                 }
-                out
             }
             Interpolation::CubicSpline => {
-                let b0 = get(self.at(k0, 2)); // out-tangent of k0
-                let a1 = get(self.at(k1, 0)); // in-tangent of k1
+                let b0 = self.at(k0, 2, n); // out-tangents of k0
+                let a1 = self.at(k1, 0, n); // in-tangents of k1
                 let (u2, u3) = (u * u, u * u * u);
                 let h00 = 2.0 * u3 - 3.0 * u2 + 1.0;
                 let h10 = u3 - 2.0 * u2 + u;
                 let h01 = -2.0 * u3 + 3.0 * u2;
                 let h11 = u3 - u2;
-                let mut out = [0f64; 4];
                 for c in 0..n {
-                    out[c] = h00 * v0[c] + h10 * dt * b0[c] + h01 * v1[c] + h11 * dt * a1[c];
+                    out[c] = h00 * v0[c] as f64
+                        + h10 * dt * b0[c] as f64
+                        + h01 * v1[c] as f64
+                        + h11 * dt * a1[c] as f64;
                 }
-                if rotation {
-                    let q = DQuat::from_array(out);
+                if rotation && n == 4 {
+                    let q = DQuat::from_slice(out);
                     let len = q.length();
                     if len > 0.0 {
-                        out = (q / len).to_array();
+                        out.copy_from_slice(&(q / len).to_array());
                     }
                 }
-                out
             }
         }
     }
@@ -185,6 +196,9 @@ fn unit(q: DQuat) -> DQuat {
 /// Applies an animation's channels at `t` to local transforms (translation, rotation, scale).
 pub(crate) fn apply(anim: &Animation, t: f64, locals: &mut [(DVec3, DQuat, DVec3)]) {
     for c in &anim.channels {
+        if c.property == Property::Weights {
+            continue; // morph weights do not move nodes (see `Rig::morph_weights`)
+        }
         let s = &anim.samplers[c.sampler];
         let v = s.sample(t, c.property == Property::Rotation);
         let local = &mut locals[c.node];
@@ -199,6 +213,7 @@ pub(crate) fn apply(anim: &Animation, t: f64, locals: &mut [(DVec3, DQuat, DVec3
                 }
             }
             Property::Scale => local.2 = DVec3::new(v[0], v[1], v[2]),
+            Property::Weights => {}
         }
     }
 }

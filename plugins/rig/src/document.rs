@@ -12,6 +12,7 @@ use serde_json::Value;
 use vksplat_io::gltf_container::{self as container, Document};
 
 use crate::anim::{Animation, Channel, Interpolation, Property, Sampler};
+use crate::morph::{Morph, MorphedMesh};
 use crate::skin::{Node, Rig, Skin, SkinnedMesh, Transform};
 use crate::texture::{Image, Material};
 use crate::{Model, RigError};
@@ -55,12 +56,14 @@ struct NodeJ {
     translation: Option<[f64; 3]>,
     rotation: Option<[f64; 4]>,
     scale: Option<[f64; 3]>,
+    weights: Option<Vec<f64>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct MeshJ {
     primitives: Vec<PrimitiveJ>,
+    weights: Option<Vec<f64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -70,6 +73,7 @@ struct PrimitiveJ {
     indices: Option<usize>,
     material: Option<usize>,
     mode: Option<u32>,
+    targets: Vec<HashMap<String, usize>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -285,11 +289,12 @@ impl Doc<'_> {
     fn model(&self) -> Result<Model, RigError> {
         let rig = self.rig()?;
         let materials = self.materials()?;
-        let meshes = self.meshes(&rig, materials.len())?;
+        let (meshes, morphed) = self.meshes(&rig, materials.len())?;
         Ok(Model {
             path: self.path.to_path_buf(),
             rig,
             meshes,
+            morphed,
             materials,
         })
     }
@@ -448,15 +453,16 @@ impl Doc<'_> {
                     "translation" => Property::Translation,
                     "rotation" => Property::Rotation,
                     "scale" => Property::Scale,
-                    // Morph target weights do not move the skeleton.
-                    "weights" => continue,
+                    "weights" => Property::Weights,
                     p => return Err(self.bad(format!("{what}: unknown path '{p}'"))),
                 };
                 let Some(node) = c.target.node else { continue };
                 if node >= n {
                     return Err(self.bad(format!("{what}: node {node} does not exist")));
                 }
-                if matches!(nodes[node].transform, Transform::Matrix(_)) {
+                if property != Property::Weights
+                    && matches!(nodes[node].transform, Transform::Matrix(_))
+                {
                     return Err(self.bad(format!(
                         "{what}: animates node {node}, which has a matrix (glTF requires TRS)"
                     )));
@@ -464,20 +470,43 @@ impl Doc<'_> {
                 let sampler = samplers.get(c.sampler).ok_or_else(|| {
                     self.bad(format!("{what}: sampler {} does not exist", c.sampler))
                 })?;
-                let want = if property == Property::Rotation { 4 } else { 3 };
                 let per_key = if sampler.interpolation == Interpolation::CubicSpline {
                     3
                 } else {
                     1
                 };
-                if sampler.components != want
-                    || sampler.values.len() != sampler.times.len() * want * per_key
-                {
-                    return Err(self.bad(format!(
-                        "{what}: {} output values for {} keys of {want} components",
-                        sampler.values.len(),
-                        sampler.times.len()
-                    )));
+                if property == Property::Weights {
+                    // One float per morph target of the node's mesh, per key (and part).
+                    let targets = match r.nodes[node].mesh {
+                        Some(m) => self.target_count(m)?,
+                        None => 0,
+                    };
+                    if targets == 0 {
+                        return Err(self.bad(format!(
+                            "{what}: animates the morph weights of node {node}, which has no mesh with morph targets"
+                        )));
+                    }
+                    if sampler.components != 1
+                        || sampler.values.len() != sampler.times.len() * targets * per_key
+                    {
+                        return Err(self.bad(format!(
+                            "{what}: {} output values for {} keys of {targets} morph weights (expected {} SCALAR values)",
+                            sampler.values.len(),
+                            sampler.times.len(),
+                            sampler.times.len() * targets * per_key
+                        )));
+                    }
+                } else {
+                    let want = if property == Property::Rotation { 4 } else { 3 };
+                    if sampler.components != want
+                        || sampler.values.len() != sampler.times.len() * want * per_key
+                    {
+                        return Err(self.bad(format!(
+                            "{what}: {} output values for {} keys of {want} components",
+                            sampler.values.len(),
+                            sampler.times.len()
+                        )));
+                    }
                 }
                 channels.push(Channel {
                     node,
@@ -548,34 +577,163 @@ impl Doc<'_> {
         Image::decode(&bytes).map_err(|e| self.bad(format!("{what}: {e}")))
     }
 
-    fn meshes(&self, rig: &Rig, material_count: usize) -> Result<Vec<SkinnedMesh>, RigError> {
+    /// The number of morph targets of mesh `mesh` (glTF requires every primitive to have the
+    /// same number).
+    fn target_count(&self, mesh: usize) -> Result<usize, RigError> {
+        let prims = &self.root.meshes[mesh].primitives;
+        let n = prims.first().map_or(0, |p| p.targets.len());
+        if let Some(pi) = prims.iter().position(|p| p.targets.len() != n) {
+            return Err(self.bad(format!(
+                "mesh {mesh}: primitive {pi} has {} morph targets, primitive 0 has {n} (glTF requires the same number)",
+                prims[pi].targets.len()
+            )));
+        }
+        Ok(n)
+    }
+
+    /// The morph targets of a primitive with `nv` vertices and their default weights (node
+    /// `weights`, else mesh `weights`, else zeros). None without targets.
+    fn morph(
+        &self,
+        node: usize,
+        mesh: usize,
+        p: &PrimitiveJ,
+        nv: usize,
+        what: &str,
+    ) -> Result<Option<Morph>, RigError> {
+        let count = self.target_count(mesh)?;
+        if count == 0 {
+            return Ok(None);
+        }
+        let read = |ti: usize, name: &str| -> Result<Option<Vec<[f32; 3]>>, RigError> {
+            let Some(&a) = p.targets[ti].get(name) else {
+                return Ok(None);
+            };
+            let (v, _) = self.floats(a, &["VEC3"])?;
+            if v.len() != 3 * nv {
+                return Err(self.bad(format!(
+                    "{what}: morph target {ti} {name} has {} elements, the primitive has {nv} vertices",
+                    v.len() / 3
+                )));
+            }
+            Ok(Some(
+                v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect(),
+            ))
+        };
+        let mut positions = Vec::with_capacity(count);
+        let mut normals = Vec::with_capacity(count);
+        for ti in 0..count {
+            positions.push(read(ti, "POSITION")?.unwrap_or_else(|| vec![[0.0; 3]; nv]));
+            normals.push(read(ti, "NORMAL")?);
+        }
+        let (given, whose) = match (
+            &self.root.nodes[node].weights,
+            &self.root.meshes[mesh].weights,
+        ) {
+            (Some(w), _) => (Some(w), format!("node {node}")),
+            (None, Some(w)) => (Some(w), format!("mesh {mesh}")),
+            (None, None) => (None, String::new()),
+        };
+        let weights = match given {
+            None => vec![0.0; count],
+            Some(w) => {
+                if w.len() != count {
+                    return Err(self.bad(format!(
+                        "{whose}: weights has {} entries for {count} morph targets",
+                        w.len()
+                    )));
+                }
+                if w.iter().any(|x| !x.is_finite()) {
+                    return Err(self.bad(format!("{whose}: weights are not all finite")));
+                }
+                w.iter().map(|&x| x as f32).collect()
+            }
+        };
+        Ok(Some(Morph {
+            positions,
+            normals,
+            weights,
+        }))
+    }
+
+    /// The triangle primitives of every node with a mesh: skinned ones (the node has a skin)
+    /// and morphed ones (no skin, morph targets); other primitives are not deformable.
+    fn meshes(
+        &self,
+        rig: &Rig,
+        material_count: usize,
+    ) -> Result<(Vec<SkinnedMesh>, Vec<MorphedMesh>), RigError> {
         let r = &self.root;
         let mut out = Vec::new();
+        let mut morphed = Vec::new();
         for (ni, node) in r.nodes.iter().enumerate() {
-            let (Some(mi), Some(si)) = (node.mesh, node.skin) else {
-                continue;
-            };
-            let joint_count = rig.skins[si].joints.len();
+            let Some(mi) = node.mesh else { continue };
             for (pi, p) in r.meshes[mi].primitives.iter().enumerate() {
                 let what = format!("mesh {mi} primitive {pi}");
                 if p.mode.unwrap_or(4) != 4 {
                     continue; // points and lines have no surface
                 }
                 let attr = |name: &str| p.attributes.get(name).copied();
-                let (Some(pos), Some(joints), Some(weights)) =
-                    (attr("POSITION"), attr("JOINTS_0"), attr("WEIGHTS_0"))
-                else {
-                    if attr("POSITION").is_some() {
-                        return Err(self.bad(format!(
-                            "{what}: a skinned primitive without JOINTS_0 and WEIGHTS_0"
-                        )));
-                    }
+                let Some(pos) = attr("POSITION") else {
                     continue;
+                };
+                let skin = match node.skin {
+                    Some(si) => match (attr("JOINTS_0"), attr("WEIGHTS_0")) {
+                        (Some(j), Some(w)) => Some((si, j, w)),
+                        _ => {
+                            return Err(self.bad(format!(
+                                "{what}: a skinned primitive without JOINTS_0 and WEIGHTS_0"
+                            )))
+                        }
+                    },
+                    None if p.targets.is_empty() => continue,
+                    None => None,
                 };
                 let (pos, _) = self.floats(pos, &["VEC3"])?;
                 let positions: Vec<[f32; 3]> =
                     pos.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
                 let nv = positions.len();
+                let uvs = match attr("TEXCOORD_0") {
+                    Some(a) => {
+                        let (uv, _) = self.floats(a, &["VEC2"])?;
+                        if uv.len() != 2 * nv {
+                            return Err(self.bad(format!("{what}: TEXCOORD_0 count differs")));
+                        }
+                        Some(uv.chunks_exact(2).map(|c| [c[0], c[1]]).collect())
+                    }
+                    None => None,
+                };
+                let indices = match p.indices {
+                    Some(a) => self.uints(a, &["SCALAR"])?.0,
+                    None => (0..nv as u32).collect(),
+                };
+                if let Some(&bad) = indices.iter().find(|&&i| i as usize >= nv) {
+                    return Err(self.bad(format!("{what}: index {bad} >= vertex count {nv}")));
+                }
+                let triangles: Vec<[u32; 3]> = indices
+                    .chunks_exact(3)
+                    .map(|c| [c[0], c[1], c[2]])
+                    .collect();
+                if let Some(m) = p.material {
+                    if m >= material_count {
+                        return Err(self.bad(format!("{what}: material {m} does not exist")));
+                    }
+                }
+                let morph = self.morph(ni, mi, p, nv, &what)?;
+                let Some((si, joints, weights)) = skin else {
+                    if let Some(morph) = morph {
+                        morphed.push(MorphedMesh {
+                            node: ni,
+                            positions,
+                            uvs,
+                            triangles,
+                            material: p.material,
+                            morph,
+                        });
+                    }
+                    continue;
+                };
+                let joint_count = rig.skins[si].joints.len();
                 let (j, _) = self.uints(joints, &["VEC4"])?;
                 let (w, _) = self.floats(weights, &["VEC4"])?;
                 if j.len() != 4 * nv || w.len() != 4 * nv {
@@ -608,32 +766,6 @@ impl Doc<'_> {
                     vj.push(js);
                     vw.push(ws);
                 }
-                let uvs = match attr("TEXCOORD_0") {
-                    Some(a) => {
-                        let (uv, _) = self.floats(a, &["VEC2"])?;
-                        if uv.len() != 2 * nv {
-                            return Err(self.bad(format!("{what}: TEXCOORD_0 count differs")));
-                        }
-                        Some(uv.chunks_exact(2).map(|c| [c[0], c[1]]).collect())
-                    }
-                    None => None,
-                };
-                let indices = match p.indices {
-                    Some(a) => self.uints(a, &["SCALAR"])?.0,
-                    None => (0..nv as u32).collect(),
-                };
-                if let Some(&bad) = indices.iter().find(|&&i| i as usize >= nv) {
-                    return Err(self.bad(format!("{what}: index {bad} >= vertex count {nv}")));
-                }
-                let triangles: Vec<[u32; 3]> = indices
-                    .chunks_exact(3)
-                    .map(|c| [c[0], c[1], c[2]])
-                    .collect();
-                if let Some(m) = p.material {
-                    if m >= material_count {
-                        return Err(self.bad(format!("{what}: material {m} does not exist")));
-                    }
-                }
                 out.push(SkinnedMesh {
                     node: ni,
                     skin: si,
@@ -643,9 +775,10 @@ impl Doc<'_> {
                     weights: vw,
                     triangles,
                     material: p.material,
+                    morph,
                 });
             }
         }
-        Ok(out)
+        Ok((out, morphed))
     }
 }

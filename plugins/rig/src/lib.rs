@@ -13,6 +13,13 @@
 //!   deterministic points on the triangles and [`SkinnedMesh::surface_skin`] /
 //!   [`Model::base_colour`] interpolate the skin and the colour there.
 //!
+//! - Morph targets ([`Morph`]): POSITION (and NORMAL) deltas per target, default weights from
+//!   the node or mesh, `weights` animation channels ([`Rig::morph_weights`]);
+//!   [`Model::posed_vertices`] evaluates morph first, then the skin (glTF's order), and also
+//!   poses unskinned meshes with morph targets ([`MorphedMesh`], morph then node transform).
+//! - [`Model::sample_splats`] is the one surface sampling of the avatar plugins (seed, splat
+//!   shapes, opacity and colours), so `skinned` and `meshbound` make the same splats.
+//!
 //! Invariants a loaded [`Model`] keeps (checked in [`load`], errors name the file): every index
 //! (node, mesh, skin, accessor, joint, material, texture, image) is in range; the node graph is
 //! a forest (each node has at most one parent, no cycles); every number read is finite; every
@@ -22,6 +29,7 @@
 
 mod anim;
 mod document;
+mod morph;
 mod sample;
 mod skin;
 mod texture;
@@ -29,7 +37,11 @@ mod texture;
 use std::path::{Path, PathBuf};
 
 pub use anim::{Animation, Channel, Interpolation, Property, Sampler};
-pub use sample::{sample_surface, top4, triangle_frame, SurfaceSample};
+pub use morph::{Morph, MorphedMesh};
+pub use sample::{
+    sample_surface, top4, triangle_frame, SampledSplat, SurfaceSample, INPLANE_SIGMA, NORMAL_SIGMA,
+    SAMPLED_OPACITY_LOGIT, SH_C0,
+};
 pub use skin::{Node, Rig, Skin, SkinnedMesh, Transform};
 pub use texture::{Image, Material};
 
@@ -62,19 +74,86 @@ pub struct Model {
     pub rig: Rig,
     /// One entry per (node with a mesh and a skin, triangle primitive): the skinned geometry.
     pub meshes: Vec<SkinnedMesh>,
+    /// One entry per (node with a mesh and no skin, triangle primitive with morph targets).
+    pub morphed: Vec<MorphedMesh>,
     pub materials: Vec<Material>,
 }
 
+/// The geometry shared by skinned and morphed meshes (a view of either).
+#[derive(Clone, Copy, Debug)]
+pub struct Surface<'a> {
+    pub positions: &'a [[f32; 3]],
+    pub triangles: &'a [[u32; 3]],
+    pub uvs: Option<&'a [[f32; 2]]>,
+    pub material: Option<usize>,
+}
+
 impl Model {
-    /// The colour at a point of a triangle of `meshes[mesh]`: the material's base colour
-    /// factor times its base colour texture at the interpolated UV, in sRGB (0..1) — the colour
-    /// space splat colours live in. White without a material.
+    /// Number of surfaces: the skinned meshes, then the morphed ones.
+    pub fn surface_count(&self) -> usize {
+        self.meshes.len() + self.morphed.len()
+    }
+
+    /// Surface `i`: `meshes[i]`, or `morphed[i - meshes.len()]`.
+    pub fn surface(&self, i: usize) -> Surface<'_> {
+        match self.meshes.get(i) {
+            Some(m) => Surface {
+                positions: &m.positions,
+                triangles: &m.triangles,
+                uvs: m.uvs.as_deref(),
+                material: m.material,
+            },
+            None => {
+                let m = &self.morphed[i - self.meshes.len()];
+                Surface {
+                    positions: &m.positions,
+                    triangles: &m.triangles,
+                    uvs: m.uvs.as_deref(),
+                    material: m.material,
+                }
+            }
+        }
+    }
+
+    /// Every surface's vertices at time `t` of `animation` (the rest pose without one), in
+    /// world space, in [`Model::surface`] order: skinned meshes morphed, then skinned with
+    /// `jointGlobal · inverseBind` (the mesh node's transform does not apply to a skinned
+    /// mesh); morphed meshes morphed, then moved by their node's global transform.
+    pub fn posed_vertices(
+        &self,
+        animation: Option<usize>,
+        t: f64,
+    ) -> Result<Vec<Vec<glam::Vec3>>, String> {
+        let globals = self.rig.globals(animation, t);
+        let mut out = Vec::with_capacity(self.surface_count());
+        for m in &self.meshes {
+            let joints = self.rig.joint_matrices(m.skin, None, &globals)?;
+            out.push(match &m.morph {
+                Some(morph) => {
+                    let w = self.rig.morph_weights(animation, t, m.node, &morph.weights);
+                    m.skin_points(&morph.morph_positions(&m.positions, &w), &joints)
+                }
+                None => m.skin_vertices(&joints),
+            });
+        }
+        for m in &self.morphed {
+            let w = self
+                .rig
+                .morph_weights(animation, t, m.node, &m.morph.weights);
+            out.push(m.posed(&w, &globals));
+        }
+        Ok(out)
+    }
+
+    /// The colour at a point of a triangle of surface `mesh` ([`Model::surface`]): the
+    /// material's base colour factor times its base colour texture at the interpolated UV, in
+    /// sRGB (0..1) — the colour space splat colours live in. White without a material.
     pub fn base_colour(&self, mesh: usize, triangle: usize, bary: [f32; 3]) -> [f32; 3] {
-        let m = &self.meshes[mesh];
+        let m = self.surface(mesh);
         let Some(material) = m.material.and_then(|i| self.materials.get(i)) else {
             return [1.0; 3];
         };
-        let uv = m.uvs.as_ref().map(|uvs| {
+        let uv = m.uvs.map(|uvs| {
             let t = m.triangles[triangle];
             let mut uv = [0f32; 2];
             for (k, &v) in t.iter().enumerate() {

@@ -1,6 +1,112 @@
-//! Triangle frames, seeded surface sampling and the merge of skin weights to four joints.
+//! Triangle frames, seeded surface sampling, the avatar plugins' sampled splats and the merge
+//! of skin weights to four joints.
 
-use glam::{Mat3, Vec3};
+use glam::{Mat3, Quat, Vec3};
+
+use crate::Model;
+
+/// The SH DC basis constant: colour = SH·C0 + 0.5.
+pub const SH_C0: f32 = 0.282_094_8;
+
+/// Opacity of sampled splats (logit of 0.9): surfaces are nearly opaque; the small
+/// translucency hides the seams between neighbouring splats.
+pub const SAMPLED_OPACITY_LOGIT: f32 = 2.197_224_6;
+
+/// In-plane standard deviation of a sampled splat, as a fraction of √(area / K) (the side of
+/// the square each of K samples stands for): neighbouring splats overlap without blurring
+/// the texture much.
+pub const INPLANE_SIGMA: f64 = 0.5;
+/// Standard deviation along the surface normal, as a fraction of the in-plane one (flat
+/// splats, thin but not degenerate).
+pub const NORMAL_SIGMA: f64 = 0.05;
+
+/// A splat sampled on a model's rest surface, in the glTF frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SampledSplat {
+    /// The surface ([`Model::surface`]) and its triangle.
+    pub mesh: usize,
+    pub triangle: u32,
+    pub bary: [f32; 3],
+    /// The barycentric point of the rest triangle.
+    pub mean: Vec3,
+    /// The triangle's frame ([`triangle_frame`]) as a unit quaternion.
+    pub rotation: Quat,
+    pub log_scale: [f32; 3],
+    pub opacity_logit: f32,
+    /// SH DC coefficients of the base colour there ([`Model::base_colour`]).
+    pub sh_dc: [f32; 3],
+}
+
+impl Model {
+    /// `per_triangle` splats on every non-degenerate triangle of the skinned meshes (and, with
+    /// `with_morphed`, then of the morphed ones): [`sample_surface`] with seed
+    /// `seed ^ (surface << 32)`, centre at the sample, a flat splat in the triangle's frame with
+    /// in-plane σ = [`INPLANE_SIGMA`]·√(area/K) and normal σ = [`NORMAL_SIGMA`] of that,
+    /// opacity [`SAMPLED_OPACITY_LOGIT`], colour the base colour there (SH degree 0).
+    /// Order: surface by surface, triangle by triangle, zero-area triangles skipped. Errors
+    /// (for the caller to prefix with the file): no surface, more than `max` splats, no
+    /// triangle with area.
+    pub fn sample_splats(
+        &self,
+        with_morphed: bool,
+        per_triangle: usize,
+        seed: u64,
+        max: usize,
+    ) -> Result<Vec<SampledSplat>, String> {
+        let count = if with_morphed {
+            self.surface_count()
+        } else {
+            self.meshes.len()
+        };
+        if count == 0 {
+            return Err(if with_morphed {
+                "has no skinned or morphed triangle mesh (a node with a mesh and a skin or morph targets)"
+            } else {
+                "has no skinned triangle mesh (a node with both a mesh and a skin)"
+            }
+            .into());
+        }
+        let total: usize = (0..count).map(|i| self.surface(i).triangles.len()).sum();
+        if total.saturating_mul(per_triangle) > max {
+            return Err(format!(
+                "{total} triangles × splats_per_triangle {per_triangle} is more than {max} splats"
+            ));
+        }
+        let mut out = Vec::with_capacity(total * per_triangle);
+        for mi in 0..count {
+            let m = self.surface(mi);
+            for s in sample_surface(m.triangles.len(), per_triangle, seed ^ ((mi as u64) << 32)) {
+                let t = m.triangles[s.triangle as usize];
+                let p = t.map(|v| Vec3::from(m.positions[v as usize]));
+                let Some(frame) = triangle_frame(p[0], p[1], p[2]) else {
+                    continue; // zero area: no surface to cover
+                };
+                let area = 0.5 * (p[1] - p[0]).cross(p[2] - p[0]).length() as f64;
+                let sigma = INPLANE_SIGMA * (area / per_triangle as f64).sqrt();
+                let b = s.bary;
+                let c = self.base_colour(mi, s.triangle as usize, b);
+                out.push(SampledSplat {
+                    mesh: mi,
+                    triangle: s.triangle,
+                    bary: b,
+                    mean: p[0] * b[0] + p[1] * b[1] + p[2] * b[2],
+                    rotation: Quat::from_mat3(&frame).normalize(),
+                    log_scale: [
+                        sigma.ln() as f32,
+                        sigma.ln() as f32,
+                        (sigma * NORMAL_SIGMA).ln() as f32,
+                    ],
+                    opacity_logit: SAMPLED_OPACITY_LOGIT,
+                    sh_dc: c.map(|v| (v - 0.5) / SH_C0),
+                });
+            }
+        }
+        if out.is_empty() {
+            return Err("its meshes have no triangle with a non-zero area".into());
+        }
+        Ok(out)
+    }
+}
 
 /// A point on a mesh: a triangle and barycentric coordinates (non-negative, summing to 1).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -173,13 +173,22 @@ pub struct SkinnedMesh {
     pub weights: Vec<[f32; 4]>,
     pub triangles: Vec<[u32; 3]>,
     pub material: Option<usize>,
+    /// The primitive's morph targets (applied before the skin), if it has any.
+    pub morph: Option<crate::Morph>,
 }
 
 impl SkinnedMesh {
     /// Linear blend skinning of every vertex: `Σ w_k M_{j_k} · v` with the weights normalised
     /// to sum 1 (glTF requires the sum to be 1; exporters round).
     pub fn skin_vertices(&self, joint_matrices: &[Mat4]) -> Vec<Vec3> {
-        self.positions
+        let rest: Vec<Vec3> = self.positions.iter().map(|p| Vec3::from(*p)).collect();
+        self.skin_points(&rest, joint_matrices)
+    }
+
+    /// [`SkinnedMesh::skin_vertices`] of other positions of the same vertices (the morphed
+    /// ones: glTF applies morph targets before the skin).
+    pub fn skin_points(&self, positions: &[Vec3], joint_matrices: &[Mat4]) -> Vec<Vec3> {
+        positions
             .iter()
             .zip(self.joints.iter().zip(&self.weights))
             .map(|(p, (j, w))| {
@@ -187,8 +196,7 @@ impl SkinnedMesh {
                 let mut out = Vec3::ZERO;
                 for k in 0..4 {
                     if w[k] > 0.0 {
-                        out += joint_matrices[j[k] as usize].transform_point3(Vec3::from(*p))
-                            * (w[k] / sum);
+                        out += joint_matrices[j[k] as usize].transform_point3(*p) * (w[k] / sum);
                     }
                 }
                 out

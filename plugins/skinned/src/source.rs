@@ -13,23 +13,8 @@
 
 use std::path::Path;
 
-use glam::{DMat3, DQuat, DVec3, Vec3};
-use vksplat_rig::{sample_surface, top4, triangle_frame, Model, Rig};
-
-/// The SH DC basis constant: colour = SH·C0 + 0.5.
-pub const SH_C0: f32 = 0.282_094_8;
-
-/// Opacity of sampled splats (logit of 0.9): surfaces are nearly opaque; the small
-/// translucency hides the seams between neighbouring splats.
-const SAMPLED_OPACITY_LOGIT: f32 = 2.197_224_6;
-
-/// In-plane standard deviation of a sampled splat, as a fraction of √(area / K) (the side of
-/// the square each of K samples stands for): neighbouring splats overlap without blurring
-/// the texture much.
-pub const INPLANE_SIGMA: f64 = 0.5;
-/// Standard deviation along the surface normal, as a fraction of the in-plane one (flat
-/// splats, thin but not degenerate).
-pub const NORMAL_SIGMA: f64 = 0.05;
+use glam::{DMat3, DQuat, DVec3};
+use vksplat_rig::{top4, Model, Rig};
 
 /// Where the joint table's matrices come from: for each block of joints, the skin and the
 /// node of the mesh it deforms. The plugin passes None as the node: its matrices are world
@@ -149,67 +134,44 @@ pub fn gltf_drivers(model: &Model) -> Drivers {
 }
 
 /// Samples `per_triangle` splats on every non-degenerate triangle of every skinned mesh
-/// (seeded, [`vksplat_rig::sample_surface`]): centre at the sample, skin = the vertices'
-/// weights interpolated barycentrically and merged to the top 4, with one rest point per
-/// joint so that the centre stays on the skinned triangle in every pose
-/// ([`vksplat_rig::SkinnedMesh::surface_points`]), colour = base colour at the
-/// interpolated UV (SH degree 0), a flat splat in the triangle's frame with in-plane σ =
-/// [`INPLANE_SIGMA`]·√(area/K) and normal σ = [`NORMAL_SIGMA`] of that.
+/// ([`vksplat_rig::Model::sample_splats`], the sampling `meshbound` shares): centre, shape
+/// and colour from the sample; skin = the vertices' weights interpolated barycentrically and
+/// merged to the top 4, with one rest point per joint so that the centre stays on the
+/// skinned triangle in every pose ([`vksplat_rig::SkinnedMesh::surface_points`]).
 pub fn from_gltf(
     model: &Model,
     per_triangle: usize,
     seed: u64,
     max_splats: usize,
 ) -> Result<Canonical, String> {
-    if model.meshes.is_empty() {
-        return Err("has no skinned triangle mesh (a node with both a mesh and a skin)".into());
-    }
+    let samples = model.sample_splats(false, per_triangle, seed, max_splats)?;
     let drivers = gltf_drivers(model);
-    let total: usize = model.meshes.iter().map(|m| m.triangles.len()).sum();
-    if total.saturating_mul(per_triangle) > max_splats {
-        return Err(format!(
-            "{total} triangles × splats_per_triangle {per_triangle} is more than {max_splats} splats"
-        ));
+    // Each mesh's joints start after the joints of the meshes before it.
+    let mut joint_base = Vec::with_capacity(model.meshes.len());
+    let mut base = 0u32;
+    for m in &model.meshes {
+        joint_base.push(base);
+        base += model.rig.skins[m.skin].joints.len() as u32;
     }
-    let mut out = Canonical::with_capacity(total * per_triangle, 0);
-    let mut joint_base = 0u32;
-    for (mi, mesh) in model.meshes.iter().enumerate() {
-        let samples = sample_surface(
-            mesh.triangles.len(),
-            per_triangle,
-            seed ^ ((mi as u64) << 32),
-        );
-        for s in samples {
-            let t = mesh.triangles[s.triangle as usize];
-            let p = t.map(|v| Vec3::from(mesh.positions[v as usize]));
-            let Some(frame) = triangle_frame(p[0], p[1], p[2]) else {
-                continue; // zero area: no surface to cover
-            };
-            let area = 0.5 * (p[1] - p[0]).cross(p[2] - p[0]).length() as f64;
-            let sigma = INPLANE_SIGMA * (area / per_triangle as f64).sqrt();
-            let ls = [
-                sigma.ln() as f32,
-                sigma.ln() as f32,
-                (sigma * NORMAL_SIGMA).ln() as f32,
-            ];
-            let b = s.bary;
-            let mean = p[0] * b[0] + p[1] * b[1] + p[2] * b[2];
-            let q = glam::Quat::from_mat3(&frame).normalize();
-            let (mut joints, weights, points) = mesh.surface_points(s.triangle as usize, b);
-            for j in joints.iter_mut() {
-                *j += joint_base;
-            }
-            out.push(mean.to_array(), [q.w, q.x, q.y, q.z], ls, joints, weights);
-            *out.points.last_mut().expect("pushed") = points;
-            out.opacity_logits.push(SAMPLED_OPACITY_LOGIT);
-            let c = model.base_colour(mi, s.triangle as usize, b);
-            out.sh.extend(c.map(|v| (v - 0.5) / SH_C0));
+    debug_assert_eq!(base as usize, drivers.joint_count);
+    let mut out = Canonical::with_capacity(samples.len(), 0);
+    for s in samples {
+        let mesh = &model.meshes[s.mesh];
+        let q = s.rotation;
+        let (mut joints, weights, points) = mesh.surface_points(s.triangle as usize, s.bary);
+        for j in joints.iter_mut() {
+            *j += joint_base[s.mesh];
         }
-        joint_base += model.rig.skins[mesh.skin].joints.len() as u32;
-    }
-    debug_assert_eq!(joint_base as usize, drivers.joint_count);
-    if out.count == 0 {
-        return Err("its skinned meshes have no triangle with a non-zero area".into());
+        out.push(
+            s.mean.to_array(),
+            [q.w, q.x, q.y, q.z],
+            s.log_scale,
+            joints,
+            weights,
+        );
+        *out.points.last_mut().expect("pushed") = points;
+        out.opacity_logits.push(s.opacity_logit);
+        out.sh.extend(s.sh_dc);
     }
     Ok(out)
 }
