@@ -368,6 +368,148 @@ fn mutated_files_never_panic_or_overallocate() {
     fuzz(secs(2), 1);
 }
 
+/// A zip of stored entries with correct CRCs (torch writes its checkpoints so), for pickles
+/// mutated inside a checkpoint: the reader checks `data.pkl`'s CRC, so a mutated pickle must be
+/// re-packed to reach the pickle machine.
+fn zip_stored(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let offset = out.len() as u32;
+        let fields = |v: &mut Vec<u8>| {
+            v.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // version, flags, stored, time, date
+            v.extend_from_slice(&crc.sum().to_le_bytes());
+            v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            v.extend_from_slice(&0u16.to_le_bytes());
+        };
+        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        fields(&mut out);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        central.extend_from_slice(&20u16.to_le_bytes()); // made by
+        fields(&mut central);
+        central.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
+        central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_offset = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// One checkpoint case: open it and read every tensor. Ok(accepted) or the failure.
+fn run_torch_case(bytes: &[u8]) -> Result<bool, String> {
+    use vksplat_io::torch::Checkpoint;
+    LARGEST.store(0, Ordering::Relaxed);
+    let result = std::panic::catch_unwind(|| {
+        let ck = Checkpoint::parse(bytes.to_vec(), Path::new("fuzz.pt"))?;
+        let mut read = 0usize;
+        for (path, _) in ck.tensor_paths() {
+            if ck.tensor(&path).is_ok() {
+                read += 1;
+            }
+        }
+        Ok::<usize, IoError>(read)
+    });
+    let largest = LARGEST.load(Ordering::Relaxed);
+    if largest > MAX_ALLOC {
+        return Err(format!("allocated {largest} bytes at once"));
+    }
+    match result {
+        Err(_) => Err("panicked".into()),
+        Ok(Err(IoError::Input { message, .. })) if message.is_empty() => {
+            Err("empty error message".into())
+        }
+        Ok(Err(IoError::Input { .. })) => Ok(false),
+        Ok(Err(e)) => Err(format!("not an input error: {e}")),
+        Ok(Ok(_)) => Ok(true),
+    }
+}
+
+/// Mutated PyTorch checkpoints (`vksplat_io::torch`): the committed fixture
+/// `data/torch/sugar_small.pt` (written by `support/torch_pt.py` from `sugar_small.json`)
+/// mutated as a file, or its pickle mutated and re-packed with correct CRCs.
+fn fuzz_torch(duration: Duration, seed: u64) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/torch/sugar_small.pt");
+    let file = std::fs::read(path).unwrap();
+    // The fixture's entries, from its local headers (stored, sizes in the headers).
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut at = 0usize;
+    while file[at..].starts_with(&0x0403_4b50u32.to_le_bytes()) {
+        let u16_at = |o: usize| u16::from_le_bytes([file[at + o], file[at + o + 1]]) as usize;
+        let size = u32::from_le_bytes(file[at + 18..at + 22].try_into().unwrap()) as usize;
+        let (name_len, extra_len) = (u16_at(26), u16_at(28));
+        let name = String::from_utf8(file[at + 30..at + 30 + name_len].to_vec()).unwrap();
+        let start = at + 30 + name_len + extra_len;
+        entries.push((name, file[start..start + size].to_vec()));
+        at = start + size;
+    }
+    assert_eq!(run_torch_case(&file), Ok(true), "the seed reads");
+    assert_eq!(
+        run_torch_case(&zip_stored(&entries)),
+        Ok(true),
+        "re-packed seed reads"
+    );
+    let pkl = entries
+        .iter()
+        .position(|(n, _)| n.ends_with("/data.pkl"))
+        .unwrap();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut rng = Rng::new(seed);
+    let start = Instant::now();
+    let (mut execs, mut accepted) = (0u64, 0u64);
+    let mut failures = Vec::new();
+    while start.elapsed() < duration && failures.len() < 5 {
+        let bytes = if rng.next_u32().is_multiple_of(2) {
+            let mut b = file.clone();
+            for _ in 0..1 + rng.next_u32() % 3 {
+                mutate(&mut rng, &mut b);
+            }
+            b
+        } else {
+            let mut e = entries.clone();
+            for _ in 0..1 + rng.next_u32() % 3 {
+                mutate(&mut rng, &mut e[pkl].1);
+            }
+            zip_stored(&e)
+        };
+        execs += 1;
+        match run_torch_case(&bytes) {
+            Ok(ok) => accepted += u64::from(ok),
+            Err(why) => {
+                let path = std::env::temp_dir().join(format!("vksplat-fuzz-fail-{execs}.pt"));
+                let _ = std::fs::write(&path, &bytes);
+                failures.push(format!("{why} (input saved to {})", path.display()));
+            }
+        }
+    }
+    std::panic::set_hook(hook);
+    eprintln!(
+        "torch fuzz: {execs} executions, {accepted} accepted, {} failures",
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn mutated_checkpoints_never_panic_or_overallocate() {
+    fuzz_torch(secs(2), 7);
+}
+
 #[test]
 #[ignore]
 fn long_fuzz() {
