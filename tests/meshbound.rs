@@ -1224,3 +1224,131 @@ fn ply_meshes_and_sequences_equal_obj_ones() {
         "{e}"
     );
 }
+
+/// A C program (tests/c/meshbound_host.c) streams host vertices per frame through the C API
+/// (vksplat_scene_set_param "vertices") and renders 3 frames; the CLI renders the same frames
+/// from the equivalent .npy (`vertex_file`, fps 1, --time = frame). Both evaluate the plugin
+/// on the GPU from the same f32 vertices (the file's frame f at t = f is the frame itself, no
+/// interpolation), so the images are bit-identical: asserted exactly.
+#[test]
+fn c_host_vertex_stream_renders_like_the_vertex_file() {
+    if vksplat_tests::gpu().is_none() {
+        return;
+    }
+    let s = setup("chost");
+    let src = binding(&s, "splattingavatar", 400, 11);
+    let v = s.rest.len() / 3;
+    // Rest, bent, and bent then turned and moved.
+    let bent = bend(&s.rest);
+    let turn = DQuat::from_axis_angle(DVec3::new(0.2, 1.0, 0.1).normalize(), 0.4);
+    let moved: Vec<f32> = bent
+        .chunks_exact(3)
+        .flat_map(|p| {
+            let q = turn * DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64)
+                + DVec3::new(-0.1, 0.05, 0.2);
+            [q.x as f32, q.y as f32, q.z as f32]
+        })
+        .collect();
+    let frames = [s.rest.clone(), bent, moved].concat();
+    let npy = s.dir.join("stream.npy");
+    std::fs::write(&npy, npy_bytes(&[3, v, 3], &frames)).unwrap();
+    let mut bin = Vec::new();
+    bin.extend(3u32.to_le_bytes());
+    bin.extend((v as u32).to_le_bytes());
+    frames.iter().for_each(|x| bin.extend(x.to_le_bytes()));
+    let frames_bin = s.dir.join("frames.bin");
+    std::fs::write(&frames_bin, bin).unwrap();
+
+    let (size, focal, t) = (64u32, 50.0, [-0.6f32, -0.5, 2.0]);
+    let pd = plugin_dir().to_string_lossy().into_owned();
+    let exe = s.dir.join("meshbound_host");
+    plugin_support::cc_host(&root().join("tests/c/meshbound_host.c"), &exe);
+    let out = std::process::Command::new(&exe)
+        .arg(&pd)
+        .arg(&src)
+        .arg(&s.obj)
+        .arg(&frames_bin)
+        .arg(&s.dir)
+        .args([size.to_string(), focal.to_string()])
+        .args(t.map(|x| x.to_string()))
+        .env("VKSPLAT_VALIDATION", "1")
+        .env_remove("VKSPLAT_PLUGIN_PATH")
+        .output()
+        .expect("run the C host");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "C host failed:\n{err}");
+    assert!(!err.contains("validation error"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+
+    let cam = s.dir.join("cam.json");
+    let json = vksplat_tests::cli::camera_json("", size, size, focal, t);
+    std::fs::write(&cam, json).unwrap();
+    let mesh = format!("mesh={}", s.obj.display());
+    let seq = format!("vertex_file={}", npy.display());
+    let mut images: Vec<Vec<f32>> = Vec::new();
+    for f in 0..3 {
+        let exr = s.dir.join(format!("cli_{f}.exr"));
+        let time = f.to_string();
+        let o = vksplat(&[
+            "render",
+            "--plugin",
+            "meshbound",
+            "--plugin-dir",
+            &pd,
+            "--plugin-eval",
+            "gpu",
+            &src.to_string_lossy(),
+            "--param",
+            &mesh,
+            "--param",
+            &seq,
+            "--param",
+            "fps=1",
+            "--time",
+            &time,
+            "--camera",
+            &cam.to_string_lossy(),
+            "--exr-color",
+            "raw",
+            "-o",
+            &exr.to_string_lossy(),
+        ]);
+        assert_exit(&o, 0);
+        let img = vksplat_io::read_exr(&exr).unwrap();
+        assert_eq!((img.width, img.height), (size, size));
+        let c_rgba: Vec<f32> = std::fs::read(s.dir.join(format!("frame_{f}.f32")))
+            .unwrap()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        assert_eq!(c_rgba.len(), (size * size * 4) as usize);
+        let mut compared = 0;
+        for (name, values) in &img.channels {
+            // Z (depth) has no counterpart: the C host asks for colour only.
+            let Some(k) = ["R", "G", "B", "A"].iter().position(|c| c == name) else {
+                continue;
+            };
+            let worst = values
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (x - c_rgba[4 * i + k]).abs())
+                .fold(0.0f32, f32::max);
+            assert_eq!(
+                worst, 0.0,
+                "frame {f} channel {name}: C and CLI differ by {worst}"
+            );
+            compared += 1;
+        }
+        assert_eq!(compared, 4, "frame {f}: RGBA channels compared");
+        let lit = c_rgba.chunks_exact(4).filter(|p| p[3] > 0.5).count();
+        assert!(
+            lit > 100,
+            "frame {f}: {lit} covered pixels: nothing rendered?"
+        );
+        images.push(c_rgba);
+    }
+    assert!(
+        images[0] != images[1] && images[1] != images[2],
+        "the frames do not move"
+    );
+}

@@ -163,3 +163,28 @@ pub fn marker_library() -> &'static Path {
         lib
     })
 }
+
+/// Compiles a C host program (`tests/c/NAME.c`, C11, warnings as errors) against
+/// `include/vksplat.h`, linked with the workspace's `libvksplat.so` (found through an rpath).
+pub fn cc_host(source: &Path, exe: &Path) {
+    let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
+    let out = Command::new(cc)
+        .args(["-std=c11", "-O1", "-Wall", "-Wextra", "-Werror"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(source)
+        .arg("-o")
+        .arg(exe)
+        .arg("-L")
+        .arg(profile_dir())
+        .arg("-lvksplat")
+        .arg(format!("-Wl,-rpath,{}", profile_dir().display()))
+        .output()
+        .expect("run the C compiler (cc)");
+    assert!(
+        out.status.success(),
+        "building {} failed:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
