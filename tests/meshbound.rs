@@ -1352,3 +1352,164 @@ fn c_host_vertex_stream_renders_like_the_vertex_file() {
         "the frames do not move"
     );
 }
+
+/// SplattingAvatar's own files (`point_cloud.ply` + `embedding.json` + the `cano_mesh` OBJ)
+/// give exactly what the equivalent `splattingavatar` binding PLY gives, whether the
+/// embedding is found beside the PLY or named by `embedding=`; the PLY's posed `x y z` and
+/// `rot_*` are ignored. Mismatched or broken files fail, naming the file.
+#[test]
+fn splattingavatar_files_equal_the_binding_ply() {
+    let Some(gpu) = Gpu::new() else { return };
+    let s = setup("safiles");
+    let n = 300;
+    let src = binding(&s, "splattingavatar", n, 77);
+    let names = [
+        "f_dc_0",
+        "f_dc_1",
+        "f_dc_2",
+        "opacity",
+        "scale_0",
+        "scale_1",
+        "scale_2",
+        "rot_0",
+        "rot_1",
+        "rot_2",
+        "rot_3",
+        "face_index",
+        "bary_0",
+        "bary_1",
+        "bary_2",
+        "offset",
+    ];
+    let c = vksplat_io::ply::read_columns(&src, &names).unwrap();
+    let col = |name: &str| c.column(names.iter().position(|x| *x == name).unwrap());
+    // The trained files: the PLY holds a posed snapshot (shifted means, another rotation).
+    let dir = s.dir.join("sa");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shifted: Vec<Vec<f32>> = (0..3).map(|k| vec![5.0 + k as f32; n]).collect();
+    let mut cols: Vec<(&str, &[f32])> =
+        vec![("x", &shifted[0]), ("y", &shifted[1]), ("z", &shifted[2])];
+    for name in &names[..7] {
+        cols.push((name, col(name)));
+    }
+    let (one, zero) = (vec![1.0f32; n], vec![0.0f32; n]);
+    cols.extend([
+        ("rot_0", one.as_slice()),
+        ("rot_1", &zero),
+        ("rot_2", &zero),
+        ("rot_3", &zero),
+    ]);
+    let ply = dir.join("point_cloud.ply");
+    vksplat_io::ply::write_columns(&ply, &cols, &[]).unwrap();
+    let row = |i: usize, keys: &[&str]| -> String {
+        let v: Vec<String> = keys.iter().map(|k| format!("{}", col(k)[i])).collect();
+        format!("[{}]", v.join(","))
+    };
+    let json = |rows: usize, fidx: &dyn Fn(usize) -> String, rot: &dyn Fn(usize) -> String| {
+        let list = |f: &dyn Fn(usize) -> String| (0..rows).map(f).collect::<Vec<_>>().join(",");
+        format!(
+            "{{\"cano_mesh\": \"../rest.obj\", \"sample_fidxs\": [{}], \"sample_bary\": [{}], \"_xyz\": [{}], \"_rotation\": [{}]}}",
+            list(fidx),
+            list(&|i| row(i, &["bary_0", "bary_1", "bary_2"])),
+            list(&|i| format!("[0.3,0.6,{}]", col("offset")[i])),
+            list(rot),
+        )
+    };
+    let fidx = |i: usize| format!("{}", col("face_index")[i] as u32);
+    let rot = |i: usize| row(i, &["rot_0", "rot_1", "rot_2", "rot_3"]);
+    let emb = dir.join("embedding.json");
+    std::fs::write(&emb, json(n, &fidx, &rot)).unwrap();
+    let seq = s.seq.to_string_lossy().into_owned();
+    let obj = s.obj.to_string_lossy().into_owned();
+    let emb_s = emb.to_string_lossy().into_owned();
+    let elsewhere = s.dir.join("elsewhere.ply");
+    std::fs::copy(&ply, &elsewhere).unwrap();
+    let eval = |src: &Path, extra: &[(&str, &str)]| {
+        let mut params = vec![("vertex_file", seq.as_str()), ("fps", "1")];
+        params.extend_from_slice(extra);
+        let mut v = VariantScene::new(&gpu.renderer, open(src, &params), EvalPath::Cpu).unwrap();
+        v.evaluate(&gpu.renderer, 0.6).unwrap();
+        v.download_outputs(&gpu.renderer).unwrap()
+    };
+    let want = eval(&src, &[("mesh", obj.as_str())]);
+    let unit = |q: &[f32]| -> Vec<f32> {
+        let l = q.iter().map(|x| x * x).sum::<f32>().sqrt();
+        q.iter().map(|x| x / l).collect()
+    };
+    for (what, got) in [
+        ("beside", eval(&ply, &[])),
+        (
+            "embedding=",
+            eval(&elsewhere, &[("embedding", emb_s.as_str())]),
+        ),
+    ] {
+        assert_close(
+            &format!("{what} means"),
+            &got.means,
+            &want.means,
+            1e-6,
+            1e-6,
+        );
+        assert_close(
+            &format!("{what} log_scales"),
+            &got.log_scales,
+            &want.log_scales,
+            1e-6,
+            1e-6,
+        );
+        let (g, w) = (got.rotations.unwrap(), want.rotations.clone().unwrap());
+        for i in 0..n {
+            let (a, b) = (unit(&g[4 * i..4 * i + 4]), unit(&w[4 * i..4 * i + 4]));
+            assert!(
+                same_rotation(&a, &b, 1e-5),
+                "{what}: rotation {i}: {a:?} vs {b:?}"
+            );
+        }
+        // The means follow the binding, not the PLY's posed snapshot.
+        assert!(got.means.unwrap()[0] < 2.0);
+    }
+    // Broken or mismatched embeddings: clear errors naming the file.
+    let bad = |text: String, needles: &[&str]| {
+        std::fs::write(&emb, text).unwrap();
+        let e = try_open("meshbound", &ply, &[]).err().expect("must fail");
+        for needle in needles {
+            assert!(e.contains(needle), "{e:?} lacks {needle:?}");
+        }
+    };
+    bad(
+        json(n - 1, &fidx, &rot),
+        &["embedding.json", "point_cloud.ply", "299 rows"],
+    );
+    bad(
+        json(n, &|i| if i == 7 { "10000".into() } else { fidx(i) }, &rot),
+        &[
+            "embedding.json",
+            "splat 7",
+            "out of range",
+            "rest.obj has 128 faces",
+        ],
+    );
+    bad(
+        json(n, &fidx, &|i| {
+            if i == 3 {
+                "[0,0,0,0]".into()
+            } else {
+                rot(i)
+            }
+        }),
+        &["embedding.json", "splat 3", "_rotation is zero"],
+    );
+    bad(
+        json(n, &fidx, &rot).replace("../rest.obj", "missing.obj"),
+        &["missing.obj"],
+    );
+    bad("{\"cano_mesh\": ".into(), &["embedding.json", "not JSON"]);
+    bad(
+        json(n, &fidx, &rot).replace("\"_xyz\"", "\"xyz\""),
+        &["embedding.json", "'_xyz' is missing"],
+    );
+    bad(
+        json(n, &fidx, &rot).replace("[0.3,0.6,", "[0.3,"),
+        &["embedding.json", "'_xyz' row 0: expected 3 numbers"],
+    );
+}

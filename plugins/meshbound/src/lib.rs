@@ -20,9 +20,10 @@
 
 pub mod bind;
 pub mod source;
+pub mod splattingavatar;
 
 use std::ffi::CString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bind::Kind;
 use source::{Bound, Mesh};
@@ -38,13 +39,13 @@ const SHADER: &str = include_str!("meshbound.comp");
 pub const MAX_SPLATS: usize = 16_000_000;
 /// Most vertices of the rest mesh (the `vertices` parameter's element limit).
 pub const MAX_VERTICES: usize = 4_000_000;
-/// Bound of every host-supplied vertex coordinate.
 /// Most triangles of the rest mesh (a face record is at most 128 bytes; the frame buffer's
 /// size is a u32).
 pub const MAX_FACES: usize = 8_000_000;
+/// Bound of every host-supplied vertex coordinate.
 const VERTEX_LIMIT: f64 = 1e7;
 
-const PARAMS: [Param; 9] = [
+const PARAMS: [Param; 10] = [
     Param::text(
         c"mesh",
         c"binding PLY source: the rest mesh (.obj or .ply, or a skinned or morphed .gltf/.glb whose animation drives it)",
@@ -81,6 +82,10 @@ const PARAMS: [Param; 9] = [
         VERTEX_LIMIT,
     ),
     Param::int(c"rest_pose", c"1: ignore animations and vertex files (rest mesh)", 0, 1, 0).at_open(),
+    Param::text(
+        c"embedding",
+        c"SplattingAvatar: its embedding.json for a point_cloud.ply source (default: embedding.json beside a PLY without binding fields)",
+    ),
 ];
 
 /// Where the deformed vertices come from when the host gives none.
@@ -124,6 +129,24 @@ fn head(path: &Path) -> Result<Vec<u8>, Error> {
     Ok(head[..n].to_vec())
 }
 
+/// SplattingAvatar's `embedding.json` for a PLY source: `embedding=` when given, else an
+/// `embedding.json` beside a PLY that has no binding fields (`face_index`, `binding_0`).
+fn splattingavatar_embedding(
+    path: &Path,
+    options: &[(&str, &str)],
+) -> Result<Option<PathBuf>, Error> {
+    if let Some(e) = option(options, "embedding") {
+        return Ok(Some(PathBuf::from(e)));
+    }
+    let beside = path.with_file_name("embedding.json");
+    if !beside.is_file() {
+        return Ok(None);
+    }
+    let info = vksplat_io::ply::read_vertex_info(path).map_err(|e| e.to_string())?;
+    let bound = info.has_all(&["face_index"]) || info.has_all(&["binding_0"]);
+    Ok((!bound).then_some(beside))
+}
+
 fn load_gltf(path: &Path) -> Result<vksplat_rig::Model, Error> {
     vksplat_rig::load(path).map_err(|e| e.to_string())
 }
@@ -146,7 +169,20 @@ impl Plugin for Meshbound {
         };
         let rest_pose = int_option(options, "rest_pose", 0, 1)? == 1;
         let h = head(path)?;
-        let (mesh, bound, model) = if h.starts_with(b"ply") {
+        let embedding = if h.starts_with(b"ply") {
+            splattingavatar_embedding(path, options)?
+        } else {
+            None
+        };
+        let (mesh, bound, model) = if let Some(embedding) = embedding {
+            let (mesh, bound) = splattingavatar::read(
+                path,
+                &embedding,
+                option(options, "mesh").map(Path::new),
+                MAX_SPLATS,
+            )?;
+            (mesh, bound, None)
+        } else if h.starts_with(b"ply") {
             let mesh_path = option(options, "mesh").ok_or_else(|| {
                 format!("{source}: a binding PLY needs --param mesh=REST.obj|.gltf (the mesh its faces refer to)")
             })?;
@@ -186,6 +222,12 @@ impl Plugin for Meshbound {
                 mesh.vertex_count()
             ));
         }
+        if mesh.face_count() > MAX_FACES {
+            return Err(format!(
+                "the rest mesh has {} triangles, more than {MAX_FACES}",
+                mesh.face_count()
+            ));
+        }
         let mut time_range = None;
         let stream = match (option(options, "vertex_file"), model, rest_pose) {
             (_, _, true) => Stream::Rest,
@@ -201,12 +243,6 @@ impl Plugin for Meshbound {
                 };
                 let lower = file.to_ascii_lowercase();
                 let frames = if lower.ends_with(".obj") || lower.ends_with(".ply") {
-        if mesh.face_count() > MAX_FACES {
-            return Err(format!(
-                "the rest mesh has {} triangles, more than {MAX_FACES}",
-                mesh.face_count()
-            ));
-        }
                     source::read_mesh_sequence(file, &mesh)?
                 } else {
                     source::read_sequence(Path::new(file), mesh.vertex_count())?
