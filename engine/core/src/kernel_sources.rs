@@ -15,4 +15,5 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
     ("emit_keys", "emit_keys.comp", &[]),
     ("tile_ranges", "tile_ranges.comp", &[]),
     ("blend", "blend.comp", &[]),
+    ("blend_cpu", "blend_cpu.comp", &[]),
 ];

@@ -90,7 +90,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 10] = [
+pub const KERNELS: [KernelSpec; 11] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -106,7 +106,57 @@ pub const KERNELS: [KernelSpec; 10] = [
         BlendParams,
         [TILE_SIZE, TILE_SIZE, 1]
     ),
+    // The blend for CPU devices (BlendKernel::Cpu): a column of the tile per invocation.
+    kernel!("blend_cpu", BlendBindings, BlendParams, [TILE_SIZE, 1, 1]),
 ];
+
+/// Which kernel composites the tiles. Both give the same image bit for bit (tests/
+/// blend_variants.rs); they differ only in speed per device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlendKernel {
+    /// blend.comp: one invocation per pixel, splats staged in shared memory per workgroup
+    /// (GPUs).
+    Gpu,
+    /// blend_cpu.comp: no shared memory or barriers, a column of pixels per invocation, splats
+    /// passed between lanes by subgroup broadcasts (CPU devices: lavapipe).
+    Cpu,
+}
+
+impl BlendKernel {
+    /// The environment variable that overrides the per-device choice: `gpu`, `cpu` or `auto`.
+    pub const ENV: &'static str = "VKSPLAT_BLEND_KERNEL";
+
+    /// The kernel for a device: [`BlendKernel::Cpu`] on CPU/software devices, else
+    /// [`BlendKernel::Gpu`]; `VKSPLAT_BLEND_KERNEL` overrides it.
+    pub fn for_device(info: &vksplat_vk::DeviceInfo) -> Result<Self, CoreError> {
+        let auto = if info.is_software() {
+            BlendKernel::Cpu
+        } else {
+            BlendKernel::Gpu
+        };
+        match std::env::var(Self::ENV) {
+            Err(std::env::VarError::NotPresent) => Ok(auto),
+            Ok(v) => match v.as_str() {
+                "" | "auto" => Ok(auto),
+                "gpu" => Ok(BlendKernel::Gpu),
+                "cpu" => Ok(BlendKernel::Cpu),
+                _ => Err(CoreError::InvalidRequest(format!(
+                    "{}={v:?}: expected auto, gpu or cpu",
+                    Self::ENV
+                ))),
+            },
+            Err(e) => Err(CoreError::InvalidRequest(format!("{}: {e}", Self::ENV))),
+        }
+    }
+
+    /// Its entry in [`KERNELS`].
+    fn spec(self) -> &'static KernelSpec {
+        match self {
+            BlendKernel::Gpu => &KERNELS[9],
+            BlendKernel::Cpu => &KERNELS[10],
+        }
+    }
+}
 
 /// Every pipeline of the frame.
 pub struct Kernels {
@@ -119,12 +169,16 @@ pub struct Kernels {
     pub dispatch_args: ComputePipeline,
     pub emit_keys: ComputePipeline,
     pub tile_ranges: ComputePipeline,
+    /// The pipeline of `blend_kernel`.
     pub blend: ComputePipeline,
+    pub blend_kernel: BlendKernel,
 }
 
 impl Kernels {
+    /// The kernels, with the blend kernel [`BlendKernel::for_device`] picks.
     pub fn new(ctx: &Arc<Context>) -> Result<Self, CoreError> {
-        let [preprocess, scan_reduce, scan_blocks, scan_downsweep, sort_histogram, sort_scatter, dispatch_args, emit_keys, tile_ranges, blend] =
+        let blend_kernel = BlendKernel::for_device(ctx.info())?;
+        let [preprocess, scan_reduce, scan_blocks, scan_downsweep, sort_histogram, sort_scatter, dispatch_args, emit_keys, tile_ranges, _, _] =
             &KERNELS;
         Ok(Kernels {
             preprocess: preprocess.create(ctx)?,
@@ -136,8 +190,22 @@ impl Kernels {
             dispatch_args: dispatch_args.create(ctx)?,
             emit_keys: emit_keys.create(ctx)?,
             tile_ranges: tile_ranges.create(ctx)?,
-            blend: blend.create(ctx)?,
+            blend: blend_kernel.spec().create(ctx)?,
+            blend_kernel,
         })
+    }
+
+    /// Replaces the blend pipeline by `kernel`'s (no frame using it may be in flight; tests
+    /// only, through `Renderer::set_blend_kernel`).
+    #[cfg(feature = "test-hooks")]
+    pub(crate) fn set_blend(
+        &mut self,
+        ctx: &Arc<Context>,
+        kernel: BlendKernel,
+    ) -> Result<(), CoreError> {
+        self.blend = kernel.spec().create(ctx)?;
+        self.blend_kernel = kernel;
+        Ok(())
     }
 }
 

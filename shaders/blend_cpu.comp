@@ -1,0 +1,152 @@
+#version 450
+// Stage 7 shaped for CPU devices (lavapipe/llvmpipe): the same compositing as blend.comp, bit
+// for bit, without what llvmpipe pays for. llvmpipe runs a workgroup on one thread and a
+// subgroup as the lanes of SIMD registers; a barrier splits the shader into coroutines switched
+// per subgroup, both sides of every branch run (masked), and memory reads inside divergent
+// loops are per-lane scalar accesses. blend.comp re-reads every staged splat from shared memory
+// in each of its 32 subgroups, with three barriers per batch. On Mesa 22.3 this kernel's blend
+// stage is 7-9x faster (`vksplat bench` with VKSPLAT_BLEND_KERNEL=gpu, then =cpu).
+//
+// Here there is no shared memory and no barrier. An invocation owns a column of the tile
+// (PIXELS rows), so a subgroup owns a block of columns. The subgroup walks the tile's list in
+// batches of gl_SubgroupSize splats: lane l loads splat batch+l (one load per splat and
+// subgroup), tests whether its ellipse can reach the subgroup's block at all, and a ballot
+// lists the splats that can; each of those is handed to every lane with subgroupBroadcast (a
+// register extract on llvmpipe) and blended into the PIXELS pixels of each lane (the terms
+// shared by a column, its x offset, are computed once). A culled splat would have been skipped
+// by every pixel of the block, so culling never changes the image. Control flow stays uniform
+// in the subgroup: a saturated pixel keeps running but no longer changes, and a subgroup stops
+// when all its pixels are saturated (blend.comp stops per pixel and per tile; the result is the
+// same). llvmpipe executes both sides of every branch, so only loop trip counts save work.
+//
+// Must mirror blend.comp exactly (same expressions in the same order, so the same rounding):
+// the Gaussian power, the skip-below test, the alpha clamp (0.99 INRIA, 0.999 otherwise), the
+// 1/255 cut, the termination test (INRIA T < 1e-4, else T <= 1e-4, the terminating splat not
+// blended), the colour/depth sums, background and the outputs.
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_KHR_shader_subgroup_vote : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#include "common.glsl"
+#include "buffers.glsl"
+
+#define PIXELS 16u  // pixels per invocation: a whole column of the tile (TILE_SIZE rows)
+layout(local_size_x = 16) in;  // TILE_SIZE * TILE_SIZE / PIXELS (engine/core/src/shaders.rs)
+
+layout(std430, binding = BLEND_BINDING_RANGES) readonly buffer Ranges { uvec2 ranges[]; };
+
+layout(push_constant) uniform Params {
+    UintArray values;           // tile-sorted splat indices
+    ProjectedArray projected;
+    Vec4Array out_rgba;         // per pixel, row-major
+    FloatArray out_depth;
+    vec4 background;
+    uint width;
+    uint height;
+    uint tiles_x;
+    uint mode;  // MODE_CLASSIC, MODE_ANTIALIASED, MODE_INRIA or MODE_KHR
+} pc;
+
+// One splat on one pixel: blend.comp's loop body, with `continue`/`break` as selects.
+void blend_one(inout float T, inout vec3 C, inout float D, inout bool done, vec2 centre,
+               vec4 mdo, vec4 con, vec3 rgb, float alpha_max, bool inria) {
+    vec2 d = mdo.xy - centre;
+    float power = -0.5 * (con.x * d.x * d.x + con.z * d.y * d.y) - con.y * d.x * d.y;
+    float alpha = min(alpha_max, mdo.w * exp(power));
+    bool hit = !done && !(power > 0.0 || power < con.w) && !(alpha < 1.0 / 255.0);
+    float next_T = T * (1.0 - alpha);
+    bool stop = inria ? next_T < 1e-4 : next_T <= 1e-4;
+    float w = alpha * T;
+    bool add = hit && !stop;
+    C = add ? C + w * rgb : C;
+    D = add ? D + w * mdo.z : D;
+    T = add ? next_T : T;
+    done = done || (hit && stop);
+}
+
+#define FOR_ROWS(F) F(0u) F(1u) F(2u) F(3u) F(4u) F(5u) F(6u) F(7u) F(8u) F(9u) F(10u) F(11u) F(12u) F(13u) F(14u) F(15u)
+#define ALL_ROWS_DONE \
+    (done[0] && done[1] && done[2] && done[3] && done[4] && done[5] && done[6] && done[7] && done[8] && done[9] && done[10] && done[11] && done[12] && done[13] && done[14] && done[15])
+#define INIT_ROW(i)                                           \
+    T[i] = 1.0;                                               \
+    C[i] = vec3(0.0);                                         \
+    D[i] = 0.0;                                               \
+    done[i] = !inside(top + uvec2(0u, i));
+#define BLEND_ROW(i)                                                                       \
+    blend_one(T[i], C[i], D[i], done[i], vec2(top + uvec2(0u, i)) + 0.5, mdo, con, rgb, \
+              alpha_max, inria);
+#define STORE_ROW(i) store(top + uvec2(0u, i), T[i], C[i], D[i]);
+
+bool inside(uvec2 pix) { return pix.x < pc.width && pix.y < pc.height; }
+
+void store(uvec2 pix, float T, vec3 C, float D) {
+    if (inside(pix)) {
+        uint idx = pix.y * pc.width + pix.x;
+        float a = 1.0 - T;
+        pc.out_rgba.v[idx] = vec4(C + T * pc.background.rgb, a);
+        pc.out_depth.v[idx] = a > 0.0 ? D / a : 0.0;
+    }
+}
+
+// True only when no pixel centre in [lo, hi] can pass blend_one's skip-below test
+// (power >= con.w): outside the ellipse's bounding box, widened by 1% and a pixel. Ill-conditioned
+// conics (a*c - b^2 cancels) and NaN are never culled, so culling never changes the image.
+bool misses_block(vec2 mean, vec4 con, vec2 lo, vec2 hi) {
+    float ac = con.x * con.z;
+    float det = ac - con.y * con.y;
+    float k = -2.0 * con.w;  // d^T conic d <= k inside
+    vec2 r = sqrt(k * vec2(con.z, con.x) / det) * 1.01 + 1.0;
+    bvec2 out_lo = lessThan(mean + r, lo);
+    bvec2 out_hi = greaterThan(mean - r, hi);
+    return det > 1e-3 * ac && (any(out_lo) || any(out_hi));
+}
+
+void main() {
+    uvec2 tile = gl_WorkGroupID.xy;
+    uint t = gl_LocalInvocationIndex;
+    uvec2 top = tile * TILE_SIZE + uvec2(t % TILE_SIZE, (t / TILE_SIZE) * PIXELS);
+    bool inria = pc.mode == MODE_INRIA;
+    float alpha_max = inria ? 0.99 : 0.999;
+    uvec2 range = ranges[tile.y * pc.tiles_x + tile.x];
+
+    float T[PIXELS];
+    vec3 C[PIXELS];
+    float D[PIXELS];
+    bool done[PIXELS];
+    // Constant indices only (macros, not loops): the arrays become registers.
+    FOR_ROWS(INIT_ROW)
+    bool all_done = ALL_ROWS_DONE;
+
+    // The subgroup's pixel block, for culling the splats that miss all of it.
+    vec2 block_lo = vec2(subgroupMin(top)) + 0.5;
+    vec2 block_hi = vec2(subgroupMax(top + uvec2(0u, PIXELS - 1u))) + 0.5;
+    uint lane = gl_SubgroupInvocationID;
+    uint batch_size = min(gl_SubgroupSize, 32u);  // one ballot word
+    for (uint batch = range.x; batch < range.y; batch += batch_size) {
+        if (subgroupAll(all_done)) break;  // uniform: the subgroup's pixels are saturated
+        uint k = batch + lane;
+        vec4 my_mdo = vec4(0.0), my_con = vec4(0.0), my_color = vec4(0.0);
+        bool touches = false;
+        if (lane < batch_size && k < range.y) {
+            Projected p = pc.projected.v[pc.values.v[k]];
+            my_mdo = p.mean_depth_opacity;
+            my_con = p.conic;
+            my_color = p.color;
+            touches = !misses_block(my_mdo.xy, my_con, block_lo, block_hi);
+        }
+        uint todo = subgroupBallot(touches).x;
+        while (todo != 0u) {
+            uint j = findLSB(todo);
+            todo &= todo - 1u;
+            vec4 mdo = subgroupBroadcast(my_mdo, j);
+            vec4 con = subgroupBroadcast(my_con, j);
+            vec3 rgb = subgroupBroadcast(my_color.rgb, j);
+            // Constant indices: the arrays stay in registers; the column's shared terms
+            // (d.x products) are common subexpressions of the inlined calls.
+            FOR_ROWS(BLEND_ROW)
+        }
+        all_done = ALL_ROWS_DONE;
+    }
+
+    FOR_ROWS(STORE_ROW)
+}
