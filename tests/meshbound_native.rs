@@ -114,16 +114,21 @@ fn uniform(rng: &mut Rng, n: usize, lo: f32, hi: f32) -> Vec<f32> {
     (0..n).map(|_| rng.range(lo, hi)).collect()
 }
 
-/// Renders `source` through meshbound at t = 0.5 of `m`'s sequence, 64 × 64 EXR; returns
-/// the pixels.
-fn render(dir: &TempDir, m: &Mesh, source: &Path, extra: &[String], tag: &str) -> Vec<f32> {
+/// Renders `source` through meshbound (`--plugin meshbound` when `by_flag`, else detected)
+/// at t = 0.5 of `m`'s sequence, 64 × 64 EXR; returns the pixels.
+fn render(
+    dir: &TempDir,
+    m: &Mesh,
+    source: &Path,
+    extra: &[String],
+    by_flag: bool,
+    tag: &str,
+) -> Vec<f32> {
     let out = dir.join(&format!("{tag}.exr"));
     let pd = plugin_dir().to_string_lossy().into_owned();
     let seq = format!("vertex_file={}", m.seq.display());
     let mut args: Vec<String> = [
         "render",
-        "--plugin",
-        "meshbound",
         "--plugin-dir",
         &pd,
         &source.to_string_lossy(),
@@ -141,6 +146,9 @@ fn render(dir: &TempDir, m: &Mesh, source: &Path, extra: &[String], tag: &str) -
     .map(String::from)
     .to_vec();
     args.extend(extra.iter().cloned());
+    if by_flag {
+        args.extend(["--plugin".to_string(), "meshbound".to_string()]);
+    }
     let o = vksplat(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_exit(&o, 0);
     let img = read_exr(&out).unwrap();
@@ -231,9 +239,9 @@ fn sugar_checkpoint_renders_like_its_binding_ply() {
         .map(|(n, c)| (n.as_str(), c.as_slice()))
         .collect();
     vksplat_io::ply::write_columns(&ply, &refs, &["meshbound sugar"]).unwrap();
-    let from_pt = render(&dir, &m, &pt, &[], "pt");
+    let from_pt = render(&dir, &m, &pt, &[], true, "pt");
     let mesh_param = format!("mesh={}", m.obj.display());
-    let from_ply = render(&dir, &m, &ply, &["--param".into(), mesh_param], "ply");
+    let from_ply = render(&dir, &m, &ply, &["--param".into(), mesh_param], true, "ply");
     assert_same_and_visible(&from_pt, &from_ply, "SuGaR .pt vs binding PLY");
 }
 
@@ -318,10 +326,13 @@ fn games_model_params_render_like_their_binding_ply() {
         .map(|(n, c)| (n.as_str(), c.as_slice()))
         .collect();
     vksplat_io::ply::write_columns(&ply, &refs, &["meshbound games"]).unwrap();
-    let from_pt = render(&dir, &m, &pt, &[], "pt");
+    let from_pt = render(&dir, &m, &pt, &[], true, "pt");
     let mesh_param = format!("mesh={}", m.obj.display());
-    let from_ply = render(&dir, &m, &ply, &["--param".into(), mesh_param], "ply");
+    let from_ply = render(&dir, &m, &ply, &["--param".into(), mesh_param], true, "ply");
     assert_same_and_visible(&from_pt, &from_ply, "GaMeS model_params.pt vs binding PLY");
+    // model_params.pt picks the plugin by its manifest (name and zip magic), no --plugin.
+    let detected = render(&dir, &m, &pt, &[], false, "detected");
+    assert_same_and_visible(&detected, &from_pt, "GaMeS detected vs --plugin meshbound");
 }
 
 #[test]
