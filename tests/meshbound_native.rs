@@ -228,8 +228,8 @@ fn sugar_checkpoint_renders_like_its_binding_ply() {
         col(c, &|_| 0.0);
     }
     col("face_index", &|i| (i / 3) as f32);
-    for b in 0..3 {
-        col(&format!("bary_{b}"), &|i| SUGAR_K3[i % 3][b]);
+    for (b, name) in ["bary_0", "bary_1", "bary_2"].into_iter().enumerate() {
+        col(name, &|i| SUGAR_K3[i % 3][b]);
     }
     col("inplane_0", &|i| quats[2 * i]);
     col("inplane_1", &|i| quats[2 * i + 1]);
