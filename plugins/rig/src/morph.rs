@@ -105,3 +105,46 @@ impl Rig {
         w.into_iter().map(|x| x as f32).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anim::{Interpolation, Sampler};
+
+    #[test]
+    fn morph_adds_weighted_deltas() {
+        let m = Morph {
+            positions: vec![
+                vec![[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]],
+                vec![[0.0, 0.0, 4.0]; 2],
+            ],
+            normals: vec![None, Some(vec![[0.0, 1.0, 0.0]; 2])],
+            weights: vec![0.0, 0.0],
+        };
+        let base = [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]];
+        let p = m.morph_positions(&base, &[0.5, 0.25]);
+        assert_eq!(p, vec![Vec3::new(1.5, 1.0, 2.0), Vec3::new(0.0, 1.0, 1.0)]);
+        // Target 0 has no NORMAL: only target 1's deltas count.
+        let n = m.morph_normals(&[[0.0, 0.0, 1.0]; 2], &[0.5, 0.25]);
+        assert_eq!(n, vec![Vec3::new(0.0, 0.25, 1.0); 2]);
+    }
+
+    #[test]
+    fn weights_keys_of_any_width() {
+        // 5 targets, two keys: LINEAR halfway is the mean, STEP holds the first key.
+        let mut s = Sampler {
+            times: vec![0.0, 2.0],
+            values: (0..10).map(|x| x as f32).collect(),
+            components: 1,
+            interpolation: Interpolation::Linear,
+        };
+        let mut out = [0f64; 5];
+        s.sample_into(1.0, false, &mut out);
+        assert_eq!(out, [2.5, 3.5, 4.5, 5.5, 6.5]);
+        s.interpolation = Interpolation::Step;
+        s.sample_into(1.9, false, &mut out);
+        assert_eq!(out, [0.0, 1.0, 2.0, 3.0, 4.0]);
+        s.sample_into(7.0, false, &mut out);
+        assert_eq!(out, [5.0, 6.0, 7.0, 8.0, 9.0]);
+    }
+}

@@ -82,8 +82,18 @@ pub fn read_mesh(path: &Path) -> Result<PlyMesh, IoError> {
     for element in &header.elements {
         let is_vertex = element.name == "vertex";
         let is_face = element.name == "face";
-        // Every row takes at least one byte or token: a count beyond what is left is a lie.
-        if element.count > reader.left() as u64 {
+        // Every row takes at least its scalars and list lengths (bytes, or one token each in
+        // ASCII): a count beyond what is left is a lie, found before anything is reserved.
+        let min_row: u64 = element
+            .props
+            .iter()
+            .map(|p| match header.format {
+                Format::Ascii => 1,
+                _ => p.ty.size() as u64,
+            })
+            .sum::<u64>()
+            .max(1);
+        if u128::from(element.count) * u128::from(min_row) > reader.left() as u128 {
             return Err(fail(format!(
                 "the header declares {} '{}' rows but only {} bytes follow",
                 element.count,
@@ -93,7 +103,7 @@ pub fn read_mesh(path: &Path) -> Result<PlyMesh, IoError> {
         }
         let count = element.count as usize;
         if is_vertex {
-            mesh.vertices.reserve_exact(3 * count);
+            crate::memory::reserve(&mut mesh.vertices, 3 * count).map_err(|e| e.at(path))?;
         }
         let mut polygon: Vec<i64> = Vec::new();
         for row in 0..count {
@@ -360,7 +370,17 @@ mod tests {
         let mut two = good.clone();
         two[header_end + 5 * 13 + 1] = 2; // the quad claims 2 vertices
         let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-            ("trunc", good[..good.len() - 3].to_vec(), "ends early"),
+            (
+                "trunc",
+                good[..good.len() - 3].to_vec(),
+                "declares 1 'edge' rows but only 5 bytes follow",
+            ),
+            // Cut inside the first face's index list: enough bytes for the rows' minimum.
+            (
+                "cut",
+                good[..header_end + 5 * 13 + 10].to_vec(),
+                "face 0: the file ends early",
+            ),
             (
                 "extra",
                 [good.clone(), vec![0; 5]].concat(),
