@@ -111,6 +111,9 @@ typedef struct VksplatInstance VksplatInstance;
 // `s_type` of `VksplatVulkanTarget`.
 #define VKSPLAT_STRUCT_VULKAN_TARGET 22
 
+// `s_type` of `VksplatSceneInstance`.
+#define VKSPLAT_STRUCT_SCENE_INSTANCE 23
+
 // `s_type` of `VksplatNegotiation`.
 #define VKSPLAT_STRUCT_NEGOTIATION 100
 
@@ -164,6 +167,9 @@ typedef struct VksplatInstance VksplatInstance;
 
 // `sizeof(VksplatVulkanTarget)` at ABI version 1.
 #define VKSPLAT_VULKAN_TARGET_V1_SIZE 152
+
+// `sizeof(VksplatSceneInstance)` at ABI version 1.
+#define VKSPLAT_SCENE_INSTANCE_V1_SIZE 96
 
 // `sizeof(VksplatHostApi)` at plugin ABI version 1.
 #define VKSPLAT_HOST_API_V1_SIZE 40
@@ -589,6 +595,29 @@ typedef struct VksplatImage {
   // Bytes the caller allocated at `depth`: at least `width · height · 4`.
   uint64_t depth_size;
 } VksplatImage;
+
+// One object of a frame of several (`vksplat_render_instances`): a scene placed in the world.
+// Every field must be set: a zero transform is refused (not invertible) and a zero opacity
+// hides the object.
+typedef struct VksplatSceneInstance {
+  // `VKSPLAT_STRUCT_SCENE_INSTANCE`.
+  uint32_t s_type;
+  // `sizeof(VksplatSceneInstance)`.
+  uint32_t s_size;
+  // Extension chain; NULL.
+  const void *next;
+  // A file or array scene of the context (plugin scenes are refused). One scene may appear
+  // in several instances.
+  VksplatScene *scene;
+  // Object → world, row-major (`transform[4 * row + column]`, translation in column 3):
+  // an invertible affine map (last row 0 0 0 1). Means and covariances are transformed and
+  // the SH view direction is taken in the object's frame.
+  float transform[16];
+  // Multiplies the opacity of every splat (after the sigmoid), in 0..=1.
+  float opacity;
+  // Zero.
+  uint32_t reserved;
+} VksplatSceneInstance;
 
 // What vksplat needs of a host's Vulkan device (`vksplat_vulkan_requirements`), for a host
 // that creates its device before handing it to `vksplat_context_create_vulkan`. The caller
@@ -1081,6 +1110,15 @@ extern void vksplat_scene_destroy(VksplatScene *scene);
 // `VksplatLimits::max_image_pixels` pixels. Serialised on the context and the scene.
 extern VksplatResult vksplat_render(VksplatContext *context, VksplatScene *scene, const struct VksplatRenderDesc *desc, const struct VksplatImage *image);
 
+// Renders several objects in one frame into caller memory: `instances` points to `count`
+// pointers to `VksplatSceneInstance` (a scene, a transform and an opacity each), and all their
+// splats are depth-sorted together, so interleaved objects blend correctly. `desc` and
+// `image` as in `vksplat_render` (the default mode is the first instance's scene's;
+// `desc->time` is unused, plugin scenes are refused with `VKSPLAT_ERROR_UNSUPPORTED`).
+// One instance with the identity transform and opacity 1 renders what `vksplat_render`
+// does, bit for bit. Serialised on the context and the instances' scenes.
+extern VksplatResult vksplat_render_instances(VksplatContext *context, const struct VksplatSceneInstance *const *instances, uint32_t count, const struct VksplatRenderDesc *desc, const struct VksplatImage *image);
+
 // Fills `out` (up to its `s_size`) with what vksplat needs of a host's Vulkan device: the
 // API version, device extensions, Vulkan 1.2 features and queue capabilities to enable
 // before `vksplat_context_create_vulkan`. Thread-safe; needs no context.
@@ -1260,6 +1298,14 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, time) == 32, "offsetof(Vksplat
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, flags) == 40, "offsetof(VksplatRenderDesc, flags) is 40");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, reserved) == 44, "offsetof(VksplatRenderDesc, reserved) is 44");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, camera) == 48, "offsetof(VksplatRenderDesc, camera) is 48");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSceneInstance) == 96, "sizeof(VksplatSceneInstance) is 96");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, s_type) == 0, "offsetof(VksplatSceneInstance, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, s_size) == 4, "offsetof(VksplatSceneInstance, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, next) == 8, "offsetof(VksplatSceneInstance, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, scene) == 16, "offsetof(VksplatSceneInstance, scene) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, transform) == 24, "offsetof(VksplatSceneInstance, transform) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, opacity) == 88, "offsetof(VksplatSceneInstance, opacity) is 88");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, reserved) == 92, "offsetof(VksplatSceneInstance, reserved) is 92");
 VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatImage) == 72, "sizeof(VksplatImage) is 72");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, s_type) == 0, "offsetof(VksplatImage, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, s_size) == 4, "offsetof(VksplatImage, s_size) is 4");

@@ -139,6 +139,21 @@ extern "C" {
         image: *const VksplatImage,
     ) -> VksplatResult;
 
+    /// Renders several objects in one frame into caller memory: `instances` points to `count`
+    /// pointers to `VksplatSceneInstance` (a scene, a transform and an opacity each), and all their
+    /// splats are depth-sorted together, so interleaved objects blend correctly. `desc` and
+    /// `image` as in `vksplat_render` (the default mode is the first instance's scene's;
+    /// `desc->time` is unused, plugin scenes are refused with `VKSPLAT_ERROR_UNSUPPORTED`).
+    /// One instance with the identity transform and opacity 1 renders what `vksplat_render`
+    /// does, bit for bit. Serialised on the context and the instances' scenes.
+    pub fn vksplat_render_instances(
+        context: *mut VksplatContext,
+        instances: *const *const VksplatSceneInstance,
+        count: u32,
+        desc: *const VksplatRenderDesc,
+        image: *const VksplatImage,
+    ) -> VksplatResult;
+
     /// Fills `out` (up to its `s_size`) with what vksplat needs of a host's Vulkan device: the
     /// API version, device extensions, Vulkan 1.2 features and queue capabilities to enable
     /// before `vksplat_context_create_vulkan`. Thread-safe; needs no context.

@@ -117,6 +117,10 @@ pub const LAYOUTS: &[StructLayout] = struct_layouts! {
         s_type: u32, s_size: u32, next: *const c_void, mode: u32, background: [f32; 3],
         time: f64, flags: u32, reserved: u32, camera: *const VksplatCamera,
     }
+    VksplatSceneInstance(Host) {
+        s_type: u32, s_size: u32, next: *const c_void, scene: *mut VksplatScene,
+        transform: [f32; 16], opacity: f32, reserved: u32,
+    }
     VksplatImage(Host) {
         s_type: u32, s_size: u32, next: *const c_void, width: u32, height: u32, format: u32,
         reserved: u32, pixels: *mut c_void, row_bytes: u64, depth: *mut f32, pixels_size: u64,

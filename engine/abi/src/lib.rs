@@ -151,6 +151,8 @@ pub const VKSPLAT_STRUCT_VULKAN_REQUIREMENTS: u32 = 20;
 pub const VKSPLAT_STRUCT_VULKAN_DEVICE: u32 = 21;
 /// `s_type` of `VksplatVulkanTarget`.
 pub const VKSPLAT_STRUCT_VULKAN_TARGET: u32 = 22;
+/// `s_type` of `VksplatSceneInstance`.
+pub const VKSPLAT_STRUCT_SCENE_INSTANCE: u32 = 23;
 /// `s_type` of `VksplatNegotiation`.
 pub const VKSPLAT_STRUCT_NEGOTIATION: u32 = 100;
 /// `s_type` of `VksplatHostApi`.
@@ -193,6 +195,8 @@ pub const VKSPLAT_VULKAN_REQUIREMENTS_V1_SIZE: u32 = 48;
 pub const VKSPLAT_VULKAN_DEVICE_V1_SIZE: u32 = 88;
 /// `sizeof(VksplatVulkanTarget)` at ABI version 1.
 pub const VKSPLAT_VULKAN_TARGET_V1_SIZE: u32 = 152;
+/// `sizeof(VksplatSceneInstance)` at ABI version 1.
+pub const VKSPLAT_SCENE_INSTANCE_V1_SIZE: u32 = 96;
 /// `sizeof(VksplatHostApi)` at plugin ABI version 1.
 pub const VKSPLAT_HOST_API_V1_SIZE: u32 = 40;
 /// `sizeof(VksplatNegotiation)` at plugin ABI version 1.
@@ -598,6 +602,31 @@ pub struct VksplatRenderDesc {
     /// deprecated `vksplat_set_camera`. Pass it here so that threads sharing a context cannot
     /// render each other's camera.
     pub camera: *const VksplatCamera,
+}
+
+/// One object of a frame of several (`vksplat_render_instances`): a scene placed in the world.
+/// Every field must be set: a zero transform is refused (not invertible) and a zero opacity
+/// hides the object.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatSceneInstance {
+    /// `VKSPLAT_STRUCT_SCENE_INSTANCE`.
+    pub s_type: u32,
+    /// `sizeof(VksplatSceneInstance)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *const c_void,
+    /// A file or array scene of the context (plugin scenes are refused). One scene may appear
+    /// in several instances.
+    pub scene: *mut VksplatScene,
+    /// Object → world, row-major (`transform[4 * row + column]`, translation in column 3):
+    /// an invertible affine map (last row 0 0 0 1). Means and covariances are transformed and
+    /// the SH view direction is taken in the object's frame.
+    pub transform: [f32; 16],
+    /// Multiplies the opacity of every splat (after the sigmoid), in 0..=1.
+    pub opacity: f32,
+    /// Zero.
+    pub reserved: u32,
 }
 
 /// Caller memory that receives a frame (`vksplat_render`).

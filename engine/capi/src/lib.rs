@@ -313,6 +313,7 @@ same_signature! {
     vksplat_scene_info: unsafe extern "C" fn(*const VksplatScene, *mut VksplatSceneInfo) -> VksplatResult;
     vksplat_scene_destroy: unsafe extern "C" fn(*mut VksplatScene);
     vksplat_render: unsafe extern "C" fn(*mut VksplatContext, *mut VksplatScene, *const VksplatRenderDesc, *const VksplatImage) -> VksplatResult;
+    vksplat_render_instances: unsafe extern "C" fn(*mut VksplatContext, *const *const VksplatSceneInstance, u32, *const VksplatRenderDesc, *const VksplatImage) -> VksplatResult;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1278,6 +1279,110 @@ pub unsafe extern "C" fn vksplat_render(
         let (rendered, _) = inner.scene.render(&mut renderer, &camera, &settings, t)?;
         drop(renderer);
         drop(inner);
+        // SAFETY: the buffers were checked by `target_arg`.
+        unsafe { target.write(&rendered) };
+        Ok(())
+    })
+}
+
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or live; `instances` is NULL or points to `count` pointers, each NULL or
+/// a readable `VksplatSceneInstance` of `s_size` bytes whose `scene` is NULL or live; `desc` and
+/// `image` as for `vksplat_render`.
+#[no_mangle]
+pub unsafe extern "C" fn vksplat_render_instances(
+    context: *mut VksplatContext,
+    instances: *const *const VksplatSceneInstance,
+    count: u32,
+    desc: *const VksplatRenderDesc,
+    image: *const VksplatImage,
+) -> VksplatResult {
+    guard("vksplat_render_instances", || {
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        if instances.is_null() || count == 0 {
+            return err(
+                VKSPLAT_ERROR_INVALID_ARGUMENT,
+                "instances is NULL or count is 0 (a frame needs at least one instance)",
+            );
+        }
+        // SAFETY: the caller guarantees `count` readable pointers.
+        let ptrs = unsafe { std::slice::from_raw_parts(instances, count as usize) };
+        let mut read = Vec::with_capacity(ptrs.len());
+        for (k, &p) in ptrs.iter().enumerate() {
+            let what = format!("instances[{k}]");
+            if p.is_null() {
+                return err(VKSPLAT_ERROR_INVALID_ARGUMENT, format!("{what} is NULL"));
+            }
+            // SAFETY: the caller guarantees `s_size` readable bytes.
+            let inst = unsafe { grow::read(p, &what)? };
+            // SAFETY: the caller guarantees a live scene or NULL.
+            let handle = unsafe { scene_ref(inst.scene) }
+                .map_err(|e| Error(e.0, format!("{what}: {}", e.1)))?;
+            if !Arc::ptr_eq(&c.inner, &handle.ctx) {
+                return err(
+                    VKSPLAT_ERROR_INVALID_ARGUMENT,
+                    format!("{what}: the scene belongs to another context"),
+                );
+            }
+            read.push((inst, handle));
+        }
+        // SAFETY: the caller guarantees a readable descriptor or NULL.
+        let frame = unsafe { frame_arg(desc)? };
+        let camera = match frame.camera {
+            Some(camera) => camera,
+            None => lock(&c.inner.camera).clone().ok_or_else(|| {
+                Error(
+                    VKSPLAT_ERROR_INVALID_ARGUMENT,
+                    "no camera: set desc->camera".into(),
+                )
+            })?,
+        };
+        // SAFETY: the caller guarantees a readable image or NULL.
+        let target = unsafe { target_arg(image, &camera, c.inner.max_image_pixels())? };
+        // Each scene locked once (a scene may appear in several instances), in address order
+        // so that two threads rendering the same scenes cannot deadlock.
+        let mut scenes: Vec<&SceneHandle> = read.iter().map(|r| r.1).collect();
+        scenes.sort_by_key(|h| *h as *const SceneHandle as usize);
+        scenes.dedup_by_key(|h| *h as *const SceneHandle as usize);
+        let guards: Vec<_> = scenes.iter().map(|h| lock(&h.inner)).collect();
+        let guard_of = |h: &SceneHandle| {
+            let at = scenes
+                .iter()
+                .position(|s| std::ptr::eq(*s, h))
+                .expect("every instance's scene is locked");
+            &guards[at]
+        };
+        let mut list = Vec::with_capacity(read.len());
+        for (k, (inst, handle)) in read.iter().enumerate() {
+            let g = guard_of(handle);
+            if g.scene.variant().is_some() {
+                return err(
+                    VKSPLAT_ERROR_UNSUPPORTED,
+                    format!("instances[{k}]: plugin scenes cannot be instanced yet"),
+                );
+            }
+            let t = inst.transform;
+            list.push(vksplat_core::Instance {
+                scene: g.scene.gpu(),
+                transform: [0, 1, 2, 3]
+                    .map(|r| [t[4 * r], t[4 * r + 1], t[4 * r + 2], t[4 * r + 3]]),
+                opacity: inst.opacity,
+            });
+        }
+        let settings = RenderSettings {
+            mode: frame
+                .mode
+                .unwrap_or(guard_of(read[0].1).scene.default_mode()),
+            background: frame.background,
+        };
+        let mut renderer = lock(&c.inner.renderer);
+        let (rendered, _) = renderer.render_instances(&list, &camera, &settings)?;
+        drop(renderer);
+        drop(list);
+        drop(guards);
         // SAFETY: the buffers were checked by `target_arg`.
         unsafe { target.write(&rendered) };
         Ok(())

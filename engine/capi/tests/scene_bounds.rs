@@ -57,10 +57,8 @@ fn scene_info_reports_the_box_of_the_centres() {
     }
     let mut ctx = std::ptr::null_mut();
     // SAFETY: NULL descriptor, valid out-pointer.
-    assert_eq!(
-        unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) },
-        VKSPLAT_OK
-    );
+    let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
+    assert_eq!(r, VKSPLAT_OK);
     let mut s = random_scene(&mut Rng::new(5), 700, 1);
     for m in &mut s.means {
         m[0] = m[0] * 3.0 - 1.0;

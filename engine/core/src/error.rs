@@ -13,9 +13,10 @@ pub enum CoreError {
     InvalidScene(String),
     #[error("invalid camera: {0}")]
     InvalidCamera(String),
-    /// A GPU-side output target or an asynchronous frame request that cannot be honoured
-    /// (wrong format or size, a frame index never submitted).
-    #[error("invalid output request: {0}")]
+    /// A request that cannot be honoured: a GPU-side output target or an asynchronous frame
+    /// (wrong format or size, a frame index never submitted), or a frame's instances (a
+    /// transform that is not affine and invertible, an opacity outside 0..=1).
+    #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// A run-time shader did not compile (the message names the shader and line).
     #[error("shader compilation failed: {0}")]

@@ -149,6 +149,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::needless_range_loop)] // a matrix product reads clearest with indices
     fn inverse_undoes_the_matrix() {
         let a = [[0.0, -2.0, 0.0], [1.0, 0.0, 0.5], [0.0, 0.0, 3.0]];
         let inv = inverse3(&a);
