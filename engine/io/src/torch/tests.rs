@@ -365,3 +365,60 @@ fn hostile_pickles_are_refused_and_nothing_runs() {
     let p = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x02tQK\x00K\x02\x85K\x01K\x01\x86tR.";
     check("strides.pt", p, "1 sizes but 2 strides");
 }
+
+/// The committed fixture (`tests/data/torch/sugar_small.pt`, written from `sugar_small.json`)
+/// reads back the spec's values: f32, f16 (within its rounding), int64, a strided f64 view and
+/// a bf16 tensor inside an opaque object.
+#[test]
+fn committed_fixture_matches_its_spec() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/torch");
+    let spec: Json =
+        serde_json::from_str(&std::fs::read_to_string(data.join("sugar_small.json")).unwrap())
+            .unwrap();
+    let ck = load(&data.join("sugar_small.pt")).unwrap();
+    let values = |t: &Json| -> Vec<f64> {
+        t["__tensor__"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let entries = spec["root"]["state_dict"]["__ordered__"]
+        .as_array()
+        .unwrap();
+    for e in entries {
+        let name = e[0].as_str().unwrap();
+        let want = values(&e[1]);
+        let shape: Vec<usize> = e[1]["__tensor__"]["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap() as usize)
+            .collect();
+        let t = ck.tensor(&format!("state_dict.{name}")).unwrap();
+        assert_eq!(t.shape, shape, "{name}");
+        let got = t.to_f32();
+        let tol = if t.dtype == DType::F16 { 1e-3 } else { 0.0 };
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                ((*g as f64) - w).abs() <= tol + 1e-7 * w.abs(),
+                "{name}: {g} vs {w}"
+            );
+        }
+    }
+    assert_eq!(
+        ck.tensor("state_dict._surface_mesh_faces").unwrap().dtype,
+        DType::I64
+    );
+    // view: shape [2, 3], strides [1, 4], offset 1 over 0..12.
+    assert_eq!(
+        ck.tensor("view").unwrap().as_f32().unwrap(),
+        [1., 5., 9., 2., 6., 10.]
+    );
+    assert_eq!(
+        ck.tensor("pc.alpha").unwrap().as_f32().unwrap(),
+        [0.5, 0.25]
+    );
+    assert_eq!(ck.get_path("iteration"), Some(&Value::Int(7000)));
+}
