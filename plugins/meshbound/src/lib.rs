@@ -19,6 +19,7 @@
 //! writes means, rotations and log-scales.
 
 pub mod bind;
+pub mod native;
 pub mod source;
 pub mod splattingavatar;
 
@@ -211,9 +212,22 @@ impl Plugin for Meshbound {
             let bound = source::sample_gltf(&model, &mesh, k, seed, MAX_SPLATS)
                 .map_err(|m| format!("{source}: {m}"))?;
             (mesh, bound, Some(model))
+        } else if vksplat_io::torch::looks_like_zip(&h)
+            || path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("pt") || e.eq_ignore_ascii_case("pth"))
+        {
+            // A SuGaR or GaMeS checkpoint holds its own mesh.
+            if option(options, "mesh").is_some() {
+                return Err(format!(
+                    "{source}: mesh= is for binding PLY sources; a SuGaR/GaMeS checkpoint holds its mesh"
+                ));
+            }
+            let (mesh, bound) = native::read_checkpoint(path, MAX_SPLATS)?;
+            (mesh, bound, None)
         } else {
             return Err(format!(
-                "{source}: neither a binding PLY nor a glTF/GLB file"
+                "{source}: neither a binding PLY, a SuGaR/GaMeS checkpoint (.pt) nor a glTF/GLB file"
             ));
         };
         if mesh.vertex_count() > MAX_VERTICES {
