@@ -8,12 +8,13 @@
 // stage is 7-9x faster (`vksplat bench` with VKSPLAT_BLEND_KERNEL=gpu, then =cpu).
 //
 // Here there is no shared memory and no barrier. An invocation owns a column of the tile
-// (PIXELS rows), so a subgroup owns a block of columns. The subgroup walks the tile's list in
-// batches of gl_SubgroupSize splats: lane l loads splat batch+l (one load per splat and
-// subgroup), tests whether its ellipse can reach the subgroup's block at all, and a ballot
-// lists the splats that can; each of those is handed to every lane with subgroupBroadcast (a
-// register extract on llvmpipe) and blended into the PIXELS pixels of each lane (the terms
-// shared by a column, its x offset, are computed once). A culled splat would have been skipped
+// (PIXELS rows), so a subgroup owns a block of columns, split into a top and a bottom half. The
+// subgroup walks the tile's list in batches of gl_SubgroupSize splats: lane l loads splat
+// batch+l (one load per splat and subgroup) and tests whether its ellipse can reach each half
+// at all; per half, a ballot lists the splats that can, and each of those is handed to every
+// lane with subgroupBroadcast (a register extract on llvmpipe) and blended into that half's
+// PIXELS/2 pixels of each lane (the terms shared by a column, its x offset, are computed
+// once). Each pixel still sees the splats in list order. A culled splat would have been skipped
 // by every pixel of the block, so culling never changes the image. Control flow stays uniform
 // in the subgroup: a saturated pixel keeps running but no longer changes, and a subgroup stops
 // when all its pixels are saturated (blend.comp stops per pixel and per tile; the result is the
@@ -64,6 +65,8 @@ void blend_one(inout float T, inout vec3 C, inout float D, inout bool done, vec2
     done = done || (hit && stop);
 }
 
+#define FOR_TOP_ROWS(F) F(0u) F(1u) F(2u) F(3u) F(4u) F(5u) F(6u) F(7u)
+#define FOR_BOTTOM_ROWS(F) F(8u) F(9u) F(10u) F(11u) F(12u) F(13u) F(14u) F(15u)
 #define FOR_ROWS(F) F(0u) F(1u) F(2u) F(3u) F(4u) F(5u) F(6u) F(7u) F(8u) F(9u) F(10u) F(11u) F(12u) F(13u) F(14u) F(15u)
 #define ALL_ROWS_DONE \
     (done[0] && done[1] && done[2] && done[3] && done[4] && done[5] && done[6] && done[7] && done[8] && done[9] && done[10] && done[11] && done[12] && done[13] && done[14] && done[15])
@@ -117,33 +120,44 @@ void main() {
     FOR_ROWS(INIT_ROW)
     bool all_done = ALL_ROWS_DONE;
 
-    // The subgroup's pixel block, for culling the splats that miss all of it.
-    vec2 block_lo = vec2(subgroupMin(top)) + 0.5;
-    vec2 block_hi = vec2(subgroupMax(top + uvec2(0u, PIXELS - 1u))) + 0.5;
+    // The subgroup's pixel blocks (top and bottom halves of its columns), for culling the
+    // splats that miss all of one.
+    vec2 top_lo = vec2(subgroupMin(top)) + 0.5;
+    vec2 top_hi = vec2(subgroupMax(top + uvec2(0u, PIXELS / 2u - 1u))) + 0.5;
+    vec2 bot_lo = vec2(subgroupMin(top + uvec2(0u, PIXELS / 2u))) + 0.5;
+    vec2 bot_hi = vec2(subgroupMax(top + uvec2(0u, PIXELS - 1u))) + 0.5;
     uint lane = gl_SubgroupInvocationID;
     uint batch_size = min(gl_SubgroupSize, 32u);  // one ballot word
     for (uint batch = range.x; batch < range.y; batch += batch_size) {
         if (subgroupAll(all_done)) break;  // uniform: the subgroup's pixels are saturated
         uint k = batch + lane;
         vec4 my_mdo = vec4(0.0), my_con = vec4(0.0), my_color = vec4(0.0);
-        bool touches = false;
+        bool touches_top = false, touches_bot = false;
         if (lane < batch_size && k < range.y) {
             Projected p = pc.projected.v[pc.values.v[k]];
             my_mdo = p.mean_depth_opacity;
             my_con = p.conic;
             my_color = p.color;
-            touches = !misses_block(my_mdo.xy, my_con, block_lo, block_hi);
+            touches_top = !misses_block(my_mdo.xy, my_con, top_lo, top_hi);
+            touches_bot = !misses_block(my_mdo.xy, my_con, bot_lo, bot_hi);
         }
-        uint todo = subgroupBallot(touches).x;
+        uint todo = subgroupBallot(touches_top).x;
         while (todo != 0u) {
             uint j = findLSB(todo);
             todo &= todo - 1u;
             vec4 mdo = subgroupBroadcast(my_mdo, j);
             vec4 con = subgroupBroadcast(my_con, j);
             vec3 rgb = subgroupBroadcast(my_color.rgb, j);
-            // Constant indices: the arrays stay in registers; the column's shared terms
-            // (d.x products) are common subexpressions of the inlined calls.
-            FOR_ROWS(BLEND_ROW)
+            FOR_TOP_ROWS(BLEND_ROW)
+        }
+        todo = subgroupBallot(touches_bot).x;
+        while (todo != 0u) {
+            uint j = findLSB(todo);
+            todo &= todo - 1u;
+            vec4 mdo = subgroupBroadcast(my_mdo, j);
+            vec4 con = subgroupBroadcast(my_con, j);
+            vec3 rgb = subgroupBroadcast(my_color.rgb, j);
+            FOR_BOTTOM_ROWS(BLEND_ROW)
         }
         all_done = ALL_ROWS_DONE;
     }
