@@ -18,10 +18,13 @@
 //! order, which is made positive and derived; below, for the other three in order with the
 //! last in the lowest bits, 9 bits of |v|/√½·511 and a sign bit); SH u8 = v · 128 + 128,
 //! coefficient-major with the channel inner, as [`Splats::sh`]. Flags: bit 0 = trained with
-//! antialiasing, bit 1 = extension records present (skipped).
+//! antialiasing, bit 1 = extension records present (kept as stored, see [`SpzExtra`]).
 //!
 //! SPZ stores RUB axes; points are converted to and from vksplat's RDF frame
-//! ([`super::rub_to_rdf`]). Degree-4 SH (allowed by v3+) is read by dropping band 4.
+//! ([`super::rub_to_rdf`]). A `SPZ_ADOBE_coordinate_system` record (upstream SPZ's type
+//! 0xADBE0003, a u32 `CoordinateSystem` 1..=16) says the data are stored in another frame
+//! instead; the reader converts from that one ([`frame_into_rdf`]). Degree-4 SH (allowed by
+//! v3+) is kept aside, not rendered.
 //!
 //! Reading never copies the decompressed payload: each array is decoded from its gzip or zstd
 //! stream straight into the splats in 1 MiB blocks (the v4 streams on their own threads), after
@@ -743,13 +746,81 @@ fn decode_rows(h: &Header, array: usize, rows: &[u8], first: usize, f: &mut Fiel
     }
 }
 
-/// Converts the decoded splats to RDF and describes the file.
+/// Upstream SPZ's names of `SPZ_ADOBE_coordinate_system` values 1..=16 (0: unspecified, RUB).
+const FRAMES: [&str; 16] = [
+    "LDB", "RDB", "LUB", "RUB", "LDF", "RDF", "LUF", "RUF", "LFD", "RFD", "LFU", "RFU", "LBD",
+    "RBD", "LBU", "RBU",
+];
+
+/// The value of the first well-formed `SPZ_ADOBE_coordinate_system` record in `ext` (a u32
+/// payload), if any.
+fn coordinate_system(ext: &[u8]) -> Option<u32> {
+    let mut at = 0;
+    while let Some(head) = ext.get(at..at + 8) {
+        let (kind, len) = (u32_at(head, 0), u32_at(head, 4) as usize);
+        let payload = ext.get(at + 8..(at + 8).saturating_add(len))?;
+        if kind == EXT_COORDINATE_SYSTEM && len >= 4 {
+            return Some(u32_at(payload, 0));
+        }
+        at += 8 + len;
+    }
+    None
+}
+
+/// The matrix taking coordinates in the frame of `SPZ_ADOBE_coordinate_system` value `v`
+/// (1..=16, upstream SPZ's `CoordinateSystem`) to RDF: its columns are the stored axes in RDF.
+/// Values 1..=8 order the axes x (L/R), y (D/U), z (B/F); 9..=16 x (L/R), y (F/B), z (D/U).
+/// Bits 0, 1, 2 of v − 1 pick R over L, U over D, and F over B (1..=8) or B over F (9..=16).
+fn frame_to_rdf(v: u32) -> Option<glam::DMat3> {
+    use glam::DVec3;
+    if !(1..=16).contains(&v) {
+        return None;
+    }
+    let n = v - 1;
+    let pick =
+        |bit: u32, first: DVec3, second: DVec3| if n >> bit & 1 == 1 { second } else { first };
+    let (right, down, front) = (DVec3::X, DVec3::Y, DVec3::Z);
+    let x = pick(0, -right, right);
+    let (y, z) = if n < 8 {
+        (pick(1, down, -down), pick(2, -front, front))
+    } else {
+        (pick(2, front, -front), pick(1, down, -down))
+    };
+    Some(glam::DMat3::from_cols(x, y, z))
+}
+
+/// Turns splats stored in the frame `m` maps to RDF (an axis permutation with signs) into RDF:
+/// means by `m`, rotations by its proper part (±`m`: Σ' = m Σ mᵀ either way), SH by the band
+/// matrices of `f'(d) = f(mᵀd)` (which hold for reflections too).
+fn frame_into_rdf(s: &mut Splats, m: &glam::DMat3) {
+    use glam::{DQuat, DVec3};
+    for p in &mut s.means {
+        let q = *m * DVec3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
+        *p = [q.x as f32, q.y as f32, q.z as f32];
+    }
+    let proper = *m * m.determinant().signum();
+    let r = DQuat::from_mat3(&proper).normalize();
+    for q in &mut s.rotations {
+        let v = DQuat::from_xyzw(
+            f64::from(q[1]),
+            f64::from(q[2]),
+            f64::from(q[3]),
+            f64::from(q[0]),
+        );
+        let n = r * v;
+        *q = [n.w as f32, n.x as f32, n.y as f32, n.z as f32];
+    }
+    super::gltf::transform::rotate_sh(s, m);
+}
+
+/// Converts the decoded splats to RDF (from RUB, or from the frame an
+/// `SPZ_ADOBE_coordinate_system` record names) and describes the file.
 fn finish(
     h: &Header,
     mut s: Splats,
     container: SpzContainer,
     mut notes: Vec<String>,
-    extra: SpzExtra,
+    mut extra: SpzExtra,
 ) -> Result<(Splats, SpzInfo), IoError> {
     if h.sh_degree == 4 {
         notes.push(
@@ -758,7 +829,33 @@ fn finish(
                 .into(),
         );
     }
-    super::rub_to_rdf(&mut s);
+    let frame = coordinate_system(&extra.extensions).filter(|&v| v != 0 && v != 4);
+    match frame.and_then(frame_to_rdf) {
+        Some(m) => {
+            let name = FRAMES[frame.unwrap_or(4) as usize - 1];
+            frame_into_rdf(&mut s, &m);
+            notes.push(format!(
+                "the splats are stored in {name} axes (SPZ_ADOBE_coordinate_system); converted \
+                 to RDF"
+            ));
+            // Band 4 stays as stored, and SPZ output is RUB without the record.
+            if !extra.sh_band4.is_empty() {
+                extra.sh_band4.clear();
+                notes.push(format!(
+                    "dropped SH band 4 (stored in {name} axes; vksplat rotates bands 1-3 only)"
+                ));
+            }
+        }
+        None => {
+            if let Some(v) = frame {
+                notes.push(format!(
+                    "unknown SPZ_ADOBE_coordinate_system value {v} (1-16 are defined); read as \
+                     RUB"
+                ));
+            }
+            super::rub_to_rdf(&mut s);
+        }
+    }
     let info = SpzInfo {
         version: h.version,
         container,
@@ -1363,6 +1460,150 @@ mod tests {
         assert!(info.antialiased);
         assert!(info.notes[0].contains("8 bytes of SPZ extensions"));
         assert_eq!(back.means[1], [1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn coordinate_system_frames_are_upstreams() {
+        use glam::{DMat3, DVec3};
+        let diag = |x, y, z| DMat3::from_diagonal(DVec3::new(x, y, z));
+        assert_eq!(frame_to_rdf(4), Some(diag(1.0, -1.0, -1.0))); // RUB, as rub_to_rdf
+        assert_eq!(frame_to_rdf(6), Some(DMat3::IDENTITY)); // RDF
+        assert_eq!(frame_to_rdf(7), Some(diag(-1.0, -1.0, 1.0))); // LUF (glTF)
+        assert_eq!(frame_to_rdf(2), Some(diag(1.0, 1.0, -1.0))); // RDB: a reflection
+                                                                 // RFU: x right, y forward, z up.
+        let rfu = DMat3::from_cols(DVec3::X, DVec3::Z, -DVec3::Y);
+        assert_eq!(frame_to_rdf(12), Some(rfu));
+        assert_eq!((frame_to_rdf(0), frame_to_rdf(17)), (None, None));
+        for v in 1..=16 {
+            let m = frame_to_rdf(v).unwrap();
+            assert_eq!(m.determinant().abs(), 1.0, "{}", FRAMES[v as usize - 1]);
+        }
+        let mut ext = vec![1, 0, 0, 0, 2, 0, 0, 0, 9, 9];
+        ext.extend_from_slice(&[3, 0, 0xBE, 0xAD, 4, 0, 0, 0, 12, 0, 0, 0]);
+        assert_eq!(coordinate_system(&ext), Some(12));
+        assert_eq!(coordinate_system(&ext[..10]), None);
+        assert_eq!(coordinate_system(&ext[..20]), None);
+    }
+
+    /// A v4 file storing `a` (RDF) in the frame of coordinate-system value `v`, with the record.
+    fn stored_in_frame(a: &Splats, v: u32) -> Vec<u8> {
+        // The writer turns RDF into RUB (diag(1, −1, −1)); hand it the splats that this turns
+        // into the frame-v coordinates mᵀ·x.
+        let m = frame_to_rdf(v).unwrap();
+        let mut c = a.clone();
+        let rub = glam::DMat3::from_diagonal(glam::DVec3::new(1.0, -1.0, -1.0));
+        frame_into_rdf(&mut c, &(rub * m.transpose()));
+        let o = SpzWrite {
+            version: 4,
+            fractional_bits: None,
+            antialiased: false,
+            sh1_bits: 8,
+            sh_rest_bits: 8,
+            gzip_level: 6,
+            zstd_level: 3,
+        };
+        let (mut b, _) = encode(&c, &o, Path::new("t.spz")).unwrap();
+        let mut record = EXT_COORDINATE_SYSTEM.to_le_bytes().to_vec();
+        record.extend_from_slice(&4u32.to_le_bytes());
+        record.extend_from_slice(&v.to_le_bytes());
+        b.splice(32..32, record);
+        b[14] |= 2;
+        b[16..20].copy_from_slice(&44u32.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn coordinate_system_records_are_applied_on_read() {
+        let mut rng = crate::test_util::Rng::new(11);
+        let n = 50;
+        let mut a = super::super::zeroed(n, 3).unwrap();
+        for i in 0..n {
+            a.means[i] = [0, 1, 2].map(|_| rng.range(-3.0, 3.0));
+            a.rotations[i] =
+                crate::math::normalised_quat([0, 1, 2, 3].map(|_| rng.range(-1.0, 1.0)));
+            a.log_scales[i] = [0, 1, 2].map(|_| rng.range(-4.0, -1.0));
+            a.opacity_logits[i] = rng.range(-2.0, 2.0);
+        }
+        for v in a.sh.iter_mut() {
+            *v = rng.range(-0.4, 0.4);
+        }
+        // Reference: the same splats through the ordinary RUB path.
+        let plain = {
+            let mut b = stored_in_frame(&a, 4);
+            b.drain(32..44);
+            b[14] &= !2;
+            b[16..20].copy_from_slice(&32u32.to_le_bytes());
+            parse(&b, Path::new("t.spz")).unwrap().0
+        };
+        // RFU (a quarter turn about x and more), RDB (a reflection), LUF (glTF's axes).
+        for v in [12, 2, 7] {
+            let (back, info) = parse(&stored_in_frame(&a, v), Path::new("t.spz")).unwrap();
+            let name = FRAMES[v as usize - 1];
+            assert!(
+                info.notes
+                    .iter()
+                    .any(|m| m.contains(&format!("stored in {name} axes"))),
+                "{:?}",
+                info.notes
+            );
+            for i in 0..n {
+                for ax in 0..3 {
+                    let d = (back.means[i][ax] - a.means[i][ax]).abs();
+                    assert!(d < 1e-3, "{name}: mean {i}.{ax} off by {d}");
+                }
+                // The same covariance (a quaternion may differ by a signed axis permutation
+                // of the splat's own axes, which the diagonal scales do not see).
+                assert_eq!(back.log_scales[i], plain.log_scales[i]);
+                let cov = |q: [f32; 4], ls: [f32; 3]| {
+                    let r = glam::DMat3::from_quat(
+                        glam::DQuat::from_xyzw(
+                            f64::from(q[1]),
+                            f64::from(q[2]),
+                            f64::from(q[3]),
+                            f64::from(q[0]),
+                        )
+                        .normalize(),
+                    );
+                    let s2 = glam::DVec3::from_array(ls.map(|v| (2.0 * f64::from(v)).exp()));
+                    r * glam::DMat3::from_diagonal(s2) * r.transpose()
+                };
+                let (cb, ca) = (
+                    cov(back.rotations[i], back.log_scales[i]),
+                    cov(a.rotations[i], back.log_scales[i]),
+                );
+                let big = back.log_scales[i].iter().fold(f32::MIN, |m, &v| m.max(v));
+                let tol = 0.02 * (2.0 * f64::from(big)).exp();
+                let diff = (cb - ca)
+                    .to_cols_array()
+                    .iter()
+                    .fold(0.0f64, |m, v| m.max(v.abs()));
+                assert!(
+                    diff < tol,
+                    "{name}: covariance {i} off by {diff} (tolerance {tol})"
+                );
+            }
+            // SH: the RUB path's quantization plus the rotation's mixing of rounded values.
+            let worst = back
+                .sh
+                .iter()
+                .zip(&a.sh)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 0.03, "{name}: SH off by {worst}");
+        }
+        // An unknown value reads as RUB, with a note.
+        let (back, info) = parse(&stored_in_frame(&a, 4), Path::new("t.spz")).unwrap();
+        assert_eq!(back.means, plain.means);
+        let mut b = stored_in_frame(&a, 4);
+        b[40..44].copy_from_slice(&40u32.to_le_bytes());
+        let (back2, info2) = parse(&b, Path::new("t.spz")).unwrap();
+        assert_eq!(back2.means, plain.means);
+        assert!(
+            info2.notes.iter().any(|m| m.contains("value 40")),
+            "{:?}",
+            info2.notes
+        );
+        assert!(!info.notes.iter().any(|m| m.contains("axes")));
     }
 
     #[test]
