@@ -11,8 +11,9 @@ cargo build --workspace --all-targets
 if [[ "${VK_ICD_FILENAMES:-}" == *lvp* ]]; then
   VKSPLAT_EXPECT_SUBGROUP_SIZE=8 cargo test --workspace
   echo "== GPU tests again at subgroup size 4 =="
+  # --workspace, not -p: the same feature resolution as the build above, so nothing rebuilds.
   LP_NATIVE_VECTOR_WIDTH=128 VKSPLAT_EXPECT_SUBGROUP_SIZE=4 \
-    cargo test -p vksplat-tests --test sort --test gpu_vs_reference
+    cargo test --workspace --test sort --test gpu_vs_reference --test blend_variants
 else
   cargo test --workspace
 fi
