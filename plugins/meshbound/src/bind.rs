@@ -828,11 +828,9 @@ mod tests {
         assert!(nearest_faces(&[0.0; 9], &[0, 1, 2], &points).is_none());
     }
 
-    /// Open-time cost of the nearest-face binding: 1 M points on a 9 800-triangle grid
-    /// (`cargo test --workspace --release --lib -- --ignored nearest_face_timing --nocapture`).
-    #[test]
-    #[ignore]
-    fn nearest_face_timing() {
+    /// The benchmark mesh of the README's "Cost" note: a 71 × 71 grid on [−1, 1]², 9 800
+    /// triangles, z = 0.1·sin 3x.
+    fn bench_grid() -> (Vec<f32>, Vec<u32>) {
         let n = 71u32;
         let mut v = Vec::new();
         for j in 0..n {
@@ -848,6 +846,46 @@ mod tests {
                 f.extend([a, a + 1, a + n, a + 1, a + n + 1, a + n]);
             }
         }
+        (v, f)
+    }
+
+    /// Host cost of the face pass per frame on the benchmark mesh, per kind (median of 9;
+    /// `cargo test --workspace --lib -- --ignored face_pass_timing --nocapture`).
+    #[test]
+    #[ignore]
+    fn face_pass_timing() {
+        let (v, f) = bench_grid();
+        let rest = RestFaces::new(&v, &f);
+        let bent: Vec<f32> = v.iter().map(|x| x * 1.1).collect();
+        for kind in [
+            Kind::GaussianAvatars,
+            Kind::SplattingAvatar,
+            Kind::Sugar,
+            Kind::Games,
+        ] {
+            let mut t: Vec<f64> = (0..9)
+                .map(|_| {
+                    let s = std::time::Instant::now();
+                    let r = face_pass(kind, &bent, &f, &rest);
+                    assert_eq!(r.len(), face_stride(kind) * f.len() / 3);
+                    s.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            t.sort_by(f64::total_cmp);
+            println!(
+                "{kind:?}: face pass {:.2} ms for {} faces",
+                t[4],
+                f.len() / 3
+            );
+        }
+    }
+
+    /// Open-time cost of the nearest-face binding: 1 M points on a 9 800-triangle grid
+    /// (`cargo test --workspace --release --lib -- --ignored nearest_face_timing --nocapture`).
+    #[test]
+    #[ignore]
+    fn nearest_face_timing() {
+        let (v, f) = bench_grid();
         let mut rng = Rng(7);
         let points: Vec<V3> = (0..1_000_000)
             .map(|_| {

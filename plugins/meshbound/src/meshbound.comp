@@ -8,7 +8,8 @@ layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING) readonly buffer Rest { fl
 // This frame: one record per face from the host's face pass (bind.rs, `face_pass`; the
 // layout is documented there): 24 floats, 32 for SplattingAvatar; the last is 1 when the face
 // has a frame.
-layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING + 1) readonly buffer Frame { float frame[]; };
+// Read as vec4s (the strides are multiples of 4): one vector load instead of four scalar ones.
+layout(std430, binding = VKSPLAT_FIRST_PLUGIN_BINDING + 1) readonly buffer Frame { vec4 frame[]; };
 layout(push_constant) uniform Params {
     uint count;
     uint kind;
@@ -16,14 +17,19 @@ layout(push_constant) uniform Params {
     uint editable;
 } p;
 
-uint base;
+// This splat's face record (SplattingAvatar fills all 8, the others the first 6).
+vec4 R[8];
+
+float rf(uint k) {
+    return R[k >> 2u][k & 3u];
+}
 
 vec3 rv3(uint k) {
-    return vec3(frame[base + k], frame[base + k + 1u], frame[base + k + 2u]);
+    return vec3(rf(k), rf(k + 1u), rf(k + 2u));
 }
 
 vec4 rv4(uint k) {
-    return vec4(frame[base + k], frame[base + k + 1u], frame[base + k + 2u], frame[base + k + 3u]);
+    return vec4(rf(k), rf(k + 1u), rf(k + 2u), rf(k + 3u));
 }
 
 // The rotation by theta about the first axis from (cos theta, sin theta) (bind.rs,
@@ -63,12 +69,17 @@ void main() {
     uint stride = p.kind == 1u ? 32u : 24u;
     // The host checked every face index against the face count; clamp anyway.
     uint f = min(uint(rest[r]), p.face_count - 1u);
-    base = stride * f;
+    uint base = (stride / 4u) * f;
+    for (uint j = 0u; j < 6u; j++) R[j] = frame[base + j];
+    if (p.kind == 1u) {
+        R[6] = frame[base + 6u];
+        R[7] = frame[base + 7u];
+    }
     vec3 a = rv3(0u), b = rv3(3u), c = rv3(6u);
     vec3 w = vec3(rest[r + 1u], rest[r + 2u], rest[r + 3u]);
     vec3 bary = a * w.x + b * w.y + c * w.z;
     // Degenerate (or non-finite) face: hide the splat (see bind.rs).
-    if (frame[base + stride - 1u] == 0.0) {
+    if ((p.kind == 1u ? R[7].w : R[5].w) == 0.0) {
         store_splat(i, bary, vec4(1.0, 0.0, 0.0, 0.0), vec3(-30.0));
         return;
     }
@@ -77,7 +88,7 @@ void main() {
     if (p.kind == 0u) {
         // GaussianAvatars.
         vec3 local = rv3(9u) * rest[r + 4u] + rv3(12u) * rest[r + 5u] + rv3(15u) * rest[r + 6u];
-        float lk = frame[base + 22u];
+        float lk = rf(22u);
         store_splat(i, local + bary, hamilton(rv4(18u), ql), ls + vec3(lk));
     } else if (p.kind == 1u) {
         // SplattingAvatar.
@@ -87,7 +98,7 @@ void main() {
         vec3 mean = bary + n * rest[r + 4u];
         vec4 s = rv4(18u) * w.x + rv4(22u) * w.y + rv4(26u) * w.z;
         s = s / sqrt(dot(s, s));
-        float ratio = frame[base + 30u];
+        float ratio = rf(30u);
         store_splat(i, mean, hamilton(s, ql), ls * ratio);
     } else if (p.kind == 2u) {
         // SuGaR.
@@ -95,8 +106,8 @@ void main() {
         float ca = ql.x / cl, sa = ql.y / cl;
         vec3 o = ls;
         if (p.editable != 0u) {
-            float g0 = ca + (frame[base + 13u] * ca + frame[base + 14u] * sa);
-            float g1 = sa + (frame[base + 15u] * ca + frame[base + 16u] * sa);
+            float g0 = ca + (rf(13u) * ca + rf(14u) * sa);
+            float g1 = sa + (rf(15u) * ca + rf(16u) * sa);
             float lt = sqrt(ca * ca + sa * sa);
             float lg = sqrt(g0 * g0 + g1 * g1);
             float fs = lg / lt;
@@ -104,13 +115,13 @@ void main() {
             ca = g0 * u;
             sa = g1 * u;
             float lf = log(fs);
-            o = vec3(ls.x, ls.y + lf, ls.z + (frame[base + 17u] - lf));
+            o = vec3(ls.x, ls.y + lf, ls.z + (rf(17u) - lf));
         }
         store_splat(i, bary, hamilton(rv4(9u), half_angle_x(ca, sa)), o);
     } else {
         // GaMeS.
         float lr = rest[r + 14u];
         store_splat(i, bary, rv4(9u),
-            vec3(lr + log(1e-8), lr + frame[base + 13u], lr + frame[base + 14u]));
+            vec3(lr + log(1e-8), lr + rf(13u), lr + rf(14u)));
     }
 }
