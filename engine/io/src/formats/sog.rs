@@ -721,26 +721,51 @@ fn seeds(data: &[f32], dim: usize, k: usize) -> Vec<f32> {
     cents
 }
 
+/// Each row's nearest centroid, on every core.
+fn assign(data: &[f32], dim: usize, cents: &[f32], labels: &mut [u32]) {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let chunk = labels.len().div_ceil(threads).max(256);
+    std::thread::scope(|s| {
+        for (rows, out) in data.chunks(chunk * dim).zip(labels.chunks_mut(chunk)) {
+            s.spawn(move || {
+                for (p, l) in rows.chunks_exact(dim).zip(out) {
+                    *l = nearest(p, cents, dim);
+                }
+            });
+        }
+    });
+}
+
 /// Lloyd's k-means of the rows of `data` (`dim` wide) into `k` ≤ rows clusters from
-/// [`seeds`]. Returns the centroids (k rows) and each row's label. Deterministic; an empty
-/// cluster keeps its centroid.
+/// [`seeds`]. Above max(16k, 4096) rows the clusters are found on an evenly strided sample of
+/// that many rows and every row is then given its nearest centroid (the cost of large scenes
+/// is then one pass over all rows). Returns the centroids (k rows) and each row's label.
+/// Deterministic; an empty cluster keeps its centroid.
 fn lloyd(data: &[f32], dim: usize, k: usize, rounds: usize) -> (Vec<f32>, Vec<u32>) {
+    let n = data.len() / dim;
+    let cap = (16 * k).max(4096);
+    if n <= cap {
+        return lloyd_all(data, dim, k, rounds);
+    }
+    let sample: Vec<f32> = (0..cap)
+        .flat_map(|j| {
+            let r = j * n / cap;
+            data[r * dim..(r + 1) * dim].iter().copied()
+        })
+        .collect();
+    let (cents, _) = lloyd_all(&sample, dim, k, rounds);
+    let mut labels = vec![0u32; n];
+    assign(data, dim, &cents, &mut labels);
+    (cents, labels)
+}
+
+/// [`lloyd`] on every row.
+fn lloyd_all(data: &[f32], dim: usize, k: usize, rounds: usize) -> (Vec<f32>, Vec<u32>) {
     let n = data.len() / dim;
     let mut cents = seeds(data, dim, k);
     let mut labels = vec![0u32; n];
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-    let chunk = n.div_ceil(threads).max(256);
     for round in 0..=rounds {
-        std::thread::scope(|s| {
-            for (rows, out) in data.chunks(chunk * dim).zip(labels.chunks_mut(chunk)) {
-                let cents = &cents;
-                s.spawn(move || {
-                    for (p, l) in rows.chunks_exact(dim).zip(out) {
-                        *l = nearest(p, cents, dim);
-                    }
-                });
-            }
-        });
+        assign(data, dim, &cents, &mut labels);
         if round == rounds {
             break;
         }
