@@ -19,7 +19,7 @@ layout(push_constant) uniform Params {
     uint width;
     uint height;
     uint tiles_x;
-    uint mode;  // MODE_CLASSIC, MODE_ANTIALIASED or MODE_INRIA
+    uint mode;  // MODE_CLASSIC, MODE_ANTIALIASED, MODE_INRIA or MODE_KHR
 } pc;
 
 shared vec4 s_mean_depth_opacity[WORKGROUP];

@@ -28,7 +28,7 @@ layout(std430, binding = PREPROCESS_BINDING_PARAMS) readonly buffer Params {
     uint height;
     uint num_splats;
     uint sh_degree;
-    uint mode;        // 0 classic, 1 antialiased, 2 inria
+    uint mode;        // 0 classic, 1 antialiased, 2 inria, 3 khr
     uint tiles_x;
     uint tiles_y;
     uint sh_stride;
@@ -188,7 +188,8 @@ bool preprocess_splat(uint i) {
         hi = uvec2(h);
     } else {
         if (!(opacity >= 1.0 / 255.0)) { cull(out_i); return false; }
-        float extend = min(3.33, sqrt(2.0 * log(255.0 * opacity)));
+        // The alpha >= 1/255 extent, at most 3.33 sigma (gsplat) or khr's 3 sigma cut-off.
+        float extend = min(pc.mode == MODE_KHR ? 3.0 : 3.33, sqrt(2.0 * log(255.0 * opacity)));
         vec2 radius = ceil(extend * sqrt(vec2(a, c)));
         if (radius.x <= 0.0 && radius.y <= 0.0) { cull(out_i); return false; }
         if (mean2d.x + radius.x <= 0.0 || mean2d.x - radius.x >= W ||
@@ -205,15 +206,20 @@ bool preprocess_splat(uint i) {
     o.mean_depth_opacity = vec4(mean2d, z, opacity);
     // Below this power, alpha = opacity * exp(power) < 1/255 for sure (0.1% margin): the blend
     // skips such pixels without evaluating exp. Clamped so a zero opacity stays finite.
-    o.conic = vec4(conic, min(-log(255.0 * opacity) - 1e-3, 1e30));
-    o.color = vec4(rgb, 0.0);
+    float skip_below = min(-log(255.0 * opacity) - 1e-3, 1e30);
+    // khr: nothing beyond Mahalanobis distance 3 (power -4.5), an exact cut in the blend.
+    if (pc.mode == MODE_KHR) skip_below = max(skip_below, -4.5);
+    o.conic = vec4(conic, skip_below);
+    // w: the sort key (camera z, or khr's distance from the camera centre), for test readback.
+    float key = pc.mode == MODE_KHR ? length(pc_) : z;
+    o.color = vec4(rgb, key);
     if (!all_finite(o.mean_depth_opacity) || !all_finite(o.conic) || !all_finite(o.color)) {
         cull(out_i);
         return false;
     }
     arr.projected.v[out_i] = o;
     rects[out_i] = pack_rect(lo, hi);
-    depth_keys[out_i] = floatBitsToUint(z);
+    depth_keys[out_i] = floatBitsToUint(key);  // positive floats sort as their bits
     return true;
 }
 

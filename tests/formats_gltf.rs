@@ -755,3 +755,47 @@ fn cli_info_and_convert_handle_gltf_and_glb() {
     assert_exit(&out, 3);
     assert!(stderr(&out).contains("bad.glb"), "{}", stderr(&out));
 }
+
+/// `--mode khr` (KHR_gaussian_splatting's rules: camera-distance sort, 3σ cut-off) on a glTF
+/// scene: the GPU renders what the CPU reference renders, and the sort differs from
+/// `classic` where camera z and camera distance disagree.
+#[test]
+fn khr_mode_sorts_by_camera_distance_on_gpu_and_cpu() {
+    let Some(mut gpu) = vksplat_tests::Gpu::new() else {
+        return;
+    };
+    // Red A on the axis at z 5 (distance 5); blue B off the axis at z 4.8 (distance 5.03):
+    // B is nearer in z, A nearer to the camera.
+    let dc = 0.5 / 0.282_094_8;
+    let s = Splats {
+        means: vec![[0.0, 0.0, 5.0], [1.5, 0.0, 4.8]],
+        rotations: vec![[1.0, 0.0, 0.0, 0.0]; 2],
+        log_scales: vec![[0.6f32.ln(); 3]; 2],
+        opacity_logits: vec![3.0; 2],
+        sh_degree: 0,
+        sh: vec![dc, -dc, -dc, -dc, -dc, dc],
+    };
+    let dir = TempDir::new("gltf-khr-mode");
+    let glb = dir.0.join("two.glb");
+    write_scene(&glb, &s, OutputFormat::Glb, &WriteOptions::default()).unwrap();
+    let s = read_scene(&glb).unwrap().splats;
+    let cam = camera(64, 64, 64.0, 64.0, 32.0, 32.0);
+    let scene = gpu.renderer.upload_scene(&s).unwrap();
+    let mut at = Vec::new();
+    for mode in [RenderMode::Classic, RenderMode::Khr] {
+        let settings = RenderSettings { mode, ..settings() };
+        let (frame, _) = gpu.renderer.render(&scene, &cam, &settings).unwrap();
+        let cpu = reference::render(&s, &cam, &settings);
+        let (mean, max) = image_diff(&frame.rgba, &cpu.rgba);
+        assert!(
+            max < 2e-3 && mean < 1e-5,
+            "{mode:?}: GPU vs CPU {mean} / {max}"
+        );
+        // Between the two centres (A at x 32, B at x 50.75), row 32.
+        let o = (32 * 64 + 42) * 4;
+        at.push([frame.rgba[o], frame.rgba[o + 2]]);
+    }
+    let ([r_classic, b_classic], [r_khr, b_khr]) = (at[0], at[1]);
+    assert!(b_classic > r_classic, "classic: B (nearer in z) in front");
+    assert!(r_khr > b_khr, "khr: A (nearer to the camera) in front");
+}

@@ -38,6 +38,7 @@
 #define MODE_CLASSIC 0u
 #define MODE_ANTIALIASED 1u
 #define MODE_INRIA 2u
+#define MODE_KHR 3u
 
 // Binding numbers of set 0, PREFIX_BINDING_NAME, for each kernel's buffers.
 #define PREPROCESS_BINDING_MEANS 0

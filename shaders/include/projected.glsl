@@ -4,7 +4,7 @@
 struct Projected {
     vec4 mean_depth_opacity;  // mean2d.xy (pixel centres at i+0.5), camera z, effective opacity
     vec4 conic;               // inverse dilated 2D covariance (a, b, c); w: skip-below power
-    vec4 color;               // rgb from SH, unused
+    vec4 color;               // rgb from SH, w: the depth-sort key
 };
 // The tile rectangle of a projected splat: x = min.x | min.y << 16, y = max.x | max.y << 16
 // (max exclusive). Culled splats have an empty rectangle (0, 0).

@@ -170,9 +170,9 @@ pub struct RenderArgs {
           value_parser = clap::value_parser!(u32).range(0..=16))]
     pub write_threads: u32,
 
-    /// Forward-pass rules: classic, antialiased or inria. Default: antialiased when the scene
-    /// file says it was trained with antialiasing (SPZ flag, PLY comment `antialiased=true`),
-    /// else classic.
+    /// Forward-pass rules: classic, antialiased, inria or khr (glTF KHR_gaussian_splatting's
+    /// 3σ cut-off and camera-distance sort). Default: antialiased when the scene file says it
+    /// was trained with antialiasing (SPZ flag, PLY comment `antialiased=true`), else classic.
     #[arg(long, value_name = "MODE", value_parser = parse_mode)]
     pub mode: Option<RenderMode>,
 
@@ -245,7 +245,7 @@ fn parse_up(s: &str) -> Result<Up, String> {
 
 fn parse_mode(s: &str) -> Result<RenderMode, String> {
     RenderMode::parse(&s.to_ascii_lowercase())
-        .ok_or_else(|| format!("unknown mode '{s}' (expected classic, antialiased or inria)"))
+        .ok_or_else(|| format!("unknown mode '{s}' (expected classic, antialiased, inria or khr)"))
 }
 
 /// `--exr-color`.

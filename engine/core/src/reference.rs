@@ -40,11 +40,14 @@ pub const BLUR: f32 = 0.3;
 pub const ALPHA_MIN: f32 = 1.0 / 255.0;
 /// Transmittance threshold for early termination.
 pub const T_MIN: f32 = 1e-4;
+/// `Khr` mode: the Gaussian's power −½·d² at Mahalanobis distance d = 3, the ellipse kernel's
+/// cut-off; pixels with a lower power get nothing.
+pub const KHR_MIN_POWER: f32 = -4.5;
 
 /// α clamp for a mode: 0.999 (gsplat classic/antialiased) or 0.99 (INRIA).
 pub fn alpha_max(mode: RenderMode) -> f32 {
     match mode {
-        RenderMode::Classic | RenderMode::Antialiased => 0.999,
+        RenderMode::Classic | RenderMode::Antialiased | RenderMode::Khr => 0.999,
         RenderMode::Inria => 0.99,
     }
 }
@@ -53,7 +56,7 @@ pub fn alpha_max(mode: RenderMode) -> f32 {
 /// the image centre (W/2, H/2) for INRIA.
 pub fn principal_point(cam: &Camera, mode: RenderMode) -> [f32; 2] {
     match mode {
-        RenderMode::Classic | RenderMode::Antialiased => [cam.cx, cam.cy],
+        RenderMode::Classic | RenderMode::Antialiased | RenderMode::Khr => [cam.cx, cam.cy],
         RenderMode::Inria => [cam.width as f32 / 2.0, cam.height as f32 / 2.0],
     }
 }
@@ -316,7 +319,13 @@ pub fn project_splat_ext(
         if opacity < ALPHA_MIN {
             return None;
         }
-        let extend = 3.33f32.min((2.0 * (255.0 * opacity).ln()).sqrt());
+        // The α ≥ 1/255 extent, at most 3.33σ (gsplat) or the Khr kernel's 3σ cut-off.
+        let cap = if mode == RenderMode::Khr {
+            3.0f32
+        } else {
+            3.33
+        };
+        let extend = cap.min((2.0 * (255.0 * opacity).ln()).sqrt());
         let rx = (extend * a_b.sqrt()).ceil();
         let ry = (extend * c_b.sqrt()).ceil();
         if rx <= 0.0 && ry <= 0.0 {
@@ -350,10 +359,16 @@ pub fn project_splat_ext(
     let dir = [d[0] / dn, d[1] / dn, d[2] / dn];
     let color = sh_color(splats, i, dir);
 
+    let sort_key = if mode == RenderMode::Khr {
+        (pc[0] * pc[0] + pc[1] * pc[1] + pc[2] * pc[2]).sqrt()
+    } else {
+        z
+    };
     let out = ProjectedSplat {
         mean2d,
         conic,
         depth: z,
+        sort_key,
         opacity,
         color,
         tile_min,
@@ -362,6 +377,7 @@ pub fn project_splat_ext(
     let finite = out.mean2d.iter().all(|v| v.is_finite())
         && out.conic.iter().all(|v| v.is_finite())
         && out.depth.is_finite()
+        && out.sort_key.is_finite()
         && out.opacity.is_finite()
         && out.color.iter().all(|v| v.is_finite());
     if !finite {
@@ -387,7 +403,7 @@ pub fn project_all_ext(
         .collect()
 }
 
-/// Intersections sorted by (tile id, depth, splat index): returns (tile_id, splat_index)
+/// Intersections sorted by (tile id, sort key, splat index): returns (tile_id, splat_index)
 /// pairs, tile_id = ty * tiles_x + tx.
 pub fn sorted_intersections(
     projected: &[Option<ProjectedSplat>],
@@ -400,11 +416,11 @@ pub fn sorted_intersections(
         let Some(ps) = ps else { continue };
         for ty in ps.tile_min[1]..ps.tile_max[1] {
             for tx in ps.tile_min[0]..ps.tile_max[0] {
-                keys.push((ty * tiles_x + tx, ps.depth, i as u32));
+                keys.push((ty * tiles_x + tx, ps.sort_key, i as u32));
             }
         }
     }
-    // Stable sort; depths are positive and finite, so total_cmp orders them by value.
+    // Stable sort; keys are positive and finite, so total_cmp orders them by value.
     keys.sort_by(|l, r| l.0.cmp(&r.0).then(l.1.total_cmp(&r.1)).then(l.2.cmp(&r.2)));
     keys.into_iter().map(|(t, _, i)| (t, i)).collect()
 }
@@ -425,6 +441,7 @@ fn blend_tile_row(
 ) {
     let amax = alpha_max(settings.mode);
     let inria = settings.mode == RenderMode::Inria;
+    let khr = settings.mode == RenderMode::Khr;
     let bg = settings.background;
     let y0 = ty * TILE_SIZE;
     let y1 = (y0 + TILE_SIZE).min(height);
@@ -448,7 +465,7 @@ fn blend_tile_row(
                     let dy = ps.mean2d[1] - py;
                     let [ca, cb, cc] = ps.conic;
                     let power = -0.5 * (ca * dx * dx + cc * dy * dy) - cb * dx * dy;
-                    if power > 0.0 {
+                    if power > 0.0 || (khr && power < KHR_MIN_POWER) {
                         continue;
                     }
                     let alpha = amax.min(ps.opacity * power.exp());
@@ -877,6 +894,70 @@ mod tests {
             let c = pixel(&f, 0, 0);
             assert_eq!(c, [bg[0], bg[1], bg[2], 0.0]);
             assert_eq!(f.depth[0], 0.0);
+        }
+    }
+
+    #[test]
+    fn khr_sorts_by_camera_distance() {
+        // B is nearer in camera z (4.95 < 5) but farther from the camera centre (5.05 > 5).
+        let cam = camera(64, 64, 50.0);
+        let s = splats(&[
+            ([0.0, 0.0, 5.0], 0.5, 4.0, [0.0; 3]),
+            ([1.0, 0.0, 4.95], 0.5, 4.0, [0.0; 3]),
+        ]);
+        let order = |mode| {
+            let proj = project_all(&s, &cam, mode);
+            let b = proj[1].unwrap();
+            assert_eq!(b.depth, 4.95, "{mode:?}: depth stays camera z");
+            let tile = 2 * 4 + 2; // tile (2, 2) holds both centres' neighbourhoods
+            sorted_intersections(&proj, 64, 64)
+                .into_iter()
+                .filter(|&(t, _)| t == tile)
+                .map(|(_, i)| i)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order(RenderMode::Classic), [1, 0]);
+        assert_eq!(order(RenderMode::Khr), [0, 1]);
+        let k = project_splat(&s, 1, &cam, RenderMode::Khr).unwrap();
+        assert!(close(k.sort_key, (1.0f32 + 4.95 * 4.95).sqrt(), 1e-6));
+    }
+
+    #[test]
+    fn khr_cuts_at_mahalanobis_three() {
+        // Σ2 = 1 + 0.3 (blur) on both axes; opacity ≈ 0.982.
+        let cam = camera(64, 64, 50.0);
+        let s = splats(&[([0.0, 0.0, 5.0], 0.1, 4.0, [0.0; 3])]);
+        let bg = [0.0; 3];
+        let frame = |mode| {
+            render(
+                &s,
+                &cam,
+                &RenderSettings {
+                    mode,
+                    background: bg,
+                },
+            )
+        };
+        let (classic, khr) = (frame(RenderMode::Classic), frame(RenderMode::Khr));
+        // Pixel (35, 32): offset (3.5, 0.5), Mahalanobis² = 12.5/1.3 ≈ 9.6 > 9, α ≈ 0.008.
+        assert!(pixel(&classic, 35, 32)[3] > 1.0 / 255.0);
+        assert_eq!(pixel(&khr, 35, 32)[3], 0.0);
+        // Pixel (34, 32): Mahalanobis² = 6.5/1.3 = 5, inside: both modes agree exactly.
+        assert!(pixel(&khr, 34, 32)[3] > 0.02);
+        assert_eq!(pixel(&khr, 34, 32), pixel(&classic, 34, 32));
+        // Nothing outside the 3σ ellipse in khr mode.
+        let p = project_splat(&s, 0, &cam, RenderMode::Khr).unwrap();
+        for y in 0..64u32 {
+            for x in 0..64u32 {
+                let (dx, dy) = (
+                    p.mean2d[0] - (x as f32 + 0.5),
+                    p.mean2d[1] - (y as f32 + 0.5),
+                );
+                let m2 = p.conic[0] * dx * dx + p.conic[2] * dy * dy + 2.0 * p.conic[1] * dx * dy;
+                if m2 > 9.0 {
+                    assert_eq!(pixel(&khr, x, y)[3], 0.0, "({x}, {y})");
+                }
+            }
         }
     }
 

@@ -20,14 +20,20 @@ pub enum RenderMode {
     /// The original INRIA rasterizer's rules (near 0.2, ±1.3 tan fov clamp, α ≤ 0.99,
     /// square 3σ extent, principal point at the image centre, integer pixel centres).
     Inria,
+    /// glTF `KHR_gaussian_splatting` (ellipse kernel): classic rules, plus the kernel's cut-off
+    /// at Mahalanobis distance 3 (a pixel beyond it gets nothing, the tile extent is at most
+    /// 3σ) and the extension's `cameraDistance` sort (distance from the camera centre to the
+    /// mean instead of camera z). README.md, "Render modes", says which rules and why.
+    Khr,
 }
 
 impl RenderMode {
     /// Every mode (their shader ids become the `MODE_*` macros of constants.glsl).
-    pub const ALL: [RenderMode; 3] = [
+    pub const ALL: [RenderMode; 4] = [
         RenderMode::Classic,
         RenderMode::Antialiased,
         RenderMode::Inria,
+        RenderMode::Khr,
     ];
 
     /// The value of `mode` in the shaders' push constants.
@@ -36,6 +42,7 @@ impl RenderMode {
             RenderMode::Classic => 0,
             RenderMode::Antialiased => 1,
             RenderMode::Inria => 2,
+            RenderMode::Khr => 3,
         }
     }
 
@@ -44,6 +51,7 @@ impl RenderMode {
             RenderMode::Classic => "classic",
             RenderMode::Antialiased => "antialiased",
             RenderMode::Inria => "inria",
+            RenderMode::Khr => "khr",
         }
     }
 
@@ -52,6 +60,7 @@ impl RenderMode {
             "classic" => Some(RenderMode::Classic),
             "antialiased" => Some(RenderMode::Antialiased),
             "inria" => Some(RenderMode::Inria),
+            "khr" => Some(RenderMode::Khr),
             _ => None,
         }
     }
@@ -93,8 +102,11 @@ pub struct ProjectedSplat {
     pub mean2d: [f32; 2],
     /// Inverse of the dilated 2D covariance: (a, b, c) = (inv00, inv01, inv11).
     pub conic: [f32; 3],
-    /// Camera-space z; the sort key.
+    /// Camera-space z (what the depth output averages).
     pub depth: f32,
+    /// The depth-sort key: camera z, or in `Khr` mode the distance from the camera centre to
+    /// the mean.
+    pub sort_key: f32,
     /// Effective opacity (sigmoid, times the compensation in `Antialiased` mode).
     pub opacity: f32,
     /// View-dependent colour from SH (+0.5, clamped at 0 below).

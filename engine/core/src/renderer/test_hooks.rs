@@ -54,6 +54,7 @@ impl Renderer {
                     mean2d: [p.mean_depth_opacity[0], p.mean_depth_opacity[1]],
                     conic: [p.conic[0], p.conic[1], p.conic[2]],
                     depth: p.mean_depth_opacity[2],
+                    sort_key: p.color[3],
                     opacity: p.mean_depth_opacity[3],
                     color: [p.color[0], p.color[1], p.color[2]],
                     tile_min: lo,
