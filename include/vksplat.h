@@ -198,6 +198,10 @@ typedef struct VksplatInstance VksplatInstance;
 // Render mode: the original INRIA rasterizer's rules.
 #define VKSPLAT_MODE_INRIA 2
 
+// Render mode: glTF KHR_gaussian_splatting's rules (cut at Mahalanobis distance 3, sorted by
+// distance from the camera centre; README "Modes").
+#define VKSPLAT_MODE_KHR 3
+
 // `VksplatRenderDesc::flags`: render in `mode`. Without it the scene's default mode is used:
 // `VKSPLAT_MODE_ANTIALIASED` for a scene whose file marks it as trained with antialiasing
 // (`VksplatSceneInfo::antialiased`), else `VKSPLAT_MODE_CLASSIC`.

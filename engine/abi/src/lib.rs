@@ -220,6 +220,9 @@ pub const VKSPLAT_MODE_CLASSIC: u32 = 0;
 pub const VKSPLAT_MODE_ANTIALIASED: u32 = 1;
 /// Render mode: the original INRIA rasterizer's rules.
 pub const VKSPLAT_MODE_INRIA: u32 = 2;
+/// Render mode: glTF KHR_gaussian_splatting's rules (cut at Mahalanobis distance 3, sorted by
+/// distance from the camera centre; README "Modes").
+pub const VKSPLAT_MODE_KHR: u32 = 3;
 
 /// `VksplatRenderDesc::flags`: render in `mode`. Without it the scene's default mode is used:
 /// `VKSPLAT_MODE_ANTIALIASED` for a scene whose file marks it as trained with antialiasing

@@ -1004,6 +1004,7 @@ fn mode_of(mode: u32) -> Result<RenderMode> {
         VKSPLAT_MODE_CLASSIC => Ok(RenderMode::Classic),
         VKSPLAT_MODE_ANTIALIASED => Ok(RenderMode::Antialiased),
         VKSPLAT_MODE_INRIA => Ok(RenderMode::Inria),
+        VKSPLAT_MODE_KHR => Ok(RenderMode::Khr),
         m => err(
             VKSPLAT_ERROR_INVALID_ARGUMENT,
             format!("desc: mode {m} unknown"),

@@ -337,6 +337,20 @@ fn a_zero_initialised_descriptor_renders_the_scene_time() {
         "{}",
         last_error()
     );
+    // Every mode constant renders, an unknown one is refused; khr cuts and sorts differently.
+    let mut d = zero;
+    d.flags = VKSPLAT_RENDER_MODE;
+    d.mode = VKSPLAT_MODE_CLASSIC;
+    let classic = render_ok(&ctx, &scene, &d);
+    d.mode = VKSPLAT_MODE_KHR;
+    let khr = render_ok(&ctx, &scene, &d);
+    assert_ne!(classic, khr);
+    d.mode = VKSPLAT_MODE_KHR + 1;
+    assert_eq!(
+        render(&ctx, &scene, Some(&d)).0,
+        VKSPLAT_ERROR_INVALID_ARGUMENT
+    );
+    assert!(last_error().contains("mode 4 unknown"), "{}", last_error());
     let mut d = zero;
     d.flags = 0x100;
     assert_eq!(
