@@ -69,4 +69,12 @@ impl Renderer {
         };
         Ok((frame, stats, stages))
     }
+
+    /// Switches the blend kernel, so one process can compare the variants on one device.
+    pub fn set_blend_kernel(
+        &mut self,
+        kernel: crate::shaders::BlendKernel,
+    ) -> Result<(), CoreError> {
+        self.kernels.set_blend(&self.ctx, kernel)
+    }
 }
