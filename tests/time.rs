@@ -738,6 +738,10 @@ fn bench_times_the_variant_stage_of_plugin_scenes() {
     let names = stage_names(&v);
     assert_eq!(names[0], "variant", "{names:?}");
     assert!(names.contains(&"blend".to_string()));
+    // lavapipe (the suite's device) is a CPU device: the CPU blend kernel unless overridden.
+    let want = std::env::var("VKSPLAT_BLEND_KERNEL").unwrap_or_default();
+    let want = if want == "gpu" { "gpu" } else { "cpu" };
+    assert_eq!(v["blend_kernel"], want, "{v}");
     let f = v["variant_fraction"].as_f64().unwrap();
     assert!(f > 0.0 && f < 1.0, "{f}");
     // A static scene has no variant stage and takes no --time.

@@ -372,6 +372,7 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
         "mode": mode.name(),
         "sh_half": args.sh_half,
         "device": renderer.context().info().name,
+        "blend_kernel": renderer.blend_kernel().name(),
         "frames": args.frames,
         "gpu_median_ms": median(&mut gpu_total.clone()),
         "gpu_min_ms": min(&gpu_total),

@@ -149,6 +149,14 @@ impl BlendKernel {
         }
     }
 
+    /// `gpu` or `cpu`, as `VKSPLAT_BLEND_KERNEL` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BlendKernel::Gpu => "gpu",
+            BlendKernel::Cpu => "cpu",
+        }
+    }
+
     /// Its entry in [`KERNELS`].
     fn spec(self) -> &'static KernelSpec {
         match self {

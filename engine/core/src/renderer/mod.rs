@@ -118,6 +118,11 @@ impl Renderer {
         &self.ctx
     }
 
+    /// The blend kernel this renderer runs (chosen per device, `VKSPLAT_BLEND_KERNEL`).
+    pub fn blend_kernel(&self) -> crate::shaders::BlendKernel {
+        self.kernels.blend_kernel
+    }
+
     /// Renders one frame.
     pub fn render(
         &mut self,
