@@ -478,20 +478,19 @@ pub fn read_binding(path: &Path, mesh: &Mesh, max: usize) -> Result<Bound, Strin
     Ok(out)
 }
 
-/// A numbered OBJ or PLY mesh sequence: `pattern` holds one run of `#` (e.g.
-/// `anim/frame_####.obj`), replaced by 0, 1, 2, … zero-padded to the run's width, until a
-/// number has no file (at least frame 0 must exist). Every frame must have the rest mesh's
+/// A numbered OBJ or PLY mesh sequence: `pattern`'s file name holds one run of `#` (e.g.
+/// `anim/frame_####.obj`) or `%0Nd` (`vksplat_io::frame_pattern`), replaced by 0, 1, 2, …
+/// zero-padded to the width, until a number has no file (at least frame 0 must exist). Every frame must have the rest mesh's
 /// vertex count and faces (after fanning polygons).
 pub fn read_mesh_sequence(pattern: &str, rest: &Mesh) -> Result<Vec<f32>, String> {
-    let start = pattern.find('#').ok_or_else(|| {
-        format!("{pattern}: a mesh sequence needs a run of # for the frame number")
-    })?;
-    let width = pattern[start..].chars().take_while(|c| *c == '#').count();
-    let (head, tail) = (&pattern[..start], &pattern[start + width..]);
+    let frames = vksplat_io::frame_pattern::FramePattern::parse(Path::new(pattern))
+        .ok_or_else(|| {
+            format!("{pattern}: a mesh sequence needs a run of # (or %0Nd) for the frame number")
+        })?;
     let mut out = Vec::new();
     for f in 0.. {
-        let name = format!("{head}{f:0width$}{tail}");
-        let path = Path::new(&name);
+        let path = frames.path_of(f);
+        let name = path.display();
         if !path.is_file() {
             if f == 0 {
                 return Err(format!(
@@ -500,7 +499,7 @@ pub fn read_mesh_sequence(pattern: &str, rest: &Mesh) -> Result<Vec<f32>, String
             }
             break;
         }
-        let m = read_mesh_file(path)?;
+        let m = read_mesh_file(&path)?;
         if m.vertices.len() != rest.vertices.len() || m.faces != rest.faces {
             return Err(format!(
                 "{name}: {} vertices and {} faces, the rest mesh has {} and {} (the same topology is required)",
