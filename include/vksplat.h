@@ -211,6 +211,12 @@ typedef struct VksplatInstance VksplatInstance;
 // time). Without it the scene's time (`vksplat_scene_set_time`, initially 0) is used.
 #define VKSPLAT_RENDER_TIME 2
 
+// `VksplatRenderDesc::flags`: cull splats nearer than `clip_near` (camera depth).
+#define VKSPLAT_RENDER_CLIP_NEAR 4
+
+// `VksplatRenderDesc::flags`: cull splats farther than `clip_far` (camera depth).
+#define VKSPLAT_RENDER_CLIP_FAR 8
+
 // Image format: 4 floats per pixel, RGB composited over the background, A = 1 − T.
 #define VKSPLAT_FORMAT_RGBA32F 0
 
@@ -560,7 +566,8 @@ typedef struct VksplatRenderDesc {
   // Plugin scenes: the frame's time in seconds, used (and kept as the scene's time) when
   // `flags` has `VKSPLAT_RENDER_TIME`.
   double time;
-  // `VKSPLAT_RENDER_MODE` | `VKSPLAT_RENDER_TIME`, or 0.
+  // `VKSPLAT_RENDER_MODE` | `VKSPLAT_RENDER_TIME` | `VKSPLAT_RENDER_CLIP_NEAR` |
+  // `VKSPLAT_RENDER_CLIP_FAR`, or 0.
   uint32_t flags;
   // Zero.
   uint32_t reserved;
@@ -568,6 +575,14 @@ typedef struct VksplatRenderDesc {
   // deprecated `vksplat_set_camera`. Pass it here so that threads sharing a context cannot
   // render each other's camera.
   const struct VksplatCamera *camera;
+  // Near clip plane, used when `flags` has `VKSPLAT_RENDER_CLIP_NEAR`: splats whose camera
+  // depth is below it are not drawn (a finite depth >= 0; the mode's fixed near, 0.01 or
+  // 0.2 in `VKSPLAT_MODE_INRIA`, applies as well). Not named `near`: windows.h defines
+  // `near` and `far` away.
+  float clip_near;
+  // Far clip plane, used when `flags` has `VKSPLAT_RENDER_CLIP_FAR`: splats whose camera depth
+  // is above it are not drawn (finite, beyond `clip_near`).
+  float clip_far;
 } VksplatRenderDesc;
 
 // Caller memory that receives a frame (`vksplat_render`).
@@ -1292,7 +1307,7 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, bounds_min) == 72, "offsetof(Vk
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, bounds_max) == 84, "offsetof(VksplatSceneInfo, bounds_max) is 84");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, has_bounds) == 96, "offsetof(VksplatSceneInfo, has_bounds) is 96");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, reserved3) == 100, "offsetof(VksplatSceneInfo, reserved3) is 100");
-VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatRenderDesc) == 56, "sizeof(VksplatRenderDesc) is 56");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatRenderDesc) == 64, "sizeof(VksplatRenderDesc) is 64");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, s_type) == 0, "offsetof(VksplatRenderDesc, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, s_size) == 4, "offsetof(VksplatRenderDesc, s_size) is 4");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, next) == 8, "offsetof(VksplatRenderDesc, next) is 8");
@@ -1302,6 +1317,8 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, time) == 32, "offsetof(Vksplat
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, flags) == 40, "offsetof(VksplatRenderDesc, flags) is 40");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, reserved) == 44, "offsetof(VksplatRenderDesc, reserved) is 44");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, camera) == 48, "offsetof(VksplatRenderDesc, camera) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, clip_near) == 56, "offsetof(VksplatRenderDesc, clip_near) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, clip_far) == 60, "offsetof(VksplatRenderDesc, clip_far) is 60");
 VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSceneInstance) == 96, "sizeof(VksplatSceneInstance) is 96");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, s_type) == 0, "offsetof(VksplatSceneInstance, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, s_size) == 4, "offsetof(VksplatSceneInstance, s_size) is 4");

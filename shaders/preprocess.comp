@@ -38,6 +38,10 @@ layout(std430, binding = PREPROCESS_BINDING_PARAMS) readonly buffer Params {
     // centre in object space; its opacities are multiplied by instance_opacity (1 alone).
     uint first_splat;
     float instance_opacity;
+    // Clip planes from the render settings (0 and +inf when unset); the mode's fixed near
+    // below applies as well.
+    float near;
+    float far;
 } pc;
 
 // SH coefficients, one array per colour channel: sh_x.v[i * sh_stride + k]; covariances
@@ -115,6 +119,7 @@ bool preprocess_splat(uint i) {
     float z = pc_.z;
     bool inria = pc.mode == MODE_INRIA;
     if (inria ? !(z > 0.2) : (!(z >= 0.01) || z > 1e10)) { cull(out_i); return false; }
+    if (!(z >= pc.near) || !(z <= pc.far)) { cull(out_i); return false; }
 
     mat3 cov3;
     if ((pc.flags & SPLAT_USE_COVARIANCE) != 0u) {

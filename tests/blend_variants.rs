@@ -82,6 +82,7 @@ fn kernels_agree_bit_for_bit_in_every_mode() {
             let settings = RenderSettings {
                 mode,
                 background: [0.1, 0.2, 0.3],
+                ..Default::default()
             };
             check(&mut gpu, &splats, &cam, &settings);
         }
@@ -104,6 +105,7 @@ fn kernels_agree_where_pixels_saturate() {
         let settings = RenderSettings {
             mode,
             background: [1.0, 0.5, 0.0],
+            ..Default::default()
         };
         let saturated = check(&mut gpu, &splats, &cam, &settings);
         assert!(

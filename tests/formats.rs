@@ -334,6 +334,7 @@ fn spz_and_ply_render_the_same_with_the_same_camera() {
     let settings = RenderSettings {
         mode: RenderMode::Classic,
         background: [0.0; 3],
+        ..Default::default()
     };
     let ply_img = reference::render(&from_ply, &cam, &settings).rgba;
     let diff = |s: &Splats| -> (f64, f32) {

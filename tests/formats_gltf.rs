@@ -36,6 +36,7 @@ fn settings() -> RenderSettings {
     RenderSettings {
         mode: RenderMode::Classic,
         background: [0.0; 3],
+        ..Default::default()
     }
 }
 

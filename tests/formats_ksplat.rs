@@ -219,6 +219,7 @@ fn a_level_0_ksplat_renders_like_the_ply_of_the_same_scene() {
     let settings = RenderSettings {
         mode: RenderMode::Classic,
         background: [0.0; 3],
+        ..Default::default()
     };
     // The PLY side: the same quantized colours and opacities (8-bit in every .ksplat).
     std::fs::write(&path, section(0)).unwrap();

@@ -141,6 +141,7 @@ fn random_scenes_all_sh_degrees_and_sizes() {
             let settings = RenderSettings {
                 mode,
                 background: [0.1, 0.2, 0.3],
+                ..Default::default()
             };
             let max = check_frame(&mut gpu, &splats, &cam, &settings);
             assert!(max < 0.05, "max diff {max}");

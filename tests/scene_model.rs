@@ -27,6 +27,7 @@ fn settings(mode: RenderMode) -> RenderSettings {
     RenderSettings {
         mode,
         background: [0.1, 0.2, 0.3],
+        ..Default::default()
     }
 }
 

@@ -31,6 +31,7 @@ fn covariance_and_opacity_scale_match_the_reference() {
         let settings = RenderSettings {
             mode,
             background: [0.0, 0.1, 0.2],
+            ..Default::default()
         };
         let scene = gpu.renderer.upload_scene_ext(&splats, &extras).unwrap();
         let (frame, _) = gpu.renderer.render(&scene, &cam, &settings).unwrap();

@@ -115,7 +115,8 @@ pub const LAYOUTS: &[StructLayout] = struct_layouts! {
     }
     VksplatRenderDesc(Host) {
         s_type: u32, s_size: u32, next: *const c_void, mode: u32, background: [f32; 3],
-        time: f64, flags: u32, reserved: u32, camera: *const VksplatCamera,
+        time: f64, flags: u32, reserved: u32, camera: *const VksplatCamera, clip_near: f32,
+        clip_far: f32,
     }
     VksplatSceneInstance(Host) {
         s_type: u32, s_size: u32, next: *const c_void, scene: *mut VksplatScene,

@@ -231,6 +231,10 @@ pub const VKSPLAT_RENDER_MODE: u32 = 1;
 /// `VksplatRenderDesc::flags`: evaluate a plugin scene at `time` (and make it the scene's
 /// time). Without it the scene's time (`vksplat_scene_set_time`, initially 0) is used.
 pub const VKSPLAT_RENDER_TIME: u32 = 2;
+/// `VksplatRenderDesc::flags`: cull splats nearer than `clip_near` (camera depth).
+pub const VKSPLAT_RENDER_CLIP_NEAR: u32 = 4;
+/// `VksplatRenderDesc::flags`: cull splats farther than `clip_far` (camera depth).
+pub const VKSPLAT_RENDER_CLIP_FAR: u32 = 8;
 
 /// Image format: 4 floats per pixel, RGB composited over the background, A = 1 − T.
 pub const VKSPLAT_FORMAT_RGBA32F: u32 = 0;
@@ -597,7 +601,8 @@ pub struct VksplatRenderDesc {
     /// Plugin scenes: the frame's time in seconds, used (and kept as the scene's time) when
     /// `flags` has `VKSPLAT_RENDER_TIME`.
     pub time: f64,
-    /// `VKSPLAT_RENDER_MODE` | `VKSPLAT_RENDER_TIME`, or 0.
+    /// `VKSPLAT_RENDER_MODE` | `VKSPLAT_RENDER_TIME` | `VKSPLAT_RENDER_CLIP_NEAR` |
+    /// `VKSPLAT_RENDER_CLIP_FAR`, or 0.
     pub flags: u32,
     /// Zero.
     pub reserved: u32,
@@ -605,6 +610,14 @@ pub struct VksplatRenderDesc {
     /// deprecated `vksplat_set_camera`. Pass it here so that threads sharing a context cannot
     /// render each other's camera.
     pub camera: *const VksplatCamera,
+    /// Near clip plane, used when `flags` has `VKSPLAT_RENDER_CLIP_NEAR`: splats whose camera
+    /// depth is below it are not drawn (a finite depth >= 0; the mode's fixed near, 0.01 or
+    /// 0.2 in `VKSPLAT_MODE_INRIA`, applies as well). Not named `near`: windows.h defines
+    /// `near` and `far` away.
+    pub clip_near: f32,
+    /// Far clip plane, used when `flags` has `VKSPLAT_RENDER_CLIP_FAR`: splats whose camera depth
+    /// is above it are not drawn (finite, beyond `clip_near`).
+    pub clip_far: f32,
 }
 
 /// One object of a frame of several (`vksplat_render_instances`): a scene placed in the world.

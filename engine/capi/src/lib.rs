@@ -997,6 +997,9 @@ struct FrameArgs {
     time: Option<f64>,
     /// `None`: the context camera of the deprecated `vksplat_set_camera`.
     camera: Option<Camera>,
+    /// Clip planes (`None`: not set); checked by `RenderSettings::clip_range`.
+    near: Option<f32>,
+    far: Option<f32>,
 }
 
 fn mode_of(mode: u32) -> Result<RenderMode> {
@@ -1024,6 +1027,8 @@ unsafe fn frame_arg(desc: *const VksplatRenderDesc) -> Result<FrameArgs> {
             background: [0.0; 3],
             time: None,
             camera: None,
+            near: None,
+            far: None,
         });
     }
     // SAFETY: the caller guarantees `s_size` readable bytes.
@@ -1041,9 +1046,14 @@ unsafe fn frame_arg(desc: *const VksplatRenderDesc) -> Result<FrameArgs> {
             background: d.background,
             time: d.time.is_finite().then_some(d.time),
             camera: None,
+            near: None,
+            far: None,
         });
     }
-    let known = VKSPLAT_RENDER_MODE | VKSPLAT_RENDER_TIME;
+    let known = VKSPLAT_RENDER_MODE
+        | VKSPLAT_RENDER_TIME
+        | VKSPLAT_RENDER_CLIP_NEAR
+        | VKSPLAT_RENDER_CLIP_FAR;
     if d.flags & !known != 0 {
         return err(
             VKSPLAT_ERROR_INVALID_ARGUMENT,
@@ -1084,6 +1094,35 @@ unsafe fn frame_arg(desc: *const VksplatRenderDesc) -> Result<FrameArgs> {
     } else {
         None
     };
+    let mut planes = [None, None];
+    for (k, (flag, value, name)) in [
+        (VKSPLAT_RENDER_CLIP_NEAR, d.clip_near, "clip_near"),
+        (VKSPLAT_RENDER_CLIP_FAR, d.clip_far, "clip_far"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if d.flags & flag != 0 {
+            planes[k] = Some(value);
+        } else if value != 0.0 {
+            return err(
+                VKSPLAT_ERROR_INVALID_ARGUMENT,
+                format!(
+                    "desc: {name} is {value} but flags lacks VKSPLAT_RENDER_{} (without it \
+                     there is no such clip plane)",
+                    name.to_uppercase()
+                ),
+            );
+        }
+    }
+    let [near, far] = planes;
+    RenderSettings {
+        near,
+        far,
+        ..Default::default()
+    }
+    .clip_range()
+    .map_err(|e| Error(VKSPLAT_ERROR_INVALID_ARGUMENT, format!("desc: {e}")))?;
     let camera = if d.camera.is_null() {
         None
     } else {
@@ -1095,6 +1134,8 @@ unsafe fn frame_arg(desc: *const VksplatRenderDesc) -> Result<FrameArgs> {
         background: d.background,
         time,
         camera,
+        near,
+        far,
     })
 }
 
@@ -1275,6 +1316,8 @@ pub unsafe extern "C" fn vksplat_render(
         let settings = RenderSettings {
             mode: frame.mode.unwrap_or(inner.scene.default_mode()),
             background: frame.background,
+            near: frame.near,
+            far: frame.far,
         };
         let mut renderer = lock(&c.inner.renderer);
         let (rendered, _) = inner.scene.render(&mut renderer, &camera, &settings, t)?;
@@ -1378,6 +1421,8 @@ pub unsafe extern "C" fn vksplat_render_instances(
                 .mode
                 .unwrap_or(guard_of(read[0].1).scene.default_mode()),
             background: frame.background,
+            near: frame.near,
+            far: frame.far,
         };
         let mut renderer = lock(&c.inner.renderer);
         let (rendered, _) = renderer.render_instances(&list, &camera, &settings)?;

@@ -234,6 +234,8 @@ fn frame_setup(
     let settings = RenderSettings {
         mode: frame.mode.unwrap_or(inner.scene.default_mode()),
         background: frame.background,
+        near: frame.near,
+        far: frame.far,
     };
     Ok((camera, settings))
 }

@@ -266,6 +266,7 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
     let settings = RenderSettings {
         mode,
         background: [0.0; 3],
+        ..Default::default()
     };
     let mut bench = bench;
     // One frame: its statistics and, on a plugin's CPU path, the wall time in ms of the

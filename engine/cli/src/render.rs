@@ -181,6 +181,16 @@ pub struct RenderArgs {
     #[arg(long, value_name = "R,G,B", default_value = "0,0,0", value_parser = parse_background)]
     pub background: Background,
 
+    /// Near clip plane: splats closer than this camera depth (world units along the view
+    /// axis) are not drawn. The mode's fixed near (0.01, inria 0.2) applies as well.
+    #[arg(long, value_name = "DEPTH")]
+    pub near: Option<f32>,
+
+    /// Far clip plane: splats farther than this camera depth are not drawn. Must be beyond
+    /// --near.
+    #[arg(long, value_name = "DEPTH")]
+    pub far: Option<f32>,
+
     /// Image width in pixels (rescales the camera; keeps the aspect ratio if --height is not
     /// given). Default for the automatic camera and --orbit: 1280.
     #[arg(long, value_name = "W", value_parser = clap::value_parser!(u32).range(1..=MAX_SIDE as i64))]
@@ -528,6 +538,11 @@ fn canonical_command(
         "--background".into(),
         format!("{},{},{}", bg[0], bg[1], bg[2]),
     ]);
+    for (flag, v) in [("--near", args.near), ("--far", args.far)] {
+        if let Some(v) = v {
+            c.extend([flag.into(), v.to_string()]);
+        }
+    }
     if let Some(w) = args.width {
         c.extend(["--width".into(), w.to_string()]);
     }
@@ -730,6 +745,10 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     let mut times = Times::default();
     // 1-3: everything that needs neither the scene nor the device.
     let (pattern, format) = output_format(args)?;
+    // Clip planes are checked before anything is loaded (exit 2).
+    frame_settings(args, RenderMode::Classic)
+        .clip_range()
+        .map_err(|e| CliError::Usage(format!("--near/--far: {e}")))?;
     let inputs = Inputs::resolve(args)?;
     let frames = frame_list(args, &pattern, &inputs.source)?;
     let timing = frame_timing(args, &inputs)?;
@@ -799,10 +818,7 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
         ctx: &ctx,
         renderer: &mut renderer,
         scene: &mut scene,
-        settings: RenderSettings {
-            mode,
-            background: args.background.0,
-        },
+        settings: frame_settings(args, mode),
         extent,
         inputs: &inputs,
         timing,
@@ -829,6 +845,16 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
 }
 
 /// A note on stderr, unless `--quiet`.
+/// The render settings of the flags, in `mode`.
+fn frame_settings(args: &RenderArgs, mode: RenderMode) -> RenderSettings {
+    RenderSettings {
+        mode,
+        background: args.background.0,
+        near: args.near,
+        far: args.far,
+    }
+}
+
 fn note(args: &RenderArgs, msg: std::fmt::Arguments<'_>) {
     if !args.quiet {
         say!("{msg}");

@@ -485,8 +485,12 @@ gpu_struct! {
         pub first_splat: u32,
         /// The instance's opacity multiplier (1 for a single scene).
         pub instance_opacity: f32,
+        /// Clip planes: splats whose camera z is outside [near, far] are culled (0 and
+        /// +inf when the settings set none; the mode's fixed near applies as well).
+        pub near: f32,
+        pub far: f32,
         /// Rounds the buffer up to a multiple of 16 bytes.
-        pub pad: u32,
+        pub pad: [u32; 3],
     }
 }
 

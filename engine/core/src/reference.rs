@@ -524,7 +524,16 @@ pub fn render_ext(
             depth,
         };
     }
-    let projected = project_all_ext(splats, extras, cam, settings.mode);
+    let mut projected = project_all_ext(splats, extras, cam, settings.mode);
+    // The clip planes cull by camera depth, like preprocess. Invalid planes, which the GPU
+    // renderer refuses (`RenderSettings::clip_range`), clip nothing here.
+    if let Ok([near, far]) = settings.clip_range() {
+        for p in projected.iter_mut() {
+            if p.is_some_and(|p| !(p.depth >= near && p.depth <= far)) {
+                *p = None;
+            }
+        }
+    }
     let isect = sorted_intersections(&projected, width, height);
     let [tiles_x, tiles_y] = tile_grid(width, height);
     let n_tiles = (tiles_x * tiles_y) as usize;
@@ -870,6 +879,7 @@ mod tests {
             let settings = RenderSettings {
                 mode,
                 background: bg,
+                ..Default::default()
             };
             let f = render(&s, &cam, &settings);
             assert_eq!((f.width, f.height), (64, 48));
@@ -935,6 +945,7 @@ mod tests {
                 &RenderSettings {
                     mode,
                     background: bg,
+                    ..Default::default()
                 },
             )
         };
@@ -1002,6 +1013,7 @@ mod tests {
         let settings = RenderSettings {
             mode: RenderMode::Inria,
             background: [0.0; 3],
+            ..Default::default()
         };
         let f = render(&s, &cam, &settings);
         let px = pixel(&f, 8, 8);
@@ -1020,6 +1032,7 @@ mod tests {
                 &RenderSettings {
                     mode,
                     background: [0.0; 3],
+                    ..Default::default()
                 },
             );
             let px = pixel(&f, 8, 8);
@@ -1038,6 +1051,7 @@ mod tests {
             &RenderSettings {
                 mode: RenderMode::Classic,
                 background: bg,
+                ..Default::default()
             },
         );
         assert_eq!(f.rgba.len(), 37 * 19 * 4);
@@ -1068,6 +1082,7 @@ mod tests {
                 &RenderSettings {
                     mode,
                     background: [0.0; 3],
+                    ..Default::default()
                 },
             );
             assert!(pixel(&f, 8, 2)[3] > 0.0);

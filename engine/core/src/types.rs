@@ -72,6 +72,12 @@ pub struct RenderSettings {
     pub mode: RenderMode,
     /// Linear RGB composited behind the splats.
     pub background: [f32; 3],
+    /// Near clip plane: splats whose camera depth is below it are culled. The mode's fixed
+    /// near (0.01, or z > 0.2 in `Inria` mode) applies as well, so a smaller value changes
+    /// nothing.
+    pub near: Option<f32>,
+    /// Far clip plane: splats whose camera depth is above it are culled.
+    pub far: Option<f32>,
 }
 
 impl Default for RenderSettings {
@@ -79,7 +85,35 @@ impl Default for RenderSettings {
         Self {
             mode: RenderMode::Classic,
             background: [0.0; 3],
+            near: None,
+            far: None,
         }
+    }
+}
+
+impl RenderSettings {
+    /// The depth range `[near, far]` a splat's camera depth must lie in (0 and +inf when
+    /// unset), or why the clip planes are invalid: a plane that is NaN or infinite, a
+    /// negative near, or far <= near.
+    pub fn clip_range(&self) -> Result<[f32; 2], String> {
+        let near = self.near.unwrap_or(0.0);
+        let far = self.far.unwrap_or(f32::INFINITY);
+        if let Some(n) = self.near {
+            if !n.is_finite() || n < 0.0 {
+                return Err(format!("near clip plane {n} is not a finite depth >= 0"));
+            }
+        }
+        if let Some(f) = self.far {
+            if !f.is_finite() {
+                return Err(format!("far clip plane {f} is not finite"));
+            }
+        }
+        if far <= near {
+            return Err(format!(
+                "far clip plane {far} is not beyond the near clip plane {near}"
+            ));
+        }
+        Ok([near, far])
     }
 }
 

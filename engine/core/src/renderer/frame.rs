@@ -431,6 +431,7 @@ impl Renderer {
                 "background colour is not finite".into(),
             ));
         }
+        settings.clip_range().map_err(CoreError::InvalidRequest)?;
         Ok(())
     }
 }

@@ -68,7 +68,7 @@ pub(super) fn record_frame<'a>(
     if let (Some(v), Some(first)) = (variant, instances.first()) {
         f.variant(first.scene, v)?;
     }
-    f.preprocess(instances, camera, settings.mode)?;
+    f.preprocess(instances, camera, settings)?;
     let depth = f.depth_sort()?;
     f.scan(depth)?;
     if size_only {
@@ -135,12 +135,13 @@ impl<'a> FrameRecorder<'_, 'a> {
         &mut self,
         instances: &[Instance<'a>],
         camera: &Camera,
-        mode: RenderMode,
+        settings: &RenderSettings,
     ) -> Result<(), CoreError> {
         let b = self.b;
+        let clip = settings.clip_range().map_err(CoreError::InvalidRequest)?;
         let mut first = 0u32;
         for (k, inst) in instances.iter().enumerate() {
-            let params = preprocess_params(inst, first, camera, mode);
+            let params = preprocess_params(inst, first, camera, settings.mode, clip);
             self.rec
                 .update(&b.params[k], 0, bytemuck::bytes_of(&params))?;
             first += inst.scene.num_splats;
@@ -404,6 +405,7 @@ fn preprocess_params(
     first: u32,
     cam: &Camera,
     mode: RenderMode,
+    [near, far]: [f32; 2],
 ) -> PreprocessParams {
     let scene = inst.scene;
     let (m, p) = inst.view(cam);
@@ -429,6 +431,8 @@ fn preprocess_params(
         flags: scene.flags,
         first_splat: first,
         instance_opacity: inst.opacity,
-        pad: 0,
+        near,
+        far,
+        pad: [0; 3],
     }
 }
