@@ -337,6 +337,13 @@ typedef struct VksplatInstance VksplatInstance;
 // Log level: an error (the call that fails also returns it).
 #define VKSPLAT_LOG_ERROR 2
 
+// `VksplatCamera::projection`: a pinhole camera, pixel = (fx·x/z + cx, fy·y/z + cy).
+#define VKSPLAT_PROJECTION_PERSPECTIVE 0
+
+// `VksplatCamera::projection`: parallel rays along the camera's z axis, pixel =
+// (fx·x + cx, fy·y + cy) with `fx`, `fy` in pixels per world unit.
+#define VKSPLAT_PROJECTION_ORTHOGRAPHIC 1
+
 // Size of the first (ABI version 1) layout of `VksplatPluginApi`: the smallest table a
 // version-1 plugin may return.
 #define VKSPLAT_PLUGIN_API_V1_SIZE 88
@@ -436,6 +443,10 @@ typedef struct VksplatCamera {
   float cy;
   // World-to-camera transform, row-major 4×4.
   float world_to_camera[16];
+  // `VKSPLAT_PROJECTION_*`; 0 (perspective) for a camera of `VKSPLAT_CAMERA_V1_SIZE` bytes.
+  uint32_t projection;
+  // Zero.
+  uint32_t reserved;
 } VksplatCamera;
 
 // Called when a borrowed (`VKSPLAT_SCENE_BORROW`) scene is destroyed.
@@ -1249,7 +1260,7 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, reserved) == 52, "offsetof(Vksplat
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, device_name) == 56, "offsetof(VksplatLimits, device_name) is 56");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, max_image_pixels) == 312, "offsetof(VksplatLimits, max_image_pixels) is 312");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, max_splats_by_sh_degree) == 320, "offsetof(VksplatLimits, max_splats_by_sh_degree) is 320");
-VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatCamera) == 104, "sizeof(VksplatCamera) is 104");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatCamera) == 112, "sizeof(VksplatCamera) is 112");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, s_type) == 0, "offsetof(VksplatCamera, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, s_size) == 4, "offsetof(VksplatCamera, s_size) is 4");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, next) == 8, "offsetof(VksplatCamera, next) is 8");
@@ -1260,6 +1271,8 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, fy) == 28, "offsetof(VksplatCamera
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, cx) == 32, "offsetof(VksplatCamera, cx) is 32");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, cy) == 36, "offsetof(VksplatCamera, cy) is 36");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, world_to_camera) == 40, "offsetof(VksplatCamera, world_to_camera) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, projection) == 104, "offsetof(VksplatCamera, projection) is 104");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatCamera, reserved) == 108, "offsetof(VksplatCamera, reserved) is 108");
 VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSceneDesc) == 104, "sizeof(VksplatSceneDesc) is 104");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, s_type) == 0, "offsetof(VksplatSceneDesc, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneDesc, s_size) == 4, "offsetof(VksplatSceneDesc, s_size) is 4");

@@ -42,6 +42,7 @@ layout(std430, binding = PREPROCESS_BINDING_PARAMS) readonly buffer Params {
     // below applies as well.
     float near;
     float far;
+    uint projection;  // 0 perspective, 1 orthographic
 } pc;
 
 // SH coefficients, one array per colour channel: sh_x.v[i * sh_stride + k]; covariances
@@ -159,8 +160,11 @@ bool preprocess_splat(uint i) {
         tx = z * min(lim_x_pos, max(-lim_x_neg, pc_.x / z));
         ty = z * min(lim_y_pos, max(-lim_y_neg, pc_.y / z));
     }
-    // J is 2x3; as a GLSL mat3x2 it has 3 columns of 2 rows.
-    mat3x2 J = mat3x2(fx / z, 0.0, 0.0, fy / z, -fx * tx / (z * z), -fy * ty / (z * z));
+    // J is 2x3; as a GLSL mat3x2 it has 3 columns of 2 rows. Orthographic: no divide by z,
+    // so J is constant.
+    bool ortho = pc.projection != 0u;
+    mat3x2 J = ortho ? mat3x2(fx, 0.0, 0.0, fy, 0.0, 0.0)
+                     : mat3x2(fx / z, 0.0, 0.0, fy / z, -fx * tx / (z * z), -fy * ty / (z * z));
     mat3 Wr = transpose(mat3(pc.view_row0.xyz, pc.view_row1.xyz, pc.view_row2.xyz));
     mat3x2 T = J * Wr;
     mat2 cov2 = T * cov3 * transpose(T);
@@ -177,7 +181,8 @@ bool preprocess_splat(uint i) {
     if ((pc.flags & SPLAT_USE_OPACITY_SCALE) != 0u) opacity *= opacity_scale[i];
     opacity *= pc.instance_opacity;
     if (pc.mode == MODE_ANTIALIASED) opacity *= compensation;
-    vec2 mean2d = vec2(fx * pc_.x / z + cx, fy * pc_.y / z + cy);
+    vec2 mean2d = ortho ? vec2(fx * pc_.x + cx, fy * pc_.y + cy)
+                        : vec2(fx * pc_.x / z + cx, fy * pc_.y / z + cy);
 
     uvec2 lo, hi;
     if (inria) {
@@ -205,7 +210,8 @@ bool preprocess_splat(uint i) {
     }
     if (hi.x <= lo.x || hi.y <= lo.y) { cull(out_i); return false; }
 
-    vec3 dir = normalize(p - pc.cam_pos.xyz);
+    // Orthographic: every ray runs along the camera's forward axis (view row 2).
+    vec3 dir = ortho ? normalize(pc.view_row2.xyz) : normalize(p - pc.cam_pos.xyz);
     vec3 rgb = sh_color(i, dir);
     Projected o;
     o.mean_depth_opacity = vec4(mean2d, z, opacity);

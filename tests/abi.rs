@@ -58,7 +58,8 @@ fn header_compiles_as_c11_and_cpp17_without_warnings() {
         "#include \"vksplat.h\"\n\
          #include \"vksplat.h\" /* include guard */\n\
          int main(void) {\n\
-           VksplatCamera cam = {VKSPLAT_STRUCT_CAMERA, sizeof cam, NULL, 1, 1, 1.f, 1.f, 0.5f, 0.5f, {0}};\n\
+           VksplatCamera cam = {VKSPLAT_STRUCT_CAMERA, sizeof cam, NULL, 1, 1, 1.f, 1.f, 0.5f, 0.5f, {0},\
+                                VKSPLAT_PROJECTION_PERSPECTIVE, 0};\n\
            VksplatNegotiateFn f = 0;\n\
            (void)f;\n\
            return (int)(cam.width - 1u) + (VKSPLAT_ERROR_PANIC < 0 ? 0 : 1) +\n\

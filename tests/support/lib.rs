@@ -112,6 +112,7 @@ pub fn camera(width: u32, height: u32, fx: f32, fy: f32, cx: f32, cy: f32) -> Ca
             [0., 0., 1., 0.],
             [0., 0., 0., 1.],
         ],
+        projection: Default::default(),
     }
 }
 

@@ -99,6 +99,7 @@ const _: () = {
     assert!(offset_of!(VksplatLimits, max_image_pixels) == VKSPLAT_LIMITS_V1_SIZE as usize);
     assert!(offset_of!(VksplatSceneInfo, antialiased) == VKSPLAT_SCENE_INFO_V1_SIZE as usize);
     assert!(offset_of!(VksplatRenderDesc, flags) == VKSPLAT_RENDER_DESC_V1_SIZE as usize);
+    assert!(offset_of!(VksplatCamera, projection) == VKSPLAT_CAMERA_V1_SIZE as usize);
     assert!(offset_of!(VksplatImage, pixels_size) == VKSPLAT_IMAGE_V1_SIZE as usize);
     assert!(offset_of!(VksplatDescription, time_start) == VKSPLAT_DESCRIPTION_V1_SIZE as usize);
 };

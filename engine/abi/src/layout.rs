@@ -93,7 +93,7 @@ pub const LAYOUTS: &[StructLayout] = struct_layouts! {
     }
     VksplatCamera(Host) {
         s_type: u32, s_size: u32, next: *const c_void, width: u32, height: u32, fx: f32,
-        fy: f32, cx: f32, cy: f32, world_to_camera: [f32; 16],
+        fy: f32, cx: f32, cy: f32, world_to_camera: [f32; 16], projection: u32, reserved: u32,
     }
     VksplatSceneDesc(Host) {
         s_type: u32, s_size: u32, next: *const c_void, count: u64, sh_degree: u32, flags: u32,

@@ -461,7 +461,17 @@ pub struct VksplatCamera {
     pub cy: f32,
     /// World-to-camera transform, row-major 4×4.
     pub world_to_camera: [f32; 16],
+    /// `VKSPLAT_PROJECTION_*`; 0 (perspective) for a camera of `VKSPLAT_CAMERA_V1_SIZE` bytes.
+    pub projection: u32,
+    /// Zero.
+    pub reserved: u32,
 }
+
+/// `VksplatCamera::projection`: a pinhole camera, pixel = (fx·x/z + cx, fy·y/z + cy).
+pub const VKSPLAT_PROJECTION_PERSPECTIVE: u32 = 0;
+/// `VksplatCamera::projection`: parallel rays along the camera's z axis, pixel =
+/// (fx·x + cx, fy·y + cy) with `fx`, `fy` in pixels per world unit.
+pub const VKSPLAT_PROJECTION_ORTHOGRAPHIC: u32 = 1;
 
 /// Called when a borrowed (`VKSPLAT_SCENE_BORROW`) scene is destroyed.
 pub type VksplatDeleter = Option<unsafe extern "C" fn(user: *mut c_void)>;

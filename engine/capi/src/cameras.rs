@@ -47,6 +47,11 @@ unsafe fn write_camera(out: *mut VksplatCamera, c: &Camera) -> Result<()> {
         cx: c.cx,
         cy: c.cy,
         world_to_camera: std::array::from_fn(|k| m[k / 4][k % 4]),
+        projection: match c.projection {
+            Projection::Perspective => VKSPLAT_PROJECTION_PERSPECTIVE,
+            Projection::Orthographic => VKSPLAT_PROJECTION_ORTHOGRAPHIC,
+        },
+        reserved: 0,
     };
     // SAFETY: the caller's guarantee.
     unsafe { grow::write(out, &value, "camera")? };

@@ -32,7 +32,7 @@ use vksplat_core::{
     Context, ContextDesc, CoreError, DeviceChoice, DeviceLimits, ErrorKind, RenderMode,
     RenderSettings, Renderer, SceneUpdate,
 };
-use vksplat_io::Camera;
+use vksplat_io::{Camera, Projection};
 use vksplat_plugin_host::{EvalPath, Instance, PluginError, Policy, Scene, SearchPath};
 
 // ---------------------------------------------------------------------------------------------
@@ -534,6 +534,16 @@ unsafe fn camera_arg(p: *const VksplatCamera, what: &str) -> Result<Camera> {
             [m[8], m[9], m[10], m[11]],
             [m[12], m[13], m[14], m[15]],
         ],
+        projection: match cam.projection {
+            VKSPLAT_PROJECTION_PERSPECTIVE => Projection::Perspective,
+            VKSPLAT_PROJECTION_ORTHOGRAPHIC => Projection::Orthographic,
+            p => {
+                return err(
+                    VKSPLAT_ERROR_INVALID_ARGUMENT,
+                    format!("{what}: projection {p} unknown"),
+                )
+            }
+        },
     };
     camera
         .validate()

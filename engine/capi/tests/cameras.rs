@@ -30,6 +30,8 @@ fn blank() -> VksplatCamera {
         cx: 0.0,
         cy: 0.0,
         world_to_camera: [0.0; 16],
+        projection: 0,
+        reserved: 0,
     }
 }
 
@@ -57,6 +59,7 @@ fn reference_camera() -> Camera {
             [s, 0.0, s, 3.0],
             [0.0, 0.0, 0.0, 1.0],
         ],
+        projection: Default::default(),
     }
 }
 

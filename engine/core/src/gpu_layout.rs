@@ -397,6 +397,7 @@ pub trait GpuField {
 }
 impl GpuField for u32 {}
 impl GpuField for f32 {}
+impl GpuField for [u32; 2] {}
 impl GpuField for [u32; 3] {}
 impl GpuField for [f32; 4] {}
 impl GpuField for DeviceAddr {
@@ -489,8 +490,10 @@ gpu_struct! {
         /// +inf when the settings set none; the mode's fixed near applies as well).
         pub near: f32,
         pub far: f32,
+        /// 0 perspective, 1 orthographic (`vksplat_io::Projection`).
+        pub projection: u32,
         /// Rounds the buffer up to a multiple of 16 bytes.
-        pub pad: [u32; 3],
+        pub pad: [u32; 2],
     }
 }
 

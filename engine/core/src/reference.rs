@@ -11,7 +11,7 @@ use crate::types::{
     tile_grid, Frame, ProjectedSplat, RenderMode, RenderSettings, SplatExtras, TILE_SIZE,
 };
 use vksplat_io::math::sigmoid;
-use vksplat_io::{Camera, Splats};
+use vksplat_io::{Camera, Projection, Splats};
 
 /// SH band constants (ARCHITECTURE.md, "Rendering rules"), written at full precision and
 /// rounded to f32.
@@ -258,7 +258,13 @@ pub fn project_splat_ext(
         )
     };
     let z2 = z * z;
-    let j = [[fx / z, 0.0, -fx * tx / z2], [0.0, fy / z, -fy * ty / z2]];
+    // Orthographic: no divide by z, so the Jacobian is constant.
+    let ortho = cam.projection == Projection::Orthographic;
+    let j = if ortho {
+        [[fx, 0.0, 0.0], [0.0, fy, 0.0]]
+    } else {
+        [[fx / z, 0.0, -fx * tx / z2], [0.0, fy / z, -fy * ty / z2]]
+    };
     // cov_c = W Σ3 Wᵀ
     let cov_c = mat3_mul(&mat3_mul(&w, &sigma3), &mat3_transpose(&w));
     // Σ2 = J cov_c Jᵀ
@@ -292,7 +298,11 @@ pub fn project_splat_ext(
         opacity
     };
 
-    let mean2d = [fx * pc[0] / z + cx, fy * pc[1] / z + cy];
+    let mean2d = if ortho {
+        [fx * pc[0] + cx, fy * pc[1] + cy]
+    } else {
+        [fx * pc[0] / z + cx, fy * pc[1] / z + cy]
+    };
 
     // Extent and tile rectangle.
     let [tiles_x, tiles_y] = tile_grid(cam.width, cam.height);
@@ -352,9 +362,14 @@ pub fn project_splat_ext(
         return None;
     }
 
-    // Colour from SH, view direction from the camera centre to the mean.
+    // Colour from SH, view direction from the camera centre to the mean (orthographic: the
+    // camera's forward axis, the direction of every ray).
     let cc = camera_centre(cam);
-    let d = [p[0] - cc[0], p[1] - cc[1], p[2] - cc[2]];
+    let d = if ortho {
+        w[2]
+    } else {
+        [p[0] - cc[0], p[1] - cc[1], p[2] - cc[2]]
+    };
     let dn = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
     let dir = [d[0] / dn, d[1] / dn, d[2] / dn];
     let color = sh_color(splats, i, dir);
@@ -611,6 +626,7 @@ mod tests {
             cx: width as f32 / 2.0,
             cy: height as f32 / 2.0,
             world_to_camera: identity(),
+            projection: Default::default(),
         }
     }
 

@@ -294,6 +294,7 @@ mod tests {
                 [0.0, 0.0, 1.0, z],
                 [0.0, 0.0, 0.0, 1.0],
             ],
+            projection: Default::default(),
         }
     }
 

@@ -42,7 +42,34 @@ pub use engines::{
 };
 pub use orbit::{orbit, OrbitSpec};
 
-/// A pinhole camera with OpenCV axes.
+/// How camera space maps to pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Projection {
+    /// Pinhole: pixel = (fx·x/z + cx, fy·y/z + cy).
+    #[default]
+    Perspective,
+    /// Parallel rays along the camera's z axis: pixel = (fx·x + cx, fy·y + cy), so `fx`, `fy`
+    /// are pixels per world unit and a splat's size does not change with its depth.
+    Orthographic,
+}
+
+impl Projection {
+    /// The camera-file name (`"projection"` key).
+    pub fn name(self) -> &'static str {
+        match self {
+            Projection::Perspective => "perspective",
+            Projection::Orthographic => "orthographic",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Projection> {
+        [Projection::Perspective, Projection::Orthographic]
+            .into_iter()
+            .find(|p| p.name() == name)
+    }
+}
+
+/// A camera with OpenCV axes: pinhole, or orthographic ([`Projection`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Camera {
     /// `img_name`, `name`, or "camera N" (N = index in the file).
@@ -61,6 +88,8 @@ pub struct Camera {
     pub cy: f32,
     /// Row-major 4x4 world->camera transform, OpenCV axes (x right, y down, z forward).
     pub world_to_camera: [[f32; 4]; 4],
+    /// Perspective (the default) or orthographic.
+    pub projection: Projection,
 }
 
 /// Largest accepted image side ([`Camera::validate`]).
@@ -88,6 +117,7 @@ impl Camera {
             cx: width as f32 / 2.0,
             cy: height as f32 / 2.0,
             world_to_camera,
+            projection: Projection::Perspective,
         }
     }
 
@@ -335,6 +365,23 @@ impl Fields<'_> {
         list.iter().map(|v| number(v).ok_or_else(bad)).collect()
     }
 
+    /// Optional `"projection"`: "perspective" (the default) or "orthographic".
+    fn projection(&self) -> Result<Projection, String> {
+        match self.obj.get("projection") {
+            None | Some(Value::Null) => Ok(Projection::Perspective),
+            Some(Value::String(s)) => Projection::parse(s).ok_or_else(|| {
+                format!(
+                    "camera {}: projection '{s}' unknown (perspective or orthographic)",
+                    self.index
+                )
+            }),
+            Some(_) => Err(format!(
+                "camera {}: field 'projection' must be a string (perspective or orthographic)",
+                self.index
+            )),
+        }
+    }
+
     /// Optional name: a string (or a number, as some tools write ids).
     fn name(&self, key: &str) -> Result<Option<String>, String> {
         match self.obj.get(key) {
@@ -385,6 +432,7 @@ fn parse_one(obj: &Map<String, Value>, index: usize) -> Result<Camera, String> {
             cx: f.number("cx")? as f32,
             cy: f.number("cy")? as f32,
             world_to_camera,
+            projection: f.projection()?,
         });
     }
 
@@ -412,6 +460,7 @@ fn parse_one(obj: &Map<String, Value>, index: usize) -> Result<Camera, String> {
         cx: (f64::from(width) / 2.0) as f32,
         cy: (f64::from(height) / 2.0) as f32,
         world_to_camera,
+        projection: f.projection()?,
     })
 }
 

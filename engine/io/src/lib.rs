@@ -55,7 +55,7 @@ mod atomic;
 pub use atomic::{check_output_path, remove_temp_files_in_flight, write_bytes_atomic, NAME_MAX};
 pub use camera::{
     auto_camera, load_camera_path, load_cameras, orbit, parse_camera_path, parse_cameras,
-    scene_box, Camera, CameraPath, OrbitSpec,
+    scene_box, Camera, CameraPath, OrbitSpec, Projection,
 };
 pub use error::IoError;
 pub use image::{

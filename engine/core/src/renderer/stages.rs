@@ -433,6 +433,7 @@ fn preprocess_params(
         instance_opacity: inst.opacity,
         near,
         far,
-        pad: [0; 3],
+        projection: u32::from(cam.projection == vksplat_io::Projection::Orthographic),
+        pad: [0; 2],
     }
 }

@@ -179,6 +179,7 @@ pub fn camera_from_clip(
             DMat3::from_cols(r1, r2, r3).transpose(),
             DVec3::new(tx, ty, tz),
         ),
+        projection: Default::default(),
     };
     camera.validate()?;
     // NDC depth along the optical axis at camera depth d: (α + β·d)/(λ·d).

@@ -238,6 +238,7 @@ fn test_camera() -> Camera {
         cx: 301.5,
         cy: 252.25,
         world_to_camera: m,
+        projection: Default::default(),
     }
 }
 

@@ -600,6 +600,7 @@ fn camera_matrices_follow_the_openexr_conventions() {
                 [0.0, 0.0, 0.0, 1.0],
             ]
         },
+        projection: Default::default(),
     };
     let (to_cam, to_ndc) = camera_matrices(&camera);
     let row_times = |p: [f32; 3], m: &[[f32; 4]; 4]| -> [f32; 4] {
