@@ -332,16 +332,29 @@ impl ExrValue {
 ///   `y_ndc = v / height` for the pixel position `(u, v) = (fx·x/z + cx, fy·y/z + cy)` (pixel
 ///   centres at +0.5). The discarded z coordinate is `1 / z_camera`, which keeps the matrix
 ///   invertible. It is `(P·W)ᵀ` with
-///   `P = [[fx/w, 0, cx/w, 0], [0, fy/h, cy/h, 0], [0, 0, 0, 1], [0, 0, 1, 0]]`.
+///   `P = [[fx/w, 0, cx/w, 0], [0, fy/h, cy/h, 0], [0, 0, 0, 1], [0, 0, 1, 0]]`. An
+///   orthographic camera's pixel position is `(fx·x + cx, fy·y + cy)`: there w stays 1, z is
+///   the camera depth, and `P = [[fx/w, 0, 0, cx/w], [0, fy/h, 0, cy/h], [0, 0, 1, 0],
+///   [0, 0, 0, 1]]`.
 pub fn camera_matrices(camera: &Camera) -> ([[f32; 4]; 4], [[f32; 4]; 4]) {
     let w2c = camera.world_to_camera.map(|r| r.map(f64::from));
     let (w, h) = (f64::from(camera.width), f64::from(camera.height));
-    let p = [
-        [f64::from(camera.fx) / w, 0.0, f64::from(camera.cx) / w, 0.0],
-        [0.0, f64::from(camera.fy) / h, f64::from(camera.cy) / h, 0.0],
-        [0.0, 0.0, 0.0, 1.0],
-        [0.0, 0.0, 1.0, 0.0],
-    ];
+    let (fx, fy) = (f64::from(camera.fx) / w, f64::from(camera.fy) / h);
+    let (cx, cy) = (f64::from(camera.cx) / w, f64::from(camera.cy) / h);
+    let p = match camera.projection {
+        crate::Projection::Perspective => [
+            [fx, 0.0, cx, 0.0],
+            [0.0, fy, cy, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+            [0.0, 0.0, 1.0, 0.0],
+        ],
+        crate::Projection::Orthographic => [
+            [fx, 0.0, 0.0, cx],
+            [0.0, fy, 0.0, cy],
+            [0.0, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ],
+    };
     let flip = [
         [1.0, 0.0, 0.0, 0.0],
         [0.0, -1.0, 0.0, 0.0],

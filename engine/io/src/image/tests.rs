@@ -625,6 +625,17 @@ fn camera_matrices_follow_the_openexr_conventions() {
         assert!((n[0] / n[3] - u / 640.0).abs() < 1e-5);
         assert!((n[1] / n[3] - v / 480.0).abs() < 1e-5);
         assert!((n[2] / n[3] - 1.0 / cv[2]).abs() < 1e-5);
+        // Orthographic: the pixel position without the divide; z is the depth.
+        let ortho = crate::Camera {
+            projection: crate::Projection::Orthographic,
+            ..camera.clone()
+        };
+        let n = row_times(p, &camera_matrices(&ortho).1);
+        assert_eq!(n[3], 1.0);
+        let (u, v) = (camera.fx * cv[0] + camera.cx, camera.fy * cv[1] + camera.cy);
+        assert!((n[0] - u / 640.0).abs() < 1e-4, "{n:?} vs {u}");
+        assert!((n[1] - v / 480.0).abs() < 1e-4, "{n:?} vs {v}");
+        assert!((n[2] - cv[2]).abs() < 1e-5);
     }
     // Written typed, read back typed.
     let dir = TempDir::new("exr_camera");
