@@ -480,11 +480,11 @@ pub fn read_binding(path: &Path, mesh: &Mesh, max: usize) -> Result<Bound, Strin
 
 /// A numbered OBJ or PLY mesh sequence: `pattern`'s file name holds one run of `#` (e.g.
 /// `anim/frame_####.obj`) or `%0Nd` (`vksplat_io::frame_pattern`), replaced by 0, 1, 2, …
-/// zero-padded to the width, until a number has no file (at least frame 0 must exist). Every frame must have the rest mesh's
-/// vertex count and faces (after fanning polygons).
+/// zero-padded to the width, until a number has no file (at least frame 0 must exist). Every
+/// frame must have the rest mesh's vertex count and faces (after fanning polygons).
 pub fn read_mesh_sequence(pattern: &str, rest: &Mesh) -> Result<Vec<f32>, String> {
-    let frames = vksplat_io::frame_pattern::FramePattern::parse(Path::new(pattern))
-        .ok_or_else(|| {
+    let frames =
+        vksplat_io::frame_pattern::FramePattern::parse(Path::new(pattern)).ok_or_else(|| {
             format!("{pattern}: a mesh sequence needs a run of # (or %0Nd) for the frame number")
         })?;
     let mut out = Vec::new();
