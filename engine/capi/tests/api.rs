@@ -12,28 +12,19 @@ use std::sync::Mutex;
 // The library's definitions (explicit names win over vksplat-abi's declarations of them).
 use vksplat::{
     vksplat_context_add_plugin_dir, vksplat_context_create, vksplat_context_destroy,
-    vksplat_context_limits, vksplat_last_error, vksplat_render, vksplat_scene_create,
-    vksplat_scene_destroy, vksplat_scene_info, vksplat_scene_load, vksplat_scene_open_plugin,
-    vksplat_scene_set_time, vksplat_set_camera,
+    vksplat_context_limits, vksplat_render, vksplat_scene_create, vksplat_scene_destroy,
+    vksplat_scene_info, vksplat_scene_load, vksplat_scene_open_plugin, vksplat_scene_set_time,
+    vksplat_set_camera,
 };
 use vksplat_abi::*;
 use vksplat_io::Splats;
 use vksplat_tests::{random_scene, Rng};
 
+mod common;
+use common::{last_error, zeroed};
+
 const W: u32 = 64;
 const H: u32 = 48;
-
-fn last_error() -> String {
-    // SAFETY: always a valid string.
-    unsafe { CStr::from_ptr(vksplat_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn zeroed<T>() -> T {
-    // SAFETY: only used for the ABI's C structs, valid as zero bytes.
-    unsafe { std::mem::zeroed() }
-}
 
 /// True when a device is there; with VKSPLAT_REQUIRE_GPU=1 a missing one panics.
 fn have_gpu() -> bool {

@@ -1,22 +1,13 @@
 //! The C API's engine camera helpers: the same cameras as `vksplat_io::camera`'s conversions,
 //! the optional outputs, and argument errors.
 
-use std::ffi::CStr;
-
-use vksplat::{
-    vksplat_camera_from_clip, vksplat_camera_from_unity, vksplat_camera_from_unreal,
-    vksplat_last_error,
-};
+use vksplat::{vksplat_camera_from_clip, vksplat_camera_from_unity, vksplat_camera_from_unreal};
 use vksplat_abi::*;
+
+mod common;
+use common::last_error;
 use vksplat_io::camera::{self, ClipConvention};
 use vksplat_io::Camera;
-
-fn last_error() -> String {
-    // SAFETY: the library returns a NUL-terminated string valid until the next call.
-    unsafe { CStr::from_ptr(vksplat_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
 
 fn blank() -> VksplatCamera {
     VksplatCamera {

@@ -3,33 +3,18 @@
 //! the planes existed never reads them; bad planes are refused naming the problem. The
 //! culling itself is tested against the CPU reference in tests/clip_planes.rs.
 
-use std::ffi::CStr;
-
 use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_last_error, vksplat_render,
-    vksplat_scene_create, vksplat_scene_destroy,
+    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_scene_destroy,
 };
 use vksplat_abi::*;
+
+mod common;
+use common::{last_error, scene_from_row, zeroed, Row};
 
 const W: u32 = 64;
 const H: u32 = 48;
 
-fn last_error() -> String {
-    // SAFETY: always a valid string.
-    unsafe { CStr::from_ptr(vksplat_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn zeroed<T>() -> T {
-    // SAFETY: only used for the ABI's C structs, valid as zero bytes.
-    unsafe { std::mem::zeroed() }
-}
-
-/// Splats side by side on screen at these depths: means, rotations, log scales, opacity
-/// logits, SH (degree 0).
-type Row = (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>);
-
+/// Splats side by side on screen at these depths (`k`: the slot, `z`: the depth).
 fn row(depths: &[(usize, f32)]) -> Row {
     let mut r: Row = Default::default();
     for &(k, z) in depths {
@@ -43,24 +28,6 @@ fn row(depths: &[(usize, f32)]) -> Row {
     r
 }
 
-fn scene(ctx: *mut VksplatContext, r: &Row) -> *mut VksplatScene {
-    let mut d: VksplatSceneDesc = zeroed();
-    d.s_type = VKSPLAT_STRUCT_SCENE_DESC;
-    d.s_size = std::mem::size_of::<VksplatSceneDesc>() as u32;
-    d.count = r.3.len() as u64;
-    d.sh_degree = 0;
-    d.means = r.0.as_ptr();
-    d.rotations = r.1.as_ptr();
-    d.log_scales = r.2.as_ptr();
-    d.opacity_logits = r.3.as_ptr();
-    d.sh = r.4.as_ptr();
-    let mut scene = std::ptr::null_mut();
-    // SAFETY: the arrays hold `count` splats (copied).
-    let res = unsafe { vksplat_scene_create(ctx, &d, &mut scene) };
-    assert_eq!(res, VKSPLAT_OK, "{}", last_error());
-    scene
-}
-
 #[test]
 fn clip_planes_through_the_c_api() {
     if vksplat_tests::gpu().is_none() {
@@ -71,9 +38,9 @@ fn clip_planes_through_the_c_api() {
     let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
     assert_eq!(r, VKSPLAT_OK);
     let all = [(0, 1.0), (1, 3.0), (2, 9.0)];
-    let full = scene(ctx, &row(&all));
-    let near_two = scene(ctx, &row(&all[..2]));
-    let far_two = scene(ctx, &row(&all[1..]));
+    let full = scene_from_row(ctx, &row(&all));
+    let near_two = scene_from_row(ctx, &row(&all[..2]));
+    let far_two = scene_from_row(ctx, &row(&all[1..]));
 
     let mut cam: VksplatCamera = zeroed();
     cam.s_type = VKSPLAT_STRUCT_CAMERA;
@@ -122,7 +89,7 @@ fn clip_planes_through_the_c_api() {
     let mut both = base;
     both.flags = VKSPLAT_RENDER_CLIP_NEAR | VKSPLAT_RENDER_CLIP_FAR;
     (both.clip_near, both.clip_far) = (2.0, 5.0);
-    let middle = scene(ctx, &row(&all[1..2]));
+    let middle = scene_from_row(ctx, &row(&all[1..2]));
     assert!(ok(full, &both) == ok(middle, &base), "planes at 2 and 5");
 
     // A caller compiled before the planes existed: its s_size ends at `camera`, so the bytes

@@ -8,26 +8,17 @@ use std::ffi::{c_char, c_void, CStr};
 // live in a private module, so they are called through vksplat-abi's declarations of the
 // same C symbols, which the linked library defines.
 use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_last_error, vksplat_render,
-    vksplat_scene_create, vksplat_scene_destroy,
+    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_scene_create,
+    vksplat_scene_destroy,
 };
 use vksplat_abi::*;
+
+mod common;
+use common::{last_error, zeroed};
 use vksplat_tests::{random_scene, Rng};
 
 const W: u32 = 48;
 const H: u32 = 40;
-
-fn last_error() -> String {
-    // SAFETY: always a valid string.
-    unsafe { CStr::from_ptr(vksplat_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn zeroed<T>() -> T {
-    // SAFETY: only used for the ABI's C structs, valid as zero bytes.
-    unsafe { std::mem::zeroed() }
-}
 
 /// # Safety
 /// `list` holds `n` C strings.

@@ -4,29 +4,18 @@
 //! (opacity 0) instance of the same scene changes nothing, a moved instance does, and bad
 //! arguments are refused naming the instance.
 
-use std::ffi::CStr;
-
 use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_last_error, vksplat_render,
-    vksplat_render_instances, vksplat_scene_create, vksplat_scene_destroy,
+    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_render_instances,
+    vksplat_scene_create, vksplat_scene_destroy,
 };
 use vksplat_abi::*;
+
+mod common;
+use common::{last_error, zeroed};
 use vksplat_tests::{random_scene, Rng};
 
 const W: u32 = 64;
 const H: u32 = 48;
-
-fn last_error() -> String {
-    // SAFETY: always a valid string.
-    unsafe { CStr::from_ptr(vksplat_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn zeroed<T>() -> T {
-    // SAFETY: only used for the ABI's C structs, valid as zero bytes.
-    unsafe { std::mem::zeroed() }
-}
 
 const IDENTITY: [f32; 16] = [
     1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,

@@ -4,33 +4,18 @@
 //! converters write the field. The projection itself is tested against the CPU reference in
 //! tests/orthographic.rs.
 
-use std::ffi::CStr;
-
 use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_last_error, vksplat_render,
-    vksplat_scene_create, vksplat_scene_destroy,
+    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_scene_destroy,
 };
 use vksplat_abi::*;
+
+mod common;
+use common::{last_error, scene_from_row, zeroed, Row};
 
 const W: u32 = 64;
 const H: u32 = 48;
 
-fn last_error() -> String {
-    // SAFETY: always a valid string.
-    unsafe { CStr::from_ptr(vksplat_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn zeroed<T>() -> T {
-    // SAFETY: only used for the ABI's C structs, valid as zero bytes.
-    unsafe { std::mem::zeroed() }
-}
-
-/// Splats side by side at these depths: means, rotations, log scales, opacity
-/// logits, SH (degree 0).
-type Row = (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>);
-
+/// Splats side by side at these depths (`k`: the slot, `z`: the depth).
 fn row(depths: &[(usize, f32)]) -> Row {
     let mut r: Row = Default::default();
     for &(k, z) in depths {
@@ -45,24 +30,6 @@ fn row(depths: &[(usize, f32)]) -> Row {
     r
 }
 
-fn scene(ctx: *mut VksplatContext, r: &Row) -> *mut VksplatScene {
-    let mut d: VksplatSceneDesc = zeroed();
-    d.s_type = VKSPLAT_STRUCT_SCENE_DESC;
-    d.s_size = std::mem::size_of::<VksplatSceneDesc>() as u32;
-    d.count = r.3.len() as u64;
-    d.sh_degree = 0;
-    d.means = r.0.as_ptr();
-    d.rotations = r.1.as_ptr();
-    d.log_scales = r.2.as_ptr();
-    d.opacity_logits = r.3.as_ptr();
-    d.sh = r.4.as_ptr();
-    let mut scene = std::ptr::null_mut();
-    // SAFETY: the arrays hold `count` splats (copied).
-    let res = unsafe { vksplat_scene_create(ctx, &d, &mut scene) };
-    assert_eq!(res, VKSPLAT_OK, "{}", last_error());
-    scene
-}
-
 #[test]
 fn orthographic_cameras_through_the_c_api() {
     if vksplat_tests::gpu().is_none() {
@@ -72,8 +39,8 @@ fn orthographic_cameras_through_the_c_api() {
     // SAFETY: NULL descriptor, valid out-pointer.
     let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
     assert_eq!(r, VKSPLAT_OK);
-    let near = scene(ctx, &row(&[(1, 2.0)]));
-    let far = scene(ctx, &row(&[(1, 8.0)]));
+    let near = scene_from_row(ctx, &row(&[(1, 2.0)]));
+    let far = scene_from_row(ctx, &row(&[(1, 8.0)]));
 
     let mut cam: VksplatCamera = zeroed();
     cam.s_type = VKSPLAT_STRUCT_CAMERA;

@@ -1,27 +1,18 @@
 //! `VksplatSceneInfo`'s box of the splat centres: scenes from arrays (copied and borrowed, after
 //! a refresh) and from files, and a caller whose struct ends before the box.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 
 use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_last_error, vksplat_scene_create,
-    vksplat_scene_destroy, vksplat_scene_info, vksplat_scene_load, vksplat_scene_refresh,
+    vksplat_context_create, vksplat_context_destroy, vksplat_scene_create, vksplat_scene_destroy,
+    vksplat_scene_info, vksplat_scene_load, vksplat_scene_refresh,
 };
 use vksplat_abi::*;
+
+mod common;
+use common::{last_error, zeroed};
 use vksplat_io::Splats;
 use vksplat_tests::{random_scene, Rng};
-
-fn last_error() -> String {
-    // SAFETY: always a valid string.
-    unsafe { CStr::from_ptr(vksplat_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn zeroed<T>() -> T {
-    // SAFETY: only used for the ABI's C structs, valid as zero bytes.
-    unsafe { std::mem::zeroed() }
-}
 
 /// The box the test expects, computed independently of the library.
 fn expected(s: &Splats) -> ([f32; 3], [f32; 3]) {
