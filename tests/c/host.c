@@ -153,7 +153,8 @@ int main(int argc, char **argv) {
           "image limits %u %llu", limits.max_image_side, (unsigned long long)limits.max_image_pixels);
 
     VksplatCamera c = {VKSPLAT_STRUCT_CAMERA, sizeof c, NULL, W, H, 90.0f, 90.0f, 48.0f, 36.0f,
-                       {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}};
+                       {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1},
+                       VKSPLAT_PROJECTION_PERSPECTIVE, 0};
     cam = c;
 
     /* 1. A PLY file, RGBA32F with padded rows, plus depth. */

@@ -129,7 +129,8 @@ int main(int argc, char **argv) {
 
     VksplatCamera cam = {VKSPLAT_STRUCT_CAMERA, sizeof cam, NULL, size_px, size_px, focal, focal,
                          size_px / 2.0f, size_px / 2.0f,
-                         {1, 0, 0, t[0], 0, 1, 0, t[1], 0, 0, 1, t[2], 0, 0, 0, 1}};
+                         {1, 0, 0, t[0], 0, 1, 0, t[1], 0, 0, 1, t[2], 0, 0, 0, 1},
+                         VKSPLAT_PROJECTION_PERSPECTIVE, 0};
     float *pixels = malloc((size_t)size_px * size_px * 16);
     if (!pixels) return 1;
     for (uint32_t f = 0; f < count; f++) {

@@ -61,7 +61,8 @@ int main(int argc, char **argv) {
     VksplatScene *tri = NULL;
     must(vksplat_scene_open_plugin(ctx, &pd, &tri), "vksplat_scene_open_plugin");
     VksplatCamera cam = {VKSPLAT_STRUCT_CAMERA, sizeof cam, NULL, W, H, 40.0f, 40.0f, W / 2.0f, H / 2.0f,
-                         {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}};
+                         {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1},
+                         VKSPLAT_PROJECTION_PERSPECTIVE, 0};
     VksplatRenderDesc rd = {.s_type = VKSPLAT_STRUCT_RENDER_DESC, .s_size = sizeof rd};
     rd.camera = &cam;
     static float pixels[W * H * 4];
