@@ -23,6 +23,40 @@ use glam::{DMat3, DQuat, DVec3};
 
 /// Floats of rest data per splat.
 pub const REST: usize = 16;
+/// One splat's rest record (layout in the module docs): its face, the weights, the local mean
+/// or offset, the local rotation, the log-scales and the per-kind scalar at 14.
+pub fn rest_record(
+    face: usize,
+    weights: [f32; 3],
+    local: [f32; 3],
+    rotation: [f32; 4],
+    log_scales: [f32; 3],
+    extra: f32,
+) -> [f32; REST] {
+    let [w0, w1, w2] = weights;
+    let [l0, l1, l2] = local;
+    let [r0, r1, r2, r3] = rotation;
+    let [s0, s1, s2] = log_scales;
+    [
+        face as f32,
+        w0,
+        w1,
+        w2,
+        l0,
+        l1,
+        l2,
+        r0,
+        r1,
+        r2,
+        r3,
+        s0,
+        s1,
+        s2,
+        extra,
+        0.0,
+    ]
+}
+
 /// Log-scale given to the splats of a degenerate face.
 pub const HIDDEN_LOG_SCALE: f32 = -30.0;
 /// GaMeS's thickness ε (the normal-axis scale before ρ).

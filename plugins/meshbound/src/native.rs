@@ -219,24 +219,14 @@ fn read_sugar(ck: &Checkpoint, max: usize) -> Result<(Mesh, Bound), String> {
                 "{file}: splat {i}: face {face} of the mesh has zero area"
             ));
         }
-        out.rest.extend([
-            face as f32,
-            w[0],
-            w[1],
-            w[2],
-            0.0,
-            0.0,
-            0.0,
-            a,
-            b,
-            0.0,
-            0.0,
-            thickness.ln(),
-            scales[2 * i],
-            scales[2 * i + 1],
+        out.rest.extend(bind::rest_record(
+            face,
+            [w[0], w[1], w[2]],
+            [0.0, 0.0, 0.0],
+            [a, b, 0.0, 0.0],
+            [thickness.ln(), scales[2 * i], scales[2 * i + 1]],
             area,
-            0.0,
-        ]);
+        ));
         out.sh.extend_from_slice(&dc[3 * i..3 * i + 3]);
         out.sh
             .extend_from_slice(&rest_sh[3 * r * i..3 * r * (i + 1)]);
@@ -307,24 +297,14 @@ fn read_games(ck: &Checkpoint, max: usize) -> Result<(Mesh, Bound), String> {
         } else {
             bind::HIDDEN_LOG_SCALE
         };
-        out.rest.extend([
-            (i / k) as f32,
-            w[0] / sum,
-            w[1] / sum,
-            w[2] / sum,
-            0.0,
-            0.0,
-            0.0,
-            1.0,
-            0.0,
-            0.0,
-            0.0,
-            0.0,
-            0.0,
-            0.0,
+        out.rest.extend(bind::rest_record(
+            i / k,
+            [w[0] / sum, w[1] / sum, w[2] / sum],
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0],
             ln_rho,
-            0.0,
-        ]);
+        ));
     }
     Ok((mesh, out))
 }

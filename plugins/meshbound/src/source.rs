@@ -327,24 +327,14 @@ pub fn read_binding(path: &Path, mesh: &Mesh, max: usize) -> Result<Bound, Strin
                 let [w, x, y, z] = s.rotations[i];
                 let m = s.means[i];
                 let l = s.log_scales[i];
-                [
-                    face as f32,
-                    1.0 / 3.0,
-                    1.0 / 3.0,
-                    1.0 / 3.0,
-                    m[0],
-                    m[1],
-                    m[2],
-                    w,
-                    x,
-                    y,
-                    z,
-                    l[0],
-                    l[1],
-                    l[2],
+                bind::rest_record(
+                    face,
+                    [1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0],
+                    [m[0], m[1], m[2]],
+                    [w, x, y, z],
+                    [l[0], l[1], l[2]],
                     0.0,
-                    0.0,
-                ]
+                )
             }
             "nearest" => {
                 let tri = [0, 1, 2].map(|k| {
@@ -359,24 +349,14 @@ pub fn read_binding(path: &Path, mesh: &Mesh, max: usize) -> Result<Bound, Strin
                     s.log_scales[i],
                 )
                 .ok_or_else(|| at("its nearest face is degenerate".into()))?;
-                [
-                    face as f32,
-                    1.0 / 3.0,
-                    1.0 / 3.0,
-                    1.0 / 3.0,
-                    m[0],
-                    m[1],
-                    m[2],
-                    q[0],
-                    q[1],
-                    q[2],
-                    q[3],
-                    l[0],
-                    l[1],
-                    l[2],
+                bind::rest_record(
+                    face,
+                    [1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0],
+                    [m[0], m[1], m[2]],
+                    [q[0], q[1], q[2], q[3]],
+                    [l[0], l[1], l[2]],
                     0.0,
-                    0.0,
-                ]
+                )
             }
             _ => {
                 let w = [col(1), col(2), col(3)];
@@ -392,24 +372,14 @@ pub fn read_binding(path: &Path, mesh: &Mesh, max: usize) -> Result<Bound, Strin
                         if !d.is_finite() {
                             return Err(at("offset is not finite".into()));
                         }
-                        [
-                            face as f32,
-                            w[0],
-                            w[1],
-                            w[2],
-                            d,
-                            0.0,
-                            0.0,
-                            qw,
-                            qx,
-                            qy,
-                            qz,
-                            l[0],
-                            l[1],
-                            l[2],
+                        bind::rest_record(
+                            face,
+                            [w[0], w[1], w[2]],
+                            [d, 0.0, 0.0],
+                            [qw, qx, qy, qz],
+                            [l[0], l[1], l[2]],
                             area,
-                            0.0,
-                        ]
+                        )
                     }
                     "sugar" => {
                         let (a, b) = (col(4), col(5));
@@ -421,24 +391,14 @@ pub fn read_binding(path: &Path, mesh: &Mesh, max: usize) -> Result<Bound, Strin
                         if area.is_nan() || area <= 0.0 {
                             return Err(at(format!("face {face} of the rest mesh has zero area")));
                         }
-                        [
-                            face as f32,
-                            w[0],
-                            w[1],
-                            w[2],
-                            0.0,
-                            0.0,
-                            0.0,
-                            a,
-                            b,
-                            0.0,
-                            0.0,
-                            l[0],
-                            l[1],
-                            l[2],
+                        bind::rest_record(
+                            face,
+                            [w[0], w[1], w[2]],
+                            [0.0, 0.0, 0.0],
+                            [a, b, 0.0, 0.0],
+                            [l[0], l[1], l[2]],
                             area,
-                            0.0,
-                        ]
+                        )
                     }
                     _ => {
                         // GaMeS: α = relu(α) normalised, as the method defines it.
@@ -448,24 +408,14 @@ pub fn read_binding(path: &Path, mesh: &Mesh, max: usize) -> Result<Bound, Strin
                         if !(rho.is_finite() && rho > 0.0) {
                             return Err(at(format!("rho = {rho} must be finite and > 0")));
                         }
-                        [
-                            face as f32,
-                            w[0] / sum,
-                            w[1] / sum,
-                            w[2] / sum,
-                            0.0,
-                            0.0,
-                            0.0,
-                            1.0,
-                            0.0,
-                            0.0,
-                            0.0,
-                            0.0,
-                            0.0,
-                            0.0,
+                        bind::rest_record(
+                            face,
+                            [w[0] / sum, w[1] / sum, w[2] / sum],
+                            [0.0, 0.0, 0.0],
+                            [1.0, 0.0, 0.0, 0.0],
+                            [0.0, 0.0, 0.0],
                             rho.ln(),
-                            0.0,
-                        ]
+                        )
                     }
                 }
             }

@@ -151,24 +151,14 @@ pub fn read(
         let q: Vec<f64> = q.iter().map(|x| x / len).collect();
         let b = &e.bary[3 * i..3 * i + 3];
         let l = s.log_scales[i];
-        out.rest.extend([
-            f as f32,
-            b[0] as f32,
-            b[1] as f32,
-            b[2] as f32,
-            e.xyz[3 * i + 2] as f32,
-            0.0,
-            0.0,
-            q[0] as f32,
-            q[1] as f32,
-            q[2] as f32,
-            q[3] as f32,
-            l[0],
-            l[1],
-            l[2],
+        out.rest.extend(bind::rest_record(
+            f as usize,
+            [b[0] as f32, b[1] as f32, b[2] as f32],
+            [e.xyz[3 * i + 2] as f32, 0.0, 0.0],
+            [q[0] as f32, q[1] as f32, q[2] as f32, q[3] as f32],
+            [l[0], l[1], l[2]],
             areas[f as usize].3,
-            0.0,
-        ]);
+        ));
     }
     Ok((mesh, out))
 }
