@@ -33,6 +33,28 @@ use vksplat_abi::*;
 /// A plugin error: the message the host shows after the plugin's name.
 pub type Error = String;
 
+/// The value of `key` among the open options (`--param key=value`), the first if repeated.
+pub fn option<'a>(options: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
+    options.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
+/// An integer option in `0..=max` (`default` when absent); anything else is an error naming
+/// the option and the range.
+pub fn int_option(
+    options: &[(&str, &str)],
+    key: &str,
+    default: u64,
+    max: u64,
+) -> Result<u64, Error> {
+    match option(options, key) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(x) if x >= 0.0 && x.fract() == 0.0 && x <= max as f64 => Ok(x as u64),
+            _ => Err(format!("'{key}={v}': expected an integer in 0..={max}")),
+        },
+    }
+}
+
 /// The type and range of one parameter.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ParamKind {

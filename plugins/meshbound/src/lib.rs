@@ -33,6 +33,7 @@ use vksplat_plugin_sdk::{
     export_plugin, Description, Error, FrameInput, GpuStage, Param, Plugin, Shader, SplatArrays,
     SplatData,
 };
+use vksplat_plugin_sdk::{int_option, option};
 
 const SHADER: &str = include_str!("meshbound.comp");
 
@@ -106,20 +107,6 @@ pub struct Meshbound {
     time_range: Option<(f64, f64)>,
     rest_faces: bind::RestFaces,
     shader: CString,
-}
-
-fn option<'a>(options: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
-    options.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
-}
-
-fn int_option(options: &[(&str, &str)], key: &str, default: u64, max: u64) -> Result<u64, Error> {
-    match option(options, key) {
-        None => Ok(default),
-        Some(v) => match v.trim().parse::<f64>() {
-            Ok(x) if x >= 0.0 && x.fract() == 0.0 && x <= max as f64 => Ok(x as u64),
-            _ => Err(format!("'{key}={v}': expected an integer in 0..={max}")),
-        },
-    }
 }
 
 fn head(path: &Path) -> Result<Vec<u8>, Error> {

@@ -33,6 +33,7 @@ use vksplat_plugin_sdk::{
     export_plugin, Description, Error, FrameInput, GpuStage, Param, Plugin, Shader, SplatArrays,
     SplatData,
 };
+use vksplat_plugin_sdk::{int_option, option};
 use vksplat_rig::Rig;
 
 use source::{Canonical, Drivers};
@@ -116,20 +117,6 @@ pub struct Skinned {
     /// Per splat joints (as floats) and weights.
     skin: Vec<f32>,
     shader: CString,
-}
-
-fn option<'a>(options: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
-    options.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
-}
-
-fn int_option(options: &[(&str, &str)], key: &str, default: u64, max: u64) -> Result<u64, Error> {
-    match option(options, key) {
-        None => Ok(default),
-        Some(v) => match v.trim().parse::<f64>() {
-            Ok(x) if x >= 0.0 && x.fract() == 0.0 && x <= max as f64 => Ok(x as u64),
-            _ => Err(format!("'{key}={v}': expected an integer in 0..={max}")),
-        },
-    }
 }
 
 /// Reads a pose file: an array [T, J, 4, 4] (`.npy`, or the `.npz` entry `bones`, or its only
