@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use glam::{DMat3, DQuat, DVec3, Vec3};
-use plugin_support::{build_workspace, dylib, profile_dir, root};
+use plugin_support::{bundled_plugin_dir, root};
 use vksplat_core::{RenderSettings, SceneUpdate};
 use vksplat_plugin_host::{
     EvalPath, HostSplats, Instance, Plugin, Scene, SearchPath, VariantScene,
@@ -23,23 +23,7 @@ use vksplat_tests::{camera, compare, Gpu, Rng};
 /// A plugin directory holding the cargo-built `meshbound` and `skinned` libraries.
 fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        build_workspace();
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("vksplat-meshbound-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        for name in ["meshbound", "skinned"] {
-            let lib = dylib(&format!("vksplat_{name}"));
-            std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();
-            std::fs::copy(
-                root().join(format!("plugins/{name}/{name}.vksplat.json")),
-                dir.join(format!("{name}.vksplat.json")),
-            )
-            .unwrap();
-        }
-        dir
-    })
+    DIR.get_or_init(|| bundled_plugin_dir("meshbound", &["meshbound", "skinned"]))
 }
 
 fn plugin(name: &str) -> Arc<Plugin> {

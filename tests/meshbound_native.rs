@@ -9,7 +9,7 @@ mod plugin_support;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use plugin_support::{build_workspace, dylib, profile_dir, root};
+use plugin_support::{bundled_plugin_dir, root};
 use serde_json::{json, Value as Json};
 use vksplat_io::{read_exr, Splats};
 use vksplat_tests::cli::{assert_exit, stderr, vksplat, TempDir};
@@ -19,21 +19,7 @@ use vksplat_tests::Rng;
 /// A plugin directory holding the cargo-built `meshbound` library and its manifest.
 fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        build_workspace();
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("vksplat-meshbound-native-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let lib = dylib("vksplat_meshbound");
-        std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();
-        std::fs::copy(
-            root().join("plugins/meshbound/meshbound.vksplat.json"),
-            dir.join("meshbound.vksplat.json"),
-        )
-        .unwrap();
-        dir
-    })
+    DIR.get_or_init(|| bundled_plugin_dir("meshbound-native", &["meshbound"]))
 }
 
 /// Writes the checkpoint `spec` describes with `tests/support/torch_pt.py`.

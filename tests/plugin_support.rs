@@ -18,6 +18,26 @@ pub fn root() -> PathBuf {
 
 pub use vksplat_tests::cli::{build_workspace, profile_dir};
 
+/// A fresh directory `vksplat-TAG-PID` in the target's temp directory holding the built
+/// libraries of the bundled plugins `names` with their repository manifests.
+pub fn bundled_plugin_dir(tag: &str, names: &[&str]) -> PathBuf {
+    build_workspace();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("vksplat-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in names {
+        let lib = dylib(&format!("vksplat_{name}"));
+        std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();
+        std::fs::copy(
+            root().join(format!("plugins/{name}/{name}.vksplat.json")),
+            dir.join(format!("{name}.vksplat.json")),
+        )
+        .unwrap();
+    }
+    dir
+}
+
 /// A shared library's file name on this platform.
 pub fn dylib(name: &str) -> String {
     format!(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use glam::{DMat3, DQuat, DVec3, Mat4, Vec3};
-use plugin_support::{build_workspace, dylib, profile_dir, root};
+use plugin_support::{bundled_plugin_dir, root};
 use vksplat_core::RenderSettings;
 use vksplat_io::Camera;
 use vksplat_plugin_host::{EvalPath, HostSplats, Instance, Plugin, SearchPath, VariantScene};
@@ -20,21 +20,7 @@ use vksplat_tests::{camera, compare, Gpu, Rng};
 /// A plugin directory holding the cargo-built `skinned` library and its manifest.
 fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        build_workspace();
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("vksplat-skinned-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let lib = dylib("vksplat_skinned");
-        std::fs::copy(profile_dir().join(&lib), dir.join(&lib)).unwrap();
-        std::fs::copy(
-            root().join("plugins/skinned/skinned.vksplat.json"),
-            dir.join("skinned.vksplat.json"),
-        )
-        .unwrap();
-        dir
-    })
+    DIR.get_or_init(|| bundled_plugin_dir("skinned", &["skinned"]))
 }
 
 fn plugin() -> Arc<Plugin> {
