@@ -1,12 +1,24 @@
-//! The GPU radix sort alone against a CPU stable sort: random, all-equal, sorted, reversed and
-//! 2^22-element inputs, different bit widths. Run at subgroup sizes 8 and 4 by CI
-//! (`LP_NATIVE_VECTOR_WIDTH=128` gives 4 on lavapipe).
+//! The GPU radix sort alone against a CPU stable sort, with both sort kernels (radix_sort.comp
+//! for GPUs, radix_sort_cpu.comp for CPU devices): random, many-tied, all-equal, sorted,
+//! reversed and 2^22-element inputs, sizes around the kernels' block and workgroup boundaries,
+//! every bit width 1..=32. The sort is stable, so its result is unique: each kernel must equal
+//! the CPU sort, keys and values, and so each other. A frame renders the same with either
+//! kernel. Run at subgroup sizes 8 and 4 by CI (`LP_NATIVE_VECTOR_WIDTH=128` gives 4 on
+//! lavapipe).
 
-use vksplat_tests::{Gpu, Rng};
+use vksplat_core::gpu_layout::SORT_BLOCK_KEYS;
+use vksplat_core::shaders::{SortKernel, SORT_CPU_LANES};
+use vksplat_core::{RenderMode, RenderSettings};
+use vksplat_tests::{camera, random_scene, Gpu, Rng};
 
-fn check(gpu: &Gpu, keys: Vec<u32>, bits: u32, what: &str) {
+const KERNELS: [SortKernel; 2] = [SortKernel::Gpu, SortKernel::Cpu];
+
+/// Sorts with `kernel` and asserts keys and values equal a CPU stable sort by the low `bits`.
+fn check_with(gpu: &mut Gpu, kernel: SortKernel, keys: &[u32], bits: u32, what: &str) {
+    gpu.renderer.set_sort_kernel(kernel).expect("sort kernel");
+    let what = format!("{what} ({} kernel)", kernel.name());
     let values: Vec<u32> = (0..keys.len() as u32).collect();
-    let (k, v, _) = gpu.renderer.sort_pairs(&keys, &values, bits).expect("sort");
+    let (k, v, _) = gpu.renderer.sort_pairs(keys, &values, bits).expect("sort");
     let mask = if bits >= 32 {
         u32::MAX
     } else {
@@ -17,6 +29,7 @@ fn check(gpu: &Gpu, keys: Vec<u32>, bits: u32, what: &str) {
     let exp_k: Vec<u32> = expected.iter().map(|e| e.0).collect();
     let exp_v: Vec<u32> = expected.iter().map(|e| e.1).collect();
     assert_eq!(k.len(), keys.len(), "{what}");
+    assert_eq!(v.len(), keys.len(), "{what}");
     let first_bad = k.iter().zip(&exp_k).position(|(a, b)| a != b);
     assert!(
         first_bad.is_none(),
@@ -29,34 +42,64 @@ fn check(gpu: &Gpu, keys: Vec<u32>, bits: u32, what: &str) {
     );
 }
 
+/// Both kernels against the CPU sort.
+fn check(gpu: &mut Gpu, keys: Vec<u32>, bits: u32, what: &str) {
+    for kernel in KERNELS {
+        check_with(gpu, kernel, &keys, bits, what);
+    }
+}
+
 #[test]
 fn sort_matches_cpu_stable_sort() {
-    let Some(gpu) = Gpu::new() else { return };
+    let Some(mut gpu) = Gpu::new() else { return };
     let mut rng = Rng::new(1);
+    let block = SORT_BLOCK_KEYS as usize;
+    let group = block * SORT_CPU_LANES as usize; // keys of one CPU-kernel workgroup
     for &n in &[
-        0usize, 1, 2, 255, 256, 257, 4095, 4096, 4097, 10_000, 100_003,
+        0usize,
+        1,
+        2,
+        255,
+        256,
+        257,
+        block - 1,
+        block,
+        block + 1,
+        10_000,
+        group - 1,
+        group,
+        group + 1,
+        group + block + 7,
+        100_003,
     ] {
         let keys: Vec<u32> = (0..n).map(|_| rng.next_u32()).collect();
-        check(&gpu, keys.clone(), 32, &format!("random n={n}"));
+        check(&mut gpu, keys.clone(), 32, &format!("random n={n}"));
         check(
-            &gpu,
+            &mut gpu,
             keys.iter().map(|k| k % 1000).collect(),
             10,
             &format!("random 10 bits n={n}"),
         );
+        // Many ties: 13 bits like a 1080p tile sort, only 37 distinct tiles.
+        check(
+            &mut gpu,
+            keys.iter().map(|k| (k % 37) * 211).collect(),
+            13,
+            &format!("37 distinct keys, 13 bits n={n}"),
+        );
     }
     let n = 50_000;
-    check(&gpu, vec![7; n], 32, "all equal");
-    check(&gpu, (0..n as u32).collect(), 32, "sorted");
-    check(&gpu, (0..n as u32).rev().collect(), 32, "reversed");
+    check(&mut gpu, vec![7; n], 32, "all equal");
+    check(&mut gpu, (0..n as u32).collect(), 32, "sorted");
+    check(&mut gpu, (0..n as u32).rev().collect(), 32, "reversed");
     check(
-        &gpu,
+        &mut gpu,
         (0..n as u32).map(|i| i % 3).collect(),
         2,
         "few distinct, 2 bits",
     );
     check(
-        &gpu,
+        &mut gpu,
         (0..n as u32)
             .map(|i| i.wrapping_mul(2_654_435_761))
             .collect(),
@@ -66,9 +109,78 @@ fn sort_matches_cpu_stable_sort() {
 }
 
 #[test]
+fn every_bit_width() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let mut rng = Rng::new(32);
+    // Random keys below 2^bits (as the frame's keys are), many of them tied at the small
+    // widths.
+    let n = 2 * SORT_BLOCK_KEYS as usize + 123;
+    let keys: Vec<u32> = (0..n).map(|_| rng.next_u32()).collect();
+    for bits in 1..=32 {
+        let mask = ((1u64 << bits) - 1) as u32;
+        let masked = keys.iter().map(|k| k & mask).collect();
+        check(&mut gpu, masked, bits, &format!("{bits} bits n={n}"));
+    }
+}
+
+#[test]
 fn sort_2_pow_22() {
-    let Some(gpu) = Gpu::new() else { return };
+    let Some(mut gpu) = Gpu::new() else { return };
     let mut rng = Rng::new(22);
     let keys: Vec<u32> = (0..1u32 << 22).map(|_| rng.next_u32()).collect();
-    check(&gpu, keys, 32, "2^22 random");
+    check(&mut gpu, keys, 32, "2^22 random");
+}
+
+#[test]
+fn frames_are_identical_with_either_sort_kernel() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let mut rng = Rng::new(7);
+    let splats = random_scene(&mut rng, 3000, 1);
+    let scene = gpu.renderer.upload_scene(&splats).expect("upload");
+    // 300x200 has 19x13 tiles: 8 tile bits, one pass; 2100x70 has 132x5 = 660 tiles: 10
+    // bits, two passes.
+    for (w, h) in [(300u32, 200u32), (2100, 70)] {
+        let cam = camera(
+            w,
+            h,
+            0.8 * w as f32,
+            0.8 * w as f32,
+            0.5 * w as f32,
+            0.5 * h as f32,
+        );
+        let settings = RenderSettings {
+            mode: RenderMode::Classic,
+            ..Default::default()
+        };
+        let mut runs = Vec::new();
+        for kernel in KERNELS {
+            gpu.renderer.set_sort_kernel(kernel).expect("sort kernel");
+            let (frame, stats, stages) = gpu
+                .renderer
+                .render_with_stages(&scene, &cam, &settings)
+                .expect("render");
+            assert!(stats.intersections > 1000, "{w}x{h}: {stats:?}");
+            runs.push((frame, stages));
+        }
+        let (a, b) = (&runs[0], &runs[1]);
+        assert_eq!(a.1.depth_order, b.1.depth_order, "{w}x{h}: depth order");
+        assert_eq!(a.1.intersections, b.1.intersections, "{w}x{h}: tile order");
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert!(bits(&a.0.rgba) == bits(&b.0.rgba), "{w}x{h}: image");
+        assert!(bits(&a.0.depth) == bits(&b.0.depth), "{w}x{h}: depth");
+    }
+}
+
+#[test]
+fn cpu_devices_get_the_cpu_sort_unless_overridden() {
+    let Some(gpu) = Gpu::new() else { return };
+    let info = gpu.ctx.info();
+    let picked = SortKernel::for_device(info).expect("choice");
+    match std::env::var(SortKernel::ENV).as_deref() {
+        Ok("gpu") => assert_eq!(picked, SortKernel::Gpu),
+        Ok("cpu") => assert_eq!(picked, SortKernel::Cpu),
+        _ if info.is_software() => assert_eq!(picked, SortKernel::Cpu, "{}", info.name),
+        _ => assert_eq!(picked, SortKernel::Gpu, "{}", info.name),
+    }
+    assert_eq!(gpu.renderer.sort_kernel(), picked);
 }

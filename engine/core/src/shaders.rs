@@ -90,7 +90,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 11] = [
+pub const KERNELS: [KernelSpec; 13] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -108,7 +108,42 @@ pub const KERNELS: [KernelSpec; 11] = [
     ),
     // The blend for CPU devices (BlendKernel::Cpu): a column of the tile per invocation.
     kernel!("blend_cpu", BlendBindings, BlendParams, [TILE_SIZE, 1, 1]),
+    // The radix sort pass for CPU devices (SortKernel::Cpu): a block of keys per invocation.
+    kernel!(
+        "sort_histogram_cpu",
+        SortBindings,
+        SortParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
+    kernel!(
+        "sort_scatter_cpu",
+        SortBindings,
+        SortParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
 ];
+
+/// Invocations of a workgroup of the CPU sort kernels, each sorting one block of
+/// `SORT_BLOCK_KEYS` keys (shaders/radix_sort_cpu.comp's LANES).
+pub const SORT_CPU_LANES: u32 = 8;
+
+/// The per-device choice shared by the kernels that come in a GPU and a CPU variant: the CPU
+/// variant on CPU/software devices, else the GPU one; the environment variable `env` (`auto`,
+/// `gpu` or `cpu`) overrides it. True: the CPU variant.
+fn cpu_variant_for(info: &vksplat_vk::DeviceInfo, env: &str) -> Result<bool, CoreError> {
+    match std::env::var(env) {
+        Err(std::env::VarError::NotPresent) => Ok(info.is_software()),
+        Ok(v) => match v.as_str() {
+            "" | "auto" => Ok(info.is_software()),
+            "gpu" => Ok(false),
+            "cpu" => Ok(true),
+            _ => Err(CoreError::InvalidRequest(format!(
+                "{env}={v:?}: expected auto, gpu or cpu"
+            ))),
+        },
+        Err(e) => Err(CoreError::InvalidRequest(format!("{env}: {e}"))),
+    }
+}
 
 /// Which kernel composites the tiles. Both give the same image bit for bit (tests/
 /// blend_variants.rs); they differ only in speed per device.
@@ -129,24 +164,11 @@ impl BlendKernel {
     /// The kernel for a device: [`BlendKernel::Cpu`] on CPU/software devices, else
     /// [`BlendKernel::Gpu`]; `VKSPLAT_BLEND_KERNEL` overrides it.
     pub fn for_device(info: &vksplat_vk::DeviceInfo) -> Result<Self, CoreError> {
-        let auto = if info.is_software() {
+        Ok(if cpu_variant_for(info, Self::ENV)? {
             BlendKernel::Cpu
         } else {
             BlendKernel::Gpu
-        };
-        match std::env::var(Self::ENV) {
-            Err(std::env::VarError::NotPresent) => Ok(auto),
-            Ok(v) => match v.as_str() {
-                "" | "auto" => Ok(auto),
-                "gpu" => Ok(BlendKernel::Gpu),
-                "cpu" => Ok(BlendKernel::Cpu),
-                _ => Err(CoreError::InvalidRequest(format!(
-                    "{}={v:?}: expected auto, gpu or cpu",
-                    Self::ENV
-                ))),
-            },
-            Err(e) => Err(CoreError::InvalidRequest(format!("{}: {e}", Self::ENV))),
-        }
+        })
     }
 
     /// `gpu` or `cpu`, as `VKSPLAT_BLEND_KERNEL` names it.
@@ -166,14 +188,67 @@ impl BlendKernel {
     }
 }
 
+/// Which kernels run the radix sort passes (histogram and scatter; the scan between them is
+/// shared). Both give the same result (the sort is stable, so it is unique; tests/sort.rs);
+/// they differ only in speed per device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKernel {
+    /// radix_sort.comp: 256 invocations rank 256 keys at a time in shared memory (GPUs).
+    Gpu,
+    /// radix_sort_cpu.comp: each invocation walks a whole block of keys serially, no barriers
+    /// or atomics (CPU devices: lavapipe).
+    Cpu,
+}
+
+impl SortKernel {
+    /// The environment variable that overrides the per-device choice: `gpu`, `cpu` or `auto`.
+    pub const ENV: &'static str = "VKSPLAT_SORT_KERNEL";
+
+    /// The kernels for a device: [`SortKernel::Cpu`] on CPU/software devices, else
+    /// [`SortKernel::Gpu`]; `VKSPLAT_SORT_KERNEL` overrides it.
+    pub fn for_device(info: &vksplat_vk::DeviceInfo) -> Result<Self, CoreError> {
+        Ok(if cpu_variant_for(info, Self::ENV)? {
+            SortKernel::Cpu
+        } else {
+            SortKernel::Gpu
+        })
+    }
+
+    /// `gpu` or `cpu`, as `VKSPLAT_SORT_KERNEL` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKernel::Gpu => "gpu",
+            SortKernel::Cpu => "cpu",
+        }
+    }
+
+    /// Its histogram and scatter entries in [`KERNELS`].
+    fn specs(self) -> [&'static KernelSpec; 2] {
+        match self {
+            SortKernel::Gpu => [&KERNELS[4], &KERNELS[5]],
+            SortKernel::Cpu => [&KERNELS[11], &KERNELS[12]],
+        }
+    }
+
+    /// Blocks of `SORT_BLOCK_KEYS` keys one workgroup of its kernels sorts.
+    pub(crate) fn blocks_per_group(self) -> u32 {
+        match self {
+            SortKernel::Gpu => 1,
+            SortKernel::Cpu => SORT_CPU_LANES,
+        }
+    }
+}
+
 /// Every pipeline of the frame.
 pub struct Kernels {
     pub preprocess: ComputePipeline,
     pub scan_reduce: ComputePipeline,
     pub scan_blocks: ComputePipeline,
     pub scan_downsweep: ComputePipeline,
+    /// The histogram and scatter pipelines of `sort_kernel`.
     pub sort_histogram: ComputePipeline,
     pub sort_scatter: ComputePipeline,
+    pub sort_kernel: SortKernel,
     pub dispatch_args: ComputePipeline,
     pub emit_keys: ComputePipeline,
     pub tile_ranges: ComputePipeline,
@@ -186,7 +261,9 @@ impl Kernels {
     /// The kernels, with the blend kernel [`BlendKernel::for_device`] picks.
     pub fn new(ctx: &Arc<Context>) -> Result<Self, CoreError> {
         let blend_kernel = BlendKernel::for_device(ctx.info())?;
-        let [preprocess, scan_reduce, scan_blocks, scan_downsweep, sort_histogram, sort_scatter, dispatch_args, emit_keys, tile_ranges, _, _] =
+        let sort_kernel = SortKernel::for_device(ctx.info())?;
+        let [sort_histogram, sort_scatter] = sort_kernel.specs();
+        let [preprocess, scan_reduce, scan_blocks, scan_downsweep, _, _, dispatch_args, emit_keys, tile_ranges, _, _, _, _] =
             &KERNELS;
         Ok(Kernels {
             preprocess: preprocess.create(ctx)?,
@@ -195,6 +272,7 @@ impl Kernels {
             scan_downsweep: scan_downsweep.create(ctx)?,
             sort_histogram: sort_histogram.create(ctx)?,
             sort_scatter: sort_scatter.create(ctx)?,
+            sort_kernel,
             dispatch_args: dispatch_args.create(ctx)?,
             emit_keys: emit_keys.create(ctx)?,
             tile_ranges: tile_ranges.create(ctx)?,
@@ -213,6 +291,21 @@ impl Kernels {
     ) -> Result<(), CoreError> {
         self.blend = kernel.spec().create(ctx)?;
         self.blend_kernel = kernel;
+        Ok(())
+    }
+
+    /// Replaces the sort pipelines by `kernel`'s (no frame using them may be in flight; tests
+    /// only, through `Renderer::set_sort_kernel`).
+    #[cfg(feature = "test-hooks")]
+    pub(crate) fn set_sort(
+        &mut self,
+        ctx: &Arc<Context>,
+        kernel: SortKernel,
+    ) -> Result<(), CoreError> {
+        let [histogram, scatter] = kernel.specs();
+        self.sort_histogram = histogram.create(ctx)?;
+        self.sort_scatter = scatter.create(ctx)?;
+        self.sort_kernel = kernel;
         Ok(())
     }
 }

@@ -6,6 +6,13 @@
 //! from the control buffer, so the per-intersection sort runs with indirect dispatches and
 //! needs no host readback. Nothing depends on the subgroup size or on forward progress between
 //! workgroups.
+//!
+//! The histogram and scatter kernels come in two variants ([`crate::shaders::SortKernel`]):
+//! radix_sort.comp ranks 256 keys at a time in shared memory (GPUs), radix_sort_cpu.comp walks
+//! each block serially in one invocation (CPU devices). Both write the same histogram layout
+//! and, the sort being stable, the same output bit for bit. Callers size dispatches for one
+//! workgroup per block; the CPU kernels sort several blocks per workgroup, so direct dispatches
+//! shrink here and the surplus groups of an indirect one exit at once.
 
 use vksplat_vk::{Buffer, PushConstants, Recorder};
 
@@ -37,7 +44,7 @@ fn dispatch<'a>(
     Ok(())
 }
 
-/// Records an exclusive scan of `control[params.len_slot]` elements (`io.rects`/`io.ids` are
+/// Records an exclusive scan of `control[params.len_slot]` elements (`io.rect_lo`/`rect_hi`/`ids` are
 /// only read when `params.gather` is 1); `groups` must cover
 /// ceil(len / SCAN_BLOCK) workgroups. Ends with a barrier.
 pub(crate) fn record_scan<'a>(
@@ -94,6 +101,13 @@ pub(crate) fn record_sort<'a>(
     sort_groups: Groups<'a>,
     hist_scan_groups: Groups<'a>,
 ) -> Result<usize, CoreError> {
+    let per_group = k.sort_kernel.blocks_per_group();
+    let sort_groups = match sort_groups {
+        Groups::Direct(g) if per_group > 1 => {
+            Groups::Direct(groups_2d((g[0] * g[1] * g[2]).div_ceil(per_group)))
+        }
+        g => g,
+    };
     let mut src = 0usize;
     for pass in 0..radix_passes(bits) {
         let dst = 1 - src;
@@ -118,7 +132,8 @@ pub(crate) fn record_sort<'a>(
             input: io.hist,
             output: io.hist,
             block_sums: io.block_sums,
-            rects: io.hist,
+            rect_lo: io.hist,
+            rect_hi: io.hist,
             ids: io.hist,
         };
         let sp = ScanParams {

@@ -7,6 +7,18 @@ use crate::gpu_layout::*;
 use crate::sort::{record_sort, Groups, SortIo};
 
 impl Renderer {
+    /// The sort kernels this renderer runs (chosen per device, `VKSPLAT_SORT_KERNEL`).
+    pub fn sort_kernel(&self) -> crate::shaders::SortKernel {
+        self.kernels.sort_kernel
+    }
+
+    /// Switches the sort kernels, so one process can compare the variants on one device
+    /// (tests only).
+    #[cfg(feature = "test-hooks")]
+    pub fn set_sort_kernel(&mut self, kernel: crate::shaders::SortKernel) -> Result<(), CoreError> {
+        self.kernels.set_sort(&self.ctx, kernel)
+    }
+
     /// The most pairs [`Renderer::sort_pairs`] sorts at once on this device: every array of
     /// the sort is bound as one storage buffer, so the keys (4 bytes each) and the histogram
     /// (256 counters per block of keys) must each fit one binding.
@@ -17,8 +29,10 @@ impl Renderer {
         by_keys.min(by_hist).min(u32::MAX as u64) as u32
     }
 
-    /// Sorts (key, value) pairs on the GPU by the low `bits` bits of the keys, stably. Returns
-    /// the sorted pairs and the GPU time of the sort in nanoseconds. At most
+    /// Sorts (key, value) pairs on the GPU by key, stably, with the sort kernels the renderer
+    /// runs ([`Renderer::sort_kernel`]). The keys must be below 2^`bits`: the sort runs
+    /// ceil(bits / 8) passes of 8 bits and ignores only the bits above those. Returns the
+    /// sorted pairs and the GPU time of the sort in nanoseconds. At most
     /// [`Renderer::max_sort_pairs`] pairs (checked before anything is allocated).
     pub fn sort_pairs(
         &self,
