@@ -1,13 +1,16 @@
 //! The C API's engine camera helpers: the same cameras as `vksplat_io::camera`'s conversions,
 //! the optional outputs, and argument errors.
 
-use vksplat::{vksplat_camera_from_clip, vksplat_camera_from_unity, vksplat_camera_from_unreal};
+use vksplat::{
+    vksplat_camera_from_clip, vksplat_camera_from_unity, vksplat_camera_from_unreal,
+    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_scene_destroy,
+};
 use vksplat_abi::*;
 
 mod common;
-use common::last_error;
+use common::{last_error, scene_from_row, zeroed, Row};
 use vksplat_io::camera::{self, ClipConvention};
-use vksplat_io::Camera;
+use vksplat_io::{Camera, Projection};
 
 fn blank() -> VksplatCamera {
     VksplatCamera {
@@ -109,6 +112,154 @@ fn from_clip_matches_the_rust_conversion_in_every_convention() {
     }
 }
 
+/// `vksplat_camera_from_clip` of `(p, v)`: the camera, the depth range and reversed Z.
+fn from_clip(
+    p: &[f32; 16],
+    v: &[f32; 16],
+    code: u32,
+    w: u32,
+    h: u32,
+) -> (VksplatCamera, [f64; 2], u32) {
+    let mut out = blank();
+    let mut range = [0.0f64; 2];
+    let mut reversed = 7u32;
+    // SAFETY: 16 floats each, a camera with its header, 2 doubles, one u32.
+    let r = unsafe {
+        vksplat_camera_from_clip(
+            p.as_ptr(),
+            v.as_ptr(),
+            code,
+            w,
+            h,
+            &mut out,
+            range.as_mut_ptr(),
+            &mut reversed,
+        )
+    };
+    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+    (out, range, reversed)
+}
+
+/// A few splats at depths 2..6 spread over the image of `ortho_camera`.
+fn ortho_scene() -> Row {
+    let mut r: Row = Default::default();
+    for k in 0..9 {
+        let k = k as f32;
+        r.0.extend([
+            (k % 3.0 - 1.0) * 0.8,
+            (k / 3.0).floor() * 0.5 - 0.5,
+            2.0 + 0.5 * k,
+        ]);
+        r.1.extend([1.0, 0.1 * k, 0.0, 0.2]);
+        r.2.extend([0.12f32.ln(), 0.08f32.ln(), 0.1f32.ln()]);
+        r.3.push(1.5);
+        r.4.extend([0.8, 0.1 * k, 0.4]);
+    }
+    r
+}
+
+fn ortho_camera() -> Camera {
+    let (c, s) = (0.2f32.cos(), 0.2f32.sin());
+    Camera {
+        name: "ortho".into(),
+        width: 96,
+        height: 64,
+        fx: 40.0,
+        fy: 38.5,
+        cx: 50.5,
+        cy: 30.25,
+        // A turn about y, then a shift.
+        world_to_camera: [
+            [c, 0.0, -s, 0.1],
+            [0.0, 1.0, 0.0, -0.2],
+            [s, 0.0, c, 1.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ],
+        projection: Projection::Orthographic,
+    }
+}
+
+/// Orthographic matrices built the GL, Vulkan and D3D way (glOrtho's formula, the Vulkan
+/// depth range with y down, reversed Z) give the camera set directly: the same fields to f32
+/// rounding, the planes, and the same image through `vksplat_render`.
+#[test]
+fn from_clip_orthographic_renders_like_the_direct_camera() {
+    if vksplat_tests::gpu().is_none() {
+        return;
+    }
+    let cam = ortho_camera();
+    let mut ctx = std::ptr::null_mut();
+    // SAFETY: NULL descriptor, valid out-pointer.
+    assert_eq!(
+        unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) },
+        VKSPLAT_OK
+    );
+    let scene = scene_from_row(ctx, &ortho_scene());
+    let render = |c: &VksplatCamera| {
+        let mut d: VksplatRenderDesc = zeroed();
+        d.s_type = VKSPLAT_STRUCT_RENDER_DESC;
+        d.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
+        d.camera = c;
+        let mut rgba = vec![0.0f32; (c.width * c.height * 4) as usize];
+        let mut img: VksplatImage = zeroed();
+        img.s_type = VKSPLAT_STRUCT_IMAGE;
+        img.s_size = std::mem::size_of::<VksplatImage>() as u32;
+        (img.width, img.height, img.format) = (c.width, c.height, VKSPLAT_FORMAT_RGBA32F);
+        img.pixels = rgba.as_mut_ptr().cast();
+        img.pixels_size = (rgba.len() * 4) as u64;
+        // SAFETY: live context and scene; the buffer is as large as its size says.
+        let r = unsafe { vksplat_render(ctx, scene, &d, &img) };
+        assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+        rgba
+    };
+    let mut direct = blank();
+    (direct.width, direct.height) = (cam.width, cam.height);
+    (direct.fx, direct.fy, direct.cx, direct.cy) = (cam.fx, cam.fy, cam.cx, cam.cy);
+    direct.world_to_camera = std::array::from_fn(|k| cam.world_to_camera[k / 4][k % 4]);
+    direct.projection = VKSPLAT_PROJECTION_ORTHOGRAPHIC;
+    let want = render(&direct);
+    assert!(want.iter().skip(3).step_by(4).filter(|a| **a > 0.1).count() > 100);
+    for (code, conv) in [
+        (VKSPLAT_CLIP_OPENGL, ClipConvention::OpenGl),
+        (VKSPLAT_CLIP_VULKAN, ClipConvention::Vulkan),
+        (VKSPLAT_CLIP_DIRECT3D, ClipConvention::Direct3D),
+    ] {
+        for reversed in [false, true] {
+            let (p, v) = camera::clip_matrices(&cam, conv, 0.5, 30.0, reversed).unwrap();
+            let (got, range, rev) = from_clip(&p, &v, code, cam.width, cam.height);
+            let what = format!("{conv:?} reversed {reversed}");
+            assert_eq!(got.projection, VKSPLAT_PROJECTION_ORTHOGRAPHIC, "{what}");
+            assert_eq!(rev, u32::from(reversed), "{what}");
+            assert!(
+                (range[0] - 0.5).abs() < 1e-5 && (range[1] - 30.0).abs() < 1e-4,
+                "{what}: {range:?}"
+            );
+            for (a, b) in [
+                (got.fx, cam.fx),
+                (got.fy, cam.fy),
+                (got.cx, cam.cx),
+                (got.cy, cam.cy),
+            ]
+            .into_iter()
+            .chain(
+                got.world_to_camera
+                    .iter()
+                    .copied()
+                    .zip(direct.world_to_camera),
+            ) {
+                assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{what}: {got:?}");
+            }
+            let (max, _) = vksplat_tests::compare(&render(&got), &want, 0.0, 0.0);
+            assert!(max < 1e-3, "{what}: the image differs by {max}");
+        }
+    }
+    // SAFETY: created above; no other call uses them.
+    unsafe {
+        vksplat_scene_destroy(scene);
+        vksplat_context_destroy(ctx);
+    }
+}
+
 #[test]
 fn from_clip_refuses_bad_arguments() {
     let cam = reference_camera();
@@ -143,13 +294,23 @@ fn from_clip_refuses_bad_arguments() {
         "{}",
         last_error()
     );
+    // An oblique orthographic projection (depth depends on x).
     let mut ortho = [0.0f32; 16];
     (ortho[0], ortho[5], ortho[10], ortho[15]) = (1.0, 1.0, -0.2, 1.0);
+    ortho[2] = 0.1;
     assert_eq!(
         call(ortho.as_ptr(), VKSPLAT_CLIP_OPENGL, &mut out),
         VKSPLAT_ERROR_INVALID_ARGUMENT
     );
-    assert!(last_error().contains("orthographic"), "{}", last_error());
+    assert!(last_error().contains("oblique"), "{}", last_error());
+    // A zero last row.
+    let mut singular = ortho;
+    (singular[2], singular[15]) = (0.0, 0.0);
+    assert_eq!(
+        call(singular.as_ptr(), VKSPLAT_CLIP_OPENGL, &mut out),
+        VKSPLAT_ERROR_INVALID_ARGUMENT
+    );
+    assert!(last_error().contains("singular"), "{}", last_error());
     assert_ne!(
         call(p.as_ptr(), VKSPLAT_CLIP_OPENGL, std::ptr::null_mut()),
         VKSPLAT_OK

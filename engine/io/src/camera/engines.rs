@@ -19,13 +19,21 @@
 //! - Unity and Unreal: the scene's frame maps to the engine's world by a fixed change of axes
 //!   ([`UNITY_FROM_SCENE`], [`UNREAL_FROM_SCENE`]) under which an engine camera with the
 //!   identity rotation at the origin is vksplat's identity camera.
-//! - Orthographic projections are refused: the renderer projects through a pinhole.
+//! - Orthographic projections (last row (0, 0, 0, w), w ≠ 0) give an orthographic camera
+//!   ([`Projection::Orthographic`]: fx, fy in pixels per world unit). Its pixel axes come
+//!   from the projection's x and y rows; its viewing direction is their cross product (the
+//!   camera's x right and y down make a right-handed frame with its z forward, as for every
+//!   vksplat camera), which the depth row must be parallel to (no oblique projections). Its
+//!   position is the view's eye (the view space origin): the principal point is where the eye
+//!   projects, and camera depth is measured from it. Unlike a pinhole, an orthographic near
+//!   plane may lie at or behind the eye (glOrtho's negative near); the far plane must be in
+//!   front, and a far plane cannot be infinite.
 //!
 //! All arithmetic is f64; the results are rounded to f32 once.
 
 use glam::{DMat3, DMat4, DQuat, DVec3, DVec4};
 
-use super::Camera;
+use super::{Camera, Projection};
 
 /// Which graphics API's clip-space rules a projection matrix follows (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,9 +75,11 @@ impl ClipConvention {
 /// A camera recovered from clip matrices, with the depth planes the projection encodes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClipCamera {
-    /// The pinhole camera (named "projection").
+    /// The camera (named "projection"): pinhole, or orthographic for an orthographic
+    /// projection.
     pub camera: Camera,
-    /// Distance along the view axis of the near plane (> 0).
+    /// Distance along the view axis of the near plane (> 0; an orthographic projection's may
+    /// be at or behind the eye, ≤ 0).
     pub near: f64,
     /// Distance of the far plane; infinite for an infinite-far projection.
     pub far: f64,
@@ -80,6 +90,9 @@ pub struct ClipCamera {
 /// Relative tolerance for "rigid", "no skew" and "no mirror" checks: engine matrices are f32.
 const TOL: f64 = 1e-4;
 
+const MIRRORED: &str = "the view is mirrored against the scene (a left-handed world): compose \
+     the view with the scene's placement, e.g. UNITY_FROM_SCENE or UNREAL_FROM_SCENE";
+
 fn mat(m: &[f32; 16]) -> DMat4 {
     DMat4::from_cols_array(&m.map(f64::from))
 }
@@ -87,8 +100,12 @@ fn mat(m: &[f32; 16]) -> DMat4 {
 /// vksplat's camera from a projection and a view matrix (see the module docs for the element
 /// order and the conventions), for an image of `width`×`height` pixels.
 ///
-/// Errors (as text naming the problem): non-finite elements, an orthographic or singular
-/// projection, skewed pixels, a non-rigid or mirrored view, a near plane at or behind the eye.
+/// An orthographic projection (last row (0, 0, 0, w)) gives an orthographic camera (see the
+/// module docs).
+///
+/// Errors (as text naming the problem): non-finite elements, a singular projection, skewed
+/// pixels, an oblique orthographic projection, a non-rigid or mirrored view, a near plane at
+/// or behind the eye (perspective) or a far plane there (orthographic).
 pub fn camera_from_clip(
     projection: &[f32; 16],
     view: &[f32; 16],
@@ -103,13 +120,6 @@ pub fn camera_from_clip(
         return Err(format!("width {width} or height {height} is zero"));
     }
     let (p, v) = (mat(projection), mat(view));
-    if p.row(3).truncate().length() <= TOL * p.row(3).w.abs() {
-        return Err(
-            "the projection is orthographic (its last row is (0, 0, 0, w)); vksplat renders \
-             pinhole cameras only"
-                .into(),
-        );
-    }
     let rot = DMat3::from_mat4(v);
     let gram = rot.transpose() * rot;
     let off = (gram - DMat3::IDENTITY).to_cols_array();
@@ -119,6 +129,12 @@ pub fn camera_from_clip(
              object's scale in its placement, not in the camera"
                 .into(),
         );
+    }
+    if p.row(3) == DVec4::ZERO {
+        return Err("the projection is singular (its last row is zero)".into());
+    }
+    if p.row(3).truncate().length() <= TOL * p.row(3).w.abs() {
+        return orthographic_from_clip(p, v, convention, width, height);
     }
     let (w, h) = (f64::from(width), f64::from(height));
     let m = p * v;
@@ -157,11 +173,7 @@ pub fn camera_from_clip(
     }
     let r1 = fx_r1 / fx;
     if r1.cross(r2).dot(r3) < 0.0 {
-        return Err(
-            "the view is mirrored against the scene (a left-handed world): compose the view \
-             with the scene's placement, e.g. UNITY_FROM_SCENE or UNREAL_FROM_SCENE"
-                .into(),
-        );
+        return Err(MIRRORED.into());
     }
     // Translation: K·t = (rx.w, ry.w, rw.w)/λ.
     let tz = rw.w / lambda;
@@ -216,6 +228,105 @@ pub fn camera_from_clip(
     })
 }
 
+/// [`camera_from_clip`] for an orthographic projection `p` (last row (0, 0, 0, w), w ≠ 0)
+/// and a rigid view `v`.
+fn orthographic_from_clip(
+    p: DMat4,
+    v: DMat4,
+    convention: ClipConvention,
+    width: u32,
+    height: u32,
+) -> Result<ClipCamera, String> {
+    let (w, h) = (f64::from(width), f64::from(height));
+    // The caller checked that p's last row is (0, 0, 0, w) up to rounding; w is the constant
+    // clip w, and the view is rigid, so (P·V)'s last row is (0, 0, 0, w) as well.
+    let lambda = p.row(3).w;
+    let m = p * v;
+    // Pixel = (ax·x + u0, ay·x + v0) for a scene point x, as in the perspective case with
+    // clip w = λ for every point.
+    let rx = (m.row(0) + m.row(3)) * (w / 2.0 / lambda);
+    let ry = (m.row(3) - m.row(1) * convention.y_up()) * (h / 2.0 / lambda);
+    let (ax, ay) = (rx.truncate(), ry.truncate());
+    let (fx, fy) = (ax.length(), ay.length());
+    if fx <= 0.0 {
+        return Err("the orthographic projection maps every point to one image column".into());
+    }
+    if fy <= 0.0 {
+        return Err("the orthographic projection maps every point to one image row".into());
+    }
+    let (r1, r2) = (ax / fx, ay / fy);
+    let skew = r1.dot(r2);
+    if skew.abs() > TOL {
+        return Err(format!(
+            "the orthographic projection has skewed pixels (image axes at {:.4}° instead of \
+             90°); vksplat's camera has none",
+            skew.clamp(-1.0, 1.0).acos().to_degrees()
+        ));
+    }
+    // Orthonormalise the (nearly) perpendicular axes; forward completes a right-handed frame.
+    let r2 = (r2 - r1 * skew).normalize();
+    let r3 = r1.cross(r2);
+    // The convention's view space says which way the host looks (−z or +z); a parallel
+    // projection alone cannot tell a mirrored world from a reversed depth range.
+    let forward =
+        DMat3::from_mat4(v).transpose() * DVec3::new(0.0, 0.0, convention.view_from_opencv().z);
+    if r3.dot(forward) <= 0.0 {
+        return Err(MIRRORED.into());
+    }
+    // NDC depth = α + β·d at camera depth d (from the eye, along r3).
+    let rz = m.row(2) / lambda;
+    let beta = rz.truncate().dot(r3);
+    let oblique = (rz.truncate() - r3 * beta).length();
+    if rz.truncate().length() == 0.0 {
+        return Err("the orthographic projection maps every point to one depth".into());
+    }
+    if oblique > TOL * beta.abs() {
+        return Err(
+            "the orthographic projection is oblique (its depth row is not along the viewing \
+             direction); vksplat's orthographic camera looks straight along its axis"
+                .into(),
+        );
+    }
+    // The eye: the view space origin, in the scene.
+    let eye = v.inverse().w_axis.truncate();
+    let alpha = rz.truncate().dot(eye) + rz.w;
+    let (z_lo, z_hi) = convention.depth_range();
+    let (d_lo, d_hi) = ((z_lo - alpha) / beta, (z_hi - alpha) / beta);
+    let reversed_z = d_lo > d_hi;
+    let (near, far) = if reversed_z {
+        (d_hi, d_lo)
+    } else {
+        (d_lo, d_hi)
+    };
+    if !(far > 0.0 && near.is_finite() && far.is_finite()) {
+        return Err(format!(
+            "the orthographic projection's far plane is not in front of the eye (near {near}, \
+             far {far})"
+        ));
+    }
+    let r = DMat3::from_cols(r1, r2, r3).transpose();
+    let t = -(r * eye);
+    let camera = Camera {
+        name: "projection".into(),
+        width,
+        height,
+        fx: fx as f32,
+        fy: fy as f32,
+        // Where the eye lands on the image.
+        cx: (rx.truncate().dot(eye) + rx.w) as f32,
+        cy: (ry.truncate().dot(eye) + ry.w) as f32,
+        world_to_camera: rows(r, t),
+        projection: Projection::Orthographic,
+    };
+    camera.validate()?;
+    Ok(ClipCamera {
+        camera,
+        near,
+        far,
+        reversed_z,
+    })
+}
+
 fn rows(r: DMat3, t: DVec3) -> [[f32; 4]; 4] {
     let mut out = [[0.0f32; 4]; 4];
     for (i, row) in out.iter_mut().enumerate().take(3) {
@@ -233,7 +344,9 @@ fn world_to_camera(c: &Camera) -> DMat4 {
 
 /// The projection and view matrices (element order as in the module docs) that rasterise what
 /// `camera` sees: the same pixel for every point, depth planes at `near` and `far` (`far` may
-/// be infinite), reversed Z on request. [`camera_from_clip`] inverts it.
+/// be infinite), reversed Z on request. [`camera_from_clip`] inverts it. An orthographic
+/// camera gives an orthographic projection (finite planes; `near` may be ≤ 0) and a view whose
+/// eye is the camera's position.
 pub fn clip_matrices(
     camera: &Camera,
     convention: ClipConvention,
@@ -242,7 +355,15 @@ pub fn clip_matrices(
     reversed_z: bool,
 ) -> Result<([f32; 16], [f32; 16]), String> {
     camera.validate()?;
-    if !(near > 0.0 && near.is_finite() && far > near) {
+    let ortho = camera.projection == Projection::Orthographic;
+    if ortho {
+        if !(near.is_finite() && far.is_finite() && far > near.max(0.0)) {
+            return Err(format!(
+                "near {near} and far {far}: an orthographic projection needs finite planes, \
+                 near < far and far > 0"
+            ));
+        }
+    } else if !(near > 0.0 && near.is_finite() && far > near) {
         return Err(format!(
             "near {near} and far {far}: need 0 < near < far (far may be infinite)"
         ));
@@ -253,6 +374,26 @@ pub fn clip_matrices(
     let (mut z_near, mut z_far) = convention.depth_range();
     if reversed_z {
         std::mem::swap(&mut z_near, &mut z_far);
+    }
+    if ortho {
+        // In OpenCV camera coordinates (x, y, d): clip = (x·2fx/W + 2cx/W − 1,
+        // ±(y·2fy/H + 2cy/H − 1), a + b·d, 1) with NDC depth z_near at d = near, z_far at far.
+        let b = (z_far - z_near) / (far - near);
+        let a = z_near - b * near;
+        let y_sign = -convention.y_up();
+        let cv = DMat4::from_cols(
+            DVec4::new(2.0 * fx / w, 0.0, 0.0, 0.0),
+            DVec4::new(0.0, y_sign * 2.0 * fy / h, 0.0, 0.0),
+            DVec4::new(0.0, 0.0, b, 0.0),
+            DVec4::new(2.0 * cx / w - 1.0, y_sign * (2.0 * cy / h - 1.0), a, 1.0),
+        );
+        let flip = DMat4::from_diagonal(convention.view_from_opencv().extend(1.0));
+        return Ok((
+            (cv * flip).to_cols_array().map(|x| x as f32),
+            (flip * world_to_camera(camera))
+                .to_cols_array()
+                .map(|x| x as f32),
+        ));
     }
     // NDC depth = a + b/d at camera depth d.
     let (a, b) = if far.is_infinite() {

@@ -315,15 +315,6 @@ fn refused_matrices() {
     let cam = test_camera();
     let (p, v) = clip_matrices(&cam, ClipConvention::OpenGl, 0.1, 10.0, false).unwrap();
     let gl = ClipConvention::OpenGl;
-    // glm::ortho(-1, 1, -1, 1, 0.1, 10).
-    let mut ortho = [0.0f32; 16];
-    ortho[0] = 1.0;
-    ortho[5] = 1.0;
-    ortho[10] = -2.0 / 9.9;
-    ortho[14] = -10.1 / 9.9;
-    ortho[15] = 1.0;
-    let e = camera_from_clip(&ortho, &v, gl, W, H).unwrap_err();
-    assert!(e.contains("orthographic"), "{e}");
     let mut skewed = p;
     skewed[4] = 0.2; // x depends on view y
     let e = camera_from_clip(&skewed, &v, gl, W, H).unwrap_err();
@@ -342,6 +333,324 @@ fn refused_matrices() {
     assert!(e.contains("near"), "{e}");
     let e = camera_from_clip(&p, &v, gl, 0, H).unwrap_err();
     assert!(e.contains("width"), "{e}");
+}
+
+/// Pixel (u, v) and camera depth of a scene point seen by an orthographic vksplat camera.
+fn project_ortho(c: &Camera, p: DVec3) -> (f64, f64, f64) {
+    let m = &c.world_to_camera;
+    let q: Vec<f64> = (0..3)
+        .map(|i| (0..3).map(|j| f64::from(m[i][j]) * p[j]).sum::<f64>() + f64::from(m[i][3]))
+        .collect();
+    (
+        f64::from(c.fx) * q[0] + f64::from(c.cx),
+        f64::from(c.fy) * q[1] + f64::from(c.cy),
+        q[2],
+    )
+}
+
+fn ortho_test_camera() -> Camera {
+    Camera {
+        name: "ortho".into(),
+        fx: 61.5,
+        fy: 58.25,
+        projection: Projection::Orthographic,
+        ..test_camera()
+    }
+}
+
+/// Camera fields equal to f32 rounding (intrinsics relative 1e-5, the matrix 1e-5).
+fn assert_same_camera(got: &Camera, want: &Camera, what: &str) {
+    assert_eq!(got.projection, want.projection, "{what}");
+    assert_eq!((got.width, got.height), (want.width, want.height), "{what}");
+    for (x, y) in [
+        (got.fx, want.fx),
+        (got.fy, want.fy),
+        (got.cx, want.cx),
+        (got.cy, want.cy),
+    ] {
+        assert!(
+            close(f64::from(x), f64::from(y), 1e-5),
+            "{what}: {got:?} vs {want:?}"
+        );
+    }
+    for (x, y) in got
+        .world_to_camera
+        .iter()
+        .flatten()
+        .zip(want.world_to_camera.iter().flatten())
+    {
+        assert!((x - y).abs() < 1e-5, "{what}: {got:?} vs {want:?}");
+    }
+}
+
+/// Every point lands on the same pixel through the clip matrices as through the orthographic
+/// camera, and NDC depth is linear in camera depth with the planes at `near`/`far`.
+fn assert_same_ortho_pixels(
+    c: &Camera,
+    p: &[f32; 16],
+    v: &[f32; 16],
+    conv: ClipConvention,
+    (near, far, reversed): (f64, f64, bool),
+) {
+    let (lo, hi) = conv.depth_range();
+    let (z_near, z_far) = if reversed { (hi, lo) } else { (lo, hi) };
+    for x in points_in_front(c) {
+        let (u0, v0, d) = project_ortho(c, x);
+        let (u1, v1, z) = project_clip(p, v, conv, x);
+        assert!(
+            (u0 - u1).abs() < 2e-3 && (v0 - v1).abs() < 2e-3,
+            "{conv:?} point {x}: camera ({u0}, {v0}) vs clip ({u1}, {v1})"
+        );
+        let want_z = z_near + (z_far - z_near) * (d - near) / (far - near);
+        assert!(
+            (z - want_z).abs() < 1e-4,
+            "{conv:?} depth {d}: {z} vs {want_z}"
+        );
+    }
+}
+
+#[test]
+fn orthographic_round_trips_in_every_convention() {
+    let cam = ortho_test_camera();
+    for conv in [
+        ClipConvention::OpenGl,
+        ClipConvention::Vulkan,
+        ClipConvention::Direct3D,
+    ] {
+        for reversed in [false, true] {
+            // glOrtho allows a near plane behind the eye.
+            for (near, far) in [(0.05, 80.0), (-3.0, 12.0)] {
+                let what = format!("{conv:?} reversed {reversed} near {near} far {far}");
+                let (p, v) = clip_matrices(&cam, conv, near, far, reversed).unwrap();
+                assert_eq!([p[3], p[7], p[11], p[15]], [0.0, 0.0, 0.0, 1.0], "{what}");
+                assert_same_ortho_pixels(&cam, &p, &v, conv, (near, far, reversed));
+                let back =
+                    camera_from_clip(&p, &v, conv, W, H).unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(back.reversed_z, reversed, "{what}");
+                assert!(close(back.near, near, 1e-4), "{what}: {back:?}");
+                assert!(close(back.far, far, 1e-4), "{what}: {back:?}");
+                assert_same_camera(&back.camera, &cam, &what);
+            }
+        }
+    }
+}
+
+/// glm::ortho (right-handed, depth −1..1) or glm::orthoRH_ZO (depth 0..1) as column-major
+/// floats.
+fn glm_ortho(l: f64, r: f64, b: f64, t: f64, n: f64, f: f64, zero_one: bool) -> [f32; 16] {
+    let (c22, c32) = if zero_one {
+        (-1.0 / (f - n), -n / (f - n))
+    } else {
+        (-2.0 / (f - n), -(f + n) / (f - n))
+    };
+    let cols = [
+        [2.0 / (r - l), 0.0, 0.0, 0.0],
+        [0.0, 2.0 / (t - b), 0.0, 0.0],
+        [0.0, 0.0, c22, 0.0],
+        [-(r + l) / (r - l), -(t + b) / (t - b), c32, 1.0],
+    ];
+    cols.concat()
+        .iter()
+        .map(|&x| x as f32)
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap()
+}
+
+/// The orthographic camera a glm::lookAt view with an (l, r, b, t) window sees: x right along
+/// the window, pixels per unit W/(r−l), H/(t−b), the eye's pixel where x = 0, y = 0 falls.
+fn expected_ortho(eye: DVec3, centre: DVec3, up: DVec3, lrbt: [f64; 4]) -> Camera {
+    let [l, r, b, t] = lrbt;
+    let f = (centre - eye).normalize();
+    let s = f.cross(up).normalize();
+    let u = s.cross(f);
+    // OpenCV axes: x = s, y = −u (down), z = f.
+    let rot = DMat3::from_cols(s, -u, f).transpose();
+    let tr = -(rot * eye);
+    let mut m = [[0.0f32; 4]; 4];
+    for (i, row) in m.iter_mut().enumerate().take(3) {
+        let rr = rot.row(i);
+        *row = [rr.x as f32, rr.y as f32, rr.z as f32, tr[i] as f32];
+    }
+    m[3] = [0.0, 0.0, 0.0, 1.0];
+    let (w, h) = (f64::from(W), f64::from(H));
+    Camera {
+        name: "projection".into(),
+        width: W,
+        height: H,
+        fx: (w / (r - l)) as f32,
+        fy: (h / (t - b)) as f32,
+        cx: (-l * w / (r - l)) as f32,
+        cy: (t * h / (t - b)) as f32,
+        world_to_camera: m,
+        projection: Projection::Orthographic,
+    }
+}
+
+#[test]
+fn glm_ortho_opengl_and_vulkan() {
+    let (eye, centre) = (DVec3::new(1.0, 2.0, 3.0), DVec3::new(0.2, -0.1, 0.0));
+    let v = glm_look_at(eye, centre, DVec3::Y);
+    let lrbt = [-4.0, 5.0, -2.5, 3.5];
+    let want = expected_ortho(eye, centre, DVec3::Y, lrbt);
+    let [l, r, b, t] = lrbt;
+    let gl = camera_from_clip(
+        &glm_ortho(l, r, b, t, 0.5, 40.0, false),
+        &v,
+        ClipConvention::OpenGl,
+        W,
+        H,
+    )
+    .unwrap();
+    assert_same_camera(&gl.camera, &want, "OpenGL");
+    assert!(
+        close(gl.near, 0.5, 1e-5) && close(gl.far, 40.0, 1e-5),
+        "{gl:?}"
+    );
+    assert!(!gl.reversed_z);
+    // Vulkan: the same matrix with depth 0..1 and y negated (the usual proj[1][1] *= -1).
+    let mut p = glm_ortho(l, r, b, t, 0.5, 40.0, true);
+    p[5] = -p[5];
+    p[13] = -p[13];
+    let vk = camera_from_clip(&p, &v, ClipConvention::Vulkan, W, H).unwrap();
+    assert_same_camera(&vk.camera, &want, "Vulkan");
+    assert!(
+        close(vk.near, 0.5, 1e-5) && close(vk.far, 40.0, 1e-5),
+        "{vk:?}"
+    );
+    // Reversed Z (near at 1, far at 0): glm::orthoRH_ZO with near and far swapped.
+    let mut p = glm_ortho(l, r, b, t, 40.0, 0.5, true);
+    p[5] = -p[5];
+    p[13] = -p[13];
+    let rev = camera_from_clip(&p, &v, ClipConvention::Vulkan, W, H).unwrap();
+    assert_same_camera(&rev.camera, &want, "Vulkan reversed");
+    assert!(rev.reversed_z, "{rev:?}");
+    assert!(
+        close(rev.near, 0.5, 1e-5) && close(rev.far, 40.0, 1e-5),
+        "{rev:?}"
+    );
+    // The 2D idiom glm::ortho(0, W, H, 0, -1, 1): pixels as units, y down, near behind the
+    // eye. With the identity view, GL looks along the scene's −z with x right and y down: a
+    // mirrored (left-handed) camera, refused; a view that turns the scene's +z into GL's −z
+    // gives the scene's own axes.
+    let p = glm_ortho(0.0, f64::from(W), f64::from(H), 0.0, -1.0, 1.0, false);
+    let id = DMat4::IDENTITY.to_cols_array().map(|x| x as f32);
+    let e = camera_from_clip(&p, &id, ClipConvention::OpenGl, W, H).unwrap_err();
+    assert!(e.contains("mirrored"), "{e}");
+    let flip_z = DMat4::from_diagonal(DVec4::new(1.0, 1.0, -1.0, 1.0))
+        .to_cols_array()
+        .map(|x| x as f32);
+    let px = camera_from_clip(&p, &flip_z, ClipConvention::OpenGl, W, H).unwrap();
+    let c = &px.camera;
+    assert_eq!(
+        (c.fx, c.fy, c.cx, c.cy, c.projection),
+        (1.0, 1.0, 0.0, 0.0, Projection::Orthographic),
+        "{c:?}"
+    );
+    assert_eq!(
+        c.world_to_camera,
+        DMat4::IDENTITY
+            .to_cols_array_2d()
+            .map(|r| r.map(|x| x as f32))
+    );
+    assert!(
+        close(px.near, -1.0, 1e-6) && close(px.far, 1.0, 1e-6),
+        "{px:?}"
+    );
+}
+
+#[test]
+fn directxmath_orthographic_off_centre_lh_as_stored() {
+    // XMMatrixOrthographicOffCenterLH(l, r, b, t, n, f): row vectors, stored row by row.
+    let (l, r, b, t, n, f) = (-4.0f64, 5.0, -2.5, 3.5, 0.5, 40.0);
+    let rows = [
+        [2.0 / (r - l), 0.0, 0.0, 0.0],
+        [0.0, 2.0 / (t - b), 0.0, 0.0],
+        [0.0, 0.0, 1.0 / (f - n), 0.0],
+        [(l + r) / (l - r), (t + b) / (b - t), n / (n - f), 1.0],
+    ];
+    let p: [f32; 16] = std::array::from_fn(|k| rows[k / 4][k % 4] as f32);
+    let identity = DMat4::IDENTITY.to_cols_array().map(|x| x as f32);
+    // The left-handed view space used as the scene's frame is mirrored: refused.
+    let e = camera_from_clip(&p, &identity, ClipConvention::Direct3D, W, H).unwrap_err();
+    assert!(e.contains("mirrored"), "{e}");
+    // The scene's frame (y down) flipped into D3D's view space (y up, looking along +z).
+    let flip_y = DMat4::from_diagonal(DVec4::new(1.0, -1.0, 1.0, 1.0))
+        .to_cols_array()
+        .map(|x| x as f32);
+    let got = camera_from_clip(&p, &flip_y, ClipConvention::Direct3D, W, H).unwrap();
+    let c = &got.camera;
+    let (w, h) = (f64::from(W), f64::from(H));
+    let want = Camera {
+        name: "projection".into(),
+        width: W,
+        height: H,
+        fx: (w / (r - l)) as f32,
+        fy: (h / (t - b)) as f32,
+        cx: (-l * w / (r - l)) as f32,
+        cy: (t * h / (t - b)) as f32,
+        world_to_camera: [
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ],
+        projection: Projection::Orthographic,
+    };
+    assert_same_camera(c, &want, "D3D");
+    assert!(
+        close(got.near, n, 1e-5) && close(got.far, f, 1e-5),
+        "{got:?}"
+    );
+    assert!(!got.reversed_z);
+}
+
+#[test]
+fn refused_orthographic_matrices() {
+    let cam = ortho_test_camera();
+    let gl = ClipConvention::OpenGl;
+    let (p, v) = clip_matrices(&cam, gl, 0.1, 10.0, false).unwrap();
+    let refused = |p: &[f32; 16], want: &str| {
+        let e = camera_from_clip(p, &v, gl, W, H).unwrap_err();
+        assert!(e.contains(want), "want '{want}': {e}");
+    };
+    let mut zero = p;
+    zero[15] = 0.0;
+    refused(&zero, "singular");
+    let mut no_x = p;
+    for k in [0, 4, 8, 12] {
+        no_x[k] = 0.0;
+    }
+    refused(&no_x, "one image column");
+    let mut no_y = p;
+    for k in [1, 5, 9, 13] {
+        no_y[k] = 0.0;
+    }
+    refused(&no_y, "one image row");
+    let mut skewed = p;
+    skewed[4] = 0.2 * p[0]; // x depends on view y
+    refused(&skewed, "skew");
+    let mut flat = p;
+    for k in [2, 6, 10] {
+        flat[k] = 0.0;
+    }
+    refused(&flat, "one depth");
+    let mut oblique = p;
+    oblique[2] = 0.5 * p[10]; // depth depends on view x
+    refused(&oblique, "oblique");
+    // Both planes behind the eye (far −1): nothing in front to draw.
+    let (behind, _) = clip_matrices(&cam, gl, 0.1, 10.0, false).unwrap();
+    let mut behind = behind;
+    behind[14] += 2.0 * behind[10].abs() * 11.0; // shift NDC depth by 11 units of depth
+    refused(&behind, "far plane");
+    // Mirrored: x negated.
+    let mut mirrored = p;
+    for k in [0, 4, 8, 12] {
+        mirrored[k] = -mirrored[k];
+    }
+    refused(&mirrored, "mirrored");
+    let e = clip_matrices(&cam, gl, 1.0, f64::INFINITY, false).unwrap_err();
+    assert!(e.contains("finite"), "{e}");
 }
 
 fn scene_from(engine_from_scene: &[[f64; 3]; 3], x: [f64; 3]) -> DVec3 {
