@@ -749,6 +749,18 @@ fn bench_times_the_variant_stage_of_plugin_scenes() {
     vksplat_io::write_ply(&dir.join("s.ply"), &splats).unwrap();
     let v = bench(&[&dir.arg("s.ply")]);
     assert!(v["plugin"].is_null());
+    // Device bytes per splat: at least the SH-0 arrays (means, rotations, scales, opacity,
+    // colour: 56 bytes), and the whole context's at least the scene's.
+    let scene_per_splat = v["scene_device_bytes_per_splat"].as_f64().unwrap();
+    assert!(scene_per_splat >= 56.0, "{v}");
+    assert!(
+        v["device_bytes_per_splat"].as_f64().unwrap() >= scene_per_splat,
+        "{v}"
+    );
+    assert!(
+        v["device_memory"]["frame_bytes"].as_u64().unwrap() > 0,
+        "{v}"
+    );
     assert!(!stage_names(&v).iter().any(|n| n.starts_with("variant")));
     let out = vksplat(&["bench", &dir.arg("s.ply"), "--camera", &cams, "--time", "1"]);
     assert_exit(&out, 2);

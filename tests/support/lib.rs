@@ -23,6 +23,7 @@ pub fn gpu() -> Option<Arc<Context>> {
     match Context::new(&ContextDesc {
         device,
         validation: true,
+        ..ContextDesc::default()
     }) {
         Ok(ctx) => {
             // CI runs the GPU tests at more than one subgroup size; make sure it got it.

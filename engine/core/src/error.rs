@@ -50,7 +50,8 @@ pub enum ErrorKind {
     Shader,
     /// The scene or frame does not fit the device.
     TooLarge,
-    /// Not enough host memory for something sized by the scene or image.
+    /// Not enough host memory for something sized by the scene or image, or more device
+    /// memory than the context's budget allows.
     HostMemory,
 }
 
@@ -59,6 +60,9 @@ impl CoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             CoreError::Vulkan(v) if v.is_device_lost() => ErrorKind::DeviceLost,
+            // The context's device-memory budget: like host memory, the same call succeeds
+            // with more of it.
+            CoreError::Vulkan(vksplat_vk::VkError::Budget { .. }) => ErrorKind::HostMemory,
             CoreError::Vulkan(
                 vksplat_vk::VkError::Loader(_) | vksplat_vk::VkError::NoDevice(_),
             ) => ErrorKind::NoDevice,

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use ash::vk;
-use gpu_allocator::vulkan::{Allocation, AllocationCreateDesc, AllocationScheme};
+use gpu_allocator::vulkan::Allocation;
 pub use gpu_allocator::MemoryLocation;
 
+use crate::memory::{Counted, MemoryClass};
 use crate::{CallExt, Context, Result, VkError};
 
 /// What a buffer is used for.
@@ -21,14 +22,16 @@ pub enum BufferUsage {
 pub struct Buffer {
     ctx: Arc<Context>,
     pub(crate) raw: vk::Buffer,
-    allocation: Option<Allocation>,
+    allocation: Option<(Allocation, Counted)>,
     size: u64,
     usage: BufferUsage,
     name: String,
 }
 
 impl Context {
-    /// Creates a buffer of `size` bytes (rounded up to a multiple of 4, at least 4).
+    /// Creates a buffer of `size` bytes (rounded up to a multiple of 4, at least 4). Its
+    /// memory class in [`Context::memory_stats`] is its usage or its name
+    /// ([`MemoryClass::of_name`]); beyond the budget it is [`VkError::Budget`].
     pub fn create_buffer(
         self: &Arc<Self>,
         name: &str,
@@ -53,52 +56,42 @@ impl Context {
             .size(size)
             .usage(flags)
             .sharing_mode(vk::SharingMode::EXCLUSIVE);
+        let class = match usage {
+            BufferUsage::Staging => MemoryClass::Staging,
+            BufferUsage::Storage => MemoryClass::of_name(name),
+        };
+        let cb = self.host_callbacks();
         // SAFETY: valid device and create info.
-        let raw = unsafe { self.device.create_buffer(&info, None) }.call("vkCreateBuffer")?;
+        let raw = unsafe { self.device.create_buffer(&info, cb) }.call("vkCreateBuffer")?;
         // SAFETY: buffer just created on this device.
         let requirements = unsafe { self.device.get_buffer_memory_requirements(raw) };
-        let allocation = {
-            let mut alloc = self.allocator.lock().unwrap_or_else(|e| e.into_inner());
-            alloc.allocate(&AllocationCreateDesc {
-                name,
-                requirements,
-                location,
-                linear: true,
-                allocation_scheme: AllocationScheme::GpuAllocatorManaged,
-            })
-        };
-        let allocation = match allocation {
-            Ok(a) => a,
-            Err(e) => {
-                // SAFETY: unbound buffer, never used.
-                unsafe { self.device.destroy_buffer(raw, None) };
-                return Err(VkError::Allocation {
-                    name: name.into(),
-                    size,
-                    message: e.to_string(),
-                });
-            }
-        };
+        let (allocation, counted) =
+            match self.allocate_memory(name, class, requirements, location, true) {
+                Ok(a) => a,
+                Err(e) => {
+                    // SAFETY: unbound buffer, never used.
+                    unsafe { self.device.destroy_buffer(raw, cb) };
+                    return Err(e);
+                }
+            };
         // SAFETY: memory and offset come from an allocation that satisfies `requirements`.
         if let Err(e) = unsafe {
             self.device
                 .bind_buffer_memory(raw, allocation.memory(), allocation.offset())
         } {
-            let mut alloc = self.allocator.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = alloc.free(allocation);
+            self.free_memory(allocation, &counted);
             // SAFETY: unbound buffer, never used.
-            unsafe { self.device.destroy_buffer(raw, None) };
+            unsafe { self.device.destroy_buffer(raw, cb) };
             return Err(VkError::Call {
                 call: "vkBindBufferMemory",
                 result: e,
             });
         }
         self.set_name(raw, name);
-        self.track_allocation(allocation.size() as i64);
         Ok(Buffer {
             ctx: self.clone(),
             raw,
-            allocation: Some(allocation),
+            allocation: Some((allocation, counted)),
             size,
             usage,
             name: name.into(),
@@ -142,7 +135,7 @@ impl Buffer {
     fn mapped(&self) -> Result<&[u8]> {
         self.allocation
             .as_ref()
-            .and_then(|a| a.mapped_slice())
+            .and_then(|(a, _)| a.mapped_slice())
             .map(|s| &s[..self.size as usize])
             .ok_or_else(|| VkError::Invalid(format!("buffer '{}' is not host-visible", self.name)))
     }
@@ -159,7 +152,7 @@ impl Buffer {
         let slice = self
             .allocation
             .as_mut()
-            .and_then(|a| a.mapped_slice_mut())
+            .and_then(|(a, _)| a.mapped_slice_mut())
             .ok_or_else(|| VkError::Invalid(format!("buffer '{name}' is not host-visible")))?;
         let start = usize::try_from(offset).unwrap_or(usize::MAX);
         match start.checked_add(data.len()) {
@@ -189,13 +182,15 @@ impl Drop for Buffer {
         // Work that used this buffer was submitted with a value at most the last one; wait
         // for it before the memory can be reused.
         self.ctx.wait_for_pending();
-        if let Some(a) = self.allocation.take() {
-            self.ctx.track_allocation(-(a.size() as i64));
-            let mut alloc = self.ctx.allocator.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = alloc.free(a);
+        if let Some((a, counted)) = self.allocation.take() {
+            self.ctx.free_memory(a, &counted);
         }
         // SAFETY: every submission that could use this buffer has completed (waited above;
         // a recorder that was never submitted no longer borrows it).
-        unsafe { self.ctx.device.destroy_buffer(self.raw, None) };
+        unsafe {
+            self.ctx
+                .device
+                .destroy_buffer(self.raw, self.ctx.host_callbacks())
+        };
     }
 }

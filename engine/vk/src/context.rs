@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use ash::vk;
 use gpu_allocator::vulkan::{Allocator, AllocatorCreateDesc};
 
+use crate::memory::{HostAllocator, Ledger};
 use crate::{CallExt, Result, VkError};
 
 const VALIDATION_LAYER: &CStr = c"VK_LAYER_KHRONOS_validation";
@@ -65,6 +66,11 @@ pub struct ContextDesc {
     /// Enable `VK_LAYER_KHRONOS_validation` and count its errors
     /// ([`Context::validation_errors`]). Also enabled by `VKSPLAT_VALIDATION=1`.
     pub validation: bool,
+    /// The host's allocation callbacks for every Vulkan object the context creates, its
+    /// instance and device included (None: the driver's).
+    pub host_allocator: Option<HostAllocator>,
+    /// The most device bytes the context may hold ([`Context::set_memory_budget`]).
+    pub memory_budget: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +178,10 @@ pub struct BorrowedDevice {
     pub enabled_extensions: Vec<CString>,
     /// Vulkan 1.2 features the host enabled, by their member names (as in [`Requirements`]).
     pub enabled_vulkan12_features: Vec<String>,
+    /// The host's allocation callbacks, passed to every object vksplat creates on the device.
+    pub host_allocator: Option<HostAllocator>,
+    /// The most device bytes the context may hold ([`Context::set_memory_budget`]).
+    pub memory_budget: Option<u64>,
 }
 
 /// The instance, one device and its compute queue.
@@ -199,7 +209,10 @@ pub struct Context {
     info: DeviceInfo,
     /// Boxed so its address is stable for the debug callback's user data.
     validation_errors: Box<AtomicU64>,
-    allocated_bytes: AtomicU64,
+    /// Device memory held, by class, and the budget (`memory`).
+    pub(crate) ledger: Mutex<Ledger>,
+    /// Passed to every create/destroy of the context's own objects.
+    pub(crate) host_allocator: Option<HostAllocator>,
 }
 
 // SAFETY: the raw Vulkan handles are only used through `&self` methods that lock the queue,
@@ -258,7 +271,7 @@ impl Context {
     pub fn list_devices() -> Result<Vec<DeviceInfo>> {
         // SAFETY: loading the loader library; a missing library is an error, not UB.
         let entry = unsafe { ash::Entry::load() }.map_err(|e| VkError::Loader(e.to_string()))?;
-        let instance = create_instance(&entry, false)?;
+        let instance = create_instance(&entry, false, None)?;
         let result = (|| {
             let devices = physical_devices(&instance)?;
             Ok(devices
@@ -274,6 +287,8 @@ impl Context {
 
     /// Creates the instance and the chosen device.
     pub fn new(desc: &ContextDesc) -> Result<Arc<Context>> {
+        check_budget(desc.memory_budget)?;
+        let cb = desc.host_allocator.as_ref().map(HostAllocator::callbacks);
         let validation = desc.validation
             || std::env::var("VKSPLAT_VALIDATION")
                 .map(|v| v == "1")
@@ -297,10 +312,17 @@ impl Context {
                 ));
             }
         }
-        let instance = create_instance(&entry, validation)?;
+        let instance = create_instance(&entry, validation, cb)?;
         let validation_errors = Box::new(AtomicU64::new(0));
+        // Everything below destroys what it created on failure (`unwind`).
+        let mut unwind = Unwind {
+            cb: cb.copied(),
+            instance: instance.clone(),
+            messenger: None,
+            device: None,
+            pool: vk::CommandPool::null(),
+        };
 
-        // Everything below must destroy the instance on failure.
         let build = || -> Result<(DeviceInfo, vk::PhysicalDevice, u32)> {
             let pds = physical_devices(&instance)?;
             let infos: Vec<DeviceInfo> = pds
@@ -315,14 +337,7 @@ impl Context {
             })?;
             Ok((chosen.clone(), pd, family))
         };
-        let (info, physical_device, queue_family) = match build() {
-            Ok(v) => v,
-            Err(e) => {
-                // SAFETY: nothing else was created from the instance.
-                unsafe { instance.destroy_instance(None) };
-                return Err(e);
-            }
-        };
+        let (info, physical_device, queue_family) = build()?;
 
         let debug = if validation {
             let loader = ash::ext::debug_utils::Instance::new(&entry, &instance);
@@ -339,8 +354,9 @@ impl Context {
                 .pfn_user_callback(Some(debug_callback))
                 .user_data(&*validation_errors as *const AtomicU64 as *mut c_void);
             // SAFETY: the counter outlives the messenger (destroyed in Drop first).
-            let messenger = unsafe { loader.create_debug_utils_messenger(&info, None) }
+            let messenger = unsafe { loader.create_debug_utils_messenger(&info, cb) }
                 .call("vkCreateDebugUtilsMessengerEXT")?;
+            unwind.messenger = Some((loader.clone(), messenger));
             Some((loader, messenger))
         } else {
             None
@@ -361,8 +377,9 @@ impl Context {
             .enabled_extension_names(&extensions)
             .push_next(&mut features12);
         // SAFETY: physical device from this instance; create info points at live locals.
-        let device = unsafe { instance.create_device(physical_device, &device_info, None) }
+        let device = unsafe { instance.create_device(physical_device, &device_info, cb) }
             .call("vkCreateDevice")?;
+        unwind.device = Some(device.clone());
         // SAFETY: queue 0 of a family we created.
         let queue = unsafe { device.get_device_queue(queue_family, 0) };
         let pool_info = vk::CommandPoolCreateInfo::default()
@@ -370,7 +387,9 @@ impl Context {
             .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER);
         // SAFETY: valid device.
         let command_pool =
-            unsafe { device.create_command_pool(&pool_info, None) }.call("vkCreateCommandPool")?;
+            unsafe { device.create_command_pool(&pool_info, cb) }.call("vkCreateCommandPool")?;
+        unwind.pool = command_pool;
+        // Declared after `unwind`, so dropped (its memory freed) before the device on failure.
         let allocator = Allocator::new(&AllocatorCreateDesc {
             instance: instance.clone(),
             device: device.clone(),
@@ -384,7 +403,7 @@ impl Context {
             size: 0,
             message: e.to_string(),
         })?;
-        let timeline = create_timeline(&device)?;
+        let timeline = create_timeline(&device, cb)?;
         let push_descriptor = ash::khr::push_descriptor::Device::new(&instance, &device);
         let debug_device = debug
             .as_ref()
@@ -394,6 +413,7 @@ impl Context {
             info.name,
             info.kind
         );
+        std::mem::forget(unwind);
         Ok(Arc::new(Context {
             _entry: Some(entry),
             borrowed: false,
@@ -412,7 +432,8 @@ impl Context {
             allocator: ManuallyDrop::new(Mutex::new(allocator)),
             info,
             validation_errors,
-            allocated_bytes: AtomicU64::new(0),
+            ledger: Mutex::new(Ledger::new(desc.memory_budget)),
+            host_allocator: desc.host_allocator,
         }))
     }
 
@@ -466,6 +487,8 @@ impl Context {
     /// the host must not use it from another thread while a vksplat call runs.
     pub unsafe fn from_borrowed(b: &BorrowedDevice) -> Result<Arc<Context>> {
         Self::check_borrowed(b)?;
+        check_budget(b.memory_budget)?;
+        let cb = b.host_allocator.as_ref().map(HostAllocator::callbacks);
         let static_fn = ash::StaticFn {
             get_instance_proc_addr: b.get_instance_proc_addr,
         };
@@ -513,12 +536,12 @@ impl Context {
             .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER);
         // SAFETY: valid device.
         let command_pool =
-            unsafe { device.create_command_pool(&pool_info, None) }.call("vkCreateCommandPool")?;
+            unsafe { device.create_command_pool(&pool_info, cb) }.call("vkCreateCommandPool")?;
         let destroy_pool = |device: &ash::Device| {
             // SAFETY: the pool was created above and holds no command buffer yet.
-            unsafe { device.destroy_command_pool(command_pool, None) }
+            unsafe { device.destroy_command_pool(command_pool, cb) }
         };
-        let timeline = match create_timeline(&device) {
+        let timeline = match create_timeline(&device, cb) {
             Ok(t) => t,
             Err(e) => {
                 destroy_pool(&device);
@@ -537,7 +560,7 @@ impl Context {
             Err(e) => {
                 destroy_pool(&device);
                 // SAFETY: created above, never submitted.
-                unsafe { device.destroy_semaphore(timeline, None) };
+                unsafe { device.destroy_semaphore(timeline, cb) };
                 return Err(VkError::Allocation {
                     name: "allocator".into(),
                     size: 0,
@@ -571,7 +594,8 @@ impl Context {
             allocator: ManuallyDrop::new(Mutex::new(allocator)),
             info,
             validation_errors: Box::new(AtomicU64::new(0)),
-            allocated_bytes: AtomicU64::new(0),
+            ledger: Mutex::new(Ledger::new(b.memory_budget)),
+            host_allocator: b.host_allocator,
         }))
     }
 
@@ -596,21 +620,6 @@ impl Context {
 
     pub fn validation_enabled(&self) -> bool {
         self.debug.is_some()
-    }
-
-    /// Bytes of device memory currently held by live [`crate::Buffer`]s.
-    pub fn allocated_bytes(&self) -> u64 {
-        self.allocated_bytes.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn track_allocation(&self, delta: i64) {
-        if delta >= 0 {
-            self.allocated_bytes
-                .fetch_add(delta as u64, Ordering::Relaxed);
-        } else {
-            self.allocated_bytes
-                .fetch_sub((-delta) as u64, Ordering::Relaxed);
-        }
     }
 
     /// Give a Vulkan object a debug name (no-op without validation).
@@ -670,14 +679,56 @@ impl Context {
     }
 }
 
+/// What [`Context::new`] has created so far: destroyed in reverse order, with the callbacks
+/// they were created with, when a later step fails (forgotten on success), so a failed
+/// creation leaks nothing, from the host's allocator included.
+struct Unwind {
+    cb: Option<vk::AllocationCallbacks<'static>>,
+    instance: ash::Instance,
+    messenger: Option<(ash::ext::debug_utils::Instance, vk::DebugUtilsMessengerEXT)>,
+    device: Option<ash::Device>,
+    pool: vk::CommandPool,
+}
+
+impl Drop for Unwind {
+    fn drop(&mut self) {
+        let cb = self.cb.as_ref();
+        // SAFETY: each object was created by `Context::new` with `cb`, nothing was submitted
+        // yet, and the failed creation hands none of them out.
+        unsafe {
+            if let Some(device) = &self.device {
+                if self.pool != vk::CommandPool::null() {
+                    device.destroy_command_pool(self.pool, cb);
+                }
+                device.destroy_device(cb);
+            }
+            if let Some((loader, messenger)) = &self.messenger {
+                loader.destroy_debug_utils_messenger(*messenger, cb);
+            }
+            self.instance.destroy_instance(cb);
+        }
+    }
+}
+
+/// A budget of 0 bytes would refuse every object: an error, not a context that cannot render.
+fn check_budget(budget: Option<u64>) -> Result<()> {
+    if budget == Some(0) {
+        return Err(VkError::Invalid("a memory budget of 0 bytes".into()));
+    }
+    Ok(())
+}
+
 /// A timeline semaphore starting at 0.
-fn create_timeline(device: &ash::Device) -> Result<vk::Semaphore> {
+fn create_timeline(
+    device: &ash::Device,
+    cb: Option<&vk::AllocationCallbacks<'static>>,
+) -> Result<vk::Semaphore> {
     let mut kind = vk::SemaphoreTypeCreateInfo::default()
         .semaphore_type(vk::SemaphoreType::TIMELINE)
         .initial_value(0);
     let info = vk::SemaphoreCreateInfo::default().push_next(&mut kind);
     // SAFETY: valid device with the timelineSemaphore feature enabled.
-    unsafe { device.create_semaphore(&info, None) }.call("vkCreateSemaphore")
+    unsafe { device.create_semaphore(&info, cb) }.call("vkCreateSemaphore")
 }
 
 impl Drop for Context {
@@ -691,25 +742,30 @@ impl Drop for Context {
                 let _ = self.device.device_wait_idle();
             }
             ManuallyDrop::drop(&mut self.allocator);
+            let cb = self.host_allocator.as_ref().map(HostAllocator::callbacks);
             let pool = *self
                 .command_pool
                 .get_mut()
                 .unwrap_or_else(|e| e.into_inner());
-            self.device.destroy_command_pool(pool, None);
-            self.device.destroy_semaphore(self.timeline, None);
+            self.device.destroy_command_pool(pool, cb);
+            self.device.destroy_semaphore(self.timeline, cb);
             if self.borrowed {
                 return;
             }
-            self.device.destroy_device(None);
+            self.device.destroy_device(cb);
             if let Some((loader, messenger)) = self.debug.take() {
-                loader.destroy_debug_utils_messenger(messenger, None);
+                loader.destroy_debug_utils_messenger(messenger, cb);
             }
-            self.instance.destroy_instance(None);
+            self.instance.destroy_instance(cb);
         }
     }
 }
 
-fn create_instance(entry: &ash::Entry, validation: bool) -> Result<ash::Instance> {
+fn create_instance(
+    entry: &ash::Entry,
+    validation: bool,
+    cb: Option<&vk::AllocationCallbacks<'static>>,
+) -> Result<ash::Instance> {
     let app_name = c"vksplat";
     let app = vk::ApplicationInfo::default()
         .application_name(app_name)
@@ -724,7 +780,7 @@ fn create_instance(entry: &ash::Entry, validation: bool) -> Result<ash::Instance
             .enabled_extension_names(&extensions);
     }
     // SAFETY: create info points at live locals.
-    match unsafe { entry.create_instance(&info, None) } {
+    match unsafe { entry.create_instance(&info, cb) } {
         Ok(i) => Ok(i),
         Err(vk::Result::ERROR_INCOMPATIBLE_DRIVER) => Err(VkError::NoDevice(format!(
             "the Vulkan loader found no driver; {}",

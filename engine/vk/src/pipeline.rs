@@ -107,11 +107,12 @@ impl Context {
             .flags(vk::DescriptorSetLayoutCreateFlags::PUSH_DESCRIPTOR_KHR)
             .bindings(&binding_info);
         let device = &self.device;
+        let cb = self.host_callbacks();
         // SAFETY: valid device; create infos point at live locals. Each object created is
         // destroyed on the error paths below or by Drop.
         unsafe {
             let set_layout = device
-                .create_descriptor_set_layout(&set_info, None)
+                .create_descriptor_set_layout(&set_info, cb)
                 .call("vkCreateDescriptorSetLayout")?;
             let ranges = [vk::PushConstantRange::default()
                 .stage_flags(vk::ShaderStageFlags::COMPUTE)
@@ -122,10 +123,10 @@ impl Context {
             if push_constant_size > 0 {
                 layout_info = layout_info.push_constant_ranges(&ranges);
             }
-            let layout = match device.create_pipeline_layout(&layout_info, None) {
+            let layout = match device.create_pipeline_layout(&layout_info, cb) {
                 Ok(l) => l,
                 Err(e) => {
-                    device.destroy_descriptor_set_layout(set_layout, None);
+                    device.destroy_descriptor_set_layout(set_layout, cb);
                     return Err(VkError::Call {
                         call: "vkCreatePipelineLayout",
                         result: e,
@@ -133,11 +134,11 @@ impl Context {
                 }
             };
             let module_info = vk::ShaderModuleCreateInfo::default().code(spirv);
-            let module = match device.create_shader_module(&module_info, None) {
+            let module = match device.create_shader_module(&module_info, cb) {
                 Ok(m) => m,
                 Err(e) => {
-                    device.destroy_pipeline_layout(layout, None);
-                    device.destroy_descriptor_set_layout(set_layout, None);
+                    device.destroy_pipeline_layout(layout, cb);
+                    device.destroy_descriptor_set_layout(set_layout, cb);
                     return Err(VkError::Call {
                         call: "vkCreateShaderModule",
                         result: e,
@@ -151,13 +152,13 @@ impl Context {
             let info = [vk::ComputePipelineCreateInfo::default()
                 .stage(stage)
                 .layout(layout)];
-            let result = device.create_compute_pipelines(vk::PipelineCache::null(), &info, None);
-            device.destroy_shader_module(module, None);
+            let result = device.create_compute_pipelines(vk::PipelineCache::null(), &info, cb);
+            device.destroy_shader_module(module, cb);
             let pipeline = match result {
                 Ok(p) => p[0],
                 Err((_, e)) => {
-                    device.destroy_pipeline_layout(layout, None);
-                    device.destroy_descriptor_set_layout(set_layout, None);
+                    device.destroy_pipeline_layout(layout, cb);
+                    device.destroy_descriptor_set_layout(set_layout, cb);
                     return Err(VkError::Call {
                         call: "vkCreateComputePipelines",
                         result: e,
@@ -188,13 +189,14 @@ impl ComputePipeline {
 impl Drop for ComputePipeline {
     fn drop(&mut self) {
         self.ctx.wait_for_pending();
+        let cb = self.ctx.host_callbacks();
         // SAFETY: every submission that could use this pipeline has completed (waited above).
         unsafe {
-            self.ctx.device.destroy_pipeline(self.pipeline, None);
-            self.ctx.device.destroy_pipeline_layout(self.layout, None);
+            self.ctx.device.destroy_pipeline(self.pipeline, cb);
+            self.ctx.device.destroy_pipeline_layout(self.layout, cb);
             self.ctx
                 .device
-                .destroy_descriptor_set_layout(self.set_layout, None);
+                .destroy_descriptor_set_layout(self.set_layout, cb);
         }
     }
 }
