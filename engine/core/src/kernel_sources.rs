@@ -17,5 +17,6 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
     ("blend", "blend.comp", &[]),
     ("blend_cpu", "blend_cpu.comp", &[]),
     ("sort_histogram_cpu", "radix_sort_cpu.comp", &[("SORT_STEP", "1")]),
-    ("sort_scatter_cpu", "radix_sort_cpu.comp", &[("SORT_STEP", "2")]),
+    ("sort_offsets_cpu", "radix_sort_cpu.comp", &[("SORT_STEP", "2")]),
+    ("sort_scatter_cpu", "radix_sort_cpu.comp", &[("SORT_STEP", "3")]),
 ];

@@ -90,7 +90,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 13] = [
+pub const KERNELS: [KernelSpec; 14] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -108,13 +108,15 @@ pub const KERNELS: [KernelSpec; 13] = [
     ),
     // The blend for CPU devices (BlendKernel::Cpu): a column of the tile per invocation.
     kernel!("blend_cpu", BlendBindings, BlendParams, [TILE_SIZE, 1, 1]),
-    // The radix sort pass for CPU devices (SortKernel::Cpu): a block of keys per invocation.
+    // The radix sort pass for CPU devices (SortKernel::Cpu): a block of keys per invocation,
+    // the histogram scanned by one workgroup with an invocation per digit.
     kernel!(
         "sort_histogram_cpu",
         SortBindings,
         SortParams,
         [SORT_CPU_LANES, 1, 1]
     ),
+    kernel!("sort_offsets_cpu", SortBindings, SortParams, LINE),
     kernel!(
         "sort_scatter_cpu",
         SortBindings,
@@ -196,7 +198,8 @@ pub enum SortKernel {
     /// radix_sort.comp: 256 invocations rank 256 keys at a time in shared memory (GPUs).
     Gpu,
     /// radix_sort_cpu.comp: each invocation walks a whole block of keys serially, no barriers
-    /// or atomics (CPU devices: lavapipe).
+    /// or atomics, and the histogram is scanned by its own kernel, a serial walk per digit,
+    /// instead of scan.comp (CPU devices: lavapipe).
     Cpu,
 }
 
@@ -222,11 +225,17 @@ impl SortKernel {
         }
     }
 
-    /// Its histogram and scatter entries in [`KERNELS`].
-    fn specs(self) -> [&'static KernelSpec; 2] {
+    /// Its histogram, offsets (none: scan.comp's kernels) and scatter entries in [`KERNELS`].
+    fn specs(
+        self,
+    ) -> (
+        &'static KernelSpec,
+        Option<&'static KernelSpec>,
+        &'static KernelSpec,
+    ) {
         match self {
-            SortKernel::Gpu => [&KERNELS[4], &KERNELS[5]],
-            SortKernel::Cpu => [&KERNELS[11], &KERNELS[12]],
+            SortKernel::Gpu => (&KERNELS[4], None, &KERNELS[5]),
+            SortKernel::Cpu => (&KERNELS[11], Some(&KERNELS[12]), &KERNELS[13]),
         }
     }
 
@@ -245,8 +254,10 @@ pub struct Kernels {
     pub scan_reduce: ComputePipeline,
     pub scan_blocks: ComputePipeline,
     pub scan_downsweep: ComputePipeline,
-    /// The histogram and scatter pipelines of `sort_kernel`.
+    /// The histogram, histogram scan (None: scan.comp's) and scatter pipelines of
+    /// `sort_kernel`.
     pub sort_histogram: ComputePipeline,
+    pub sort_offsets: Option<ComputePipeline>,
     pub sort_scatter: ComputePipeline,
     pub sort_kernel: SortKernel,
     pub dispatch_args: ComputePipeline,
@@ -262,8 +273,8 @@ impl Kernels {
     pub fn new(ctx: &Arc<Context>) -> Result<Self, CoreError> {
         let blend_kernel = BlendKernel::for_device(ctx.info())?;
         let sort_kernel = SortKernel::for_device(ctx.info())?;
-        let [sort_histogram, sort_scatter] = sort_kernel.specs();
-        let [preprocess, scan_reduce, scan_blocks, scan_downsweep, _, _, dispatch_args, emit_keys, tile_ranges, _, _, _, _] =
+        let (sort_histogram, sort_offsets, sort_scatter) = sort_kernel.specs();
+        let [preprocess, scan_reduce, scan_blocks, scan_downsweep, _, _, dispatch_args, emit_keys, tile_ranges, _, _, _, _, _] =
             &KERNELS;
         Ok(Kernels {
             preprocess: preprocess.create(ctx)?,
@@ -271,6 +282,7 @@ impl Kernels {
             scan_blocks: scan_blocks.create(ctx)?,
             scan_downsweep: scan_downsweep.create(ctx)?,
             sort_histogram: sort_histogram.create(ctx)?,
+            sort_offsets: sort_offsets.map(|s| s.create(ctx)).transpose()?,
             sort_scatter: sort_scatter.create(ctx)?,
             sort_kernel,
             dispatch_args: dispatch_args.create(ctx)?,
@@ -302,8 +314,9 @@ impl Kernels {
         ctx: &Arc<Context>,
         kernel: SortKernel,
     ) -> Result<(), CoreError> {
-        let [histogram, scatter] = kernel.specs();
+        let (histogram, offsets, scatter) = kernel.specs();
         self.sort_histogram = histogram.create(ctx)?;
+        self.sort_offsets = offsets.map(|s| s.create(ctx)).transpose()?;
         self.sort_scatter = scatter.create(ctx)?;
         self.sort_kernel = kernel;
         Ok(())

@@ -44,7 +44,7 @@ fn dispatch<'a>(
     Ok(())
 }
 
-/// Records an exclusive scan of `control[params.len_slot]` elements (`io.rect_lo`/`rect_hi`/`ids` are
+/// Records an exclusive scan of `control[params.len_slot]` elements (`io.rects`/`io.ids` are
 /// only read when `params.gather` is 1); `groups` must cover
 /// ceil(len / SCAN_BLOCK) workgroups. Ends with a barrier.
 pub(crate) fn record_scan<'a>(
@@ -127,22 +127,26 @@ pub(crate) fn record_sort<'a>(
         .list();
         dispatch(rec, &k.sort_histogram, &b, &push, sort_groups)?;
         rec.barrier();
-        let scan = ScanBindings {
-            control: io.control,
-            input: io.hist,
-            output: io.hist,
-            block_sums: io.block_sums,
-            rect_lo: io.hist,
-            rect_hi: io.hist,
-            ids: io.hist,
-        };
-        let sp = ScanParams {
-            len_slot: info_slot + SORT_HIST_LEN,
-            total_slot: u32::MAX,
-            gather: 0,
-            pad: 0,
-        };
-        record_scan(rec, k, &scan, sp, hist_scan_groups)?;
+        if let Some(offsets) = &k.sort_offsets {
+            rec.dispatch(offsets, &b, &push, [1, 1, 1])?;
+            rec.barrier();
+        } else {
+            let scan = ScanBindings {
+                control: io.control,
+                input: io.hist,
+                output: io.hist,
+                block_sums: io.block_sums,
+                rects: io.hist,
+                ids: io.hist,
+            };
+            let sp = ScanParams {
+                len_slot: info_slot + SORT_HIST_LEN,
+                total_slot: u32::MAX,
+                gather: 0,
+                pad: 0,
+            };
+            record_scan(rec, k, &scan, sp, hist_scan_groups)?;
+        }
         dispatch(rec, &k.sort_scatter, &b, &push, sort_groups)?;
         rec.barrier();
         src = dst;
