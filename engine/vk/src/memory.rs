@@ -6,7 +6,9 @@
 //! - Every allocation goes through [`Context::allocate_memory`] and every free through
 //!   [`Context::free_memory`]; the ledger's totals are the sum of the live allocations' sizes
 //!   (the bytes the objects need, not the larger blocks gpu-allocator reserves:
-//!   [`MemoryStats::reserved_bytes`] reports those).
+//!   [`MemoryStats::reserved_bytes`] reports those; gpu-allocator 0.27 ignores
+//!   `AllocatorCreateDesc::allocation_sizes`, so its blocks are always 256 MiB device-local and
+//!   64 MiB host-visible, budget or not).
 //! - A budget is checked and the bytes are counted under one lock, before the allocation is
 //!   made: two threads cannot both pass the check with the last free bytes, and a refused
 //!   request leaves nothing allocated.
@@ -22,7 +24,6 @@
 //!   `vkFreeMemory` (its `AllocatorCreateDesc` has no field for them), so the driver's
 //!   host-side bookkeeping of `VkDeviceMemory` objects does not reach the host's callbacks.
 
-use std::ffi::c_void;
 use std::sync::MutexGuard;
 
 use ash::vk;
@@ -167,11 +168,6 @@ impl HostAllocator {
             ));
         }
         Ok(HostAllocator(callbacks))
-    }
-
-    /// The callbacks' user data.
-    pub fn user_data(&self) -> *mut c_void {
-        self.0.p_user_data
     }
 
     pub(crate) fn callbacks(&self) -> &vk::AllocationCallbacks<'static> {
