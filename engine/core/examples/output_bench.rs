@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use vksplat_core::{
-    Context, ContextDesc, FrameState, GpuTarget, RenderSettings, Renderer, TargetSurface,
+    Context, ContextDesc, FrameState, GpuTarget, Instance, RenderSettings, Renderer, TargetSurface,
 };
 use vksplat_vk::raw;
 
@@ -114,7 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..Default::default()
         };
         let t = Instant::now();
-        let ticket = renderer.submit_frame(&scene, &camera, &settings, &target)?;
+        let ticket = renderer.submit_frame(&[Instance::of(&scene)], &camera, &settings, &target)?;
         let mut inside = t.elapsed().as_secs_f64() * 1e3;
         if k >= 1 {
             submit_ms.push(inside);

@@ -11,6 +11,10 @@
 //! Every command buffer starts with a full memory barrier: submissions on the one queue are
 //! ordered, so that barrier orders a frame after the frames still in flight before it (they
 //! share the working buffers).
+//!
+//! A recorder can also record into a host's command buffer ([`Context::record_into`],
+//! [`HostCommandBuffer`]): the same commands and first barrier, no timestamps; the host
+//! submits it, so the host's `unsafe` promise keeps the recorded objects alive.
 
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -29,7 +33,33 @@ pub struct Recorder<'a> {
     pub(crate) cmd: vk::CommandBuffer,
     query_pool: vk::QueryPool,
     labels: Vec<String>,
+    /// vksplat allocated the command buffer (and submits and frees it); false for a host's
+    /// command buffer ([`Context::record_into`]), which the host ends, submits and frees.
+    owned: bool,
     _borrows: PhantomData<&'a ()>,
+}
+
+/// A host's command buffer that vksplat records commands into; the host ends, submits and
+/// frees it ([`Context::record_into`]).
+#[derive(Clone, Copy, Debug)]
+pub struct HostCommandBuffer {
+    raw: vk::CommandBuffer,
+}
+
+impl HostCommandBuffer {
+    /// # Safety
+    ///
+    /// `raw` is a primary command buffer of the context's device, allocated from a pool of
+    /// the context's queue family and in the recording state; no other thread uses it or its
+    /// pool while vksplat records into it; and every object vksplat records into it (its
+    /// buffers and pipelines, the host's images and buffers) stays valid until the host's
+    /// submission of it has completed. vksplat's own objects are kept that long by the
+    /// caller's frame contract (`vksplat_core`'s recorded frames: the host finishes frame n
+    /// before recording frame n + frames in flight, and before destroying scenes or the
+    /// context).
+    pub unsafe fn from_raw(raw: vk::CommandBuffer) -> Self {
+        HostCommandBuffer { raw }
+    }
 }
 
 impl Context {
@@ -61,16 +91,17 @@ impl Context {
             .query_type(vk::QueryType::TIMESTAMP)
             .query_count(MAX_TIMESTAMPS);
         // SAFETY: valid device.
-        let query_pool = match unsafe { self.device.create_query_pool(&qinfo, None) } {
-            Ok(q) => q,
-            Err(e) => {
-                free(self);
-                return Err(VkError::Call {
-                    call: "vkCreateQueryPool",
-                    result: e,
-                });
-            }
-        };
+        let query_pool =
+            match unsafe { self.device.create_query_pool(&qinfo, self.host_callbacks()) } {
+                Ok(q) => q,
+                Err(e) => {
+                    free(self);
+                    return Err(VkError::Call {
+                        call: "vkCreateQueryPool",
+                        result: e,
+                    });
+                }
+            };
         // SAFETY: recording state; resets all queries before any write.
         unsafe {
             self.device
@@ -82,10 +113,28 @@ impl Context {
             cmd,
             query_pool,
             labels: Vec::new(),
+            owned: true,
             _borrows: PhantomData,
         };
         rec.barrier_all();
         Ok(rec)
+    }
+
+    /// Records into a host's command buffer. It starts with the same full barrier as
+    /// [`Context::begin`] (so the commands run after everything before them on the queue);
+    /// it has no timestamps; [`Context::submit_with`] refuses it; dropping the recorder
+    /// leaves the command buffer to the host, still recording.
+    pub fn record_into<'a>(self: &Arc<Self>, cmd: &HostCommandBuffer) -> Recorder<'a> {
+        let mut rec = Recorder {
+            ctx: self.clone(),
+            cmd: cmd.raw,
+            query_pool: vk::QueryPool::null(),
+            labels: Vec::new(),
+            owned: false,
+            _borrows: PhantomData,
+        };
+        rec.barrier_all();
+        rec
     }
 
     /// Submits the recorded commands, waits for them, and returns the GPU timestamps recorded
@@ -108,6 +157,11 @@ impl Context {
         waits: &[(&ExternalSemaphore, u64)],
         signals: &[(&ExternalSemaphore, u64)],
     ) -> Result<Submission> {
+        if !rec.owned {
+            return Err(VkError::Invalid(
+                "a host's command buffer is submitted by the host, not by vksplat".into(),
+            ));
+        }
         let dev = &self.device;
         let cmd = rec.cmd;
         // SAFETY: cmd is in the recording state.
@@ -249,7 +303,9 @@ impl Drop for Submission {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             self.ctx.device.free_command_buffers(*pool, &[self.cmd]);
-            self.ctx.device.destroy_query_pool(self.query_pool, None);
+            self.ctx
+                .device
+                .destroy_query_pool(self.query_pool, self.ctx.host_callbacks());
         }
     }
 }
@@ -514,8 +570,9 @@ impl<'a> Recorder<'a> {
     }
 
     /// Writes a GPU timestamp after all earlier work (at most 64 per recorder).
+    /// A host's command buffer has none ([`Context::record_into`]).
     pub fn timestamp(&mut self, label: &str) {
-        if self.labels.len() as u32 >= MAX_TIMESTAMPS {
+        if self.labels.len() as u32 >= MAX_TIMESTAMPS || self.query_pool == vk::QueryPool::null() {
             return;
         }
         // SAFETY: recording state; query index within the pool and reset at begin.
@@ -533,6 +590,9 @@ impl<'a> Recorder<'a> {
 
 impl Drop for Recorder<'_> {
     fn drop(&mut self) {
+        if !self.owned {
+            return; // the host's command buffer
+        }
         // SAFETY: a recorder that was submitted became a Submission without dropping, so
         // this one was never submitted: its command buffer and query pool are idle.
         unsafe {
@@ -542,7 +602,9 @@ impl Drop for Recorder<'_> {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             self.ctx.device.free_command_buffers(*pool, &[self.cmd]);
-            self.ctx.device.destroy_query_pool(self.query_pool, None);
+            self.ctx
+                .device
+                .destroy_query_pool(self.query_pool, self.ctx.host_callbacks());
         }
     }
 }

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 use std::ffi::CStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use vksplat::{vksplat_last_error, vksplat_scene_create};
 use vksplat_abi::*;
@@ -42,4 +44,41 @@ pub fn scene_from_row(ctx: *mut VksplatContext, r: &Row) -> *mut VksplatScene {
     let res = unsafe { vksplat_scene_create(ctx, &d, &mut scene) };
     assert_eq!(res, VKSPLAT_OK, "{}", last_error());
     scene
+}
+
+/// A fresh directory for test files.
+pub fn work_dir(tag: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("capi-api-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The repository's C example plugin, built into its own plugin directory.
+pub fn triangle_plugin_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = work_dir("plugins");
+    let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
+    let out = Command::new(cc)
+        .args([
+            "-std=c11", "-O1", "-shared", "-fPIC", "-Wall", "-Werror", "-I",
+        ])
+        .arg(root.join("include"))
+        .arg(root.join("plugins/c-triangle/triangle.c"))
+        .args(["-lm", "-o"])
+        .arg(dir.join("libvksplat_triangle.so"))
+        .output()
+        .expect("run cc");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::copy(
+        root.join("plugins/c-triangle/triangle.vksplat.json"),
+        dir.join("triangle.vksplat.json"),
+    )
+    .unwrap();
+    dir
 }

@@ -130,6 +130,20 @@ fn inverse3(a: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
     .map(|row| row.map(|v| v / det))
 }
 
+/// Checks a frame's instances (at least one, each by [`Instance::validate`]) and returns
+/// their splat count ([`total_splats`]); every entry point of instances calls it.
+pub(super) fn check_instances(instances: &[Instance]) -> Result<u32, CoreError> {
+    if instances.is_empty() {
+        return Err(CoreError::InvalidRequest(
+            "a frame of instances needs at least one instance".into(),
+        ));
+    }
+    for (k, inst) in instances.iter().enumerate() {
+        inst.validate(k)?;
+    }
+    total_splats(instances)
+}
+
 /// The frame's splat count of `instances` (their sum), refused when it does not fit a u32.
 pub(super) fn total_splats(instances: &[Instance]) -> Result<u32, CoreError> {
     instances
