@@ -43,12 +43,11 @@ impl Counter {
     /// The callbacks, with this counter as user data. No callback may panic (they are called
     /// through `extern "system"` frames).
     fn callbacks(&self) -> vk::AllocationCallbacks<'static> {
-        let mut cb = vk::AllocationCallbacks::default();
-        cb.p_user_data = self as *const Counter as *mut c_void;
-        cb.pfn_allocation = Some(allocate);
-        cb.pfn_reallocation = Some(reallocate);
-        cb.pfn_free = Some(free);
-        cb
+        vk::AllocationCallbacks::default()
+            .user_data(self as *const Counter as *mut c_void)
+            .pfn_allocation(Some(allocate))
+            .pfn_reallocation(Some(reallocate))
+            .pfn_free(Some(free))
     }
 
     fn alloc(&self, size: usize, align: usize) -> *mut c_void {
