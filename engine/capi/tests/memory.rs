@@ -31,7 +31,7 @@ struct Counter {
     live: Mutex<HashMap<usize, Layout>>,
     allocations: AtomicU64,
     frees: AtomicU64,
-    /// Requests whose alignment was not a power of two (never honoured: counted as a failure).
+    /// Requests whose alignment was not a power of two, or blocks not aligned as asked.
     bad_alignment: AtomicU64,
 }
 
@@ -59,6 +59,9 @@ impl Counter {
         };
         // SAFETY: a non-zero size.
         let p = unsafe { std::alloc::alloc(layout) };
+        if !(p as usize).is_multiple_of(layout.align()) {
+            self.bad_alignment.fetch_add(1, Ordering::SeqCst);
+        }
         if !p.is_null() {
             self.allocations.fetch_add(1, Ordering::SeqCst);
             self.live
@@ -378,6 +381,12 @@ fn stats_follow_scenes_and_frames() {
     unsafe { vksplat_scene_destroy(scene) };
     assert_eq!(stats(ctx).scene_bytes, m0.scene_bytes);
 
+    let mut m: VksplatMemoryStats = zeroed();
+    m.s_type = VKSPLAT_STRUCT_MEMORY_STATS;
+    m.s_size = std::mem::size_of::<VksplatMemoryStats>() as u32;
+    // SAFETY: a NULL context is refused.
+    let r = unsafe { vksplat_memory_stats(std::ptr::null(), &mut m) };
+    assert_eq!(r, VKSPLAT_ERROR_INVALID_ARGUMENT, "{}", last_error());
     // A caller whose struct is smaller than version 1 is refused before anything is written.
     let mut tiny: VksplatMemoryStats = zeroed();
     tiny.s_type = VKSPLAT_STRUCT_MEMORY_STATS;
