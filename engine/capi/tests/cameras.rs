@@ -190,10 +190,8 @@ fn from_clip_orthographic_renders_like_the_direct_camera() {
     let cam = ortho_camera();
     let mut ctx = std::ptr::null_mut();
     // SAFETY: NULL descriptor, valid out-pointer.
-    assert_eq!(
-        unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) },
-        VKSPLAT_OK
-    );
+    let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
+    assert_eq!(r, VKSPLAT_OK);
     let scene = scene_from_row(ctx, &ortho_scene());
     let render = |c: &VksplatCamera| {
         let mut d: VksplatRenderDesc = zeroed();
