@@ -72,7 +72,8 @@ pub struct MemoryStats {
     pub frame_bytes: u64,
     pub staging_bytes: u64,
     pub other_bytes: u64,
-    /// The part of `device_bytes` in host-visible memory.
+    /// The part of `device_bytes` allocated host-visible (staging and readback; on a CPU
+    /// device all of it is host memory anyway).
     pub host_visible_bytes: u64,
     /// Bytes of the `VkDeviceMemory` blocks gpu-allocator holds for them (at least
     /// `device_bytes`: it sub-allocates from larger blocks).
