@@ -492,3 +492,56 @@ fn bad_host_depths_are_refused_naming_the_problem() {
         .to_string();
     assert!(e.contains("at least one instance"), "{e}");
 }
+
+/// Cost of a host depth (run with `--ignored --nocapture`): a 20k-splat scene at 640×480, the
+/// median of 5 frames without a host depth, with one that occludes nothing (+inf: the upload
+/// and the per-pixel test only) and with a tilted one that hides part of the scene.
+#[test]
+#[ignore]
+fn occlusion_overhead() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let (w, h) = (640u32, 480u32);
+    let cam = camera(w, h, 500.0, 500.0, 320.0, 240.0);
+    let mut splats = random_scene(&mut Rng::new(21), 20_000, 1);
+    for m in &mut splats.means {
+        m[2] = 1.0 + m[2].abs();
+    }
+    let scene = gpu.renderer.upload_scene(&splats).expect("upload");
+    let s = settings(RenderMode::Classic);
+    let inf = vec![f32::INFINITY; (w * h) as usize];
+    let tilt: Vec<f32> = (0..h)
+        .flat_map(|j| (0..w).map(move |i| 2.0 + 6.0 * i as f32 / w as f32 + j as f32 / h as f32))
+        .collect();
+    // Interleaved rounds, so that a machine busy with other work slows all three alike.
+    let mut times = [vec![], vec![], vec![]];
+    for round in 0..6 {
+        for (k, occ) in [None, Some(&inf), Some(&tilt)].into_iter().enumerate() {
+            let t = std::time::Instant::now();
+            match occ {
+                None => drop(gpu.renderer.render(&scene, &cam, &s).unwrap()),
+                Some(v) => drop(
+                    gpu.renderer
+                        .render_occluded(
+                            &[Instance::of(&scene)],
+                            &cam,
+                            &s,
+                            &values(v, DepthConvention::LINEAR),
+                        )
+                        .unwrap(),
+                ),
+            }
+            if round > 0 {
+                times[k].push(t.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let [plain, nothing, tilted] = times.map(|mut ms| {
+        ms.sort_by(f64::total_cmp);
+        ms[2]
+    });
+    println!(
+        "{:?} blend kernel, {w}x{h}, 20k splats: no host depth {plain:.1} ms, +inf host depth \
+         {nothing:.1} ms, tilted host depth {tilted:.1} ms (medians of 5 frames)",
+        gpu.renderer.blend_kernel()
+    );
+}
