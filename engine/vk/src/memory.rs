@@ -37,9 +37,9 @@ use crate::{Context, Result, VkError};
 pub enum MemoryClass {
     /// Splat data of scenes (and plugin scenes' own buffers).
     Scene,
-    /// Per-frame working buffers and output slots of the frames in flight.
+    /// Per-frame working buffers (kept for the largest frame so far).
     Frame,
-    /// Host-visible staging: uploads and readbacks.
+    /// Host-visible staging: uploads, readbacks, the readback slots of frames in flight.
     Staging,
     /// Anything else (e.g. the standalone GPU sort of `vksplat bench`).
     Other,
