@@ -13,8 +13,9 @@
 // - for a quad parallel to the image plane, where it covers, bit-identical to the standalone
 //   path with the far clip plane at the quad's depth;
 // - where the quad covers, visibly different from the unoccluded frame.
-// Passes: a parallel quad (standard Z), a tilted quad (standard Z), a parallel quad with
-// reversed Z (cleared to 0, GREATER_OR_EQUAL). A host depth image of a colour format is refused.
+// Passes: a parallel quad (standard Z; then its depth again from a VkBuffer), a tilted quad
+// (standard Z), a parallel quad with reversed Z (cleared to 0, GREATER_OR_EQUAL). A host depth
+// image of a colour format and an unknown convention are refused.
 
 #include <fstream>
 
@@ -364,6 +365,24 @@ static void scenario_occlusion(Host &h, const char *ply) {
                 p.z_left);
         }
     }
+    if (&p == &passes[0]) {
+      // The same depth from the host's VkBuffer (its readback of the image): the same frame.
+      std::vector<float> first(got, got + W * H * 4);
+      VksplatHostDepth hb = host_depth(p.reversed);
+      hb.buffer = (uint64_t)depth_rb.buffer;
+      hb.buffer_size = depth_rb.size;
+      rd.next = &hb;
+      uint64_t after_read = read, again = ++h.timeline_value;
+      t.wait_values = &after_read;
+      t.signal_values = &again;
+      VS(vksplat_render_vulkan(ctx, scene, &rd, &t, &frame));
+      uint64_t reread = ++h.timeline_value;
+      cmds.push_back(submit(h, again, reread,
+                            [&](VkCommandBuffer cmd) { copy_image_to_buffer(cmd, color, color_rb); }));
+      wait_timeline(h, h.timeline, reread);
+      CHECK(std::memcmp(color_rb.mapped, first.data(), first.size() * 4) == 0,
+            "%s: the host depth from a VkBuffer differs from the same depth in a VkImage", p.name);
+    }
     std::printf("%s: %zu pixels covered, %zu visibly occluded\n", p.name, n_covered, n_changed);
   }
 
@@ -381,7 +400,7 @@ static void scenario_occlusion(Host &h, const char *ply) {
         "a colour image was accepted as host depth");
   CHECK(std::strstr(vksplat_last_error(), "R32G32B32A32_SFLOAT is not supported") != nullptr,
         "%s", vksplat_last_error());
-  // An unknown convention, and a host-memory call given a VkImage.
+  // An unknown convention.
   bad.convention = 9;
   CHECK(vksplat_render_vulkan(ctx, scene, &rd, &t, &frame) == VKSPLAT_ERROR_INVALID_ARGUMENT,
         "convention 9 was accepted");
