@@ -305,3 +305,78 @@ impl Context {
         self.ledger().total()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_follow_the_name_prefix() {
+        assert_eq!(MemoryClass::of_name("scene.means"), MemoryClass::Scene);
+        assert_eq!(
+            MemoryClass::of_name("plugin.skin.bones"),
+            MemoryClass::Scene
+        );
+        assert_eq!(MemoryClass::of_name("frame.rgba"), MemoryClass::Frame);
+        assert_eq!(MemoryClass::of_name("sort.keys0"), MemoryClass::Other);
+        assert_eq!(MemoryClass::of_name("scenery"), MemoryClass::Other);
+        assert_eq!(MemoryClass::of_name(""), MemoryClass::Other);
+    }
+
+    /// # Safety
+    /// Never called: the tests only check which callbacks are set.
+    unsafe extern "system" fn never_alloc(
+        _: *mut std::ffi::c_void,
+        _: usize,
+        _: usize,
+        _: vk::SystemAllocationScope,
+    ) -> *mut std::ffi::c_void {
+        std::ptr::null_mut()
+    }
+
+    /// # Safety
+    /// Never called.
+    unsafe extern "system" fn never_realloc(
+        _: *mut std::ffi::c_void,
+        _: *mut std::ffi::c_void,
+        _: usize,
+        _: usize,
+        _: vk::SystemAllocationScope,
+    ) -> *mut std::ffi::c_void {
+        std::ptr::null_mut()
+    }
+
+    /// # Safety
+    /// Never called.
+    unsafe extern "system" fn never_free(_: *mut std::ffi::c_void, _: *mut std::ffi::c_void) {}
+
+    /// # Safety
+    /// Never called.
+    unsafe extern "system" fn never_note(
+        _: *mut std::ffi::c_void,
+        _: usize,
+        _: vk::InternalAllocationType,
+        _: vk::SystemAllocationScope,
+    ) {
+    }
+
+    #[test]
+    fn incomplete_callbacks_are_refused() {
+        // The callbacks are never called: only the constructor's checks run.
+        let check = |cb: vk::AllocationCallbacks<'static>| {
+            // SAFETY: no context is made with them, so nothing ever calls them.
+            unsafe { HostAllocator::new(cb) }.map(|_| ())
+        };
+        let full = vk::AllocationCallbacks::default()
+            .pfn_allocation(Some(never_alloc))
+            .pfn_reallocation(Some(never_realloc))
+            .pfn_free(Some(never_free));
+        assert!(check(full).is_ok());
+        let e = check(full.pfn_free(None)).unwrap_err();
+        assert!(e.to_string().contains("pfnFree"), "{e}");
+        let one_note = full.pfn_internal_allocation(Some(never_note));
+        let e = check(one_note).unwrap_err();
+        assert!(e.to_string().contains("pfnInternalFree"), "{e}");
+        assert!(check(one_note.pfn_internal_free(Some(never_note))).is_ok());
+    }
+}
