@@ -3,8 +3,8 @@
 //! reversed and 2^22-element inputs, sizes around the kernels' block and workgroup boundaries,
 //! every bit width 1..=32. The sort is stable, so its result is unique: each kernel must equal
 //! the CPU sort, keys and values, and so each other. A frame renders the same with either
-//! kernel. Run at subgroup sizes 8 and 4 by CI (`LP_NATIVE_VECTOR_WIDTH=128` gives 4 on
-//! lavapipe).
+//! kernel set (which also picks the tile-ranges kernel). Run at subgroup sizes 8 and 4 by CI
+//! (`LP_NATIVE_VECTOR_WIDTH=128` gives 4 on lavapipe).
 
 use vksplat_core::gpu_layout::SORT_BLOCK_KEYS;
 use vksplat_core::shaders::{SortKernel, SORT_CPU_LANES};

@@ -19,4 +19,5 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
     ("sort_histogram_cpu", "radix_sort_cpu.comp", &[("SORT_STEP", "1")]),
     ("sort_offsets_cpu", "radix_sort_cpu.comp", &[("SORT_STEP", "2")]),
     ("sort_scatter_cpu", "radix_sort_cpu.comp", &[("SORT_STEP", "3")]),
+    ("tile_ranges_cpu", "tile_ranges_cpu.comp", &[]),
 ];

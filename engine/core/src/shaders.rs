@@ -90,7 +90,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 14] = [
+pub const KERNELS: [KernelSpec; 15] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -121,6 +121,13 @@ pub const KERNELS: [KernelSpec; 14] = [
         "sort_scatter_cpu",
         SortBindings,
         SortParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
+    // The tile ranges for CPU devices (SortKernel::Cpu): a run of intersections per invocation.
+    kernel!(
+        "tile_ranges_cpu",
+        RangesBindings,
+        RangesParams,
         [SORT_CPU_LANES, 1, 1]
     ),
 ];
@@ -190,16 +197,17 @@ impl BlendKernel {
     }
 }
 
-/// Which kernels run the radix sort passes (histogram and scatter; the scan between them is
-/// shared). Both give the same result (the sort is stable, so it is unique; tests/sort.rs);
-/// they differ only in speed per device.
+/// Which kernels run the radix sort passes (histogram, its scan, scatter) and find the tile
+/// ranges in the sorted list. Both give the same result (the sort is stable, so it is unique;
+/// tests/sort.rs), so the same frame; they differ only in speed per device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortKernel {
     /// radix_sort.comp: 256 invocations rank 256 keys at a time in shared memory (GPUs).
     Gpu,
     /// radix_sort_cpu.comp: each invocation walks a whole block of keys serially, no barriers
     /// or atomics, and the histogram is scanned by its own kernel, a serial walk per digit,
-    /// instead of scan.comp (CPU devices: lavapipe).
+    /// instead of scan.comp; tile_ranges_cpu.comp walks a run of the sorted list per
+    /// invocation (CPU devices: lavapipe).
     Cpu,
 }
 
@@ -225,17 +233,21 @@ impl SortKernel {
         }
     }
 
-    /// Its histogram, offsets (none: scan.comp's kernels) and scatter entries in [`KERNELS`].
-    fn specs(
-        self,
-    ) -> (
-        &'static KernelSpec,
-        Option<&'static KernelSpec>,
-        &'static KernelSpec,
-    ) {
+    /// Its entries in [`KERNELS`].
+    fn specs(self) -> SortSpecs {
         match self {
-            SortKernel::Gpu => (&KERNELS[4], None, &KERNELS[5]),
-            SortKernel::Cpu => (&KERNELS[11], Some(&KERNELS[12]), &KERNELS[13]),
+            SortKernel::Gpu => SortSpecs {
+                histogram: &KERNELS[4],
+                offsets: None,
+                scatter: &KERNELS[5],
+                ranges: &KERNELS[8],
+            },
+            SortKernel::Cpu => SortSpecs {
+                histogram: &KERNELS[11],
+                offsets: Some(&KERNELS[12]),
+                scatter: &KERNELS[13],
+                ranges: &KERNELS[14],
+            },
         }
     }
 
@@ -248,14 +260,23 @@ impl SortKernel {
     }
 }
 
+/// The kernels of one [`SortKernel`].
+struct SortSpecs {
+    histogram: &'static KernelSpec,
+    /// The histogram's scan; None: scan.comp's kernels.
+    offsets: Option<&'static KernelSpec>,
+    scatter: &'static KernelSpec,
+    ranges: &'static KernelSpec,
+}
+
 /// Every pipeline of the frame.
 pub struct Kernels {
     pub preprocess: ComputePipeline,
     pub scan_reduce: ComputePipeline,
     pub scan_blocks: ComputePipeline,
     pub scan_downsweep: ComputePipeline,
-    /// The histogram, histogram scan (None: scan.comp's) and scatter pipelines of
-    /// `sort_kernel`.
+    /// The histogram, histogram scan (None: scan.comp's), scatter and (below) tile ranges
+    /// pipelines of `sort_kernel`.
     pub sort_histogram: ComputePipeline,
     pub sort_offsets: Option<ComputePipeline>,
     pub sort_scatter: ComputePipeline,
@@ -273,21 +294,21 @@ impl Kernels {
     pub fn new(ctx: &Arc<Context>) -> Result<Self, CoreError> {
         let blend_kernel = BlendKernel::for_device(ctx.info())?;
         let sort_kernel = SortKernel::for_device(ctx.info())?;
-        let (sort_histogram, sort_offsets, sort_scatter) = sort_kernel.specs();
-        let [preprocess, scan_reduce, scan_blocks, scan_downsweep, _, _, dispatch_args, emit_keys, tile_ranges, _, _, _, _, _] =
+        let sort = sort_kernel.specs();
+        let [preprocess, scan_reduce, scan_blocks, scan_downsweep, _, _, dispatch_args, emit_keys, _, _, _, _, _, _, _] =
             &KERNELS;
         Ok(Kernels {
             preprocess: preprocess.create(ctx)?,
             scan_reduce: scan_reduce.create(ctx)?,
             scan_blocks: scan_blocks.create(ctx)?,
             scan_downsweep: scan_downsweep.create(ctx)?,
-            sort_histogram: sort_histogram.create(ctx)?,
-            sort_offsets: sort_offsets.map(|s| s.create(ctx)).transpose()?,
-            sort_scatter: sort_scatter.create(ctx)?,
+            sort_histogram: sort.histogram.create(ctx)?,
+            sort_offsets: sort.offsets.map(|s| s.create(ctx)).transpose()?,
+            sort_scatter: sort.scatter.create(ctx)?,
             sort_kernel,
             dispatch_args: dispatch_args.create(ctx)?,
             emit_keys: emit_keys.create(ctx)?,
-            tile_ranges: tile_ranges.create(ctx)?,
+            tile_ranges: sort.ranges.create(ctx)?,
             blend: blend_kernel.spec().create(ctx)?,
             blend_kernel,
         })
@@ -314,10 +335,11 @@ impl Kernels {
         ctx: &Arc<Context>,
         kernel: SortKernel,
     ) -> Result<(), CoreError> {
-        let (histogram, offsets, scatter) = kernel.specs();
-        self.sort_histogram = histogram.create(ctx)?;
-        self.sort_offsets = offsets.map(|s| s.create(ctx)).transpose()?;
-        self.sort_scatter = scatter.create(ctx)?;
+        let sort = kernel.specs();
+        self.sort_histogram = sort.histogram.create(ctx)?;
+        self.sort_offsets = sort.offsets.map(|s| s.create(ctx)).transpose()?;
+        self.sort_scatter = sort.scatter.create(ctx)?;
+        self.tile_ranges = sort.ranges.create(ctx)?;
         self.sort_kernel = kernel;
         Ok(())
     }
