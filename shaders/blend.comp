@@ -20,7 +20,12 @@ layout(push_constant) uniform Params {
     uint height;
     uint tiles_x;
     uint mode;  // MODE_CLASSIC, MODE_ANTIALIASED, MODE_INRIA or MODE_KHR
+    uint depth_kind;  // DEPTH_EXPECTED, DEPTH_MEDIAN or DEPTH_FIRST
+    float depth_level;  // median/first: the splat that takes T from above it to at most it
+    UintArray occluder;  // the host's depth (host_depth.glsl): a splat beyond it skips the pixel
 } pc;
+#define OCCLUDER_WORD(i) pc.occluder.v[i]
+#include "host_depth.glsl"
 
 shared vec4 s_mean_depth_opacity[WORKGROUP];
 shared vec4 s_conic[WORKGROUP];
@@ -41,6 +46,7 @@ void main() {
     vec3 C = vec3(0.0);
     float D = 0.0;
     bool done = !inside;
+    float host_depth = inside ? host_linear_depth(pix.y * pc.width + pix.x) : OCC_INFINITY;
 
     for (uint batch = range.x; batch < range.y; batch += WORKGROUP) {
         if (t == 0u) s_done = 0u;
@@ -59,6 +65,7 @@ void main() {
         for (uint j = 0u; !done && j < count; j++) {
             vec4 mdo = s_mean_depth_opacity[j];
             vec4 con = s_conic[j];
+            if (mdo.z > host_depth) continue;  // behind the host's geometry (the far plane's rule)
             vec2 d = mdo.xy - centre;
             float power = -0.5 * (con.x * d.x * d.x + con.z * d.y * d.y) - con.y * d.x * d.y;
             // con.w: the power below which alpha < 1/255 (preprocess), so exp is skipped.
@@ -72,7 +79,10 @@ void main() {
             }
             float w = alpha * T;
             C += w * s_color[j].rgb;
-            D += w * mdo.z;
+            // Expected: sum of w * z. Median/first: the depth of the one splat that crosses
+            // the level (T only falls, so at most one does).
+            if (pc.depth_kind == DEPTH_EXPECTED) D += w * mdo.z;
+            else if (T > pc.depth_level && next_T <= pc.depth_level) D = mdo.z;
             T = next_T;
         }
         barrier();  // the next batch overwrites the shared arrays
@@ -81,6 +91,6 @@ void main() {
         uint idx = pix.y * pc.width + pix.x;
         float a = 1.0 - T;
         pc.out_rgba.v[idx] = vec4(C + T * pc.background.rgb, a);
-        pc.out_depth.v[idx] = a > 0.0 ? D / a : 0.0;
+        pc.out_depth.v[idx] = pc.depth_kind == DEPTH_EXPECTED ? (a > 0.0 ? D / a : 0.0) : D;
     }
 }

@@ -22,9 +22,10 @@
 // same). llvmpipe executes both sides of every branch, so only loop trip counts save work.
 //
 // Must mirror blend.comp exactly (same expressions in the same order, so the same rounding):
-// the Gaussian power, the skip-below test, the alpha clamp (0.99 INRIA, 0.999 otherwise), the
+// the host depth test (a splat beyond the pixel's host depth is skipped), the Gaussian power, the skip-below test, the alpha clamp (0.99 INRIA, 0.999 otherwise), the
 // 1/255 cut, the termination test (INRIA T < 1e-4, else T <= 1e-4, the terminating splat not
-// blended), the colour/depth sums, background and the outputs.
+// blended), the colour/depth sums (or the depth kind's crossing splat), background and the
+// outputs.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
 #extension GL_KHR_shader_subgroup_vote : require
@@ -47,21 +48,29 @@ layout(push_constant) uniform Params {
     uint height;
     uint tiles_x;
     uint mode;  // MODE_CLASSIC, MODE_ANTIALIASED, MODE_INRIA or MODE_KHR
+    uint depth_kind;  // DEPTH_EXPECTED, DEPTH_MEDIAN or DEPTH_FIRST
+    float depth_level;  // median/first: the splat that takes T from above it to at most it
+    UintArray occluder;  // the host's depth (host_depth.glsl): a splat beyond it skips the pixel
 } pc;
+#define OCCLUDER_WORD(i) pc.occluder.v[i]
+#include "host_depth.glsl"
 
 // One splat on one pixel: blend.comp's loop body, with `continue`/`break` as selects.
-void blend_one(inout float T, inout vec3 C, inout float D, inout bool done, vec2 centre,
-               vec4 mdo, vec4 con, vec3 rgb, float alpha_max, bool inria) {
+void blend_one(inout float T, inout vec3 C, inout float D, inout bool done, float host_depth,
+               vec2 centre, vec4 mdo, vec4 con, vec3 rgb, float alpha_max, bool inria) {
     vec2 d = mdo.xy - centre;
     float power = -0.5 * (con.x * d.x * d.x + con.z * d.y * d.y) - con.y * d.x * d.y;
     float alpha = min(alpha_max, mdo.w * exp(power));
-    bool hit = !done && !(power > 0.0 || power < con.w) && !(alpha < 1.0 / 255.0);
+    bool hit = !done && !(mdo.z > host_depth) && !(power > 0.0 || power < con.w) &&
+               !(alpha < 1.0 / 255.0);
     float next_T = T * (1.0 - alpha);
     bool stop = inria ? next_T < 1e-4 : next_T <= 1e-4;
     float w = alpha * T;
     bool add = hit && !stop;
     C = add ? C + w * rgb : C;
-    D = add ? D + w * mdo.z : D;
+    bool crosses = T > pc.depth_level && next_T <= pc.depth_level;
+    float D_kind = pc.depth_kind == DEPTH_EXPECTED ? D + w * mdo.z : (crosses ? mdo.z : D);
+    D = add ? D_kind : D;
     T = add ? next_T : T;
     done = done || (hit && stop);
 }
@@ -75,9 +84,10 @@ void blend_one(inout float T, inout vec3 C, inout float D, inout bool done, vec2
     T[i] = 1.0;                                               \
     C[i] = vec3(0.0);                                         \
     D[i] = 0.0;                                               \
-    done[i] = !inside(top + uvec2(0u, i));
+    done[i] = !inside(top + uvec2(0u, i));                    \
+    O[i] = inside(top + uvec2(0u, i)) ? host_linear_depth((top.y + i) * pc.width + top.x) : OCC_INFINITY;
 #define BLEND_ROW(i)                                                                       \
-    blend_one(T[i], C[i], D[i], done[i], vec2(top + uvec2(0u, i)) + 0.5, mdo, con, rgb, \
+    blend_one(T[i], C[i], D[i], done[i], O[i], vec2(top + uvec2(0u, i)) + 0.5, mdo, con, rgb, \
               alpha_max, inria);
 #define STORE_ROW(i) store(top + uvec2(0u, i), T[i], C[i], D[i]);
 
@@ -88,7 +98,7 @@ void store(uvec2 pix, float T, vec3 C, float D) {
         uint idx = pix.y * pc.width + pix.x;
         float a = 1.0 - T;
         pc.out_rgba.v[idx] = vec4(C + T * pc.background.rgb, a);
-        pc.out_depth.v[idx] = a > 0.0 ? D / a : 0.0;
+        pc.out_depth.v[idx] = pc.depth_kind == DEPTH_EXPECTED ? (a > 0.0 ? D / a : 0.0) : D;
     }
 }
 
@@ -117,6 +127,7 @@ void main() {
     vec3 C[PIXELS];
     float D[PIXELS];
     bool done[PIXELS];
+    float O[PIXELS];  // the host's linear depth per pixel (+inf without an occluder)
     // Constant indices only (macros, not loops): the arrays become registers.
     FOR_ROWS(INIT_ROW)
     bool all_done = ALL_ROWS_DONE;

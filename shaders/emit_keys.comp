@@ -10,7 +10,8 @@ layout(local_size_x = WORKGROUP) in;
 layout(std430, binding = EMIT_BINDING_CONTROL) readonly buffer Control { uint control[]; };
 layout(std430, binding = EMIT_BINDING_IDS) readonly buffer Ids { uint ids[]; };        // depth-sorted splats
 layout(std430, binding = EMIT_BINDING_OFFSETS) readonly buffer Offsets { uint offsets[]; };
-layout(std430, binding = EMIT_BINDING_RECTS) readonly buffer Rects { uvec2 rects[]; };
+layout(std430, binding = EMIT_BINDING_RECT_LO) readonly buffer RectLo { uint rect_lo[]; };
+layout(std430, binding = EMIT_BINDING_RECT_HI) readonly buffer RectHi { uint rect_hi[]; };
 
 layout(push_constant) uniform Params {
     UintArray tile_keys;
@@ -23,7 +24,7 @@ void main() {
     uint j = flat_group() * WORKGROUP + gl_LocalInvocationIndex;
     if (j >= pc.num_splats) return;
     uint id = ids[j];
-    uvec2 r = rects[id];
+    uvec2 r = uvec2(rect_lo[id], rect_hi[id]);
     uvec2 lo = rect_min(r), hi = rect_max(r);
     uint capacity = control[CTL_ISECT_CAPACITY];
     uint o = offsets[j];

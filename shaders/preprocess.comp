@@ -6,13 +6,9 @@
 
 layout(local_size_x = WORKGROUP) in;
 
-layout(std430, binding = PREPROCESS_BINDING_MEANS) readonly buffer Means { float means[]; };        // xyz per splat
-layout(std430, binding = PREPROCESS_BINDING_ROTATIONS) readonly buffer Rotations { vec4 rotations[]; }; // (w, x, y, z)
-layout(std430, binding = PREPROCESS_BINDING_LOG_SCALES) readonly buffer LogScales { float log_scales[]; };
-layout(std430, binding = PREPROCESS_BINDING_OPACITY_LOGITS) readonly buffer OpacityLogits { float opacity_logits[]; };
-// Optional per-splat opacity factor written by scene-variant plugins (flags bit).
-layout(std430, binding = PREPROCESS_BINDING_OPACITY_SCALE) readonly buffer OpacityScale { float opacity_scale[]; };
-layout(std430, binding = PREPROCESS_BINDING_RECTS) writeonly buffer Rects { uvec2 rects[]; };
+// The tile rectangle's two packed corners (pack_rect), one array each.
+layout(std430, binding = PREPROCESS_BINDING_RECT_LO) writeonly buffer RectLo { uint rect_lo[]; };
+layout(std430, binding = PREPROCESS_BINDING_RECT_HI) writeonly buffer RectHi { uint rect_hi[]; };
 layout(std430, binding = PREPROCESS_BINDING_DEPTH_KEYS) writeonly buffer DepthKeys { uint depth_keys[]; };
 layout(std430, binding = PREPROCESS_BINDING_SPLAT_IDS) writeonly buffer SplatIds { uint splat_ids[]; };
 layout(std430, binding = PREPROCESS_BINDING_CONTROL) buffer Control { uint control[]; };
@@ -45,9 +41,18 @@ layout(std430, binding = PREPROCESS_BINDING_PARAMS) readonly buffer Params {
     uint projection;  // 0 perspective, 1 orthographic
 } pc;
 
-// SH coefficients, one array per colour channel: sh_x.v[i * sh_stride + k]; covariances
-// (6 per splat, used with SPLAT_USE_COVARIANCE); the projected output.
+// The scene's per-splat arrays, reached by address so that no array is limited by one
+// storage binding's range (ARCHITECTURE.md, "Buffers and sizes"): means (xyz per splat),
+// rotations ((w, x, y, z) per splat), log-scales (xyz), opacity logits, the optional opacity
+// factor written by scene-variant plugins (SPLAT_USE_OPACITY_SCALE), SH coefficients one array
+// per colour channel (sh_x.v[i * sh_stride + k]), covariances (6 per splat, used with
+// SPLAT_USE_COVARIANCE); then the projected output.
 layout(push_constant) uniform Arrays {
+    FloatArray means;
+    Vec4Array rotations;
+    FloatArray log_scales;
+    FloatArray opacity_logits;
+    FloatArray opacity_scale;
     FloatArray sh_r;
     FloatArray sh_g;
     FloatArray sh_b;
@@ -103,8 +108,67 @@ vec3 sh_color(uint i, vec3 dir) {
 
 bool all_finite(vec4 v) { return !any(isnan(v)) && !any(isinf(v)); }
 
+// a + b = s + e exactly (Knuth's two-sum; every add and multiply below is `precise`, so none
+// is fused or reassociated).
+void two_sum(float a, float b, out float s, out float e) {
+    precise float sum = a + b;
+    precise float bb = sum - a;
+    precise float err = (a - (sum - bb)) + (b - bb);
+    s = sum;
+    e = err;
+}
+
+// The high half (12 bits) of a (Veltkamp's split); a - high is exact.
+float split_high(float a) {
+    precise float c = 4097.0 * a;
+    precise float h = c - (c - a);
+    return h;
+}
+
+// fma(a, b, c) rounded once, from correctly rounded adds and multiplies alone (Vulkan
+// requires both to be correctly rounded): Dekker's exact product, the two-sum and one add
+// rounded to odd (Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved
+// algorithms using rounding to odd", IEEE Trans. Computers 2008). fma() itself is no
+// guarantee: glslang does not mark it NoContraction, and a driver may then split it into a
+// multiply and an add (lavapipe does). Exact unless |a|·|b| is non-zero but below about
+// 2^-100 (partial products would fall below the normal range) or |a| or |b| exceeds about
+// 2^100 (the split overflows); view rows are at most 1 in magnitude.
+float exact_fma(float a, float b, float c) {
+    precise float p = a * b;
+    float ah = split_high(a), bh = split_high(b);
+    precise float al = a - ah;
+    precise float bl = b - bh;
+    precise float pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl;  // a*b = p + pe
+    float th, tl;
+    two_sum(c, p, th, tl);  // c + p = th + tl
+    float v, ve;
+    two_sum(tl, pe, v, ve);
+    // Round v = tl + pe to odd: an inexact sum with an even last bit moves one ulp toward
+    // the exact value (the odd neighbour), so the final rounding cannot round twice.
+    uint bits = floatBitsToUint(v);
+    if (ve != 0.0 && (bits & 1u) == 0u) bits = (ve > 0.0) == (v > 0.0) ? bits + 1u : bits - 1u;
+    precise float r = th + uintBitsToFloat(bits);
+    return r;
+}
+
+// One coordinate of world -> camera, (R·p + t)[r] for the view row (R[r][0..2], t[r]), in
+// gsplat 1.5.3's float32 operation order: its projection computes R·p + t with glm, whose
+// mat3 × vec3 sums each row as (R[r][0]·x + R[r][1]·y) + R[r][2]·z, compiled by nvcc with
+// fused multiply-adds on (the default), which fuses the first product into the first sum and
+// the third product into the second (LLVM's fadd/fmul combine; ARCHITECTURE.md, "Rendering
+// rules"): fma(R[r][2], z, fma(R[r][0], x, R[r][1]·y)) + t[r]. The depth is the sort key, so
+// near-equal depths (quantised positions) order as gsplat orders them only with the same
+// rounding. The CPU reference has the same nesting (reference::camera_point).
+float view_coord(vec4 row, vec3 p) {
+    precise float y = row.y * p.y;
+    float xyz = exact_fma(row.z, p.z, exact_fma(row.x, p.x, y));
+    precise float r = xyz + row.w;
+    return r;
+}
+
 void cull(uint o) {
-    rects[o] = uvec2(0u);
+    rect_lo[o] = 0u;
+    rect_hi[o] = 0u;
     depth_keys[o] = 0xFFFFFFFFu;
 }
 
@@ -114,9 +178,10 @@ bool preprocess_splat(uint i) {
     uint out_i = pc.first_splat + i;
     splat_ids[out_i] = out_i;
 
-    vec3 p = vec3(means[3u * i], means[3u * i + 1u], means[3u * i + 2u]);
-    vec4 pw = vec4(p, 1.0);
-    vec3 pc_ = vec3(dot(pc.view_row0, pw), dot(pc.view_row1, pw), dot(pc.view_row2, pw));
+    FloatArray m = arr.means;
+    vec3 p = vec3(m.v[3u * i], m.v[3u * i + 1u], m.v[3u * i + 2u]);
+    vec3 pc_ = vec3(view_coord(pc.view_row0, p), view_coord(pc.view_row1, p),
+                    view_coord(pc.view_row2, p));
     float z = pc_.z;
     bool inria = pc.mode == MODE_INRIA;
     if (inria ? !(z > 0.2) : (!(z >= 0.01) || z > 1e10)) { cull(out_i); return false; }
@@ -130,7 +195,7 @@ bool preprocess_splat(uint i) {
         float yy = c.v[o + 3u], yz = c.v[o + 4u], zz = c.v[o + 5u];
         cov3 = mat3(xx, xy, xz, xy, yy, yz, xz, yz, zz);
     } else {
-        vec4 q = rotations[i];
+        vec4 q = arr.rotations.v[i];
         float qn = length(q);
         if (!(qn > 0.0) || isinf(qn)) { cull(out_i); return false; }
         q /= qn;
@@ -139,7 +204,8 @@ bool preprocess_splat(uint i) {
             1.0 - 2.0 * (y * y + zq * zq), 2.0 * (x * y + w * zq), 2.0 * (x * zq - w * y),
             2.0 * (x * y - w * zq), 1.0 - 2.0 * (x * x + zq * zq), 2.0 * (y * zq + w * x),
             2.0 * (x * zq + w * y), 2.0 * (y * zq - w * x), 1.0 - 2.0 * (x * x + y * y));
-        vec3 s = exp(vec3(log_scales[3u * i], log_scales[3u * i + 1u], log_scales[3u * i + 2u]));
+        FloatArray ls = arr.log_scales;
+        vec3 s = exp(vec3(ls.v[3u * i], ls.v[3u * i + 1u], ls.v[3u * i + 2u]));
         mat3 M = R * mat3(s.x, 0.0, 0.0, 0.0, s.y, 0.0, 0.0, 0.0, s.z);
         cov3 = M * transpose(M);
     }
@@ -177,8 +243,8 @@ bool preprocess_splat(uint i) {
     float compensation = sqrt(max(0.0, det_orig / det));
     vec3 conic = vec3(c / det, -b / det, a / det);
 
-    float opacity = 1.0 / (1.0 + exp(-opacity_logits[i]));
-    if ((pc.flags & SPLAT_USE_OPACITY_SCALE) != 0u) opacity *= opacity_scale[i];
+    float opacity = 1.0 / (1.0 + exp(-arr.opacity_logits.v[i]));
+    if ((pc.flags & SPLAT_USE_OPACITY_SCALE) != 0u) opacity *= arr.opacity_scale.v[i];
     opacity *= pc.instance_opacity;
     if (pc.mode == MODE_ANTIALIASED) opacity *= compensation;
     vec2 mean2d = ortho ? vec2(fx * pc_.x + cx, fy * pc_.y + cy)
@@ -229,7 +295,9 @@ bool preprocess_splat(uint i) {
         return false;
     }
     arr.projected.v[out_i] = o;
-    rects[out_i] = pack_rect(lo, hi);
+    uvec2 rect = pack_rect(lo, hi);
+    rect_lo[out_i] = rect.x;
+    rect_hi[out_i] = rect.y;
     depth_keys[out_i] = floatBitsToUint(key);  // positive floats sort as their bits
     return true;
 }

@@ -17,18 +17,21 @@ layout(std430, binding = SCAN_BINDING_CONTROL) buffer Control { uint control[]; 
 layout(std430, binding = SCAN_BINDING_INPUT) readonly buffer Input { uint data_in[]; };
 layout(std430, binding = SCAN_BINDING_OUTPUT) buffer Output { uint data_out[]; };
 layout(std430, binding = SCAN_BINDING_BLOCK_SUMS) buffer BlockSums { uint block_sums[]; };
-layout(std430, binding = SCAN_BINDING_RECTS) readonly buffer Rects { uvec2 rects[]; };
+layout(std430, binding = SCAN_BINDING_RECT_LO) readonly buffer RectLo { uint rect_lo[]; };
+layout(std430, binding = SCAN_BINDING_RECT_HI) readonly buffer RectHi { uint rect_hi[]; };
 layout(std430, binding = SCAN_BINDING_IDS) readonly buffer Ids { uint ids[]; };
 
 layout(push_constant) uniform Params {
     uint len_slot;    // control slot holding the number of elements
     uint total_slot;  // control slot receiving the total (0xFFFFFFFF: none)
-    uint gather;      // 1: element j = rect_area(rects[ids[j]])
+    uint gather;      // 1: element j = the tile count of splat ids[j]'s rectangle
     uint pad;
 } pc;
 
 uint element(uint j) {
-    return pc.gather != 0u ? rect_area(rects[ids[j]]) : data_in[j];
+    if (pc.gather == 0u) return data_in[j];
+    uint id = ids[j];
+    return rect_area(uvec2(rect_lo[id], rect_hi[id]));
 }
 
 void main() {

@@ -55,6 +55,7 @@ fn clip_planes_cull_exactly_the_splats_outside_the_depth_range() {
                 background: [0.1, 0.2, 0.3],
                 near,
                 far,
+                ..Default::default()
             };
             let (frame, stats, stages) = gpu
                 .renderer

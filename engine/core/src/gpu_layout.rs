@@ -20,7 +20,7 @@ use bytemuck::{Pod, Zeroable};
 use vksplat_vk::{Buffer, PushConstants, VkError};
 
 use crate::error::CoreError;
-use crate::types::{RenderMode, TILE_SIZE};
+use crate::types::{DepthKind, RenderMode, TILE_SIZE};
 
 // Control-buffer slots (uint indices). Counts flow between stages through the control
 // buffer, so no stage needs a host readback.
@@ -121,14 +121,10 @@ kernel_bindings! {
 }
 
 kernel_bindings! {
-    /// Buffers of preprocess.comp.
+    /// Buffers of preprocess.comp (the scene's arrays are reached by address).
     pub struct PreprocessBindings: "PREPROCESS" {
-        means,
-        rotations,
-        log_scales,
-        opacity_logits,
-        opacity_scale,
-        rects,
+        rect_lo,
+        rect_hi,
         depth_keys,
         splat_ids,
         params,
@@ -137,13 +133,15 @@ kernel_bindings! {
 }
 
 kernel_bindings! {
-    /// Buffers of scan.comp (`rects` and `ids` are read only when gathering tile counts).
+    /// Buffers of scan.comp (`rect_lo`, `rect_hi` and `ids` are read only when gathering tile
+    /// counts).
     pub struct ScanBindings: "SCAN" {
         control,
         input,
         output,
         block_sums,
-        rects,
+        rect_lo,
+        rect_hi,
         ids,
     }
 }
@@ -169,7 +167,8 @@ kernel_bindings! {
         control,
         ids,
         offsets,
-        rects,
+        rect_lo,
+        rect_hi,
     }
 }
 
@@ -284,6 +283,10 @@ fn constants_glsl() -> String {
         let name = format!("MODE_{}", m.name().to_uppercase());
         (name, format!("{}u", m.shader_id()), "")
     });
+    let depth_kinds = DepthKind::ALL.map(|k| {
+        let name = format!("DEPTH_{}", k.name().to_uppercase());
+        (name, format!("{}u", k.shader_id()), "")
+    });
     let bindings = KERNEL_BINDINGS
         .iter()
         .flat_map(|(prefix, names)| binding_defines(prefix, names));
@@ -351,6 +354,10 @@ fn constants_glsl() -> String {
         (
             "Render modes (`mode` of preprocess and blend).",
             modes.to_vec(),
+        ),
+        (
+            "Depth output kinds (`depth_kind` of blend).",
+            depth_kinds.to_vec(),
         ),
         (
             "Binding numbers of set 0, PREFIX_BINDING_NAME, for each kernel's buffers.",
@@ -515,8 +522,14 @@ impl ScanParams {
 }
 
 gpu_struct! {
-    /// Push constants of preprocess.comp: device addresses of the large arrays (buffers.glsl).
+    /// Push constants of preprocess.comp: device addresses of the scene's per-splat arrays
+    /// and the projected output (buffers.glsl), so none is limited by one binding's range.
     pub struct PreprocessArrays {
+        pub means: DeviceAddr,
+        pub rotations: DeviceAddr,
+        pub log_scales: DeviceAddr,
+        pub opacity_logits: DeviceAddr,
+        pub opacity_scale: DeviceAddr,
         pub sh_r: DeviceAddr,
         pub sh_g: DeviceAddr,
         pub sh_b: DeviceAddr,
@@ -527,6 +540,11 @@ gpu_struct! {
 
 /// [`PreprocessArrays`] with the buffers it addresses.
 pub(crate) struct PreprocessBlock<'a> {
+    pub means: &'a Buffer,
+    pub rotations: &'a Buffer,
+    pub log_scales: &'a Buffer,
+    pub opacity_logits: &'a Buffer,
+    pub opacity_scale: &'a Buffer,
     pub sh: [&'a Buffer; 3],
     pub covariances: &'a Buffer,
     pub projected: &'a Buffer,
@@ -539,6 +557,17 @@ impl<'a> PreprocessBlock<'a> {
         push_block(
             &PreprocessArrays::default(),
             &[
+                (offset_of!(PreprocessArrays, means), self.means),
+                (offset_of!(PreprocessArrays, rotations), self.rotations),
+                (offset_of!(PreprocessArrays, log_scales), self.log_scales),
+                (
+                    offset_of!(PreprocessArrays, opacity_logits),
+                    self.opacity_logits,
+                ),
+                (
+                    offset_of!(PreprocessArrays, opacity_scale),
+                    self.opacity_scale,
+                ),
                 (offset_of!(PreprocessArrays, sh_r), self.sh[0]),
                 (offset_of!(PreprocessArrays, sh_g), self.sh[1]),
                 (offset_of!(PreprocessArrays, sh_b), self.sh[2]),
@@ -667,6 +696,12 @@ gpu_struct! {
         pub height: u32,
         pub tiles_x: u32,
         pub mode: u32,
+        /// `DEPTH_*`: what the depth output holds.
+        pub depth_kind: u32,
+        /// `DepthKind::level` (0 for `DEPTH_EXPECTED`).
+        pub depth_level: f32,
+        /// The host depth (`crate::host_depth`): addressed, as it grows with the image.
+        pub occluder: DeviceAddr,
     }
 }
 
@@ -676,11 +711,13 @@ pub(crate) struct BlendBlock<'a> {
     pub projected: &'a Buffer,
     pub out_rgba: &'a Buffer,
     pub out_depth: &'a Buffer,
+    pub occluder: &'a Buffer,
     pub background: [f32; 4],
     pub width: u32,
     pub height: u32,
     pub tiles_x: u32,
     pub mode: u32,
+    pub depth: DepthKind,
 }
 
 impl<'a> BlendBlock<'a> {
@@ -693,6 +730,8 @@ impl<'a> BlendBlock<'a> {
             height: self.height,
             tiles_x: self.tiles_x,
             mode: self.mode,
+            depth_kind: self.depth.shader_id(),
+            depth_level: self.depth.level().unwrap_or(0.0),
             ..Default::default()
         };
         push_block(
@@ -702,6 +741,7 @@ impl<'a> BlendBlock<'a> {
                 (offset_of!(BlendParams, projected), self.projected),
                 (offset_of!(BlendParams, out_rgba), self.out_rgba),
                 (offset_of!(BlendParams, out_depth), self.out_depth),
+                (offset_of!(BlendParams, occluder), self.occluder),
             ],
         )
     }

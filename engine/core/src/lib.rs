@@ -16,6 +16,7 @@
 
 pub mod error;
 pub mod gpu_layout;
+pub mod host_depth;
 pub mod reference;
 pub mod renderer;
 pub mod shaders;
@@ -23,15 +24,19 @@ pub mod sort;
 pub mod types;
 
 pub use error::{CoreError, ErrorKind};
+pub use host_depth::{DepthConvention, DepthRange};
 #[cfg(feature = "test-hooks")]
 pub use renderer::StageOutputs;
 pub use renderer::{
     DeviceLimits, FrameOutcome, FrameState, FrameStats, FrameTicket, GpuScene, GpuTarget, Instance,
     Renderer, SceneOptions, SceneUpdate, TargetSurface, VariantStage, FRAMES_IN_FLIGHT, IDENTITY,
 };
+pub use renderer::{Occluder, OccluderSource};
 pub use types::{
-    Frame, ProjectedSplat, RenderMode, RenderSettings, SceneExtent, SplatExtras, TILE_SIZE,
+    DepthKind, Frame, ProjectedSplat, RenderMode, RenderSettings, SceneExtent, SplatExtras,
+    TILE_SIZE,
 };
 pub use vksplat_vk::{
-    Buffer, ComputePipeline, Context, ContextDesc, DeviceChoice, DeviceInfo, VkError,
+    Buffer, ComputePipeline, Context, ContextDesc, DeviceChoice, DeviceInfo, HostCommandBuffer,
+    VkError,
 };

@@ -116,6 +116,15 @@ fn view_parts(cam: &Camera) -> (M3, [f32; 3]) {
     (w, [m[0][3], m[1][3], m[2][3]])
 }
 
+/// World → camera of point `p`, R·p + t, in gsplat 1.5.3's f32 operation order: each row
+/// `fma(R[r][2], z, fma(R[r][0], x, R[r][1]·y)) + t[r]` (glm's mat3 × vec3 as nvcc compiles
+/// it with fused multiply-adds; preprocess.comp's `view_coord` explains the nesting). The
+/// depth (row 2) is the sort key, so near-equal depths order as gsplat orders them.
+pub fn camera_point(cam: &Camera, p: [f32; 3]) -> [f32; 3] {
+    let (w, t) = view_parts(cam);
+    [0, 1, 2].map(|r| w[r][2].mul_add(p[2], w[r][0].mul_add(p[0], w[r][1] * p[1])) + t[r])
+}
+
 /// Camera centre in world space: −Wᵀ·t.
 pub fn camera_centre(cam: &Camera) -> [f32; 3] {
     let (w, t) = view_parts(cam);
@@ -219,12 +228,9 @@ pub fn project_splat_ext(
     }
 
     // Camera space.
-    let (w, t) = view_parts(cam);
+    let w = view_parts(cam).0;
     let p = splats.means[i];
-    let mut pc = [0.0f32; 3];
-    for r in 0..3 {
-        pc[r] = w[r][0] * p[0] + w[r][1] * p[1] + w[r][2] * p[2] + t[r];
-    }
+    let pc = camera_point(cam, p);
     let z = pc[2];
     if inria {
         if !(z > 0.2) {
@@ -451,6 +457,7 @@ fn blend_tile_row(
     isect: &[(u32, u32)],
     projected: &[Option<ProjectedSplat>],
     settings: &RenderSettings,
+    host_depth: Option<&[f32]>,
     rgba: &mut [f32],
     depth: &mut [f32],
 ) {
@@ -458,6 +465,7 @@ fn blend_tile_row(
     let inria = settings.mode == RenderMode::Inria;
     let khr = settings.mode == RenderMode::Khr;
     let bg = settings.background;
+    let level = settings.depth.level();
     let y0 = ty * TILE_SIZE;
     let y1 = (y0 + TILE_SIZE).min(height);
     for tx in 0..tiles_x {
@@ -472,10 +480,16 @@ fn blend_tile_row(
                 let mut t = 1.0f32;
                 let mut col = [0.0f32; 3];
                 let mut d = 0.0f32;
+                // The host's linear depth here (+inf without one; NaN occludes nothing).
+                let host_z =
+                    host_depth.map_or(f32::INFINITY, |h| h[(py_i * width + px_i) as usize]);
                 for &(_, si) in list {
                     let ps = projected[si as usize]
                         .as_ref()
                         .expect("intersection of a culled splat");
+                    if ps.depth > host_z {
+                        continue; // behind the host's geometry (the far clip plane's rule)
+                    }
                     let dx = ps.mean2d[0] - px;
                     let dy = ps.mean2d[1] - py;
                     let [ca, cb, cc] = ps.conic;
@@ -500,7 +514,12 @@ fn blend_tile_row(
                     for ch in 0..3 {
                         col[ch] += w * ps.color[ch];
                     }
-                    d += w * ps.depth;
+                    match level {
+                        None => d += w * ps.depth,
+                        // The one splat that takes T across the depth kind's level.
+                        Some(l) if t > l && next_t <= l => d = ps.depth,
+                        Some(_) => {}
+                    }
                     t = next_t;
                 }
                 let local = ((py_i - y0) * width + px_i) as usize;
@@ -510,7 +529,11 @@ fn blend_tile_row(
                 }
                 let a = 1.0 - t;
                 o[3] = a;
-                depth[local] = if a > 0.0 { d / a } else { 0.0 };
+                depth[local] = match level {
+                    None if a > 0.0 => d / a,
+                    None => 0.0,
+                    Some(_) => d,
+                };
             }
         }
     }
@@ -528,7 +551,28 @@ pub fn render_ext(
     cam: &Camera,
     settings: &RenderSettings,
 ) -> Frame {
+    render_occluded(splats, extras, cam, settings, None)
+}
+
+/// [`render_ext`] occluded by a host's depth: `host` is one raw value per pixel (rows top
+/// first) and the conversion of its convention (`crate::host_depth`); a splat does not blend
+/// at a pixel where its camera depth is beyond the host's linear depth.
+pub fn render_occluded(
+    splats: &Splats,
+    extras: &SplatExtras,
+    cam: &Camera,
+    settings: &RenderSettings,
+    host: Option<(&[f32], &crate::host_depth::OccluderParams)>,
+) -> Frame {
     let (width, height) = (cam.width, cam.height);
+    let host_linear: Option<Vec<f32>> = host.map(|(raw, p)| {
+        assert_eq!(
+            raw.len(),
+            width as usize * height as usize,
+            "host depth size"
+        );
+        raw.iter().map(|&d| p.linear(d)).collect()
+    });
     let mut rgba = vec![0.0f32; width as usize * height as usize * 4];
     let mut depth = vec![0.0f32; width as usize * height as usize];
     if width == 0 || height == 0 {
@@ -584,12 +628,23 @@ pub fn render_ext(
         groups[k % n_threads].push(row);
     }
     let (ranges, isect, projected) = (&ranges, &isect, &projected);
+    let host_linear = host_linear.as_deref();
     std::thread::scope(|scope| {
         for group in groups {
             scope.spawn(move || {
                 for (ty, c, d) in group {
                     blend_tile_row(
-                        ty, width, height, tiles_x, ranges, isect, projected, settings, c, d,
+                        ty,
+                        width,
+                        height,
+                        tiles_x,
+                        ranges,
+                        isect,
+                        projected,
+                        settings,
+                        host_linear,
+                        c,
+                        d,
                     );
                 }
             });

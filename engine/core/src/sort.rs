@@ -44,8 +44,8 @@ fn dispatch<'a>(
     Ok(())
 }
 
-/// Records an exclusive scan of `control[params.len_slot]` elements (`io.rects`/`io.ids` are
-/// only read when `params.gather` is 1); `groups` must cover
+/// Records an exclusive scan of `control[params.len_slot]` elements (`io.rect_lo`, `rect_hi`
+/// and `ids` are only read when `params.gather` is 1); `groups` must cover
 /// ceil(len / SCAN_BLOCK) workgroups. Ends with a barrier.
 pub(crate) fn record_scan<'a>(
     rec: &mut Recorder<'a>,
@@ -136,7 +136,8 @@ pub(crate) fn record_sort<'a>(
                 input: io.hist,
                 output: io.hist,
                 block_sums: io.block_sums,
-                rects: io.hist,
+                rect_lo: io.hist,
+                rect_hi: io.hist,
                 ids: io.hist,
             };
             let sp = ScanParams {

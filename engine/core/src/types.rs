@@ -66,6 +66,60 @@ impl RenderMode {
     }
 }
 
+/// What the depth output holds per pixel. Every kind is camera depth (z along the view axis,
+/// world units, as preprocess computes it for each splat) and 0 where the kind has no value,
+/// so one sentinel means "no splat surface here" whatever the kind (a host depth-testing the
+/// output maps 0 to its far plane).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DepthKind {
+    /// Σ αᵢTᵢzᵢ / (1 − T): the alpha-weighted mean depth (the default); 0 where nothing blended.
+    #[default]
+    Expected,
+    /// The depth of the splat whose blend takes the transmittance T from above 0.5 to 0.5 or
+    /// below (accumulated opacity reaches one half); 0 where T stays above 0.5.
+    Median,
+    /// The depth of the first splat that blends at the pixel (front to back); 0 where none does.
+    First,
+}
+
+impl DepthKind {
+    /// Every kind (their shader ids become the `DEPTH_*` macros of constants.glsl).
+    pub const ALL: [DepthKind; 3] = [DepthKind::Expected, DepthKind::Median, DepthKind::First];
+
+    /// The value of `depth_kind` in the blend kernels' push constants.
+    pub fn shader_id(self) -> u32 {
+        match self {
+            DepthKind::Expected => 0,
+            DepthKind::Median => 1,
+            DepthKind::First => 2,
+        }
+    }
+
+    /// The transmittance level whose crossing picks the splat (`Median`, `First`): a splat is
+    /// taken when it blends with T > level before it and T ≤ level after it. `First` uses the
+    /// largest f32 below 1, which T crosses at the first blend (α ≥ 1/255 always lowers T
+    /// from 1). `None` for `Expected`, which takes no single splat.
+    pub fn level(self) -> Option<f32> {
+        match self {
+            DepthKind::Expected => None,
+            DepthKind::Median => Some(0.5),
+            DepthKind::First => Some(f32::from_bits(0x3f7f_ffff)),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DepthKind::Expected => "expected",
+            DepthKind::Median => "median",
+            DepthKind::First => "first",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        DepthKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
 /// Per-frame settings that are not part of the camera.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RenderSettings {
@@ -78,6 +132,8 @@ pub struct RenderSettings {
     pub near: Option<f32>,
     /// Far clip plane: splats whose camera depth is above it are culled.
     pub far: Option<f32>,
+    /// What the depth output holds.
+    pub depth: DepthKind,
 }
 
 impl Default for RenderSettings {
@@ -87,6 +143,7 @@ impl Default for RenderSettings {
             background: [0.0; 3],
             near: None,
             far: None,
+            depth: DepthKind::Expected,
         }
     }
 }
@@ -164,7 +221,8 @@ pub struct Frame {
     /// Row-major RGBA, 4 floats per pixel: RGB composited over the background
     /// (premultiplied colour + T·background), A = 1 − T.
     pub rgba: Vec<f32>,
-    /// Expected depth Σ αᵢTᵢzᵢ / (1 − T); 0 where nothing was hit.
+    /// Camera depth of the settings' [`DepthKind`] (by default the expected depth
+    /// Σ αᵢTᵢzᵢ / (1 − T)); 0 where the kind has no value (nothing was hit).
     pub depth: Vec<f32>,
 }
 

@@ -72,7 +72,10 @@ pub(super) struct FrameBuffers {
     /// itself; [`Renderer::ensure_instance_params`] adds more).
     pub params: Vec<Buffer>,
     pub projected: Buffer,
-    pub rects: Buffer,
+    /// Each splat's tile rectangle, its low corner and its high corner (packed by
+    /// `pack_rect`) in two arrays of 4 bytes per splat, so neither outgrows a binding before
+    /// the other per-splat arrays do.
+    pub rects: [Buffer; 2],
     pub depth_keys: [Buffer; 2],
     pub ids: [Buffer; 2],
     pub offsets: Buffer,
@@ -84,6 +87,9 @@ pub(super) struct FrameBuffers {
     pub ranges: Buffer,
     pub out_rgba: Buffer,
     pub out_depth: Buffer,
+    /// The host's depth for occlusion: a 16-byte header and one raw value per pixel
+    /// (`crate::host_depth`; the header alone says "no occluder").
+    pub occluder: Buffer,
 }
 
 /// The size in bytes of every buffer of [`FrameBuffers`], computed before any is allocated.
@@ -94,8 +100,7 @@ pub(super) struct FrameSizes {
     control: u64,
     params: u64,
     projected: u64,
-    rects: u64,
-    /// Each of depth_keys[2], ids[2] and offsets.
+    /// Each of rects[2], depth_keys[2], ids[2] and offsets.
     per_splat_u32: u64,
     depth_hist: u64,
     block_sums: u64,
@@ -105,6 +110,7 @@ pub(super) struct FrameSizes {
     ranges: u64,
     rgba: u64,
     depth: u64,
+    occluder: u64,
     /// One view's outputs in a host-visible readback buffer.
     readback: u64,
 }
@@ -132,7 +138,6 @@ impl FrameSizes {
             control: CTL_LEN as u64 * 4,
             params: std::mem::size_of::<PreprocessParams>() as u64,
             projected: n64 * 48,
-            rects: n64 * 8,
             per_splat_u32: n64 * 4,
             depth_hist: depth_blocks * 256 * 4,
             block_sums: scan_blocks * 4,
@@ -141,16 +146,18 @@ impl FrameSizes {
             ranges: tx as u64 * ty as u64 * 8,
             rgba: pixels * 16,
             depth: pixels * 4,
+            occluder: crate::host_depth::OCC_HEADER_BYTES + pixels * 4,
             readback: frame_readback_bytes(width, height),
         }
     }
 
     /// Buffers bound as storage descriptors (limited by one binding's range).
-    fn bound(&self) -> [(&'static str, u64); 9] {
+    fn bound(&self) -> [(&'static str, u64); 10] {
         [
             ("frame.control", self.control),
             ("frame.params", self.params),
-            ("frame.rects", self.rects),
+            ("frame.rect_lo", self.per_splat_u32),
+            ("frame.rect_hi", self.per_splat_u32),
             ("frame.depth_keys", self.per_splat_u32),
             ("frame.offsets", self.per_splat_u32),
             ("frame.depth_hist", self.depth_hist),
@@ -161,12 +168,13 @@ impl FrameSizes {
     }
 
     /// Buffers reached by device address (limited by the largest allocation).
-    fn addressed(&self) -> [(&'static str, u64); 4] {
+    fn addressed(&self) -> [(&'static str, u64); 5] {
         [
             ("frame.projected", self.projected),
             ("frame.tile_keys", self.per_isect_u32),
             ("frame.rgba", self.rgba),
             ("frame.depth", self.depth),
+            ("frame.occluder", self.occluder),
         ]
     }
 
@@ -175,7 +183,13 @@ impl FrameSizes {
         let bound: u64 = self.bound().iter().map(|b| b.1).sum();
         // depth_keys1, ids0 and ids1 are not in `bound`.
         let pairs = 3 * self.per_splat_u32;
-        bound + pairs + self.projected + 4 * self.per_isect_u32 + self.rgba + self.depth
+        bound
+            + pairs
+            + self.projected
+            + 4 * self.per_isect_u32
+            + self.rgba
+            + self.depth
+            + self.occluder
     }
 
     /// Host bytes of one view's image once read back (the [`Frame`]'s arrays).
@@ -187,7 +201,7 @@ impl FrameSizes {
 impl Renderer {
     /// Largest buffer the shaders can bind on this device.
     pub(super) fn max_binding(&self) -> u64 {
-        self.ctx.info().max_storage_buffer_range
+        self.binding_limit
     }
 
     /// Largest buffer the shaders reach by device address (not bound as a descriptor).
@@ -252,7 +266,9 @@ impl Renderer {
         {
             return Ok(());
         }
-        self.buffers = None; // free the old set before allocating the new one
+        // Free the old set before allocating the new one (kept while recorded frames may
+        // still use it, `output.rs`).
+        self.release_buffers();
         let z = FrameSizes::new(n, width, height, self.capacity);
         // Every limit and the host memory are checked before the first buffer is allocated.
         self.check_frame_sizes(&z, 1)?;
@@ -265,7 +281,10 @@ impl Renderer {
             control: s("frame.control", z.control)?,
             params: vec![s("frame.params", z.params)?],
             projected: self.addressed("frame.projected", z.projected)?,
-            rects: s("frame.rects", z.rects)?,
+            rects: [
+                s("frame.rect_lo", z.per_splat_u32)?,
+                s("frame.rect_hi", z.per_splat_u32)?,
+            ],
             depth_keys: [
                 s("frame.depth_keys0", z.per_splat_u32)?,
                 s("frame.depth_keys1", z.per_splat_u32)?,
@@ -289,6 +308,7 @@ impl Renderer {
             ranges: s("frame.ranges", z.ranges)?,
             out_rgba: self.addressed("frame.rgba", z.rgba)?,
             out_depth: self.addressed("frame.depth", z.depth)?,
+            occluder: self.addressed("frame.occluder", z.occluder)?,
         });
         Ok(())
     }
@@ -389,12 +409,13 @@ impl Renderer {
     pub fn device_limits(&self) -> DeviceLimits {
         let info = self.ctx.info();
         let (bound, addressed) = (self.max_binding(), self.max_addressed());
-        // Per splat: the largest bound buffer is the scene's rotations (16 bytes; the frame's
-        // rects take 8), the largest addressed ones the frame's projected splats (48 bytes)
-        // and each SH channel (4·K bytes); create_scene refuses u32::MAX / 64 splats or more.
+        // Per splat: the bound buffers are the frame's 4-byte arrays (rectangle corners, depth
+        // keys, ids, offsets; the scene's arrays are addressed), the largest addressed ones the
+        // frame's projected splats (48 bytes) and each SH channel (4·K bytes); create_scene
+        // refuses u32::MAX / 64 splats or more.
         let max_splats = [0u64, 1, 2, 3].map(|degree| {
             let k = (degree + 1) * (degree + 1);
-            (bound / 16)
+            (bound / 4)
                 .min(addressed / 48)
                 .min(addressed / (4 * k))
                 .min(u64::from(u32::MAX / 64 - 1))

@@ -20,6 +20,7 @@
 
 mod frame;
 mod instances;
+mod occluder;
 mod output;
 mod scene;
 mod sort_pairs;
@@ -41,6 +42,7 @@ use crate::types::{Frame, RenderSettings};
 pub use frame::DeviceLimits;
 use frame::{frame_readback_bytes, parse_frame, FrameBuffers, Grow, MIN_CAPACITY};
 pub use instances::{Instance, IDENTITY};
+pub use occluder::{Occluder, OccluderSource};
 pub use output::{
     FrameOutcome, FrameState, FrameTicket, GpuTarget, TargetSurface, FRAMES_IN_FLIGHT,
 };
@@ -99,11 +101,16 @@ pub struct Renderer {
     readback: Option<Buffer>,
     /// Frames submitted without waiting (`output`).
     in_flight: output::InFlight,
+    /// Largest buffer bound as a storage descriptor: the device's range, lowered only by the
+    /// `test-hooks` function `limit_binding_range` (so tests prove cheaply that nothing
+    /// addressed depends on it).
+    binding_limit: u64,
 }
 
 impl Renderer {
     pub fn new(ctx: Arc<Context>) -> Result<Self, CoreError> {
         let kernels = Kernels::new(&ctx)?;
+        let binding_limit = ctx.info().max_storage_buffer_range;
         Ok(Renderer {
             ctx,
             kernels,
@@ -111,6 +118,7 @@ impl Renderer {
             capacity: MIN_CAPACITY,
             readback: None,
             in_flight: Default::default(),
+            binding_limit,
         })
     }
 
@@ -135,6 +143,7 @@ impl Renderer {
             None,
             std::slice::from_ref(camera),
             settings,
+            None,
         )?;
         one_view(views)
     }
@@ -148,6 +157,28 @@ impl Renderer {
         camera: &Camera,
         settings: &RenderSettings,
     ) -> Result<(Frame, FrameStats), CoreError> {
+        instances::check_instances(instances)?;
+        let (views, _) = self.render_views(
+            instances,
+            None,
+            std::slice::from_ref(camera),
+            settings,
+            None,
+        )?;
+        one_view(views)
+    }
+
+    /// Renders `instances` (a single scene is `[Instance::of(scene)]`) in one frame whose
+    /// splats are occluded per pixel by a host's depth (`crate::host_depth`: a splat does not
+    /// blend at a pixel where its camera depth is beyond the host's). The occluder is checked
+    /// against the camera's size and its convention before anything is recorded.
+    pub fn render_occluded(
+        &mut self,
+        instances: &[Instance],
+        camera: &Camera,
+        settings: &RenderSettings,
+        occluder: &Occluder,
+    ) -> Result<(Frame, FrameStats), CoreError> {
         if instances.is_empty() {
             return Err(CoreError::InvalidRequest(
                 "a frame of instances needs at least one instance".into(),
@@ -156,8 +187,8 @@ impl Renderer {
         for (k, inst) in instances.iter().enumerate() {
             inst.validate(k)?;
         }
-        let (views, _) =
-            self.render_views(instances, None, std::slice::from_ref(camera), settings)?;
+        let cameras = std::slice::from_ref(camera);
+        let (views, _) = self.render_views(instances, None, cameras, settings, Some(occluder))?;
         one_view(views)
     }
 
@@ -173,7 +204,7 @@ impl Renderer {
         settings: &RenderSettings,
     ) -> Result<Vec<(Frame, FrameStats)>, CoreError> {
         Ok(self
-            .render_views(&[Instance::of(scene)], None, cameras, settings)?
+            .render_views(&[Instance::of(scene)], None, cameras, settings, None)?
             .0)
     }
 
@@ -188,7 +219,7 @@ impl Renderer {
         self.check_bindable(scene)?;
         let cameras = std::slice::from_ref(camera);
         let instances = [Instance::of(scene)];
-        let (views, _) = self.render_views(&instances, Some(variant), cameras, settings)?;
+        let (views, _) = self.render_views(&instances, Some(variant), cameras, settings, None)?;
         one_view(views)
     }
 
@@ -238,10 +269,20 @@ impl Renderer {
         variant: Option<&VariantStage>,
         cameras: &[Camera],
         settings: &RenderSettings,
+        occluder: Option<&Occluder>,
     ) -> Result<(Vec<(Frame, FrameStats)>, Sorted), CoreError> {
         for cam in cameras {
             self.check_frame_inputs(cam, settings)?;
         }
+        let occluder = match (occluder, cameras) {
+            (None, _) => None,
+            (Some(o), [cam]) => Some((o, self.check_occluder(o, cam.width, cam.height)?)),
+            (Some(_), _) => {
+                return Err(CoreError::InvalidRequest(
+                    "a host depth belongs to one view; render the views one at a time".into(),
+                ))
+            }
+        };
         let (Some(w), Some(h)) = (
             cameras.iter().map(|c| c.width).max(),
             cameras.iter().map(|c| c.height).max(),
@@ -272,18 +313,23 @@ impl Renderer {
             )?);
         }
         let out = self.readback.take().expect("just ensured");
-        let result = self.render_views_into(instances, variant, cameras, settings, &out, &offsets);
+        let result = self.render_views_into(
+            instances, variant, cameras, settings, occluder, &out, &offsets,
+        );
         self.readback = Some(out);
         result
     }
 
-    /// [`Renderer::render_views`] into `out`, view i at `offsets[i]`.
+    /// [`Renderer::render_views`] into `out`, view i at `offsets[i]`, with a checked occluder
+    /// (and its header) for a single view.
+    #[allow(clippy::too_many_arguments)]
     fn render_views_into(
         &mut self,
         instances: &[Instance],
         variant: Option<&VariantStage>,
         cameras: &[Camera],
         settings: &RenderSettings,
+        occluder: Option<(&Occluder, [u32; 4])>,
         out: &Buffer,
         offsets: &[u64],
     ) -> Result<(Vec<(Frame, FrameStats)>, Sorted), CoreError> {
@@ -313,6 +359,10 @@ impl Renderer {
                     offset: offsets[i],
                     image: true,
                 };
+                if !size_only {
+                    let pixels = cam.width as u64 * cam.height as u64;
+                    occluder::record_occluder(&mut rec, &buffers.occluder, occluder, pixels)?;
+                }
                 sorted = stages::record_frame(
                     &mut rec,
                     &self.kernels,

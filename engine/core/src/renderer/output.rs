@@ -1,11 +1,15 @@
-//! GPU-side output and asynchronous frames.
+//! GPU-side output, asynchronous frames and frames recorded into a host's command buffer.
 //!
-//! [`Renderer::submit_frame`] records one frame like every other render call
-//! (`stages::record_frame`), but instead of reading the image back it copies it on the GPU
-//! into a host's image or buffer ([`GpuTarget`]; or, for hosts without a Vulkan device, into a
-//! host-visible buffer read at completion), submits without waiting (after the host's wait
-//! semaphores, signalling its signal semaphores and the context's timeline), and returns a
-//! [`FrameTicket`]. [`Renderer::poll_frame`] and [`Renderer::wait_frame`] report completion.
+//! [`Renderer::submit_frame`] records one frame of a list of instances (a single scene is the
+//! one identity instance) like every other render call (`stages::record_frame`), but instead
+//! of reading the image back it copies it on the GPU into a host's image or buffer
+//! ([`GpuTarget`]; or, for hosts without a Vulkan device, into a host-visible buffer read at
+//! completion), submits without waiting (after the host's wait semaphores, signalling its
+//! signal semaphores and the context's timeline), and returns a [`FrameTicket`].
+//! [`Renderer::poll_frame`] and [`Renderer::wait_frame`] report completion.
+//!
+//! [`Renderer::record_frame`] records the same frame (`record_output`, the one recording of
+//! both) into a host's command buffer, which the host submits; see "Recorded frames" below.
 //!
 //! Invariants:
 //! - Frames are numbered 1, 2, … per renderer; frame k uses slot k mod [`FRAMES_IN_FLIGHT`]
@@ -21,18 +25,40 @@
 //!   host learns it. Nothing is dropped silently.
 //! - The host's images and buffers are written only by copies recorded here, with their
 //!   layout transitions and barriers (`vksplat_vk::ExternalImage`).
+//!
+//! # Recorded frames
+//!
+//! Numbered 1, 2, … on their own. The host promises that recorded frame n has finished on
+//! the GPU before it records frame n + [`FRAMES_IN_FLIGHT`] (and before it destroys a scene
+//! the frame uses or the renderer), and submits recorded frames on the context's queue in
+//! the order they were recorded (they share the working buffers with every other frame;
+//! the full barrier each recording starts with orders them there). Then:
+//! - per-frame data (control values, preprocess parameters) travels in the command buffer
+//!   (`vkCmdUpdateBuffer`); frame k's slot (k mod [`FRAMES_IN_FLIGHT`]) holds only a small
+//!   host-visible copy of its control values, read when the slot is reused or when the host
+//!   reports the frame done ([`Renderer::recorded_frame_done`]);
+//! - working buffers replaced while recorded frames may still run (a new size, a grown
+//!   capacity) are kept until the frames that used them are known finished, never freed
+//!   under them (`release_buffers`);
+//! - there is no readback inside a frame, so a frame that needed more intersections than
+//!   the capacity is clamped on the GPU and reported when its completion is known; the
+//!   capacity grows then, for the frames recorded after that: growth is one frame late at
+//!   best, [`FRAMES_IN_FLIGHT`] frames late when the host does not report completion. The
+//!   first frame of a new scene or image size still runs the sizing pass (a submission on
+//!   the context's queue, waited for) so that it starts with room.
 
 use std::collections::VecDeque;
 
 use vksplat_io::Camera;
 use vksplat_vk::{
-    Buffer, BufferUsage, ExternalBuffer, ExternalImage, ExternalSemaphore, MemoryLocation,
-    Submission,
+    Buffer, BufferUsage, ExternalBuffer, ExternalImage, ExternalSemaphore, HostCommandBuffer,
+    MemoryLocation, Recorder, Submission,
 };
 
-use super::frame::{frame_readback_bytes, parse_frame, Grow};
+use super::frame::{frame_readback_bytes, parse_frame, FrameBuffers, Grow};
+use super::instances::check_instances;
 use super::stages::{self, Output};
-use super::{FrameStats, GpuScene, Instance, Renderer};
+use super::{FrameStats, Instance, Renderer};
 use crate::error::CoreError;
 use crate::gpu_layout::*;
 use crate::types::{Frame, RenderSettings};
@@ -66,6 +92,8 @@ pub struct GpuTarget<'a> {
     pub waits: &'a [(&'a ExternalSemaphore, u64)],
     /// Semaphores (and timeline values) the frame signals when it is done.
     pub signals: &'a [(&'a ExternalSemaphore, u64)],
+    /// The host's depth, occluding splats per pixel (`occluder.rs`, `crate::host_depth`).
+    pub occluder: Option<super::Occluder<'a>>,
 }
 
 /// A submitted frame: its number, and the value of the context's timeline semaphore
@@ -121,20 +149,248 @@ pub(super) struct InFlight {
     done: VecDeque<(u64, FrameOutcome)>,
     /// (frame, timeline value) of the last [`HISTORY`] frames.
     values: VecDeque<(u64, u64)>,
+    /// Frames recorded into host command buffers.
+    recorded: Recorded,
+}
+
+/// One recorded frame whose completion is not known yet.
+struct RecordedSlot {
+    frame: u64,
+    /// Its control values, copied at the end of the frame.
+    control: Buffer,
+    /// The capacity the frame was recorded with.
+    capacity: u32,
+}
+
+/// The frames recorded into host command buffers ("Recorded frames" in the module docs).
+#[derive(Default)]
+struct Recorded {
+    last_frame: u64,
+    /// Every recorded frame up to this one has finished (by the host's promise or report).
+    finished: u64,
+    slots: [Option<RecordedSlot>; FRAMES_IN_FLIGHT],
+    spare: [Option<Buffer>; FRAMES_IN_FLIGHT],
+    /// Working buffers replaced while recorded frames up to `.0` may still use them.
+    retired: Vec<(u64, FrameBuffers)>,
+    done: VecDeque<(u64, FrameOutcome)>,
 }
 
 impl Renderer {
-    /// Records one frame of `scene` into the host's targets and submits it without waiting
-    /// for the GPU (see the module docs for the waits it may do).
+    /// Records one frame of `instances` (at least one; a single scene is
+    /// `[Instance::of(scene)]`, one global depth order as in `render_instances`) into the
+    /// host's targets and submits it without waiting for the GPU (see the module docs for the
+    /// waits it may do).
     pub fn submit_frame(
         &mut self,
-        scene: &GpuScene,
+        instances: &[Instance],
         camera: &Camera,
         settings: &RenderSettings,
         target: &GpuTarget,
     ) -> Result<FrameTicket, CoreError> {
+        let n = self.check_output_frame(instances, camera, settings, target)?;
+        let (w, h) = (camera.width, camera.height);
+        let frame = self.in_flight.last_frame + 1;
+        let slot = (frame % FRAMES_IN_FLIGHT as u64) as usize;
+        if self.in_flight.slots[slot].is_some() {
+            self.retire(slot)?;
+        }
+        self.prepare_output_buffers(instances, n, camera, settings)?;
+        let bytes = if target.host_readback {
+            frame_readback_bytes(w, h)
+        } else {
+            CTL_LEN as u64 * 4
+        };
+        let readback = match self.in_flight.spare[slot].take() {
+            Some(b) if b.size() >= bytes => b,
+            _ => self.ctx.create_buffer(
+                &format!("frame.slot{slot}"),
+                bytes,
+                BufferUsage::Staging,
+                MemoryLocation::GpuToCpu,
+            )?,
+        };
+        let mut rec = self.ctx.begin()?;
+        rec.timestamp("start");
+        self.record_output(&mut rec, instances, camera, settings, target, &readback)?;
+        rec.timestamp("output");
+        let submission = self.ctx.submit_with(rec, target.waits, target.signals)?;
+        let timeline_value = submission.value();
+        self.in_flight.last_frame = frame;
+        if self.in_flight.values.len() == HISTORY {
+            self.in_flight.values.pop_front();
+        }
+        self.in_flight.values.push_back((frame, timeline_value));
+        self.in_flight.slots[slot] = Some(Slot {
+            frame,
+            submission,
+            readback,
+            width: w,
+            height: h,
+            host_readback: target.host_readback,
+            capacity: self.capacity,
+        });
+        Ok(FrameTicket {
+            frame,
+            timeline_value,
+        })
+    }
+
+    /// Records one frame of `instances` into the host's command buffer `cmd`, with its copies
+    /// into the host's targets, and returns its number among the recorded frames (1, 2, …).
+    /// The host submits `cmd` on the context's queue, in recording order, and keeps the
+    /// promises of the module docs ("Recorded frames"): recorded frame n has finished before
+    /// it records frame n + [`FRAMES_IN_FLIGHT`]. The target has no semaphores (the host's
+    /// submission carries them) and no host readback. Everything is checked before the first
+    /// command is recorded; a later failure (a device limit) can leave part of a frame in
+    /// `cmd`, which the host then discards. The first frame of a new scene or image size first
+    /// runs the sizing pass on the context's queue and waits for it.
+    pub fn record_frame(
+        &mut self,
+        cmd: &HostCommandBuffer,
+        instances: &[Instance],
+        camera: &Camera,
+        settings: &RenderSettings,
+        target: &GpuTarget,
+    ) -> Result<u64, CoreError> {
+        if target.host_readback || !target.waits.is_empty() || !target.signals.is_empty() {
+            return Err(CoreError::InvalidRequest(
+                "a frame recorded into the host's command buffer has no semaphores and no host \
+                 readback (the host's submission waits and signals; the host reads its targets)"
+                    .into(),
+            ));
+        }
+        let n = self.check_output_frame(instances, camera, settings, target)?;
+        let frame = self.in_flight.recorded.last_frame + 1;
+        let slot = (frame % FRAMES_IN_FLIGHT as u64) as usize;
+        // The host promised that frame − FRAMES_IN_FLIGHT (the slot's last) has finished.
+        self.recorded_finished(frame.saturating_sub(FRAMES_IN_FLIGHT as u64))?;
+        self.prepare_output_buffers(instances, n, camera, settings)?;
+        let bytes = CTL_LEN as u64 * 4;
+        let control = match self.in_flight.recorded.spare[slot].take() {
+            Some(b) => b,
+            None => self.ctx.create_buffer(
+                &format!("frame.recorded{slot}"),
+                bytes,
+                BufferUsage::Staging,
+                MemoryLocation::GpuToCpu,
+            )?,
+        };
+        let mut rec = self.ctx.record_into(cmd);
+        let recorded = self.record_output(&mut rec, instances, camera, settings, target, &control);
+        drop(rec);
+        if let Err(e) = recorded {
+            self.in_flight.recorded.spare[slot] = Some(control);
+            return Err(e);
+        }
+        let r = &mut self.in_flight.recorded;
+        r.last_frame = frame;
+        r.slots[slot] = Some(RecordedSlot {
+            frame,
+            control,
+            capacity: self.capacity,
+        });
+        Ok(frame)
+    }
+
+    /// The host reports that recorded frame `frame` (and, the frames being submitted in order
+    /// on one queue, every recorded frame before it) has finished on the GPU. Returns its
+    /// outcome the first time (its intersection count and whether it was clamped, after
+    /// which the capacity has grown), `None` after that or when it is long past. Buffers kept
+    /// for the finished frames are freed.
+    pub fn recorded_frame_done(&mut self, frame: u64) -> Result<Option<FrameOutcome>, CoreError> {
+        let last = self.in_flight.recorded.last_frame;
+        if frame == 0 || frame > last {
+            return Err(CoreError::InvalidRequest(format!(
+                "frame {frame} was not recorded (the last recorded frame is {last})"
+            )));
+        }
+        self.recorded_finished(frame)?;
+        let done = &mut self.in_flight.recorded.done;
+        Ok(done
+            .iter()
+            .position(|d| d.0 == frame)
+            .and_then(|i| done.remove(i))
+            .map(|d| d.1))
+    }
+
+    /// The number of the last recorded frame (0 before the first).
+    pub fn last_recorded_frame(&self) -> u64 {
+        self.in_flight.recorded.last_frame
+    }
+
+    /// Every recorded frame up to `frame` has finished: reads the control values of those
+    /// still in their slots (growing the capacity for a clamped one) and frees the working
+    /// buffers only they used.
+    fn recorded_finished(&mut self, frame: u64) -> Result<(), CoreError> {
+        let r = &mut self.in_flight.recorded;
+        r.finished = r.finished.max(frame);
+        let finished = r.finished;
+        r.retired.retain(|(last_user, _)| *last_user > finished);
+        for slot in 0..FRAMES_IN_FLIGHT {
+            let r = &mut self.in_flight.recorded;
+            if r.slots[slot].as_ref().is_none_or(|s| s.frame > finished) {
+                continue;
+            }
+            let s = r.slots[slot].take().expect("checked above");
+            let ctl: Vec<u32> = bytemuck::pod_collect_to_vec(s.control.read(CTL_LEN as usize * 4)?);
+            r.spare[slot] = Some(s.control);
+            let needed = ctl[CTL_TOTAL_ISECT as usize] as u64;
+            let clamped = needed > s.capacity as u64;
+            let outcome = FrameOutcome {
+                stats: FrameStats {
+                    intersections: needed,
+                    visible_splats: ctl[CTL_VISIBLE as usize] as u64,
+                    attempts: 1,
+                    stage_end_ns: Vec::new(),
+                    device_bytes: self.ctx.allocated_bytes(),
+                },
+                clamped,
+                frame: None,
+            };
+            let r = &mut self.in_flight.recorded;
+            if r.done.len() == HISTORY {
+                r.done.pop_front();
+            }
+            r.done.push_back((s.frame, outcome));
+            if clamped {
+                log::warn!(
+                    "recorded frame {} needed {needed} tile intersections but {} were \
+                     allocated: it was clamped; the capacity grows for the frames recorded next",
+                    s.frame,
+                    s.capacity
+                );
+                self.grow_capacity(needed, Grow::Overflowed)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the working buffers out before they are replaced: freed now (a buffer dropped
+    /// while vksplat's own submissions run waits for them), or kept until the recorded frames
+    /// that may still use them are known finished.
+    pub(super) fn release_buffers(&mut self) {
+        let Some(old) = self.buffers.take() else {
+            return;
+        };
+        let r = &mut self.in_flight.recorded;
+        if r.last_frame > r.finished {
+            r.retired.push((r.last_frame, old));
+        }
+    }
+
+    /// The checks of a GPU-output frame, before anything is allocated or recorded: the
+    /// camera and settings, the instances, the frame's sizes and the targets. Returns the
+    /// frame's splat count.
+    fn check_output_frame(
+        &self,
+        instances: &[Instance],
+        camera: &Camera,
+        settings: &RenderSettings,
+        target: &GpuTarget,
+    ) -> Result<u32, CoreError> {
         self.check_frame_inputs(camera, settings)?;
-        let (n, w, h) = (scene.num_splats, camera.width, camera.height);
+        let n = check_instances(instances)?;
+        let (w, h) = (camera.width, camera.height);
         let z = self.frame_sizes(n, w, h);
         self.check_frame_sizes(&z, 1)?;
         if target.color.is_none() && target.depth.is_none() && !target.host_readback {
@@ -163,45 +419,61 @@ impl Renderer {
                 None => {}
             }
         }
-        let frame = self.in_flight.last_frame + 1;
-        let slot = (frame % FRAMES_IN_FLIGHT as u64) as usize;
-        if self.in_flight.slots[slot].is_some() {
-            self.retire(slot)?;
+        if let Some(o) = &target.occluder {
+            self.check_occluder(o, w, h)?;
         }
+        Ok(n)
+    }
+
+    /// Working buffers for a frame of `instances` (`n` splats): a sizing pass first when the
+    /// splat count or image size is new.
+    fn prepare_output_buffers(
+        &mut self,
+        instances: &[Instance],
+        n: u32,
+        camera: &Camera,
+        settings: &RenderSettings,
+    ) -> Result<(), CoreError> {
+        let (w, h) = (camera.width, camera.height);
         if !self.has_buffers_for(n, w, h) {
-            self.sizing_pass(scene, camera, settings)?;
+            self.sizing_pass(instances, camera, settings)?;
         }
         self.ensure_buffers(n, w, h)?;
-        let bytes = if target.host_readback {
-            frame_readback_bytes(w, h)
-        } else {
-            CTL_LEN as u64 * 4
-        };
-        let readback = match self.in_flight.spare[slot].take() {
-            Some(b) if b.size() >= bytes => b,
-            _ => self.ctx.create_buffer(
-                &format!("frame.slot{slot}"),
-                bytes,
-                BufferUsage::Staging,
-                MemoryLocation::GpuToCpu,
-            )?,
-        };
+        self.ensure_instance_params(instances.len())
+    }
+
+    /// The one recording of a GPU-output frame (submitted and recorded frames): the frame's
+    /// stages, its control values (and, with host readback, its image) into `readback`, and
+    /// the copies into the host's targets.
+    fn record_output<'a>(
+        &'a self,
+        rec: &mut Recorder<'a>,
+        instances: &[Instance<'a>],
+        camera: &Camera,
+        settings: &RenderSettings,
+        target: &GpuTarget,
+        readback: &'a Buffer,
+    ) -> Result<(), CoreError> {
         let buffers = self
             .buffers
             .as_ref()
-            .expect("ensure_buffers allocated them");
-        let mut rec = self.ctx.begin()?;
-        rec.timestamp("start");
+            .expect("prepare_output_buffers allocated them");
         let out = Output {
-            buffer: &readback,
+            buffer: readback,
             offset: 0,
             image: target.host_readback,
         };
+        let pixels = camera.width as u64 * camera.height as u64;
+        let occluder = match &target.occluder {
+            Some(o) => Some((o, self.check_occluder(o, camera.width, camera.height)?)),
+            None => None,
+        };
+        super::occluder::record_occluder(rec, &buffers.occluder, occluder, pixels)?;
         stages::record_frame(
-            &mut rec,
+            rec,
             &self.kernels,
             buffers,
-            &[Instance::of(scene)],
+            instances,
             None,
             camera,
             settings,
@@ -209,7 +481,6 @@ impl Renderer {
             out,
             "",
         )?;
-        let pixels = w as u64 * h as u64;
         match target.color {
             Some(TargetSurface::Image(img)) => rec.copy_to_image(&buffers.out_rgba, 0, img)?,
             Some(TargetSurface::Buffer { buffer, offset }) => {
@@ -224,27 +495,7 @@ impl Renderer {
             }
             None => {}
         }
-        rec.timestamp("output");
-        let submission = self.ctx.submit_with(rec, target.waits, target.signals)?;
-        let timeline_value = submission.value();
-        self.in_flight.last_frame = frame;
-        if self.in_flight.values.len() == HISTORY {
-            self.in_flight.values.pop_front();
-        }
-        self.in_flight.values.push_back((frame, timeline_value));
-        self.in_flight.slots[slot] = Some(Slot {
-            frame,
-            submission,
-            readback,
-            width: w,
-            height: h,
-            host_readback: target.host_readback,
-            capacity: self.capacity,
-        });
-        Ok(FrameTicket {
-            frame,
-            timeline_value,
-        })
+        Ok(())
     }
 
     /// Where frame `frame` stands, without blocking.
@@ -366,12 +617,14 @@ impl Renderer {
     /// up to the scan), waited for, and sizes the capacity from it.
     fn sizing_pass(
         &mut self,
-        scene: &GpuScene,
+        instances: &[Instance],
         camera: &Camera,
         settings: &RenderSettings,
     ) -> Result<(), CoreError> {
-        let (n, w, h) = (scene.num_splats, camera.width, camera.height);
+        let n = check_instances(instances)?;
+        let (w, h) = (camera.width, camera.height);
         self.ensure_buffers(n, w, h)?;
+        self.ensure_instance_params(instances.len())?;
         let control = self.ctx.create_buffer(
             "frame.sizing",
             CTL_LEN as u64 * 4,
@@ -392,7 +645,7 @@ impl Renderer {
             &mut rec,
             &self.kernels,
             buffers,
-            &[Instance::of(scene)],
+            instances,
             None,
             camera,
             settings,

@@ -3,7 +3,10 @@
 //!
 //! Invariants: every array holds exactly `num_splats` entries (the optional ones a 4-byte
 //! placeholder when unused, so bindings stay valid); `flags` says which optional inputs
-//! preprocess reads; opacity factors start at 1 and everything else at 0.
+//! preprocess reads; opacity factors start at 1 and everything else at 0. Preprocess reaches
+//! every array by device address, so a scene is limited by the largest allocation, not by one
+//! storage binding's range; a variant stage binds them as descriptors, so a scene it writes
+//! must have each array within one binding (`Renderer::check_bindable`).
 
 use vksplat_io::half::f32_to_half;
 use vksplat_io::memory;
@@ -168,7 +171,10 @@ impl Renderer {
             .ok_or_else(|| CoreError::TooLarge(format!("{num_splats} splats")))?;
         let n64 = n as u64;
         let k = ((sh_degree + 1) * (sh_degree + 1)) as u64;
-        let s = |name: &str, bytes: u64| self.storage(name, bytes);
+        // Every array is reached by address in preprocess, so a scene is limited by the
+        // largest allocation, not by one binding's range (a variant stage, which binds them,
+        // checks that they fit: `check_bindable`).
+        let s = |name: &str, bytes: u64| self.addressed(name, bytes);
         let mut flags = 0;
         if options.covariance {
             flags |= SPLAT_USE_COVARIANCE;
@@ -187,7 +193,12 @@ impl Renderer {
         };
         // A CPU device's memory is host memory: check the process can get the scene's.
         if self.ctx.info().kind == vksplat_vk::DeviceKind::Cpu {
-            let per_splat = 12 + 16 + 12 + 4 + if options.covariance { 24 } else { 0 };
+            let per_splat = 12
+                + 16
+                + 12
+                + 4
+                + if options.covariance { 24 } else { 0 }
+                + if options.opacity_scale { 4 } else { 0 };
             let bytes = n64 * per_splat + 3 * sh_bytes;
             memory::probe(bytes)
                 .map_err(|e| CoreError::host_memory(format!("a scene of {n} splats"), e))?;
@@ -202,11 +213,11 @@ impl Renderer {
             log_scales: s("scene.log_scales", n64 * 12)?,
             opacities: s("scene.opacity_logits", n64 * 4)?,
             sh: [
-                self.addressed("scene.sh_r", sh_bytes)?,
-                self.addressed("scene.sh_g", sh_bytes)?,
-                self.addressed("scene.sh_b", sh_bytes)?,
+                s("scene.sh_r", sh_bytes)?,
+                s("scene.sh_g", sh_bytes)?,
+                s("scene.sh_b", sh_bytes)?,
             ],
-            covariances: self.addressed(
+            covariances: s(
                 "scene.covariances",
                 if options.covariance { n64 * 24 } else { 4 },
             )?,
@@ -255,28 +266,8 @@ impl Renderer {
                 "scene was created without opacity factors".into(),
             ));
         }
-        // SH goes to the GPU as one array per colour channel (host copies, fallible).
-        let half = scene.flags & SPLAT_SH_HALF != 0;
-        let channels: Option<[Vec<f32>; 3]> = match update.sh {
-            None => None,
-            Some(sh) => {
-                let oom = |e| CoreError::host_memory(format!("the SH of {n} splats"), e);
-                let channel = |c: usize| -> Result<Vec<f32>, CoreError> {
-                    let ch = sh.chunks_exact(3).map(|rgb| rgb[c]);
-                    if half {
-                        pack_halves(ch, sh.len() / 3).map_err(oom)
-                    } else {
-                        let mut v = memory::with_capacity(sh.len() / 3).map_err(oom)?;
-                        v.extend(ch);
-                        Ok(v)
-                    }
-                };
-                Some([channel(0)?, channel(1)?, channel(2)?])
-            }
-        };
-        let mut parts: Vec<(&Buffer, &[u8])> = Vec::new();
         let s = &*scene;
-        let pairs: [(&Buffer, Option<&[u8]>); 9] = [
+        let plain: [(&Buffer, Option<&[u8]>); 6] = [
             (&s.means, update.means.map(bytemuck::cast_slice)),
             (&s.rotations, update.rotations.map(bytemuck::cast_slice)),
             (&s.log_scales, update.log_scales.map(bytemuck::cast_slice)),
@@ -284,69 +275,130 @@ impl Renderer {
                 &s.opacities,
                 update.opacity_logits.map(bytemuck::cast_slice),
             ),
-            (
-                &s.sh[0],
-                channels.as_ref().map(|c| bytemuck::cast_slice(&c[0])),
-            ),
-            (
-                &s.sh[1],
-                channels.as_ref().map(|c| bytemuck::cast_slice(&c[1])),
-            ),
-            (
-                &s.sh[2],
-                channels.as_ref().map(|c| bytemuck::cast_slice(&c[2])),
-            ),
             (&s.covariances, update.covariances.map(bytemuck::cast_slice)),
             (
                 &s.opacity_scale,
                 update.opacity_scale.map(bytemuck::cast_slice),
             ),
         ];
-        for (b, d) in pairs {
-            if let Some(d) = d {
-                parts.push((b, d));
+        let mut parts: Vec<(&Buffer, Source)> = plain
+            .into_iter()
+            .filter_map(|(b, d)| d.map(|d| (b, Source::Bytes(d))))
+            .collect();
+        // SH goes to the GPU as one array per colour channel, deinterleaved on the way.
+        if let Some(sh) = update.sh {
+            let half = s.flags & SPLAT_SH_HALF != 0;
+            for (channel, b) in s.sh.iter().enumerate() {
+                parts.push((b, Source::Channel { sh, channel, half }));
             }
         }
-        let total: u64 = parts.iter().map(|(_, d)| d.len() as u64).sum();
+        let total: u64 = parts.iter().map(|(_, p)| p.len()).sum();
         if total == 0 {
             return Ok(());
         }
-        // Staging memory is host memory on every device: report a shortage as such.
-        memory::probe(total)
-            .map_err(|e| CoreError::host_memory(format!("uploading {n} splats"), e))?;
+        // Staging memory is host memory on every device: report a shortage as such. At most
+        // STAGING_STEP bytes of it, reused step by step, so a large scene is never held twice
+        // on the host.
+        let step = total.min(STAGING_STEP);
+        let oom = |e| CoreError::host_memory(format!("uploading {n} splats"), e);
+        let mut bytes: Vec<u8> = memory::with_capacity(step as usize).map_err(oom)?;
         let mut staging = self.ctx.create_buffer(
             "scene.staging",
-            total,
+            step,
             BufferUsage::Staging,
             MemoryLocation::CpuToGpu,
         )?;
-        // Straight into the mapped staging memory: no host-side concatenation.
-        let mut at = 0;
-        for (_, d) in &parts {
-            staging.write_at(at, d)?;
-            at += d.len() as u64;
+        // (part, offset in it, bytes, offset in the staging buffer) of the current step.
+        let mut pieces: Vec<(usize, u64, u64, u64)> = Vec::new();
+        let mut used = 0;
+        for (k, (_, src)) in parts.iter().enumerate() {
+            let mut from = 0;
+            while from < src.len() {
+                let len = (src.len() - from).min(step - used);
+                pieces.push((k, from, len, used));
+                (from, used) = (from + len, used + len);
+                if used == step {
+                    self.upload_step(&mut staging, &mut bytes, &parts, &pieces)?;
+                    (pieces, used) = (Vec::new(), 0);
+                }
+            }
+        }
+        if !pieces.is_empty() {
+            self.upload_step(&mut staging, &mut bytes, &parts, &pieces)?;
+        }
+        Ok(())
+    }
+
+    /// One step of [`Renderer::write_scene`]: `pieces` into `staging` (through `bytes`), then
+    /// copied to their buffers; waits, so the staging buffer can be reused.
+    fn upload_step(
+        &self,
+        staging: &mut Buffer,
+        bytes: &mut Vec<u8>,
+        parts: &[(&Buffer, Source)],
+        pieces: &[(usize, u64, u64, u64)],
+    ) -> Result<(), CoreError> {
+        for &(k, from, len, at) in pieces {
+            bytes.clear();
+            parts[k].1.fill(from, len, bytes);
+            staging.write_at(at, bytes)?;
         }
         let mut rec = self.ctx.begin()?;
-        let mut offset = 0;
-        for (b, d) in &parts {
-            rec.copy_region(&staging, offset, b, 0, d.len() as u64)?;
-            offset += d.len() as u64;
+        for &(k, from, len, at) in pieces {
+            rec.copy_region(staging, at, parts[k].0, from, len)?;
         }
         self.ctx.submit_and_wait(rec)?;
         Ok(())
     }
 }
 
-/// Packs the `len` values as consecutive IEEE halves (nearest, ties to even), two per
-/// f32-sized word (low half first), the layout `half_at` in preprocess.comp reads.
-fn pack_halves(
-    mut values: impl Iterator<Item = f32>,
-    len: usize,
-) -> Result<Vec<f32>, memory::AllocError> {
-    let mut out = memory::with_capacity(len.div_ceil(2))?;
-    while let Some(lo) = values.next() {
-        let hi = values.next().map_or(0, f32_to_half);
-        out.push(f32::from_bits(f32_to_half(lo) as u32 | (hi as u32) << 16));
+/// Most host staging memory one scene upload uses: larger scenes go up in steps.
+const STAGING_STEP: u64 = 64 << 20;
+
+/// What one of a scene's GPU arrays receives from the host.
+enum Source<'a> {
+    /// The array's bytes as they are.
+    Bytes(&'a [u8]),
+    /// Colour channel `channel` of coefficient-major SH (`Splats::sh`), as f32 or, with
+    /// `half`, as IEEE halves (nearest, ties to even) two per 4-byte word, low half first
+    /// (the layout `half_at` in preprocess.comp reads).
+    Channel {
+        sh: &'a [f32],
+        channel: usize,
+        half: bool,
+    },
+}
+
+impl Source<'_> {
+    /// Bytes the array receives (a multiple of 4).
+    fn len(&self) -> u64 {
+        match *self {
+            Source::Bytes(d) => d.len() as u64,
+            Source::Channel { sh, half, .. } => {
+                let values = sh.len() as u64 / 3;
+                4 * if half { values.div_ceil(2) } else { values }
+            }
+        }
     }
-    Ok(out)
+
+    /// Appends bytes `from..from + len` of the array (both multiples of 4) to `out`.
+    fn fill(&self, from: u64, len: u64, out: &mut Vec<u8>) {
+        let (from, len) = (from as usize, len as usize);
+        match *self {
+            Source::Bytes(d) => out.extend_from_slice(&d[from..from + len]),
+            Source::Channel { sh, channel, half } => {
+                let value = |i: usize| sh.get(3 * i + channel).copied();
+                for w in from / 4..(from + len) / 4 {
+                    let word = if half {
+                        let lo = value(2 * w).map_or(0, f32_to_half);
+                        let hi = value(2 * w + 1).map_or(0, f32_to_half);
+                        lo as u32 | (hi as u32) << 16
+                    } else {
+                        value(w).unwrap_or(0.0).to_bits()
+                    };
+                    out.extend_from_slice(&word.to_le_bytes());
+                }
+            }
+        }
+    }
 }

@@ -169,18 +169,19 @@ impl<'a> FrameRecorder<'_, 'a> {
     ) -> Result<(), CoreError> {
         let b = self.b;
         let push = PreprocessBlock {
+            means: &scene.means,
+            rotations: &scene.rotations,
+            log_scales: &scene.log_scales,
+            opacity_logits: &scene.opacities,
+            opacity_scale: &scene.opacity_scale,
             sh: [&scene.sh[0], &scene.sh[1], &scene.sh[2]],
             covariances: &scene.covariances,
             projected: &b.projected,
         }
         .push()?;
         let bindings = PreprocessBindings {
-            means: &scene.means,
-            rotations: &scene.rotations,
-            log_scales: &scene.log_scales,
-            opacity_logits: &scene.opacities,
-            opacity_scale: &scene.opacity_scale,
-            rects: &b.rects,
+            rect_lo: &b.rects[0],
+            rect_hi: &b.rects[1],
             depth_keys: &b.depth_keys[0],
             splat_ids: &b.ids[0],
             params,
@@ -230,7 +231,8 @@ impl<'a> FrameRecorder<'_, 'a> {
             input: &b.offsets,
             output: &b.offsets,
             block_sums: &b.block_sums,
-            rects: &b.rects,
+            rect_lo: &b.rects[0],
+            rect_hi: &b.rects[1],
             ids: &b.ids[depth],
         };
         let params = ScanParams {
@@ -268,7 +270,8 @@ impl<'a> FrameRecorder<'_, 'a> {
             control: &b.control,
             ids: &b.ids[depth],
             offsets: &b.offsets,
-            rects: &b.rects,
+            rect_lo: &b.rects[0],
+            rect_hi: &b.rects[1],
         };
         self.rec.dispatch(
             &self.k.emit_keys,
@@ -341,11 +344,13 @@ impl<'a> FrameRecorder<'_, 'a> {
             projected: &b.projected,
             out_rgba: &b.out_rgba,
             out_depth: &b.out_depth,
+            occluder: &b.occluder,
             background: [bg[0], bg[1], bg[2], 0.0],
             width: camera.width,
             height: camera.height,
             tiles_x,
             mode: settings.mode.shader_id(),
+            depth: settings.depth,
         }
         .push()?;
         let bindings = BlendBindings { ranges: &b.ranges };

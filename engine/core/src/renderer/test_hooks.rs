@@ -29,14 +29,20 @@ impl Renderer {
     ) -> Result<(Frame, FrameStats, StageOutputs), CoreError> {
         let cameras = std::slice::from_ref(camera);
         let instances = [super::Instance::of(scene)];
-        let (views, sorted) = self.render_views(&instances, None, cameras, settings)?;
+        let (views, sorted) = self.render_views(&instances, None, cameras, settings, None)?;
         let (frame, stats) = one_view(views)?;
         // The frame fitted the capacity, so all its intersections are in the lists.
         let b = self.buffers.as_ref().expect("a frame was rendered");
         let n = scene.num_splats as u64;
         let proj: Vec<GpuProjected> =
             bytemuck::pod_collect_to_vec(&self.download(&b.projected, n * 48)?);
-        let rect: Vec<[u32; 2]> = bytemuck::pod_collect_to_vec(&self.download(&b.rects, n * 8)?);
+        let rect_lo: Vec<u32> = bytemuck::pod_collect_to_vec(&self.download(&b.rects[0], n * 4)?);
+        let rect_hi: Vec<u32> = bytemuck::pod_collect_to_vec(&self.download(&b.rects[1], n * 4)?);
+        let rect: Vec<[u32; 2]> = rect_lo
+            .into_iter()
+            .zip(rect_hi)
+            .map(|(l, h)| [l, h])
+            .collect();
         let depth_order: Vec<u32> =
             bytemuck::pod_collect_to_vec(&self.download(&b.ids[sorted.depth], n * 4)?);
         let m = stats.intersections * 4;
@@ -68,6 +74,15 @@ impl Renderer {
             intersections: keys.into_iter().zip(vals).collect(),
         };
         Ok((frame, stats, stages))
+    }
+
+    /// Treats `bytes` (when below the device's range) as the largest buffer a storage
+    /// descriptor binds, for scenes and frames made from now on: a test proves with a small
+    /// scene what a device's real limit (128 MiB on lavapipe) would need millions of splats
+    /// for. Drops the frame's buffers so the next frame is sized under the new limit.
+    pub fn limit_binding_range(&mut self, bytes: u64) {
+        self.binding_limit = bytes.min(self.ctx.info().max_storage_buffer_range);
+        self.buffers = None;
     }
 
     /// Switches the blend kernel, so one process can compare the variants on one device.
