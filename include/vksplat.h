@@ -114,6 +114,12 @@ typedef struct VksplatInstance VksplatInstance;
 // `s_type` of `VksplatSceneInstance`.
 #define VKSPLAT_STRUCT_SCENE_INSTANCE 23
 
+// `s_type` of `VksplatMemoryStats`.
+#define VKSPLAT_STRUCT_MEMORY_STATS 24
+
+// `s_type` of `VksplatHostDepth`.
+#define VKSPLAT_STRUCT_HOST_DEPTH 25
+
 // `s_type` of `VksplatNegotiation`.
 #define VKSPLAT_STRUCT_NEGOTIATION 100
 
@@ -171,6 +177,12 @@ typedef struct VksplatInstance VksplatInstance;
 // `sizeof(VksplatSceneInstance)` at ABI version 1.
 #define VKSPLAT_SCENE_INSTANCE_V1_SIZE 96
 
+// `sizeof(VksplatMemoryStats)` at ABI version 1.
+#define VKSPLAT_MEMORY_STATS_V1_SIZE 96
+
+// `sizeof(VksplatHostDepth)` at ABI version 1.
+#define VKSPLAT_HOST_DEPTH_V1_SIZE 96
+
 // `sizeof(VksplatHostApi)` at plugin ABI version 1.
 #define VKSPLAT_HOST_API_V1_SIZE 40
 
@@ -216,6 +228,36 @@ typedef struct VksplatInstance VksplatInstance;
 
 // `VksplatRenderDesc::flags`: cull splats farther than `clip_far` (camera depth).
 #define VKSPLAT_RENDER_CLIP_FAR 8
+
+// `VksplatRenderDesc::depth_kind`: the expected depth Σ αᵢTᵢzᵢ / (1 − T) (the default).
+#define VKSPLAT_DEPTH_EXPECTED 0
+
+// `VksplatRenderDesc::depth_kind`: the median depth, the camera depth of the splat at which the
+// accumulated opacity reaches one half (T falls to 0.5 or below); 0 where it never does.
+#define VKSPLAT_DEPTH_MEDIAN 1
+
+// `VksplatRenderDesc::depth_kind`: the first-hit depth, the camera depth of the first splat
+// that blends at the pixel; 0 where none does.
+#define VKSPLAT_DEPTH_FIRST 2
+
+// `VksplatHostDepth::convention`: linear camera depth (positive along the view axis, in the
+// scene's units, as vksplat's depth output).
+#define VKSPLAT_HOST_DEPTH_LINEAR 1
+
+// `VksplatHostDepth::convention`: depth 0..1 from `depth_near` to `depth_far`: Vulkan,
+// Direct3D, and an OpenGL depth buffer or depth texture (window depth with the default
+// `glDepthRange(0, 1)`).
+#define VKSPLAT_HOST_DEPTH_ZERO_TO_ONE 2
+
+// `VksplatHostDepth::convention`: OpenGL NDC depth −1..1 (z/w of the clip position).
+#define VKSPLAT_HOST_DEPTH_MINUS_ONE_TO_ONE 3
+
+// `VksplatHostDepth::flags`: reversed Z (the near plane has the larger depth).
+#define VKSPLAT_HOST_DEPTH_REVERSED 1
+
+// `VksplatHostDepth::flags`: the host's projection is orthographic (depth is affine in camera
+// depth; `depth_far` must be finite).
+#define VKSPLAT_HOST_DEPTH_ORTHOGRAPHIC 2
 
 // Image format: 4 floats per pixel, RGB composited over the background, A = 1 − T.
 #define VKSPLAT_FORMAT_RGBA32F 0
@@ -385,6 +427,20 @@ typedef struct VksplatContextDesc {
   int32_t log_level;
   // Zero.
   uint32_t reserved2;
+  // Optional `const VkAllocationCallbacks *` (NULL: the driver's allocator). vksplat copies
+  // the struct and passes it to every Vulkan create and destroy call of its own objects
+  // (its instance and device when it creates them, command pool, semaphore, query pools,
+  // buffers, images, pipelines and their layouts, shader modules); for a host's device
+  // (`vksplat_context_create_vulkan`) these are the callbacks used for vksplat's objects on
+  // it. Not for `vkAllocateMemory`: vksplat's memory allocator passes none there. The
+  // callbacks must be thread-safe and, with their `pUserData`, stay valid until the
+  // context and every scene made on it are destroyed (scenes keep the device alive).
+  const void *allocation_callbacks;
+  // The most bytes of device memory (buffers and images, host-visible staging included)
+  // the context may hold; 0: no budget. An allocation beyond it fails with
+  // `VKSPLAT_ERROR_OUT_OF_MEMORY` naming the budget, the request and what holds memory
+  // (`vksplat_memory_stats`).
+  uint64_t memory_budget;
 } VksplatContextDesc;
 
 // Limits and identity of a context's device (`vksplat_context_limits`). The caller sets
@@ -424,6 +480,41 @@ typedef struct VksplatLimits {
   // refuse more with `VKSPLAT_ERROR_TOO_LARGE`.
   uint64_t max_splats_by_sh_degree[4];
 } VksplatLimits;
+
+// Device memory a context holds (`vksplat_memory_stats`), in bytes. The caller sets `s_type`
+// and `s_size`; the engine fills the fields that `s_size` covers.
+typedef struct VksplatMemoryStats {
+  // `VKSPLAT_STRUCT_MEMORY_STATS`.
+  uint32_t s_type;
+  // `sizeof(VksplatMemoryStats)`.
+  uint32_t s_size;
+  // Extension chain; NULL.
+  void *next;
+  // Bytes of every buffer and image vksplat holds now (the sum of the four classes below).
+  uint64_t device_bytes;
+  // The highest `device_bytes` since the context was created.
+  uint64_t peak_device_bytes;
+  // Scenes' splat data (and plugin scenes' own buffers).
+  uint64_t scene_bytes;
+  // Per-frame working buffers, kept for the largest frame so far (and those that frames
+  // still in flight use).
+  uint64_t frame_bytes;
+  // Host-visible staging: uploads, readbacks and the readback slots of the frames in
+  // flight.
+  uint64_t staging_bytes;
+  // Anything else.
+  uint64_t other_bytes;
+  // The part of `device_bytes` vksplat allocated host-visible (staging and readback; on a
+  // CPU device such as lavapipe all of it is host memory anyway).
+  uint64_t host_visible_bytes;
+  // Bytes of the `VkDeviceMemory` blocks vksplat's allocator holds for them (at least
+  // `device_bytes`: it sub-allocates from larger blocks).
+  uint64_t reserved_bytes;
+  // The budget (`VksplatContextDesc::memory_budget`; 0: none).
+  uint64_t budget;
+  // Live buffers and images.
+  uint64_t allocations;
+} VksplatMemoryStats;
 
 // A pinhole camera with OpenCV axes (x right, y down, z forward).
 typedef struct VksplatCamera {
@@ -594,6 +685,11 @@ typedef struct VksplatRenderDesc {
   // Far clip plane, used when `flags` has `VKSPLAT_RENDER_CLIP_FAR`: splats whose camera depth
   // is above it are not drawn (finite, beyond `clip_near`).
   float clip_far;
+  // `VKSPLAT_DEPTH_*`: what the depth output holds (camera depth; 0 = no value). Zero (and
+  // a descriptor too small to hold it) is `VKSPLAT_DEPTH_EXPECTED`.
+  uint32_t depth_kind;
+  // Zero.
+  uint32_t reserved2;
 } VksplatRenderDesc;
 
 // Caller memory that receives a frame (`vksplat_render`).
@@ -636,8 +732,9 @@ typedef struct VksplatSceneInstance {
   uint32_t s_size;
   // Extension chain; NULL.
   const void *next;
-  // A file or array scene of the context (plugin scenes are refused). One scene may appear
-  // in several instances.
+  // A scene of the context (a plugin scene is evaluated once per frame at the frame's
+  // time; `vksplat_render_record` refuses plugin scenes). One scene may appear in several
+  // instances.
   VksplatScene *scene;
   // Object → world, row-major (`transform[4 * row + column]`, translation in column 3):
   // an invertible affine map (last row 0 0 0 1). Means and covariances are transformed and
@@ -993,6 +1090,54 @@ typedef struct VksplatNegotiation {
 // The type of a plugin's `vksplat_plugin_negotiate` (for hosts that look it up by name).
 typedef VksplatResult (*VksplatNegotiateFn)(struct VksplatNegotiation *n);
 
+// A host's depth buffer that occludes splats per pixel, so that splats composite with the
+// host's rasterised geometry: chained into `VksplatRenderDesc::next`. A splat does not blend at
+// a pixel where its centre's camera depth is beyond the host's depth there (the far clip
+// plane's rule: a constant host depth z renders as `clip_far` = z). A value at the far plane
+// (1, or the near end with `VKSPLAT_HOST_DEPTH_REVERSED`: a cleared depth buffer), +inf and NaN
+// occlude nothing. Exactly one source is set: `values` (every render call), or `image` or
+// `buffer` (`vksplat_render_vulkan*` and `vksplat_render_record`, on the context's device).
+typedef struct VksplatHostDepth {
+  // `VKSPLAT_STRUCT_HOST_DEPTH`.
+  uint32_t s_type;
+  // `sizeof(VksplatHostDepth)`.
+  uint32_t s_size;
+  // Extension chain; NULL.
+  const void *next;
+  // `VKSPLAT_HOST_DEPTH_LINEAR`, `VKSPLAT_HOST_DEPTH_ZERO_TO_ONE` or
+  // `VKSPLAT_HOST_DEPTH_MINUS_ONE_TO_ONE`.
+  uint32_t convention;
+  // `VKSPLAT_HOST_DEPTH_REVERSED` | `VKSPLAT_HOST_DEPTH_ORTHOGRAPHIC`, or 0.
+  uint32_t flags;
+  // The host projection's near plane (camera depth > 0; >= 0 when orthographic); unused for
+  // `VKSPLAT_HOST_DEPTH_LINEAR`.
+  float depth_near;
+  // Its far plane, beyond `depth_near`; `INFINITY` for an infinite-far perspective.
+  float depth_far;
+  // Host memory: `value_count` = width × height floats, rows top first, read during the call.
+  const float *values;
+  uint64_t value_count;
+  // A `VkImage` of the context's device: `image_format` `VK_FORMAT_D32_SFLOAT`,
+  // `VK_FORMAT_R32_SFLOAT`, `VK_FORMAT_D32_SFLOAT_S8_UINT`, `VK_FORMAT_D16_UNORM`,
+  // `VK_FORMAT_X8_D24_UNORM_PACK32` or `VK_FORMAT_D24_UNORM_S8_UINT`, the camera's size, one
+  // sample, `VK_IMAGE_USAGE_TRANSFER_SRC_BIT`, in `image_layout` when the frame runs (a
+  // defined layout: its contents are read) and left in it; valid until the frame has
+  // finished. Its depth aspect is copied in the frame's own commands, after the frame's
+  // waits.
+  uint64_t image;
+  uint32_t image_format;
+  uint32_t image_layout;
+  // The image's owning queue family: the context's, or `VK_QUEUE_FAMILY_IGNORED`.
+  uint32_t image_queue_family;
+  // Zero.
+  uint32_t reserved;
+  // A `VkBuffer` of the context's device (`VK_BUFFER_USAGE_TRANSFER_SRC_BIT`) holding width ×
+  // height floats at `buffer_offset` (a multiple of 4), rows top first.
+  uint64_t buffer;
+  uint64_t buffer_size;
+  uint64_t buffer_offset;
+} VksplatHostDepth;
+
 // Success.
 #define VKSPLAT_OK 0
 
@@ -1046,8 +1191,10 @@ typedef VksplatResult (*VksplatNegotiateFn)(struct VksplatNegotiation *n);
 // The request is valid but not supported by this build or object.
 #define VKSPLAT_ERROR_UNSUPPORTED -13
 
-// A well-formed scene, image or readback needs more host memory than the process can get
-// (the message says how many bytes); the same call can succeed with more memory.
+// A well-formed scene, image or readback needs more host memory than the process can get, or
+// more device memory than the context's budget (`VksplatContextDesc::memory_budget`) allows
+// (the message says how many bytes, the budget and what holds memory); the same call can
+// succeed with more memory. Nothing was allocated and the context stays usable.
 #define VKSPLAT_ERROR_OUT_OF_MEMORY -14
 
 
@@ -1080,6 +1227,10 @@ extern void vksplat_context_destroy(VksplatContext *context);
 
 // Fills the fields of `out` that `out->s_size` covers. Thread-safe.
 extern VksplatResult vksplat_context_limits(const VksplatContext *context, struct VksplatLimits *out);
+
+// Fills the fields of `out` that `out->s_size` covers with the device memory the context
+// holds now and at peak, by class. Thread-safe.
+extern VksplatResult vksplat_memory_stats(const VksplatContext *context, struct VksplatMemoryStats *out);
 
 // Adds a directory searched for plugin manifests before `VKSPLAT_PLUGIN_PATH`.
 // Serialised on the context.
@@ -1163,7 +1314,7 @@ extern VksplatResult vksplat_vulkan_requirements(struct VksplatVulkanRequirement
 // (never `vkDeviceWaitIdle`): destroy the context (and its scenes) before the device.
 extern VksplatResult vksplat_context_create_vulkan(const struct VksplatContextDesc *desc, const struct VksplatVulkanDevice *device, VksplatContext **out);
 
-// Submits a frame of a static scene that is copied on the GPU into the host's images or
+// Submits a frame of a scene that is copied on the GPU into the host's images or
 // buffers (`target`), without waiting for the GPU, and stores its number (1, 2, …) in
 // `frame`. A context created by `vksplat_context_create_vulkan` only. At most 2 frames
 // are in flight: submitting frame k first waits for frame k − 2 if it is still running;
@@ -1171,7 +1322,7 @@ extern VksplatResult vksplat_context_create_vulkan(const struct VksplatContextDe
 // Serialised on the context and the scene.
 extern VksplatResult vksplat_render_vulkan(VksplatContext *context, VksplatScene *scene, const struct VksplatRenderDesc *desc, const struct VksplatVulkanTarget *target, uint64_t *frame);
 
-// Submits a frame of a static scene without waiting for it; its pixels are written into
+// Submits a frame of a scene without waiting for it; its pixels are written into
 // `image`'s buffers (which must stay valid until then) by the `vksplat_frame_poll` or
 // `vksplat_frame_wait` that reports the frame finished. Any context. Stores the frame's
 // number in `frame`. Frames in flight as for `vksplat_render_vulkan`; ask about each
@@ -1186,6 +1337,53 @@ extern VksplatResult vksplat_frame_poll(VksplatContext *context, uint64_t frame)
 // Blocks until a submitted frame has finished: `VKSPLAT_OK` or `VKSPLAT_INCOMPLETE`.
 extern VksplatResult vksplat_frame_wait(VksplatContext *context, uint64_t frame);
 
+// As `vksplat_render_vulkan`, for several objects in one frame with one global depth
+// order (the instances of `vksplat_render_instances`; a scene may appear several times).
+// Plugin scenes are evaluated at the frame's time before the frame, in a submission of
+// their own (or on the CPU), which waits for the frames in flight.
+extern VksplatResult vksplat_render_vulkan_instances(VksplatContext *context, const struct VksplatSceneInstance *const *instances, uint32_t count, const struct VksplatRenderDesc *desc, const struct VksplatVulkanTarget *target, uint64_t *frame);
+
+// As `vksplat_render_submit`, for the instances of `vksplat_render_instances` (plugin
+// scenes as in `vksplat_render_vulkan_instances`).
+extern VksplatResult vksplat_render_submit_instances(VksplatContext *context, const struct VksplatSceneInstance *const *instances, uint32_t count, const struct VksplatRenderDesc *desc, const struct VksplatImage *image, uint64_t *frame);
+
+// Records a whole frame of `instances` (as `vksplat_render_vulkan_instances`; one scene
+// is one instance with the identity transform) into the host's `command_buffer` (a
+// `VkCommandBuffer`: primary, of the context's device, allocated from a pool of the
+// context's queue family, in the recording state, used by no other thread during the
+// call), and stores the frame's number among recorded frames (1, 2, …) in `frame`. A
+// context created by `vksplat_context_create_vulkan` only; static scenes only (plugin
+// scenes: `VKSPLAT_ERROR_UNSUPPORTED`). The recording holds everything: the frame's
+// data (`vkCmdUpdateBuffer`), dispatches, barriers (the first one orders the frame after
+// earlier work on the queue) and the copies into `target` with its layout transitions;
+// the target's semaphore lists must be empty (the host's submission waits and signals).
+// The host ends and submits the command buffer on the context's queue, recorded frames
+// in the order they were recorded, and: (1) recorded frame n has finished on the GPU
+// before the host records frame n + `vksplat_frames_in_flight` (vksplat reuses frame n's
+// resources then); (2) every recorded frame has finished before the host destroys a
+// scene it uses or the context. The first frame of a new splat count or image size first
+// runs a short sizing pass on the context's queue and waits for it. Later frames cannot
+// grow their intersection lists inside the frame: a frame that needed more is clamped on
+// the GPU (never out of bounds) and reported by `vksplat_record_done`, and the lists
+// grow for the frames recorded after vksplat learns it (one frame late when the host
+// reports each finished frame, at most `vksplat_frames_in_flight` frames late
+// otherwise). On an error after recording began (a device limit) the command buffer may
+// hold part of a frame: the host discards it. Serialised on the context and the scenes.
+extern VksplatResult vksplat_render_record(VksplatContext *context, void *command_buffer, const struct VksplatSceneInstance *const *instances, uint32_t count, const struct VksplatRenderDesc *desc, const struct VksplatVulkanTarget *target, uint64_t *frame);
+
+// Stores in `count` how many frames may be in flight at once (submitted or recorded):
+// the host finishes frame n before it records frame n + `count`. Thread-safe.
+extern VksplatResult vksplat_frames_in_flight(const VksplatContext *context, uint32_t *count);
+
+// The host reports that recorded frame `frame`, and every recorded frame before it, has
+// finished on the GPU (its fence or semaphore said so). Returns `VKSPLAT_OK`, or
+// `VKSPLAT_INCOMPLETE` when the frame needed more intersections than it had and was
+// clamped (render it again: the lists have grown for the frames recorded from now on).
+// Optional: without it vksplat learns a frame's outcome when its resources are reused.
+// A frame never recorded is `VKSPLAT_ERROR_INVALID_ARGUMENT`; a frame already reported,
+// or more than 16 frames old, is `VKSPLAT_OK`.
+extern VksplatResult vksplat_record_done(VksplatContext *context, uint64_t frame);
+
 // The context's timeline semaphore (a `VkSemaphore`, owned by vksplat) and the value it
 // reaches when `frame` has finished: a host waits on it on the GPU (a wait semaphore of
 // its own submission) or the CPU (`vkWaitSemaphores`). It must not signal it.
@@ -1196,10 +1394,14 @@ extern VksplatResult vksplat_frame_timeline(VksplatContext *context, uint64_t fr
 // `4·column + row` of the matrix that maps column vectors, `clip = P·V·x`; glm, Unity's
 // `Matrix4x4` and DirectXMath's `XMFLOAT4X4` all store this order), in clip convention
 // `VKSPLAT_CLIP_*`, for a `width`×`height` image. The view's world is the scene's frame and
-// must be rigid and not mirrored; orthographic and skewed projections are refused
-// (`VKSPLAT_ERROR_INVALID_ARGUMENT`, naming why). Optional outputs: `depth_range` (2
-// doubles: near and far distance; far is infinity for an infinite-far projection) and
-// `reversed_z` (1 when the near plane has the larger NDC depth). Thread-safe.
+// must be rigid and not mirrored; skewed projections are refused
+// (`VKSPLAT_ERROR_INVALID_ARGUMENT`, naming why). An orthographic projection (last row
+// 0 0 0 w) gives a `VKSPLAT_PROJECTION_ORTHOGRAPHIC` camera (fx, fy in pixels per world
+// unit) placed at the view's eye; an oblique one is refused. Optional outputs:
+// `depth_range` (2 doubles: near and far distance from the eye; far is infinity for an
+// infinite-far projection; an orthographic near may be <= 0, which `clip_near` does not
+// take: clamp it to 0) and `reversed_z` (1 when the near plane has the larger NDC depth).
+// Thread-safe.
 extern VksplatResult vksplat_camera_from_clip(const float *projection, const float *view, uint32_t convention, uint32_t width, uint32_t height, struct VksplatCamera *camera, double *depth_range, uint32_t *reversed_z);
 
 // vksplat's camera from a Unity camera: `Transform.position` (3 doubles),
@@ -1234,7 +1436,7 @@ extern VksplatResult vksplat_plugin_negotiate(struct VksplatNegotiation *negotia
 #else
 #define VKSPLAT_LAYOUT_ASSERT(cond, what) _Static_assert(cond, what)
 #endif
-VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatContextDesc) == 56, "sizeof(VksplatContextDesc) is 56");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatContextDesc) == 72, "sizeof(VksplatContextDesc) is 72");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, s_type) == 0, "offsetof(VksplatContextDesc, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, s_size) == 4, "offsetof(VksplatContextDesc, s_size) is 4");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, next) == 8, "offsetof(VksplatContextDesc, next) is 8");
@@ -1245,6 +1447,8 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, log) == 32, "offsetof(Vksplat
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, log_user) == 40, "offsetof(VksplatContextDesc, log_user) is 40");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, log_level) == 48, "offsetof(VksplatContextDesc, log_level) is 48");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, reserved2) == 52, "offsetof(VksplatContextDesc, reserved2) is 52");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, allocation_callbacks) == 56, "offsetof(VksplatContextDesc, allocation_callbacks) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatContextDesc, memory_budget) == 64, "offsetof(VksplatContextDesc, memory_budget) is 64");
 VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatLimits) == 352, "sizeof(VksplatLimits) is 352");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, s_type) == 0, "offsetof(VksplatLimits, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatLimits, s_size) == 4, "offsetof(VksplatLimits, s_size) is 4");
@@ -1320,7 +1524,7 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, bounds_min) == 72, "offsetof(Vk
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, bounds_max) == 84, "offsetof(VksplatSceneInfo, bounds_max) is 84");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, has_bounds) == 96, "offsetof(VksplatSceneInfo, has_bounds) is 96");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInfo, reserved3) == 100, "offsetof(VksplatSceneInfo, reserved3) is 100");
-VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatRenderDesc) == 64, "sizeof(VksplatRenderDesc) is 64");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatRenderDesc) == 72, "sizeof(VksplatRenderDesc) is 72");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, s_type) == 0, "offsetof(VksplatRenderDesc, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, s_size) == 4, "offsetof(VksplatRenderDesc, s_size) is 4");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, next) == 8, "offsetof(VksplatRenderDesc, next) is 8");
@@ -1332,6 +1536,26 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, reserved) == 44, "offsetof(Vks
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, camera) == 48, "offsetof(VksplatRenderDesc, camera) is 48");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, clip_near) == 56, "offsetof(VksplatRenderDesc, clip_near) is 56");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, clip_far) == 60, "offsetof(VksplatRenderDesc, clip_far) is 60");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, depth_kind) == 64, "offsetof(VksplatRenderDesc, depth_kind) is 64");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatRenderDesc, reserved2) == 68, "offsetof(VksplatRenderDesc, reserved2) is 68");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatHostDepth) == 96, "sizeof(VksplatHostDepth) is 96");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, s_type) == 0, "offsetof(VksplatHostDepth, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, s_size) == 4, "offsetof(VksplatHostDepth, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, next) == 8, "offsetof(VksplatHostDepth, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, convention) == 16, "offsetof(VksplatHostDepth, convention) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, flags) == 20, "offsetof(VksplatHostDepth, flags) is 20");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, depth_near) == 24, "offsetof(VksplatHostDepth, depth_near) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, depth_far) == 28, "offsetof(VksplatHostDepth, depth_far) is 28");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, values) == 32, "offsetof(VksplatHostDepth, values) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, value_count) == 40, "offsetof(VksplatHostDepth, value_count) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, image) == 48, "offsetof(VksplatHostDepth, image) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, image_format) == 56, "offsetof(VksplatHostDepth, image_format) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, image_layout) == 60, "offsetof(VksplatHostDepth, image_layout) is 60");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, image_queue_family) == 64, "offsetof(VksplatHostDepth, image_queue_family) is 64");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, reserved) == 68, "offsetof(VksplatHostDepth, reserved) is 68");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, buffer) == 72, "offsetof(VksplatHostDepth, buffer) is 72");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, buffer_size) == 80, "offsetof(VksplatHostDepth, buffer_size) is 80");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatHostDepth, buffer_offset) == 88, "offsetof(VksplatHostDepth, buffer_offset) is 88");
 VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatSceneInstance) == 96, "sizeof(VksplatSceneInstance) is 96");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, s_type) == 0, "offsetof(VksplatSceneInstance, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, s_size) == 4, "offsetof(VksplatSceneInstance, s_size) is 4");
@@ -1340,6 +1564,20 @@ VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, scene) == 16, "offsetof(Vks
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, transform) == 24, "offsetof(VksplatSceneInstance, transform) is 24");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, opacity) == 88, "offsetof(VksplatSceneInstance, opacity) is 88");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatSceneInstance, reserved) == 92, "offsetof(VksplatSceneInstance, reserved) is 92");
+VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatMemoryStats) == 96, "sizeof(VksplatMemoryStats) is 96");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, s_type) == 0, "offsetof(VksplatMemoryStats, s_type) is 0");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, s_size) == 4, "offsetof(VksplatMemoryStats, s_size) is 4");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, next) == 8, "offsetof(VksplatMemoryStats, next) is 8");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, device_bytes) == 16, "offsetof(VksplatMemoryStats, device_bytes) is 16");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, peak_device_bytes) == 24, "offsetof(VksplatMemoryStats, peak_device_bytes) is 24");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, scene_bytes) == 32, "offsetof(VksplatMemoryStats, scene_bytes) is 32");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, frame_bytes) == 40, "offsetof(VksplatMemoryStats, frame_bytes) is 40");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, staging_bytes) == 48, "offsetof(VksplatMemoryStats, staging_bytes) is 48");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, other_bytes) == 56, "offsetof(VksplatMemoryStats, other_bytes) is 56");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, host_visible_bytes) == 64, "offsetof(VksplatMemoryStats, host_visible_bytes) is 64");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, reserved_bytes) == 72, "offsetof(VksplatMemoryStats, reserved_bytes) is 72");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, budget) == 80, "offsetof(VksplatMemoryStats, budget) is 80");
+VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatMemoryStats, allocations) == 88, "offsetof(VksplatMemoryStats, allocations) is 88");
 VKSPLAT_LAYOUT_ASSERT(sizeof(VksplatImage) == 72, "sizeof(VksplatImage) is 72");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, s_type) == 0, "offsetof(VksplatImage, s_type) is 0");
 VKSPLAT_LAYOUT_ASSERT(offsetof(VksplatImage, s_size) == 4, "offsetof(VksplatImage, s_size) is 4");

@@ -3,7 +3,8 @@
 //! its own instance (validation and synchronization validation on) and device from
 //! `vksplat_vulkan_requirements`, hands it over, renders into its own images and buffers,
 //! reads them back itself and compares them bit for bit with the standalone path. One
-//! scenario per process (see the program's header comment).
+//! scenario per process (see the program's header comment). The occlusion scenario compiles
+//! its quad shaders with glslc and draws into its own depth image (tests/embed_host/occlusion.h).
 
 #[path = "plugin_support.rs"]
 mod plugin_support;
@@ -67,6 +68,37 @@ fn host() -> &'static (PathBuf, PathBuf) {
 }
 
 fn run(scenario: &str) -> String {
+    run_env(scenario, &[])
+}
+
+/// The SPIR-V of the occlusion scenario's quad shaders (tests/embed_host/quad.vert, .frag),
+/// compiled with glslc as a host's build would.
+fn quad_shaders() -> [(&'static str, PathBuf); 2] {
+    ["vert", "frag"].map(|stage| {
+        let src = root().join(format!("tests/embed_host/quad.{stage}"));
+        let spv = work_dir().join(format!("quad.{stage}.spv"));
+        let out = Command::new("glslc")
+            .arg(&src)
+            .arg("-o")
+            .arg(&spv)
+            .output()
+            .expect("run glslc (tools/setup.sh installs it)");
+        assert!(
+            out.status.success(),
+            "glslc {}:\n{}",
+            src.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let var = if stage == "vert" {
+            "VKSPLAT_QUAD_VERT"
+        } else {
+            "VKSPLAT_QUAD_FRAG"
+        };
+        (var, spv)
+    })
+}
+
+fn run_env(scenario: &str, env: &[(&str, PathBuf)]) -> String {
     // A GPU test: fails under VKSPLAT_REQUIRE_GPU=1 without a device, skips otherwise.
     let Some(gpu) = Gpu::new() else {
         return String::new();
@@ -77,6 +109,7 @@ fn run(scenario: &str) -> String {
         .arg(scenario)
         .arg(ply)
         .env("VKSPLAT_VALIDATION", "1")
+        .envs(env.iter().map(|(k, v)| (*k, v)))
         .output()
         .expect("run the C++ host");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -103,4 +136,28 @@ fn frames_in_flight_without_wait_idle() {
 #[test]
 fn context_destroyed_before_the_hosts_device() {
     run("destroy");
+}
+
+#[test]
+fn frames_recorded_into_the_hosts_command_buffers() {
+    let out = run("record");
+    // The CPU time of each recording call (cargo test -- --nocapture shows it).
+    for line in out
+        .lines()
+        .filter(|l| l.starts_with("vksplat_render_record"))
+    {
+        println!("{line}");
+    }
+}
+
+/// The compositing scenario: the host rasterises a quad into its own depth image with
+/// a graphics pipeline, vksplat renders occluded by it into the host's colour image; equal to
+/// the standalone path where the quad does not cover, to the standalone path given the same
+/// depth in host memory everywhere, to the far clip plane where a parallel quad covers.
+#[test]
+fn host_depth_image_from_a_rasterised_quad_occludes_the_splats() {
+    let out = run_env("occlusion", &quad_shaders());
+    if !out.is_empty() {
+        assert!(out.contains("tilted:"), "{out}");
+    }
 }

@@ -14,13 +14,21 @@
 //   destroy   the context and scene are destroyed right after a submit (no wait by the
 //             host): destroy waits for vksplat's own work, the image is complete, then the
 //             host destroys its device
-// Further scenarios (occlusion, instances) add a branch in main().
+//   record    frames recorded into the host's own command buffers (vksplat_render_record),
+//             submitted by the host with vksplat_frames_in_flight frames in flight, one scene
+//             and two interleaved instances, equal to the standalone path; a clamped frame
+//             reported by vksplat_record_done and the grown next one; instances through
+//             vksplat_render_vulkan_instances and vksplat_render_submit_instances
+//   occlusion the host rasterises a quad into its own depth image with a graphics pipeline and
+//             hands it to vksplat as the host depth (tests/embed_host/occlusion.h)
+// Further scenarios add a branch in main().
 // Prints "all checks passed" and exits 0, or names the failed check and exits 1.
 
 #include <vulkan/vulkan.h>
 
 #include "vksplat.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -673,6 +681,364 @@ static void scenario_destroy(Host &h, const char *ply) {
   destroy_image(h, color);
 }
 
+// ---- Recorded frames (vksplat_render_record) and instances on the GPU-output paths.
+
+// Two instances of one scene: as it is, and turned about y, moved right and back, at
+// opacity 0.8, so that the objects interleave in depth. `out[0]` alone is the plain scene.
+static void two_instances(VksplatScene *scene, VksplatSceneInstance out[2]) {
+  for (int k = 0; k < 2; k++) {
+    VksplatSceneInstance &i = out[k];
+    i = VksplatSceneInstance{};
+    i.s_type = VKSPLAT_STRUCT_SCENE_INSTANCE;
+    i.s_size = sizeof i;
+    i.scene = scene;
+    i.opacity = k == 0 ? 1.0f : 0.8f;
+    float c = std::cos(0.4f * k), s = std::sin(0.4f * k);
+    float t[16] = {c, 0, s, 0.3f * k, 0, 1, 0, 0, -s, 0, c, 0.5f * k, 0, 0, 0, 1};
+    std::memcpy(i.transform, t, sizeof t);
+  }
+}
+
+// A scene whose near camera (camera_back(0)) needs more intersections than the smallest
+// capacity (65,536) and shows what a clamped frame drops: 3500 thin opaque splats along
+// the image's diagonal "/" at depth 3 (each one's bounding box covers all 20 tiles: 70,000
+// intersections, though it colours only pixels near the diagonal), then 300 small dots at
+// depth 5 in the top-left corner, last in depth order, so that clamping drops them.
+static VksplatScene *big_scene(VksplatContext *ctx) {
+  const size_t NEAR = 3500, N = NEAR + 300;
+  std::vector<float> means(N * 3), rotations(N * 4), log_scales(N * 3), opacity(N, 2.0f),
+      sh(N * 3);
+  uint32_t state = 7;
+  auto rnd = [&]() {
+    state = state * 1664525u + 1013904223u;
+    return (float)(state >> 8) / 16777216.0f;
+  };
+  for (size_t i = 0; i < N; i++) {
+    bool line = i < NEAR;
+    float z = line ? 3.0f + 0.5f * rnd() : 5.0f;
+    // Pixels: the centre ± 2 for the line, x 4..28 and y 4..20 for the dots.
+    float px = line ? 40.0f + 4.0f * (rnd() - 0.5f) : 4.0f + 24.0f * rnd();
+    float py = line ? 32.0f + 4.0f * (rnd() - 0.5f) : 4.0f + 16.0f * rnd();
+    means[3 * i] = (px - W / 2.0f) / 70.0f * z;
+    means[3 * i + 1] = (py - H / 2.0f) / 70.0f * z;
+    means[3 * i + 2] = z;
+    // The line: long axis x turned by -45 degrees about z (along "/" in the image).
+    rotations[4 * i] = line ? 0.9238795f : 1.0f;
+    rotations[4 * i + 3] = line ? -0.3826834f : 0.0f;
+    log_scales[3 * i] = line ? std::log(3.0f) : std::log(0.02f);
+    log_scales[3 * i + 1] = std::log(0.02f);
+    log_scales[3 * i + 2] = std::log(0.02f);
+    for (int c = 0; c < 3; c++) sh[3 * i + c] = rnd() - 0.5f;
+  }
+  VksplatSceneDesc d{};
+  d.s_type = VKSPLAT_STRUCT_SCENE_DESC;
+  d.s_size = sizeof d;
+  d.count = N;
+  d.sh_degree = 0;
+  d.flags = VKSPLAT_SCENE_COPY;
+  d.means = means.data();
+  d.rotations = rotations.data();
+  d.log_scales = log_scales.data();
+  d.opacity_logits = opacity.data();
+  d.sh = sh.data();
+  VksplatScene *scene = nullptr;
+  VS(vksplat_scene_create(ctx, &d, &scene));
+  return scene;
+}
+
+// The camera of camera(0) moved back by `back` along z.
+static VksplatCamera camera_back(float back) {
+  VksplatCamera c = camera(0.0f);
+  c.world_to_camera[11] = back;
+  return c;
+}
+
+// A standalone frame into host memory: `count` instances (1: vksplat_render of the scene).
+static Reference host_frame(VksplatContext *ctx, VksplatScene *scene, uint32_t count,
+                            const VksplatCamera &cam) {
+  Reference r;
+  r.rgba.resize(W * H * 4);
+  r.depth.resize(W * H);
+  VksplatImage img{};
+  img.s_type = VKSPLAT_STRUCT_IMAGE;
+  img.s_size = sizeof img;
+  img.width = W;
+  img.height = H;
+  img.format = VKSPLAT_FORMAT_RGBA32F;
+  img.pixels = r.rgba.data();
+  img.pixels_size = r.rgba.size() * 4;
+  img.depth = r.depth.data();
+  img.depth_size = r.depth.size() * 4;
+  VksplatRenderDesc d = render_desc(&cam);
+  if (count == 1) {
+    VS(vksplat_render(ctx, scene, &d, &img));
+  } else {
+    VksplatSceneInstance inst[2];
+    two_instances(scene, inst);
+    const VksplatSceneInstance *ptrs[2] = {&inst[0], &inst[1]};
+    VS(vksplat_render_instances(ctx, ptrs, count, &d, &img));
+  }
+  return r;
+}
+
+static VkCommandBuffer begin_command_buffer(Host &h) {
+  VkCommandBufferAllocateInfo a{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  a.commandPool = h.pool;
+  a.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  a.commandBufferCount = 1;
+  VkCommandBuffer cmd;
+  VK(vkAllocateCommandBuffers(h.device, &a, &cmd));
+  VkCommandBufferBeginInfo b{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  b.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  VK(vkBeginCommandBuffer(cmd, &b));
+  return cmd;
+}
+
+static void submit_with_fence(Host &h, VkCommandBuffer cmd, VkFence fence) {
+  VK(vkEndCommandBuffer(cmd));
+  VkSubmitInfo s{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  s.commandBufferCount = 1;
+  s.pCommandBuffers = &cmd;
+  VK(vkQueueSubmit(h.queue, 1, &s, fence));
+}
+
+// Frames recorded into the host's own command buffers, submitted by the host with
+// vksplat_frames_in_flight frames in flight (no wait-idle), alternating one scene and two
+// interleaved instances; each equals the standalone path bit for bit. Then the intersection
+// capacity: a recorded frame that needs more than it has is clamped and reported by
+// vksplat_record_done, and the next recorded frame has grown room. Instances also through
+// vksplat_render_vulkan_instances and vksplat_render_submit_instances.
+static void scenario_record(Host &h, const char *ply) {
+  VksplatCamera cam = camera(0.1f);
+  VksplatCamera far_cam = camera_back(200.0f), near_cam = camera_back(0.0f);
+  Reference refs[3];
+  Reference near_ref;
+  VksplatContext *sctx = nullptr;
+  VS(vksplat_context_create(nullptr, &sctx));
+  {
+    VksplatScene *scene = nullptr;
+    VS(vksplat_scene_load(sctx, ply, &scene));
+    refs[1] = host_frame(sctx, scene, 1, cam);
+    refs[2] = host_frame(sctx, scene, 2, cam);
+    VksplatScene *big = big_scene(sctx);
+    near_ref = host_frame(sctx, big, 1, near_cam);
+    // The standalone asynchronous path takes instances too.
+    VksplatSceneInstance inst[2];
+    two_instances(scene, inst);
+    const VksplatSceneInstance *ptrs[2] = {&inst[0], &inst[1]};
+    std::vector<float> rgba(W * H * 4, -1.0f), depth(W * H, -1.0f);
+    VksplatImage img{};
+    img.s_type = VKSPLAT_STRUCT_IMAGE;
+    img.s_size = sizeof img;
+    img.width = W;
+    img.height = H;
+    img.format = VKSPLAT_FORMAT_RGBA32F;
+    img.pixels = rgba.data();
+    img.pixels_size = rgba.size() * 4;
+    img.depth = depth.data();
+    img.depth_size = depth.size() * 4;
+    VksplatRenderDesc rd = render_desc(&cam);
+    uint64_t frame = 0;
+    VS(vksplat_render_submit_instances(sctx, ptrs, 2, &rd, &img, &frame));
+    CHECK(vksplat_frame_wait(sctx, frame) == VKSPLAT_OK, "wait: %s", vksplat_last_error());
+    compare(rgba.data(), refs[2].rgba, "colour of submitted instances");
+    compare(depth.data(), refs[2].depth, "depth of submitted instances");
+    // A context with its own device cannot record into a host's command buffer (refused
+    // before the command buffer, never valid here, is used).
+    uint64_t recorded = 0;
+    CHECK(vksplat_render_record(sctx, reinterpret_cast<void *>(uintptr_t{1}), ptrs, 1, &rd,
+                                nullptr, &recorded) == VKSPLAT_ERROR_UNSUPPORTED,
+          "a standalone context recorded into a host's command buffer");
+    CHECK(std::strstr(vksplat_last_error(), "owns its device") != nullptr, "%s",
+          vksplat_last_error());
+    vksplat_scene_destroy(big);
+    vksplat_scene_destroy(scene);
+    vksplat_context_destroy(sctx);
+  }
+  // The two instances overlap: the joint frame is not the single scene's.
+  CHECK(std::memcmp(refs[1].rgba.data(), refs[2].rgba.data(), W * H * 16) != 0,
+        "the second instance changed nothing");
+
+  VksplatVulkanDevice d = device_desc(h);
+  VksplatContext *ctx = nullptr;
+  VS(vksplat_context_create_vulkan(nullptr, &d, &ctx));
+  VksplatScene *scene = nullptr;
+  VS(vksplat_scene_load(ctx, ply, &scene));
+  VksplatScene *big = big_scene(ctx);
+  uint32_t inflight = 0;
+  VS(vksplat_frames_in_flight(ctx, &inflight));
+  CHECK(inflight >= 2, "frames in flight %u", inflight);
+  VksplatSceneInstance inst[2];
+  two_instances(scene, inst);
+  const VksplatSceneInstance *ptrs[2] = {&inst[0], &inst[1]};
+  VksplatRenderDesc rd = render_desc(&cam);
+
+  std::vector<Image> colors, depths;
+  std::vector<HostBuffer> color_rb, depth_rb;
+  std::vector<VkFence> fences(inflight);
+  std::vector<VkCommandBuffer> cmds(inflight, VK_NULL_HANDLE);
+  for (uint32_t i = 0; i < inflight; i++) {
+    colors.push_back(make_image(h, VK_FORMAT_R32G32B32A32_SFLOAT));
+    depths.push_back(make_image(h, VK_FORMAT_R32_SFLOAT));
+    color_rb.push_back(make_buffer(h, W * H * 16));
+    depth_rb.push_back(make_buffer(h, W * H * 4));
+    VkFenceCreateInfo f{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VK(vkCreateFence(h.device, &f, nullptr, &fences[i]));
+  }
+
+  // Instances through vksplat_render_vulkan_instances (vksplat submits).
+  {
+    VksplatVulkanTarget t = image_target(&colors[0], VK_IMAGE_LAYOUT_UNDEFINED, &depths[0]);
+    uint64_t frame = 0;
+    VS(vksplat_render_vulkan_instances(ctx, ptrs, 2, &rd, &t, &frame));
+    CHECK(vksplat_frame_wait(ctx, frame) == VKSPLAT_OK, "wait: %s", vksplat_last_error());
+    VkCommandBuffer read = submit(h, 0, 1, [&](VkCommandBuffer cmd) {
+      copy_image_to_buffer(cmd, colors[0], color_rb[0]);
+      copy_image_to_buffer(cmd, depths[0], depth_rb[0]);
+    });
+    wait_timeline(h, h.timeline, 1);
+    compare((const float *)color_rb[0].mapped, refs[2].rgba, "colour of vulkan instances");
+    compare((const float *)depth_rb[0].mapped, refs[2].depth, "depth of vulkan instances");
+    vkFreeCommandBuffers(h.device, h.pool, 1, &read);
+  }
+
+  // Refused before anything is recorded: semaphores in the target, a frame never recorded.
+  {
+    VkCommandBuffer cmd = begin_command_buffer(h);
+    VksplatVulkanTarget t = image_target(&colors[0], VK_IMAGE_LAYOUT_UNDEFINED, nullptr);
+    uint64_t sem = (uint64_t)h.timeline, value = 1, frame = 0;
+    t.wait_count = 1;
+    t.wait_semaphores = &sem;
+    t.wait_values = &value;
+    CHECK(vksplat_render_record(ctx, cmd, ptrs, 1, &rd, &t, &frame) ==
+              VKSPLAT_ERROR_INVALID_ARGUMENT,
+          "a recorded frame with semaphores was accepted");
+    CHECK(std::strstr(vksplat_last_error(), "semaphores") != nullptr, "%s", vksplat_last_error());
+    CHECK(vksplat_record_done(ctx, 1) == VKSPLAT_ERROR_INVALID_ARGUMENT,
+          "frame 1 was never recorded");
+    CHECK(frame == 0, "a refused frame got a number");
+    VK(vkEndCommandBuffer(cmd));
+    vkFreeCommandBuffers(h.device, h.pool, 1, &cmd);
+  }
+
+  // The frame loop: slot i = k mod inflight; the host waits for the slot's last frame
+  // (frame k + 1 − inflight) before it records frame k + 1 into the slot.
+  const int FRAMES = 6;
+  std::vector<uint32_t> count_of(inflight);
+  std::vector<uint64_t> frame_of(inflight);
+  auto finish = [&](uint32_t i) {
+    VK(vkWaitForFences(h.device, 1, &fences[i], VK_TRUE, UINT64_MAX));
+    VK(vkResetFences(h.device, 1, &fences[i]));
+    compare((const float *)color_rb[i].mapped, refs[count_of[i]].rgba, "recorded colour");
+    compare((const float *)depth_rb[i].mapped, refs[count_of[i]].depth, "recorded depth");
+    VksplatResult st = vksplat_record_done(ctx, frame_of[i]);
+    CHECK(st == VKSPLAT_OK, "record_done %d: %s", st, vksplat_last_error());
+    vkFreeCommandBuffers(h.device, h.pool, 1, &cmds[i]);
+    cmds[i] = VK_NULL_HANDLE;
+  };
+  for (int k = 0; k < FRAMES; k++) {
+    uint32_t i = (uint32_t)k % inflight;
+    if (cmds[i] != VK_NULL_HANDLE) finish(i);
+    cmds[i] = begin_command_buffer(h);
+    // The previous frame left the slot's images in TRANSFER_SRC (vulkan instances above
+    // for slot 0).
+    VksplatVulkanTarget t = image_target(
+        &colors[i], (k == 0 || k >= (int)inflight) ? VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
+                                                     : VK_IMAGE_LAYOUT_UNDEFINED,
+        &depths[i]);
+    // Two frames of the scene, two of the instances, two of the scene: a new splat count
+    // (a sizing pass, the working buffers replaced while the previous frame may run) at
+    // frames 1, 3 and 5; frames 2, 4 and 6 only record.
+    count_of[i] = (k / 2) % 2 == 0 ? 1 : 2;
+    uint64_t frame = 0;
+    auto start = std::chrono::steady_clock::now();
+    VS(vksplat_render_record(ctx, cmds[i], ptrs, count_of[i], &rd, &t, &frame));
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                    .count();
+    std::printf("vksplat_render_record of frame %d (%s): %.3f ms\n", k + 1,
+                k % 2 == 0 ? "new splat count, sizing pass" : "recording only", ms);
+    CHECK(frame == (uint64_t)k + 1, "recorded frame %llu", (unsigned long long)frame);
+    frame_of[i] = frame;
+    // The host's own commands after vksplat's, in the same command buffer.
+    copy_image_to_buffer(cmds[i], colors[i], color_rb[i]);
+    copy_image_to_buffer(cmds[i], depths[i], depth_rb[i]);
+    submit_with_fence(h, cmds[i], fences[i]);
+  }
+  for (int k = FRAMES; k < FRAMES + (int)inflight; k++) {
+    uint32_t i = (uint32_t)k % inflight;
+    if (cmds[i] != VK_NULL_HANDLE) finish(i);
+  }
+
+  // Capacity: frame 7 (far, a sizing pass for the new scene: few intersections), frame 8
+  // (near: more than the capacity, clamped), frame 9 (near: grown, complete).
+  uint64_t frames[3];
+  VksplatCamera cams[3] = {far_cam, near_cam, near_cam};
+  for (int k = 0; k < 3; k++) {
+    uint32_t i = (uint32_t)k % inflight;
+    auto wait_slot = [&](uint32_t slot) {
+      if (cmds[slot] == VK_NULL_HANDLE) return;
+      VK(vkWaitForFences(h.device, 1, &fences[slot], VK_TRUE, UINT64_MAX));
+      VK(vkResetFences(h.device, 1, &fences[slot]));
+      vkFreeCommandBuffers(h.device, h.pool, 1, &cmds[slot]);
+      cmds[slot] = VK_NULL_HANDLE;
+    };
+    // Before frame 9 the host waits for frames 7 and 8.
+    if (k == 2) {
+      wait_slot(0);
+      wait_slot(1 % inflight);
+    }
+    wait_slot(i);
+    if (k == 2) {
+      // The host reports frame 8 done: it was clamped, and the lists grow now.
+      VksplatResult st = vksplat_record_done(ctx, frames[1]);
+      CHECK(st == VKSPLAT_INCOMPLETE, "the overflowing frame reported %d: %s", st,
+            vksplat_last_error());
+      CHECK(std::memcmp(color_rb[1].mapped, near_ref.rgba.data(), W * H * 16) != 0,
+            "the clamped frame equals the complete one");
+      CHECK(vksplat_record_done(ctx, frames[0]) == VKSPLAT_OK, "frame 7 was complete");
+    }
+    cmds[i] = begin_command_buffer(h);
+    VksplatSceneInstance b{};
+    b.s_type = VKSPLAT_STRUCT_SCENE_INSTANCE;
+    b.s_size = sizeof b;
+    b.scene = big;
+    b.opacity = 1.0f;
+    for (int j = 0; j < 4; j++) b.transform[5 * j] = 1.0f;
+    const VksplatSceneInstance *bp = &b;
+    VksplatRenderDesc bd = render_desc(&cams[k]);
+    VksplatVulkanTarget t =
+        image_target(&colors[i], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, nullptr);
+    VS(vksplat_render_record(ctx, cmds[i], &bp, 1, &bd, &t, &frames[k]));
+    CHECK(frames[k] == (uint64_t)FRAMES + 1 + k, "recorded frame %llu",
+          (unsigned long long)frames[k]);
+    copy_image_to_buffer(cmds[i], colors[i], color_rb[i]);
+    submit_with_fence(h, cmds[i], fences[i]);
+  }
+  uint32_t last = 2 % inflight;
+  VK(vkWaitForFences(h.device, 1, &fences[last], VK_TRUE, UINT64_MAX));
+  compare((const float *)color_rb[last].mapped, near_ref.rgba, "colour after the lists grew");
+  CHECK(vksplat_record_done(ctx, frames[2]) == VKSPLAT_OK, "frame 9: %s", vksplat_last_error());
+
+  // Every recorded frame has finished (the fences): scenes and context may go.
+  for (uint32_t i = 0; i < inflight; i++)
+    if (cmds[i] != VK_NULL_HANDLE) {
+      VK(vkWaitForFences(h.device, 1, &fences[i], VK_TRUE, UINT64_MAX));
+      vkFreeCommandBuffers(h.device, h.pool, 1, &cmds[i]);
+    }
+  vksplat_scene_destroy(big);
+  vksplat_scene_destroy(scene);
+  vksplat_context_destroy(ctx);
+  for (uint32_t i = 0; i < inflight; i++) {
+    vkDestroyFence(h.device, fences[i], nullptr);
+    destroy_image(h, colors[i]);
+    destroy_image(h, depths[i]);
+    destroy_buffer(h, color_rb[i]);
+    destroy_buffer(h, depth_rb[i]);
+  }
+}
+
+#include "occlusion.h"
+
 int main(int argc, char **argv) {
   CHECK(argc == 3, "usage: host SCENARIO SCENE.ply");
   std::string scenario = argv[1];
@@ -686,6 +1052,10 @@ int main(int argc, char **argv) {
     scenario_inflight(h, ply);
   else if (scenario == "destroy")
     scenario_destroy(h, ply);
+  else if (scenario == "record")
+    scenario_record(h, ply);
+  else if (scenario == "occlusion")
+    scenario_occlusion(h, ply);
   else
     CHECK(false, "unknown scenario %s", scenario.c_str());
   vkDestroySemaphore(h.device, h.timeline, nullptr);

@@ -14,7 +14,8 @@
 //!   `VKSPLAT_ERROR_INVALID_ARGUMENT`, so that the field can gain a meaning later without old
 //!   readers silently ignoring it.
 //! - Extension structs in `next` are accepted only if the reader knows their `s_type`
-//!   ([`Versioned::EXTENSIONS`]; no struct has any yet): anything else is
+//!   ([`Versioned::EXTENSIONS`]; `VksplatHostDepth` extends `VksplatRenderDesc`; [`find`] reads
+//!   one from a chain): anything else is
 //!   `VKSPLAT_ERROR_UNSUPPORTED`, naming the `s_type`, so that a request the reader cannot honour
 //!   is refused rather than silently dropped.
 //!
@@ -53,7 +54,7 @@ pub unsafe trait Versioned: Copy {
 }
 
 macro_rules! versioned {
-    ($($t:ident = $s_type:ident, $v1:ident;)*) => {$(
+    ($($t:ident = $s_type:ident, $v1:ident $(, extended by [$($ext:ident),*])?;)*) => {$(
         // SAFETY: the ABI struct is #[repr(C)], of integers, floats, arrays of them, raw
         // pointers and Option<extern fn> (all valid as zero bytes), and starts with the header
         // (checked below).
@@ -61,6 +62,7 @@ macro_rules! versioned {
             const NAME: &'static str = stringify!($t);
             const S_TYPE: u32 = $s_type;
             const V1_SIZE: u32 = $v1;
+            const EXTENSIONS: &'static [u32] = &[$($($ext),*)?];
         }
         const _: () = {
             assert!(offset_of!($t, s_type) == 0 && offset_of!($t, s_size) == 4);
@@ -77,12 +79,15 @@ versioned! {
     VksplatSceneDesc = VKSPLAT_STRUCT_SCENE_DESC, VKSPLAT_SCENE_DESC_V1_SIZE;
     VksplatPluginSceneDesc = VKSPLAT_STRUCT_PLUGIN_SCENE_DESC, VKSPLAT_PLUGIN_SCENE_DESC_V1_SIZE;
     VksplatSceneInfo = VKSPLAT_STRUCT_SCENE_INFO, VKSPLAT_SCENE_INFO_V1_SIZE;
-    VksplatRenderDesc = VKSPLAT_STRUCT_RENDER_DESC, VKSPLAT_RENDER_DESC_V1_SIZE;
+    VksplatRenderDesc = VKSPLAT_STRUCT_RENDER_DESC, VKSPLAT_RENDER_DESC_V1_SIZE,
+        extended by [VKSPLAT_STRUCT_HOST_DEPTH];
+    VksplatHostDepth = VKSPLAT_STRUCT_HOST_DEPTH, VKSPLAT_HOST_DEPTH_V1_SIZE;
     VksplatImage = VKSPLAT_STRUCT_IMAGE, VKSPLAT_IMAGE_V1_SIZE;
     VksplatVulkanRequirements = VKSPLAT_STRUCT_VULKAN_REQUIREMENTS, VKSPLAT_VULKAN_REQUIREMENTS_V1_SIZE;
     VksplatVulkanDevice = VKSPLAT_STRUCT_VULKAN_DEVICE, VKSPLAT_VULKAN_DEVICE_V1_SIZE;
     VksplatVulkanTarget = VKSPLAT_STRUCT_VULKAN_TARGET, VKSPLAT_VULKAN_TARGET_V1_SIZE;
     VksplatSceneInstance = VKSPLAT_STRUCT_SCENE_INSTANCE, VKSPLAT_SCENE_INSTANCE_V1_SIZE;
+    VksplatMemoryStats = VKSPLAT_STRUCT_MEMORY_STATS, VKSPLAT_MEMORY_STATS_V1_SIZE;
     VksplatHostApi = VKSPLAT_STRUCT_HOST_API, VKSPLAT_HOST_API_V1_SIZE;
     VksplatNegotiation = VKSPLAT_STRUCT_NEGOTIATION, VKSPLAT_NEGOTIATION_V1_SIZE;
     VksplatOpenDesc = VKSPLAT_STRUCT_OPEN_DESC, VKSPLAT_OPEN_DESC_V1_SIZE;
@@ -260,6 +265,40 @@ pub unsafe fn read<T: Versioned>(p: *const T, what: &str) -> Result<T, StructErr
     // SAFETY: the caller guarantees a valid chain.
     unsafe { check_chain::<T>(next, what)? };
     Ok(value)
+}
+
+/// The extension struct of type `T` in the `next` chain starting at `next` (which [`read`] of
+/// the struct that owns the chain has checked), read by the growth rule; `None` when the chain
+/// has none.
+///
+/// # Safety
+/// Every non-NULL pointer in the chain points at a struct that starts with the header and has
+/// at least its `s_size` readable bytes.
+pub unsafe fn find<T: Versioned>(
+    mut next: *const c_void,
+    what: &str,
+) -> Result<Option<T>, StructError> {
+    for _ in 0..MAX_CHAIN {
+        if next.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: the caller guarantees chain entries start with the 16-byte header.
+        let (s_type, after) = unsafe {
+            (
+                core::ptr::read_unaligned(next as *const u32),
+                core::ptr::read_unaligned((next as *const u8).add(8) as *const *const c_void),
+            )
+        };
+        if s_type == T::S_TYPE {
+            // SAFETY: as above; the entry is a `T` by its type.
+            return unsafe { read(next as *const T, what) }.map(Some);
+        }
+        next = after;
+    }
+    Err(StructError::ChainTooLong {
+        what: what.into(),
+        name: T::NAME,
+    })
 }
 
 /// Refuses non-zero `reserved*` fields (those beyond the caller's `s_size` read as zero).

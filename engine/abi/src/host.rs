@@ -13,7 +13,7 @@
 //! Structs passed in are read by the growth rule (`s_size` bytes at most; see the README's
 //! "C API and plugins"), out-structs are written up to their `s_size`.
 
-use core::ffi::c_char;
+use core::ffi::{c_char, c_void};
 
 use crate::*;
 
@@ -47,6 +47,13 @@ extern "C" {
     pub fn vksplat_context_limits(
         context: *const VksplatContext,
         out: *mut VksplatLimits,
+    ) -> VksplatResult;
+
+    /// Fills the fields of `out` that `out->s_size` covers with the device memory the context
+    /// holds now and at peak, by class. Thread-safe.
+    pub fn vksplat_memory_stats(
+        context: *const VksplatContext,
+        out: *mut VksplatMemoryStats,
     ) -> VksplatResult;
 
     /// Adds a directory searched for plugin manifests before `VKSPLAT_PLUGIN_PATH`.
@@ -172,7 +179,7 @@ extern "C" {
         out: *mut *mut VksplatContext,
     ) -> VksplatResult;
 
-    /// Submits a frame of a static scene that is copied on the GPU into the host's images or
+    /// Submits a frame of a scene that is copied on the GPU into the host's images or
     /// buffers (`target`), without waiting for the GPU, and stores its number (1, 2, …) in
     /// `frame`. A context created by `vksplat_context_create_vulkan` only. At most 2 frames
     /// are in flight: submitting frame k first waits for frame k − 2 if it is still running;
@@ -186,7 +193,7 @@ extern "C" {
         frame: *mut u64,
     ) -> VksplatResult;
 
-    /// Submits a frame of a static scene without waiting for it; its pixels are written into
+    /// Submits a frame of a scene without waiting for it; its pixels are written into
     /// `image`'s buffers (which must stay valid until then) by the `vksplat_frame_poll` or
     /// `vksplat_frame_wait` that reports the frame finished. Any context. Stores the frame's
     /// number in `frame`. Frames in flight as for `vksplat_render_vulkan`; ask about each
@@ -207,6 +214,78 @@ extern "C" {
     /// Blocks until a submitted frame has finished: `VKSPLAT_OK` or `VKSPLAT_INCOMPLETE`.
     pub fn vksplat_frame_wait(context: *mut VksplatContext, frame: u64) -> VksplatResult;
 
+    /// As `vksplat_render_vulkan`, for several objects in one frame with one global depth
+    /// order (the instances of `vksplat_render_instances`; a scene may appear several times).
+    /// Plugin scenes are evaluated at the frame's time before the frame, in a submission of
+    /// their own (or on the CPU), which waits for the frames in flight.
+    pub fn vksplat_render_vulkan_instances(
+        context: *mut VksplatContext,
+        instances: *const *const VksplatSceneInstance,
+        count: u32,
+        desc: *const VksplatRenderDesc,
+        target: *const VksplatVulkanTarget,
+        frame: *mut u64,
+    ) -> VksplatResult;
+
+    /// As `vksplat_render_submit`, for the instances of `vksplat_render_instances` (plugin
+    /// scenes as in `vksplat_render_vulkan_instances`).
+    pub fn vksplat_render_submit_instances(
+        context: *mut VksplatContext,
+        instances: *const *const VksplatSceneInstance,
+        count: u32,
+        desc: *const VksplatRenderDesc,
+        image: *const VksplatImage,
+        frame: *mut u64,
+    ) -> VksplatResult;
+
+    /// Records a whole frame of `instances` (as `vksplat_render_vulkan_instances`; one scene
+    /// is one instance with the identity transform) into the host's `command_buffer` (a
+    /// `VkCommandBuffer`: primary, of the context's device, allocated from a pool of the
+    /// context's queue family, in the recording state, used by no other thread during the
+    /// call), and stores the frame's number among recorded frames (1, 2, …) in `frame`. A
+    /// context created by `vksplat_context_create_vulkan` only; static scenes only (plugin
+    /// scenes: `VKSPLAT_ERROR_UNSUPPORTED`). The recording holds everything: the frame's
+    /// data (`vkCmdUpdateBuffer`), dispatches, barriers (the first one orders the frame after
+    /// earlier work on the queue) and the copies into `target` with its layout transitions;
+    /// the target's semaphore lists must be empty (the host's submission waits and signals).
+    /// The host ends and submits the command buffer on the context's queue, recorded frames
+    /// in the order they were recorded, and: (1) recorded frame n has finished on the GPU
+    /// before the host records frame n + `vksplat_frames_in_flight` (vksplat reuses frame n's
+    /// resources then); (2) every recorded frame has finished before the host destroys a
+    /// scene it uses or the context. The first frame of a new splat count or image size first
+    /// runs a short sizing pass on the context's queue and waits for it. Later frames cannot
+    /// grow their intersection lists inside the frame: a frame that needed more is clamped on
+    /// the GPU (never out of bounds) and reported by `vksplat_record_done`, and the lists
+    /// grow for the frames recorded after vksplat learns it (one frame late when the host
+    /// reports each finished frame, at most `vksplat_frames_in_flight` frames late
+    /// otherwise). On an error after recording began (a device limit) the command buffer may
+    /// hold part of a frame: the host discards it. Serialised on the context and the scenes.
+    pub fn vksplat_render_record(
+        context: *mut VksplatContext,
+        command_buffer: *mut c_void,
+        instances: *const *const VksplatSceneInstance,
+        count: u32,
+        desc: *const VksplatRenderDesc,
+        target: *const VksplatVulkanTarget,
+        frame: *mut u64,
+    ) -> VksplatResult;
+
+    /// Stores in `count` how many frames may be in flight at once (submitted or recorded):
+    /// the host finishes frame n before it records frame n + `count`. Thread-safe.
+    pub fn vksplat_frames_in_flight(
+        context: *const VksplatContext,
+        count: *mut u32,
+    ) -> VksplatResult;
+
+    /// The host reports that recorded frame `frame`, and every recorded frame before it, has
+    /// finished on the GPU (its fence or semaphore said so). Returns `VKSPLAT_OK`, or
+    /// `VKSPLAT_INCOMPLETE` when the frame needed more intersections than it had and was
+    /// clamped (render it again: the lists have grown for the frames recorded from now on).
+    /// Optional: without it vksplat learns a frame's outcome when its resources are reused.
+    /// A frame never recorded is `VKSPLAT_ERROR_INVALID_ARGUMENT`; a frame already reported,
+    /// or more than 16 frames old, is `VKSPLAT_OK`.
+    pub fn vksplat_record_done(context: *mut VksplatContext, frame: u64) -> VksplatResult;
+
     /// The context's timeline semaphore (a `VkSemaphore`, owned by vksplat) and the value it
     /// reaches when `frame` has finished: a host waits on it on the GPU (a wait semaphore of
     /// its own submission) or the CPU (`vkWaitSemaphores`). It must not signal it.
@@ -222,10 +301,14 @@ extern "C" {
     /// `4·column + row` of the matrix that maps column vectors, `clip = P·V·x`; glm, Unity's
     /// `Matrix4x4` and DirectXMath's `XMFLOAT4X4` all store this order), in clip convention
     /// `VKSPLAT_CLIP_*`, for a `width`×`height` image. The view's world is the scene's frame and
-    /// must be rigid and not mirrored; orthographic and skewed projections are refused
-    /// (`VKSPLAT_ERROR_INVALID_ARGUMENT`, naming why). Optional outputs: `depth_range` (2
-    /// doubles: near and far distance; far is infinity for an infinite-far projection) and
-    /// `reversed_z` (1 when the near plane has the larger NDC depth). Thread-safe.
+    /// must be rigid and not mirrored; skewed projections are refused
+    /// (`VKSPLAT_ERROR_INVALID_ARGUMENT`, naming why). An orthographic projection (last row
+    /// 0 0 0 w) gives a `VKSPLAT_PROJECTION_ORTHOGRAPHIC` camera (fx, fy in pixels per world
+    /// unit) placed at the view's eye; an oblique one is refused. Optional outputs:
+    /// `depth_range` (2 doubles: near and far distance from the eye; far is infinity for an
+    /// infinite-far projection; an orthographic near may be <= 0, which `clip_near` does not
+    /// take: clamp it to 0) and `reversed_z` (1 when the near plane has the larger NDC depth).
+    /// Thread-safe.
     pub fn vksplat_camera_from_clip(
         projection: *const f32,
         view: *const f32,

@@ -84,6 +84,7 @@ pub const LAYOUTS: &[StructLayout] = struct_layouts! {
         reserved: u32,
         log: Option<unsafe extern "C" fn(*mut c_void, i32, *const c_char)>,
         log_user: *mut c_void, log_level: i32, reserved2: u32,
+        allocation_callbacks: *const c_void, memory_budget: u64,
     }
     VksplatLimits(Host) {
         s_type: u32, s_size: u32, next: *mut c_void, max_image_side: u32, subgroup_size: u32,
@@ -116,11 +117,23 @@ pub const LAYOUTS: &[StructLayout] = struct_layouts! {
     VksplatRenderDesc(Host) {
         s_type: u32, s_size: u32, next: *const c_void, mode: u32, background: [f32; 3],
         time: f64, flags: u32, reserved: u32, camera: *const VksplatCamera, clip_near: f32,
-        clip_far: f32,
+        clip_far: f32, depth_kind: u32, reserved2: u32,
+    }
+    VksplatHostDepth(Host) {
+        s_type: u32, s_size: u32, next: *const c_void, convention: u32, flags: u32,
+        depth_near: f32, depth_far: f32, values: *const f32, value_count: u64, image: u64,
+        image_format: u32, image_layout: u32, image_queue_family: u32, reserved: u32,
+        buffer: u64, buffer_size: u64, buffer_offset: u64,
     }
     VksplatSceneInstance(Host) {
         s_type: u32, s_size: u32, next: *const c_void, scene: *mut VksplatScene,
         transform: [f32; 16], opacity: f32, reserved: u32,
+    }
+    VksplatMemoryStats(Host) {
+        s_type: u32, s_size: u32, next: *mut c_void, device_bytes: u64,
+        peak_device_bytes: u64, scene_bytes: u64, frame_bytes: u64, staging_bytes: u64,
+        other_bytes: u64, host_visible_bytes: u64, reserved_bytes: u64, budget: u64,
+        allocations: u64,
     }
     VksplatImage(Host) {
         s_type: u32, s_size: u32, next: *const c_void, width: u32, height: u32, format: u32,

@@ -121,8 +121,10 @@ pub const VKSPLAT_ERROR_INVALID_OUTPUT: VksplatResult = -11;
 pub const VKSPLAT_ERROR_PANIC: VksplatResult = -12;
 /// The request is valid but not supported by this build or object.
 pub const VKSPLAT_ERROR_UNSUPPORTED: VksplatResult = -13;
-/// A well-formed scene, image or readback needs more host memory than the process can get
-/// (the message says how many bytes); the same call can succeed with more memory.
+/// A well-formed scene, image or readback needs more host memory than the process can get, or
+/// more device memory than the context's budget (`VksplatContextDesc::memory_budget`) allows
+/// (the message says how many bytes, the budget and what holds memory); the same call can
+/// succeed with more memory. Nothing was allocated and the context stays usable.
 pub const VKSPLAT_ERROR_OUT_OF_MEMORY: VksplatResult = -14;
 
 // ---------------------------------------------------------------------------------------------
@@ -153,6 +155,10 @@ pub const VKSPLAT_STRUCT_VULKAN_DEVICE: u32 = 21;
 pub const VKSPLAT_STRUCT_VULKAN_TARGET: u32 = 22;
 /// `s_type` of `VksplatSceneInstance`.
 pub const VKSPLAT_STRUCT_SCENE_INSTANCE: u32 = 23;
+/// `s_type` of `VksplatMemoryStats`.
+pub const VKSPLAT_STRUCT_MEMORY_STATS: u32 = 24;
+/// `s_type` of `VksplatHostDepth`.
+pub const VKSPLAT_STRUCT_HOST_DEPTH: u32 = 25;
 /// `s_type` of `VksplatNegotiation`.
 pub const VKSPLAT_STRUCT_NEGOTIATION: u32 = 100;
 /// `s_type` of `VksplatHostApi`.
@@ -197,6 +203,10 @@ pub const VKSPLAT_VULKAN_DEVICE_V1_SIZE: u32 = 88;
 pub const VKSPLAT_VULKAN_TARGET_V1_SIZE: u32 = 152;
 /// `sizeof(VksplatSceneInstance)` at ABI version 1.
 pub const VKSPLAT_SCENE_INSTANCE_V1_SIZE: u32 = 96;
+/// `sizeof(VksplatMemoryStats)` at ABI version 1.
+pub const VKSPLAT_MEMORY_STATS_V1_SIZE: u32 = 96;
+/// `sizeof(VksplatHostDepth)` at ABI version 1.
+pub const VKSPLAT_HOST_DEPTH_V1_SIZE: u32 = 96;
 /// `sizeof(VksplatHostApi)` at plugin ABI version 1.
 pub const VKSPLAT_HOST_API_V1_SIZE: u32 = 40;
 /// `sizeof(VksplatNegotiation)` at plugin ABI version 1.
@@ -235,6 +245,30 @@ pub const VKSPLAT_RENDER_TIME: u32 = 2;
 pub const VKSPLAT_RENDER_CLIP_NEAR: u32 = 4;
 /// `VksplatRenderDesc::flags`: cull splats farther than `clip_far` (camera depth).
 pub const VKSPLAT_RENDER_CLIP_FAR: u32 = 8;
+
+/// `VksplatRenderDesc::depth_kind`: the expected depth Σ αᵢTᵢzᵢ / (1 − T) (the default).
+pub const VKSPLAT_DEPTH_EXPECTED: u32 = 0;
+/// `VksplatRenderDesc::depth_kind`: the median depth, the camera depth of the splat at which the
+/// accumulated opacity reaches one half (T falls to 0.5 or below); 0 where it never does.
+pub const VKSPLAT_DEPTH_MEDIAN: u32 = 1;
+/// `VksplatRenderDesc::depth_kind`: the first-hit depth, the camera depth of the first splat
+/// that blends at the pixel; 0 where none does.
+pub const VKSPLAT_DEPTH_FIRST: u32 = 2;
+
+/// `VksplatHostDepth::convention`: linear camera depth (positive along the view axis, in the
+/// scene's units, as vksplat's depth output).
+pub const VKSPLAT_HOST_DEPTH_LINEAR: u32 = 1;
+/// `VksplatHostDepth::convention`: depth 0..1 from `depth_near` to `depth_far`: Vulkan,
+/// Direct3D, and an OpenGL depth buffer or depth texture (window depth with the default
+/// `glDepthRange(0, 1)`).
+pub const VKSPLAT_HOST_DEPTH_ZERO_TO_ONE: u32 = 2;
+/// `VksplatHostDepth::convention`: OpenGL NDC depth −1..1 (z/w of the clip position).
+pub const VKSPLAT_HOST_DEPTH_MINUS_ONE_TO_ONE: u32 = 3;
+/// `VksplatHostDepth::flags`: reversed Z (the near plane has the larger depth).
+pub const VKSPLAT_HOST_DEPTH_REVERSED: u32 = 1;
+/// `VksplatHostDepth::flags`: the host's projection is orthographic (depth is affine in camera
+/// depth; `depth_far` must be finite).
+pub const VKSPLAT_HOST_DEPTH_ORTHOGRAPHIC: u32 = 2;
 
 /// Image format: 4 floats per pixel, RGB composited over the background, A = 1 − T.
 pub const VKSPLAT_FORMAT_RGBA32F: u32 = 0;
@@ -390,6 +424,57 @@ pub struct VksplatContextDesc {
     pub log_level: i32,
     /// Zero.
     pub reserved2: u32,
+    /// Optional `const VkAllocationCallbacks *` (NULL: the driver's allocator). vksplat copies
+    /// the struct and passes it to every Vulkan create and destroy call of its own objects
+    /// (its instance and device when it creates them, command pool, semaphore, query pools,
+    /// buffers, images, pipelines and their layouts, shader modules); for a host's device
+    /// (`vksplat_context_create_vulkan`) these are the callbacks used for vksplat's objects on
+    /// it. Not for `vkAllocateMemory`: vksplat's memory allocator passes none there. The
+    /// callbacks must be thread-safe and, with their `pUserData`, stay valid until the
+    /// context and every scene made on it are destroyed (scenes keep the device alive).
+    pub allocation_callbacks: *const c_void,
+    /// The most bytes of device memory (buffers and images, host-visible staging included)
+    /// the context may hold; 0: no budget. An allocation beyond it fails with
+    /// `VKSPLAT_ERROR_OUT_OF_MEMORY` naming the budget, the request and what holds memory
+    /// (`vksplat_memory_stats`).
+    pub memory_budget: u64,
+}
+
+/// Device memory a context holds (`vksplat_memory_stats`), in bytes. The caller sets `s_type`
+/// and `s_size`; the engine fills the fields that `s_size` covers.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatMemoryStats {
+    /// `VKSPLAT_STRUCT_MEMORY_STATS`.
+    pub s_type: u32,
+    /// `sizeof(VksplatMemoryStats)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *mut c_void,
+    /// Bytes of every buffer and image vksplat holds now (the sum of the four classes below).
+    pub device_bytes: u64,
+    /// The highest `device_bytes` since the context was created.
+    pub peak_device_bytes: u64,
+    /// Scenes' splat data (and plugin scenes' own buffers).
+    pub scene_bytes: u64,
+    /// Per-frame working buffers, kept for the largest frame so far (and those that frames
+    /// still in flight use).
+    pub frame_bytes: u64,
+    /// Host-visible staging: uploads, readbacks and the readback slots of the frames in
+    /// flight.
+    pub staging_bytes: u64,
+    /// Anything else.
+    pub other_bytes: u64,
+    /// The part of `device_bytes` vksplat allocated host-visible (staging and readback; on a
+    /// CPU device such as lavapipe all of it is host memory anyway).
+    pub host_visible_bytes: u64,
+    /// Bytes of the `VkDeviceMemory` blocks vksplat's allocator holds for them (at least
+    /// `device_bytes`: it sub-allocates from larger blocks).
+    pub reserved_bytes: u64,
+    /// The budget (`VksplatContextDesc::memory_budget`; 0: none).
+    pub budget: u64,
+    /// Live buffers and images.
+    pub allocations: u64,
 }
 
 /// A context's log callback (`VksplatContextDesc::log`): `level` is a `VKSPLAT_LOG_*` value,
@@ -628,6 +713,61 @@ pub struct VksplatRenderDesc {
     /// Far clip plane, used when `flags` has `VKSPLAT_RENDER_CLIP_FAR`: splats whose camera depth
     /// is above it are not drawn (finite, beyond `clip_near`).
     pub clip_far: f32,
+    /// `VKSPLAT_DEPTH_*`: what the depth output holds (camera depth; 0 = no value). Zero (and
+    /// a descriptor too small to hold it) is `VKSPLAT_DEPTH_EXPECTED`.
+    pub depth_kind: u32,
+    /// Zero.
+    pub reserved2: u32,
+}
+
+/// A host's depth buffer that occludes splats per pixel, so that splats composite with the
+/// host's rasterised geometry: chained into `VksplatRenderDesc::next`. A splat does not blend at
+/// a pixel where its centre's camera depth is beyond the host's depth there (the far clip
+/// plane's rule: a constant host depth z renders as `clip_far` = z). A value at the far plane
+/// (1, or the near end with `VKSPLAT_HOST_DEPTH_REVERSED`: a cleared depth buffer), +inf and NaN
+/// occlude nothing. Exactly one source is set: `values` (every render call), or `image` or
+/// `buffer` (`vksplat_render_vulkan*` and `vksplat_render_record`, on the context's device).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VksplatHostDepth {
+    /// `VKSPLAT_STRUCT_HOST_DEPTH`.
+    pub s_type: u32,
+    /// `sizeof(VksplatHostDepth)`.
+    pub s_size: u32,
+    /// Extension chain; NULL.
+    pub next: *const c_void,
+    /// `VKSPLAT_HOST_DEPTH_LINEAR`, `VKSPLAT_HOST_DEPTH_ZERO_TO_ONE` or
+    /// `VKSPLAT_HOST_DEPTH_MINUS_ONE_TO_ONE`.
+    pub convention: u32,
+    /// `VKSPLAT_HOST_DEPTH_REVERSED` | `VKSPLAT_HOST_DEPTH_ORTHOGRAPHIC`, or 0.
+    pub flags: u32,
+    /// The host projection's near plane (camera depth > 0; >= 0 when orthographic); unused for
+    /// `VKSPLAT_HOST_DEPTH_LINEAR`.
+    pub depth_near: f32,
+    /// Its far plane, beyond `depth_near`; `INFINITY` for an infinite-far perspective.
+    pub depth_far: f32,
+    /// Host memory: `value_count` = width × height floats, rows top first, read during the call.
+    pub values: *const f32,
+    pub value_count: u64,
+    /// A `VkImage` of the context's device: `image_format` `VK_FORMAT_D32_SFLOAT`,
+    /// `VK_FORMAT_R32_SFLOAT`, `VK_FORMAT_D32_SFLOAT_S8_UINT`, `VK_FORMAT_D16_UNORM`,
+    /// `VK_FORMAT_X8_D24_UNORM_PACK32` or `VK_FORMAT_D24_UNORM_S8_UINT`, the camera's size, one
+    /// sample, `VK_IMAGE_USAGE_TRANSFER_SRC_BIT`, in `image_layout` when the frame runs (a
+    /// defined layout: its contents are read) and left in it; valid until the frame has
+    /// finished. Its depth aspect is copied in the frame's own commands, after the frame's
+    /// waits.
+    pub image: u64,
+    pub image_format: u32,
+    pub image_layout: u32,
+    /// The image's owning queue family: the context's, or `VK_QUEUE_FAMILY_IGNORED`.
+    pub image_queue_family: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// A `VkBuffer` of the context's device (`VK_BUFFER_USAGE_TRANSFER_SRC_BIT`) holding width ×
+    /// height floats at `buffer_offset` (a multiple of 4), rows top first.
+    pub buffer: u64,
+    pub buffer_size: u64,
+    pub buffer_offset: u64,
 }
 
 /// One object of a frame of several (`vksplat_render_instances`): a scene placed in the world.
@@ -642,8 +782,9 @@ pub struct VksplatSceneInstance {
     pub s_size: u32,
     /// Extension chain; NULL.
     pub next: *const c_void,
-    /// A file or array scene of the context (plugin scenes are refused). One scene may appear
-    /// in several instances.
+    /// A scene of the context (a plugin scene is evaluated once per frame at the frame's
+    /// time; `vksplat_render_record` refuses plugin scenes). One scene may appear in several
+    /// instances.
     pub scene: *mut VksplatScene,
     /// Object → world, row-major (`transform[4 * row + column]`, translation in column 3):
     /// an invertible affine map (last row 0 0 0 1). Means and covariances are transformed and

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use vksplat_abi::grow::{self, StructError};
 use vksplat_abi::*;
 use vksplat_core::{
-    Context, ContextDesc, CoreError, DeviceChoice, DeviceLimits, ErrorKind, RenderMode,
+    Context, ContextDesc, CoreError, DepthKind, DeviceChoice, DeviceLimits, ErrorKind, RenderMode,
     RenderSettings, Renderer, SceneUpdate,
 };
 use vksplat_io::{Camera, Projection};
@@ -302,6 +302,7 @@ same_signature! {
     vksplat_context_create: unsafe extern "C" fn(*const VksplatContextDesc, *mut *mut VksplatContext) -> VksplatResult;
     vksplat_context_destroy: unsafe extern "C" fn(*mut VksplatContext);
     vksplat_context_limits: unsafe extern "C" fn(*const VksplatContext, *mut VksplatLimits) -> VksplatResult;
+    vksplat_memory_stats: unsafe extern "C" fn(*const VksplatContext, *mut VksplatMemoryStats) -> VksplatResult;
     vksplat_context_add_plugin_dir: unsafe extern "C" fn(*mut VksplatContext, *const c_char) -> VksplatResult;
     vksplat_set_camera: unsafe extern "C" fn(*mut VksplatContext, *const VksplatCamera) -> VksplatResult;
     vksplat_scene_load: unsafe extern "C" fn(*mut VksplatContext, *const c_char, *mut *mut VksplatScene) -> VksplatResult;
@@ -383,15 +384,52 @@ pub unsafe extern "C" fn vksplat_context_create(
             None => "auto",
         };
         let validation = d.is_some_and(|d| d.validation != 0);
+        // SAFETY: the caller guarantees what `desc` points at.
+        let (host_allocator, memory_budget) = unsafe { memory_options(d.as_ref())? };
         let ctx = Context::new(&ContextDesc {
             device: DeviceChoice::parse(device),
             validation,
+            host_allocator,
+            memory_budget,
         })?;
         let handle = context_handle(ctx, d.as_ref())?;
         // SAFETY: checked non-NULL by `clear_out`.
         unsafe { *out = Box::into_raw(handle) as *mut VksplatContext };
         Ok(())
     })
+}
+
+/// The allocation callbacks and the memory budget of a context descriptor (both creation
+/// paths).
+///
+/// # Safety
+/// `d.allocation_callbacks` is NULL or points at a readable `VkAllocationCallbacks` whose
+/// functions and user data keep the promises of `VksplatContextDesc::allocation_callbacks`.
+pub(crate) unsafe fn memory_options(
+    d: Option<&VksplatContextDesc>,
+) -> Result<(Option<vksplat_vk::HostAllocator>, Option<u64>)> {
+    let Some(d) = d else {
+        return Ok((None, None));
+    };
+    let budget = (d.memory_budget != 0).then_some(d.memory_budget);
+    if d.allocation_callbacks.is_null() {
+        return Ok((None, budget));
+    }
+    // SAFETY: the caller guarantees a readable VkAllocationCallbacks (a plain C struct of a
+    // pointer and function pointers, read unaligned in case the host packed it).
+    let callbacks = unsafe {
+        std::ptr::read_unaligned(
+            d.allocation_callbacks as *const vksplat_vk::raw::AllocationCallbacks<'static>,
+        )
+    };
+    // SAFETY: the caller guarantees thread-safe callbacks valid for the context's life.
+    let allocator = unsafe { vksplat_vk::HostAllocator::new(callbacks) }.map_err(|e| {
+        Error(
+            VKSPLAT_ERROR_INVALID_ARGUMENT,
+            format!("desc: allocation_callbacks: {e}"),
+        )
+    })?;
+    Ok((Some(allocator), budget))
 }
 
 /// A context handle around a device (the engine's own or a host's): the renderer, the
@@ -488,6 +526,41 @@ pub unsafe extern "C" fn vksplat_context_limits(
         };
         // SAFETY: the caller guarantees `s_size` writable bytes.
         unsafe { grow::write(out, &l, "out")? };
+        Ok(())
+    })
+}
+
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or a live context; `out` is NULL or a `VksplatMemoryStats` whose header
+/// the caller set, with `s_size` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn vksplat_memory_stats(
+    context: *const VksplatContext,
+    out: *mut VksplatMemoryStats,
+) -> VksplatResult {
+    guard("vksplat_memory_stats", || {
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        let m = c.inner.ctx.memory_stats();
+        let o = VksplatMemoryStats {
+            s_type: VKSPLAT_STRUCT_MEMORY_STATS,
+            s_size: std::mem::size_of::<VksplatMemoryStats>() as u32,
+            next: std::ptr::null_mut(),
+            device_bytes: m.device_bytes,
+            peak_device_bytes: m.peak_device_bytes,
+            scene_bytes: m.scene_bytes,
+            frame_bytes: m.frame_bytes,
+            staging_bytes: m.staging_bytes,
+            other_bytes: m.other_bytes,
+            host_visible_bytes: m.host_visible_bytes,
+            reserved_bytes: m.reserved_bytes,
+            budget: m.budget.unwrap_or(0),
+            allocations: m.allocations,
+        };
+        // SAFETY: the caller guarantees `s_size` writable bytes.
+        unsafe { grow::write(out, &o, "out")? };
         Ok(())
     })
 }
@@ -1010,6 +1083,20 @@ struct FrameArgs {
     /// Clip planes (`None`: not set); checked by `RenderSettings::clip_range`.
     near: Option<f32>,
     far: Option<f32>,
+    /// What the depth output holds.
+    depth: DepthKind,
+}
+
+fn depth_kind_of(kind: u32) -> Result<DepthKind> {
+    match kind {
+        VKSPLAT_DEPTH_EXPECTED => Ok(DepthKind::Expected),
+        VKSPLAT_DEPTH_MEDIAN => Ok(DepthKind::Median),
+        VKSPLAT_DEPTH_FIRST => Ok(DepthKind::First),
+        k => err(
+            VKSPLAT_ERROR_INVALID_ARGUMENT,
+            format!("desc: depth_kind {k} is not a VKSPLAT_DEPTH_* value (0..2)"),
+        ),
+    }
 }
 
 fn mode_of(mode: u32) -> Result<RenderMode> {
@@ -1039,6 +1126,7 @@ unsafe fn frame_arg(desc: *const VksplatRenderDesc) -> Result<FrameArgs> {
             camera: None,
             near: None,
             far: None,
+            depth: DepthKind::Expected,
         });
     }
     // SAFETY: the caller guarantees `s_size` readable bytes.
@@ -1058,6 +1146,7 @@ unsafe fn frame_arg(desc: *const VksplatRenderDesc) -> Result<FrameArgs> {
             camera: None,
             near: None,
             far: None,
+            depth: DepthKind::Expected,
         });
     }
     let known = VKSPLAT_RENDER_MODE
@@ -1146,6 +1235,8 @@ unsafe fn frame_arg(desc: *const VksplatRenderDesc) -> Result<FrameArgs> {
         camera,
         near,
         far,
+        // Zero when the caller's descriptor ends before the field (the growth rule).
+        depth: depth_kind_of(d.depth_kind)?,
     })
 }
 
@@ -1307,7 +1398,7 @@ pub unsafe extern "C" fn vksplat_render(
         }
         // SAFETY: the caller guarantees a readable descriptor or NULL.
         let frame = unsafe { frame_arg(desc)? };
-        let camera = match frame.camera {
+        let camera = match frame.camera.clone() {
             Some(camera) => camera,
             None => lock(&c.inner.camera).clone().ok_or_else(|| {
                 Error(
@@ -1318,6 +1409,31 @@ pub unsafe extern "C" fn vksplat_render(
         };
         // SAFETY: the caller guarantees a readable image or NULL.
         let target = unsafe { target_arg(image, &camera, c.inner.max_image_pixels())? };
+        // SAFETY: the caller guarantees the descriptor's chain (the header's promises).
+        let host_depth = unsafe {
+            host_depth::HostDepthArg::read(
+                desc,
+                None,
+                camera.width,
+                camera.height,
+                "vksplat_render",
+            )?
+        };
+        if let Some(hd) = host_depth {
+            // An occluded frame: the scene as the one instance of `render_occluded`.
+            let mut list = instances::Instances::single(c, s)?;
+            let settings = list.settings(&frame);
+            let mut renderer = lock(&c.inner.renderer);
+            list.evaluate(&renderer, frame.time)?;
+            let (rendered, _) = renderer
+                .render_occluded(&list.list(), &camera, &settings, &hd.occluder())
+                .map_err(host_depth::request_error)?;
+            drop(renderer);
+            drop(list);
+            // SAFETY: the buffers were checked by `target_arg`.
+            unsafe { target.write(&rendered) };
+            return Ok(());
+        }
         let mut inner = lock(&s.inner);
         if let Some(t) = frame.time {
             inner.time = t;
@@ -1328,6 +1444,7 @@ pub unsafe extern "C" fn vksplat_render(
             background: frame.background,
             near: frame.near,
             far: frame.far,
+            depth: frame.depth,
         };
         let mut renderer = lock(&c.inner.renderer);
         let (rendered, _) = inner.scene.render(&mut renderer, &camera, &settings, t)?;
@@ -1356,35 +1473,11 @@ pub unsafe extern "C" fn vksplat_render_instances(
     guard("vksplat_render_instances", || {
         // SAFETY: the caller guarantees a live context or NULL.
         let c = unsafe { context_ref(context)? };
-        if instances.is_null() || count == 0 {
-            return err(
-                VKSPLAT_ERROR_INVALID_ARGUMENT,
-                "instances is NULL or count is 0 (a frame needs at least one instance)",
-            );
-        }
-        // SAFETY: the caller guarantees `count` readable pointers.
-        let ptrs = unsafe { std::slice::from_raw_parts(instances, count as usize) };
-        let mut read = Vec::with_capacity(ptrs.len());
-        for (k, &p) in ptrs.iter().enumerate() {
-            let what = format!("instances[{k}]");
-            if p.is_null() {
-                return err(VKSPLAT_ERROR_INVALID_ARGUMENT, format!("{what} is NULL"));
-            }
-            // SAFETY: the caller guarantees `s_size` readable bytes.
-            let inst = unsafe { grow::read(p, &what)? };
-            // SAFETY: the caller guarantees a live scene or NULL.
-            let handle = unsafe { scene_ref(inst.scene) }
-                .map_err(|e| Error(e.0, format!("{what}: {}", e.1)))?;
-            if !Arc::ptr_eq(&c.inner, &handle.ctx) {
-                return err(
-                    VKSPLAT_ERROR_INVALID_ARGUMENT,
-                    format!("{what}: the scene belongs to another context"),
-                );
-            }
-            read.push((inst, handle));
-        }
+        // SAFETY: the caller guarantees the list and its scenes.
+        let mut list = unsafe { instances::Instances::read(c, instances, count)? };
         // SAFETY: the caller guarantees a readable descriptor or NULL.
         let frame = unsafe { frame_arg(desc)? };
+        let settings = list.settings(&frame);
         let camera = match frame.camera {
             Some(camera) => camera,
             None => lock(&c.inner.camera).clone().ok_or_else(|| {
@@ -1396,49 +1489,26 @@ pub unsafe extern "C" fn vksplat_render_instances(
         };
         // SAFETY: the caller guarantees a readable image or NULL.
         let target = unsafe { target_arg(image, &camera, c.inner.max_image_pixels())? };
-        // Each scene locked once (a scene may appear in several instances), in address order
-        // so that two threads rendering the same scenes cannot deadlock.
-        let mut scenes: Vec<&SceneHandle> = read.iter().map(|r| r.1).collect();
-        scenes.sort_by_key(|h| *h as *const SceneHandle as usize);
-        scenes.dedup_by_key(|h| *h as *const SceneHandle as usize);
-        let guards: Vec<_> = scenes.iter().map(|h| lock(&h.inner)).collect();
-        let guard_of = |h: &SceneHandle| {
-            let at = scenes
-                .iter()
-                .position(|s| std::ptr::eq(*s, h))
-                .expect("every instance's scene is locked");
-            &guards[at]
-        };
-        let mut list = Vec::with_capacity(read.len());
-        for (k, (inst, handle)) in read.iter().enumerate() {
-            let g = guard_of(handle);
-            if g.scene.variant().is_some() {
-                return err(
-                    VKSPLAT_ERROR_UNSUPPORTED,
-                    format!("instances[{k}]: plugin scenes cannot be instanced yet"),
-                );
-            }
-            let t = inst.transform;
-            list.push(vksplat_core::Instance {
-                scene: g.scene.gpu(),
-                transform: [0, 1, 2, 3]
-                    .map(|r| [t[4 * r], t[4 * r + 1], t[4 * r + 2], t[4 * r + 3]]),
-                opacity: inst.opacity,
-            });
-        }
-        let settings = RenderSettings {
-            mode: frame
-                .mode
-                .unwrap_or(guard_of(read[0].1).scene.default_mode()),
-            background: frame.background,
-            near: frame.near,
-            far: frame.far,
+        // SAFETY: the caller guarantees the descriptor's chain (the header's promises).
+        let host_depth = unsafe {
+            host_depth::HostDepthArg::read(
+                desc,
+                None,
+                camera.width,
+                camera.height,
+                "vksplat_render_instances",
+            )?
         };
         let mut renderer = lock(&c.inner.renderer);
-        let (rendered, _) = renderer.render_instances(&list, &camera, &settings)?;
+        list.evaluate(&renderer, frame.time)?;
+        let (rendered, _) = match &host_depth {
+            Some(hd) => renderer
+                .render_occluded(&list.list(), &camera, &settings, &hd.occluder())
+                .map_err(host_depth::request_error)?,
+            None => renderer.render_instances(&list.list(), &camera, &settings)?,
+        };
         drop(renderer);
         drop(list);
-        drop(guards);
         // SAFETY: the buffers were checked by `target_arg`.
         unsafe { target.write(&rendered) };
         Ok(())
@@ -1446,6 +1516,8 @@ pub unsafe extern "C" fn vksplat_render_instances(
 }
 
 mod cameras;
+mod host_depth;
+mod instances;
 pub use cameras::{
     vksplat_camera_from_clip, vksplat_camera_from_unity, vksplat_camera_from_unreal,
 };

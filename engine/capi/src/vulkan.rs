@@ -7,10 +7,14 @@
 
 use std::ffi::c_void;
 
-use vksplat_core::{FrameState, GpuTarget, TargetSurface};
+use vksplat_core::{FrameState, GpuTarget, TargetSurface, FRAMES_IN_FLIGHT};
 use vksplat_vk::raw::{self, Handle};
-use vksplat_vk::{BorrowedDevice, ExternalBuffer, ExternalImage, ExternalSemaphore};
+use vksplat_vk::{
+    BorrowedDevice, ExternalBuffer, ExternalImage, ExternalSemaphore, HostCommandBuffer,
+};
 
+use super::host_depth::HostDepthArg;
+use super::instances::Instances;
 use super::*;
 
 same_signature! {
@@ -18,6 +22,11 @@ same_signature! {
     vksplat_context_create_vulkan: unsafe extern "C" fn(*const VksplatContextDesc, *const VksplatVulkanDevice, *mut *mut VksplatContext) -> VksplatResult;
     vksplat_render_vulkan: unsafe extern "C" fn(*mut VksplatContext, *mut VksplatScene, *const VksplatRenderDesc, *const VksplatVulkanTarget, *mut u64) -> VksplatResult;
     vksplat_render_submit: unsafe extern "C" fn(*mut VksplatContext, *mut VksplatScene, *const VksplatRenderDesc, *const VksplatImage, *mut u64) -> VksplatResult;
+    vksplat_render_vulkan_instances: unsafe extern "C" fn(*mut VksplatContext, *const *const VksplatSceneInstance, u32, *const VksplatRenderDesc, *const VksplatVulkanTarget, *mut u64) -> VksplatResult;
+    vksplat_render_submit_instances: unsafe extern "C" fn(*mut VksplatContext, *const *const VksplatSceneInstance, u32, *const VksplatRenderDesc, *const VksplatImage, *mut u64) -> VksplatResult;
+    vksplat_render_record: unsafe extern "C" fn(*mut VksplatContext, *mut c_void, *const *const VksplatSceneInstance, u32, *const VksplatRenderDesc, *const VksplatVulkanTarget, *mut u64) -> VksplatResult;
+    vksplat_frames_in_flight: unsafe extern "C" fn(*const VksplatContext, *mut u32) -> VksplatResult;
+    vksplat_record_done: unsafe extern "C" fn(*mut VksplatContext, u64) -> VksplatResult;
     vksplat_frame_poll: unsafe extern "C" fn(*mut VksplatContext, u64) -> VksplatResult;
     vksplat_frame_wait: unsafe extern "C" fn(*mut VksplatContext, u64) -> VksplatResult;
     vksplat_frame_timeline: unsafe extern "C" fn(*mut VksplatContext, u64, *mut u64, *mut u64) -> VksplatResult;
@@ -137,6 +146,8 @@ pub unsafe extern "C" fn vksplat_context_create_vulkan(
                 );
             }
         }
+        // SAFETY: the caller guarantees what `desc` points at.
+        let (host_allocator, memory_budget) = unsafe { crate::memory_options(d.as_ref())? };
         // SAFETY: the caller guarantees `s_size` readable bytes.
         let v = unsafe { grow::read(device, "device")? };
         let Some(gipa) = v.get_instance_proc_addr else {
@@ -180,6 +191,8 @@ pub unsafe extern "C" fn vksplat_context_create_vulkan(
                 .iter()
                 .map(|f| f.to_string_lossy().into_owned())
                 .collect(),
+            host_allocator,
+            memory_budget,
         };
         if let Err(e) = Context::check_borrowed(&borrowed) {
             return err(VKSPLAT_ERROR_UNSUPPORTED, e.to_string());
@@ -197,47 +210,23 @@ pub unsafe extern "C" fn vksplat_context_create_vulkan(
     })
 }
 
-/// The camera, settings and time of a submitted frame, from the descriptor and the scene.
-fn frame_setup(
-    c: &ContextHandle,
-    s: &SceneHandle,
+/// The camera, settings and time (when the descriptor names one) of a GPU-output frame.
+///
+/// # Safety
+/// `desc` is NULL or a readable `VksplatRenderDesc`.
+unsafe fn frame_setup(
+    list: &Instances,
     desc: *const VksplatRenderDesc,
-) -> Result<(Camera, RenderSettings)> {
-    if !Arc::ptr_eq(&c.inner, &s.ctx) {
-        return err(
-            VKSPLAT_ERROR_INVALID_ARGUMENT,
-            "the scene belongs to another context",
-        );
-    }
+) -> Result<(Camera, RenderSettings, Option<f64>)> {
     // SAFETY: the caller guarantees a readable descriptor or NULL.
     let frame = unsafe { frame_arg(desc)? };
-    let Some(camera) = frame.camera else {
+    let Some(camera) = frame.camera.clone() else {
         return err(
             VKSPLAT_ERROR_INVALID_ARGUMENT,
             "no camera: set desc->camera",
         );
     };
-    let inner = lock(&s.inner);
-    if inner.scene.variant().is_some() {
-        return err(
-            VKSPLAT_ERROR_UNSUPPORTED,
-            "plugin scenes render only through vksplat_render (GPU-side output and submitted \
-             frames take static scenes)",
-        );
-    }
-    if frame.time.is_some() {
-        return err(
-            VKSPLAT_ERROR_INVALID_ARGUMENT,
-            "desc: VKSPLAT_RENDER_TIME is for plugin scenes",
-        );
-    }
-    let settings = RenderSettings {
-        mode: frame.mode.unwrap_or(inner.scene.default_mode()),
-        background: frame.background,
-        near: frame.near,
-        far: frame.far,
-    };
-    Ok((camera, settings))
+    Ok((camera, list.settings(&frame), frame.time))
 }
 
 fn image_layout(v: u32) -> raw::ImageLayout {
@@ -350,42 +339,35 @@ unsafe fn semaphores(
         .collect()
 }
 
-/// See `include/vksplat.h`.
-///
-/// # Safety
-/// `context`, `scene_ptr` are NULL or live; `desc` NULL or readable; `target` NULL or a
-/// readable `VksplatVulkanTarget` whose objects are valid as the header says until the frame
-/// has finished; `frame` NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn vksplat_render_vulkan(
-    context: *mut VksplatContext,
-    scene_ptr: *mut VksplatScene,
-    desc: *const VksplatRenderDesc,
-    target: *const VksplatVulkanTarget,
-    frame: *mut u64,
-) -> VksplatResult {
-    guard("vksplat_render_vulkan", || {
-        // SAFETY: the caller guarantees live objects or NULL.
-        let (c, s) = unsafe { (context_ref(context)?, scene_ref(scene_ptr)?) };
-        if frame.is_null() {
-            return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "frame is NULL");
-        }
-        let ctx = &c.inner.ctx;
-        if !ctx.is_borrowed() {
-            return err(
-                VKSPLAT_ERROR_UNSUPPORTED,
-                "the context owns its device, whose images a host cannot name: create it with \
-                 vksplat_context_create_vulkan, or use vksplat_render_submit",
-            );
-        }
-        let (camera, settings) = frame_setup(c, s, desc)?;
+/// A host's `VksplatVulkanTarget`, its objects wrapped.
+struct HostTarget {
+    color_image: Option<ExternalImage<'static>>,
+    depth_image: Option<ExternalImage<'static>>,
+    color_buffer: Option<ExternalBuffer>,
+    depth_buffer: Option<ExternalBuffer>,
+    color_offset: u64,
+    depth_offset: u64,
+    waits: Vec<(ExternalSemaphore, u64)>,
+    signals: Vec<(ExternalSemaphore, u64)>,
+}
+
+impl HostTarget {
+    /// Reads and wraps `target` for a `w`×`h` frame on queue family `family`.
+    ///
+    /// # Safety
+    /// `target` is NULL or a readable `VksplatVulkanTarget` whose objects are valid as the
+    /// header says until the frame has finished.
+    unsafe fn read(
+        target: *const VksplatVulkanTarget,
+        family: u32,
+        w: u32,
+        h: u32,
+    ) -> Result<Self> {
         // SAFETY: the caller guarantees `s_size` readable bytes.
         let t = unsafe { grow::read(target, "target")? };
-        let (w, h) = (camera.width, camera.height);
-        let family = ctx.queue_family();
-        // SAFETY: (the four calls) the header requires the host's objects to be valid as
-        // stated until the frame has finished; format, size and layouts are checked by the
-        // renderer before anything is recorded.
+        // SAFETY: (the four calls) the caller guarantees the host's objects valid as stated
+        // until the frame has finished; format, size and layouts are checked by the renderer
+        // before anything is recorded.
         let (color_image, depth_image, color_buffer, depth_buffer) = unsafe {
             (
                 target_image(&t, true, family, w, h)?,
@@ -427,27 +409,240 @@ pub unsafe extern "C" fn vksplat_render_vulkan(
                 "signal",
             )?
         };
-        let wait_refs: Vec<(&ExternalSemaphore, u64)> = waits.iter().map(|w| (&w.0, w.1)).collect();
-        let signal_refs: Vec<(&ExternalSemaphore, u64)> =
-            signals.iter().map(|w| (&w.0, w.1)).collect();
-        let gpu = GpuTarget {
-            color: surface(&color_image, &color_buffer, t.color_buffer_offset),
-            depth: surface(&depth_image, &depth_buffer, t.depth_buffer_offset),
+        Ok(HostTarget {
+            color_image,
+            depth_image,
+            color_buffer,
+            depth_buffer,
+            color_offset: t.color_buffer_offset,
+            depth_offset: t.depth_buffer_offset,
+            waits,
+            signals,
+        })
+    }
+
+    /// Calls `f` with the renderer's view of the target.
+    fn with<R>(&self, f: impl FnOnce(&GpuTarget) -> R) -> R {
+        let waits: Vec<(&ExternalSemaphore, u64)> =
+            self.waits.iter().map(|w| (&w.0, w.1)).collect();
+        let signals: Vec<(&ExternalSemaphore, u64)> =
+            self.signals.iter().map(|s| (&s.0, s.1)).collect();
+        f(&GpuTarget {
+            color: surface(&self.color_image, &self.color_buffer, self.color_offset),
+            depth: surface(&self.depth_image, &self.depth_buffer, self.depth_offset),
             host_readback: false,
-            waits: &wait_refs,
-            signals: &signal_refs,
-        };
-        let inner = lock(&s.inner);
-        let mut renderer = lock(&c.inner.renderer);
-        let ticket = renderer
-            .submit_frame(inner.scene.gpu(), &camera, &settings, &gpu)
-            .map_err(|e| match e {
-                CoreError::InvalidRequest(m) => Error(VKSPLAT_ERROR_INVALID_ARGUMENT, m),
-                e => e.into(),
-            })?;
-        // SAFETY: checked non-NULL above.
-        unsafe { *frame = ticket.frame };
+            waits: &waits,
+            signals: &signals,
+            occluder: None,
+        })
+    }
+}
+
+/// Refuses a context that owns its device, naming `instead`.
+fn check_borrowed(c: &ContextHandle, instead: &str) -> Result<()> {
+    if c.inner.ctx.is_borrowed() {
         Ok(())
+    } else {
+        err(
+            VKSPLAT_ERROR_UNSUPPORTED,
+            format!(
+                "the context owns its device, whose images and command buffers a host cannot \
+                 name: create it with vksplat_context_create_vulkan{instead}"
+            ),
+        )
+    }
+}
+
+/// A GPU-output frame of `list` (the one implementation behind `vksplat_render_vulkan` and
+/// `vksplat_render_vulkan_instances`).
+///
+/// # Safety
+/// `desc` and `target` as for `vksplat_render_vulkan`; `frame` NULL or writable.
+unsafe fn render_vulkan(
+    c: &ContextHandle,
+    mut list: Instances,
+    desc: *const VksplatRenderDesc,
+    target: *const VksplatVulkanTarget,
+    frame: *mut u64,
+) -> Result<()> {
+    if frame.is_null() {
+        return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "frame is NULL");
+    }
+    check_borrowed(c, ", or use vksplat_render_submit")?;
+    // SAFETY: the caller guarantees a readable descriptor or NULL.
+    let (camera, settings, time) = unsafe { frame_setup(&list, desc)? };
+    let family = c.inner.ctx.queue_family();
+    // SAFETY: the caller guarantees the target's objects.
+    let t = unsafe { HostTarget::read(target, family, camera.width, camera.height)? };
+    // SAFETY: the caller guarantees the descriptor's chain and the host depth's objects.
+    let hd = unsafe { HostDepthArg::read(desc, Some(family), camera.width, camera.height, "")? };
+    let occluder = hd.as_ref().map(|h| h.occluder());
+    let mut renderer = lock(&c.inner.renderer);
+    list.evaluate(&renderer, time)?;
+    let ticket = t
+        .with(|gpu| {
+            let gpu = GpuTarget { occluder, ..*gpu };
+            renderer.submit_frame(&list.list(), &camera, &settings, &gpu)
+        })
+        .map_err(request_error)?;
+    // SAFETY: checked non-NULL above.
+    unsafe { *frame = ticket.frame };
+    Ok(())
+}
+
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context`, `scene_ptr` are NULL or live; `desc` NULL or readable; `target` NULL or a
+/// readable `VksplatVulkanTarget` whose objects are valid as the header says until the frame
+/// has finished; `frame` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn vksplat_render_vulkan(
+    context: *mut VksplatContext,
+    scene_ptr: *mut VksplatScene,
+    desc: *const VksplatRenderDesc,
+    target: *const VksplatVulkanTarget,
+    frame: *mut u64,
+) -> VksplatResult {
+    guard("vksplat_render_vulkan", || {
+        // SAFETY: the caller guarantees live objects or NULL.
+        let (c, s) = unsafe { (context_ref(context)?, scene_ref(scene_ptr)?) };
+        let list = Instances::single(c, s)?;
+        // SAFETY: the caller's promises, passed on.
+        unsafe { render_vulkan(c, list, desc, target, frame) }
+    })
+}
+
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or live; `instances` as for `vksplat_render_instances`; `desc`, `target`
+/// and `frame` as for `vksplat_render_vulkan`.
+#[no_mangle]
+pub unsafe extern "C" fn vksplat_render_vulkan_instances(
+    context: *mut VksplatContext,
+    instances: *const *const VksplatSceneInstance,
+    count: u32,
+    desc: *const VksplatRenderDesc,
+    target: *const VksplatVulkanTarget,
+    frame: *mut u64,
+) -> VksplatResult {
+    guard("vksplat_render_vulkan_instances", || {
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        // SAFETY: the caller guarantees the list and its scenes.
+        let list = unsafe { Instances::read(c, instances, count)? };
+        // SAFETY: the caller's promises, passed on.
+        unsafe { render_vulkan(c, list, desc, target, frame) }
+    })
+}
+
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or live; `command_buffer` is NULL or a command buffer as the header
+/// states (of the context's device and queue family, recording, used by no other thread
+/// until this returns); `instances` as for `vksplat_render_instances`; `desc`, `target` and
+/// `frame` as for `vksplat_render_vulkan`, the target's objects valid until the host's
+/// submission of the command buffer has finished.
+#[no_mangle]
+pub unsafe extern "C" fn vksplat_render_record(
+    context: *mut VksplatContext,
+    command_buffer: *mut c_void,
+    instances: *const *const VksplatSceneInstance,
+    count: u32,
+    desc: *const VksplatRenderDesc,
+    target: *const VksplatVulkanTarget,
+    frame: *mut u64,
+) -> VksplatResult {
+    guard("vksplat_render_record", || {
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        if frame.is_null() || command_buffer.is_null() {
+            return err(
+                VKSPLAT_ERROR_INVALID_ARGUMENT,
+                "frame or command_buffer is NULL",
+            );
+        }
+        // SAFETY: the caller guarantees the list and its scenes.
+        let list = unsafe { Instances::read(c, instances, count)? };
+        list.refuse_plugins(
+            "plugin scenes cannot be recorded into a host's command buffer: the plugin writes \
+             its splats in a submission of its own or from the CPU, which would overtake the \
+             frames recorded but not yet submitted (render them with \
+             vksplat_render_vulkan_instances)",
+        )?;
+        check_borrowed(c, "")?;
+        // SAFETY: the caller guarantees a readable descriptor or NULL.
+        let (camera, settings, _) = unsafe { frame_setup(&list, desc)? };
+        let family = c.inner.ctx.queue_family();
+        // SAFETY: the caller guarantees the target's objects.
+        let t = unsafe { HostTarget::read(target, family, camera.width, camera.height)? };
+        // SAFETY: the caller guarantees a command buffer of the context's device and queue
+        // family in the recording state, used by no other thread during this call, and (the
+        // header's frame contract) submits it on the context's queue in recording order and
+        // finishes frame n before recording frame n + frames in flight or destroying what it
+        // uses; the renderer keeps its own objects alive by that contract.
+        let cmd = unsafe {
+            HostCommandBuffer::from_raw(raw::CommandBuffer::from_raw(command_buffer as u64))
+        };
+        // SAFETY: the caller guarantees the descriptor's chain and the host depth's objects.
+        let hd =
+            unsafe { HostDepthArg::read(desc, Some(family), camera.width, camera.height, "")? };
+        let occluder = hd.as_ref().map(|h| h.occluder());
+        let mut renderer = lock(&c.inner.renderer);
+        let n = t
+            .with(|gpu| {
+                let gpu = GpuTarget { occluder, ..*gpu };
+                renderer.record_frame(&cmd, &list.list(), &camera, &settings, &gpu)
+            })
+            .map_err(request_error)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { *frame = n };
+        Ok(())
+    })
+}
+
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or live; `count` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn vksplat_frames_in_flight(
+    context: *const VksplatContext,
+    count: *mut u32,
+) -> VksplatResult {
+    guard("vksplat_frames_in_flight", || {
+        // SAFETY: the caller guarantees a live context or NULL.
+        let _ = unsafe { context_ref(context)? };
+        if count.is_null() {
+            return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "count is NULL");
+        }
+        // SAFETY: checked non-NULL above.
+        unsafe { *count = FRAMES_IN_FLIGHT as u32 };
+        Ok(())
+    })
+}
+
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn vksplat_record_done(
+    context: *mut VksplatContext,
+    frame: u64,
+) -> VksplatResult {
+    guard_status("vksplat_record_done", || {
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        let outcome = lock(&c.inner.renderer)
+            .recorded_frame_done(frame)
+            .map_err(request_error)?;
+        Ok(match outcome {
+            Some(o) if o.clamped => VKSPLAT_INCOMPLETE,
+            _ => VKSPLAT_OK,
+        })
     })
 }
 
@@ -470,6 +665,55 @@ pub(crate) struct PendingImage(Target);
 // frame is reported finished; they are written only under the context's pending lock.
 unsafe impl Send for PendingImage {}
 
+/// A submitted frame of `list` into caller memory (the one implementation behind
+/// `vksplat_render_submit` and `vksplat_render_submit_instances`).
+///
+/// # Safety
+/// `desc` and `image` as for `vksplat_render_submit`; `frame` NULL or writable.
+unsafe fn render_submit(
+    c: &ContextHandle,
+    mut list: Instances,
+    desc: *const VksplatRenderDesc,
+    image: *const VksplatImage,
+    frame: *mut u64,
+) -> Result<()> {
+    if frame.is_null() {
+        return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "frame is NULL");
+    }
+    // SAFETY: the caller guarantees a readable descriptor or NULL.
+    let (camera, settings, time) = unsafe { frame_setup(&list, desc)? };
+    // SAFETY: the caller guarantees a readable image or NULL.
+    let target = unsafe { target_arg(image, &camera, c.inner.max_image_pixels())? };
+    // SAFETY: the caller guarantees the descriptor's chain (host memory only here).
+    let hd = unsafe {
+        HostDepthArg::read(
+            desc,
+            None,
+            camera.width,
+            camera.height,
+            "vksplat_render_submit",
+        )?
+    };
+    let gpu = GpuTarget {
+        host_readback: true,
+        occluder: hd.as_ref().map(|h| h.occluder()),
+        ..Default::default()
+    };
+    let mut renderer = lock(&c.inner.renderer);
+    list.evaluate(&renderer, time)?;
+    let ticket = renderer
+        .submit_frame(&list.list(), &camera, &settings, &gpu)
+        .map_err(request_error)?;
+    let mut pending = lock(&c.inner.pending);
+    // Frames whose outcome the renderer no longer keeps can never be written.
+    let oldest = ticket.frame.saturating_sub(16);
+    pending.retain(|p| p.0 > oldest);
+    pending.push((ticket.frame, PendingImage(target)));
+    // SAFETY: checked non-NULL above.
+    unsafe { *frame = ticket.frame };
+    Ok(())
+}
+
 /// See `include/vksplat.h`.
 ///
 /// # Safety
@@ -486,27 +730,33 @@ pub unsafe extern "C" fn vksplat_render_submit(
     guard("vksplat_render_submit", || {
         // SAFETY: the caller guarantees live objects or NULL.
         let (c, s) = unsafe { (context_ref(context)?, scene_ref(scene_ptr)?) };
-        if frame.is_null() {
-            return err(VKSPLAT_ERROR_INVALID_ARGUMENT, "frame is NULL");
-        }
-        let (camera, settings) = frame_setup(c, s, desc)?;
-        // SAFETY: the caller guarantees a readable image or NULL.
-        let target = unsafe { target_arg(image, &camera, c.inner.max_image_pixels())? };
-        let gpu = GpuTarget {
-            host_readback: true,
-            ..Default::default()
-        };
-        let inner = lock(&s.inner);
-        let mut renderer = lock(&c.inner.renderer);
-        let ticket = renderer.submit_frame(inner.scene.gpu(), &camera, &settings, &gpu)?;
-        let mut pending = lock(&c.inner.pending);
-        // Frames whose outcome the renderer no longer keeps can never be written.
-        let oldest = ticket.frame.saturating_sub(16);
-        pending.retain(|p| p.0 > oldest);
-        pending.push((ticket.frame, PendingImage(target)));
-        // SAFETY: checked non-NULL above.
-        unsafe { *frame = ticket.frame };
-        Ok(())
+        let list = Instances::single(c, s)?;
+        // SAFETY: the caller's promises, passed on.
+        unsafe { render_submit(c, list, desc, image, frame) }
+    })
+}
+
+/// See `include/vksplat.h`.
+///
+/// # Safety
+/// `context` is NULL or live; `instances` as for `vksplat_render_instances`; `desc`, `image`
+/// and `frame` as for `vksplat_render_submit`.
+#[no_mangle]
+pub unsafe extern "C" fn vksplat_render_submit_instances(
+    context: *mut VksplatContext,
+    instances: *const *const VksplatSceneInstance,
+    count: u32,
+    desc: *const VksplatRenderDesc,
+    image: *const VksplatImage,
+    frame: *mut u64,
+) -> VksplatResult {
+    guard("vksplat_render_submit_instances", || {
+        // SAFETY: the caller guarantees a live context or NULL.
+        let c = unsafe { context_ref(context)? };
+        // SAFETY: the caller guarantees the list and its scenes.
+        let list = unsafe { Instances::read(c, instances, count)? };
+        // SAFETY: the caller's promises, passed on.
+        unsafe { render_submit(c, list, desc, image, frame) }
     })
 }
 

@@ -122,6 +122,7 @@ fn open_renderer(device: &str) -> Result<Renderer, CliError> {
     let ctx = Context::new(&ContextDesc {
         device: DeviceChoice::parse(device),
         validation: false,
+        ..ContextDesc::default()
     })?;
     Renderer::new(ctx).map_err(|e| CliError::from_core(e, Path::new("<bench>"), None))
 }
@@ -364,6 +365,10 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
             serde_json::json!({ "stage": name, "median_ms": median(v), "min_ms": m })
         })
         .collect();
+    // Device bytes per splat (issue 15): the scene's own buffers, and everything the context
+    // holds for this frame size (scene, working buffers, staging) spread over the splats.
+    let mem = renderer.context().memory_stats();
+    let per_splat = |bytes: u64| bytes as f64 / num_splats.max(1) as f64;
     let json = serde_json::json!({
         "scene": scene_path.display().to_string(),
         "splats": num_splats,
@@ -374,6 +379,7 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
         "sh_half": args.sh_half,
         "device": renderer.context().info().name,
         "blend_kernel": renderer.blend_kernel().name(),
+        "sort_kernel": renderer.sort_kernel().name(),
         "frames": args.frames,
         "gpu_median_ms": median(&mut gpu_total.clone()),
         "gpu_min_ms": min(&gpu_total),
@@ -383,6 +389,17 @@ fn bench_frames(args: &BenchArgs) -> Result<serde_json::Value, CliError> {
         "visible_splats": stats.visible_splats,
         "intersections": stats.intersections,
         "device_memory_bytes": stats.device_bytes,
+        "device_memory": {
+            "scene_bytes": mem.scene_bytes,
+            "frame_bytes": mem.frame_bytes,
+            "staging_bytes": mem.staging_bytes,
+            "other_bytes": mem.other_bytes,
+            "peak_bytes": mem.peak_device_bytes,
+            "reserved_bytes": mem.reserved_bytes,
+        },
+        "scene_device_bytes_per_splat": per_splat(mem.scene_bytes),
+        "device_bytes_per_splat": per_splat(mem.device_bytes),
+        "host_peak_rss_bytes_per_splat": per_splat(peak_rss_bytes()),
         "host_peak_rss_bytes": peak_rss_bytes(),
         "scene_load_s": load_s,
         "plugin": choice.as_ref().map(|c| c.name().to_string()),
@@ -450,6 +467,7 @@ fn bench_sort(args: &BenchArgs, n: u32) -> Result<serde_json::Value, CliError> {
         "bits": args.sort_bits,
         "passes": vksplat_core::sort::radix_passes(args.sort_bits),
         "device": renderer.context().info().name,
+        "sort_kernel": renderer.sort_kernel().name(),
         "runs": args.frames,
         "median_ms": med,
         "min_ms": min(&times),

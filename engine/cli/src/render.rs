@@ -39,8 +39,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use vksplat_core::{
-    Context, ContextDesc, DeviceChoice, Frame, FrameStats, RenderMode, RenderSettings, Renderer,
-    SceneExtent,
+    Context, ContextDesc, DepthKind, DeviceChoice, Frame, FrameStats, RenderMode, RenderSettings,
+    Renderer, SceneExtent,
 };
 use vksplat_io::camera::{auto_camera, load_camera_path, orbit};
 use vksplat_io::scene::{Check, CheckedScene, InvalidSplats};
@@ -191,6 +191,15 @@ pub struct RenderArgs {
     #[arg(long, value_name = "DEPTH")]
     pub far: Option<f32>,
 
+    /// What the depth output (the EXR's Z channel) holds, as camera depth: expected (the
+    /// alpha-weighted mean ΣαTz/(1−T)), median (the depth of the splat at which the
+    /// accumulated opacity reaches 0.5) or first (the first splat that blends). 0 where the
+    /// kind has no value (nothing hit; for median, alpha below 0.5). Not with
+    /// --motion-samples above 1 (its depth average is of expected depths).
+    #[arg(long, value_name = "expected|median|first", default_value = "expected",
+          value_parser = parse_depth_kind)]
+    pub depth_kind: DepthKind,
+
     /// Image width in pixels (rescales the camera; keeps the aspect ratio if --height is not
     /// given). Default for the automatic camera and --orbit: 1280.
     #[arg(long, value_name = "W", value_parser = clap::value_parser!(u32).range(1..=MAX_SIDE as i64))]
@@ -256,6 +265,11 @@ fn parse_up(s: &str) -> Result<Up, String> {
 fn parse_mode(s: &str) -> Result<RenderMode, String> {
     RenderMode::parse(&s.to_ascii_lowercase())
         .ok_or_else(|| format!("unknown mode '{s}' (expected classic, antialiased, inria or khr)"))
+}
+
+fn parse_depth_kind(s: &str) -> Result<DepthKind, String> {
+    DepthKind::parse(s)
+        .ok_or_else(|| format!("unknown depth kind '{s}' (expected expected, median or first)"))
 }
 
 /// `--exr-color`.
@@ -586,6 +600,11 @@ fn canonical_command(
             ExrColorMode::Raw => "raw",
         };
         c.extend(["--exr-color".into(), color.into()]);
+        // The depth kind changes Z; recorded only when not the default, so that records of
+        // expected depth read as before.
+        if args.depth_kind != DepthKind::Expected {
+            c.extend(["--depth-kind".into(), args.depth_kind.name().into()]);
+        }
     }
     c.extend(["--output".into(), absolute(Path::new(&args.output))]);
     c
@@ -749,6 +768,14 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     frame_settings(args, RenderMode::Classic)
         .clip_range()
         .map_err(|e| CliError::Usage(format!("--near/--far: {e}")))?;
+    if args.depth_kind != DepthKind::Expected && args.timing.motion_samples > 1 {
+        return Err(CliError::Usage(format!(
+            "--depth-kind {} with --motion-samples {}: motion blur averages expected depths \
+             only (a mean of median or first-hit depths is neither)",
+            args.depth_kind.name(),
+            args.timing.motion_samples
+        )));
+    }
     let inputs = Inputs::resolve(args)?;
     let frames = frame_list(args, &pattern, &inputs.source)?;
     let timing = frame_timing(args, &inputs)?;
@@ -852,6 +879,7 @@ fn frame_settings(args: &RenderArgs, mode: RenderMode) -> RenderSettings {
         background: args.background.0,
         near: args.near,
         far: args.far,
+        depth: args.depth_kind,
     }
 }
 
@@ -1134,6 +1162,7 @@ fn open_device(args: &RenderArgs) -> Result<Arc<Context>, CliError> {
     Ok(Context::new(&ContextDesc {
         device: DeviceChoice::parse(&args.device),
         validation: args.validation,
+        ..ContextDesc::default()
     })?)
 }
 

@@ -11,15 +11,26 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use ash::vk;
-use gpu_allocator::vulkan::{Allocation, AllocationCreateDesc, AllocationScheme};
+use gpu_allocator::vulkan::Allocation;
 use gpu_allocator::MemoryLocation;
 
+use crate::memory::{Counted, MemoryClass};
 use crate::{Buffer, CallExt, Context, Recorder, Result, VkError};
 
 /// Image formats a frame's colour can be copied into without conversion.
 pub const COLOR_FORMATS: [vk::Format; 1] = [vk::Format::R32G32B32A32_SFLOAT];
 /// Image formats a frame's depth can be copied into without conversion.
 pub const DEPTH_FORMATS: [vk::Format; 2] = [vk::Format::R32_SFLOAT, vk::Format::D32_SFLOAT];
+/// Image formats a host's depth (an occluder) can be read from: their depth (or only) aspect
+/// copies as f32, 16-bit or 24-in-32-bit unsigned normalised texels.
+pub const OCCLUDER_FORMATS: [vk::Format; 6] = [
+    vk::Format::D32_SFLOAT,
+    vk::Format::R32_SFLOAT,
+    vk::Format::D32_SFLOAT_S8_UINT,
+    vk::Format::D16_UNORM,
+    vk::Format::X8_D24_UNORM_PACK32,
+    vk::Format::D24_UNORM_S8_UINT,
+];
 
 /// A host's 2D image (or an [`OwnedImage`] for the lifetime `'a`): written at mip level 0,
 /// array layer 0.
@@ -38,7 +49,8 @@ impl ExternalImage<'static> {
     /// # Safety
     ///
     /// `raw` is an image of the context's device, created with `format`, at least
-    /// `width`×`height` texels, `VK_IMAGE_USAGE_TRANSFER_DST_BIT`, one sample and optimal or
+    /// `width`×`height` texels, `VK_IMAGE_USAGE_TRANSFER_DST_BIT` (a target; an occluder, which is
+    /// read, needs `VK_IMAGE_USAGE_TRANSFER_SRC_BIT` instead), one sample and optimal or
     /// linear tiling, owned by the context's queue family (or concurrent), in `old_layout`
     /// (or `UNDEFINED`, which discards its contents) when the submission that writes it runs.
     /// It stays valid until every submission that records it has completed.
@@ -67,11 +79,34 @@ impl ExternalImage<'_> {
         self.format
     }
 
+    /// The aspect copied: depth for depth formats, else colour.
     fn aspect(&self) -> vk::ImageAspectFlags {
-        if self.format == vk::Format::D32_SFLOAT {
-            vk::ImageAspectFlags::DEPTH
-        } else {
-            vk::ImageAspectFlags::COLOR
+        match self.format {
+            vk::Format::D32_SFLOAT
+            | vk::Format::D16_UNORM
+            | vk::Format::X8_D24_UNORM_PACK32
+            | vk::Format::D32_SFLOAT_S8_UINT
+            | vk::Format::D24_UNORM_S8_UINT => vk::ImageAspectFlags::DEPTH,
+            _ => vk::ImageAspectFlags::COLOR,
+        }
+    }
+
+    /// The aspects a layout transition names: both for depth/stencil formats.
+    fn barrier_aspect(&self) -> vk::ImageAspectFlags {
+        match self.format {
+            vk::Format::D32_SFLOAT_S8_UINT | vk::Format::D24_UNORM_S8_UINT => {
+                vk::ImageAspectFlags::DEPTH | vk::ImageAspectFlags::STENCIL
+            }
+            _ => self.aspect(),
+        }
+    }
+
+    /// Bytes of one texel of the copied aspect (tightly packed in a buffer).
+    pub fn texel_bytes(&self) -> u64 {
+        match self.format {
+            vk::Format::R32G32B32A32_SFLOAT => 16,
+            vk::Format::D16_UNORM => 2,
+            _ => 4,
         }
     }
 }
@@ -82,7 +117,7 @@ impl ExternalImage<'_> {
 pub struct OwnedImage {
     ctx: Arc<Context>,
     raw: vk::Image,
-    allocation: Option<Allocation>,
+    allocation: Option<(Allocation, Counted)>,
     format: vk::Format,
     width: u32,
     height: u32,
@@ -111,33 +146,21 @@ impl Context {
             .tiling(vk::ImageTiling::OPTIMAL)
             .usage(vk::ImageUsageFlags::TRANSFER_DST | vk::ImageUsageFlags::TRANSFER_SRC)
             .initial_layout(vk::ImageLayout::UNDEFINED);
+        let cb = self.host_callbacks();
         // SAFETY: valid device and create info.
-        let raw = unsafe { self.device.create_image(&info, None) }.call("vkCreateImage")?;
+        let raw = unsafe { self.device.create_image(&info, cb) }.call("vkCreateImage")?;
         // SAFETY: image just created on this device.
         let requirements = unsafe { self.device.get_image_memory_requirements(raw) };
-        let allocation = self
-            .allocator
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .allocate(&AllocationCreateDesc {
-                name,
-                requirements,
-                location: MemoryLocation::GpuOnly,
-                linear: false,
-                allocation_scheme: AllocationScheme::GpuAllocatorManaged,
-            });
-        let allocation = match allocation {
-            Ok(a) => a,
-            Err(e) => {
-                // SAFETY: unbound image, never used.
-                unsafe { self.device.destroy_image(raw, None) };
-                return Err(VkError::Allocation {
-                    name: name.into(),
-                    size: requirements.size,
-                    message: e.to_string(),
-                });
-            }
-        };
+        let class = MemoryClass::of_name(name);
+        let allocation =
+            match self.allocate_memory(name, class, requirements, MemoryLocation::GpuOnly, false) {
+                Ok(a) => a,
+                Err(e) => {
+                    // SAFETY: unbound image, never used.
+                    unsafe { self.device.destroy_image(raw, cb) };
+                    return Err(e);
+                }
+            };
         let image = OwnedImage {
             ctx: self.clone(),
             raw,
@@ -146,7 +169,7 @@ impl Context {
             width,
             height,
         };
-        let a = image.allocation.as_ref().expect("just set");
+        let (a, _) = image.allocation.as_ref().expect("just set");
         // SAFETY: memory and offset from an allocation that satisfies the requirements; on
         // failure `image`'s Drop frees both.
         unsafe { self.device.bind_image_memory(raw, a.memory(), a.offset()) }
@@ -174,16 +197,15 @@ impl OwnedImage {
 impl Drop for OwnedImage {
     fn drop(&mut self) {
         self.ctx.wait_for_pending();
-        if let Some(a) = self.allocation.take() {
-            let _ = self
-                .ctx
-                .allocator
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .free(a);
+        if let Some((a, counted)) = self.allocation.take() {
+            self.ctx.free_memory(a, &counted);
         }
         // SAFETY: every submission that could use the image has completed (waited above).
-        unsafe { self.ctx.device.destroy_image(self.raw, None) };
+        unsafe {
+            self.ctx
+                .device
+                .destroy_image(self.raw, self.ctx.host_callbacks())
+        };
     }
 }
 
@@ -198,7 +220,8 @@ impl ExternalBuffer {
     /// # Safety
     ///
     /// `raw` is a buffer of the context's device of at least `size` bytes, bound to memory,
-    /// created with `VK_BUFFER_USAGE_TRANSFER_DST_BIT`, owned by the context's queue family
+    /// created with `VK_BUFFER_USAGE_TRANSFER_DST_BIT` (a target) or
+    /// `VK_BUFFER_USAGE_TRANSFER_SRC_BIT` (read by [`Recorder::copy_from_external_buffer`]), owned by the context's queue family
     /// (or concurrent), valid until every submission that records it has completed.
     pub unsafe fn from_raw(raw: vk::Buffer, size: u64) -> Self {
         ExternalBuffer { raw, size }
@@ -277,6 +300,44 @@ impl Context {
         Ok(())
     }
 
+    /// Checks that `image` can be read as a host depth (an occluder) of `width`×`height`
+    /// pixels: a format of [`OCCLUDER_FORMATS`] the device can copy from, the frame's size, a
+    /// defined current layout (its contents are read) and a supported final layout.
+    pub fn check_occluder_image(
+        &self,
+        image: &ExternalImage<'_>,
+        width: u32,
+        height: u32,
+    ) -> Result<()> {
+        let what = "host depth image";
+        if !OCCLUDER_FORMATS.contains(&image.format) {
+            return Err(VkError::Invalid(format!(
+                "{what} format {:?} is not supported (supported: {OCCLUDER_FORMATS:?})",
+                image.format
+            )));
+        }
+        if (image.width, image.height) != (width, height) {
+            return Err(VkError::Invalid(format!(
+                "{what} is {}x{} but the camera is {width}x{height}",
+                image.width, image.height
+            )));
+        }
+        check_layout(image.old_layout, &format!("{what}'s current"), false)?;
+        check_layout(image.new_layout, &format!("{what}'s final"), false)?;
+        let props = self.format_properties(image.format);
+        if !props
+            .optimal_tiling_features
+            .contains(vk::FormatFeatureFlags::TRANSFER_SRC)
+        {
+            return Err(VkError::Invalid(format!(
+                "{what} format {:?}: {} cannot copy from it (no TRANSFER_SRC format feature)",
+                image.format,
+                self.info().name
+            )));
+        }
+        Ok(())
+    }
+
     fn format_properties(&self, format: vk::Format) -> vk::FormatProperties {
         // SAFETY: the physical device belongs to the instance.
         unsafe {
@@ -296,12 +357,7 @@ impl<'a> Recorder<'a> {
         src_offset: u64,
         image: &ExternalImage<'_>,
     ) -> Result<()> {
-        let texel = if image.format == vk::Format::R32G32B32A32_SFLOAT {
-            16
-        } else {
-            4
-        };
-        let bytes = image.width as u64 * image.height as u64 * texel;
+        let bytes = image.width as u64 * image.height as u64 * image.texel_bytes();
         if src_offset + bytes > src.size() || !src_offset.is_multiple_of(4) {
             return Err(VkError::Invalid(format!(
                 "copy of {bytes} bytes from '{}'+{src_offset} into an image out of range",
@@ -427,6 +483,139 @@ impl<'a> Recorder<'a> {
                 &[],
                 &[],
             );
+        }
+        Ok(())
+    }
+
+    /// Copies a host image's width × height texels (its depth aspect for depth formats) into
+    /// `dst` at `dst_offset`, tightly packed: the image goes from its current layout to
+    /// `TRANSFER_SRC_OPTIMAL` after every earlier access on the queue (the host's depth writes
+    /// included) and is left in its final layout; `dst` must be made visible to later reads
+    /// ([`Recorder::barrier`]).
+    pub fn copy_from_image(
+        &mut self,
+        image: &ExternalImage<'_>,
+        dst: &'a Buffer,
+        dst_offset: u64,
+    ) -> Result<()> {
+        let bytes = image.width as u64 * image.height as u64 * image.texel_bytes();
+        if dst_offset + bytes > dst.size() || !dst_offset.is_multiple_of(4) {
+            return Err(VkError::Invalid(format!(
+                "copy of {bytes} bytes from an image into '{}'+{dst_offset} out of range",
+                dst.name()
+            )));
+        }
+        let range = vk::ImageSubresourceRange::default()
+            .aspect_mask(image.barrier_aspect())
+            .level_count(1)
+            .layer_count(1);
+        let to_src = [vk::ImageMemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::MEMORY_WRITE | vk::AccessFlags::MEMORY_READ)
+            .dst_access_mask(vk::AccessFlags::TRANSFER_READ)
+            .old_layout(image.old_layout)
+            .new_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)
+            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .image(image.raw)
+            .subresource_range(range)];
+        let region = [vk::BufferImageCopy::default()
+            .buffer_offset(dst_offset)
+            .image_subresource(
+                vk::ImageSubresourceLayers::default()
+                    .aspect_mask(image.aspect())
+                    .layer_count(1),
+            )
+            .image_extent(vk::Extent3D {
+                width: image.width,
+                height: image.height,
+                depth: 1,
+            })];
+        let to_final = [vk::ImageMemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::TRANSFER_READ)
+            .dst_access_mask(vk::AccessFlags::MEMORY_READ | vk::AccessFlags::MEMORY_WRITE)
+            .old_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)
+            .new_layout(image.new_layout)
+            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .image(image.raw)
+            .subresource_range(range)];
+        let before = [vk::MemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::MEMORY_WRITE | vk::AccessFlags::MEMORY_READ)
+            .dst_access_mask(vk::AccessFlags::TRANSFER_WRITE)];
+        let dev = &self.ctx.device;
+        // SAFETY: recording state; the image's validity, usage (TRANSFER_SRC), size and
+        // layouts were promised by `ExternalImage::from_raw` and checked by
+        // `check_occluder_image`; the destination range was checked above.
+        unsafe {
+            dev.cmd_pipeline_barrier(
+                self.cmd,
+                vk::PipelineStageFlags::ALL_COMMANDS,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::DependencyFlags::empty(),
+                &before,
+                &[],
+                &to_src,
+            );
+            dev.cmd_copy_image_to_buffer(
+                self.cmd,
+                image.raw,
+                vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+                dst.raw,
+                &region,
+            );
+            dev.cmd_pipeline_barrier(
+                self.cmd,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::PipelineStageFlags::ALL_COMMANDS,
+                vk::DependencyFlags::empty(),
+                &[],
+                &[],
+                &to_final,
+            );
+        }
+        Ok(())
+    }
+
+    /// Copies `size` bytes of a host buffer at `src_offset` into `dst` at `dst_offset`, after
+    /// every earlier access on the queue; `dst` must be made visible to later reads
+    /// ([`Recorder::barrier`]). The host buffer needs `VK_BUFFER_USAGE_TRANSFER_SRC_BIT`.
+    pub fn copy_from_external_buffer(
+        &mut self,
+        src: &ExternalBuffer,
+        src_offset: u64,
+        dst: &'a Buffer,
+        dst_offset: u64,
+        size: u64,
+    ) -> Result<()> {
+        if src_offset.saturating_add(size) > src.size || dst_offset + size > dst.size() {
+            return Err(VkError::Invalid(format!(
+                "copy of {size} bytes from a host buffer of {} bytes at {src_offset} into \
+                 '{}'+{dst_offset} out of range",
+                src.size,
+                dst.name()
+            )));
+        }
+        let region = [vk::BufferCopy::default()
+            .src_offset(src_offset)
+            .dst_offset(dst_offset)
+            .size(size)];
+        let before = [vk::MemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::MEMORY_WRITE | vk::AccessFlags::MEMORY_READ)
+            .dst_access_mask(vk::AccessFlags::TRANSFER_READ | vk::AccessFlags::TRANSFER_WRITE)];
+        let dev = &self.ctx.device;
+        // SAFETY: recording state; the buffer's validity, usage and size were promised by
+        // `ExternalBuffer::from_raw`; both ranges were checked above.
+        unsafe {
+            dev.cmd_pipeline_barrier(
+                self.cmd,
+                vk::PipelineStageFlags::ALL_COMMANDS,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::DependencyFlags::empty(),
+                &before,
+                &[],
+                &[],
+            );
+            dev.cmd_copy_buffer(self.cmd, src.raw, dst.raw, &region);
         }
         Ok(())
     }

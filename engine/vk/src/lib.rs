@@ -11,6 +11,8 @@
 //!   semaphore) and [`Context::submit_and_wait`] also waits for.
 //! - [`ExternalImage`], [`ExternalBuffer`], [`ExternalSemaphore`]: a host's objects (borrowed
 //!   device), wrapped by `unsafe` constructors that state what the host promises.
+//! - [`MemoryStats`], [`HostAllocator`]: what device memory a context holds (with an optional
+//!   budget), and a host's `VkAllocationCallbacks` for the context's own objects (`memory`).
 //! - [`PushConstants`]: a dispatch's push constants, borrowing the buffers whose device
 //!   addresses they carry.
 //! - [`spirv`]: reflection of a compute shader's interface (bindings, push block, workgroup).
@@ -34,18 +36,22 @@ mod buffer;
 mod commands;
 mod context;
 mod external;
+mod memory;
 mod pipeline;
 mod push;
 pub mod spirv;
 
 pub use ash::vk as raw;
 pub use buffer::{Buffer, BufferUsage, MemoryLocation};
-pub use commands::{ExternalSemaphore, Recorder, Submission};
+pub use commands::{ExternalSemaphore, HostCommandBuffer, Recorder, Submission};
 pub use context::{
     requirements, BorrowedDevice, Context, ContextDesc, DeviceChoice, DeviceInfo, DeviceKind,
     Requirements,
 };
-pub use external::{ExternalBuffer, ExternalImage, OwnedImage, COLOR_FORMATS, DEPTH_FORMATS};
+pub use external::{
+    ExternalBuffer, ExternalImage, OwnedImage, COLOR_FORMATS, DEPTH_FORMATS, OCCLUDER_FORMATS,
+};
+pub use memory::{HostAllocator, MemoryClass, MemoryStats};
 pub use pipeline::ComputePipeline;
 pub use push::{PushConstants, MAX_PUSH_CONSTANT_SIZE};
 
@@ -69,6 +75,21 @@ pub enum VkError {
     },
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// An allocation would take the context beyond its device-memory budget
+    /// ([`Context::set_memory_budget`]); nothing was allocated.
+    #[error(
+        "device memory budget of {budget} bytes exceeded: '{name}' needs {request} bytes while \
+         the context holds {held} bytes ({detail}); free scenes or render smaller frames, or \
+         raise the budget"
+    )]
+    Budget {
+        name: String,
+        request: u64,
+        budget: u64,
+        held: u64,
+        /// What holds the memory, by class.
+        detail: String,
+    },
 }
 
 impl VkError {
