@@ -11,8 +11,8 @@
 //! for antialiased rendering, and [`default_mode`] is the one rule that turns that into a mode.
 
 use vksplat_core::{
-    CoreError, Frame, FrameStats, GpuScene, RenderMode, RenderSettings, Renderer, SceneOptions,
-    SceneUpdate,
+    CoreError, Frame, FrameStats, GpuScene, Occluder, RenderMode, RenderSettings, Renderer,
+    SceneOptions, SceneUpdate,
 };
 use vksplat_io::{Camera, Splats};
 
@@ -176,9 +176,29 @@ impl Scene {
         settings: &RenderSettings,
         time: f64,
     ) -> Result<(Frame, FrameStats), PluginError> {
-        match &mut self.kind {
-            Kind::Static(g) => Ok(renderer.render(g, camera, settings)?),
-            Kind::Variant(v) => v.render(renderer, camera, settings, time),
+        self.render_occluded(renderer, camera, settings, time, None)
+    }
+
+    /// [`Scene::render`], the splats occluded by a host depth when one is given
+    /// (`Renderer::render_occluded`: the scene as its one identity instance). A host depth
+    /// belongs to one view, so occluded views render one at a time.
+    pub fn render_occluded(
+        &mut self,
+        renderer: &mut Renderer,
+        camera: &Camera,
+        settings: &RenderSettings,
+        time: f64,
+        occluder: Option<&Occluder>,
+    ) -> Result<(Frame, FrameStats), PluginError> {
+        match (&mut self.kind, occluder) {
+            (Kind::Static(g), None) => Ok(renderer.render(g, camera, settings)?),
+            (Kind::Static(g), Some(o)) => Ok(renderer.render_occluded(
+                &[vksplat_core::Instance::of(g)],
+                camera,
+                settings,
+                o,
+            )?),
+            (Kind::Variant(v), o) => v.render_occluded(renderer, camera, settings, time, o),
         }
     }
 

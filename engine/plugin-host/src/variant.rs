@@ -7,7 +7,7 @@
 //! and checked (`readback.rs`) before it is rendered, and later GPU frames run the stage
 //! inside the frame's own command buffer unless [`VariantScene::check_every_frame`] is set.
 
-use vksplat_core::{Frame, FrameStats, GpuScene, RenderSettings, Renderer, SceneOptions};
+use vksplat_core::{Frame, FrameStats, GpuScene, Occluder, RenderSettings, Renderer, SceneOptions};
 use vksplat_io::Camera;
 
 use crate::cpu_path::{first_non_finite, HostSplats};
@@ -146,6 +146,19 @@ impl VariantScene {
         settings: &RenderSettings,
         time: f64,
     ) -> Result<(Frame, FrameStats), PluginError> {
+        self.render_occluded(renderer, camera, settings, time, None)
+    }
+
+    /// [`VariantScene::render`], its splats occluded by a host depth when one is given
+    /// (`Renderer::render_occluded`).
+    pub fn render_occluded(
+        &mut self,
+        renderer: &mut Renderer,
+        camera: &Camera,
+        settings: &RenderSettings,
+        time: f64,
+        occluder: Option<&Occluder>,
+    ) -> Result<(Frame, FrameStats), PluginError> {
         if let Some(gpu) = self
             .gpu
             .as_mut()
@@ -154,9 +167,23 @@ impl VariantScene {
             // The stage runs inside the frame's command buffer.
             let push = gpu.prepare(&mut self.instance, time)?;
             let stage = gpu.stage(push);
-            return Ok(renderer.render_variant(&self.scene, &stage, camera, settings)?);
+            return Ok(renderer.render_variant_occluded(
+                &self.scene,
+                &stage,
+                camera,
+                settings,
+                occluder,
+            )?);
         }
         self.evaluate(renderer, time)?;
-        Ok(renderer.render(&self.scene, camera, settings)?)
+        Ok(match occluder {
+            Some(o) => renderer.render_occluded(
+                &[vksplat_core::Instance::of(&self.scene)],
+                camera,
+                settings,
+                o,
+            )?,
+            None => renderer.render(&self.scene, camera, settings)?,
+        })
     }
 }

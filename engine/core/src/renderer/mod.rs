@@ -216,10 +216,24 @@ impl Renderer {
         camera: &Camera,
         settings: &RenderSettings,
     ) -> Result<(Frame, FrameStats), CoreError> {
+        self.render_variant_occluded(scene, variant, camera, settings, None)
+    }
+
+    /// [`Renderer::render_variant`] with an optional host depth that occludes the splats the
+    /// stage writes, as in [`Renderer::render_occluded`] (checked the same way).
+    pub fn render_variant_occluded(
+        &mut self,
+        scene: &GpuScene,
+        variant: &VariantStage,
+        camera: &Camera,
+        settings: &RenderSettings,
+        occluder: Option<&Occluder>,
+    ) -> Result<(Frame, FrameStats), CoreError> {
         self.check_bindable(scene)?;
         let cameras = std::slice::from_ref(camera);
         let instances = [Instance::of(scene)];
-        let (views, _) = self.render_views(&instances, Some(variant), cameras, settings, None)?;
+        let (views, _) =
+            self.render_views(&instances, Some(variant), cameras, settings, occluder)?;
         one_view(views)
     }
 
