@@ -12,12 +12,20 @@ pub fn npy_bytes(shape: &[usize], data: &[f32]) -> Vec<u8> {
         data.len(),
         "shape and data"
     );
+    let raw: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    npy_bytes_typed("<f4", shape, &raw)
+}
+
+/// An array of dtype `descr` (e.g. `<f8`, `<i4`) as `.npy` bytes, its values already encoded
+/// in `raw` (C order; not checked against the shape, so tests can write truncated files).
+pub fn npy_bytes_typed(descr: &str, shape: &[usize], raw: &[u8]) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     let shape_text = match dims.len() {
         1 => format!("({},)", dims[0]),
         _ => format!("({})", dims.join(", ")),
     };
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_text}, }}");
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
@@ -25,9 +33,7 @@ pub fn npy_bytes(shape: &[usize], data: &[f32]) -> Vec<u8> {
     let mut out = b"\x93NUMPY\x01\x00".to_vec();
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for v in data {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
+    out.extend_from_slice(raw);
     out
 }
 

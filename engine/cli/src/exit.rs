@@ -9,7 +9,7 @@ pub const OK: i32 = 0;
 pub const RENDER: i32 = 1;
 /// Bad command line: unknown flag, bad value, camera index out of range, unknown output extension.
 pub const USAGE: i32 = 2;
-/// An input (scene or camera file) is missing, unreadable or invalid.
+/// An input (scene, camera or `render --occluder` depth file) is missing, unreadable or invalid.
 pub const INPUT: i32 = 3;
 /// A plugin could not be found, loaded or negotiated (ABI version or layout), failed or
 /// panicked in a call, has a bad shader, produced non-finite splats, or got a bad `--param`.
@@ -37,7 +37,7 @@ Exit codes:
   0  success
   1  render failure (Vulkan error, frame too large for the device, validation errors)
   2  usage error (bad flag or value, camera index out of range, unknown output extension)
-  3  unreadable or invalid input (scene or camera file)
+  3  unreadable or invalid input (scene, camera or --occluder depth file)
   4  plugin or ABI error (plugin missing, incompatible, failing, bad shader or output, bad --param)
   5  no usable Vulkan device (no loader or driver, broken driver manifest, or only CPU
      devices for --device gpu)

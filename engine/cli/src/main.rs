@@ -15,6 +15,7 @@ mod error;
 pub mod exit;
 mod frames;
 mod info;
+mod occluder;
 mod output_pattern;
 mod outputs;
 mod plugins;

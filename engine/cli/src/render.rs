@@ -18,7 +18,9 @@
 //!    and writable: exit 6, before the scene is read (see [`crate::outputs`]);
 //! 4. `--skip-existing`: frames whose file is complete, of the job's image size and recorded
 //!    command line are reported and dropped; when none is left, the command ends here (no
-//!    scene load, no device);
+//!    scene load, no device); then `--occluder` (its flags were checked in step 1, exit 2):
+//!    every frame's depth file is a regular file and the first one is read and checked against
+//!    its frame's size: exit 3 (see [`crate::occluder`]);
 //! 5. the Vulkan device (`--device`): exit 5, before the scene is read, so a node without a
 //!    usable driver fails in milliseconds instead of after loading a large scene;
 //! 6. the scene (read, validate or `--drop-invalid`): exit 3;
@@ -234,6 +236,9 @@ pub struct RenderArgs {
     /// Print only warnings and errors on stderr (progress on stdout stays, without the bar).
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub occluder: crate::occluder::OccluderArgs,
 
     #[command(flatten)]
     pub plugin: crate::plugins::PluginArgs,
@@ -557,6 +562,12 @@ fn canonical_command(
             c.extend([flag.into(), v.to_string()]);
         }
     }
+    // The host depth changes the pixels: its file (or pattern) and convention are recorded
+    // (nothing without --occluder, so that other records read as before). The flags were
+    // checked in step 1.
+    if let Ok(Some(occ)) = args.occluder.spec() {
+        c.extend(occ.canonical_args(absolute));
+    }
     if let Some(w) = args.width {
         c.extend(["--width".into(), w.to_string()]);
     }
@@ -776,6 +787,7 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
             args.timing.motion_samples
         )));
     }
+    let occluder_spec = args.occluder.spec()?;
     let inputs = Inputs::resolve(args)?;
     let frames = frame_list(args, &pattern, &inputs.source)?;
     let timing = frame_timing(args, &inputs)?;
@@ -787,6 +799,13 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
     let todo = skip_existing(args, format, &inputs, frames, timing.as_ref(), progress);
     if todo.is_empty() {
         return Ok(None);
+    }
+    let mut occluder = occluder_spec.map(crate::occluder::OccluderLoader::new);
+    if let Some(loader) = occluder.as_mut() {
+        loader.spec().check_files(todo.iter().map(|t| t.0))?;
+        let first = todo[0].0;
+        let (w, h) = frame_size(args, &inputs.source, first);
+        loader.occluder(first, w, h)?;
     }
     if let Some(sig) = signals::stop_requested() {
         return Ok(Some(sig));
@@ -849,6 +868,7 @@ fn run_frames(args: &RenderArgs, progress: &mut Progress) -> Result<Option<i32>,
         extent,
         inputs: &inputs,
         timing,
+        occluder,
     };
     progress.rendering();
     let outcome = times.time("frames", || {
@@ -1105,7 +1125,6 @@ fn skip_existing(
             .map(|mode| canonical_command(args, &inputs.scene, mode, timing))
             .into(),
     };
-    let default_size = target_size(DEFAULT_WIDTH, DEFAULT_HEIGHT, args.width, args.height);
     let mut todo = Vec::with_capacity(frames.len());
     let mut done = Vec::new();
     for (f, path) in frames {
@@ -1113,13 +1132,7 @@ fn skip_existing(
             todo.push((f, path));
             continue;
         }
-        let (width, height) = match &inputs.source {
-            Source::File(_, cams, _) => {
-                let c = &cams[camera_slot(args, cams.len(), f)];
-                (c.width, c.height)
-            }
-            Source::Orbit(_) | Source::Auto => default_size,
-        };
+        let (width, height) = frame_size(args, &inputs.source, f);
         let expected = outputs::Expected {
             width,
             height,
@@ -1155,6 +1168,20 @@ fn skip_existing(
         );
     }
     todo
+}
+
+/// The image size of frame `f` before the scene is read: its camera's, or the size flags' (default
+/// 1280x720) for the orbit and the automatic camera.
+fn frame_size(args: &RenderArgs, source: &Source, f: i64) -> (u32, u32) {
+    match source {
+        Source::File(_, cams, _) => {
+            let c = &cams[camera_slot(args, cams.len(), f)];
+            (c.width, c.height)
+        }
+        Source::Orbit(_) | Source::Auto => {
+            target_size(DEFAULT_WIDTH, DEFAULT_HEIGHT, args.width, args.height)
+        }
+    }
 }
 
 /// Step 5: the Vulkan device, before the scene (see the module doc).
@@ -1311,52 +1338,72 @@ struct Frames<'a> {
     inputs: &'a Inputs,
     /// Plugin scenes: the time of each frame and its motion-blur samples.
     timing: Option<Timing>,
+    /// `--occluder`: each frame's host depth.
+    occluder: Option<crate::occluder::OccluderLoader>,
 }
 
 impl Frames<'_> {
     /// Renders views of the scene, each at its frame's time: in one call
-    /// ([`Scene::render_many`]) when they share one time and are not motion-blurred (static
-    /// splats always), else view by view, a blurred one as the mean of its sub-frame renders
-    /// ([`crate::time::average`]). A frame with validation errors fails (it is not written); a
-    /// frame in which nothing is visible gets a warning that says why, if the host can tell.
+    /// ([`Scene::render_many`]) when they share one time, are not motion-blurred and have no
+    /// host depth (static splats without `--occluder` always), else view by view, a blurred one
+    /// as the mean of its sub-frame renders ([`crate::time::average`]), each sub-frame occluded
+    /// by the frame's host depth (the camera does not move within a frame). A frame with
+    /// validation errors fails (it is not written); a frame in which nothing is visible gets a
+    /// warning that says why, if the host can tell.
     fn render(&mut self, views: &[(i64, &Camera)]) -> Result<Vec<(Frame, FrameStats)>, CliError> {
         let scene_path = &self.inputs.scene;
         let camera_file = self.inputs.camera_file.as_deref();
         let core_err = |e| CliError::from_core(e, scene_path, camera_file);
         let before = self.ctx.validation_errors();
         let cameras: Vec<&Camera> = views.iter().map(|v| v.1).collect();
-        let out = match &self.timing {
-            Some(t)
-                if t.blurred()
+        let one_by_one = self.occluder.is_some()
+            || self.timing.as_ref().is_some_and(|t| {
+                t.blurred()
                     || views
                         .iter()
-                        .any(|v| t.frame_time(v.0) != t.frame_time(views[0].0)) =>
-            {
-                let mut out = Vec::with_capacity(views.len());
-                for (frame, camera) in views {
-                    let mut samples = Vec::new();
-                    let mut stats = None;
-                    for time in t.sample_times(*frame) {
-                        let (image, s) = self
-                            .scene
-                            .render(self.renderer, camera, &self.settings, time)
-                            .map_err(|e| crate::plugins::render_error(e, core_err))?;
-                        samples.push(image);
-                        stats = Some(s);
-                    }
-                    out.push((
-                        crate::time::average(samples),
-                        stats.expect("at least one sample"),
-                    ));
+                        .any(|v| t.frame_time(v.0) != t.frame_time(views[0].0))
+            });
+        let out = if one_by_one {
+            let mut out = Vec::with_capacity(views.len());
+            for (frame, camera) in views {
+                let occluder = match self.occluder.as_mut() {
+                    Some(l) => Some(l.occluder(*frame, camera.width, camera.height)?),
+                    None => None,
+                };
+                let times = self
+                    .timing
+                    .as_ref()
+                    .map_or_else(|| vec![0.0], |t| t.sample_times(*frame));
+                let mut samples = Vec::new();
+                let mut stats = None;
+                for time in times {
+                    let (image, s) = self
+                        .scene
+                        .render_occluded(
+                            self.renderer,
+                            camera,
+                            &self.settings,
+                            time,
+                            occluder.as_ref(),
+                        )
+                        .map_err(|e| crate::plugins::render_error(e, core_err))?;
+                    samples.push(image);
+                    stats = Some(s);
                 }
-                out
+                out.push((
+                    crate::time::average(samples),
+                    stats.expect("at least one sample"),
+                ));
             }
-            timing => {
-                let time = timing.map_or(0.0, |t| t.frame_time(views[0].0));
-                self.scene
-                    .render_many(self.renderer, &cameras, &self.settings, time)
-                    .map_err(|e| crate::plugins::render_error(e, core_err))?
-            }
+            out
+        } else {
+            let time = self
+                .timing
+                .as_ref()
+                .map_or(0.0, |t| t.frame_time(views[0].0));
+            self.scene
+                .render_many(self.renderer, &cameras, &self.settings, time)
+                .map_err(|e| crate::plugins::render_error(e, core_err))?
         };
         let errors = self.ctx.validation_errors() - before;
         if errors > 0 {
