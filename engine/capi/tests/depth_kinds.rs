@@ -4,15 +4,13 @@
 //! the expected depth, and an unknown kind or a non-zero `reserved2` is refused. The kinds
 //! themselves are tested in every mode against the CPU reference in tests/depth_kinds.rs.
 
-use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_scene_destroy,
-};
+use vksplat::{vksplat_context_destroy, vksplat_render, vksplat_scene_destroy};
 use vksplat_abi::*;
 use vksplat_core::{reference, DepthKind, RenderSettings};
 use vksplat_io::Splats;
 
 mod common;
-use common::{last_error, scene_from_row, zeroed, Row};
+use common::{camera, context, image, last_error, render_desc, scene_from_row, Row};
 
 const W: u32 = 64;
 const H: u32 = 32;
@@ -54,39 +52,16 @@ fn depth_kinds_through_the_c_api() {
     if vksplat_tests::gpu().is_none() {
         return;
     }
-    let mut ctx = std::ptr::null_mut();
-    // SAFETY: NULL descriptor, valid out-pointer.
-    let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
-    assert_eq!(r, VKSPLAT_OK);
+    let ctx = context();
     let row = stack();
     let scene = scene_from_row(ctx, &row);
 
-    let mut cam: VksplatCamera = zeroed();
-    cam.s_type = VKSPLAT_STRUCT_CAMERA;
-    cam.s_size = std::mem::size_of::<VksplatCamera>() as u32;
-    (cam.width, cam.height) = (W, H);
-    (cam.fx, cam.fy, cam.cx, cam.cy) = (F, F, 32.5, 16.5);
-    cam.world_to_camera = [
-        1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,
-    ];
-    let base = {
-        let mut d: VksplatRenderDesc = zeroed();
-        d.s_type = VKSPLAT_STRUCT_RENDER_DESC;
-        d.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
-        d.camera = &cam;
-        d
-    };
+    let cam = camera(W, H, F, 32.5, 16.5);
+    let base = render_desc(&cam, [0.0; 3]);
     let render = |desc: &VksplatRenderDesc| {
         let mut rgba = vec![0.0f32; (W * H * 4) as usize];
         let mut depth = vec![-1.0f32; (W * H) as usize];
-        let mut img: VksplatImage = zeroed();
-        img.s_type = VKSPLAT_STRUCT_IMAGE;
-        img.s_size = std::mem::size_of::<VksplatImage>() as u32;
-        (img.width, img.height, img.format) = (W, H, VKSPLAT_FORMAT_RGBA32F);
-        img.pixels = rgba.as_mut_ptr().cast();
-        img.pixels_size = (rgba.len() * 4) as u64;
-        img.depth = depth.as_mut_ptr();
-        img.depth_size = (depth.len() * 4) as u64;
+        let img = image(W, H, &mut rgba, Some(&mut depth));
         // SAFETY: live context and scene; the buffers are as large as their sizes say.
         let r = unsafe { vksplat_render(ctx, scene, desc, &img) };
         (r, rgba, depth)
@@ -151,24 +126,26 @@ fn depth_kinds_through_the_c_api() {
     old.reserved2 = 9;
     assert!(ok(&old).1 == expected);
 
-    let mut bad = base;
-    bad.depth_kind = 3;
-    let (r, _, _) = render(&bad);
-    assert_eq!(r, VKSPLAT_ERROR_INVALID_ARGUMENT);
-    assert!(
-        last_error().contains("depth_kind 3 is not a VKSPLAT_DEPTH_* value"),
-        "{}",
-        last_error()
-    );
-    let mut bad = base;
-    bad.reserved2 = 1;
-    let (r, _, _) = render(&bad);
-    assert_eq!(r, VKSPLAT_ERROR_INVALID_ARGUMENT);
-    assert!(
-        last_error().contains("VksplatRenderDesc.reserved2"),
-        "{}",
-        last_error()
-    );
+    for (bad, want) in [
+        (
+            VksplatRenderDesc {
+                depth_kind: 3,
+                ..base
+            },
+            "depth_kind 3 is not a VKSPLAT_DEPTH_* value",
+        ),
+        (
+            VksplatRenderDesc {
+                reserved2: 1,
+                ..base
+            },
+            "VksplatRenderDesc.reserved2",
+        ),
+    ] {
+        let (r, _, _) = render(&bad);
+        assert_eq!(r, VKSPLAT_ERROR_INVALID_ARGUMENT);
+        assert!(last_error().contains(want), "{}", last_error());
+    }
 
     // SAFETY: created above; no other call uses them.
     unsafe {

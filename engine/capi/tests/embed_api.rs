@@ -7,14 +7,11 @@ use std::ffi::{c_char, c_void, CStr};
 // The library's own definitions where it exports them to Rust; the embedding entry points
 // live in a private module, so they are called through vksplat-abi's declarations of the
 // same C symbols, which the linked library defines.
-use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_scene_create,
-    vksplat_scene_destroy,
-};
+use vksplat::{vksplat_context_destroy, vksplat_render, vksplat_scene_destroy};
 use vksplat_abi::*;
 
 mod common;
-use common::{last_error, zeroed};
+use common::{camera, context, image, last_error, render_desc, scene_from_splats, zeroed};
 use vksplat_tests::{random_scene, Rng};
 
 const W: u32 = 48;
@@ -119,36 +116,16 @@ fn submitted_frames_on_a_standalone_context_equal_blocking_renders() {
     if vksplat_tests::gpu().is_none() {
         return;
     }
-    let mut ctx = std::ptr::null_mut();
-    // SAFETY: NULL descriptor, valid out-pointer.
-    let status = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
-    assert_eq!(status, VKSPLAT_OK);
+    let ctx = context();
     let mut s = random_scene(&mut Rng::new(3), 800, 1);
     for m in &mut s.means {
         m[2] = m[2].abs() + 0.5;
     }
-    let mut sd: VksplatSceneDesc = zeroed();
-    sd.s_type = VKSPLAT_STRUCT_SCENE_DESC;
-    sd.s_size = std::mem::size_of::<VksplatSceneDesc>() as u32;
-    sd.count = s.len() as u64;
-    sd.sh_degree = s.sh_degree;
-    sd.means = s.means.as_ptr() as *const f32;
-    sd.rotations = s.rotations.as_ptr() as *const f32;
-    sd.log_scales = s.log_scales.as_ptr() as *const f32;
-    sd.opacity_logits = s.opacity_logits.as_ptr();
-    sd.sh = s.sh.as_ptr();
-    let mut scene = std::ptr::null_mut();
-    // SAFETY: the arrays hold `count` splats.
-    let status = unsafe { vksplat_scene_create(ctx, &sd, &mut scene) };
-    assert_eq!(status, VKSPLAT_OK);
+    let scene = scene_from_splats(ctx, &s);
 
     let cameras: Vec<VksplatCamera> = (0..5)
         .map(|k| {
-            let mut c: VksplatCamera = zeroed();
-            c.s_type = VKSPLAT_STRUCT_CAMERA;
-            c.s_size = std::mem::size_of::<VksplatCamera>() as u32;
-            (c.width, c.height) = (W, H);
-            (c.fx, c.fy, c.cx, c.cy) = (50.0, 50.0, 24.0, 20.0);
+            let mut c = camera(W, H, 50.0, 24.0, 20.0);
             let x = 0.05 * k as f32;
             c.world_to_camera = [
                 1., 0., 0., -x, 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,
@@ -156,25 +133,7 @@ fn submitted_frames_on_a_standalone_context_equal_blocking_renders() {
             c
         })
         .collect();
-    let desc = |c: &VksplatCamera| {
-        let mut d: VksplatRenderDesc = zeroed();
-        d.s_type = VKSPLAT_STRUCT_RENDER_DESC;
-        d.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
-        d.background = [0.2, 0.1, 0.0];
-        d.camera = c;
-        d
-    };
-    let image = |rgba: &mut Vec<f32>, depth: &mut Vec<f32>| {
-        let mut i: VksplatImage = zeroed();
-        i.s_type = VKSPLAT_STRUCT_IMAGE;
-        i.s_size = std::mem::size_of::<VksplatImage>() as u32;
-        (i.width, i.height, i.format) = (W, H, VKSPLAT_FORMAT_RGBA32F);
-        i.pixels = rgba.as_mut_ptr() as *mut c_void;
-        i.pixels_size = rgba.len() as u64 * 4;
-        i.depth = depth.as_mut_ptr();
-        i.depth_size = depth.len() as u64 * 4;
-        i
-    };
+    let desc = |c: &VksplatCamera| render_desc(c, [0.2, 0.1, 0.0]);
     let px = (W * H) as usize;
     // The blocking path first.
     let mut want = Vec::new();
@@ -182,7 +141,8 @@ fn submitted_frames_on_a_standalone_context_equal_blocking_renders() {
         let (mut rgba, mut depth) = (vec![0f32; px * 4], vec![0f32; px]);
         let d = desc(c);
         // SAFETY: valid objects and buffers of the image's sizes.
-        let r = unsafe { vksplat_render(ctx, scene, &d, &image(&mut rgba, &mut depth)) };
+        let r =
+            unsafe { vksplat_render(ctx, scene, &d, &image(W, H, &mut rgba, Some(&mut depth))) };
         assert_eq!(r, VKSPLAT_OK, "{}", last_error());
         want.push((rgba, depth));
     }
@@ -197,7 +157,9 @@ fn submitted_frames_on_a_standalone_context_equal_blocking_renders() {
         let d = desc(c);
         let mut frame = 0;
         // SAFETY: the buffers outlive the waits below.
-        let r = unsafe { vksplat_render_submit(ctx, scene, &d, &image(rgba, depth), &mut frame) };
+        let r = unsafe {
+            vksplat_render_submit(ctx, scene, &d, &image(W, H, rgba, Some(depth)), &mut frame)
+        };
         assert_eq!(r, VKSPLAT_OK, "{}", last_error());
         assert_eq!(frame, k as u64 + 1);
     }

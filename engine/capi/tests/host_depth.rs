@@ -8,13 +8,15 @@
 use std::ffi::c_void;
 
 use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_render_instances,
-    vksplat_scene_destroy,
+    vksplat_context_destroy, vksplat_render, vksplat_render_instances, vksplat_scene_destroy,
 };
 use vksplat_abi::*;
 
 mod common;
-use common::{last_error, scene_from_row, zeroed, Row};
+use common::{
+    camera, context, image, instance, last_error, render_desc, scene_from_row, zeroed, Row,
+    IDENTITY,
+};
 
 const W: u32 = 64;
 const H: u32 = 48;
@@ -51,42 +53,16 @@ fn host_depth_through_the_c_api() {
     if vksplat_tests::gpu().is_none() {
         return;
     }
-    let mut ctx = std::ptr::null_mut();
-    // SAFETY: NULL descriptor, valid out-pointer.
-    let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
-    assert_eq!(r, VKSPLAT_OK);
+    let ctx = context();
     let scene = scene_from_row(ctx, &row());
 
-    let mut cam: VksplatCamera = zeroed();
-    cam.s_type = VKSPLAT_STRUCT_CAMERA;
-    cam.s_size = std::mem::size_of::<VksplatCamera>() as u32;
-    (cam.width, cam.height) = (W, H);
-    (cam.fx, cam.fy, cam.cx, cam.cy) = (50.0, 50.0, 32.0, 24.0);
-    cam.world_to_camera = [
-        1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,
-    ];
-    let base = {
-        let mut d: VksplatRenderDesc = zeroed();
-        d.s_type = VKSPLAT_STRUCT_RENDER_DESC;
-        d.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
-        d.background = [0.2, 0.1, 0.0];
-        d.camera = &cam;
-        d
-    };
-    let image = |rgba: &mut Vec<f32>| {
-        let mut img: VksplatImage = zeroed();
-        img.s_type = VKSPLAT_STRUCT_IMAGE;
-        img.s_size = std::mem::size_of::<VksplatImage>() as u32;
-        (img.width, img.height, img.format) = (W, H, VKSPLAT_FORMAT_RGBA32F);
-        img.pixels = rgba.as_mut_ptr().cast();
-        img.pixels_size = (rgba.len() * 4) as u64;
-        img
-    };
+    let cam = camera(W, H, 50.0, 32.0, 24.0);
+    let base = render_desc(&cam, [0.2, 0.1, 0.0]);
     let render = |desc: &VksplatRenderDesc| {
         let mut rgba = vec![0.0f32; (W * H * 4) as usize];
         // SAFETY: live context and scene; the image buffer is as large as its size says; the
         // descriptor's chain holds host depths whose arrays outlive the call.
-        let r = unsafe { vksplat_render(ctx, scene, desc, &image(&mut rgba)) };
+        let r = unsafe { vksplat_render(ctx, scene, desc, &image(W, H, &mut rgba, None)) };
         (r, rgba.iter().map(|v| v.to_bits()).collect::<Vec<u32>>())
     };
     let ok = |desc: &VksplatRenderDesc| {
@@ -113,19 +89,19 @@ fn host_depth_through_the_c_api() {
     assert_eq!(ok(&with(&hd)), clipped, "vksplat_render");
 
     // The same through vksplat_render_instances (one identity instance) ...
-    let mut inst: VksplatSceneInstance = zeroed();
-    inst.s_type = VKSPLAT_STRUCT_SCENE_INSTANCE;
-    inst.s_size = std::mem::size_of::<VksplatSceneInstance>() as u32;
-    inst.scene = scene;
-    inst.transform = [
-        1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,
-    ];
-    inst.opacity = 1.0;
+    let inst = instance(scene, IDENTITY, 1.0);
     let list = [&inst as *const VksplatSceneInstance];
     let mut rgba = vec![0.0f32; pixels * 4];
     // SAFETY: live context, one readable instance, the image and the chain as above.
-    let r =
-        unsafe { vksplat_render_instances(ctx, list.as_ptr(), 1, &with(&hd), &image(&mut rgba)) };
+    let r = unsafe {
+        vksplat_render_instances(
+            ctx,
+            list.as_ptr(),
+            1,
+            &with(&hd),
+            &image(W, H, &mut rgba, None),
+        )
+    };
     assert_eq!(r, VKSPLAT_OK, "{}", last_error());
     let bits: Vec<u32> = rgba.iter().map(|v| v.to_bits()).collect();
     assert_eq!(bits, clipped, "vksplat_render_instances");
@@ -138,7 +114,13 @@ fn host_depth_through_the_c_api() {
     let mut frame = 0u64;
     // SAFETY: as above; `rgba` outlives the wait.
     let r = unsafe {
-        vksplat_render_submit(ctx, scene, &with(&hd_staged), &image(&mut rgba), &mut frame)
+        vksplat_render_submit(
+            ctx,
+            scene,
+            &with(&hd_staged),
+            &image(W, H, &mut rgba, None),
+            &mut frame,
+        )
     };
     assert_eq!(r, VKSPLAT_OK, "{}", last_error());
     staged.fill(0.5);

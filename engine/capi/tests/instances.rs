@@ -5,31 +5,18 @@
 //! arguments are refused naming the instance.
 
 use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_render_instances,
-    vksplat_scene_create, vksplat_scene_destroy,
+    vksplat_context_destroy, vksplat_render, vksplat_render_instances, vksplat_scene_destroy,
 };
 use vksplat_abi::*;
 
 mod common;
-use common::{last_error, zeroed};
+use common::{
+    camera, context, image, instance, last_error, render_desc, scene_from_splats, IDENTITY,
+};
 use vksplat_tests::{random_scene, Rng};
 
 const W: u32 = 64;
 const H: u32 = 48;
-
-const IDENTITY: [f32; 16] = [
-    1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,
-];
-
-fn instance(scene: *mut VksplatScene, transform: [f32; 16], opacity: f32) -> VksplatSceneInstance {
-    let mut i: VksplatSceneInstance = zeroed();
-    i.s_type = VKSPLAT_STRUCT_SCENE_INSTANCE;
-    i.s_size = std::mem::size_of::<VksplatSceneInstance>() as u32;
-    i.scene = scene;
-    i.transform = transform;
-    i.opacity = opacity;
-    i
-}
 
 /// RGBA32F and depth of one frame.
 struct Out {
@@ -46,15 +33,7 @@ impl Out {
     }
 
     fn image(&mut self) -> VksplatImage {
-        let mut img: VksplatImage = zeroed();
-        img.s_type = VKSPLAT_STRUCT_IMAGE;
-        img.s_size = std::mem::size_of::<VksplatImage>() as u32;
-        (img.width, img.height, img.format) = (W, H, VKSPLAT_FORMAT_RGBA32F);
-        img.pixels = self.rgba.as_mut_ptr().cast();
-        img.pixels_size = (self.rgba.len() * 4) as u64;
-        img.depth = self.depth.as_mut_ptr();
-        img.depth_size = (self.depth.len() * 4) as u64;
-        img
+        image(W, H, &mut self.rgba, Some(&mut self.depth))
     }
 
     fn bits(&self) -> Vec<u32> {
@@ -71,37 +50,11 @@ fn instances_through_the_c_api() {
     if vksplat_tests::gpu().is_none() {
         return;
     }
-    let mut ctx = std::ptr::null_mut();
-    // SAFETY: NULL descriptor, valid out-pointer.
-    let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
-    assert_eq!(r, VKSPLAT_OK);
-    let s = random_scene(&mut Rng::new(23), 600, 1);
-    let mut d: VksplatSceneDesc = zeroed();
-    d.s_type = VKSPLAT_STRUCT_SCENE_DESC;
-    d.s_size = std::mem::size_of::<VksplatSceneDesc>() as u32;
-    d.count = s.len() as u64;
-    d.sh_degree = s.sh_degree;
-    d.means = s.means.as_ptr() as *const f32;
-    d.rotations = s.rotations.as_ptr() as *const f32;
-    d.log_scales = s.log_scales.as_ptr() as *const f32;
-    d.opacity_logits = s.opacity_logits.as_ptr();
-    d.sh = s.sh.as_ptr();
-    let mut scene = std::ptr::null_mut();
-    // SAFETY: the arrays hold `count` splats (copied).
-    let r = unsafe { vksplat_scene_create(ctx, &d, &mut scene) };
-    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+    let ctx = context();
+    let scene = scene_from_splats(ctx, &random_scene(&mut Rng::new(23), 600, 1));
 
-    let mut cam: VksplatCamera = zeroed();
-    cam.s_type = VKSPLAT_STRUCT_CAMERA;
-    cam.s_size = std::mem::size_of::<VksplatCamera>() as u32;
-    (cam.width, cam.height) = (W, H);
-    (cam.fx, cam.fy, cam.cx, cam.cy) = (50.0, 50.0, 32.0, 24.0);
-    cam.world_to_camera = IDENTITY;
-    let mut desc: VksplatRenderDesc = zeroed();
-    desc.s_type = VKSPLAT_STRUCT_RENDER_DESC;
-    desc.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
-    desc.background = [0.2, 0.1, 0.0];
-    desc.camera = &cam;
+    let cam = camera(W, H, 50.0, 32.0, 24.0);
+    let desc = render_desc(&cam, [0.2, 0.1, 0.0]);
     let render = |list: &[VksplatSceneInstance]| -> (VksplatResult, Out) {
         let ptrs: Vec<*const VksplatSceneInstance> = list.iter().map(|i| i as *const _).collect();
         let mut out = Out::new();

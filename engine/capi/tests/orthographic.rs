@@ -4,13 +4,11 @@
 //! converters write the field. The projection itself is tested against the CPU reference in
 //! tests/orthographic.rs.
 
-use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_scene_destroy,
-};
+use vksplat::{vksplat_context_destroy, vksplat_render, vksplat_scene_destroy};
 use vksplat_abi::*;
 
 mod common;
-use common::{last_error, scene_from_row, zeroed, Row};
+use common::{camera, context, image, last_error, render_desc, scene_from_row, Row};
 
 const W: u32 = 64;
 const H: u32 = 48;
@@ -35,33 +33,15 @@ fn orthographic_cameras_through_the_c_api() {
     if vksplat_tests::gpu().is_none() {
         return;
     }
-    let mut ctx = std::ptr::null_mut();
-    // SAFETY: NULL descriptor, valid out-pointer.
-    let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
-    assert_eq!(r, VKSPLAT_OK);
+    let ctx = context();
     let near = scene_from_row(ctx, &row(&[(1, 2.0)]));
     let far = scene_from_row(ctx, &row(&[(1, 8.0)]));
 
-    let mut cam: VksplatCamera = zeroed();
-    cam.s_type = VKSPLAT_STRUCT_CAMERA;
-    cam.s_size = std::mem::size_of::<VksplatCamera>() as u32;
-    (cam.width, cam.height) = (W, H);
-    (cam.fx, cam.fy, cam.cx, cam.cy) = (50.0, 50.0, 32.0, 24.0);
-    cam.world_to_camera = [
-        1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,
-    ];
+    let cam = camera(W, H, 50.0, 32.0, 24.0);
     let render = |scene: *mut VksplatScene, cam: &VksplatCamera| {
-        let mut d: VksplatRenderDesc = zeroed();
-        d.s_type = VKSPLAT_STRUCT_RENDER_DESC;
-        d.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
-        d.camera = cam;
+        let d = render_desc(cam, [0.0; 3]);
         let mut rgba = vec![0.0f32; (W * H * 4) as usize];
-        let mut img: VksplatImage = zeroed();
-        img.s_type = VKSPLAT_STRUCT_IMAGE;
-        img.s_size = std::mem::size_of::<VksplatImage>() as u32;
-        (img.width, img.height, img.format) = (W, H, VKSPLAT_FORMAT_RGBA32F);
-        img.pixels = rgba.as_mut_ptr().cast();
-        img.pixels_size = (rgba.len() * 4) as u64;
+        let img = image(W, H, &mut rgba, None);
         // SAFETY: live context and scene; the image buffer is as large as its size says.
         let r = unsafe { vksplat_render(ctx, scene, &d, &img) };
         (r, rgba)

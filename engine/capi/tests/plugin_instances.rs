@@ -10,64 +10,28 @@ use std::ffi::{c_void, CString};
 // The GPU-output entry points live in a private module: they are called through
 // vksplat-abi's declarations of the same C symbols, which the linked library defines.
 use vksplat::{
-    vksplat_context_add_plugin_dir, vksplat_context_create, vksplat_context_destroy,
-    vksplat_render, vksplat_render_instances, vksplat_scene_destroy, vksplat_scene_open_plugin,
+    vksplat_context_add_plugin_dir, vksplat_context_destroy, vksplat_render,
+    vksplat_render_instances, vksplat_scene_destroy, vksplat_scene_open_plugin,
 };
 use vksplat_abi::*;
 
 mod common;
-use common::{last_error, scene_from_row, triangle_plugin_dir, zeroed};
+use common::{
+    camera, context, image, instance, last_error, render_desc, scene_from_row, triangle_plugin_dir,
+    zeroed, IDENTITY,
+};
 
 const W: u32 = 64;
 const H: u32 = 48;
 
-const IDENTITY: [f32; 16] = [
-    1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,
-];
-
-fn instance(scene: *mut VksplatScene, transform: [f32; 16], opacity: f32) -> VksplatSceneInstance {
-    let mut i: VksplatSceneInstance = zeroed();
-    i.s_type = VKSPLAT_STRUCT_SCENE_INSTANCE;
-    i.s_size = std::mem::size_of::<VksplatSceneInstance>() as u32;
-    i.scene = scene;
-    i.transform = transform;
-    i.opacity = opacity;
-    i
-}
-
-fn camera() -> VksplatCamera {
-    let mut c: VksplatCamera = zeroed();
-    c.s_type = VKSPLAT_STRUCT_CAMERA;
-    c.s_size = std::mem::size_of::<VksplatCamera>() as u32;
-    (c.width, c.height) = (W, H);
-    // The triangle spins about z at z = 3.
-    (c.fx, c.fy, c.cx, c.cy) = (40.0, 40.0, 32.0, 24.0);
-    c.world_to_camera = IDENTITY;
-    c
-}
-
 /// A descriptor for `cam`, at `time` when given.
 fn desc(cam: &VksplatCamera, time: Option<f64>) -> VksplatRenderDesc {
-    let mut d: VksplatRenderDesc = zeroed();
-    d.s_type = VKSPLAT_STRUCT_RENDER_DESC;
-    d.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
-    d.background = [0.1, 0.2, 0.3];
-    d.camera = cam;
+    let mut d = render_desc(cam, [0.1, 0.2, 0.3]);
     if let Some(t) = time {
         d.flags = VKSPLAT_RENDER_TIME;
         d.time = t;
     }
     d
-}
-
-fn image(pixels: &mut [f32]) -> VksplatImage {
-    let mut i: VksplatImage = zeroed();
-    i.s_type = VKSPLAT_STRUCT_IMAGE;
-    i.s_size = std::mem::size_of::<VksplatImage>() as u32;
-    (i.width, i.height, i.format) = (W, H, VKSPLAT_FORMAT_RGBA32F);
-    i.pixels = pixels.as_mut_ptr() as *mut c_void;
-    i.pixels_size = std::mem::size_of_val(pixels) as u64;
-    i
 }
 
 /// The bits of a frame, asserting that something covers it.
@@ -78,7 +42,7 @@ fn bits(px: &[f32]) -> Vec<u32> {
 
 fn render(ctx: *mut VksplatContext, scene: *mut VksplatScene, d: &VksplatRenderDesc) -> Vec<u32> {
     let mut px = vec![-1.0f32; (W * H * 4) as usize];
-    let img = image(&mut px);
+    let img = image(W, H, &mut px, None);
     // SAFETY: valid objects, descriptor and image.
     let r = unsafe { vksplat_render(ctx, scene, d, &img) };
     assert_eq!(r, VKSPLAT_OK, "{}", last_error());
@@ -92,7 +56,7 @@ fn render_instances(
 ) -> Vec<u32> {
     let ptrs: Vec<*const VksplatSceneInstance> = list.iter().map(|i| i as *const _).collect();
     let mut px = vec![-1.0f32; (W * H * 4) as usize];
-    let img = image(&mut px);
+    let img = image(W, H, &mut px, None);
     // SAFETY: valid objects, list, descriptor and image.
     let r = unsafe { vksplat_render_instances(ctx, ptrs.as_ptr(), ptrs.len() as u32, d, &img) };
     assert_eq!(r, VKSPLAT_OK, "{}", last_error());
@@ -104,10 +68,7 @@ fn plugin_scenes_render_as_instances() {
     if vksplat_tests::gpu().is_none() {
         return;
     }
-    let mut ctx = std::ptr::null_mut();
-    // SAFETY: valid out-pointer.
-    let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
-    assert_eq!(r, VKSPLAT_OK);
+    let ctx = context();
     let dir = CString::new(triangle_plugin_dir().to_str().unwrap()).unwrap();
     // SAFETY: valid arguments.
     let r = unsafe { vksplat_context_add_plugin_dir(ctx, dir.as_ptr()) };
@@ -121,7 +82,8 @@ fn plugin_scenes_render_as_instances() {
     // SAFETY: valid arguments.
     let r = unsafe { vksplat_scene_open_plugin(ctx, &pd, &mut plugin) };
     assert_eq!(r, VKSPLAT_OK, "{}", last_error());
-    let cam = camera();
+    // The triangle spins about z at z = 3.
+    let cam = camera(W, H, 40.0, 32.0, 24.0);
 
     // One identity instance == vksplat_render, at two times that differ.
     let one = [instance(plugin, IDENTITY, 1.0)];
@@ -158,7 +120,7 @@ fn plugin_scenes_render_as_instances() {
     assert_ne!(joint, render_instances(ctx, &one, &d));
     let ptrs: Vec<*const VksplatSceneInstance> = two.iter().map(|i| i as *const _).collect();
     let mut px = vec![-1.0f32; (W * H * 4) as usize];
-    let img = image(&mut px);
+    let img = image(W, H, &mut px, None);
     let mut frame = 0;
     // SAFETY: valid objects, list, descriptor and image; the image outlives the wait.
     let r = unsafe { vksplat_render_submit_instances(ctx, ptrs.as_ptr(), 2, &d, &img, &mut frame) };

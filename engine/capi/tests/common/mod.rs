@@ -6,8 +6,14 @@ use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vksplat::{vksplat_last_error, vksplat_scene_create};
+use vksplat::{vksplat_context_create, vksplat_last_error, vksplat_scene_create};
 use vksplat_abi::*;
+use vksplat_io::Splats;
+
+/// The identity transform (row-major 4x4), as world_to_camera or an instance's transform.
+pub const IDENTITY: [f32; 16] = [
+    1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,
+];
 
 /// The calling thread's last error message.
 pub fn last_error() -> String {
@@ -44,6 +50,86 @@ pub fn scene_from_row(ctx: *mut VksplatContext, r: &Row) -> *mut VksplatScene {
     let res = unsafe { vksplat_scene_create(ctx, &d, &mut scene) };
     assert_eq!(res, VKSPLAT_OK, "{}", last_error());
     scene
+}
+
+/// A context on the default device through `vksplat_context_create` (NULL descriptor).
+pub fn context() -> *mut VksplatContext {
+    let mut ctx = std::ptr::null_mut();
+    // SAFETY: NULL descriptor, valid out-pointer.
+    let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
+    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+    ctx
+}
+
+/// A scene of `s`'s splats through `vksplat_scene_create`.
+pub fn scene_from_splats(ctx: *mut VksplatContext, s: &Splats) -> *mut VksplatScene {
+    let mut d: VksplatSceneDesc = zeroed();
+    d.s_type = VKSPLAT_STRUCT_SCENE_DESC;
+    d.s_size = std::mem::size_of::<VksplatSceneDesc>() as u32;
+    d.count = s.len() as u64;
+    d.sh_degree = s.sh_degree;
+    d.means = s.means.as_ptr() as *const f32;
+    d.rotations = s.rotations.as_ptr() as *const f32;
+    d.log_scales = s.log_scales.as_ptr() as *const f32;
+    d.opacity_logits = s.opacity_logits.as_ptr();
+    d.sh = s.sh.as_ptr();
+    let mut scene = std::ptr::null_mut();
+    // SAFETY: the arrays hold `count` splats (copied).
+    let r = unsafe { vksplat_scene_create(ctx, &d, &mut scene) };
+    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+    scene
+}
+
+/// A `w`x`h` pinhole camera with focal length `f` (both axes) and principal point (`cx`,
+/// `cy`), at the identity pose.
+pub fn camera(w: u32, h: u32, f: f32, cx: f32, cy: f32) -> VksplatCamera {
+    let mut c: VksplatCamera = zeroed();
+    c.s_type = VKSPLAT_STRUCT_CAMERA;
+    c.s_size = std::mem::size_of::<VksplatCamera>() as u32;
+    (c.width, c.height) = (w, h);
+    (c.fx, c.fy, c.cx, c.cy) = (f, f, cx, cy);
+    c.world_to_camera = IDENTITY;
+    c
+}
+
+/// A render descriptor of `cam` over `background`, every option off.
+pub fn render_desc(cam: &VksplatCamera, background: [f32; 3]) -> VksplatRenderDesc {
+    let mut d: VksplatRenderDesc = zeroed();
+    d.s_type = VKSPLAT_STRUCT_RENDER_DESC;
+    d.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
+    d.background = background;
+    d.camera = cam;
+    d
+}
+
+/// A `w`x`h` RGBA32F image writing into `rgba` and, when given, depth into `depth`.
+pub fn image(w: u32, h: u32, rgba: &mut [f32], depth: Option<&mut [f32]>) -> VksplatImage {
+    let mut i: VksplatImage = zeroed();
+    i.s_type = VKSPLAT_STRUCT_IMAGE;
+    i.s_size = std::mem::size_of::<VksplatImage>() as u32;
+    (i.width, i.height, i.format) = (w, h, VKSPLAT_FORMAT_RGBA32F);
+    i.pixels = rgba.as_mut_ptr().cast();
+    i.pixels_size = std::mem::size_of_val(rgba) as u64;
+    if let Some(depth) = depth {
+        i.depth = depth.as_mut_ptr();
+        i.depth_size = std::mem::size_of_val(depth) as u64;
+    }
+    i
+}
+
+/// One instance of `scene` under `transform` at `opacity`.
+pub fn instance(
+    scene: *mut VksplatScene,
+    transform: [f32; 16],
+    opacity: f32,
+) -> VksplatSceneInstance {
+    let mut i: VksplatSceneInstance = zeroed();
+    i.s_type = VKSPLAT_STRUCT_SCENE_INSTANCE;
+    i.s_size = std::mem::size_of::<VksplatSceneInstance>() as u32;
+    i.scene = scene;
+    i.transform = transform;
+    i.opacity = opacity;
+    i
 }
 
 /// A fresh directory for test files.
