@@ -101,6 +101,67 @@ impl ExternalImage<'_> {
         }
     }
 
+    /// The two layout transitions and the region of a copy between this image's width ×
+    /// height texels (its copied aspect) and a buffer at `buffer_offset`, tightly packed:
+    /// from the current layout to the transfer layout after every earlier access on the queue,
+    /// then to the final layout before every later one. The transitions name
+    /// [`Self::barrier_aspect`], which is [`Self::aspect`] for every format a target accepts.
+    fn copy_parts(
+        &self,
+        buffer_offset: u64,
+        way: CopyWay,
+    ) -> (
+        [vk::ImageMemoryBarrier<'static>; 1],
+        [vk::BufferImageCopy; 1],
+        [vk::ImageMemoryBarrier<'static>; 1],
+    ) {
+        let (layout, access) = match way {
+            CopyWay::ToImage => (
+                vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+                vk::AccessFlags::TRANSFER_WRITE,
+            ),
+            CopyWay::FromImage => (
+                vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+                vk::AccessFlags::TRANSFER_READ,
+            ),
+        };
+        let range = vk::ImageSubresourceRange::default()
+            .aspect_mask(self.barrier_aspect())
+            .level_count(1)
+            .layer_count(1);
+        let to_transfer = [vk::ImageMemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::MEMORY_WRITE | vk::AccessFlags::MEMORY_READ)
+            .dst_access_mask(access)
+            .old_layout(self.old_layout)
+            .new_layout(layout)
+            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .image(self.raw)
+            .subresource_range(range)];
+        let region = [vk::BufferImageCopy::default()
+            .buffer_offset(buffer_offset)
+            .image_subresource(
+                vk::ImageSubresourceLayers::default()
+                    .aspect_mask(self.aspect())
+                    .layer_count(1),
+            )
+            .image_extent(vk::Extent3D {
+                width: self.width,
+                height: self.height,
+                depth: 1,
+            })];
+        let to_final = [vk::ImageMemoryBarrier::default()
+            .src_access_mask(access)
+            .dst_access_mask(vk::AccessFlags::MEMORY_READ | vk::AccessFlags::MEMORY_WRITE)
+            .old_layout(layout)
+            .new_layout(self.new_layout)
+            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .image(self.raw)
+            .subresource_range(range)];
+        (to_transfer, region, to_final)
+    }
+
     /// Bytes of one texel of the copied aspect (tightly packed in a buffer).
     pub fn texel_bytes(&self) -> u64 {
         match self.format {
@@ -109,6 +170,15 @@ impl ExternalImage<'_> {
             _ => 4,
         }
     }
+}
+
+/// Which way [`ExternalImage::copy_parts`] copies.
+#[derive(Clone, Copy, Debug)]
+enum CopyWay {
+    /// A buffer into the image (a frame target).
+    ToImage,
+    /// The image into a buffer (an occluder).
+    FromImage,
 }
 
 /// A device-local 2D image the engine owns (benchmarks and tests of GPU-side output without a
@@ -364,40 +434,7 @@ impl<'a> Recorder<'a> {
                 src.name()
             )));
         }
-        let range = vk::ImageSubresourceRange::default()
-            .aspect_mask(image.aspect())
-            .level_count(1)
-            .layer_count(1);
-        let to_dst = [vk::ImageMemoryBarrier::default()
-            .src_access_mask(vk::AccessFlags::MEMORY_WRITE | vk::AccessFlags::MEMORY_READ)
-            .dst_access_mask(vk::AccessFlags::TRANSFER_WRITE)
-            .old_layout(image.old_layout)
-            .new_layout(vk::ImageLayout::TRANSFER_DST_OPTIMAL)
-            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
-            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
-            .image(image.raw)
-            .subresource_range(range)];
-        let region = [vk::BufferImageCopy::default()
-            .buffer_offset(src_offset)
-            .image_subresource(
-                vk::ImageSubresourceLayers::default()
-                    .aspect_mask(image.aspect())
-                    .layer_count(1),
-            )
-            .image_extent(vk::Extent3D {
-                width: image.width,
-                height: image.height,
-                depth: 1,
-            })];
-        let to_final = [vk::ImageMemoryBarrier::default()
-            .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
-            .dst_access_mask(vk::AccessFlags::MEMORY_READ | vk::AccessFlags::MEMORY_WRITE)
-            .old_layout(vk::ImageLayout::TRANSFER_DST_OPTIMAL)
-            .new_layout(image.new_layout)
-            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
-            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
-            .image(image.raw)
-            .subresource_range(range)];
+        let (to_dst, region, to_final) = image.copy_parts(src_offset, CopyWay::ToImage);
         let dev = &self.ctx.device;
         // SAFETY: recording state; the image's validity, usage, size and layouts were promised
         // by `ExternalImage::from_raw` (and checked by `check_output_image`); the source range
@@ -505,40 +542,7 @@ impl<'a> Recorder<'a> {
                 dst.name()
             )));
         }
-        let range = vk::ImageSubresourceRange::default()
-            .aspect_mask(image.barrier_aspect())
-            .level_count(1)
-            .layer_count(1);
-        let to_src = [vk::ImageMemoryBarrier::default()
-            .src_access_mask(vk::AccessFlags::MEMORY_WRITE | vk::AccessFlags::MEMORY_READ)
-            .dst_access_mask(vk::AccessFlags::TRANSFER_READ)
-            .old_layout(image.old_layout)
-            .new_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)
-            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
-            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
-            .image(image.raw)
-            .subresource_range(range)];
-        let region = [vk::BufferImageCopy::default()
-            .buffer_offset(dst_offset)
-            .image_subresource(
-                vk::ImageSubresourceLayers::default()
-                    .aspect_mask(image.aspect())
-                    .layer_count(1),
-            )
-            .image_extent(vk::Extent3D {
-                width: image.width,
-                height: image.height,
-                depth: 1,
-            })];
-        let to_final = [vk::ImageMemoryBarrier::default()
-            .src_access_mask(vk::AccessFlags::TRANSFER_READ)
-            .dst_access_mask(vk::AccessFlags::MEMORY_READ | vk::AccessFlags::MEMORY_WRITE)
-            .old_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)
-            .new_layout(image.new_layout)
-            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
-            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
-            .image(image.raw)
-            .subresource_range(range)];
+        let (to_src, region, to_final) = image.copy_parts(dst_offset, CopyWay::FromImage);
         let before = [vk::MemoryBarrier::default()
             .src_access_mask(vk::AccessFlags::MEMORY_WRITE | vk::AccessFlags::MEMORY_READ)
             .dst_access_mask(vk::AccessFlags::TRANSFER_WRITE)];
