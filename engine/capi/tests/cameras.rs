@@ -3,12 +3,12 @@
 
 use vksplat::{
     vksplat_camera_from_clip, vksplat_camera_from_unity, vksplat_camera_from_unreal,
-    vksplat_context_create, vksplat_context_destroy, vksplat_render, vksplat_scene_destroy,
+    vksplat_context_destroy, vksplat_render, vksplat_scene_destroy,
 };
 use vksplat_abi::*;
 
 mod common;
-use common::{last_error, scene_from_row, zeroed, Row};
+use common::{context, image, last_error, render_desc, scene_from_row, Row};
 use vksplat_io::camera::{self, ClipConvention};
 use vksplat_io::{Camera, Projection};
 
@@ -68,23 +68,7 @@ fn from_clip_matches_the_rust_conversion_in_every_convention() {
         let (p, v) =
             camera::clip_matrices(&cam, conv, 0.1, 50.0, code == VKSPLAT_CLIP_VULKAN).unwrap();
         let want = camera::camera_from_clip(&p, &v, conv, 320, 200).unwrap();
-        let mut out = blank();
-        let mut range = [0.0f64; 2];
-        let mut reversed = 7u32;
-        // SAFETY: 16 floats each, a camera with its header, 2 doubles, one u32.
-        let r = unsafe {
-            vksplat_camera_from_clip(
-                p.as_ptr(),
-                v.as_ptr(),
-                code,
-                320,
-                200,
-                &mut out,
-                range.as_mut_ptr(),
-                &mut reversed,
-            )
-        };
-        assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+        let (out, range, reversed) = from_clip(&p, &v, code, 320, 200);
         assert_same(&out, &want.camera);
         assert_eq!(range, [want.near, want.far]);
         assert_eq!(reversed, u32::from(code == VKSPLAT_CLIP_VULKAN));
@@ -188,23 +172,12 @@ fn from_clip_orthographic_renders_like_the_direct_camera() {
         return;
     }
     let cam = ortho_camera();
-    let mut ctx = std::ptr::null_mut();
-    // SAFETY: NULL descriptor, valid out-pointer.
-    let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
-    assert_eq!(r, VKSPLAT_OK);
+    let ctx = context();
     let scene = scene_from_row(ctx, &ortho_scene());
     let render = |c: &VksplatCamera| {
-        let mut d: VksplatRenderDesc = zeroed();
-        d.s_type = VKSPLAT_STRUCT_RENDER_DESC;
-        d.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
-        d.camera = c;
+        let d = render_desc(c, [0.0; 3]);
         let mut rgba = vec![0.0f32; (c.width * c.height * 4) as usize];
-        let mut img: VksplatImage = zeroed();
-        img.s_type = VKSPLAT_STRUCT_IMAGE;
-        img.s_size = std::mem::size_of::<VksplatImage>() as u32;
-        (img.width, img.height, img.format) = (c.width, c.height, VKSPLAT_FORMAT_RGBA32F);
-        img.pixels = rgba.as_mut_ptr().cast();
-        img.pixels_size = (rgba.len() * 4) as u64;
+        let img = image(c.width, c.height, &mut rgba, None);
         // SAFETY: live context and scene; the buffer is as large as its size says.
         let r = unsafe { vksplat_render(ctx, scene, &d, &img) };
         assert_eq!(r, VKSPLAT_OK, "{}", last_error());

@@ -157,72 +157,107 @@ fn host_depth_through_the_c_api() {
 
     // Bad host depths are refused, naming the problem.
     let short = vec![5.0f32; pixels - 1];
-    let mut cases: Vec<(VksplatHostDepth, VksplatResult, &str)> = Vec::new();
     let good = host_depth(VKSPLAT_HOST_DEPTH_ZERO_TO_ONE, &fives);
-    let mut c = good;
-    c.convention = 0;
-    cases.push((c, VKSPLAT_ERROR_INVALID_ARGUMENT, "convention 0 is unknown"));
-    c.convention = 4;
-    cases.push((c, VKSPLAT_ERROR_INVALID_ARGUMENT, "convention 4 is unknown"));
-    cases.push((
-        host_depth(VKSPLAT_HOST_DEPTH_LINEAR, &short),
-        VKSPLAT_ERROR_INVALID_ARGUMENT,
-        "has 3071 values, but the 64x48 image has 3072",
-    ));
-    let mut c = good;
-    c.values = std::ptr::null();
-    cases.push((
-        c,
-        VKSPLAT_ERROR_INVALID_ARGUMENT,
-        "exactly one of values, image and buffer",
-    ));
-    let mut c = good;
-    c.buffer = 1234;
-    cases.push((
-        c,
-        VKSPLAT_ERROR_INVALID_ARGUMENT,
-        "exactly one of values, image and buffer",
-    ));
-    let mut c = good;
-    (c.values, c.image) = (std::ptr::null(), 1234);
-    cases.push((
-        c,
-        VKSPLAT_ERROR_UNSUPPORTED,
-        "vksplat_render reads the host depth from host memory",
-    ));
-    let mut c = good;
-    c.depth_near = f32::NAN;
-    cases.push((c, VKSPLAT_ERROR_INVALID_ARGUMENT, "near plane NaN"));
-    let mut c = good;
-    c.depth_near = -0.5;
-    cases.push((c, VKSPLAT_ERROR_INVALID_ARGUMENT, "near plane -0.5"));
-    let mut c = good;
-    c.depth_far = 0.25;
-    cases.push((
-        c,
-        VKSPLAT_ERROR_INVALID_ARGUMENT,
-        "far plane 0.25 is not beyond",
-    ));
-    let mut c = good;
-    c.flags = 8;
-    cases.push((c, VKSPLAT_ERROR_INVALID_ARGUMENT, "flags 0x8 unknown"));
-    let mut c = host_depth(VKSPLAT_HOST_DEPTH_LINEAR, &fives);
-    c.flags = VKSPLAT_HOST_DEPTH_REVERSED;
-    cases.push((
-        c,
-        VKSPLAT_ERROR_INVALID_ARGUMENT,
-        "a linear depth has no flags",
-    ));
-    let mut c = good;
-    c.reserved = 1;
-    cases.push((
-        c,
-        VKSPLAT_ERROR_INVALID_ARGUMENT,
-        "VksplatHostDepth.reserved",
-    ));
-    let mut c = good;
-    c.s_size = 40;
-    cases.push((c, VKSPLAT_ERROR_STRUCT_SIZE, "s_size is 40"));
+    let invalid = VKSPLAT_ERROR_INVALID_ARGUMENT;
+    let one_source = "exactly one of values, image and buffer";
+    let cases: [(VksplatHostDepth, VksplatResult, &str); 13] = [
+        (
+            VksplatHostDepth {
+                convention: 0,
+                ..good
+            },
+            invalid,
+            "convention 0 is unknown",
+        ),
+        (
+            VksplatHostDepth {
+                convention: 4,
+                ..good
+            },
+            invalid,
+            "convention 4 is unknown",
+        ),
+        (
+            host_depth(VKSPLAT_HOST_DEPTH_LINEAR, &short),
+            invalid,
+            "has 3071 values, but the 64x48 image has 3072",
+        ),
+        (
+            VksplatHostDepth {
+                values: std::ptr::null(),
+                ..good
+            },
+            invalid,
+            one_source,
+        ),
+        (
+            VksplatHostDepth {
+                buffer: 1234,
+                ..good
+            },
+            invalid,
+            one_source,
+        ),
+        (
+            VksplatHostDepth {
+                values: std::ptr::null(),
+                image: 1234,
+                ..good
+            },
+            VKSPLAT_ERROR_UNSUPPORTED,
+            "vksplat_render reads the host depth from host memory",
+        ),
+        (
+            VksplatHostDepth {
+                depth_near: f32::NAN,
+                ..good
+            },
+            invalid,
+            "near plane NaN",
+        ),
+        (
+            VksplatHostDepth {
+                depth_near: -0.5,
+                ..good
+            },
+            invalid,
+            "near plane -0.5",
+        ),
+        (
+            VksplatHostDepth {
+                depth_far: 0.25,
+                ..good
+            },
+            invalid,
+            "far plane 0.25 is not beyond",
+        ),
+        (
+            VksplatHostDepth { flags: 8, ..good },
+            invalid,
+            "flags 0x8 unknown",
+        ),
+        (
+            VksplatHostDepth {
+                flags: VKSPLAT_HOST_DEPTH_REVERSED,
+                ..host_depth(VKSPLAT_HOST_DEPTH_LINEAR, &fives)
+            },
+            invalid,
+            "a linear depth has no flags",
+        ),
+        (
+            VksplatHostDepth {
+                reserved: 1,
+                ..good
+            },
+            invalid,
+            "VksplatHostDepth.reserved",
+        ),
+        (
+            VksplatHostDepth { s_size: 40, ..good },
+            VKSPLAT_ERROR_STRUCT_SIZE,
+            "s_size is 40",
+        ),
+    ];
     for (hd, code, want) in cases {
         let (r, _) = render(&with(&hd));
         assert_eq!(r, code, "{want}: {}", last_error());

@@ -18,7 +18,7 @@ use vksplat_core::{Context, ContextDesc, DeviceChoice, RenderSettings, Renderer}
 use vksplat_vk::raw as vk;
 
 mod common;
-use common::{last_error, scene_from_row, zeroed, Row};
+use common::{camera, image, last_error, render_desc, scene_desc, scene_from_row, zeroed, Row};
 use vksplat_tests::{random_scene, Rng};
 
 // ---------------------------------------------------------------------------------------------
@@ -36,6 +36,19 @@ struct Counter {
 }
 
 impl Counter {
+    /// Every block freed, as many frees as allocations.
+    fn assert_balanced(&self) {
+        assert_eq!(
+            self.live(),
+            0,
+            "blocks left after the context was destroyed"
+        );
+        assert_eq!(
+            self.allocations.load(Ordering::SeqCst),
+            self.frees.load(Ordering::SeqCst)
+        );
+    }
+
     fn live(&self) -> usize {
         self.live.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
@@ -203,27 +216,11 @@ fn render(
     scene: *mut VksplatScene,
     side: u32,
 ) -> (i32, String, Vec<f32>) {
-    let mut cam: VksplatCamera = zeroed();
-    cam.s_type = VKSPLAT_STRUCT_CAMERA;
-    cam.s_size = std::mem::size_of::<VksplatCamera>() as u32;
-    (cam.width, cam.height) = (side, side);
     let f = side as f32;
-    (cam.fx, cam.fy, cam.cx, cam.cy) = (f, f, f / 2.0, f / 2.0);
-    cam.world_to_camera = [
-        1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,
-    ];
-    let mut d: VksplatRenderDesc = zeroed();
-    d.s_type = VKSPLAT_STRUCT_RENDER_DESC;
-    d.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
-    d.camera = &cam;
+    let cam = camera(side, side, f, f / 2.0, f / 2.0);
+    let d = render_desc(&cam, [0.0; 3]);
     let mut px = vec![0f32; (side * side * 4) as usize];
-    let mut img: VksplatImage = zeroed();
-    img.s_type = VKSPLAT_STRUCT_IMAGE;
-    img.s_size = std::mem::size_of::<VksplatImage>() as u32;
-    (img.width, img.height) = (side, side);
-    img.format = VKSPLAT_FORMAT_RGBA32F;
-    img.pixels = px.as_mut_ptr() as *mut c_void;
-    img.pixels_size = std::mem::size_of_val(px.as_slice()) as u64;
+    let img = image(side, side, &mut px, None);
     // SAFETY: live objects, a valid descriptor and image.
     let r = unsafe { vksplat_render(ctx, scene, &d, &img) };
     (r, last_error(), px)
@@ -260,15 +257,7 @@ fn allocation_callbacks_are_called_and_balanced() {
         vksplat_scene_destroy(scene);
         vksplat_context_destroy(ctx);
     }
-    assert_eq!(
-        counter.live(),
-        0,
-        "blocks left after the context was destroyed"
-    );
-    assert_eq!(
-        counter.allocations.load(Ordering::SeqCst),
-        counter.frees.load(Ordering::SeqCst)
-    );
+    counter.assert_balanced();
     assert_eq!(counter.bad_alignment.load(Ordering::SeqCst), 0);
 }
 
@@ -431,15 +420,7 @@ fn budget_refuses_without_leaking_and_the_context_still_renders() {
     assert!(held.peak_device_bytes <= budget);
 
     // A scene beyond the budget: refused, naming the budget; nothing kept.
-    let mut sd: VksplatSceneDesc = zeroed();
-    sd.s_type = VKSPLAT_STRUCT_SCENE_DESC;
-    sd.s_size = std::mem::size_of::<VksplatSceneDesc>() as u32;
-    sd.count = large.3.len() as u64;
-    sd.means = large.0.as_ptr();
-    sd.rotations = large.1.as_ptr();
-    sd.log_scales = large.2.as_ptr();
-    sd.opacity_logits = large.3.as_ptr();
-    sd.sh = large.4.as_ptr();
+    let sd = scene_desc(&large);
     let mut big = std::ptr::null_mut();
     // SAFETY: the arrays hold `count` splats.
     let r = unsafe { vksplat::vksplat_scene_create(ctx, &sd, &mut big) };
@@ -563,15 +544,7 @@ fn borrowed_device_objects_use_the_hosts_callbacks() {
         vksplat_scene_destroy(scene);
         vksplat_context_destroy(ctx);
     }
-    assert_eq!(
-        counter.live(),
-        0,
-        "blocks left after the context was destroyed"
-    );
-    assert_eq!(
-        counter.allocations.load(Ordering::SeqCst),
-        counter.frees.load(Ordering::SeqCst)
-    );
+    counter.assert_balanced();
     // SAFETY: vksplat's objects are gone; the host's device and instance are its own.
     unsafe {
         device.destroy_device(None);

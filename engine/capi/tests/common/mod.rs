@@ -33,8 +33,8 @@ pub fn zeroed<T>() -> T {
 /// (degree 0).
 pub type Row = (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>);
 
-/// A scene of `r`'s splats through `vksplat_scene_create`.
-pub fn scene_from_row(ctx: *mut VksplatContext, r: &Row) -> *mut VksplatScene {
+/// A scene descriptor of `r`'s splats (borrowing its arrays).
+pub fn scene_desc(r: &Row) -> VksplatSceneDesc {
     let mut d: VksplatSceneDesc = zeroed();
     d.s_type = VKSPLAT_STRUCT_SCENE_DESC;
     d.s_size = std::mem::size_of::<VksplatSceneDesc>() as u32;
@@ -45,6 +45,12 @@ pub fn scene_from_row(ctx: *mut VksplatContext, r: &Row) -> *mut VksplatScene {
     d.log_scales = r.2.as_ptr();
     d.opacity_logits = r.3.as_ptr();
     d.sh = r.4.as_ptr();
+    d
+}
+
+/// A scene of `r`'s splats through `vksplat_scene_create`.
+pub fn scene_from_row(ctx: *mut VksplatContext, r: &Row) -> *mut VksplatScene {
+    let d = scene_desc(r);
     let mut scene = std::ptr::null_mut();
     // SAFETY: the arrays hold `count` splats (copied).
     let res = unsafe { vksplat_scene_create(ctx, &d, &mut scene) };
