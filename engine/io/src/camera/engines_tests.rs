@@ -8,6 +8,13 @@ use super::*;
 const W: u32 = 640;
 const H: u32 = 480;
 
+/// Every clip-space convention, for the round trips.
+const CONVENTIONS: [ClipConvention; 3] = [
+    ClipConvention::OpenGl,
+    ClipConvention::Vulkan,
+    ClipConvention::Direct3D,
+];
+
 /// Pixel (u, v) and camera depth of a scene point seen by a vksplat camera.
 fn project_camera(c: &Camera, p: DVec3) -> (f64, f64, f64) {
     let m = &c.world_to_camera;
@@ -245,11 +252,7 @@ fn test_camera() -> Camera {
 #[test]
 fn round_trips_in_every_convention() {
     let cam = test_camera();
-    for conv in [
-        ClipConvention::OpenGl,
-        ClipConvention::Vulkan,
-        ClipConvention::Direct3D,
-    ] {
+    for conv in CONVENTIONS {
         for reversed in [false, true] {
             for far in [80.0, f64::INFINITY] {
                 let what = format!("{conv:?} reversed {reversed} far {far}");
@@ -264,23 +267,7 @@ fn round_trips_in_every_convention() {
                 } else {
                     assert!(close(back.far, far, 1e-2), "{what}: {back:?}");
                 }
-                let b = &back.camera;
-                for (x, y) in [
-                    (b.fx, cam.fx),
-                    (b.fy, cam.fy),
-                    (b.cx, cam.cx),
-                    (b.cy, cam.cy),
-                ] {
-                    assert!(close(f64::from(x), f64::from(y), 1e-5), "{what}: {b:?}");
-                }
-                for (x, y) in b
-                    .world_to_camera
-                    .iter()
-                    .flatten()
-                    .zip(cam.world_to_camera.iter().flatten())
-                {
-                    assert!((x - y).abs() < 1e-5, "{what}: {b:?}");
-                }
+                assert_same_camera(&back.camera, &cam, &what);
                 // NDC depth: near plane at the convention's near value.
                 let (lo, hi) = conv.depth_range();
                 let (z_near, z_far) = if reversed { (hi, lo) } else { (lo, hi) };
@@ -412,11 +399,7 @@ fn assert_same_ortho_pixels(
 #[test]
 fn orthographic_round_trips_in_every_convention() {
     let cam = ortho_test_camera();
-    for conv in [
-        ClipConvention::OpenGl,
-        ClipConvention::Vulkan,
-        ClipConvention::Direct3D,
-    ] {
+    for conv in CONVENTIONS {
         for reversed in [false, true] {
             // glOrtho allows a near plane behind the eye.
             for (near, far) in [(0.05, 80.0), (-3.0, 12.0)] {
