@@ -212,7 +212,9 @@ struct Image {
   VkFormat format;
 };
 
-static Image make_image(Host &h, VkFormat format) {
+static Image make_image(Host &h, VkFormat format,
+                        VkImageUsageFlags usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+                                                  VK_IMAGE_USAGE_TRANSFER_SRC_BIT) {
   Image img;
   img.format = format;
   VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
@@ -223,7 +225,7 @@ static Image make_image(Host &h, VkFormat format) {
   info.arrayLayers = 1;
   info.samples = VK_SAMPLE_COUNT_1_BIT;
   info.tiling = VK_IMAGE_TILING_OPTIMAL;
-  info.usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
+  info.usage = usage;
   info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
   VK(vkCreateImage(h.device, &info, nullptr, &img.image));
   VkMemoryRequirements r;
@@ -369,6 +371,23 @@ static VksplatRenderDesc render_desc(const VksplatCamera *cam) {
   return d;
 }
 
+// A W x H RGBA32F frame in host memory: colour into `rgba`, depth into `depth` when given.
+static VksplatImage host_image(std::vector<float> &rgba, std::vector<float> *depth) {
+  VksplatImage img{};
+  img.s_type = VKSPLAT_STRUCT_IMAGE;
+  img.s_size = sizeof img;
+  img.width = W;
+  img.height = H;
+  img.format = VKSPLAT_FORMAT_RGBA32F;
+  img.pixels = rgba.data();
+  img.pixels_size = rgba.size() * 4;
+  if (depth != nullptr) {
+    img.depth = depth->data();
+    img.depth_size = depth->size() * 4;
+  }
+  return img;
+}
+
 // The standalone path's frame: a context with its own device, rendering into host memory.
 struct Reference {
   std::vector<float> rgba, depth;
@@ -382,16 +401,7 @@ static Reference standalone(const char *ply, const VksplatCamera &cam) {
   Reference r;
   r.rgba.resize(W * H * 4);
   r.depth.resize(W * H);
-  VksplatImage img{};
-  img.s_type = VKSPLAT_STRUCT_IMAGE;
-  img.s_size = sizeof img;
-  img.width = W;
-  img.height = H;
-  img.format = VKSPLAT_FORMAT_RGBA32F;
-  img.pixels = r.rgba.data();
-  img.pixels_size = r.rgba.size() * 4;
-  img.depth = r.depth.data();
-  img.depth_size = r.depth.size() * 4;
+  VksplatImage img = host_image(r.rgba, &r.depth);
   VksplatRenderDesc d = render_desc(&cam);
   VS(vksplat_render(ctx, scene, &d, &img));
 
@@ -759,16 +769,7 @@ static Reference host_frame(VksplatContext *ctx, VksplatScene *scene, uint32_t c
   Reference r;
   r.rgba.resize(W * H * 4);
   r.depth.resize(W * H);
-  VksplatImage img{};
-  img.s_type = VKSPLAT_STRUCT_IMAGE;
-  img.s_size = sizeof img;
-  img.width = W;
-  img.height = H;
-  img.format = VKSPLAT_FORMAT_RGBA32F;
-  img.pixels = r.rgba.data();
-  img.pixels_size = r.rgba.size() * 4;
-  img.depth = r.depth.data();
-  img.depth_size = r.depth.size() * 4;
+  VksplatImage img = host_image(r.rgba, &r.depth);
   VksplatRenderDesc d = render_desc(&cam);
   if (count == 1) {
     VS(vksplat_render(ctx, scene, &d, &img));
@@ -827,16 +828,7 @@ static void scenario_record(Host &h, const char *ply) {
     two_instances(scene, inst);
     const VksplatSceneInstance *ptrs[2] = {&inst[0], &inst[1]};
     std::vector<float> rgba(W * H * 4, -1.0f), depth(W * H, -1.0f);
-    VksplatImage img{};
-    img.s_type = VKSPLAT_STRUCT_IMAGE;
-    img.s_size = sizeof img;
-    img.width = W;
-    img.height = H;
-    img.format = VKSPLAT_FORMAT_RGBA32F;
-    img.pixels = rgba.data();
-    img.pixels_size = rgba.size() * 4;
-    img.depth = depth.data();
-    img.depth_size = depth.size() * 4;
+    VksplatImage img = host_image(rgba, &depth);
     VksplatRenderDesc rd = render_desc(&cam);
     uint64_t frame = 0;
     VS(vksplat_render_submit_instances(sctx, ptrs, 2, &rd, &img, &frame));

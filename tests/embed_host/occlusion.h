@@ -67,25 +67,9 @@ struct QuadPush {
 static Raster make_raster(Host &h) {
   Raster r;
   // The depth image: an attachment the host draws into, and a copy source for vksplat.
-  r.depth.format = VK_FORMAT_D32_SFLOAT;
-  VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-  info.imageType = VK_IMAGE_TYPE_2D;
-  info.format = r.depth.format;
-  info.extent = {W, H, 1};
-  info.mipLevels = 1;
-  info.arrayLayers = 1;
-  info.samples = VK_SAMPLE_COUNT_1_BIT;
-  info.tiling = VK_IMAGE_TILING_OPTIMAL;
-  info.usage = VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
-  info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-  VK(vkCreateImage(h.device, &info, nullptr, &r.depth.image));
-  VkMemoryRequirements req;
-  vkGetImageMemoryRequirements(h.device, r.depth.image, &req);
-  VkMemoryAllocateInfo a{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-  a.allocationSize = req.size;
-  a.memoryTypeIndex = memory_type(h, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-  VK(vkAllocateMemory(h.device, &a, nullptr, &r.depth.memory));
-  VK(vkBindImageMemory(h.device, r.depth.image, r.depth.memory, 0));
+  r.depth = make_image(h, VK_FORMAT_D32_SFLOAT,
+                       VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT |
+                           VK_IMAGE_USAGE_TRANSFER_SRC_BIT);
   VkImageViewCreateInfo v{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
   v.image = r.depth.image;
   v.viewType = VK_IMAGE_VIEW_TYPE_2D;
@@ -212,14 +196,7 @@ static std::vector<float> standalone_occluded(const char *ply, const VksplatCame
   VksplatScene *scene = nullptr;
   VS(vksplat_scene_load(ctx, ply, &scene));
   std::vector<float> rgba(W * H * 4, -1.0f);
-  VksplatImage img{};
-  img.s_type = VKSPLAT_STRUCT_IMAGE;
-  img.s_size = sizeof img;
-  img.width = W;
-  img.height = H;
-  img.format = VKSPLAT_FORMAT_RGBA32F;
-  img.pixels = rgba.data();
-  img.pixels_size = rgba.size() * 4;
+  VksplatImage img = host_image(rgba, nullptr);
   VksplatRenderDesc d = render_desc(&cam);
   d.next = hd;
   if (clip_far > 0) {
