@@ -138,14 +138,7 @@ impl Renderer {
         camera: &Camera,
         settings: &RenderSettings,
     ) -> Result<(Frame, FrameStats), CoreError> {
-        let (views, _) = self.render_views(
-            &[Instance::of(scene)],
-            None,
-            std::slice::from_ref(camera),
-            settings,
-            None,
-        )?;
-        one_view(views)
+        self.render_one(&[Instance::of(scene)], None, camera, settings, None)
     }
 
     /// Renders several objects (scenes with a transform and an opacity) in one frame with
@@ -158,14 +151,7 @@ impl Renderer {
         settings: &RenderSettings,
     ) -> Result<(Frame, FrameStats), CoreError> {
         instances::check_instances(instances)?;
-        let (views, _) = self.render_views(
-            instances,
-            None,
-            std::slice::from_ref(camera),
-            settings,
-            None,
-        )?;
-        one_view(views)
+        self.render_one(instances, None, camera, settings, None)
     }
 
     /// Renders `instances` (a single scene is `[Instance::of(scene)]`) in one frame whose
@@ -179,17 +165,8 @@ impl Renderer {
         settings: &RenderSettings,
         occluder: &Occluder,
     ) -> Result<(Frame, FrameStats), CoreError> {
-        if instances.is_empty() {
-            return Err(CoreError::InvalidRequest(
-                "a frame of instances needs at least one instance".into(),
-            ));
-        }
-        for (k, inst) in instances.iter().enumerate() {
-            inst.validate(k)?;
-        }
-        let cameras = std::slice::from_ref(camera);
-        let (views, _) = self.render_views(instances, None, cameras, settings, Some(occluder))?;
-        one_view(views)
+        instances::check_instances(instances)?;
+        self.render_one(instances, None, camera, settings, Some(occluder))
     }
 
     /// Renders several views of one scene in a single submission (farms: `--all-cameras`).
@@ -230,11 +207,8 @@ impl Renderer {
         occluder: Option<&Occluder>,
     ) -> Result<(Frame, FrameStats), CoreError> {
         self.check_bindable(scene)?;
-        let cameras = std::slice::from_ref(camera);
         let instances = [Instance::of(scene)];
-        let (views, _) =
-            self.render_views(&instances, Some(variant), cameras, settings, occluder)?;
-        one_view(views)
+        self.render_one(&instances, Some(variant), camera, settings, occluder)
     }
 
     /// Runs only a variant stage (no rendering), e.g. to read back what a plugin shader wrote
@@ -271,6 +245,20 @@ impl Renderer {
             }
         }
         Ok(())
+    }
+
+    /// [`Renderer::render_views`] of one camera: its frame.
+    fn render_one(
+        &mut self,
+        instances: &[Instance],
+        variant: Option<&VariantStage>,
+        camera: &Camera,
+        settings: &RenderSettings,
+        occluder: Option<&Occluder>,
+    ) -> Result<(Frame, FrameStats), CoreError> {
+        let cameras = std::slice::from_ref(camera);
+        let (views, _) = self.render_views(instances, variant, cameras, settings, occluder)?;
+        one_view(views)
     }
 
     /// The one render loop: checks the inputs and the frame's sizes, then renders `cameras`
