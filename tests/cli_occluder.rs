@@ -11,10 +11,11 @@ use std::path::Path;
 mod plugin_support;
 
 use vksplat_core::{
-    DepthConvention, DepthRange, Frame, Instance, Occluder, OccluderSource, RenderSettings,
+    DepthConvention, DepthRange, Frame, GpuScene, Instance, Occluder, OccluderSource,
+    RenderSettings,
 };
 use vksplat_io::scene::{read_scene_checked, InvalidSplats};
-use vksplat_io::{read_exr, write_ply, Splats};
+use vksplat_io::{read_exr, write_ply, Camera, Splats};
 use vksplat_tests::cli::{assert_exit, camera_json, stderr, vksplat, TempDir};
 use vksplat_tests::numpy::{npy_bytes, npy_bytes_typed};
 use vksplat_tests::{camera, random_scene, Gpu, Rng};
@@ -90,6 +91,17 @@ fn frame_pixels(f: &Frame) -> Vec<Vec<u32>> {
         .collect();
     out.push(f.depth.iter().map(|v| v.to_bits()).collect());
     out
+}
+
+/// The directory's scene.ply as the CLI reads it, uploaded, and the camera of cam.json.
+fn scene_and_camera(gpu: &Gpu, dir: &TempDir) -> (GpuScene, Camera) {
+    let splats = read_scene_checked(&dir.join("scene.ply"), InvalidSplats::Reject { hint: None })
+        .unwrap()
+        .file
+        .splats;
+    let scene = gpu.renderer.upload_scene(&splats).unwrap();
+    let cam = camera(W, H, F as f32, F as f32, W as f32 / 2.0, H as f32 / 2.0);
+    (scene, cam)
 }
 
 fn f64_npy(shape: &[usize], v: &[f64]) -> Vec<u8> {
@@ -258,12 +270,7 @@ fn tilted_depth_in_gl_convention_equals_render_occluded() {
     );
     assert_exit(&out, 0);
     // The same splats as the CLI reads them, the same camera and array, in this process.
-    let splats = read_scene_checked(&dir.join("scene.ply"), InvalidSplats::Reject { hint: None })
-        .unwrap()
-        .file
-        .splats;
-    let scene = gpu.renderer.upload_scene(&splats).unwrap();
-    let cam = camera(W, H, F as f32, F as f32, W as f32 / 2.0, H as f32 / 2.0);
+    let (scene, cam) = scene_and_camera(&gpu, &dir);
     let settings = RenderSettings::default();
     let occ = Occluder {
         source: OccluderSource::Values(&raw),
@@ -297,12 +304,7 @@ fn frame_numbered_depth_reads_each_frames_file() {
     let pattern = dir.arg("depth.%04d.npy");
     let flags = ["--frames", "0-2", "--occluder", &pattern];
     assert_exit(&render(&dir, "out.####.exr", &flags), 0);
-    let splats = read_scene_checked(&dir.join("scene.ply"), InvalidSplats::Reject { hint: None })
-        .unwrap()
-        .file
-        .splats;
-    let scene = gpu.renderer.upload_scene(&splats).unwrap();
-    let cam = camera(W, H, F as f32, F as f32, W as f32 / 2.0, H as f32 / 2.0);
+    let (scene, cam) = scene_and_camera(&gpu, &dir);
     for (k, z) in zs.iter().enumerate() {
         let s = RenderSettings {
             far: Some(*z),

@@ -398,43 +398,31 @@ fn bad_host_depths_are_refused_naming_the_problem() {
     let full = vec![5.0f32; (W * H) as usize];
     let short = vec![5.0f32; (W * H) as usize - 1];
     use DepthRange::*;
-    let cases: Vec<(&[f32], DepthConvention, &str)> = vec![
+    let mut cases: Vec<(&[f32], DepthConvention, &str)> = vec![(
+        &short,
+        DepthConvention::LINEAR,
+        "has 3071 values, but the 64x48 image has 3072",
+    )];
+    // Bad planes, on an array of the right size.
+    for (c, want) in [
+        (conv(ZeroToOne, -1.0, 10.0, false, false), "near plane -1"),
         (
-            &short,
-            DepthConvention::LINEAR,
-            "has 3071 values, but the 64x48 image has 3072",
-        ),
-        (
-            &full,
-            conv(ZeroToOne, -1.0, 10.0, false, false),
-            "near plane -1",
-        ),
-        (
-            &full,
             conv(ZeroToOne, f32::NAN, 10.0, false, false),
             "near plane NaN",
         ),
+        (conv(ZeroToOne, 0.0, 10.0, false, false), "near plane 0"),
+        (conv(ZeroToOne, 1.0, f32::NAN, true, false), "far plane NaN"),
         (
-            &full,
-            conv(ZeroToOne, 0.0, 10.0, false, false),
-            "near plane 0",
-        ),
-        (
-            &full,
-            conv(ZeroToOne, 1.0, f32::NAN, true, false),
-            "far plane NaN",
-        ),
-        (
-            &full,
             conv(MinusOneToOne, 2.0, 1.0, false, false),
             "far plane 1 is not beyond",
         ),
         (
-            &full,
             conv(ZeroToOne, 1.0, f32::INFINITY, false, true),
             "orthographic",
         ),
-    ];
+    ] {
+        cases.push((&full, c, want));
+    }
     for (v, c, want) in cases {
         let e = gpu
             .renderer
