@@ -1374,6 +1374,36 @@ impl Target {
     }
 }
 
+/// A host-memory frame's camera (the descriptor's, else the context's from the deprecated
+/// `vksplat_set_camera`), its checked image and the host depth chained into `desc`, checked
+/// in that order; `call` names the entry point in host-depth errors.
+///
+/// # Safety
+/// `desc` and `image` as for `vksplat_render`.
+unsafe fn host_frame(
+    c: &ContextHandle,
+    frame: &FrameArgs,
+    desc: *const VksplatRenderDesc,
+    image: *const VksplatImage,
+    call: &str,
+) -> Result<(Camera, Target, Option<host_depth::HostDepthArg>)> {
+    let camera = match frame.camera.clone() {
+        Some(camera) => camera,
+        None => lock(&c.inner.camera).clone().ok_or_else(|| {
+            Error(
+                VKSPLAT_ERROR_INVALID_ARGUMENT,
+                "no camera: set desc->camera".into(),
+            )
+        })?,
+    };
+    // SAFETY: the caller guarantees a readable image or NULL.
+    let target = unsafe { target_arg(image, &camera, c.inner.max_image_pixels())? };
+    // SAFETY: the caller guarantees the descriptor's chain (the header's promises).
+    let host_depth =
+        unsafe { host_depth::HostDepthArg::read(desc, None, camera.width, camera.height, call)? };
+    Ok((camera, target, host_depth))
+}
+
 /// See `include/vksplat.h`.
 ///
 /// # Safety
@@ -1398,27 +1428,9 @@ pub unsafe extern "C" fn vksplat_render(
         }
         // SAFETY: the caller guarantees a readable descriptor or NULL.
         let frame = unsafe { frame_arg(desc)? };
-        let camera = match frame.camera.clone() {
-            Some(camera) => camera,
-            None => lock(&c.inner.camera).clone().ok_or_else(|| {
-                Error(
-                    VKSPLAT_ERROR_INVALID_ARGUMENT,
-                    "no camera: set desc->camera".into(),
-                )
-            })?,
-        };
-        // SAFETY: the caller guarantees a readable image or NULL.
-        let target = unsafe { target_arg(image, &camera, c.inner.max_image_pixels())? };
-        // SAFETY: the caller guarantees the descriptor's chain (the header's promises).
-        let host_depth = unsafe {
-            host_depth::HostDepthArg::read(
-                desc,
-                None,
-                camera.width,
-                camera.height,
-                "vksplat_render",
-            )?
-        };
+        // SAFETY: the caller guarantees `desc` and `image` (the header's promises).
+        let (camera, target, host_depth) =
+            unsafe { host_frame(c, &frame, desc, image, "vksplat_render")? };
         if let Some(hd) = host_depth {
             // An occluded frame: the scene as the one instance of `render_occluded`.
             let mut list = instances::Instances::single(c, s)?;
@@ -1478,27 +1490,9 @@ pub unsafe extern "C" fn vksplat_render_instances(
         // SAFETY: the caller guarantees a readable descriptor or NULL.
         let frame = unsafe { frame_arg(desc)? };
         let settings = list.settings(&frame);
-        let camera = match frame.camera {
-            Some(camera) => camera,
-            None => lock(&c.inner.camera).clone().ok_or_else(|| {
-                Error(
-                    VKSPLAT_ERROR_INVALID_ARGUMENT,
-                    "no camera: set desc->camera".into(),
-                )
-            })?,
-        };
-        // SAFETY: the caller guarantees a readable image or NULL.
-        let target = unsafe { target_arg(image, &camera, c.inner.max_image_pixels())? };
-        // SAFETY: the caller guarantees the descriptor's chain (the header's promises).
-        let host_depth = unsafe {
-            host_depth::HostDepthArg::read(
-                desc,
-                None,
-                camera.width,
-                camera.height,
-                "vksplat_render_instances",
-            )?
-        };
+        // SAFETY: the caller guarantees `desc` and `image` (the header's promises).
+        let (camera, target, host_depth) =
+            unsafe { host_frame(c, &frame, desc, image, "vksplat_render_instances")? };
         let mut renderer = lock(&c.inner.renderer);
         list.evaluate(&renderer, frame.time)?;
         let (rendered, _) = match &host_depth {
