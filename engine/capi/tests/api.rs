@@ -12,9 +12,8 @@ use std::sync::Mutex;
 // The library's definitions (explicit names win over vksplat-abi's declarations of them).
 use vksplat::{
     vksplat_context_add_plugin_dir, vksplat_context_create, vksplat_context_destroy,
-    vksplat_context_limits, vksplat_render, vksplat_scene_create, vksplat_scene_destroy,
-    vksplat_scene_info, vksplat_scene_load, vksplat_scene_open_plugin, vksplat_scene_set_time,
-    vksplat_set_camera,
+    vksplat_context_limits, vksplat_render, vksplat_scene_destroy, vksplat_scene_info,
+    vksplat_scene_load, vksplat_scene_open_plugin, vksplat_scene_set_time, vksplat_set_camera,
 };
 use vksplat_abi::*;
 use vksplat_io::Splats;
@@ -85,54 +84,22 @@ fn splats() -> Splats {
 
 /// A copied scene from `s`.
 fn create_scene(ctx: &Ctx, s: &Splats) -> Scene {
-    let mut d: VksplatSceneDesc = zeroed();
-    d.s_type = VKSPLAT_STRUCT_SCENE_DESC;
-    d.s_size = std::mem::size_of::<VksplatSceneDesc>() as u32;
-    d.count = s.len() as u64;
-    d.sh_degree = s.sh_degree;
-    d.means = s.means.as_ptr() as *const f32;
-    d.rotations = s.rotations.as_ptr() as *const f32;
-    d.log_scales = s.log_scales.as_ptr() as *const f32;
-    d.opacity_logits = s.opacity_logits.as_ptr();
-    d.sh = s.sh.as_ptr();
-    let mut scene = std::ptr::null_mut();
-    // SAFETY: the arrays hold `count` splats.
-    let r = unsafe { vksplat_scene_create(ctx.0, &d, &mut scene) };
-    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
-    Scene(scene)
+    Scene(common::scene_from_splats(ctx.0, s))
 }
 
 /// A camera at `x` looking down +z.
 fn camera(x: f32) -> VksplatCamera {
-    let mut c: VksplatCamera = zeroed();
-    c.s_type = VKSPLAT_STRUCT_CAMERA;
-    c.s_size = std::mem::size_of::<VksplatCamera>() as u32;
-    (c.width, c.height) = (W, H);
-    (c.fx, c.fy, c.cx, c.cy) = (60.0, 60.0, 32.0, 24.0);
-    c.world_to_camera = [
-        1., 0., 0., -x, 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.,
-    ];
+    let mut c = common::camera(W, H, 60.0, 32.0, 24.0);
+    c.world_to_camera[3] = -x;
     c
 }
 
 fn render_desc(cam: &VksplatCamera) -> VksplatRenderDesc {
-    let mut d: VksplatRenderDesc = zeroed();
-    d.s_type = VKSPLAT_STRUCT_RENDER_DESC;
-    d.s_size = std::mem::size_of::<VksplatRenderDesc>() as u32;
-    d.background = [0.1, 0.2, 0.3];
-    d.camera = cam;
-    d
+    common::render_desc(cam, [0.1, 0.2, 0.3])
 }
 
 fn image(pixels: &mut [f32]) -> VksplatImage {
-    let mut i: VksplatImage = zeroed();
-    i.s_type = VKSPLAT_STRUCT_IMAGE;
-    i.s_size = std::mem::size_of::<VksplatImage>() as u32;
-    (i.width, i.height) = (W, H);
-    i.format = VKSPLAT_FORMAT_RGBA32F;
-    i.pixels = pixels.as_mut_ptr() as *mut c_void;
-    i.pixels_size = std::mem::size_of_val(pixels) as u64;
-    i
+    common::image(W, H, pixels, None)
 }
 
 /// Renders into a new RGBA32F buffer; the result code and the pixels.

@@ -73,22 +73,8 @@ fn depth_kinds_through_the_c_api() {
     };
 
     let (rgba_expected, expected) = ok(&base);
-    let camera = vksplat_io::Camera {
-        name: "c".into(),
-        width: W,
-        height: H,
-        fx: F,
-        fy: F,
-        cx: 32.5,
-        cy: 16.5,
-        world_to_camera: [
-            [1., 0., 0., 0.],
-            [0., 1., 0., 0.],
-            [0., 0., 1., 0.],
-            [0., 0., 0., 1.],
-        ],
-        projection: Default::default(),
-    };
+    // The same camera for the CPU reference.
+    let camera = vksplat_tests::camera(W, H, F, F, 32.5, 16.5);
     let px = |v: &[f32], x: u32| v[(16 * W + x) as usize];
     for (code, kind) in [
         (VKSPLAT_DEPTH_EXPECTED, DepthKind::Expected),

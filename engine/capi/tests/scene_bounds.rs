@@ -4,13 +4,13 @@
 use std::ffi::CString;
 
 use vksplat::{
-    vksplat_context_create, vksplat_context_destroy, vksplat_scene_create, vksplat_scene_destroy,
-    vksplat_scene_info, vksplat_scene_load, vksplat_scene_refresh,
+    vksplat_context_destroy, vksplat_scene_destroy, vksplat_scene_info, vksplat_scene_load,
+    vksplat_scene_refresh,
 };
 use vksplat_abi::*;
 
 mod common;
-use common::{last_error, zeroed};
+use common::{context, create_scene, last_error, splats_desc, zeroed};
 use vksplat_io::Splats;
 use vksplat_tests::{random_scene, Rng};
 
@@ -46,29 +46,15 @@ fn scene_info_reports_the_box_of_the_centres() {
     if vksplat_tests::gpu().is_none() {
         return;
     }
-    let mut ctx = std::ptr::null_mut();
-    // SAFETY: NULL descriptor, valid out-pointer.
-    let r = unsafe { vksplat_context_create(std::ptr::null(), &mut ctx) };
-    assert_eq!(r, VKSPLAT_OK);
+    let ctx = context();
     let mut s = random_scene(&mut Rng::new(5), 700, 1);
     for m in &mut s.means {
         m[0] = m[0] * 3.0 - 1.0;
     }
-    let mut d: VksplatSceneDesc = zeroed();
-    d.s_type = VKSPLAT_STRUCT_SCENE_DESC;
-    d.s_size = std::mem::size_of::<VksplatSceneDesc>() as u32;
-    d.count = s.len() as u64;
-    d.sh_degree = s.sh_degree;
+    let mut d = splats_desc(&s);
     d.flags = VKSPLAT_SCENE_BORROW;
-    d.means = s.means.as_ptr() as *const f32;
-    d.rotations = s.rotations.as_ptr() as *const f32;
-    d.log_scales = s.log_scales.as_ptr() as *const f32;
-    d.opacity_logits = s.opacity_logits.as_ptr();
-    d.sh = s.sh.as_ptr();
-    let mut scene = std::ptr::null_mut();
     // SAFETY: the arrays hold `count` splats and outlive the scene (destroyed below).
-    let r = unsafe { vksplat_scene_create(ctx, &d, &mut scene) };
-    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
+    let scene = unsafe { create_scene(ctx, &d) };
     let i = full(scene);
     let (lo, hi) = expected(&s);
     assert_eq!(i.has_bounds, 1);

@@ -48,14 +48,22 @@ pub fn scene_desc(r: &Row) -> VksplatSceneDesc {
     d
 }
 
-/// A scene of `r`'s splats through `vksplat_scene_create`.
-pub fn scene_from_row(ctx: *mut VksplatContext, r: &Row) -> *mut VksplatScene {
-    let d = scene_desc(r);
+/// A scene through `vksplat_scene_create` of `d`, which must succeed.
+///
+/// # Safety
+/// `d`'s arrays hold `count` splats and, with `VKSPLAT_SCENE_BORROW`, outlive the scene.
+pub unsafe fn create_scene(ctx: *mut VksplatContext, d: &VksplatSceneDesc) -> *mut VksplatScene {
     let mut scene = std::ptr::null_mut();
-    // SAFETY: the arrays hold `count` splats (copied).
-    let res = unsafe { vksplat_scene_create(ctx, &d, &mut scene) };
-    assert_eq!(res, VKSPLAT_OK, "{}", last_error());
+    // SAFETY: the caller's promise.
+    let r = unsafe { vksplat_scene_create(ctx, d, &mut scene) };
+    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
     scene
+}
+
+/// A scene of `r`'s splats through `vksplat_scene_create` (copied).
+pub fn scene_from_row(ctx: *mut VksplatContext, r: &Row) -> *mut VksplatScene {
+    // SAFETY: the arrays hold `count` splats and are copied.
+    unsafe { create_scene(ctx, &scene_desc(r)) }
 }
 
 /// A context on the default device through `vksplat_context_create` (NULL descriptor).
@@ -67,8 +75,8 @@ pub fn context() -> *mut VksplatContext {
     ctx
 }
 
-/// A scene of `s`'s splats through `vksplat_scene_create`.
-pub fn scene_from_splats(ctx: *mut VksplatContext, s: &Splats) -> *mut VksplatScene {
+/// A scene descriptor of `s`'s splats (borrowing its arrays).
+pub fn splats_desc(s: &Splats) -> VksplatSceneDesc {
     let mut d: VksplatSceneDesc = zeroed();
     d.s_type = VKSPLAT_STRUCT_SCENE_DESC;
     d.s_size = std::mem::size_of::<VksplatSceneDesc>() as u32;
@@ -79,11 +87,13 @@ pub fn scene_from_splats(ctx: *mut VksplatContext, s: &Splats) -> *mut VksplatSc
     d.log_scales = s.log_scales.as_ptr() as *const f32;
     d.opacity_logits = s.opacity_logits.as_ptr();
     d.sh = s.sh.as_ptr();
-    let mut scene = std::ptr::null_mut();
-    // SAFETY: the arrays hold `count` splats (copied).
-    let r = unsafe { vksplat_scene_create(ctx, &d, &mut scene) };
-    assert_eq!(r, VKSPLAT_OK, "{}", last_error());
-    scene
+    d
+}
+
+/// A scene of `s`'s splats through `vksplat_scene_create` (copied).
+pub fn scene_from_splats(ctx: *mut VksplatContext, s: &Splats) -> *mut VksplatScene {
+    // SAFETY: the arrays hold `count` splats and are copied.
+    unsafe { create_scene(ctx, &splats_desc(s)) }
 }
 
 /// A `w`x`h` pinhole camera with focal length `f` (both axes) and principal point (`cx`,
