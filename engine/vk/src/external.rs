@@ -342,6 +342,55 @@ impl Context {
         } else {
             &COLOR_FORMATS
         };
+        self.check_image(image, what, formats, width, height, CopyWay::ToImage)
+    }
+
+    /// Checks that `image` can be read as a host depth (an occluder) of `width`×`height`
+    /// pixels: a format of [`OCCLUDER_FORMATS`] the device can copy from, the frame's size, a
+    /// defined current layout (its contents are read) and a supported final layout.
+    pub fn check_occluder_image(
+        &self,
+        image: &ExternalImage<'_>,
+        width: u32,
+        height: u32,
+    ) -> Result<()> {
+        self.check_image(
+            image,
+            "host depth image",
+            &OCCLUDER_FORMATS,
+            width,
+            height,
+            CopyWay::FromImage,
+        )
+    }
+
+    /// The checks of an image a frame copies into (`ToImage`: any current layout, `UNDEFINED`
+    /// included, as its contents are overwritten) or reads (`FromImage`: a defined current
+    /// layout): one of `formats`, `width`×`height`, supported layouts, and the device's
+    /// transfer feature for the format. The errors name `what`.
+    fn check_image(
+        &self,
+        image: &ExternalImage<'_>,
+        what: &str,
+        formats: &[vk::Format],
+        width: u32,
+        height: u32,
+        way: CopyWay,
+    ) -> Result<()> {
+        let (allow_undefined, feature, feature_name, into_or_from) = match way {
+            CopyWay::ToImage => (
+                true,
+                vk::FormatFeatureFlags::TRANSFER_DST,
+                "TRANSFER_DST",
+                "into",
+            ),
+            CopyWay::FromImage => (
+                false,
+                vk::FormatFeatureFlags::TRANSFER_SRC,
+                "TRANSFER_SRC",
+                "from",
+            ),
+        };
         if !formats.contains(&image.format) {
             return Err(VkError::Invalid(format!(
                 "{what} format {:?} is not supported (supported: {formats:?})",
@@ -354,53 +403,17 @@ impl Context {
                 image.width, image.height
             )));
         }
-        check_layout(image.old_layout, &format!("{what}'s current"), true)?;
+        check_layout(
+            image.old_layout,
+            &format!("{what}'s current"),
+            allow_undefined,
+        )?;
         check_layout(image.new_layout, &format!("{what}'s final"), false)?;
         let props = self.format_properties(image.format);
-        if !props
-            .optimal_tiling_features
-            .contains(vk::FormatFeatureFlags::TRANSFER_DST)
-        {
+        if !props.optimal_tiling_features.contains(feature) {
             return Err(VkError::Invalid(format!(
-                "{what} format {:?}: {} cannot copy into it (no TRANSFER_DST format feature)",
-                image.format,
-                self.info().name
-            )));
-        }
-        Ok(())
-    }
-
-    /// Checks that `image` can be read as a host depth (an occluder) of `width`×`height`
-    /// pixels: a format of [`OCCLUDER_FORMATS`] the device can copy from, the frame's size, a
-    /// defined current layout (its contents are read) and a supported final layout.
-    pub fn check_occluder_image(
-        &self,
-        image: &ExternalImage<'_>,
-        width: u32,
-        height: u32,
-    ) -> Result<()> {
-        let what = "host depth image";
-        if !OCCLUDER_FORMATS.contains(&image.format) {
-            return Err(VkError::Invalid(format!(
-                "{what} format {:?} is not supported (supported: {OCCLUDER_FORMATS:?})",
-                image.format
-            )));
-        }
-        if (image.width, image.height) != (width, height) {
-            return Err(VkError::Invalid(format!(
-                "{what} is {}x{} but the camera is {width}x{height}",
-                image.width, image.height
-            )));
-        }
-        check_layout(image.old_layout, &format!("{what}'s current"), false)?;
-        check_layout(image.new_layout, &format!("{what}'s final"), false)?;
-        let props = self.format_properties(image.format);
-        if !props
-            .optimal_tiling_features
-            .contains(vk::FormatFeatureFlags::TRANSFER_SRC)
-        {
-            return Err(VkError::Invalid(format!(
-                "{what} format {:?}: {} cannot copy from it (no TRANSFER_SRC format feature)",
+                "{what} format {:?}: {} cannot copy {into_or_from} it (no {feature_name} format \
+                 feature)",
                 image.format,
                 self.info().name
             )));
