@@ -274,10 +274,8 @@ static void destroy_buffer(Host &h, HostBuffer &b) {
   vkFreeMemory(h.device, b.memory, nullptr);
 }
 
-// Records, submits and returns a one-time command buffer (the caller frees it after the
-// wait), waiting for `wait` and signalling `signal` on the host's timeline (0: none).
-template <typename F>
-static VkCommandBuffer submit(Host &h, uint64_t wait, uint64_t signal, F record) {
+// A one-time command buffer from the host's pool, begun.
+static VkCommandBuffer begin_command_buffer(Host &h) {
   VkCommandBufferAllocateInfo a{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   a.commandPool = h.pool;
   a.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
@@ -287,6 +285,14 @@ static VkCommandBuffer submit(Host &h, uint64_t wait, uint64_t signal, F record)
   VkCommandBufferBeginInfo b{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   b.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   VK(vkBeginCommandBuffer(cmd, &b));
+  return cmd;
+}
+
+// Records, submits and returns a one-time command buffer (the caller frees it after the
+// wait), waiting for `wait` and signalling `signal` on the host's timeline (0: none).
+template <typename F>
+static VkCommandBuffer submit(Host &h, uint64_t wait, uint64_t signal, F record) {
+  VkCommandBuffer cmd = begin_command_buffer(h);
   record(cmd);
   VK(vkEndCommandBuffer(cmd));
   VkTimelineSemaphoreSubmitInfo t{VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO};
@@ -780,19 +786,6 @@ static Reference host_frame(VksplatContext *ctx, VksplatScene *scene, uint32_t c
     VS(vksplat_render_instances(ctx, ptrs, count, &d, &img));
   }
   return r;
-}
-
-static VkCommandBuffer begin_command_buffer(Host &h) {
-  VkCommandBufferAllocateInfo a{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-  a.commandPool = h.pool;
-  a.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-  a.commandBufferCount = 1;
-  VkCommandBuffer cmd;
-  VK(vkAllocateCommandBuffers(h.device, &a, &cmd));
-  VkCommandBufferBeginInfo b{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-  b.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  VK(vkBeginCommandBuffer(cmd, &b));
-  return cmd;
 }
 
 static void submit_with_fence(Host &h, VkCommandBuffer cmd, VkFence fence) {
