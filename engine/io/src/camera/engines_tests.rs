@@ -456,6 +456,13 @@ fn expected_ortho(eye: DVec3, centre: DVec3, up: DVec3, lrbt: [f64; 4]) -> Camer
         *row = [rr.x as f32, rr.y as f32, rr.z as f32, tr[i] as f32];
     }
     m[3] = [0.0, 0.0, 0.0, 1.0];
+    window_camera([l, r, b, t], m)
+}
+
+/// The orthographic W×H camera at `world_to_camera` whose image spans the view window
+/// (l, r, b, t): pixels per unit W/(r−l), H/(t−b), x = 0, y = 0 at the window's (0, 0).
+fn window_camera(lrbt: [f64; 4], world_to_camera: [[f32; 4]; 4]) -> Camera {
+    let [l, r, b, t] = lrbt;
     let (w, h) = (f64::from(W), f64::from(H));
     Camera {
         name: "projection".into(),
@@ -465,7 +472,7 @@ fn expected_ortho(eye: DVec3, centre: DVec3, up: DVec3, lrbt: [f64; 4]) -> Camer
         fy: (h / (t - b)) as f32,
         cx: (-l * w / (r - l)) as f32,
         cy: (t * h / (t - b)) as f32,
-        world_to_camera: m,
+        world_to_camera,
         projection: Projection::Orthographic,
     }
 }
@@ -563,23 +570,15 @@ fn directxmath_orthographic_off_centre_lh_as_stored() {
         .map(|x| x as f32);
     let got = camera_from_clip(&p, &flip_y, ClipConvention::Direct3D, W, H).unwrap();
     let c = &got.camera;
-    let (w, h) = (f64::from(W), f64::from(H));
-    let want = Camera {
-        name: "projection".into(),
-        width: W,
-        height: H,
-        fx: (w / (r - l)) as f32,
-        fy: (h / (t - b)) as f32,
-        cx: (-l * w / (r - l)) as f32,
-        cy: (t * h / (t - b)) as f32,
-        world_to_camera: [
+    let want = window_camera(
+        [l, r, b, t],
+        [
             [1.0, 0.0, 0.0, 0.0],
             [0.0, 1.0, 0.0, 0.0],
             [0.0, 0.0, 1.0, 0.0],
             [0.0, 0.0, 0.0, 1.0],
         ],
-        projection: Projection::Orthographic,
-    };
+    );
     assert_same_camera(c, &want, "D3D");
     assert!(
         close(got.near, n, 1e-5) && close(got.far, f, 1e-5),
