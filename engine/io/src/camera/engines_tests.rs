@@ -64,14 +64,20 @@ fn points_in_front(c: &Camera) -> Vec<DVec3> {
         .collect()
 }
 
+/// Point `x`'s pixel through the camera, (u0, v0), and through the clip matrices, (u1, v1),
+/// agree.
+fn assert_same_pixel(conv: ClipConvention, x: DVec3, (u0, v0): (f64, f64), (u1, v1): (f64, f64)) {
+    assert!(
+        (u0 - u1).abs() < 2e-3 && (v0 - v1).abs() < 2e-3,
+        "{conv:?} point {x}: camera ({u0}, {v0}) vs clip ({u1}, {v1})"
+    );
+}
+
 fn assert_same_pixels(c: &Camera, p: &[f32; 16], v: &[f32; 16], conv: ClipConvention) {
     for x in points_in_front(c) {
         let (u0, v0, _) = project_camera(c, x);
         let (u1, v1, _) = project_clip(p, v, conv, x);
-        assert!(
-            (u0 - u1).abs() < 2e-3 && (v0 - v1).abs() < 2e-3,
-            "{conv:?} point {x}: camera ({u0}, {v0}) vs clip ({u1}, {v1})"
-        );
+        assert_same_pixel(conv, x, (u0, v0), (u1, v1));
     }
 }
 
@@ -384,10 +390,7 @@ fn assert_same_ortho_pixels(
     for x in points_in_front(c) {
         let (u0, v0, d) = project_ortho(c, x);
         let (u1, v1, z) = project_clip(p, v, conv, x);
-        assert!(
-            (u0 - u1).abs() < 2e-3 && (v0 - v1).abs() < 2e-3,
-            "{conv:?} point {x}: camera ({u0}, {v0}) vs clip ({u1}, {v1})"
-        );
+        assert_same_pixel(conv, x, (u0, v0), (u1, v1));
         let want_z = z_near + (z_far - z_near) * (d - near) / (far - near);
         assert!(
             (z - want_z).abs() < 1e-4,
