@@ -146,7 +146,7 @@ fn per_face(ck: &Checkpoint, n: usize, f: usize, what: &str, max: usize) -> Resu
             ck.path().display()
         ));
     }
-    if n == 0 || n % f != 0 {
+    if n == 0 || !n.is_multiple_of(f) {
         return Err(format!(
             "{}: {what} has {n} splats for {f} faces: not a whole number per face",
             ck.path().display()
