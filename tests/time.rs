@@ -742,6 +742,10 @@ fn bench_times_the_variant_stage_of_plugin_scenes() {
     let want = std::env::var("VKSPLAT_BLEND_KERNEL").unwrap_or_default();
     let want = if want == "gpu" { "gpu" } else { "cpu" };
     assert_eq!(v["blend_kernel"], want, "{v}");
+    // The sorts follow the same per-device choice (VKSPLAT_SORT_KERNEL overrides).
+    let want = std::env::var("VKSPLAT_SORT_KERNEL").unwrap_or_default();
+    let want = if want == "gpu" { "gpu" } else { "cpu" };
+    assert_eq!(v["sort_kernel"], want, "{v}");
     let f = v["variant_fraction"].as_f64().unwrap();
     assert!(f > 0.0 && f < 1.0, "{f}");
     // A static scene has no variant stage and takes no --time.
