@@ -5,11 +5,7 @@
 use vksplat_core::reference;
 use vksplat_core::{RenderMode, RenderSettings};
 use vksplat_io::{Camera, Splats};
-use vksplat_tests::{camera, compare, random_scene, Gpu, Rng};
-
-fn close(a: f32, b: f32, tol: f32) -> bool {
-    (a - b).abs() <= tol * (1.0 + b.abs())
-}
+use vksplat_tests::{camera, compare, projection_mismatches, random_scene, Gpu, Rng};
 
 /// Runs one frame on both renderers and checks every stage. Returns the max image difference.
 fn check_frame(gpu: &mut Gpu, splats: &Splats, cam: &Camera, settings: &RenderSettings) -> f32 {
@@ -30,42 +26,7 @@ fn check_frame(gpu: &mut Gpu, splats: &Splats, cam: &Camera, settings: &RenderSe
     // Projection: same culling decisions (allowing a rare disagreement at a threshold) and
     // the same values.
     let cpu = reference::project_all(splats, cam, settings.mode);
-    let mut culled_mismatch = 0;
-    for (i, (g, c)) in stages.projected.iter().zip(&cpu).enumerate() {
-        match (g, c) {
-            (Some(g), Some(c)) => {
-                for (x, y) in g.mean2d.iter().zip(&c.mean2d) {
-                    assert!(close(*x, *y, 1e-4), "{what}: splat {i} mean {g:?} vs {c:?}");
-                }
-                for (x, y) in g.conic.iter().zip(&c.conic) {
-                    assert!(
-                        (x - y).abs() <= 1e-3 * (c.conic[0].abs() + c.conic[2].abs()) + 1e-6,
-                        "{what}: splat {i} conic {g:?} vs {c:?}"
-                    );
-                }
-                assert!(close(g.depth, c.depth, 1e-5), "{what}: splat {i} depth");
-                assert!(
-                    close(g.sort_key, c.sort_key, 1e-5),
-                    "{what}: splat {i} sort key"
-                );
-                assert!(
-                    close(g.opacity, c.opacity, 1e-4),
-                    "{what}: splat {i} opacity"
-                );
-                for (x, y) in g.color.iter().zip(&c.color) {
-                    assert!(
-                        close(*x, *y, 1e-4),
-                        "{what}: splat {i} colour {g:?} vs {c:?}"
-                    );
-                }
-                if g.tile_min != c.tile_min || g.tile_max != c.tile_max {
-                    culled_mismatch += 1;
-                }
-            }
-            (None, None) => {}
-            _ => culled_mismatch += 1,
-        }
-    }
+    let culled_mismatch = projection_mismatches(&what, &stages.projected, &cpu);
     assert!(
         culled_mismatch * 1000 <= splats.len().max(1),
         "{what}: {culled_mismatch} culling/rect mismatches"

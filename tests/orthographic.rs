@@ -7,7 +7,7 @@ use std::path::Path;
 use vksplat_core::reference;
 use vksplat_core::{RenderMode, RenderSettings};
 use vksplat_io::{parse_cameras, Camera, Projection, Splats};
-use vksplat_tests::{camera, compare, random_scene, Gpu, Rng};
+use vksplat_tests::{camera, close, compare, projection_mismatches, random_scene, Gpu, Rng};
 
 const MODES: [RenderMode; 4] = [
     RenderMode::Classic,
@@ -22,10 +22,6 @@ fn ortho() -> Camera {
     c.world_to_camera[2][3] = 1.0;
     c.projection = Projection::Orthographic;
     c
-}
-
-fn close(a: f32, b: f32, tol: f32) -> bool {
-    (a - b).abs() <= tol * (1.0 + b.abs())
 }
 
 #[test]
@@ -54,32 +50,10 @@ fn orthographic_gpu_matches_the_reference_in_every_mode() {
                 .render_with_stages(&scene, &cam, &settings)
                 .expect("render");
             let cpu = reference::project_all(&s, &cam, mode);
-            let mut mismatch = 0;
-            for (i, (g, c)) in stages.projected.iter().zip(&cpu).enumerate() {
-                match (g, c) {
-                    (Some(g), Some(c)) => {
-                        for (x, y) in g.mean2d.iter().zip(&c.mean2d) {
-                            assert!(close(*x, *y, 1e-4), "{what}: splat {i} mean {g:?} vs {c:?}");
-                        }
-                        for (x, y) in g.conic.iter().zip(&c.conic) {
-                            assert!(
-                                (x - y).abs()
-                                    <= 1e-3 * (c.conic[0].abs() + c.conic[2].abs()) + 1e-6,
-                                "{what}: splat {i} conic {g:?} vs {c:?}"
-                            );
-                        }
-                        assert!(close(g.depth, c.depth, 1e-5), "{what}: splat {i} depth");
-                        for (x, y) in g.color.iter().zip(&c.color) {
-                            assert!(close(*x, *y, 1e-4), "{what}: splat {i} colour");
-                        }
-                    }
-                    (None, None) => {}
-                    _ => mismatch += 1,
-                }
-            }
+            let mismatch = projection_mismatches(&what, &stages.projected, &cpu);
             assert!(
                 mismatch * 1000 <= s.len(),
-                "{what}: {mismatch} culling mismatches"
+                "{what}: {mismatch} culling/rect mismatches"
             );
             let visible = cpu.iter().filter(|p| p.is_some()).count();
             assert!(visible > 500, "{what}: only {visible} visible");

@@ -151,6 +151,59 @@ pub fn random_scene(rng: &mut Rng, n: usize, sh_degree: u32) -> Splats {
     s
 }
 
+/// Relative closeness of a GPU value to the CPU reference's: `|a − b| ≤ tol·(1 + |b|)`.
+pub fn close(a: f32, b: f32, tol: f32) -> bool {
+    (a - b).abs() <= tol * (1.0 + b.abs())
+}
+
+/// Compares the GPU's projected splats with the CPU reference's: where both keep a splat, its
+/// mean, conic, depth, sort key, opacity and colour must agree (asserted, naming `what` and
+/// the splat); returns how many splats the two cull differently or give another tile
+/// rectangle (a rare disagreement at a threshold, which callers bound).
+pub fn projection_mismatches(
+    what: &str,
+    gpu: &[Option<vksplat_core::ProjectedSplat>],
+    cpu: &[Option<vksplat_core::ProjectedSplat>],
+) -> usize {
+    let mut mismatches = 0;
+    for (i, (g, c)) in gpu.iter().zip(cpu).enumerate() {
+        match (g, c) {
+            (Some(g), Some(c)) => {
+                for (x, y) in g.mean2d.iter().zip(&c.mean2d) {
+                    assert!(close(*x, *y, 1e-4), "{what}: splat {i} mean {g:?} vs {c:?}");
+                }
+                for (x, y) in g.conic.iter().zip(&c.conic) {
+                    assert!(
+                        (x - y).abs() <= 1e-3 * (c.conic[0].abs() + c.conic[2].abs()) + 1e-6,
+                        "{what}: splat {i} conic {g:?} vs {c:?}"
+                    );
+                }
+                assert!(close(g.depth, c.depth, 1e-5), "{what}: splat {i} depth");
+                assert!(
+                    close(g.sort_key, c.sort_key, 1e-5),
+                    "{what}: splat {i} sort key"
+                );
+                assert!(
+                    close(g.opacity, c.opacity, 1e-4),
+                    "{what}: splat {i} opacity"
+                );
+                for (x, y) in g.color.iter().zip(&c.color) {
+                    assert!(
+                        close(*x, *y, 1e-4),
+                        "{what}: splat {i} colour {g:?} vs {c:?}"
+                    );
+                }
+                if g.tile_min != c.tile_min || g.tile_max != c.tile_max {
+                    mismatches += 1;
+                }
+            }
+            (None, None) => {}
+            _ => mismatches += 1,
+        }
+    }
+    mismatches
+}
+
 /// Largest absolute difference and the fraction of elements outside `abs + rel·|b|`.
 pub fn compare(a: &[f32], b: &[f32], abs: f32, rel: f32) -> (f32, f64) {
     assert_eq!(a.len(), b.len());
