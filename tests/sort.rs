@@ -3,10 +3,11 @@
 //! reversed and 2^22-element inputs, sizes around the kernels' block and workgroup boundaries,
 //! every bit width 1..=32. The sort is stable, so its result is unique: each kernel must equal
 //! the CPU sort, keys and values, and so each other. A frame renders the same with either
-//! kernel set (which also picks the tile-ranges kernel). Run at subgroup sizes 8 and 4 by CI
+//! kernel set (which also picks the tile-ranges and scan kernels). The scan alone (scan.comp,
+//! scan_cpu.comp) equals a CPU saturating prefix sum. Run at subgroup sizes 8 and 4 by CI
 //! (`LP_NATIVE_VECTOR_WIDTH=128` gives 4 on lavapipe).
 
-use vksplat_core::gpu_layout::SORT_BLOCK_KEYS;
+use vksplat_core::gpu_layout::{SCAN_BLOCK, SORT_BLOCK_KEYS};
 use vksplat_core::shaders::{SortKernel, SORT_CPU_LANES};
 use vksplat_core::{RenderMode, RenderSettings};
 use vksplat_tests::{camera, random_scene, Gpu, Rng};
@@ -169,6 +170,78 @@ fn frames_are_identical_with_either_sort_kernel() {
         assert!(bits(&a.0.rgba) == bits(&b.0.rgba), "{w}x{h}: image");
         assert!(bits(&a.0.depth) == bits(&b.0.depth), "{w}x{h}: depth");
     }
+}
+
+/// Exclusive prefix sums saturating at 2^32 - 1, and the saturated total.
+fn cpu_scan(values: &[u32]) -> (Vec<u32>, u32) {
+    let mut sum = 0u32;
+    let prefix = values
+        .iter()
+        .map(|&v| {
+            let p = sum;
+            sum = sum.saturating_add(v);
+            p
+        })
+        .collect();
+    (prefix, sum)
+}
+
+#[test]
+fn scan_matches_cpu_prefix_sum() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    let mut rng = Rng::new(11);
+    let b = SCAN_BLOCK as usize;
+    let lanes = SORT_CPU_LANES as usize;
+    let mut inputs: Vec<(String, Vec<u32>)> = Vec::new();
+    // Around one block, one CPU workgroup of blocks (LANES blocks) and several of them.
+    for n in [
+        0,
+        1,
+        2,
+        b - 1,
+        b,
+        b + 1,
+        lanes * b - 1,
+        lanes * b,
+        lanes * b + 1,
+        3 * lanes * b + 517,
+        100_003,
+    ] {
+        let v = (0..n).map(|_| rng.next_u32() % 1000).collect();
+        inputs.push((format!("n={n} below 1000"), v));
+    }
+    // Sums that pass 2^32 - 1 in the middle of a block, and in a later block.
+    let big = (0..5000).map(|_| rng.next_u32() >> 4).collect();
+    inputs.push(("5000 values below 2^28 (saturates)".into(), big));
+    let mut late = vec![0u32; 3 * b];
+    late[2 * b + 7] = u32::MAX - 3;
+    late[2 * b + 9] = 9;
+    late[3 * b - 1] = 1;
+    inputs.push(("saturates in the third block".into(), late));
+    for kernel in KERNELS {
+        gpu.renderer.set_sort_kernel(kernel).expect("sort kernel");
+        for (what, values) in &inputs {
+            let (prefix, total) = gpu.renderer.scan_values(values).expect("scan");
+            let (want, want_total) = cpu_scan(values);
+            assert_eq!(
+                total,
+                want_total,
+                "{what} ({} kernel): total",
+                kernel.name()
+            );
+            if let Some(i) = (0..want.len()).find(|&i| prefix[i] != want[i]) {
+                panic!(
+                    "{what} ({} kernel): element {i} is {}, expected {}",
+                    kernel.name(),
+                    prefix[i],
+                    want[i]
+                );
+            }
+            assert_eq!(prefix.len(), want.len(), "{what}: length");
+        }
+    }
+    let (_, total) = cpu_scan(&inputs[inputs.len() - 2].1);
+    assert_eq!(total, u32::MAX, "the saturating input must saturate");
 }
 
 #[test]

@@ -18,9 +18,11 @@ uint workgroup_exclusive_scan(uint v, out uint total) {
         src = 1u - src;
         barrier();
     }
-    uint inclusive = s_scan[src][t];
+    // The previous invocation's inclusive sum, not inclusive - v: that is wrong once the
+    // inclusive sum has saturated.
+    uint exclusive = t == 0u ? 0u : s_scan[src][t - 1u];
     total = s_scan[src][WORKGROUP - 1u];
     barrier();  // s_scan may be reused by the next call
-    return inclusive - v;
+    return exclusive;
 }
 #endif

@@ -20,4 +20,7 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
     ("sort_offsets_cpu", "radix_sort_cpu.comp", &[("SORT_STEP", "2")]),
     ("sort_scatter_cpu", "radix_sort_cpu.comp", &[("SORT_STEP", "3")]),
     ("tile_ranges_cpu", "tile_ranges_cpu.comp", &[]),
+    ("scan_reduce_cpu", "scan_cpu.comp", &[("SCAN_STEP", "1")]),
+    ("scan_blocks_cpu", "scan_cpu.comp", &[("SCAN_STEP", "2")]),
+    ("scan_downsweep_cpu", "scan_cpu.comp", &[("SCAN_STEP", "3")]),
 ];

@@ -90,7 +90,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 15] = [
+pub const KERNELS: [KernelSpec; 18] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -130,10 +130,25 @@ pub const KERNELS: [KernelSpec; 15] = [
         RangesParams,
         [SORT_CPU_LANES, 1, 1]
     ),
+    // The scan for CPU devices (SortKernel::Cpu): a block of elements per invocation.
+    kernel!(
+        "scan_reduce_cpu",
+        ScanBindings,
+        ScanParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
+    kernel!("scan_blocks_cpu", ScanBindings, ScanParams, [1, 1, 1]),
+    kernel!(
+        "scan_downsweep_cpu",
+        ScanBindings,
+        ScanParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
 ];
 
-/// Invocations of a workgroup of the CPU sort kernels, each sorting one block of
-/// `SORT_BLOCK_KEYS` keys (shaders/radix_sort_cpu.comp's LANES).
+/// Invocations of a workgroup of the CPU sort and scan kernels, each owning one block of
+/// `SORT_BLOCK_KEYS` keys or `SCAN_BLOCK` elements (the LANES of shaders/radix_sort_cpu.comp
+/// and shaders/scan_cpu.comp).
 pub const SORT_CPU_LANES: u32 = 8;
 
 /// The per-device choice shared by the kernels that come in a GPU and a CPU variant: the CPU
@@ -207,7 +222,8 @@ pub enum SortKernel {
     /// radix_sort_cpu.comp: each invocation walks a whole block of keys serially, no barriers
     /// or atomics, and the histogram is scanned by its own kernel, a serial walk per digit,
     /// instead of scan.comp; tile_ranges_cpu.comp walks a run of the sorted list per
-    /// invocation (CPU devices: lavapipe).
+    /// invocation, and scan_cpu.comp (the frame's scan) a block of elements (CPU devices:
+    /// lavapipe).
     Cpu,
 }
 
@@ -241,17 +257,20 @@ impl SortKernel {
                 offsets: None,
                 scatter: &KERNELS[5],
                 ranges: &KERNELS[8],
+                scan: [&KERNELS[1], &KERNELS[2], &KERNELS[3]],
             },
             SortKernel::Cpu => SortSpecs {
                 histogram: &KERNELS[11],
                 offsets: Some(&KERNELS[12]),
                 scatter: &KERNELS[13],
                 ranges: &KERNELS[14],
+                scan: [&KERNELS[15], &KERNELS[16], &KERNELS[17]],
             },
         }
     }
 
-    /// Blocks of `SORT_BLOCK_KEYS` keys one workgroup of its kernels sorts.
+    /// Blocks of `SORT_BLOCK_KEYS` keys (or `SCAN_BLOCK` elements) one workgroup of its sort
+    /// (or scan) kernels handles.
     pub(crate) fn blocks_per_group(self) -> u32 {
         match self {
             SortKernel::Gpu => 1,
@@ -267,6 +286,9 @@ struct SortSpecs {
     offsets: Option<&'static KernelSpec>,
     scatter: &'static KernelSpec,
     ranges: &'static KernelSpec,
+    /// The reduce, block-scan and downsweep kernels of the scan (the frame's, and the
+    /// histogram's where `offsets` is None).
+    scan: [&'static KernelSpec; 3],
 }
 
 /// Every pipeline of the frame.
@@ -295,8 +317,8 @@ impl Kernels {
         let blend_kernel = BlendKernel::for_device(ctx.info())?;
         let sort_kernel = SortKernel::for_device(ctx.info())?;
         let sort = sort_kernel.specs();
-        let [preprocess, scan_reduce, scan_blocks, scan_downsweep, _, _, dispatch_args, emit_keys, _, _, _, _, _, _, _] =
-            &KERNELS;
+        let [preprocess, _, _, _, _, _, dispatch_args, emit_keys, ..] = &KERNELS;
+        let [scan_reduce, scan_blocks, scan_downsweep] = sort.scan;
         Ok(Kernels {
             preprocess: preprocess.create(ctx)?,
             scan_reduce: scan_reduce.create(ctx)?,
@@ -340,6 +362,10 @@ impl Kernels {
         self.sort_offsets = sort.offsets.map(|s| s.create(ctx)).transpose()?;
         self.sort_scatter = sort.scatter.create(ctx)?;
         self.tile_ranges = sort.ranges.create(ctx)?;
+        let [scan_reduce, scan_blocks, scan_downsweep] = sort.scan;
+        self.scan_reduce = scan_reduce.create(ctx)?;
+        self.scan_blocks = scan_blocks.create(ctx)?;
+        self.scan_downsweep = scan_downsweep.create(ctx)?;
         self.sort_kernel = kernel;
         Ok(())
     }

@@ -44,6 +44,17 @@ fn dispatch<'a>(
     Ok(())
 }
 
+/// `groups` (one workgroup per block) for kernels that handle `blocks` blocks per workgroup: a
+/// direct dispatch shrinks; an indirect one stays, and its surplus groups exit at once.
+fn per_group(groups: Groups<'_>, blocks: u32) -> Groups<'_> {
+    match groups {
+        Groups::Direct(g) if blocks > 1 => {
+            Groups::Direct(groups_2d((g[0] * g[1] * g[2]).div_ceil(blocks)))
+        }
+        g => g,
+    }
+}
+
 /// Records an exclusive scan of `control[params.len_slot]` elements (`io.rect_lo`, `rect_hi`
 /// and `ids` are only read when `params.gather` is 1); `groups` must cover
 /// ceil(len / SCAN_BLOCK) workgroups. Ends with a barrier.
@@ -56,6 +67,7 @@ pub(crate) fn record_scan<'a>(
 ) -> Result<(), CoreError> {
     let b = io.list();
     let push = params.push()?;
+    let groups = per_group(groups, k.sort_kernel.blocks_per_group());
     dispatch(rec, &k.scan_reduce, &b, &push, groups)?;
     rec.barrier();
     rec.dispatch(&k.scan_blocks, &b, &push, [1, 1, 1])?;
@@ -101,13 +113,7 @@ pub(crate) fn record_sort<'a>(
     sort_groups: Groups<'a>,
     hist_scan_groups: Groups<'a>,
 ) -> Result<usize, CoreError> {
-    let per_group = k.sort_kernel.blocks_per_group();
-    let sort_groups = match sort_groups {
-        Groups::Direct(g) if per_group > 1 => {
-            Groups::Direct(groups_2d((g[0] * g[1] * g[2]).div_ceil(per_group)))
-        }
-        g => g,
-    };
+    let sort_groups = per_group(sort_groups, k.sort_kernel.blocks_per_group());
     let mut src = 0usize;
     for pass in 0..radix_passes(bits) {
         let dst = 1 - src;

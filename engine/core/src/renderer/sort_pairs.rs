@@ -1,10 +1,11 @@
-//! The GPU radix sort on its own (not part of a frame): `vksplat bench --sort-keys` measures
-//! it and tests/sort.rs checks it against the standard library's stable sort.
+//! The GPU radix sort and scan on their own (not part of a frame): `vksplat bench --sort-keys`
+//! measures the sort, and tests/sort.rs checks the sort against the standard library's stable
+//! sort and the scan against a CPU saturating prefix sum.
 
 use super::Renderer;
 use crate::error::CoreError;
 use crate::gpu_layout::*;
-use crate::sort::{record_sort, Groups, SortIo};
+use crate::sort::{record_scan, record_sort, Groups, SortIo};
 
 impl Renderer {
     /// The sort kernels this renderer runs (chosen per device, `VKSPLAT_SORT_KERNEL`).
@@ -96,5 +97,57 @@ impl Renderer {
         let sorted_keys = bytemuck::pod_collect_to_vec(&self.download(kb, n as u64 * 4)?);
         let sorted_vals = bytemuck::pod_collect_to_vec(&self.download(vb, n as u64 * 4)?);
         Ok((sorted_keys, sorted_vals, ns))
+    }
+
+    /// The exclusive prefix sums of `values` on the GPU, saturating at 2^32 - 1, and their
+    /// saturated total, with the scan kernels of the renderer's sort kernel (the frame's
+    /// scan; tests only). At most one storage binding of values.
+    #[cfg(feature = "test-hooks")]
+    pub fn scan_values(&self, values: &[u32]) -> Result<(Vec<u32>, u32), CoreError> {
+        let n = u32::try_from(values.len())
+            .ok()
+            .filter(|&n| u64::from(n) * 4 <= self.max_binding())
+            .ok_or_else(|| CoreError::TooLarge(format!("scanning {} values", values.len())))?;
+        let mut control = [0u32; CTL_LEN as usize];
+        control[CTL_VISIBLE as usize] = n;
+        let ctl = self.upload("scan.control", bytemuck::cast_slice(&control))?;
+        // One element more than asked, so an empty scan still binds non-empty buffers.
+        let mut padded = values.to_vec();
+        padded.push(0);
+        let input = self.upload("scan.input", bytemuck::cast_slice(&padded))?;
+        let output = self.storage("scan.output", (u64::from(n) + 1) * 4)?;
+        let blocks = n.div_ceil(SCAN_BLOCK).max(1);
+        let sums = self.storage("scan.block_sums", u64::from(blocks) * 4)?;
+        let io = ScanBindings {
+            control: &ctl,
+            input: &input,
+            output: &output,
+            block_sums: &sums,
+            rect_lo: &input,
+            rect_hi: &input,
+            ids: &input,
+        };
+        let params = ScanParams {
+            len_slot: CTL_VISIBLE,
+            total_slot: CTL_TOTAL_ISECT,
+            gather: 0,
+            pad: 0,
+        };
+        let mut rec = self.ctx.begin()?;
+        record_scan(
+            &mut rec,
+            &self.kernels,
+            &io,
+            params,
+            Groups::Direct(groups_2d(blocks)),
+        )?;
+        self.ctx.submit_and_wait(rec)?;
+        let out: Vec<u32> = if n == 0 {
+            Vec::new()
+        } else {
+            bytemuck::pod_collect_to_vec(&self.download(&output, u64::from(n) * 4)?)
+        };
+        let ctl: Vec<u32> = bytemuck::pod_collect_to_vec(&self.download(&ctl, CTL_LEN as u64 * 4)?);
+        Ok((out, ctl[CTL_TOTAL_ISECT as usize]))
     }
 }
