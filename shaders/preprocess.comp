@@ -74,24 +74,40 @@ float half_at(FloatArray a, uint o) {
     return (o & 1u) == 0u ? pair.x : pair.y;
 }
 
+// The kernel's SH variant (engine/core/src/kernel_sources.rs): SH_MAX_DEGREE compiles in the
+// bands up to that degree, SH_HALF the one storage (0 f32, 1 IEEE half pairs); undefined, both
+// storages and all bands are compiled in and pc decides. Specialised variants are for CPU
+// devices: llvmpipe runs both sides of every branch, so a scene of SH degree 0 paid for the
+// loads of all 16 coefficients, twice (f32 and half). The result is the same either way.
+#ifndef SH_MAX_DEGREE
+#define SH_MAX_DEGREE 3
+#endif
+
 vec3 coeff(uint i, uint k) {
     uint o = i * pc.sh_stride + k;
+#if !defined(SH_HALF)
     if ((pc.flags & SPLAT_SH_HALF) != 0u) {
         return vec3(half_at(arr.sh_r, o), half_at(arr.sh_g, o), half_at(arr.sh_b, o));
     }
+#elif SH_HALF == 1
+    return vec3(half_at(arr.sh_r, o), half_at(arr.sh_g, o), half_at(arr.sh_b, o));
+#endif
     return vec3(arr.sh_r.v[o], arr.sh_g.v[o], arr.sh_b.v[o]);
 }
 
 vec3 sh_color(uint i, vec3 dir) {
     vec3 c = SH_C0 * coeff(i, 0u);
+#if SH_MAX_DEGREE >= 1
     if (pc.sh_degree >= 1u) {
         float x = dir.x, y = dir.y, z = dir.z;
         c += -SH_C1 * y * coeff(i, 1u) + SH_C1 * z * coeff(i, 2u) - SH_C1 * x * coeff(i, 3u);
+#if SH_MAX_DEGREE >= 2
         if (pc.sh_degree >= 2u) {
             float xx = x * x, yy = y * y, zz = z * z;
             c += SH_C2[0] * x * y * coeff(i, 4u) + SH_C2[1] * y * z * coeff(i, 5u)
                + SH_C2[2] * (2.0 * zz - xx - yy) * coeff(i, 6u)
                + SH_C2[3] * x * z * coeff(i, 7u) + SH_C2[4] * (xx - yy) * coeff(i, 8u);
+#if SH_MAX_DEGREE >= 3
             if (pc.sh_degree >= 3u) {
                 c += SH_C3[0] * y * (3.0 * xx - yy) * coeff(i, 9u)
                    + SH_C3[1] * x * y * z * coeff(i, 10u)
@@ -101,8 +117,11 @@ vec3 sh_color(uint i, vec3 dir) {
                    + SH_C3[5] * z * (xx - yy) * coeff(i, 14u)
                    + SH_C3[6] * x * (xx - 3.0 * yy) * coeff(i, 15u);
             }
+#endif
         }
+#endif
     }
+#endif
     return max(c + 0.5, vec3(0.0));
 }
 

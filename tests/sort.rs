@@ -3,7 +3,8 @@
 //! reversed and 2^22-element inputs, sizes around the kernels' block and workgroup boundaries,
 //! every bit width 1..=32. The sort is stable, so its result is unique: each kernel must equal
 //! the CPU sort, keys and values, and so each other. A frame renders the same with either
-//! kernel set (which also picks the tile-ranges and scan kernels). The scan alone (scan.comp,
+//! kernel set (which also picks the tile-ranges and scan kernels, and preprocess specialised per
+//! SH degree and storage), for every SH degree and both storages. The scan alone (scan.comp,
 //! scan_cpu.comp) equals a CPU saturating prefix sum. Run at subgroup sizes 8 and 4 by CI
 //! (`LP_NATIVE_VECTOR_WIDTH=128` gives 4 on lavapipe).
 
@@ -136,8 +137,23 @@ fn sort_2_pow_22() {
 fn frames_are_identical_with_either_sort_kernel() {
     let Some(mut gpu) = Gpu::new() else { return };
     let mut rng = Rng::new(7);
-    let splats = random_scene(&mut rng, 3000, 1);
-    let scene = gpu.renderer.upload_scene(&splats).expect("upload");
+    // Every SH degree, f32 and half storage: the CPU kernels also run preprocess specialised
+    // per degree and storage (Kernels::preprocess_for), the GPU kernels the generic one.
+    let mut scenes = Vec::new();
+    for degree in 0..=3u32 {
+        let splats = random_scene(&mut rng, 3000, degree);
+        for sh_half in [false, true] {
+            let options = vksplat_core::SceneOptions {
+                sh_half,
+                ..Default::default()
+            };
+            let scene = gpu
+                .renderer
+                .upload_scene_with(&splats, &Default::default(), options)
+                .expect("upload");
+            scenes.push((format!("SH {degree}, half {sh_half}"), scene));
+        }
+    }
     // 300x200 has 19x13 tiles: 8 tile bits, one pass; 2100x70 has 132x5 = 660 tiles: 10
     // bits, two passes.
     for (w, h) in [(300u32, 200u32), (2100, 70)] {
@@ -153,22 +169,36 @@ fn frames_are_identical_with_either_sort_kernel() {
             mode: RenderMode::Classic,
             ..Default::default()
         };
-        let mut runs = Vec::new();
-        for kernel in KERNELS {
-            gpu.renderer.set_sort_kernel(kernel).expect("sort kernel");
-            let (frame, stats, stages) = gpu
-                .renderer
-                .render_with_stages(&scene, &cam, &settings)
-                .expect("render");
-            assert!(stats.intersections > 1000, "{w}x{h}: {stats:?}");
-            runs.push((frame, stages));
+        for (what, scene) in &scenes {
+            if (w, h) == (2100, 70) && what != "SH 1, half false" {
+                continue; // the second pass of the tile sort needs one scene only
+            }
+            let mut runs = Vec::new();
+            for kernel in KERNELS {
+                gpu.renderer.set_sort_kernel(kernel).expect("sort kernel");
+                let (frame, stats, stages) = gpu
+                    .renderer
+                    .render_with_stages(scene, &cam, &settings)
+                    .expect("render");
+                assert!(stats.intersections > 1000, "{w}x{h} {what}: {stats:?}");
+                runs.push((frame, stages));
+            }
+            let (a, b) = (&runs[0], &runs[1]);
+            assert_eq!(
+                a.1.depth_order, b.1.depth_order,
+                "{w}x{h} {what}: depth order"
+            );
+            assert_eq!(
+                a.1.intersections, b.1.intersections,
+                "{w}x{h} {what}: tile order"
+            );
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert!(bits(&a.0.rgba) == bits(&b.0.rgba), "{w}x{h} {what}: image");
+            assert!(
+                bits(&a.0.depth) == bits(&b.0.depth),
+                "{w}x{h} {what}: depth"
+            );
         }
-        let (a, b) = (&runs[0], &runs[1]);
-        assert_eq!(a.1.depth_order, b.1.depth_order, "{w}x{h}: depth order");
-        assert_eq!(a.1.intersections, b.1.intersections, "{w}x{h}: tile order");
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert!(bits(&a.0.rgba) == bits(&b.0.rgba), "{w}x{h}: image");
-        assert!(bits(&a.0.depth) == bits(&b.0.depth), "{w}x{h}: depth");
     }
 }
 

@@ -23,4 +23,14 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
     ("scan_reduce_cpu", "scan_cpu.comp", &[("SCAN_STEP", "1")]),
     ("scan_blocks_cpu", "scan_cpu.comp", &[("SCAN_STEP", "2")]),
     ("scan_downsweep_cpu", "scan_cpu.comp", &[("SCAN_STEP", "3")]),
+    // preprocess specialised per SH degree and storage (CPU devices), in
+    // Kernels::preprocess_for order: degree * 2 + half.
+    ("preprocess_sh0", "preprocess.comp", &[("SH_MAX_DEGREE", "0"), ("SH_HALF", "0")]),
+    ("preprocess_sh0_half", "preprocess.comp", &[("SH_MAX_DEGREE", "0"), ("SH_HALF", "1")]),
+    ("preprocess_sh1", "preprocess.comp", &[("SH_MAX_DEGREE", "1"), ("SH_HALF", "0")]),
+    ("preprocess_sh1_half", "preprocess.comp", &[("SH_MAX_DEGREE", "1"), ("SH_HALF", "1")]),
+    ("preprocess_sh2", "preprocess.comp", &[("SH_MAX_DEGREE", "2"), ("SH_HALF", "0")]),
+    ("preprocess_sh2_half", "preprocess.comp", &[("SH_MAX_DEGREE", "2"), ("SH_HALF", "1")]),
+    ("preprocess_sh3", "preprocess.comp", &[("SH_MAX_DEGREE", "3"), ("SH_HALF", "0")]),
+    ("preprocess_sh3_half", "preprocess.comp", &[("SH_MAX_DEGREE", "3"), ("SH_HALF", "1")]),
 ];

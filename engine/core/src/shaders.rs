@@ -6,7 +6,7 @@
 //! which reflects the SPIR-V against the kernel's bindings and push block; tests/layout.rs
 //! compares every block member, binding and workgroup size with the Rust side.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use vksplat_vk::spirv::Interface;
 use vksplat_vk::{ComputePipeline, Context};
@@ -90,7 +90,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 18] = [
+pub const KERNELS: [KernelSpec; 26] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -144,7 +144,40 @@ pub const KERNELS: [KernelSpec; 18] = [
         ScanParams,
         [SORT_CPU_LANES, 1, 1]
     ),
+    // preprocess specialised per SH degree and storage for CPU devices (SortKernel::Cpu), in
+    // Kernels::preprocess_for order: degree * 2 + half.
+    kernel!("preprocess_sh0", PreprocessBindings, PreprocessArrays, LINE),
+    kernel!(
+        "preprocess_sh0_half",
+        PreprocessBindings,
+        PreprocessArrays,
+        LINE
+    ),
+    kernel!("preprocess_sh1", PreprocessBindings, PreprocessArrays, LINE),
+    kernel!(
+        "preprocess_sh1_half",
+        PreprocessBindings,
+        PreprocessArrays,
+        LINE
+    ),
+    kernel!("preprocess_sh2", PreprocessBindings, PreprocessArrays, LINE),
+    kernel!(
+        "preprocess_sh2_half",
+        PreprocessBindings,
+        PreprocessArrays,
+        LINE
+    ),
+    kernel!("preprocess_sh3", PreprocessBindings, PreprocessArrays, LINE),
+    kernel!(
+        "preprocess_sh3_half",
+        PreprocessBindings,
+        PreprocessArrays,
+        LINE
+    ),
 ];
+
+/// Index in [`KERNELS`] of the first specialised preprocess (`preprocess_sh0`).
+const PREPROCESS_VARIANTS: usize = 18;
 
 /// Invocations of a workgroup of the CPU sort and scan kernels, each owning one block of
 /// `SORT_BLOCK_KEYS` keys or `SCAN_BLOCK` elements (the LANES of shaders/radix_sort_cpu.comp
@@ -222,8 +255,9 @@ pub enum SortKernel {
     /// radix_sort_cpu.comp: each invocation walks a whole block of keys serially, no barriers
     /// or atomics, and the histogram is scanned by its own kernel, a serial walk per digit,
     /// instead of scan.comp; tile_ranges_cpu.comp walks a run of the sorted list per
-    /// invocation, and scan_cpu.comp (the frame's scan) a block of elements (CPU devices:
-    /// lavapipe).
+    /// invocation, scan_cpu.comp (the frame's scan) a block of elements, and preprocess is
+    /// compiled per SH degree and storage, so a scene pays only for the coefficients it has
+    /// (CPU devices: lavapipe).
     Cpu,
 }
 
@@ -258,6 +292,7 @@ impl SortKernel {
                 scatter: &KERNELS[5],
                 ranges: &KERNELS[8],
                 scan: [&KERNELS[1], &KERNELS[2], &KERNELS[3]],
+                specialised_preprocess: false,
             },
             SortKernel::Cpu => SortSpecs {
                 histogram: &KERNELS[11],
@@ -265,6 +300,7 @@ impl SortKernel {
                 scatter: &KERNELS[13],
                 ranges: &KERNELS[14],
                 scan: [&KERNELS[15], &KERNELS[16], &KERNELS[17]],
+                specialised_preprocess: true,
             },
         }
     }
@@ -289,11 +325,18 @@ struct SortSpecs {
     /// The reduce, block-scan and downsweep kernels of the scan (the frame's, and the
     /// histogram's where `offsets` is None).
     scan: [&'static KernelSpec; 3],
+    /// Whether preprocess runs the specialised variants (`Kernels::preprocess_for`).
+    specialised_preprocess: bool,
 }
 
 /// Every pipeline of the frame.
 pub struct Kernels {
-    pub preprocess: ComputePipeline,
+    /// preprocess for any SH degree and storage (GPU kernels; see `preprocess_for`).
+    preprocess: ComputePipeline,
+    /// With the CPU kernels: preprocess per (SH degree, half storage), built on first use (a
+    /// scene needs one; building all eight would slow every context's start on lavapipe).
+    preprocess_variants: Option<[OnceLock<ComputePipeline>; 8]>,
+    ctx: Arc<Context>,
     pub scan_reduce: ComputePipeline,
     pub scan_blocks: ComputePipeline,
     pub scan_downsweep: ComputePipeline,
@@ -321,6 +364,8 @@ impl Kernels {
         let [scan_reduce, scan_blocks, scan_downsweep] = sort.scan;
         Ok(Kernels {
             preprocess: preprocess.create(ctx)?,
+            preprocess_variants: sort.specialised_preprocess.then(Default::default),
+            ctx: ctx.clone(),
             scan_reduce: scan_reduce.create(ctx)?,
             scan_blocks: scan_blocks.create(ctx)?,
             scan_downsweep: scan_downsweep.create(ctx)?,
@@ -334,6 +379,26 @@ impl Kernels {
             blend: blend_kernel.spec().create(ctx)?,
             blend_kernel,
         })
+    }
+
+    /// The preprocess pipeline for a scene of SH degree `sh_degree` (at most 3) stored as f32
+    /// or, with `sh_half`, IEEE half pairs: the generic kernel with the GPU kernels, else the
+    /// specialised one, built now if this is its first use.
+    pub(crate) fn preprocess_for(
+        &self,
+        sh_degree: u32,
+        sh_half: bool,
+    ) -> Result<&ComputePipeline, CoreError> {
+        let Some(variants) = &self.preprocess_variants else {
+            return Ok(&self.preprocess);
+        };
+        let i = sh_degree.min(3) as usize * 2 + usize::from(sh_half);
+        if let Some(p) = variants[i].get() {
+            return Ok(p);
+        }
+        let p = KERNELS[PREPROCESS_VARIANTS + i].create(&self.ctx)?;
+        // Another thread may have built it meanwhile: either pipeline will do.
+        Ok(variants[i].get_or_init(|| p))
     }
 
     /// Replaces the blend pipeline by `kernel`'s (no frame using it may be in flight; tests
@@ -363,6 +428,7 @@ impl Kernels {
         self.sort_scatter = sort.scatter.create(ctx)?;
         self.tile_ranges = sort.ranges.create(ctx)?;
         let [scan_reduce, scan_blocks, scan_downsweep] = sort.scan;
+        self.preprocess_variants = sort.specialised_preprocess.then(Default::default);
         self.scan_reduce = scan_reduce.create(ctx)?;
         self.scan_blocks = scan_blocks.create(ctx)?;
         self.scan_downsweep = scan_downsweep.create(ctx)?;

@@ -5,7 +5,7 @@
 use super::Renderer;
 use crate::error::CoreError;
 use crate::gpu_layout::*;
-use crate::sort::{record_scan, record_sort, Groups, SortIo};
+use crate::sort::{record_sort, Groups, SortIo};
 
 impl Renderer {
     /// The sort kernels this renderer runs (chosen per device, `VKSPLAT_SORT_KERNEL`).
@@ -134,7 +134,7 @@ impl Renderer {
             pad: 0,
         };
         let mut rec = self.ctx.begin()?;
-        record_scan(
+        crate::sort::record_scan(
             &mut rec,
             &self.kernels,
             &io,

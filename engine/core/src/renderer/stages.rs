@@ -187,8 +187,9 @@ impl<'a> FrameRecorder<'_, 'a> {
             params,
             control: &b.control,
         };
+        let half = scene.flags & SPLAT_SH_HALF != 0;
         self.rec.dispatch(
-            &self.k.preprocess,
+            self.k.preprocess_for(scene.sh_degree, half)?,
             &bindings.list(),
             &push,
             groups_2d(scene.num_splats.div_ceil(WORKGROUP)),
