@@ -90,7 +90,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 26] = [
+pub const KERNELS: [KernelSpec; 27] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -174,7 +174,17 @@ pub const KERNELS: [KernelSpec; 26] = [
         PreprocessArrays,
         LINE
     ),
+    // blend_cpu for the expected depth kind outside INRIA mode (Kernels::blend_for).
+    kernel!(
+        "blend_cpu_expected",
+        BlendBindings,
+        BlendParams,
+        [TILE_SIZE, 1, 1]
+    ),
 ];
+
+/// Index in [`KERNELS`] of `blend_cpu_expected`.
+const BLEND_CPU_EXPECTED: usize = 26;
 
 /// Index in [`KERNELS`] of the first specialised preprocess (`preprocess_sh0`).
 const PREPROCESS_VARIANTS: usize = 18;
@@ -349,8 +359,11 @@ pub struct Kernels {
     pub dispatch_args: ComputePipeline,
     pub emit_keys: ComputePipeline,
     pub tile_ranges: ComputePipeline,
-    /// The pipeline of `blend_kernel`.
-    pub blend: ComputePipeline,
+    /// The pipeline of `blend_kernel` (any mode and depth kind; see `blend_for`).
+    blend: ComputePipeline,
+    /// With the CPU blend kernel: its variant for the expected depth kind outside INRIA mode,
+    /// built on first use.
+    blend_expected: Option<OnceLock<ComputePipeline>>,
     pub blend_kernel: BlendKernel,
 }
 
@@ -377,6 +390,7 @@ impl Kernels {
             emit_keys: emit_keys.create(ctx)?,
             tile_ranges: sort.ranges.create(ctx)?,
             blend: blend_kernel.spec().create(ctx)?,
+            blend_expected: (blend_kernel == BlendKernel::Cpu).then(OnceLock::new),
             blend_kernel,
         })
     }
@@ -401,6 +415,29 @@ impl Kernels {
         Ok(variants[i].get_or_init(|| p))
     }
 
+    /// The blend pipeline for a frame in `mode` with depth kind `depth`: the CPU kernel's
+    /// variant without the other kinds' arithmetic where it applies (built now if this is its
+    /// first use), else `blend_kernel`'s.
+    pub(crate) fn blend_for(
+        &self,
+        mode: crate::types::RenderMode,
+        depth: crate::types::DepthKind,
+    ) -> Result<&ComputePipeline, CoreError> {
+        match &self.blend_expected {
+            Some(cell)
+                if mode != crate::types::RenderMode::Inria
+                    && depth == crate::types::DepthKind::Expected =>
+            {
+                if let Some(p) = cell.get() {
+                    return Ok(p);
+                }
+                let p = KERNELS[BLEND_CPU_EXPECTED].create(&self.ctx)?;
+                Ok(cell.get_or_init(|| p))
+            }
+            _ => Ok(&self.blend),
+        }
+    }
+
     /// Replaces the blend pipeline by `kernel`'s (no frame using it may be in flight; tests
     /// only, through `Renderer::set_blend_kernel`).
     #[cfg(feature = "test-hooks")]
@@ -410,6 +447,7 @@ impl Kernels {
         kernel: BlendKernel,
     ) -> Result<(), CoreError> {
         self.blend = kernel.spec().create(ctx)?;
+        self.blend_expected = (kernel == BlendKernel::Cpu).then(OnceLock::new);
         self.blend_kernel = kernel;
         Ok(())
     }

@@ -356,7 +356,7 @@ impl<'a> FrameRecorder<'_, 'a> {
         .push()?;
         let bindings = BlendBindings { ranges: &b.ranges };
         self.rec.dispatch(
-            &self.k.blend,
+            self.k.blend_for(settings.mode, settings.depth)?,
             &bindings.list(),
             &push,
             [tiles_x, tiles_y, 1],
