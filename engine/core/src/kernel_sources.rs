@@ -33,6 +33,6 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
     ("preprocess_sh2_half", "preprocess.comp", &[("SH_MAX_DEGREE", "2"), ("SH_HALF", "1")]),
     ("preprocess_sh3", "preprocess.comp", &[("SH_MAX_DEGREE", "3"), ("SH_HALF", "0")]),
     ("preprocess_sh3_half", "preprocess.comp", &[("SH_MAX_DEGREE", "3"), ("SH_HALF", "1")]),
-    // blend_cpu for the expected depth kind outside INRIA mode (Kernels::blend_for).
+    // blend_cpu for the expected depth kind outside INRIA mode, no occluder (Kernels::blend_for).
     ("blend_cpu_expected", "blend_cpu.comp", &[("BLEND_EXPECTED", "1")]),
 ];

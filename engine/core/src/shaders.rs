@@ -174,7 +174,7 @@ pub const KERNELS: [KernelSpec; 27] = [
         PreprocessArrays,
         LINE
     ),
-    // blend_cpu for the expected depth kind outside INRIA mode (Kernels::blend_for).
+    // blend_cpu for the expected depth kind outside INRIA mode, no occluder (Kernels::blend_for).
     kernel!(
         "blend_cpu_expected",
         BlendBindings,
@@ -361,8 +361,8 @@ pub struct Kernels {
     pub tile_ranges: ComputePipeline,
     /// The pipeline of `blend_kernel` (any mode and depth kind; see `blend_for`).
     blend: ComputePipeline,
-    /// With the CPU blend kernel: its variant for the expected depth kind outside INRIA mode,
-    /// built on first use.
+    /// With the CPU blend kernel: its variant for the expected depth kind outside INRIA mode
+    /// without an occluder, built on first use.
     blend_expected: Option<OnceLock<ComputePipeline>>,
     pub blend_kernel: BlendKernel,
 }
@@ -415,18 +415,21 @@ impl Kernels {
         Ok(variants[i].get_or_init(|| p))
     }
 
-    /// The blend pipeline for a frame in `mode` with depth kind `depth`: the CPU kernel's
-    /// variant without the other kinds' arithmetic where it applies (built now if this is its
-    /// first use), else `blend_kernel`'s.
+    /// The blend pipeline for a frame in `mode` with depth kind `depth`, `occluded` by a host
+    /// depth or not: the CPU kernel's variant without the other kinds' arithmetic and the host
+    /// depth test where it applies (built now if this is its first use), else
+    /// `blend_kernel`'s.
     pub(crate) fn blend_for(
         &self,
         mode: crate::types::RenderMode,
         depth: crate::types::DepthKind,
+        occluded: bool,
     ) -> Result<&ComputePipeline, CoreError> {
         match &self.blend_expected {
             Some(cell)
                 if mode != crate::types::RenderMode::Inria
-                    && depth == crate::types::DepthKind::Expected =>
+                    && depth == crate::types::DepthKind::Expected
+                    && !occluded =>
             {
                 if let Some(p) = cell.get() {
                     return Ok(p);

@@ -360,6 +360,7 @@ impl Renderer {
                     buffer: out,
                     offset: offsets[i],
                     image: true,
+                    occluded: occluder.is_some(),
                 };
                 if !size_only {
                     let pixels = cam.width as u64 * cam.height as u64;

@@ -462,6 +462,7 @@ impl Renderer {
             buffer: readback,
             offset: 0,
             image: target.host_readback,
+            occluded: target.occluder.is_some(),
         };
         let pixels = camera.width as u64 * camera.height as u64;
         let occluder = match &target.occluder {
@@ -640,6 +641,7 @@ impl Renderer {
             buffer: &control,
             offset: 0,
             image: false,
+            occluded: false,
         };
         stages::record_frame(
             &mut rec,

@@ -37,6 +37,9 @@ pub(super) struct Output<'a> {
     pub buffer: &'a Buffer,
     pub offset: u64,
     pub image: bool,
+    /// Whether the frame's occluder buffer holds a host depth (`occluder::record_occluder`
+    /// with one); without, the blend may run a kernel that leaves the host depth test out.
+    pub occluded: bool,
 }
 
 /// Records one frame into `rec`. With `size_only` it stops after the scan and copies only
@@ -79,7 +82,7 @@ pub(super) fn record_frame<'a>(
     f.emit_keys(depth, tiles_x)?;
     let tiles = f.tile_sort(bits_for(tiles_x * tiles_y))?;
     f.tile_ranges(tiles)?;
-    f.blend(tiles, camera, settings)?;
+    f.blend(tiles, camera, settings, out.occluded)?;
     f.readback(out, camera.width, camera.height)?;
     Ok(Sorted { depth, tiles })
 }
@@ -336,6 +339,7 @@ impl<'a> FrameRecorder<'_, 'a> {
         tiles: usize,
         camera: &Camera,
         settings: &RenderSettings,
+        occluded: bool,
     ) -> Result<(), CoreError> {
         let b = self.b;
         let [tiles_x, tiles_y] = tile_grid(camera.width, camera.height);
@@ -356,7 +360,7 @@ impl<'a> FrameRecorder<'_, 'a> {
         .push()?;
         let bindings = BlendBindings { ranges: &b.ranges };
         self.rec.dispatch(
-            self.k.blend_for(settings.mode, settings.depth)?,
+            self.k.blend_for(settings.mode, settings.depth, occluded)?,
             &bindings.list(),
             &push,
             [tiles_x, tiles_y, 1],
