@@ -24,4 +24,16 @@ void main() {
     set_args(CTL_ARGS_SORT, blocks);
     set_args(CTL_ARGS_HIST_SCAN, (blocks * 256u + SCAN_BLOCK - 1u) / SCAN_BLOCK);
     set_args(CTL_ARGS_ISECT, (n + WORKGROUP - 1u) / WORKGROUP);
+    // The CPU counting tile sort (tile_count_cpu.comp): blocks as many as the histogram holds
+    // rows of, at most one per SORT_BLOCK_KEYS pairs, and 8 blocks per workgroup. The host
+    // makes the histogram hold at least one row (tiles entries).
+    uint tiles = control[CTL_NUM_TILES];
+    if (tiles != 0u) {
+        uint nb = max(1u, min(control[CTL_TILE_HIST_CAPACITY] / tiles, blocks));
+        control[CTL_TILE_SORT + SORT_NUM_BLOCKS] = nb;
+        control[CTL_TILE_SORT + SORT_HIST_LEN] = nb * tiles;
+        control[CTL_TILE_SORT + SORT_BLOCK_LEN] = (n + nb - 1u) / nb;
+        set_args(CTL_ARGS_SORT, (nb + 7u) / 8u);
+        set_args(CTL_ARGS_HIST_SCAN, (nb * tiles + SCAN_BLOCK - 1u) / SCAN_BLOCK);
+    }
 }

@@ -22,12 +22,15 @@
 #define CTL_ARGS_HIST_SCAN 15u      // VkDispatchIndirectCommand: histogram scan
 #define CTL_ARGS_ISECT 18u          // VkDispatchIndirectCommand: one per intersection
 #define CTL_VISIBLE 21u             // splats touching at least one tile (preprocess)
+#define CTL_NUM_TILES 22u           // tiles, if the tile sort is the counting sort, else 0 (host)
+#define CTL_TILE_HIST_CAPACITY 23u  // entries of the tile sort's histogram buffer (host)
 #define CTL_LEN 24u                 // length of the control buffer
 
 // SortInfo fields, relative to its slot.
 #define SORT_NUM_KEYS 0u
 #define SORT_NUM_BLOCKS 1u
 #define SORT_HIST_LEN 2u
+#define SORT_BLOCK_LEN 3u           // keys per block (counting tile sort)
 
 // Preprocess flags: which optional per-splat inputs a scene provides.
 #define SPLAT_USE_COVARIANCE 1u     // world-space covariance instead of rotation+scale

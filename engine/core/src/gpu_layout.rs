@@ -44,12 +44,19 @@ pub const CTL_ARGS_HIST_SCAN: u32 = 15;
 pub const CTL_ARGS_ISECT: u32 = 18;
 /// Splats that touch at least one tile (preprocess).
 pub const CTL_VISIBLE: u32 = 21;
+/// Tiles of the image when the tile sort is the CPU counting sort (shaders/
+/// tile_count_cpu.comp), else 0 (host).
+pub const CTL_NUM_TILES: u32 = 22;
+/// Entries of the tile sort's histogram buffer (host).
+pub const CTL_TILE_HIST_CAPACITY: u32 = 23;
 /// Length of the control buffer.
 pub const CTL_LEN: u32 = 24;
 // SortInfo fields, relative to its slot.
 pub const SORT_NUM_KEYS: u32 = 0;
 pub const SORT_NUM_BLOCKS: u32 = 1;
 pub const SORT_HIST_LEN: u32 = 2;
+/// Keys per block (the counting tile sort's; dispatch_args).
+pub const SORT_BLOCK_LEN: u32 = 3;
 
 /// Invocations of the 1D kernels' workgroups (preprocess, scan, sort, key emission, ranges).
 pub const WORKGROUP: u32 = 256;
@@ -329,6 +336,14 @@ fn constants_glsl() -> String {
                     CTL_VISIBLE,
                     "splats touching at least one tile (preprocess)"
                 ),
+                u!(
+                    CTL_NUM_TILES,
+                    "tiles, if the tile sort is the counting sort, else 0 (host)"
+                ),
+                u!(
+                    CTL_TILE_HIST_CAPACITY,
+                    "entries of the tile sort's histogram buffer (host)"
+                ),
                 u!(CTL_LEN, "length of the control buffer"),
             ],
         ),
@@ -338,6 +353,7 @@ fn constants_glsl() -> String {
                 u!(SORT_NUM_KEYS, ""),
                 u!(SORT_NUM_BLOCKS, ""),
                 u!(SORT_HIST_LEN, ""),
+                u!(SORT_BLOCK_LEN, "keys per block (counting tile sort)"),
             ],
         ),
         (

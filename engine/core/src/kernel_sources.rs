@@ -35,4 +35,7 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
     ("preprocess_sh3_half", "preprocess.comp", &[("SH_MAX_DEGREE", "3"), ("SH_HALF", "1")]),
     // blend_cpu for the expected depth kind outside INRIA mode, no occluder (Kernels::blend_for).
     ("blend_cpu_expected", "blend_cpu.comp", &[("BLEND_EXPECTED", "1")]),
+    // The one-pass counting tile sort for CPU devices.
+    ("tile_count_cpu", "tile_count_cpu.comp", &[("TC_STEP", "1")]),
+    ("tile_scatter_cpu", "tile_count_cpu.comp", &[("TC_STEP", "2")]),
 ];

@@ -90,7 +90,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 27] = [
+pub const KERNELS: [KernelSpec; 29] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -181,10 +181,27 @@ pub const KERNELS: [KernelSpec; 27] = [
         BlendParams,
         [TILE_SIZE, 1, 1]
     ),
+    // The one-pass counting tile sort for CPU devices (SortKernel::Cpu): a block of pairs per
+    // invocation, a histogram row per tile.
+    kernel!(
+        "tile_count_cpu",
+        SortBindings,
+        SortParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
+    kernel!(
+        "tile_scatter_cpu",
+        SortBindings,
+        SortParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
 ];
 
 /// Index in [`KERNELS`] of `blend_cpu_expected`.
 const BLEND_CPU_EXPECTED: usize = 26;
+
+/// Index in [`KERNELS`] of `tile_count_cpu` (then `tile_scatter_cpu`).
+const TILE_COUNT_CPU: usize = 27;
 
 /// Index in [`KERNELS`] of the first specialised preprocess (`preprocess_sh0`).
 const PREPROCESS_VARIANTS: usize = 18;
@@ -265,9 +282,10 @@ pub enum SortKernel {
     /// radix_sort_cpu.comp: each invocation walks a whole block of keys serially, no barriers
     /// or atomics, and the histogram is scanned by its own kernel, a serial walk per digit,
     /// instead of scan.comp; tile_ranges_cpu.comp walks a run of the sorted list per
-    /// invocation, scan_cpu.comp (the frame's scan) a block of elements, and preprocess is
-    /// compiled per SH degree and storage, so a scene pays only for the coefficients it has
-    /// (CPU devices: lavapipe).
+    /// invocation, scan_cpu.comp (the frame's scan) a block of elements, preprocess is
+    /// compiled per SH degree and storage, so a scene pays only for the coefficients it has,
+    /// and the tile sort is a one-pass counting sort by tile (tile_count_cpu.comp) (CPU
+    /// devices: lavapipe).
     Cpu,
 }
 
@@ -325,6 +343,20 @@ impl SortKernel {
     }
 }
 
+/// The counting tile sort's pipelines with the CPU sort kernels, else None.
+fn tile_count_pipelines(
+    ctx: &Arc<Context>,
+    kernel: SortKernel,
+) -> Result<Option<[ComputePipeline; 2]>, CoreError> {
+    if kernel != SortKernel::Cpu {
+        return Ok(None);
+    }
+    Ok(Some([
+        KERNELS[TILE_COUNT_CPU].create(ctx)?,
+        KERNELS[TILE_COUNT_CPU + 1].create(ctx)?,
+    ]))
+}
+
 /// The kernels of one [`SortKernel`].
 struct SortSpecs {
     histogram: &'static KernelSpec,
@@ -356,6 +388,9 @@ pub struct Kernels {
     pub sort_offsets: Option<ComputePipeline>,
     pub sort_scatter: ComputePipeline,
     pub sort_kernel: SortKernel,
+    /// With the CPU sort kernels: the counting tile sort's count and scatter pipelines
+    /// (`sort::record_tile_count_sort`), one pass instead of the radix sort's two.
+    pub tile_count: Option<[ComputePipeline; 2]>,
     pub dispatch_args: ComputePipeline,
     pub emit_keys: ComputePipeline,
     pub tile_ranges: ComputePipeline,
@@ -386,6 +421,7 @@ impl Kernels {
             sort_offsets: sort.offsets.map(|s| s.create(ctx)).transpose()?,
             sort_scatter: sort.scatter.create(ctx)?,
             sort_kernel,
+            tile_count: tile_count_pipelines(ctx, sort_kernel)?,
             dispatch_args: dispatch_args.create(ctx)?,
             emit_keys: emit_keys.create(ctx)?,
             tile_ranges: sort.ranges.create(ctx)?,
@@ -470,6 +506,7 @@ impl Kernels {
         self.tile_ranges = sort.ranges.create(ctx)?;
         let [scan_reduce, scan_blocks, scan_downsweep] = sort.scan;
         self.preprocess_variants = sort.specialised_preprocess.then(Default::default);
+        self.tile_count = tile_count_pipelines(ctx, kernel)?;
         self.scan_reduce = scan_reduce.create(ctx)?;
         self.scan_blocks = scan_blocks.create(ctx)?;
         self.scan_downsweep = scan_downsweep.create(ctx)?;

@@ -160,3 +160,58 @@ pub(crate) fn record_sort<'a>(
     }
     Ok(src)
 }
+
+/// Records the one-pass counting sort of the tile pairs (CPU devices, `Kernels::tile_count`):
+/// count per (tile, block), scan, scatter; sized by dispatch_args.comp from the control
+/// buffer's CTL_NUM_TILES and CTL_TILE_HIST_CAPACITY. The same result as [`record_sort`]
+/// (both are stable sorts by the whole tile id). Returns the index (1) of the buffers holding
+/// the result. Ends with a barrier.
+pub(crate) fn record_tile_count_sort<'a>(
+    rec: &mut Recorder<'a>,
+    k: &'a Kernels,
+    io: &SortIo<'a>,
+    info_slot: u32,
+    groups: Groups<'a>,
+    hist_scan_groups: Groups<'a>,
+) -> Result<usize, CoreError> {
+    let Some([count, scatter]) = &k.tile_count else {
+        return Err(CoreError::InvalidRequest(
+            "the counting tile sort needs the CPU sort kernels".into(),
+        ));
+    };
+    let push = SortBlock {
+        keys_in: io.keys[0],
+        vals_in: io.values[0],
+        keys_out: io.keys[1],
+        vals_out: io.values[1],
+        info_slot,
+        shift: 0,
+    }
+    .push()?;
+    let b = SortBindings {
+        control: io.control,
+        hist: io.hist,
+    }
+    .list();
+    dispatch(rec, count, &b, &push, groups)?;
+    rec.barrier();
+    let scan = ScanBindings {
+        control: io.control,
+        input: io.hist,
+        output: io.hist,
+        block_sums: io.block_sums,
+        rect_lo: io.hist,
+        rect_hi: io.hist,
+        ids: io.hist,
+    };
+    let sp = ScanParams {
+        len_slot: info_slot + SORT_HIST_LEN,
+        total_slot: u32::MAX,
+        gather: 0,
+        pad: 0,
+    };
+    record_scan(rec, k, &scan, sp, hist_scan_groups)?;
+    dispatch(rec, scatter, &b, &push, groups)?;
+    rec.barrier();
+    Ok(1)
+}

@@ -123,10 +123,13 @@ impl FrameSizes {
         let [tx, ty] = tile_grid(width, height);
         let depth_blocks = n64.div_ceil(SORT_BLOCK_KEYS as u64);
         let tile_blocks = cap.div_ceil(SORT_BLOCK_KEYS as u64);
+        // The radix sort's 256 counters per block, or at least one row per tile for the
+        // counting tile sort (tile_count_cpu.comp).
+        let tile_hist = (256 * tile_blocks).max(tx as u64 * ty as u64);
         let scan_blocks = [
             n64.div_ceil(SCAN_BLOCK as u64),
             (256 * depth_blocks).div_ceil(SCAN_BLOCK as u64),
-            (256 * tile_blocks).div_ceil(SCAN_BLOCK as u64),
+            tile_hist.div_ceil(SCAN_BLOCK as u64),
         ]
         .into_iter()
         .max()
@@ -142,7 +145,7 @@ impl FrameSizes {
             depth_hist: depth_blocks * 256 * 4,
             block_sums: scan_blocks * 4,
             per_isect_u32: cap * 4,
-            tile_hist: tile_blocks * 256 * 4,
+            tile_hist: tile_hist * 4,
             ranges: tx as u64 * ty as u64 * 8,
             rgba: pixels * 16,
             depth: pixels * 4,

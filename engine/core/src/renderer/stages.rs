@@ -15,7 +15,7 @@ use super::{GpuScene, Instance, VariantStage};
 use crate::error::CoreError;
 use crate::gpu_layout::*;
 use crate::shaders::Kernels;
-use crate::sort::{bits_for, record_scan, record_sort, Groups, SortIo};
+use crate::sort::{bits_for, record_scan, record_sort, record_tile_count_sort, Groups, SortIo};
 use crate::types::{tile_grid, RenderMode, RenderSettings};
 
 /// Which ping-pong buffers hold the sorted results of a recorded frame.
@@ -67,7 +67,8 @@ pub(super) fn record_frame<'a>(
         n: buffers.num_splats,
         prefix,
     };
-    f.reset()?;
+    let [tiles_x, tiles_y] = tile_grid(camera.width, camera.height);
+    f.reset(tiles_x * tiles_y)?;
     if let (Some(v), Some(first)) = (variant, instances.first()) {
         f.variant(first.scene, v)?;
     }
@@ -78,7 +79,6 @@ pub(super) fn record_frame<'a>(
         f.readback_control(out)?;
         return Ok(Sorted { depth, tiles: 0 });
     }
-    let [tiles_x, tiles_y] = tile_grid(camera.width, camera.height);
     f.emit_keys(depth, tiles_x)?;
     let tiles = f.tile_sort(bits_for(tiles_x * tiles_y))?;
     f.tile_ranges(tiles)?;
@@ -104,7 +104,7 @@ impl<'a> FrameRecorder<'_, 'a> {
     }
 
     /// Host-known counts into the control buffer; tile ranges to (0, 0).
-    fn reset(&mut self) -> Result<(), CoreError> {
+    fn reset(&mut self, tiles: u32) -> Result<(), CoreError> {
         let (b, n) = (self.b, self.n);
         let depth_blocks = n.div_ceil(SORT_BLOCK_KEYS);
         let mut control = [0u32; CTL_LEN as usize];
@@ -113,6 +113,12 @@ impl<'a> FrameRecorder<'_, 'a> {
         control[(CTL_DEPTH_SORT + SORT_NUM_KEYS) as usize] = n;
         control[(CTL_DEPTH_SORT + SORT_NUM_BLOCKS) as usize] = depth_blocks;
         control[(CTL_DEPTH_SORT + SORT_HIST_LEN) as usize] = depth_blocks * 256;
+        if self.k.tile_count.is_some() {
+            // dispatch_args.comp sizes the counting tile sort from these.
+            control[CTL_NUM_TILES as usize] = tiles;
+            control[CTL_TILE_HIST_CAPACITY as usize] =
+                (b.tile_hist.size() / 4).min(u32::MAX as u64) as u32;
+        }
         // Earlier frames in the same command buffer may still read these buffers.
         self.rec.barrier();
         self.rec
@@ -298,15 +304,28 @@ impl<'a> FrameRecorder<'_, 'a> {
             hist: &b.tile_hist,
             block_sums: &b.block_sums,
         };
-        let sorted = record_sort(
-            self.rec,
-            self.k,
-            &io,
-            CTL_TILE_SORT,
-            bits,
-            Groups::Indirect(&b.control, CTL_ARGS_SORT),
-            Groups::Indirect(&b.control, CTL_ARGS_HIST_SCAN),
-        )?;
+        let groups = Groups::Indirect(&b.control, CTL_ARGS_SORT);
+        let hist_scan_groups = Groups::Indirect(&b.control, CTL_ARGS_HIST_SCAN);
+        let sorted = if self.k.tile_count.is_some() {
+            record_tile_count_sort(
+                self.rec,
+                self.k,
+                &io,
+                CTL_TILE_SORT,
+                groups,
+                hist_scan_groups,
+            )?
+        } else {
+            record_sort(
+                self.rec,
+                self.k,
+                &io,
+                CTL_TILE_SORT,
+                bits,
+                groups,
+                hist_scan_groups,
+            )?
+        };
         self.rec.timestamp(&format!("{}tile_sort", self.prefix));
         Ok(sorted)
     }

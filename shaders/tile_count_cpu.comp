@@ -1,0 +1,64 @@
+#version 450
+// The tile sort for CPU devices (lavapipe/llvmpipe) in one pass: a stable counting sort of the
+// (tile id, splat index) pairs by tile id, where the radix sort (radix_sort_cpu.comp) needs
+// ceil(bits / 8) passes (2 at 1080p and 4K). Two kernels, chosen by TC_STEP, with the
+// histogram's exclusive scan (scan_cpu.comp, over hist in index order) in between:
+//   1 count:   hist[tile * num_blocks + block] = pairs of that tile in the block
+//   2 scatter: each pair goes to scanned hist[tile * num_blocks + block] + the count of equal
+//              tiles earlier in the block.
+// A workgroup is LANES invocations; each owns one block of consecutive pairs (block = flat
+// group * LANES + lane) and walks it serially, in order, so the result is stable, hence
+// identical to the radix sort's. The blocks are large (block_keys pairs, chosen by
+// dispatch_args.comp so that num_blocks * tiles fits the histogram buffer): the histogram has a
+// row per tile, not per 8-bit digit. Each lane owns its column of the histogram, so there are
+// no races and no atomics; it zeroes that column first.
+#include "common.glsl"
+#include "buffers.glsl"
+
+#define LANES 8u
+layout(local_size_x = 8) in;  // LANES (engine/core/src/shaders.rs: SORT_CPU_LANES)
+
+layout(std430, binding = SORT_BINDING_CONTROL) readonly buffer Control { uint control[]; };
+layout(std430, binding = SORT_BINDING_HIST) buffer Hist { uint hist[]; };
+
+layout(push_constant) uniform Params {
+    UintArray keys_in;
+    UintArray vals_in;
+    UintArray keys_out;
+    UintArray vals_out;
+    uint info_slot;  // control slot of the tile sort's SortInfo
+    uint shift;      // unused (the whole key is the tile id)
+} pc;
+
+void main() {
+    uint num_keys = control[pc.info_slot + SORT_NUM_KEYS];
+    uint num_blocks = control[pc.info_slot + SORT_NUM_BLOCKS];
+    uint block_keys = control[pc.info_slot + SORT_BLOCK_LEN];
+    uint tiles = control[CTL_NUM_TILES];
+    uint first_block = flat_group() * LANES;
+    if (first_block >= num_blocks) return;  // uniform: surplus groups
+    uint b = first_block + gl_LocalInvocationIndex;
+    bool has_block = b < num_blocks;
+    uint begin = min(b * block_keys, num_keys);
+    uint end = has_block ? min(begin + block_keys, num_keys) : begin;
+    UintArray keys_in = pc.keys_in;
+#if TC_STEP == 1
+    if (has_block) {
+        for (uint t = 0u; t < tiles; t++) hist[t * num_blocks + b] = 0u;
+    }
+    for (uint i = begin; i < end; i++) {
+        // min(): a key is a tile id below `tiles` (emit_keys.comp); never outside the column.
+        uint slot = min(keys_in.v[i], tiles - 1u) * num_blocks + b;
+        hist[slot] += 1u;
+    }
+#else
+    for (uint i = begin; i < end; i++) {
+        uint key = keys_in.v[i];
+        uint slot = min(key, tiles - 1u) * num_blocks + b;
+        uint dst = hist[slot];
+        hist[slot] = dst + 1u;
+        pc.keys_out.v[dst] = key;
+        pc.vals_out.v[dst] = pc.vals_in.v[i];
+    }
+#endif
+}
