@@ -154,6 +154,10 @@ fn frames_are_identical_with_either_sort_kernel() {
             scenes.push((format!("SH {degree}, half {sh_half}"), scene));
         }
     }
+    // Enough pairs for many blocks of the counting tile sort (several workgroups of 8).
+    let many = random_scene(&mut rng, 40_000, 0);
+    let many = gpu.renderer.upload_scene(&many).expect("upload");
+    scenes.push(("40k splats".to_string(), many));
     // 300x200 has 19x13 tiles: 8 tile bits, one pass; 2100x70 has 132x5 = 660 tiles: 10
     // bits, two passes.
     for (w, h) in [(300u32, 200u32), (2100, 70)] {
@@ -170,8 +174,8 @@ fn frames_are_identical_with_either_sort_kernel() {
             ..Default::default()
         };
         for (what, scene) in &scenes {
-            if (w, h) == (2100, 70) && what != "SH 1, half false" {
-                continue; // the second pass of the tile sort needs one scene only
+            if (w, h) == (2100, 70) && what != "SH 1, half false" && what != "40k splats" {
+                continue; // the second pass of the radix tile sort needs two scenes only
             }
             let mut runs = Vec::new();
             for kernel in KERNELS {
@@ -181,6 +185,10 @@ fn frames_are_identical_with_either_sort_kernel() {
                     .render_with_stages(scene, &cam, &settings)
                     .expect("render");
                 assert!(stats.intersections > 1000, "{w}x{h} {what}: {stats:?}");
+                if what == "40k splats" {
+                    let blocks = stats.intersections / SORT_BLOCK_KEYS as u64;
+                    assert!(blocks > 2 * SORT_CPU_LANES as u64, "{w}x{h}: {stats:?}");
+                }
                 runs.push((frame, stages));
             }
             let (a, b) = (&runs[0], &runs[1]);
