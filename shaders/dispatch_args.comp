@@ -24,12 +24,12 @@ void main() {
     set_args(CTL_ARGS_SORT, blocks);
     set_args(CTL_ARGS_HIST_SCAN, (blocks * 256u + SCAN_BLOCK - 1u) / SCAN_BLOCK);
     set_args(CTL_ARGS_ISECT, (n + WORKGROUP - 1u) / WORKGROUP);
-    // The CPU counting tile sort (tile_count_cpu.comp): blocks as many as the histogram holds
-    // rows of, at most one per SORT_BLOCK_KEYS pairs, and 8 blocks per workgroup. The host
-    // makes the histogram hold at least one row (tiles entries).
+    // The CPU counting tile sort (tile_count_cpu.comp): blocks of at most
+    // TILE_COUNT_BLOCK_KEYS pairs, 8 per workgroup. The host set CTL_NUM_TILES only where the
+    // histogram holds tiles * ceil(capacity / TILE_COUNT_BLOCK_KEYS) entries.
     uint tiles = control[CTL_NUM_TILES];
     if (tiles != 0u) {
-        uint nb = max(1u, min(control[CTL_TILE_HIST_CAPACITY] / tiles, blocks));
+        uint nb = max(1u, (n + TILE_COUNT_BLOCK_KEYS - 1u) / TILE_COUNT_BLOCK_KEYS);
         control[CTL_TILE_SORT + SORT_NUM_BLOCKS] = nb;
         control[CTL_TILE_SORT + SORT_HIST_LEN] = nb * tiles;
         control[CTL_TILE_SORT + SORT_BLOCK_LEN] = (n + nb - 1u) / nb;

@@ -8,10 +8,12 @@
 //              tiles earlier in the block.
 // A workgroup is LANES invocations; each owns one block of consecutive pairs (block = flat
 // group * LANES + lane) and walks it serially, in order, so the result is stable, hence
-// identical to the radix sort's. The blocks are large (block_keys pairs, chosen by
-// dispatch_args.comp so that num_blocks * tiles fits the histogram buffer): the histogram has a
-// row per tile, not per 8-bit digit. Each lane owns its column of the histogram, so there are
-// no races and no atomics; it zeroes that column first.
+// identical to the radix sort's. Each lane owns its column of the histogram (zeroed by the host
+// with vkCmdFillBuffer), so there are no races and no atomics. The blocks are large, at most
+// TILE_COUNT_BLOCK_KEYS pairs (dispatch_args.comp), because the histogram has a row per tile,
+// not per 8-bit digit; not larger, because llvmpipe (Mesa 22.3) silently stops an invocation's
+// loops after 65535 iterations in all (its guard against endless loops), which blocks of 58k
+// pairs plus a loop over 8160 tiles were seen to exceed (tests/sort.rs renders 100k splats).
 #include "common.glsl"
 #include "buffers.glsl"
 
@@ -43,9 +45,6 @@ void main() {
     uint end = has_block ? min(begin + block_keys, num_keys) : begin;
     UintArray keys_in = pc.keys_in;
 #if TC_STEP == 1
-    if (has_block) {
-        for (uint t = 0u; t < tiles; t++) hist[t * num_blocks + b] = 0u;
-    }
     for (uint i = begin; i < end; i++) {
         // min(): a key is a tile id below `tiles` (emit_keys.comp); never outside the column.
         uint slot = min(keys_in.v[i], tiles - 1u) * num_blocks + b;

@@ -8,6 +8,7 @@
 #define TILE_SIZE 16u               // tile edge in pixels; blend: one TILE_SIZE^2 group per tile
 #define WORKGROUP 256u              // invocations of the 1D kernels' workgroups
 #define SORT_BLOCK_KEYS 4096u       // keys per sort workgroup (WORKGROUP x 16)
+#define TILE_COUNT_BLOCK_KEYS 49152u// most pairs per invocation of the counting tile sort
 #define SCAN_BLOCK 1024u            // elements per scan workgroup (WORKGROUP x 4)
 #define MAX_GROUPS_X 65535u         // 2D dispatches split at this x count
 
@@ -23,7 +24,6 @@
 #define CTL_ARGS_ISECT 18u          // VkDispatchIndirectCommand: one per intersection
 #define CTL_VISIBLE 21u             // splats touching at least one tile (preprocess)
 #define CTL_NUM_TILES 22u           // tiles, if the tile sort is the counting sort, else 0 (host)
-#define CTL_TILE_HIST_CAPACITY 23u  // entries of the tile sort's histogram buffer (host)
 #define CTL_LEN 24u                 // length of the control buffer
 
 // SortInfo fields, relative to its slot.

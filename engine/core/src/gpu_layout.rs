@@ -47,8 +47,7 @@ pub const CTL_VISIBLE: u32 = 21;
 /// Tiles of the image when the tile sort is the CPU counting sort (shaders/
 /// tile_count_cpu.comp), else 0 (host).
 pub const CTL_NUM_TILES: u32 = 22;
-/// Entries of the tile sort's histogram buffer (host).
-pub const CTL_TILE_HIST_CAPACITY: u32 = 23;
+
 /// Length of the control buffer.
 pub const CTL_LEN: u32 = 24;
 // SortInfo fields, relative to its slot.
@@ -62,6 +61,9 @@ pub const SORT_BLOCK_LEN: u32 = 3;
 pub const WORKGROUP: u32 = 256;
 /// Keys per sort workgroup (256 threads × 16).
 pub const SORT_BLOCK_KEYS: u32 = 4096;
+/// Most pairs one invocation of the CPU counting tile sort walks (shaders/tile_count_cpu.comp:
+/// llvmpipe stops an invocation's loops after 65535 iterations).
+pub const TILE_COUNT_BLOCK_KEYS: u32 = 49152;
 /// Elements per scan workgroup (256 threads × 4).
 pub const SCAN_BLOCK: u32 = 1024;
 /// Largest x workgroup count a dispatch uses; more are split into 2D ([`groups_2d`]).
@@ -307,6 +309,10 @@ fn constants_glsl() -> String {
                 ),
                 u!(WORKGROUP, "invocations of the 1D kernels' workgroups"),
                 u!(SORT_BLOCK_KEYS, "keys per sort workgroup (WORKGROUP x 16)"),
+                u!(
+                    TILE_COUNT_BLOCK_KEYS,
+                    "most pairs per invocation of the counting tile sort"
+                ),
                 u!(SCAN_BLOCK, "elements per scan workgroup (WORKGROUP x 4)"),
                 u!(MAX_GROUPS_X, "2D dispatches split at this x count"),
             ],
@@ -339,10 +345,6 @@ fn constants_glsl() -> String {
                 u!(
                     CTL_NUM_TILES,
                     "tiles, if the tile sort is the counting sort, else 0 (host)"
-                ),
-                u!(
-                    CTL_TILE_HIST_CAPACITY,
-                    "entries of the tile sort's histogram buffer (host)"
                 ),
                 u!(CTL_LEN, "length of the control buffer"),
             ],

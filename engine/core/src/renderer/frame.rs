@@ -116,16 +116,22 @@ pub(super) struct FrameSizes {
 }
 
 impl FrameSizes {
-    fn new(n: u32, width: u32, height: u32, capacity: u32) -> Self {
+    /// `counting_max`: with the CPU counting tile sort, the most histogram entries one binding
+    /// holds (the histogram then gets a row per tile where that fits).
+    fn new(n: u32, width: u32, height: u32, capacity: u32, counting_max: Option<u64>) -> Self {
         let cap = capacity as u64;
         let n64 = n as u64;
         let pixels = width as u64 * height as u64;
         let [tx, ty] = tile_grid(width, height);
         let depth_blocks = n64.div_ceil(SORT_BLOCK_KEYS as u64);
         let tile_blocks = cap.div_ceil(SORT_BLOCK_KEYS as u64);
-        // The radix sort's 256 counters per block, or at least one row per tile for the
-        // counting tile sort (tile_count_cpu.comp).
-        let tile_hist = (256 * tile_blocks).max(tx as u64 * ty as u64);
+        // The radix sort's 256 counters per block, or, for the counting tile sort, a row per
+        // tile of a column per block (where it fits one binding; else the radix sort runs).
+        let counting = tile_count_hist_entries(tx * ty, capacity);
+        let tile_hist = match counting_max {
+            Some(max) if counting <= max => (256 * tile_blocks).max(counting),
+            _ => 256 * tile_blocks,
+        };
         let scan_blocks = [
             n64.div_ceil(SCAN_BLOCK as u64),
             (256 * depth_blocks).div_ceil(SCAN_BLOCK as u64),
@@ -272,7 +278,7 @@ impl Renderer {
         // Free the old set before allocating the new one (kept while recorded frames may
         // still use it, `output.rs`).
         self.release_buffers();
-        let z = FrameSizes::new(n, width, height, self.capacity);
+        let z = self.frame_sizes(n, width, height);
         // Every limit and the host memory are checked before the first buffer is allocated.
         self.check_frame_sizes(&z, 1)?;
         let s = |name: &str, bytes: u64| self.storage(name, bytes);
@@ -333,7 +339,12 @@ impl Renderer {
 
     /// The sizes of a frame of `n` splats and `width`×`height` pixels at the current capacity.
     pub(super) fn frame_sizes(&self, n: u32, width: u32, height: u32) -> FrameSizes {
-        FrameSizes::new(n, width, height, self.capacity)
+        let counting_max = self
+            .kernels
+            .tile_count
+            .as_ref()
+            .map(|_| self.max_binding() / 4);
+        FrameSizes::new(n, width, height, self.capacity, counting_max)
     }
 
     /// Checks that every buffer of a frame fits the device's limits (a bound buffer one
@@ -401,7 +412,7 @@ impl Renderer {
         width: u32,
         height: u32,
     ) -> Result<(), CoreError> {
-        let z = FrameSizes::new(num_splats, width, height, self.capacity);
+        let z = self.frame_sizes(num_splats, width, height);
         self.check_frame_sizes(&z, 1)
     }
 
@@ -462,6 +473,15 @@ impl Renderer {
 
 /// Bytes one frame's outputs take in a readback buffer: RGBA (16 B/pixel), depth (4 B/pixel),
 /// then the control buffer.
+/// Histogram entries the counting tile sort needs for `tiles` tiles and `capacity` pairs: a
+/// row per tile, a column per block of at most TILE_COUNT_BLOCK_KEYS pairs.
+pub(super) fn tile_count_hist_entries(tiles: u32, capacity: u32) -> u64 {
+    tiles as u64
+        * (capacity as u64)
+            .div_ceil(TILE_COUNT_BLOCK_KEYS as u64)
+            .max(1)
+}
+
 pub(super) fn frame_readback_bytes(width: u32, height: u32) -> u64 {
     width as u64 * height as u64 * 20 + CTL_LEN as u64 * 4
 }

@@ -66,8 +66,12 @@ pub(super) fn record_frame<'a>(
         b: buffers,
         n: buffers.num_splats,
         prefix,
+        counting: false,
     };
     let [tiles_x, tiles_y] = tile_grid(camera.width, camera.height);
+    f.counting = kernels.tile_count.is_some()
+        && buffers.tile_hist.size() / 4
+            >= super::frame::tile_count_hist_entries(tiles_x * tiles_y, buffers.capacity);
     f.reset(tiles_x * tiles_y)?;
     if let (Some(v), Some(first)) = (variant, instances.first()) {
         f.variant(first.scene, v)?;
@@ -94,6 +98,9 @@ struct FrameRecorder<'r, 'a> {
     b: &'a FrameBuffers,
     n: u32,
     prefix: &'r str,
+    /// Whether the tile sort is the counting sort (CPU kernels, and the histogram holds a row
+    /// per tile; `frame::tile_count_hist_entries`).
+    counting: bool,
 }
 
 impl<'a> FrameRecorder<'_, 'a> {
@@ -113,17 +120,19 @@ impl<'a> FrameRecorder<'_, 'a> {
         control[(CTL_DEPTH_SORT + SORT_NUM_KEYS) as usize] = n;
         control[(CTL_DEPTH_SORT + SORT_NUM_BLOCKS) as usize] = depth_blocks;
         control[(CTL_DEPTH_SORT + SORT_HIST_LEN) as usize] = depth_blocks * 256;
-        if self.k.tile_count.is_some() {
-            // dispatch_args.comp sizes the counting tile sort from these.
+        if self.counting {
+            // dispatch_args.comp sizes the counting tile sort from it.
             control[CTL_NUM_TILES as usize] = tiles;
-            control[CTL_TILE_HIST_CAPACITY as usize] =
-                (b.tile_hist.size() / 4).min(u32::MAX as u64) as u32;
         }
         // Earlier frames in the same command buffer may still read these buffers.
         self.rec.barrier();
         self.rec
             .update(&b.control, 0, bytemuck::cast_slice(&control))?;
         self.rec.fill(&b.ranges, None, 0);
+        if self.counting {
+            // The counting tile sort adds into its histogram.
+            self.rec.fill(&b.tile_hist, None, 0);
+        }
         self.rec.barrier();
         Ok(())
     }
@@ -306,7 +315,7 @@ impl<'a> FrameRecorder<'_, 'a> {
         };
         let groups = Groups::Indirect(&b.control, CTL_ARGS_SORT);
         let hist_scan_groups = Groups::Indirect(&b.control, CTL_ARGS_HIST_SCAN);
-        let sorted = if self.k.tile_count.is_some() {
+        let sorted = if self.counting {
             record_tile_count_sort(
                 self.rec,
                 self.k,
