@@ -13,7 +13,7 @@
 // TILE_COUNT_BLOCK_KEYS pairs (dispatch_args.comp), because the histogram has a row per tile,
 // not per 8-bit digit; not larger, because llvmpipe (Mesa 22.3) silently stops an invocation's
 // loops after 65535 iterations in all (its guard against endless loops), which blocks of 58k
-// pairs plus a loop over 8160 tiles were seen to exceed (tests/sort.rs renders 100k splats).
+// pairs plus a loop over 8160 tiles were seen to exceed (100k splats at 1080p lost pairs).
 #include "common.glsl"
 #include "buffers.glsl"
 

@@ -137,28 +137,40 @@ pub(crate) fn record_sort<'a>(
             rec.dispatch(offsets, &b, &push, [1, 1, 1])?;
             rec.barrier();
         } else {
-            let scan = ScanBindings {
-                control: io.control,
-                input: io.hist,
-                output: io.hist,
-                block_sums: io.block_sums,
-                rect_lo: io.hist,
-                rect_hi: io.hist,
-                ids: io.hist,
-            };
-            let sp = ScanParams {
-                len_slot: info_slot + SORT_HIST_LEN,
-                total_slot: u32::MAX,
-                gather: 0,
-                pad: 0,
-            };
-            record_scan(rec, k, &scan, sp, hist_scan_groups)?;
+            record_hist_scan(rec, k, io, info_slot, hist_scan_groups)?;
         }
         dispatch(rec, &k.sort_scatter, &b, &push, sort_groups)?;
         rec.barrier();
         src = dst;
     }
     Ok(src)
+}
+
+/// Records the exclusive scan of a sort's histogram in place (its length in the SortInfo at
+/// `info_slot`). Ends with a barrier.
+fn record_hist_scan<'a>(
+    rec: &mut Recorder<'a>,
+    k: &'a Kernels,
+    io: &SortIo<'a>,
+    info_slot: u32,
+    groups: Groups<'a>,
+) -> Result<(), CoreError> {
+    let scan = ScanBindings {
+        control: io.control,
+        input: io.hist,
+        output: io.hist,
+        block_sums: io.block_sums,
+        rect_lo: io.hist,
+        rect_hi: io.hist,
+        ids: io.hist,
+    };
+    let sp = ScanParams {
+        len_slot: info_slot + SORT_HIST_LEN,
+        total_slot: u32::MAX,
+        gather: 0,
+        pad: 0,
+    };
+    record_scan(rec, k, &scan, sp, groups)
 }
 
 /// Records the one-pass counting sort of the tile pairs (CPU devices, `Kernels::tile_count`):
@@ -195,22 +207,7 @@ pub(crate) fn record_tile_count_sort<'a>(
     .list();
     dispatch(rec, count, &b, &push, groups)?;
     rec.barrier();
-    let scan = ScanBindings {
-        control: io.control,
-        input: io.hist,
-        output: io.hist,
-        block_sums: io.block_sums,
-        rect_lo: io.hist,
-        rect_hi: io.hist,
-        ids: io.hist,
-    };
-    let sp = ScanParams {
-        len_slot: info_slot + SORT_HIST_LEN,
-        total_slot: u32::MAX,
-        gather: 0,
-        pad: 0,
-    };
-    record_scan(rec, k, &scan, sp, hist_scan_groups)?;
+    record_hist_scan(rec, k, io, info_slot, hist_scan_groups)?;
     dispatch(rec, scatter, &b, &push, groups)?;
     rec.barrier();
     Ok(1)

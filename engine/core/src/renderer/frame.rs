@@ -477,8 +477,6 @@ impl Renderer {
     }
 }
 
-/// Bytes one frame's outputs take in a readback buffer: RGBA (16 B/pixel), depth (4 B/pixel),
-/// then the control buffer.
 /// Histogram entries the counting tile sort needs for `tiles` tiles and `capacity` pairs: a
 /// row per tile, a column per block of at most TILE_COUNT_BLOCK_KEYS pairs.
 pub(super) fn tile_count_hist_entries(tiles: u32, capacity: u32) -> u64 {
@@ -488,6 +486,8 @@ pub(super) fn tile_count_hist_entries(tiles: u32, capacity: u32) -> u64 {
             .max(1)
 }
 
+/// Bytes one frame's outputs take in a readback buffer: RGBA (16 B/pixel), depth (4 B/pixel),
+/// then the control buffer.
 pub(super) fn frame_readback_bytes(width: u32, height: u32) -> u64 {
     width as u64 * height as u64 * 20 + CTL_LEN as u64 * 4
 }
