@@ -482,6 +482,57 @@ impl<'a> Recorder<'a> {
         Ok(())
     }
 
+    /// Records `region` copied from `src` to `dst` after every earlier access on the queue;
+    /// with `visible_after`, the written range is made visible to every later command.
+    ///
+    /// # Safety
+    /// The recorder must be recording; both buffers must be valid, usable as transfer source
+    /// and destination, and hold the region's ranges.
+    unsafe fn copy_buffer_raw(
+        &mut self,
+        src: vk::Buffer,
+        dst: vk::Buffer,
+        region: vk::BufferCopy,
+        visible_after: bool,
+    ) {
+        let dst_access = if visible_after {
+            vk::AccessFlags::TRANSFER_WRITE
+        } else {
+            vk::AccessFlags::TRANSFER_READ | vk::AccessFlags::TRANSFER_WRITE
+        };
+        let before = [vk::MemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::MEMORY_WRITE | vk::AccessFlags::MEMORY_READ)
+            .dst_access_mask(dst_access)];
+        let after = [vk::MemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+            .dst_access_mask(vk::AccessFlags::MEMORY_READ | vk::AccessFlags::MEMORY_WRITE)];
+        let dev = &self.ctx.device;
+        // SAFETY: promised by the caller.
+        unsafe {
+            dev.cmd_pipeline_barrier(
+                self.cmd,
+                vk::PipelineStageFlags::ALL_COMMANDS,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::DependencyFlags::empty(),
+                &before,
+                &[],
+                &[],
+            );
+            dev.cmd_copy_buffer(self.cmd, src, dst, &[region]);
+            if visible_after {
+                dev.cmd_pipeline_barrier(
+                    self.cmd,
+                    vk::PipelineStageFlags::TRANSFER,
+                    vk::PipelineStageFlags::ALL_COMMANDS,
+                    vk::DependencyFlags::empty(),
+                    &after,
+                    &[],
+                    &[],
+                );
+            }
+        }
+    }
+
     /// Copies `size` bytes from `src` at `src_offset` into the host buffer at `dst_offset`,
     /// then makes the write visible to any later command on the queue.
     pub fn copy_to_external_buffer(
@@ -500,40 +551,13 @@ impl<'a> Recorder<'a> {
                 dst.size
             )));
         }
-        let region = [vk::BufferCopy::default()
+        let region = vk::BufferCopy::default()
             .src_offset(src_offset)
             .dst_offset(dst_offset)
-            .size(size)];
-        let before = [vk::MemoryBarrier::default()
-            .src_access_mask(vk::AccessFlags::MEMORY_WRITE | vk::AccessFlags::MEMORY_READ)
-            .dst_access_mask(vk::AccessFlags::TRANSFER_WRITE)];
-        let after = [vk::MemoryBarrier::default()
-            .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
-            .dst_access_mask(vk::AccessFlags::MEMORY_READ | vk::AccessFlags::MEMORY_WRITE)];
-        let dev = &self.ctx.device;
-        // SAFETY: recording state; the buffer's validity, usage and size were promised by
+            .size(size);
+        // SAFETY: the buffer's validity, usage and size were promised by
         // `ExternalBuffer::from_raw`; both ranges were checked above.
-        unsafe {
-            dev.cmd_pipeline_barrier(
-                self.cmd,
-                vk::PipelineStageFlags::ALL_COMMANDS,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::DependencyFlags::empty(),
-                &before,
-                &[],
-                &[],
-            );
-            dev.cmd_copy_buffer(self.cmd, src.raw, dst.raw, &region);
-            dev.cmd_pipeline_barrier(
-                self.cmd,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::PipelineStageFlags::ALL_COMMANDS,
-                vk::DependencyFlags::empty(),
-                &after,
-                &[],
-                &[],
-            );
-        }
+        unsafe { self.copy_buffer_raw(src.raw, dst.raw, region, true) };
         Ok(())
     }
 
@@ -612,28 +636,13 @@ impl<'a> Recorder<'a> {
                 dst.name()
             )));
         }
-        let region = [vk::BufferCopy::default()
+        let region = vk::BufferCopy::default()
             .src_offset(src_offset)
             .dst_offset(dst_offset)
-            .size(size)];
-        let before = [vk::MemoryBarrier::default()
-            .src_access_mask(vk::AccessFlags::MEMORY_WRITE | vk::AccessFlags::MEMORY_READ)
-            .dst_access_mask(vk::AccessFlags::TRANSFER_READ | vk::AccessFlags::TRANSFER_WRITE)];
-        let dev = &self.ctx.device;
-        // SAFETY: recording state; the buffer's validity, usage and size were promised by
+            .size(size);
+        // SAFETY: the buffer's validity, usage and size were promised by
         // `ExternalBuffer::from_raw`; both ranges were checked above.
-        unsafe {
-            dev.cmd_pipeline_barrier(
-                self.cmd,
-                vk::PipelineStageFlags::ALL_COMMANDS,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::DependencyFlags::empty(),
-                &before,
-                &[],
-                &[],
-            );
-            dev.cmd_copy_buffer(self.cmd, src.raw, dst.raw, &region);
-        }
+        unsafe { self.copy_buffer_raw(src.raw, dst.raw, region, false) };
         Ok(())
     }
 }
