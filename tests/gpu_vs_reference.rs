@@ -3,6 +3,7 @@
 //! behind and near the camera, off-centre principal points, non-square, 1x1 and 4097x17).
 
 use vksplat_core::reference;
+use vksplat_core::shaders::SortKernel;
 use vksplat_core::{RenderMode, RenderSettings};
 use vksplat_io::{Camera, Splats};
 use vksplat_tests::{camera, compare, projection_mismatches, random_scene, Gpu, Rng};
@@ -145,7 +146,15 @@ fn zero_splats_render_the_background() {
 
 #[test]
 fn intersection_buffers_grow_instead_of_dropping_splats() {
-    let Some(mut gpu) = Gpu::new() else { return };
+    // Both kernel sets: each clamps its key emission to the capacity its own way.
+    for kernel in [SortKernel::Cpu, SortKernel::Gpu] {
+        let Some(mut gpu) = Gpu::new() else { return };
+        gpu.renderer.set_sort_kernel(kernel).unwrap();
+        buffers_grow(gpu);
+    }
+}
+
+fn buffers_grow(mut gpu: Gpu) {
     let mut rng = Rng::new(3);
     let mut splats = random_scene(&mut rng, 2000, 0);
     for m in &mut splats.means {

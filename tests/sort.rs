@@ -158,6 +158,16 @@ fn frames_are_identical_with_either_sort_kernel() {
     let many = random_scene(&mut rng, 40_000, 0);
     let many = gpu.renderer.upload_scene(&many).expect("upload");
     scenes.push(("40k splats".to_string(), many));
+    // Splats that cover hundreds of tiles (more than one step of the GPU key emission's
+    // workgroup, which shares a splat's pairs among its 256 invocations), between splats
+    // that cover none (behind the camera).
+    let mut huge = random_scene(&mut rng, 2000, 0);
+    for i in (0..huge.len()).step_by(9) {
+        huge.log_scales[i] = [0.3; 3];
+        huge.means[i][2] = huge.means[i][2].abs() + 1.5;
+    }
+    let huge = gpu.renderer.upload_scene(&huge).expect("upload");
+    scenes.push(("huge splats".to_string(), huge));
     // 300x200 has 19x13 tiles: 8 tile bits, one pass; 2100x70 has 132x5 = 660 tiles: 10
     // bits, two passes.
     for (w, h) in [(300u32, 200u32), (2100, 70)] {
@@ -174,7 +184,12 @@ fn frames_are_identical_with_either_sort_kernel() {
             ..Default::default()
         };
         for (what, scene) in &scenes {
-            if (w, h) == (2100, 70) && what != "SH 1, half false" && what != "40k splats" {
+            if (w, h) == (2100, 70)
+                && !matches!(
+                    what.as_str(),
+                    "SH 1, half false" | "40k splats" | "huge splats"
+                )
+            {
                 continue; // the second pass of the radix tile sort needs two scenes only
             }
             let mut runs = Vec::new();
@@ -185,6 +200,21 @@ fn frames_are_identical_with_either_sort_kernel() {
                     .render_with_stages(scene, &cam, &settings)
                     .expect("render");
                 assert!(stats.intersections > 1000, "{w}x{h} {what}: {stats:?}");
+                if what == "huge splats" {
+                    // At 2100x70 some splat covers more tiles than the emission's workgroup has
+                    // invocations.
+                    let mut per_splat = std::collections::HashMap::new();
+                    for (_, splat) in &stages.intersections {
+                        *per_splat.entry(*splat).or_insert(0u32) += 1;
+                    }
+                    let widest = per_splat.values().max().copied().unwrap_or(0);
+                    // 300x200 has 247 tiles in all: some splat covers every one.
+                    let want = if w == 300 { 247 } else { 257 };
+                    assert!(
+                        widest >= want,
+                        "{w}x{h}: widest splat covers {widest} tiles"
+                    );
+                }
                 if what == "40k splats" {
                     // Several full-size blocks of the counting tile sort: a block larger than
                     // llvmpipe's loop limit allows would lose pairs (tile_count_cpu.comp).

@@ -38,4 +38,5 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
     // The one-pass counting tile sort for CPU devices.
     ("tile_count_cpu", "tile_count_cpu.comp", &[("TC_STEP", "1")]),
     ("tile_scatter_cpu", "tile_count_cpu.comp", &[("TC_STEP", "2")]),
+    ("emit_keys_cpu", "emit_keys_cpu.comp", &[]),
 ];

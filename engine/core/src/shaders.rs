@@ -90,7 +90,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 29] = [
+pub const KERNELS: [KernelSpec; 30] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -195,6 +195,8 @@ pub const KERNELS: [KernelSpec; 29] = [
         SortParams,
         [SORT_CPU_LANES, 1, 1]
     ),
+    // Key emission for CPU devices (SortKernel::Cpu): each invocation walks its splat's tiles.
+    kernel!("emit_keys_cpu", EmitBindings, EmitParams, LINE),
 ];
 
 /// Index in [`KERNELS`] of `blend_cpu_expected`.
@@ -282,7 +284,7 @@ pub enum SortKernel {
     /// radix_sort_cpu.comp: each invocation walks a whole block of keys serially, no barriers
     /// or atomics, and the histogram is scanned by its own kernel, a serial walk per digit,
     /// instead of scan.comp; tile_ranges_cpu.comp walks a run of the sorted list per
-    /// invocation, scan_cpu.comp (the frame's scan) a block of elements, preprocess is
+    /// invocation, emit_keys_cpu.comp a splat's tiles, scan_cpu.comp (the frame's scan) a block of elements, preprocess is
     /// compiled per SH degree and storage, so a scene pays only for the coefficients it has,
     /// and the tile sort is a one-pass counting sort by tile (tile_count_cpu.comp) (CPU
     /// devices: lavapipe).
@@ -319,6 +321,7 @@ impl SortKernel {
                 offsets: None,
                 scatter: &KERNELS[5],
                 ranges: &KERNELS[8],
+                emit: &KERNELS[7],
                 scan: [&KERNELS[1], &KERNELS[2], &KERNELS[3]],
                 specialised_preprocess: false,
             },
@@ -327,6 +330,7 @@ impl SortKernel {
                 offsets: Some(&KERNELS[12]),
                 scatter: &KERNELS[13],
                 ranges: &KERNELS[14],
+                emit: &KERNELS[29],
                 scan: [&KERNELS[15], &KERNELS[16], &KERNELS[17]],
                 specialised_preprocess: true,
             },
@@ -364,6 +368,9 @@ struct SortSpecs {
     offsets: Option<&'static KernelSpec>,
     scatter: &'static KernelSpec,
     ranges: &'static KernelSpec,
+    /// Key emission: a workgroup shares its splats' pairs (GPUs), or each invocation walks its
+    /// own splat's (CPU devices).
+    emit: &'static KernelSpec,
     /// The reduce, block-scan and downsweep kernels of the scan (the frame's, and the
     /// histogram's where `offsets` is None).
     scan: [&'static KernelSpec; 3],
@@ -408,7 +415,7 @@ impl Kernels {
         let blend_kernel = BlendKernel::for_device(ctx.info())?;
         let sort_kernel = SortKernel::for_device(ctx.info())?;
         let sort = sort_kernel.specs();
-        let [preprocess, _, _, _, _, _, dispatch_args, emit_keys, ..] = &KERNELS;
+        let [preprocess, _, _, _, _, _, dispatch_args, ..] = &KERNELS;
         let [scan_reduce, scan_blocks, scan_downsweep] = sort.scan;
         Ok(Kernels {
             preprocess: preprocess.create(ctx)?,
@@ -423,7 +430,7 @@ impl Kernels {
             sort_kernel,
             tile_count: tile_count_pipelines(ctx, sort_kernel)?,
             dispatch_args: dispatch_args.create(ctx)?,
-            emit_keys: emit_keys.create(ctx)?,
+            emit_keys: sort.emit.create(ctx)?,
             tile_ranges: sort.ranges.create(ctx)?,
             blend: blend_kernel.spec().create(ctx)?,
             blend_expected: (blend_kernel == BlendKernel::Cpu).then(OnceLock::new),
@@ -504,6 +511,7 @@ impl Kernels {
         self.sort_offsets = sort.offsets.map(|s| s.create(ctx)).transpose()?;
         self.sort_scatter = sort.scatter.create(ctx)?;
         self.tile_ranges = sort.ranges.create(ctx)?;
+        self.emit_keys = sort.emit.create(ctx)?;
         let [scan_reduce, scan_blocks, scan_downsweep] = sort.scan;
         self.preprocess_variants = sort.specialised_preprocess.then(Default::default);
         self.tile_count = tile_count_pipelines(ctx, kernel)?;
