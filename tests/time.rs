@@ -753,6 +753,12 @@ fn bench_times_the_variant_stage_of_plugin_scenes() {
     vksplat_io::write_ply(&dir.join("s.ply"), &splats).unwrap();
     let v = bench(&[&dir.arg("s.ply")]);
     assert!(v["plugin"].is_null());
+    // The GPU time ends with the blend; the readback to host memory is its own stage, counted
+    // only in the total with it (every frame's, so their medians too).
+    let gpu = v["gpu_median_ms"].as_f64().unwrap();
+    let with_readback = v["gpu_with_readback_median_ms"].as_f64().unwrap();
+    assert!(gpu > 0.0 && with_readback > gpu, "{v}");
+    assert_eq!(stage_names(&v).last().map(String::as_str), Some("readback"));
     // Device bytes per splat: at least the SH-0 arrays (means, rotations, scales, opacity,
     // colour: 56 bytes), and the whole context's at least the scene's.
     let scene_per_splat = v["scene_device_bytes_per_splat"].as_f64().unwrap();
