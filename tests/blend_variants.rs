@@ -116,6 +116,43 @@ fn kernels_agree_where_pixels_saturate() {
 }
 
 #[test]
+fn the_cpu_kernel_falls_back_to_blend_comp_beyond_the_texel_limit() {
+    let Some(mut gpu) = Gpu::new() else { return };
+    gpu.renderer
+        .set_blend_kernel(BlendKernel::Cpu)
+        .expect("blend kernel");
+    let splats = random_scene(&mut Rng::new(41), 3000, 1);
+    let scene = gpu.renderer.upload_scene(&splats).expect("upload");
+    let cam = camera(200, 120, 170.0, 170.0, 100.0, 60.0);
+    let settings = RenderSettings::default();
+    let (texels, _) = gpu
+        .renderer
+        .render(&scene, &cam, &settings)
+        .expect("render");
+    assert!(gpu.renderer.blend_reads_texels(&settings).unwrap());
+    // Three texels per splat: one short of the frame's projected splats.
+    gpu.renderer.limit_texel_elements(3 * 3000 - 1);
+    let (by_address, _) = gpu
+        .renderer
+        .render(&scene, &cam, &settings)
+        .expect("render");
+    assert!(!gpu.renderer.blend_reads_texels(&settings).unwrap());
+    assert_eq!(bits(&texels.rgba), bits(&by_address.rgba), "RGBA");
+    assert_eq!(bits(&texels.depth), bits(&by_address.depth), "depth");
+    // An empty scene has no texels to bind: blend.comp draws the background.
+    let empty = gpu
+        .renderer
+        .upload_scene(&Splats::default())
+        .expect("upload");
+    let (frame, _) = gpu
+        .renderer
+        .render(&empty, &cam, &settings)
+        .expect("render");
+    assert!(!gpu.renderer.blend_reads_texels(&settings).unwrap());
+    assert!(frame.rgba.chunks_exact(4).all(|p| p[3] == 0.0));
+}
+
+#[test]
 fn cpu_devices_get_the_cpu_kernel_unless_overridden() {
     let Some(gpu) = Gpu::new() else { return };
     let info = gpu.ctx.info();

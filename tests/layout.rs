@@ -61,19 +61,34 @@ fn every_kernel_matches_its_rust_layout() {
         assert_eq!(r.push_constant_size, k.push_size, "{}: push size", k.name);
         assert_eq!(r.other_address_source, None, "{}", k.name);
 
-        // Bindings: storage buffers of set 0, each at its Rust position. The compiler drops
-        // bindings a kernel does not use (scan_blocks reads no input), never adds any.
+        // Bindings: storage buffers of set 0 (float texel buffers where the Rust struct's
+        // TEXELS says), each at its Rust position. The compiler drops bindings a kernel does
+        // not use (scan_blocks reads no input), never adds any.
         assert!(!r.bindings.is_empty(), "{}", k.name);
         for b in &r.bindings {
+            let texels = k.texel_bindings & (1 << b.binding) != 0;
+            let kind = if texels {
+                BindingKind::FloatTexelBuffer
+            } else {
+                BindingKind::StorageBuffer
+            };
             assert_eq!(
                 (b.set, b.kind),
-                (0, BindingKind::StorageBuffer),
-                "{}",
-                k.name
+                (0, kind),
+                "{} binding {}",
+                k.name,
+                b.binding
             );
             let rust = k.bindings.get(b.binding as usize).unwrap_or_else(|| {
                 panic!("{}: binding {} is beyond the Rust list", k.name, b.binding)
             });
+            if texels {
+                // A samplerBuffer has no block: the projected splats, three RGBA32F texels each
+                // (blend_cpu.comp's texelFetch offsets).
+                assert_eq!(*rust, "projected", "{}", k.name);
+                assert_eq!(std::mem::size_of::<GpuProjected>(), 3 * 16);
+                continue;
+            }
             assert_eq!(
                 b.block,
                 block_name(rust),
@@ -196,6 +211,7 @@ void main() { pc.tile_keys.v[pc.tiles_x] = pc.num_splats; pc.values.v[0] = 1u; }
         .map(|f| f.offset)
         .collect();
     let iface = vksplat_vk::spirv::Interface {
+        texel_bindings: 0,
         bindings: k.bindings.len() as u32,
         push_constant_size: k.push_size,
         address_offsets: &addresses,

@@ -92,6 +92,15 @@ macro_rules! kernel_bindings {
     ($(#[$meta:meta])* pub struct $name:ident : $prefix:literal {
         $($(#[$fmeta:meta])* $field:ident,)*
     }) => {
+        kernel_bindings! {
+            $(#[$meta])* pub struct $name : $prefix, texels = 0 {
+                $($(#[$fmeta])* $field,)*
+            }
+        }
+    };
+    ($(#[$meta:meta])* pub struct $name:ident : $prefix:literal, texels = $texels:literal {
+        $($(#[$fmeta:meta])* $field:ident,)*
+    }) => {
         $(#[$meta])*
         #[derive(Clone, Copy)]
         pub struct $name<'a> {
@@ -105,6 +114,9 @@ macro_rules! kernel_bindings {
             pub const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
             /// Number of bindings.
             pub const COUNT: usize = Self::NAMES.len();
+            /// Bit b set: binding b is read as RGBA32F texels (a `samplerBuffer`), not as a
+            /// storage buffer.
+            pub const TEXELS: u32 = $texels;
 
             /// The buffers in binding order.
             pub fn list(&self) -> [&'a Buffer; [$(stringify!($field)),*].len()] {
@@ -196,8 +208,18 @@ kernel_bindings! {
     }
 }
 
+kernel_bindings! {
+    /// Buffers of blend_cpu.comp: the projected splats are read as texels (three per splat),
+    /// which llvmpipe loads for all lanes at once, where loads by address and subgroup
+    /// broadcasts are a loop over the lanes.
+    pub struct BlendCpuBindings: "BLEND_CPU", texels = 0b10 {
+        ranges,
+        projected,
+    }
+}
+
 /// The engine kernels' binding lists, in the constants file's order.
-const KERNEL_BINDINGS: [(&str, &[&str]); 7] = [
+const KERNEL_BINDINGS: [(&str, &[&str]); 8] = [
     (PreprocessBindings::GLSL_PREFIX, PreprocessBindings::NAMES),
     (ScanBindings::GLSL_PREFIX, ScanBindings::NAMES),
     (SortBindings::GLSL_PREFIX, SortBindings::NAMES),
@@ -208,6 +230,7 @@ const KERNEL_BINDINGS: [(&str, &[&str]); 7] = [
     (EmitBindings::GLSL_PREFIX, EmitBindings::NAMES),
     (RangesBindings::GLSL_PREFIX, RangesBindings::NAMES),
     (BlendBindings::GLSL_PREFIX, BlendBindings::NAMES),
+    (BlendCpuBindings::GLSL_PREFIX, BlendCpuBindings::NAMES),
 ];
 
 /// The generated headers of `shaders/include/` as (file name, text): `constants.glsl` for

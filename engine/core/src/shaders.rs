@@ -29,6 +29,8 @@ pub struct KernelSpec {
     pub spirv: &'static [u8],
     /// Its buffers in binding order (the fields of its `*Bindings` struct).
     pub bindings: &'static [&'static str],
+    /// The bindings read as RGBA32F texels (bit b: binding b; the struct's `TEXELS`).
+    pub texel_bindings: u32,
     /// Its push-constant block's Rust mirror (empty: none) and that mirror's size.
     pub push: &'static [Field],
     pub push_size: u32,
@@ -56,6 +58,7 @@ impl KernelSpec {
             .collect();
         let iface = Interface {
             bindings: self.bindings.len() as u32,
+            texel_bindings: self.texel_bindings,
             push_constant_size: self.push_size,
             address_offsets: &addresses,
         };
@@ -70,6 +73,7 @@ macro_rules! kernel {
             name: $name,
             spirv: spirv!($name),
             bindings: <$bindings>::NAMES,
+            texel_bindings: <$bindings>::TEXELS,
             push: &[],
             push_size: 0,
             local_size: $local,
@@ -80,6 +84,7 @@ macro_rules! kernel {
             name: $name,
             spirv: spirv!($name),
             bindings: <$bindings>::NAMES,
+            texel_bindings: <$bindings>::TEXELS,
             push: <$push as GpuStruct>::FIELDS,
             push_size: std::mem::size_of::<$push>() as u32,
             local_size: $local,
@@ -107,7 +112,12 @@ pub const KERNELS: [KernelSpec; 30] = [
         [TILE_SIZE, TILE_SIZE, 1]
     ),
     // The blend for CPU devices (BlendKernel::Cpu): a column of the tile per invocation.
-    kernel!("blend_cpu", BlendBindings, BlendParams, [TILE_SIZE, 1, 1]),
+    kernel!(
+        "blend_cpu",
+        BlendCpuBindings,
+        BlendParams,
+        [TILE_SIZE, 1, 1]
+    ),
     // The radix sort pass for CPU devices (SortKernel::Cpu): a block of keys per invocation,
     // the histogram scanned by one workgroup with an invocation per digit.
     kernel!(
@@ -177,7 +187,7 @@ pub const KERNELS: [KernelSpec; 30] = [
     // blend_cpu for the expected depth kind outside INRIA mode, no occluder (Kernels::blend_for).
     kernel!(
         "blend_cpu_expected",
-        BlendBindings,
+        BlendCpuBindings,
         BlendParams,
         [TILE_SIZE, 1, 1]
     ),
@@ -378,6 +388,14 @@ struct SortSpecs {
     specialised_preprocess: bool,
 }
 
+/// A blend pipeline and how it reads the projected splats.
+pub(crate) struct BlendPipeline<'a> {
+    pub pipeline: &'a ComputePipeline,
+    /// Through `BlendCpuBindings` as texels (blend_cpu.comp), or through `BlendBindings` and
+    /// their address (blend.comp).
+    pub texels: bool,
+}
+
 /// Every pipeline of the frame.
 pub struct Kernels {
     /// preprocess for any SH degree and storage (GPU kernels; see `preprocess_for`).
@@ -406,6 +424,12 @@ pub struct Kernels {
     /// With the CPU blend kernel: its variant for the expected depth kind outside INRIA mode
     /// without an occluder, built on first use.
     blend_expected: Option<OnceLock<ComputePipeline>>,
+    /// With the CPU blend kernel: blend.comp, built on first use, for frames whose projected
+    /// splats are more texels than the device's texel buffers cover (or none).
+    blend_by_address: OnceLock<ComputePipeline>,
+    /// Most texels a texel binding covers: the device's `max_texel_buffer_elements`, lowered
+    /// only by the `test-hooks` function `Renderer::limit_texel_elements`.
+    texel_limit: u64,
     pub blend_kernel: BlendKernel,
 }
 
@@ -434,6 +458,8 @@ impl Kernels {
             tile_ranges: sort.ranges.create(ctx)?,
             blend: blend_kernel.spec().create(ctx)?,
             blend_expected: (blend_kernel == BlendKernel::Cpu).then(OnceLock::new),
+            blend_by_address: OnceLock::new(),
+            texel_limit: ctx.info().max_texel_buffer_elements,
             blend_kernel,
         })
     }
@@ -459,29 +485,51 @@ impl Kernels {
     }
 
     /// The blend pipeline for a frame in `mode` with depth kind `depth`, `occluded` by a host
-    /// depth or not: the CPU kernel's variant without the other kinds' arithmetic and the host
-    /// depth test where it applies (built now if this is its first use), else
-    /// `blend_kernel`'s.
+    /// depth or not, whose projected splats are `projected`: with the CPU blend kernel its
+    /// variant without the other kinds' arithmetic and the host depth test where that applies,
+    /// else blend_cpu.comp, both reading `projected` as texels ([`BlendPipeline::texels`]), or
+    /// blend.comp where the texels do not fit one view; else `blend_kernel`'s. Variants are
+    /// built on first use.
     pub(crate) fn blend_for(
         &self,
         mode: crate::types::RenderMode,
         depth: crate::types::DepthKind,
         occluded: bool,
-    ) -> Result<&ComputePipeline, CoreError> {
-        match &self.blend_expected {
-            Some(cell)
-                if mode != crate::types::RenderMode::Inria
-                    && depth == crate::types::DepthKind::Expected
-                    && !occluded =>
-            {
-                if let Some(p) = cell.get() {
-                    return Ok(p);
-                }
-                let p = KERNELS[BLEND_CPU_EXPECTED].create(&self.ctx)?;
-                Ok(cell.get_or_init(|| p))
+        projected: &vksplat_vk::Buffer,
+    ) -> Result<BlendPipeline<'_>, CoreError> {
+        let texels = projected.texel_elements();
+        let by_address = |pipeline| BlendPipeline {
+            pipeline,
+            texels: false,
+        };
+        let Some(cell) = &self.blend_expected else {
+            return Ok(by_address(&self.blend));
+        };
+        if texels == 0 || texels > self.texel_limit {
+            if let Some(p) = self.blend_by_address.get() {
+                return Ok(by_address(p));
             }
-            _ => Ok(&self.blend),
+            let p = BlendKernel::Gpu.spec().create(&self.ctx)?;
+            return Ok(by_address(self.blend_by_address.get_or_init(|| p)));
         }
+        let pipeline = if mode != crate::types::RenderMode::Inria
+            && depth == crate::types::DepthKind::Expected
+            && !occluded
+        {
+            match cell.get() {
+                Some(p) => p,
+                None => {
+                    let p = KERNELS[BLEND_CPU_EXPECTED].create(&self.ctx)?;
+                    cell.get_or_init(|| p)
+                }
+            }
+        } else {
+            &self.blend
+        };
+        Ok(BlendPipeline {
+            pipeline,
+            texels: true,
+        })
     }
 
     /// Replaces the blend pipeline by `kernel`'s (no frame using it may be in flight; tests
@@ -496,6 +544,13 @@ impl Kernels {
         self.blend_expected = (kernel == BlendKernel::Cpu).then(OnceLock::new);
         self.blend_kernel = kernel;
         Ok(())
+    }
+
+    /// Lowers the texel limit `blend_for` sizes frames against (tests only, through
+    /// `Renderer::limit_texel_elements`).
+    #[cfg(feature = "test-hooks")]
+    pub(crate) fn limit_texels(&mut self, texels: u64) {
+        self.texel_limit = texels.min(self.ctx.info().max_texel_buffer_elements);
     }
 
     /// Replaces the sort pipelines by `kernel`'s (no frame using them may be in flight; tests

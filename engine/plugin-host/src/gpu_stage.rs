@@ -102,6 +102,7 @@ impl GpuState {
                 &format!("plugin.{name}"),
                 &words,
                 &vksplat_vk::spirv::Interface {
+                    texel_bindings: 0,
                     bindings: binding_count,
                     push_constant_size: s.push_constant_size,
                     address_offsets: &[],

@@ -1,6 +1,6 @@
 //! Buffers and their memory.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ash::vk;
 use gpu_allocator::vulkan::Allocation;
@@ -12,7 +12,8 @@ use crate::{CallExt, Context, Result, VkError};
 /// What a buffer is used for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BufferUsage {
-    /// Read/written by shaders, filled and copied by transfers, read as indirect arguments.
+    /// Read/written by shaders (also as RGBA32F texels, [`Buffer::texel_elements`]), filled and
+    /// copied by transfers, read as indirect arguments.
     Storage,
     /// Host staging: transfer source/destination only.
     Staging,
@@ -26,6 +27,8 @@ pub struct Buffer {
     size: u64,
     usage: BufferUsage,
     name: String,
+    /// Its RGBA32F texel view, made on first use as a texel binding and destroyed with it.
+    texel_view: OnceLock<vk::BufferView>,
 }
 
 impl Context {
@@ -47,6 +50,7 @@ impl Context {
                     | vk::BufferUsageFlags::TRANSFER_SRC
                     | vk::BufferUsageFlags::TRANSFER_DST
                     | vk::BufferUsageFlags::INDIRECT_BUFFER
+                    | vk::BufferUsageFlags::UNIFORM_TEXEL_BUFFER
             }
             BufferUsage::Staging => {
                 vk::BufferUsageFlags::TRANSFER_SRC | vk::BufferUsageFlags::TRANSFER_DST
@@ -95,6 +99,7 @@ impl Context {
             size,
             usage,
             name: name.into(),
+            texel_view: OnceLock::new(),
         })
     }
 }
@@ -110,6 +115,54 @@ impl Buffer {
 
     pub fn usage(&self) -> BufferUsage {
         self.usage
+    }
+
+    /// The RGBA32F texels (16 bytes each) a texel binding of this buffer covers: every whole
+    /// texel of it. A binding is refused when that exceeds the device's
+    /// `max_texel_buffer_elements` ([`crate::DeviceInfo`]), so a view never covers less than
+    /// the buffer's whole texels.
+    pub fn texel_elements(&self) -> u64 {
+        self.size / 16
+    }
+
+    /// The view through which texel bindings read this buffer, made on first use.
+    pub(crate) fn texel_view(&self) -> Result<vk::BufferView> {
+        if let Some(v) = self.texel_view.get() {
+            return Ok(*v);
+        }
+        let max = self.ctx.info().max_texel_buffer_elements;
+        let texels = self.texel_elements();
+        if self.usage != BufferUsage::Storage || texels == 0 || texels > max {
+            return Err(VkError::Invalid(format!(
+                "buffer '{}' ({} bytes) cannot be a texel binding: it must be a storage buffer \
+                 of 1 to {max} 16-byte texels",
+                self.name, self.size
+            )));
+        }
+        let info = vk::BufferViewCreateInfo::default()
+            .buffer(self.raw)
+            .format(vk::Format::R32G32B32A32_SFLOAT)
+            .offset(0)
+            .range(texels * 16);
+        // SAFETY: a storage buffer (created with UNIFORM_TEXEL_BUFFER usage) bound to memory;
+        // RGBA32F supports uniform texel buffers on every Vulkan device; the range is whole
+        // texels inside the buffer and within the device's limit (checked above).
+        let view = unsafe {
+            self.ctx
+                .device
+                .create_buffer_view(&info, self.ctx.host_callbacks())
+        }
+        .call("vkCreateBufferView")?;
+        if let Err(view) = self.texel_view.set(view) {
+            // Another thread made one meanwhile: keep that one.
+            // SAFETY: this view was never used.
+            unsafe {
+                self.ctx
+                    .device
+                    .destroy_buffer_view(view, self.ctx.host_callbacks())
+            };
+        }
+        Ok(*self.texel_view.get().expect("set above"))
     }
 
     /// The buffer's GPU address, for shaders that reach it through `buffer_reference`
@@ -186,8 +239,13 @@ impl Drop for Buffer {
             self.ctx.free_memory(a, &counted);
         }
         // SAFETY: every submission that could use this buffer has completed (waited above;
-        // a recorder that was never submitted no longer borrows it).
+        // a recorder that was never submitted no longer borrows it); the view goes first.
         unsafe {
+            if let Some(view) = self.texel_view.take() {
+                self.ctx
+                    .device
+                    .destroy_buffer_view(view, self.ctx.host_callbacks());
+            }
             self.ctx
                 .device
                 .destroy_buffer(self.raw, self.ctx.host_callbacks())

@@ -409,14 +409,30 @@ impl<'a> Recorder<'a> {
                     .range(b.size())]
             })
             .collect();
-        let writes: Vec<vk::WriteDescriptorSet> = infos
+        let texels = pipeline.texel_bindings;
+        let views: Vec<[vk::BufferView; 1]> = buffers
             .iter()
             .enumerate()
-            .map(|(i, info)| {
-                vk::WriteDescriptorSet::default()
+            .map(
+                |(i, b)| match crate::pipeline::descriptor_type(texels, i as u32) {
+                    vk::DescriptorType::UNIFORM_TEXEL_BUFFER => Ok([b.texel_view()?]),
+                    _ => Ok([vk::BufferView::null()]),
+                },
+            )
+            .collect::<Result<_>>()?;
+        let writes: Vec<vk::WriteDescriptorSet> = infos
+            .iter()
+            .zip(&views)
+            .enumerate()
+            .map(|(i, (info, view))| {
+                let write = vk::WriteDescriptorSet::default()
                     .dst_binding(i as u32)
-                    .descriptor_type(vk::DescriptorType::STORAGE_BUFFER)
-                    .buffer_info(info)
+                    .descriptor_type(crate::pipeline::descriptor_type(texels, i as u32));
+                if view[0] == vk::BufferView::null() {
+                    write.buffer_info(info)
+                } else {
+                    write.texel_buffer_view(view)
+                }
             })
             .collect();
         // SAFETY: recording state; layout matches the pipeline (binding count and push size

@@ -113,6 +113,8 @@ pub struct DeviceInfo {
     pub api_version: (u32, u32, u32),
     pub subgroup_size: u32,
     pub max_storage_buffer_range: u64,
+    /// Most texels a texel buffer view may cover (maxTexelBufferElements).
+    pub max_texel_buffer_elements: u64,
     /// Largest single allocation (VkPhysicalDeviceMaintenance3Properties).
     pub max_memory_allocation_size: u64,
     /// Size of the largest device-local memory heap.
@@ -904,6 +906,7 @@ fn describe(instance: &ash::Instance, pd: vk::PhysicalDevice, index: usize) -> D
         api_version: version_triple(props.api_version),
         subgroup_size: subgroup.subgroup_size,
         max_storage_buffer_range: props.limits.max_storage_buffer_range as u64,
+        max_texel_buffer_elements: props.limits.max_texel_buffer_elements as u64,
         max_memory_allocation_size: maint3.max_memory_allocation_size,
         device_local_bytes,
         max_compute_workgroup_count: props.limits.max_compute_work_group_count,
@@ -978,6 +981,7 @@ mod tests {
             api_version: (1, 3, 0),
             subgroup_size: 8,
             max_storage_buffer_range: 1 << 27,
+            max_texel_buffer_elements: 1 << 27,
             max_memory_allocation_size: 1 << 30,
             device_local_bytes: 1 << 30,
             max_compute_workgroup_count: [65535; 3],

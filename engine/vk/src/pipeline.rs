@@ -1,5 +1,6 @@
-//! Compute pipelines whose bindings are all storage buffers in set 0, bound with push
-//! descriptors, plus one push-constant range.
+//! Compute pipelines whose bindings are storage buffers in set 0 (or the same buffers as
+//! RGBA32F uniform texel buffers, where the interface says), bound with push descriptors, plus
+//! one push-constant range.
 //!
 //! What "safe" means here: [`Context::create_checked_pipeline`] reflects the shader and
 //! refuses one whose entry point, bindings or push constants do not fit the layout, or that
@@ -18,7 +19,8 @@ use crate::push::MAX_PUSH_CONSTANT_SIZE;
 use crate::spirv::{self, Interface};
 use crate::{CallExt, Context, Result, VkError};
 
-/// A compute pipeline with `bindings` storage-buffer bindings (0..bindings) in set 0 and a
+/// A compute pipeline with `bindings` storage-buffer bindings (0..bindings) in set 0, those in
+/// the `texel_bindings` mask bound as RGBA32F uniform texel buffers instead, and a
 /// push-constant block of `push_constant_size` bytes whose buffer addresses sit at
 /// `address_offsets`.
 pub struct ComputePipeline {
@@ -27,6 +29,7 @@ pub struct ComputePipeline {
     pub(crate) layout: vk::PipelineLayout,
     set_layout: vk::DescriptorSetLayout,
     pub(crate) bindings: u32,
+    pub(crate) texel_bindings: u32,
     pub(crate) push_constant_size: u32,
     pub(crate) address_offsets: Vec<u32>,
     name: String,
@@ -60,7 +63,7 @@ impl Context {
     ///
     /// `spirv` must be a valid SPIR-V module for Vulkan 1.2 with a GLCompute entry point
     /// `main` whose descriptor bindings are storage buffers in set 0 below `iface.bindings`
-    /// and whose push-constant block fits in `iface.push_constant_size` bytes. Every buffer
+    /// (float `samplerBuffer`s at the bits of `iface.texel_bindings`) and whose push-constant block fits in `iface.push_constant_size` bytes. Every buffer
     /// device address the shader dereferences must be read from its push constants at one of
     /// `iface.address_offsets` (dispatches fill those only from borrowed buffers), and every
     /// access must stay inside the buffer it targets.
@@ -72,6 +75,7 @@ impl Context {
     ) -> Result<ComputePipeline> {
         let Interface {
             bindings,
+            texel_bindings,
             push_constant_size,
             address_offsets,
         } = *iface;
@@ -98,7 +102,7 @@ impl Context {
             .map(|b| {
                 vk::DescriptorSetLayoutBinding::default()
                     .binding(b)
-                    .descriptor_type(vk::DescriptorType::STORAGE_BUFFER)
+                    .descriptor_type(descriptor_type(texel_bindings, b))
                     .descriptor_count(1)
                     .stage_flags(vk::ShaderStageFlags::COMPUTE)
             })
@@ -172,11 +176,21 @@ impl Context {
                 layout,
                 set_layout,
                 bindings,
+                texel_bindings,
                 push_constant_size,
                 address_offsets: address_offsets.to_vec(),
                 name: name.into(),
             })
         }
+    }
+}
+
+/// The descriptor type of `binding` in a layout whose texel buffers are the bits of `texels`.
+pub(crate) fn descriptor_type(texels: u32, binding: u32) -> vk::DescriptorType {
+    if binding < 32 && texels & (1 << binding) != 0 {
+        vk::DescriptorType::UNIFORM_TEXEL_BUFFER
+    } else {
+        vk::DescriptorType::STORAGE_BUFFER
     }
 }
 

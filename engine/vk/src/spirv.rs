@@ -23,6 +23,8 @@ const OP_TYPE_INT: u32 = 21;
 const OP_TYPE_FLOAT: u32 = 22;
 const OP_TYPE_VECTOR: u32 = 23;
 const OP_TYPE_MATRIX: u32 = 24;
+const OP_TYPE_IMAGE: u32 = 25;
+const OP_TYPE_SAMPLED_IMAGE: u32 = 27;
 const OP_TYPE_ARRAY: u32 = 28;
 const OP_TYPE_RUNTIME_ARRAY: u32 = 29;
 const OP_TYPE_STRUCT: u32 = 30;
@@ -39,6 +41,8 @@ const EXEC_MODEL_GLCOMPUTE: u32 = 5;
 const MODE_LOCAL_SIZE: u32 = 17;
 const MODE_LOCAL_SIZE_ID: u32 = 38;
 
+const DIM_BUFFER: u32 = 5;
+
 const DEC_BLOCK: u32 = 2;
 const DEC_BUFFER_BLOCK: u32 = 3;
 const DEC_ARRAY_STRIDE: u32 = 6;
@@ -47,6 +51,7 @@ const DEC_BINDING: u32 = 33;
 const DEC_DESCRIPTOR_SET: u32 = 34;
 const DEC_OFFSET: u32 = 35;
 
+const SC_UNIFORM_CONSTANT: u32 = 0;
 const SC_UNIFORM: u32 = 2;
 const SC_PUSH_CONSTANT: u32 = 9;
 const SC_STORAGE_BUFFER: u32 = 12;
@@ -61,6 +66,8 @@ const MAX_DEPTH: u32 = 16;
 pub enum BindingKind {
     StorageBuffer,
     UniformBuffer,
+    /// A `samplerBuffer`: a uniform texel buffer of 32-bit floats, read with `texelFetch`.
+    FloatTexelBuffer,
     /// Images, samplers and anything else.
     Other,
 }
@@ -153,6 +160,14 @@ enum Type {
     Struct(Vec<u32>),
     /// Storage class and pointee.
     Pointer(u32, u32),
+    /// Sampled type, dimensionality and the Sampled operand (1: used with a sampler).
+    Image {
+        sampled_type: u32,
+        dim: u32,
+        sampled: u32,
+    },
+    /// The image type a sampler is combined with.
+    SampledImage(u32),
 }
 
 /// Everything the declarations section says, indexed for the queries below.
@@ -275,6 +290,8 @@ impl Module {
             Some(Type::Pointer(_, pointee)) => {
                 format!("address of {}", self.describe(*pointee, depth + 1))
             }
+            Some(Type::Image { .. }) => "image".into(),
+            Some(Type::SampledImage(_)) => "sampler".into(),
             None => "?".into(),
         }
     }
@@ -306,6 +323,18 @@ impl Module {
                 }
             })
             .collect()
+    }
+
+    /// Whether type `id` is a `samplerBuffer`: a sampled buffer image of 32-bit floats.
+    fn is_float_texel_buffer(&self, id: u32) -> bool {
+        let Some(Type::SampledImage(image)) = self.types.get(&id) else {
+            return false;
+        };
+        matches!(
+            self.types.get(image),
+            Some(Type::Image { sampled_type, dim: DIM_BUFFER, sampled: 1 })
+                if matches!(self.types.get(sampled_type), Some(Type::Float { bits: 32 }))
+        )
     }
 
     /// Whether type `id` holds a buffer address anywhere inside it.
@@ -398,6 +427,17 @@ pub fn reflect(words: &[u32]) -> Result<Reflection, String> {
             OP_TYPE_MATRIX => {
                 module.types.insert(at(0), Type::Matrix(at(1), at(2)));
             }
+            OP_TYPE_IMAGE => {
+                let t = Type::Image {
+                    sampled_type: at(1),
+                    dim: at(2),
+                    sampled: at(6),
+                };
+                module.types.insert(at(0), t);
+            }
+            OP_TYPE_SAMPLED_IMAGE => {
+                module.types.insert(at(0), Type::SampledImage(at(1)));
+            }
             OP_TYPE_ARRAY => {
                 module.types.insert(at(0), Type::Array(at(1), at(2)));
             }
@@ -472,6 +512,9 @@ pub fn reflect(words: &[u32]) -> Result<Reflection, String> {
             SC_UNIFORM if module.decorations.contains_key(&(block, DEC_BLOCK)) => {
                 BindingKind::UniformBuffer
             }
+            SC_UNIFORM_CONSTANT if module.is_float_texel_buffer(block) => {
+                BindingKind::FloatTexelBuffer
+            }
             _ => BindingKind::Other,
         };
         let is_block =
@@ -542,17 +585,21 @@ pub fn reflect(words: &[u32]) -> Result<Reflection, String> {
 }
 
 /// What a pipeline's layout promises a shader: storage buffers at bindings `0..bindings` of
-/// set 0, `push_constant_size` bytes of push constants, and buffer device addresses at
-/// `address_offsets` within them (each filled from a live buffer at every dispatch).
+/// set 0 (those in `texel_bindings` are `samplerBuffer`s instead: the same buffers read as
+/// RGBA32F texels), `push_constant_size` bytes of push constants, and buffer device addresses
+/// at `address_offsets` within them (each filled from a live buffer at every dispatch).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Interface<'s> {
     pub bindings: u32,
+    /// Bit b set: binding b is a float texel buffer ([`BindingKind::FloatTexelBuffer`]).
+    pub texel_bindings: u32,
     pub push_constant_size: u32,
     pub address_offsets: &'s [u32],
 }
 
 /// Checks that a reflected shader fits `iface`: a `main` GLCompute entry point; storage
-/// buffers only, in set 0, below `iface.bindings`; a push block within
+/// buffers only (float texel buffers where `iface.texel_bindings` says), in set 0, below
+/// `iface.bindings`; a push block within
 /// `iface.push_constant_size` bytes whose address members sit exactly at
 /// `iface.address_offsets`; and no other way to make a buffer address.
 pub fn check_interface(r: &Reflection, iface: &Interface) -> Result<(), String> {
@@ -560,11 +607,17 @@ pub fn check_interface(r: &Reflection, iface: &Interface) -> Result<(), String> 
         return Err("no GLCompute entry point named 'main'".into());
     }
     for b in &r.bindings {
-        if b.set != 0 || b.kind != BindingKind::StorageBuffer || b.binding >= iface.bindings {
+        let texels = b.binding < 32 && iface.texel_bindings & (1 << b.binding) != 0;
+        let want = if texels {
+            BindingKind::FloatTexelBuffer
+        } else {
+            BindingKind::StorageBuffer
+        };
+        if b.set != 0 || b.kind != want || b.binding >= iface.bindings {
             return Err(format!(
                 "declares a {:?} at set {} binding {}, but the pipeline has storage buffers at \
-                 bindings 0..{} of set 0 only",
-                b.kind, b.set, b.binding, iface.bindings
+                 bindings 0..{} of set 0 only (float texel buffers at the bits of {:#b})",
+                b.kind, b.set, b.binding, iface.bindings, iface.texel_bindings
             ));
         }
     }
@@ -685,12 +738,20 @@ mod tests {
 
         let ok = Interface {
             bindings: 4,
+            texel_bindings: 0,
             push_constant_size: 32,
             address_offsets: &[0],
         };
         check_interface(&r, &ok).unwrap();
         let e = check_interface(&r, &Interface { bindings: 3, ..ok }).unwrap_err();
         assert!(e.contains("binding 3"), "{e}");
+        // A storage buffer where the layout has a texel buffer.
+        let texels = Interface {
+            texel_bindings: 1 << 3,
+            ..ok
+        };
+        let e = check_interface(&r, &texels).unwrap_err();
+        assert!(e.contains("StorageBuffer at set 0 binding 3"), "{e}");
         let e = check_interface(
             &r,
             &Interface {

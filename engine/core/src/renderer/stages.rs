@@ -386,13 +386,21 @@ impl<'a> FrameRecorder<'_, 'a> {
             depth: settings.depth,
         }
         .push()?;
-        let bindings = BlendBindings { ranges: &b.ranges };
-        self.rec.dispatch(
-            self.k.blend_for(settings.mode, settings.depth, occluded)?,
-            &bindings.list(),
-            &push,
-            [tiles_x, tiles_y, 1],
-        )?;
+        let blend = self
+            .k
+            .blend_for(settings.mode, settings.depth, occluded, &b.projected)?;
+        let texels = BlendCpuBindings {
+            ranges: &b.ranges,
+            projected: &b.projected,
+        };
+        let by_address = BlendBindings { ranges: &b.ranges };
+        let bindings: &[&Buffer] = if blend.texels {
+            &texels.list()
+        } else {
+            &by_address.list()
+        };
+        self.rec
+            .dispatch(blend.pipeline, bindings, &push, [tiles_x, tiles_y, 1])?;
         self.end_stage("blend");
         Ok(())
     }

@@ -85,6 +85,23 @@ impl Renderer {
         self.buffers = None;
     }
 
+    /// Treats `texels` (when below the device's limit) as the most RGBA32F texels a texel
+    /// binding covers, so a small scene shows what the CPU blend does with a scene beyond a
+    /// device's `max_texel_buffer_elements` (blend.comp instead of blend_cpu.comp).
+    pub fn limit_texel_elements(&mut self, texels: u64) {
+        self.kernels.limit_texels(texels);
+    }
+
+    /// Whether the last frame's blend read the projected splats as texels (blend_cpu.comp) or
+    /// through their address (blend.comp), for `settings` without an occluder.
+    pub fn blend_reads_texels(&self, settings: &RenderSettings) -> Result<bool, CoreError> {
+        let b = self.buffers.as_ref().expect("a frame was rendered");
+        let blend = self
+            .kernels
+            .blend_for(settings.mode, settings.depth, false, &b.projected)?;
+        Ok(blend.texels)
+    }
+
     /// Switches the blend kernel, so one process can compare the variants on one device.
     pub fn set_blend_kernel(
         &mut self,
