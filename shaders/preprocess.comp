@@ -83,7 +83,28 @@ float half_at(FloatArray a, uint o) {
 #define SH_MAX_DEGREE 3
 #endif
 
+#ifdef SH_TEXELS
+// SH-3 f32 planes as RGBA32F texels (PreprocessTexelBindings): splat i's 16 coefficients of a
+// channel are texels 4i..4i+3, fetched once per splat (sh_color) into these.
+layout(binding = PREPROCESS_TEXELS_BINDING_SH_R) uniform samplerBuffer sh_r_texels;
+layout(binding = PREPROCESS_TEXELS_BINDING_SH_G) uniform samplerBuffer sh_g_texels;
+layout(binding = PREPROCESS_TEXELS_BINDING_SH_B) uniform samplerBuffer sh_b_texels;
+vec4 sh_r4[4], sh_g4[4], sh_b4[4];
+
+void fetch_sh(uint i) {
+    for (int t = 0; t < 4; t++) {
+        int at = int(4u * i) + t;
+        sh_r4[t] = texelFetch(sh_r_texels, at);
+        sh_g4[t] = texelFetch(sh_g_texels, at);
+        sh_b4[t] = texelFetch(sh_b_texels, at);
+    }
+}
+#endif
+
 vec3 coeff(uint i, uint k) {
+#ifdef SH_TEXELS
+    return vec3(sh_r4[k >> 2u][k & 3u], sh_g4[k >> 2u][k & 3u], sh_b4[k >> 2u][k & 3u]);
+#endif
     uint o = i * pc.sh_stride + k;
 #if !defined(SH_HALF)
     if ((pc.flags & SPLAT_SH_HALF) != 0u) {
@@ -96,6 +117,9 @@ vec3 coeff(uint i, uint k) {
 }
 
 vec3 sh_color(uint i, vec3 dir) {
+#ifdef SH_TEXELS
+    fetch_sh(i);
+#endif
     vec3 c = SH_C0 * coeff(i, 0u);
 #if SH_MAX_DEGREE >= 1
     if (pc.sh_degree >= 1u) {

@@ -3,7 +3,7 @@
 //! that saturate pixels (early termination), and both agree with the CPU reference. tools/test.sh
 //! runs this at lavapipe's subgroup sizes 8 and 4 (blend_cpu.comp depends on the size).
 
-use vksplat_core::shaders::BlendKernel;
+use vksplat_core::shaders::{BlendKernel, SortKernel};
 use vksplat_core::{reference, RenderMode, RenderSettings};
 use vksplat_io::{Camera, Splats};
 use vksplat_tests::{camera, compare, random_scene, Gpu, Rng};
@@ -116,30 +116,42 @@ fn kernels_agree_where_pixels_saturate() {
 }
 
 #[test]
-fn the_cpu_kernel_falls_back_to_blend_comp_beyond_the_texel_limit() {
+fn cpu_kernels_fall_back_to_addresses_beyond_the_texel_limit() {
     let Some(mut gpu) = Gpu::new() else { return };
     gpu.renderer
         .set_blend_kernel(BlendKernel::Cpu)
         .expect("blend kernel");
-    let splats = random_scene(&mut Rng::new(41), 3000, 1);
+    gpu.renderer
+        .set_sort_kernel(SortKernel::Cpu)
+        .expect("sort kernel");
+    // SH 3 in f32: preprocess reads four texels per splat and SH plane, the blend three per
+    // splat (12,000 and 9,000 here).
+    let n = 3000;
+    let splats = random_scene(&mut Rng::new(41), n, 3);
     let scene = gpu.renderer.upload_scene(&splats).expect("upload");
     let cam = camera(200, 120, 170.0, 170.0, 100.0, 60.0);
     let settings = RenderSettings::default();
-    let (texels, _) = gpu
-        .renderer
-        .render(&scene, &cam, &settings)
-        .expect("render");
-    assert!(gpu.renderer.blend_reads_texels(&settings).unwrap());
-    // Three texels per splat: one short of the frame's projected splats.
-    gpu.renderer.limit_texel_elements(3 * 3000 - 1);
-    let (by_address, _) = gpu
-        .renderer
-        .render(&scene, &cam, &settings)
-        .expect("render");
-    assert!(!gpu.renderer.blend_reads_texels(&settings).unwrap());
-    assert_eq!(bits(&texels.rgba), bits(&by_address.rgba), "RGBA");
-    assert_eq!(bits(&texels.depth), bits(&by_address.depth), "depth");
+    let mut frames = Vec::new();
+    for (limit, want) in [
+        (u64::MAX, (true, true)),
+        (4 * n as u64 - 1, (false, true)),
+        (3 * n as u64 - 1, (false, false)),
+    ] {
+        gpu.renderer.limit_texel_elements(limit);
+        let (frame, _) = gpu
+            .renderer
+            .render(&scene, &cam, &settings)
+            .expect("render");
+        let reads = gpu.renderer.reads_texels(&scene, &settings).unwrap();
+        assert_eq!(reads, want, "limit {limit}");
+        frames.push(frame);
+    }
+    for f in &frames[1..] {
+        assert_eq!(bits(&frames[0].rgba), bits(&f.rgba), "RGBA");
+        assert_eq!(bits(&frames[0].depth), bits(&f.depth), "depth");
+    }
     // An empty scene has no texels to bind: blend.comp draws the background.
+    gpu.renderer.limit_texel_elements(u64::MAX);
     let empty = gpu
         .renderer
         .upload_scene(&Splats::default())
@@ -148,7 +160,10 @@ fn the_cpu_kernel_falls_back_to_blend_comp_beyond_the_texel_limit() {
         .renderer
         .render(&empty, &cam, &settings)
         .expect("render");
-    assert!(!gpu.renderer.blend_reads_texels(&settings).unwrap());
+    assert_eq!(
+        gpu.renderer.reads_texels(&empty, &settings).unwrap().1,
+        false
+    );
     assert!(frame.rgba.chunks_exact(4).all(|p| p[3] == 0.0));
 }
 

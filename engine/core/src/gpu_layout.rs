@@ -154,6 +154,23 @@ kernel_bindings! {
 }
 
 kernel_bindings! {
+    /// Buffers of preprocess_sh3_texels (CPU devices): preprocess.comp's, plus the SH planes
+    /// of an SH-3 f32 scene read as RGBA32F texels (four per splat and plane), which llvmpipe
+    /// fetches for all lanes at once where a load by address is a loop over the lanes.
+    pub struct PreprocessTexelBindings: "PREPROCESS_TEXELS", texels = 0b1_1100_0000 {
+        rect_lo,
+        rect_hi,
+        depth_keys,
+        splat_ids,
+        params,
+        control,
+        sh_r,
+        sh_g,
+        sh_b,
+    }
+}
+
+kernel_bindings! {
     /// Buffers of scan.comp (`rect_lo`, `rect_hi` and `ids` are read only when gathering tile
     /// counts).
     pub struct ScanBindings: "SCAN" {
@@ -219,8 +236,12 @@ kernel_bindings! {
 }
 
 /// The engine kernels' binding lists, in the constants file's order.
-const KERNEL_BINDINGS: [(&str, &[&str]); 8] = [
+const KERNEL_BINDINGS: [(&str, &[&str]); 9] = [
     (PreprocessBindings::GLSL_PREFIX, PreprocessBindings::NAMES),
+    (
+        PreprocessTexelBindings::GLSL_PREFIX,
+        PreprocessTexelBindings::NAMES,
+    ),
     (ScanBindings::GLSL_PREFIX, ScanBindings::NAMES),
     (SortBindings::GLSL_PREFIX, SortBindings::NAMES),
     (

@@ -95,7 +95,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 30] = [
+pub const KERNELS: [KernelSpec; 31] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -207,6 +207,13 @@ pub const KERNELS: [KernelSpec; 30] = [
     ),
     // Key emission for CPU devices (SortKernel::Cpu): each invocation walks its splat's tiles.
     kernel!("emit_keys_cpu", EmitBindings, EmitParams, LINE),
+    // preprocess_sh3 with the SH planes read as texels (Kernels::preprocess_for).
+    kernel!(
+        "preprocess_sh3_texels",
+        PreprocessTexelBindings,
+        PreprocessArrays,
+        LINE
+    ),
 ];
 
 /// Index in [`KERNELS`] of `blend_cpu_expected`.
@@ -217,6 +224,9 @@ const TILE_COUNT_CPU: usize = 27;
 
 /// Index in [`KERNELS`] of the first specialised preprocess (`preprocess_sh0`).
 const PREPROCESS_VARIANTS: usize = 18;
+
+/// Index in [`KERNELS`] of `preprocess_sh3_texels`.
+const PREPROCESS_SH3_TEXELS: usize = 30;
 
 /// Invocations of a workgroup of the CPU sort and scan kernels, each owning one block of
 /// `SORT_BLOCK_KEYS` keys or `SCAN_BLOCK` elements (the LANES of shaders/radix_sort_cpu.comp
@@ -388,6 +398,13 @@ struct SortSpecs {
     specialised_preprocess: bool,
 }
 
+/// A preprocess pipeline and how it reads the scene's SH planes.
+pub(crate) struct PreprocessPipeline<'a> {
+    pub pipeline: &'a ComputePipeline,
+    /// Through `PreprocessTexelBindings` as texels (preprocess_sh3_texels), or by address.
+    pub texels: bool,
+}
+
 /// A blend pipeline and how it reads the projected splats.
 pub(crate) struct BlendPipeline<'a> {
     pub pipeline: &'a ComputePipeline,
@@ -403,6 +420,9 @@ pub struct Kernels {
     /// With the CPU kernels: preprocess per (SH degree, half storage), built on first use (a
     /// scene needs one; building all eight would slow every context's start on lavapipe).
     preprocess_variants: Option<[OnceLock<ComputePipeline>; 8]>,
+    /// With the CPU kernels: preprocess_sh3 reading the SH planes as texels, built on first
+    /// use.
+    preprocess_sh3_texels: OnceLock<ComputePipeline>,
     ctx: Arc<Context>,
     pub scan_reduce: ComputePipeline,
     pub scan_blocks: ComputePipeline,
@@ -444,6 +464,7 @@ impl Kernels {
         Ok(Kernels {
             preprocess: preprocess.create(ctx)?,
             preprocess_variants: sort.specialised_preprocess.then(Default::default),
+            preprocess_sh3_texels: OnceLock::new(),
             ctx: ctx.clone(),
             scan_reduce: scan_reduce.create(ctx)?,
             scan_blocks: scan_blocks.create(ctx)?,
@@ -465,23 +486,44 @@ impl Kernels {
     }
 
     /// The preprocess pipeline for a scene of SH degree `sh_degree` (at most 3) stored as f32
-    /// or, with `sh_half`, IEEE half pairs: the generic kernel with the GPU kernels, else the
-    /// specialised one, built now if this is its first use.
+    /// or, with `sh_half`, IEEE half pairs, whose SH planes are `sh`: the generic kernel with
+    /// the GPU kernels, else the specialised one (for SH 3 in f32 the one that reads the planes
+    /// as texels, [`PreprocessPipeline::texels`], where they fit a texel view), built now if
+    /// this is its first use.
     pub(crate) fn preprocess_for(
         &self,
         sh_degree: u32,
         sh_half: bool,
-    ) -> Result<&ComputePipeline, CoreError> {
-        let Some(variants) = &self.preprocess_variants else {
-            return Ok(&self.preprocess);
+        sh: [&vksplat_vk::Buffer; 3],
+    ) -> Result<PreprocessPipeline<'_>, CoreError> {
+        let by_address = |pipeline| PreprocessPipeline {
+            pipeline,
+            texels: false,
         };
+        let Some(variants) = &self.preprocess_variants else {
+            return Ok(by_address(&self.preprocess));
+        };
+        let fits = |b: &vksplat_vk::Buffer| (1..=self.texel_limit).contains(&b.texel_elements());
+        if sh_degree >= 3 && !sh_half && sh.iter().all(|b| fits(b)) {
+            let pipeline = match self.preprocess_sh3_texels.get() {
+                Some(p) => p,
+                None => {
+                    let p = KERNELS[PREPROCESS_SH3_TEXELS].create(&self.ctx)?;
+                    self.preprocess_sh3_texels.get_or_init(|| p)
+                }
+            };
+            return Ok(PreprocessPipeline {
+                pipeline,
+                texels: true,
+            });
+        }
         let i = sh_degree.min(3) as usize * 2 + usize::from(sh_half);
         if let Some(p) = variants[i].get() {
-            return Ok(p);
+            return Ok(by_address(p));
         }
         let p = KERNELS[PREPROCESS_VARIANTS + i].create(&self.ctx)?;
         // Another thread may have built it meanwhile: either pipeline will do.
-        Ok(variants[i].get_or_init(|| p))
+        Ok(by_address(variants[i].get_or_init(|| p)))
     }
 
     /// The blend pipeline for a frame in `mode` with depth kind `depth`, `occluded` by a host

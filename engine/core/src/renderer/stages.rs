@@ -206,9 +206,27 @@ impl<'a> FrameRecorder<'_, 'a> {
             control: &b.control,
         };
         let half = scene.flags & SPLAT_SH_HALF != 0;
+        let sh = [&scene.sh[0], &scene.sh[1], &scene.sh[2]];
+        let preprocess = self.k.preprocess_for(scene.sh_degree, half, sh)?;
+        let texels = PreprocessTexelBindings {
+            rect_lo: bindings.rect_lo,
+            rect_hi: bindings.rect_hi,
+            depth_keys: bindings.depth_keys,
+            splat_ids: bindings.splat_ids,
+            params: bindings.params,
+            control: bindings.control,
+            sh_r: sh[0],
+            sh_g: sh[1],
+            sh_b: sh[2],
+        };
+        let buffers: &[&Buffer] = if preprocess.texels {
+            &texels.list()
+        } else {
+            &bindings.list()
+        };
         self.rec.dispatch(
-            self.k.preprocess_for(scene.sh_degree, half)?,
-            &bindings.list(),
+            preprocess.pipeline,
+            buffers,
             &push,
             groups_2d(scene.num_splats.div_ceil(WORKGROUP)),
         )?;

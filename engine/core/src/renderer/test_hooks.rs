@@ -92,14 +92,22 @@ impl Renderer {
         self.kernels.limit_texels(texels);
     }
 
-    /// Whether the last frame's blend read the projected splats as texels (blend_cpu.comp) or
-    /// through their address (blend.comp), for `settings` without an occluder.
-    pub fn blend_reads_texels(&self, settings: &RenderSettings) -> Result<bool, CoreError> {
+    /// Whether the last frame, of `scene` with `settings` and no occluder, read the SH planes
+    /// in preprocess and the projected splats in the blend as texels (the CPU kernels'
+    /// preprocess_sh3_texels and blend_cpu.comp) or through their addresses.
+    pub fn reads_texels(
+        &self,
+        scene: &GpuScene,
+        settings: &RenderSettings,
+    ) -> Result<(bool, bool), CoreError> {
         let b = self.buffers.as_ref().expect("a frame was rendered");
+        let half = scene.flags & crate::gpu_layout::SPLAT_SH_HALF != 0;
+        let sh = [&scene.sh[0], &scene.sh[1], &scene.sh[2]];
+        let preprocess = self.kernels.preprocess_for(scene.sh_degree, half, sh)?;
         let blend = self
             .kernels
             .blend_for(settings.mode, settings.depth, false, &b.projected)?;
-        Ok(blend.texels)
+        Ok((preprocess.texels, blend.texels))
     }
 
     /// Switches the blend kernel, so one process can compare the variants on one device.
