@@ -304,9 +304,9 @@ pub enum SortKernel {
     /// radix_sort_cpu.comp: each invocation walks a whole block of keys serially, no barriers
     /// or atomics, and the histogram is scanned by its own kernel, a serial walk per digit,
     /// instead of scan.comp; tile_ranges_cpu.comp walks a run of the sorted list per
-    /// invocation, emit_keys_cpu.comp a splat's tiles, scan_cpu.comp (the frame's scan) a block of elements, preprocess is
-    /// compiled per SH degree and storage, so a scene pays only for the coefficients it has,
-    /// and the tile sort is a one-pass counting sort by tile (tile_count_cpu.comp) (CPU
+    /// invocation, emit_keys_cpu.comp a splat's tiles, scan_cpu.comp (the frame's scan) a
+    /// block of elements, preprocess is compiled per SH degree and storage, so a scene pays
+    /// only for the coefficients it has, and the tile sort is a one-pass counting sort by tile (tile_count_cpu.comp) (CPU
     /// devices: lavapipe).
     Cpu,
 }
@@ -398,18 +398,11 @@ struct SortSpecs {
     specialised_preprocess: bool,
 }
 
-/// A preprocess pipeline and how it reads the scene's SH planes.
-pub(crate) struct PreprocessPipeline<'a> {
+/// A pipeline `Kernels` picked for a frame, and how it reads its large inputs: as texels
+/// (preprocess_sh3_texels through `PreprocessTexelBindings`, blend_cpu.comp through
+/// `BlendCpuBindings`) or by address (the kernels' other bindings structs).
+pub(crate) struct Picked<'a> {
     pub pipeline: &'a ComputePipeline,
-    /// Through `PreprocessTexelBindings` as texels (preprocess_sh3_texels), or by address.
-    pub texels: bool,
-}
-
-/// A blend pipeline and how it reads the projected splats.
-pub(crate) struct BlendPipeline<'a> {
-    pub pipeline: &'a ComputePipeline,
-    /// Through `BlendCpuBindings` as texels (blend_cpu.comp), or through `BlendBindings` and
-    /// their address (blend.comp).
     pub texels: bool,
 }
 
@@ -488,15 +481,15 @@ impl Kernels {
     /// The preprocess pipeline for a scene of SH degree `sh_degree` (at most 3) stored as f32
     /// or, with `sh_half`, IEEE half pairs, whose SH planes are `sh`: the generic kernel with
     /// the GPU kernels, else the specialised one (for SH 3 in f32 the one that reads the planes
-    /// as texels, [`PreprocessPipeline::texels`], where they fit a texel view), built now if
+    /// as texels, [`Picked::texels`], where they fit a texel view), built now if
     /// this is its first use.
     pub(crate) fn preprocess_for(
         &self,
         sh_degree: u32,
         sh_half: bool,
         sh: [&vksplat_vk::Buffer; 3],
-    ) -> Result<PreprocessPipeline<'_>, CoreError> {
-        let by_address = |pipeline| PreprocessPipeline {
+    ) -> Result<Picked<'_>, CoreError> {
+        let by_address = |pipeline| Picked {
             pipeline,
             texels: false,
         };
@@ -512,7 +505,7 @@ impl Kernels {
                     self.preprocess_sh3_texels.get_or_init(|| p)
                 }
             };
-            return Ok(PreprocessPipeline {
+            return Ok(Picked {
                 pipeline,
                 texels: true,
             });
@@ -529,7 +522,7 @@ impl Kernels {
     /// The blend pipeline for a frame in `mode` with depth kind `depth`, `occluded` by a host
     /// depth or not, whose projected splats are `projected`: with the CPU blend kernel its
     /// variant without the other kinds' arithmetic and the host depth test where that applies,
-    /// else blend_cpu.comp, both reading `projected` as texels ([`BlendPipeline::texels`]), or
+    /// else blend_cpu.comp, both reading `projected` as texels ([`Picked::texels`]), or
     /// blend.comp where the texels do not fit one view; else `blend_kernel`'s. Variants are
     /// built on first use.
     pub(crate) fn blend_for(
@@ -538,9 +531,9 @@ impl Kernels {
         depth: crate::types::DepthKind,
         occluded: bool,
         projected: &vksplat_vk::Buffer,
-    ) -> Result<BlendPipeline<'_>, CoreError> {
+    ) -> Result<Picked<'_>, CoreError> {
         let texels = projected.texel_elements();
-        let by_address = |pipeline| BlendPipeline {
+        let by_address = |pipeline| Picked {
             pipeline,
             texels: false,
         };
@@ -568,7 +561,7 @@ impl Kernels {
         } else {
             &self.blend
         };
-        Ok(BlendPipeline {
+        Ok(Picked {
             pipeline,
             texels: true,
         })

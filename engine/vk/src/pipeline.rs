@@ -63,10 +63,11 @@ impl Context {
     ///
     /// `spirv` must be a valid SPIR-V module for Vulkan 1.2 with a GLCompute entry point
     /// `main` whose descriptor bindings are storage buffers in set 0 below `iface.bindings`
-    /// (float `samplerBuffer`s at the bits of `iface.texel_bindings`) and whose push-constant block fits in `iface.push_constant_size` bytes. Every buffer
-    /// device address the shader dereferences must be read from its push constants at one of
-    /// `iface.address_offsets` (dispatches fill those only from borrowed buffers), and every
-    /// access must stay inside the buffer it targets.
+    /// (float `samplerBuffer`s at the bits of `iface.texel_bindings`) and whose push-constant
+    /// block fits in `iface.push_constant_size` bytes. Every buffer device address the shader
+    /// dereferences must be read from its push constants at one of `iface.address_offsets`
+    /// (dispatches fill those only from borrowed buffers), and every access must stay inside
+    /// the buffer it targets.
     pub unsafe fn create_compute_pipeline(
         self: &Arc<Self>,
         name: &str,
