@@ -83,12 +83,20 @@ float half_at(FloatArray a, uint o) {
 #define SH_MAX_DEGREE 3
 #endif
 
-#ifdef SH_TEXELS
-// SH-3 f32 planes as RGBA32F texels (PreprocessTexelBindings): splat i's 16 coefficients of a
-// channel are texels 4i..4i+3, fetched once per splat (sh_color) into these.
+#ifdef SCENE_TEXELS
+// The scene's arrays as RGBA32F texels (PreprocessTexelBindings; CPU devices), for a static
+// SH-3 f32 scene (no covariances, no opacity factors): llvmpipe fetches a texel for all lanes
+// in one gather, where a load through an address is a loop over the lanes. Splat i's 16
+// coefficients of a channel are texels 4i..4i+3, fetched once per splat (sh_color); its
+// rotation is texel i; its mean and log-scale, floats 3i..3i+2 of their arrays, span one or
+// two texels; its opacity logit is float i.
 layout(binding = PREPROCESS_TEXELS_BINDING_SH_R) uniform samplerBuffer sh_r_texels;
 layout(binding = PREPROCESS_TEXELS_BINDING_SH_G) uniform samplerBuffer sh_g_texels;
 layout(binding = PREPROCESS_TEXELS_BINDING_SH_B) uniform samplerBuffer sh_b_texels;
+layout(binding = PREPROCESS_TEXELS_BINDING_MEANS) uniform samplerBuffer means_texels;
+layout(binding = PREPROCESS_TEXELS_BINDING_ROTATIONS) uniform samplerBuffer rotations_texels;
+layout(binding = PREPROCESS_TEXELS_BINDING_LOG_SCALES) uniform samplerBuffer log_scales_texels;
+layout(binding = PREPROCESS_TEXELS_BINDING_OPACITY_LOGITS) uniform samplerBuffer opacity_texels;
 vec4 sh_r4[4], sh_g4[4], sh_b4[4];
 
 void fetch_sh(uint i) {
@@ -99,10 +107,21 @@ void fetch_sh(uint i) {
         sh_b4[t] = texelFetch(sh_b_texels, at);
     }
 }
+
+// Floats 3i..3i+2 of a packed float3 array (pc.num_splats entries); the second texel is read
+// only up to the one holding the array's last float.
+vec3 texel_vec3(samplerBuffer a, uint i) {
+    uint f = 3u * i;
+    uint last = (3u * pc.num_splats - 1u) >> 2u;
+    vec4 t0 = texelFetch(a, int(f >> 2u));
+    vec4 t1 = texelFetch(a, int(min((f >> 2u) + 1u, last)));
+    uint k = f & 3u;
+    return k == 0u ? t0.xyz : k == 1u ? t0.yzw : k == 2u ? vec3(t0.zw, t1.x) : vec3(t0.w, t1.xy);
+}
 #endif
 
 vec3 coeff(uint i, uint k) {
-#ifdef SH_TEXELS
+#ifdef SCENE_TEXELS
     return vec3(sh_r4[k >> 2u][k & 3u], sh_g4[k >> 2u][k & 3u], sh_b4[k >> 2u][k & 3u]);
 #endif
     uint o = i * pc.sh_stride + k;
@@ -117,7 +136,7 @@ vec3 coeff(uint i, uint k) {
 }
 
 vec3 sh_color(uint i, vec3 dir) {
-#ifdef SH_TEXELS
+#ifdef SCENE_TEXELS
     fetch_sh(i);
 #endif
     vec3 c = SH_C0 * coeff(i, 0u);
@@ -221,8 +240,12 @@ bool preprocess_splat(uint i) {
     uint out_i = pc.first_splat + i;
     splat_ids[out_i] = out_i;
 
+#ifdef SCENE_TEXELS
+    vec3 p = texel_vec3(means_texels, i);
+#else
     FloatArray m = arr.means;
     vec3 p = vec3(m.v[3u * i], m.v[3u * i + 1u], m.v[3u * i + 2u]);
+#endif
     vec3 pc_ = vec3(view_coord(pc.view_row0, p), view_coord(pc.view_row1, p),
                     view_coord(pc.view_row2, p));
     float z = pc_.z;
@@ -231,14 +254,21 @@ bool preprocess_splat(uint i) {
     if (!(z >= pc.near) || !(z <= pc.far)) { cull(out_i); return false; }
 
     mat3 cov3;
+#ifndef SCENE_TEXELS
     if ((pc.flags & SPLAT_USE_COVARIANCE) != 0u) {
         uint o = 6u * i;
         FloatArray c = arr.covariances;
         float xx = c.v[o], xy = c.v[o + 1u], xz = c.v[o + 2u];
         float yy = c.v[o + 3u], yz = c.v[o + 4u], zz = c.v[o + 5u];
         cov3 = mat3(xx, xy, xz, xy, yy, yz, xz, yz, zz);
-    } else {
+    } else
+#endif
+    {
+#ifdef SCENE_TEXELS
+        vec4 q = texelFetch(rotations_texels, int(i));
+#else
         vec4 q = arr.rotations.v[i];
+#endif
         float qn = length(q);
         if (!(qn > 0.0) || isinf(qn)) { cull(out_i); return false; }
         q /= qn;
@@ -247,8 +277,12 @@ bool preprocess_splat(uint i) {
             1.0 - 2.0 * (y * y + zq * zq), 2.0 * (x * y + w * zq), 2.0 * (x * zq - w * y),
             2.0 * (x * y - w * zq), 1.0 - 2.0 * (x * x + zq * zq), 2.0 * (y * zq + w * x),
             2.0 * (x * zq + w * y), 2.0 * (y * zq - w * x), 1.0 - 2.0 * (x * x + y * y));
+#ifdef SCENE_TEXELS
+        vec3 s = exp(texel_vec3(log_scales_texels, i));
+#else
         FloatArray ls = arr.log_scales;
         vec3 s = exp(vec3(ls.v[3u * i], ls.v[3u * i + 1u], ls.v[3u * i + 2u]));
+#endif
         mat3 M = R * mat3(s.x, 0.0, 0.0, 0.0, s.y, 0.0, 0.0, 0.0, s.z);
         cov3 = M * transpose(M);
     }
@@ -286,8 +320,12 @@ bool preprocess_splat(uint i) {
     float compensation = sqrt(max(0.0, det_orig / det));
     vec3 conic = vec3(c / det, -b / det, a / det);
 
+#ifdef SCENE_TEXELS
+    float opacity = 1.0 / (1.0 + exp(-texelFetch(opacity_texels, int(i >> 2u))[i & 3u]));
+#else
     float opacity = 1.0 / (1.0 + exp(-arr.opacity_logits.v[i]));
     if ((pc.flags & SPLAT_USE_OPACITY_SCALE) != 0u) opacity *= arr.opacity_scale.v[i];
+#endif
     opacity *= pc.instance_opacity;
     if (pc.mode == MODE_ANTIALIASED) opacity *= compensation;
     vec2 mean2d = ortho ? vec2(fx * pc_.x + cx, fy * pc_.y + cy)

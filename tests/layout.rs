@@ -84,10 +84,11 @@ fn every_kernel_matches_its_rust_layout() {
             });
             if texels {
                 // A samplerBuffer has no block: the projected splats, three RGBA32F texels each
-                // (blend_cpu.comp's texelFetch offsets), or an SH-3 plane, four per splat.
+                // (blend_cpu.comp's texelFetch offsets), or a static scene's array.
                 match *rust {
                     "projected" => assert_eq!(std::mem::size_of::<GpuProjected>(), 3 * 16),
-                    "sh_r" | "sh_g" | "sh_b" => assert_eq!(k.name, "preprocess_sh3_texels"),
+                    "sh_r" | "sh_g" | "sh_b" | "means" | "rotations" | "log_scales"
+                    | "opacity_logits" => assert_eq!(k.name, "preprocess_sh3_texels"),
                     other => panic!("{}: texel binding '{other}'", k.name),
                 }
                 continue;

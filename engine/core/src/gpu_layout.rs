@@ -154,10 +154,10 @@ kernel_bindings! {
 }
 
 kernel_bindings! {
-    /// Buffers of preprocess_sh3_texels (CPU devices): preprocess.comp's, plus the SH planes
-    /// of an SH-3 f32 scene read as RGBA32F texels (four per splat and plane), which llvmpipe
-    /// fetches for all lanes at once where a load by address is a loop over the lanes.
-    pub struct PreprocessTexelBindings: "PREPROCESS_TEXELS", texels = 0b1_1100_0000 {
+    /// Buffers of preprocess_sh3_texels (CPU devices): preprocess.comp's, plus the arrays of a
+    /// static SH-3 f32 scene read as RGBA32F texels, which llvmpipe fetches for all lanes at
+    /// once where a load by address is a loop over the lanes.
+    pub struct PreprocessTexelBindings: "PREPROCESS_TEXELS", texels = 0b1_1111_1100_0000 {
         rect_lo,
         rect_hi,
         depth_keys,
@@ -167,6 +167,10 @@ kernel_bindings! {
         sh_r,
         sh_g,
         sh_b,
+        means,
+        rotations,
+        log_scales,
+        opacity_logits,
     }
 }
 

@@ -39,10 +39,10 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
     ("tile_count_cpu", "tile_count_cpu.comp", &[("TC_STEP", "1")]),
     ("tile_scatter_cpu", "tile_count_cpu.comp", &[("TC_STEP", "2")]),
     ("emit_keys_cpu", "emit_keys_cpu.comp", &[]),
-    // preprocess_sh3 reading the SH planes as texels (CPU devices, when they fit a texel view).
+    // preprocess_sh3 reading a static scene's arrays as texels (CPU devices, when they fit).
     (
         "preprocess_sh3_texels",
         "preprocess.comp",
-        &[("SH_MAX_DEGREE", "3"), ("SH_HALF", "0"), ("SH_TEXELS", "1")],
+        &[("SH_MAX_DEGREE", "3"), ("SH_HALF", "0"), ("SCENE_TEXELS", "1")],
     ),
 ];

@@ -438,7 +438,7 @@ pub struct Kernels {
     /// without an occluder, built on first use.
     blend_expected: Option<OnceLock<ComputePipeline>>,
     /// With the CPU blend kernel: blend.comp, built on first use, for frames whose projected
-    /// splats are more texels than the device's texel buffers cover (or none).
+    /// splats are more texels than the device's texel buffers cover.
     blend_by_address: OnceLock<ComputePipeline>,
     /// Most texels a texel binding covers: the device's `max_texel_buffer_elements`, lowered
     /// only by the `test-hooks` function `Renderer::limit_texel_elements`.
@@ -479,15 +479,16 @@ impl Kernels {
     }
 
     /// The preprocess pipeline for a scene of SH degree `sh_degree` (at most 3) stored as f32
-    /// or, with `sh_half`, IEEE half pairs, whose SH planes are `sh`: the generic kernel with
-    /// the GPU kernels, else the specialised one (for SH 3 in f32 the one that reads the planes
-    /// as texels, [`Picked::texels`], where they fit a texel view), built now if
-    /// this is its first use.
+    /// or, with `sh_half`, IEEE half pairs: the generic kernel with the GPU kernels, else the
+    /// specialised one, built now if this is its first use. For SH 3 in f32 that is the one
+    /// that reads the scene's arrays as texels ([`Picked::texels`]) where `texel_inputs`, the
+    /// arrays it would bind (none for a scene with covariances or opacity factors), all fit a
+    /// texel view.
     pub(crate) fn preprocess_for(
         &self,
         sh_degree: u32,
         sh_half: bool,
-        sh: [&vksplat_vk::Buffer; 3],
+        texel_inputs: &[&vksplat_vk::Buffer],
     ) -> Result<Picked<'_>, CoreError> {
         let by_address = |pipeline| Picked {
             pipeline,
@@ -497,7 +498,11 @@ impl Kernels {
             return Ok(by_address(&self.preprocess));
         };
         let fits = |b: &vksplat_vk::Buffer| (1..=self.texel_limit).contains(&b.texel_elements());
-        if sh_degree >= 3 && !sh_half && sh.iter().all(|b| fits(b)) {
+        if sh_degree >= 3
+            && !sh_half
+            && !texel_inputs.is_empty()
+            && texel_inputs.iter().all(|b| fits(b))
+        {
             let pipeline = match self.preprocess_sh3_texels.get() {
                 Some(p) => p,
                 None => {

@@ -32,7 +32,7 @@ pub struct Buffer {
 }
 
 impl Context {
-    /// Creates a buffer of `size` bytes (rounded up to a multiple of 4, at least 4). Its
+    /// Creates a buffer of `size` bytes (rounded up to a multiple of 16, at least 16). Its
     /// memory class in [`Context::memory_stats`] is its usage or its name
     /// ([`MemoryClass::of_name`]); beyond the budget it is [`VkError::Budget`].
     pub fn create_buffer(
@@ -42,7 +42,8 @@ impl Context {
         usage: BufferUsage,
         location: MemoryLocation,
     ) -> Result<Buffer> {
-        let size = size.max(4).div_ceil(4) * 4;
+        // Whole 16-byte texels, so a texel view covers every byte (`texel_elements`).
+        let size = size.max(16).div_ceil(16) * 16;
         let flags = match usage {
             BufferUsage::Storage => {
                 vk::BufferUsageFlags::STORAGE_BUFFER
@@ -117,8 +118,8 @@ impl Buffer {
         self.usage
     }
 
-    /// The RGBA32F texels (16 bytes each) a texel binding of this buffer covers: every whole
-    /// texel of it. A binding is refused when that exceeds the device's
+    /// The RGBA32F texels (16 bytes each) a texel binding of this buffer covers: all of it
+    /// (sizes are whole texels). A binding is refused when that exceeds the device's
     /// `max_texel_buffer_elements` ([`crate::DeviceInfo`]), so a view never covers less than
     /// the buffer's whole texels.
     pub fn texel_elements(&self) -> u64 {

@@ -40,6 +40,22 @@ pub struct GpuScene {
 }
 
 impl GpuScene {
+    /// The arrays preprocess_sh3_texels reads as texels, in `PreprocessTexelBindings` order
+    /// (SH planes, means, rotations, log-scales, opacity logits); none for a scene with
+    /// covariances or opacity factors, which that kernel does not read.
+    pub(super) fn texel_inputs(&self) -> Option<[&Buffer; 7]> {
+        let static_scene = self.flags & (SPLAT_USE_COVARIANCE | SPLAT_USE_OPACITY_SCALE) == 0;
+        static_scene.then_some([
+            &self.sh[0],
+            &self.sh[1],
+            &self.sh[2],
+            &self.means,
+            &self.rotations,
+            &self.log_scales,
+            &self.opacities,
+        ])
+    }
+
     pub fn len(&self) -> u32 {
         self.num_splats
     }

@@ -206,23 +206,36 @@ impl<'a> FrameRecorder<'_, 'a> {
             control: &b.control,
         };
         let half = scene.flags & SPLAT_SH_HALF != 0;
-        let sh = [&scene.sh[0], &scene.sh[1], &scene.sh[2]];
-        let preprocess = self.k.preprocess_for(scene.sh_degree, half, sh)?;
-        let texels = PreprocessTexelBindings {
-            rect_lo: bindings.rect_lo,
-            rect_hi: bindings.rect_hi,
-            depth_keys: bindings.depth_keys,
-            splat_ids: bindings.splat_ids,
-            params: bindings.params,
-            control: bindings.control,
-            sh_r: sh[0],
-            sh_g: sh[1],
-            sh_b: sh[2],
-        };
-        let buffers: &[&Buffer] = if preprocess.texels {
-            &texels.list()
-        } else {
-            &bindings.list()
+        let inputs = scene.texel_inputs();
+        let preprocess = self.k.preprocess_for(
+            scene.sh_degree,
+            half,
+            inputs.as_ref().map_or(&[], |a| &a[..]),
+        )?;
+        let texels = inputs.map(
+            |[sh_r, sh_g, sh_b, means, rotations, log_scales, opacity_logits]| {
+                PreprocessTexelBindings {
+                    rect_lo: bindings.rect_lo,
+                    rect_hi: bindings.rect_hi,
+                    depth_keys: bindings.depth_keys,
+                    splat_ids: bindings.splat_ids,
+                    params: bindings.params,
+                    control: bindings.control,
+                    sh_r,
+                    sh_g,
+                    sh_b,
+                    means,
+                    rotations,
+                    log_scales,
+                    opacity_logits,
+                }
+                .list()
+            },
+        );
+        let by_address = bindings.list();
+        let buffers: &[&Buffer] = match &texels {
+            Some(t) if preprocess.texels => t,
+            _ => &by_address,
         };
         self.rec.dispatch(
             preprocess.pipeline,

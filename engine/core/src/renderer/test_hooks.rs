@@ -101,9 +101,10 @@ impl Renderer {
         settings: &RenderSettings,
     ) -> Result<(bool, bool), CoreError> {
         let b = self.buffers.as_ref().expect("a frame was rendered");
-        let half = scene.flags & crate::gpu_layout::SPLAT_SH_HALF != 0;
-        let sh = [&scene.sh[0], &scene.sh[1], &scene.sh[2]];
-        let preprocess = self.kernels.preprocess_for(scene.sh_degree, half, sh)?;
+        let half = scene.flags & SPLAT_SH_HALF != 0;
+        let inputs = scene.texel_inputs();
+        let inputs: &[&vksplat_vk::Buffer] = inputs.as_ref().map_or(&[], |a| &a[..]);
+        let preprocess = self.kernels.preprocess_for(scene.sh_degree, half, inputs)?;
         let blend = self
             .kernels
             .blend_for(settings.mode, settings.depth, false, &b.projected)?;
