@@ -357,14 +357,21 @@ fn fps_maps_frames_to_times_recorded_in_the_exr() {
         "json",
     ]);
     assert_exit(&out, 0);
-    // Progress events carry each frame's time.
-    let times: Vec<f64> = stdout(&out)
+    // Progress events carry each frame's time (in the order the writer threads finish).
+    let mut times: Vec<(i64, f64)> = stdout(&out)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["event"] == "frame")
-        .map(|v| v["time"].as_f64().expect("a time"))
+        .map(|v| {
+            let frame = v["frame"].as_i64().expect("a frame");
+            (frame, v["time"].as_f64().expect("a time"))
+        })
         .collect();
-    assert_eq!(times, vec![0.25, 0.375, 0.5, 0.625, 0.75]);
+    times.sort_by_key(|t| t.0);
+    assert_eq!(
+        times,
+        vec![(10, 0.25), (11, 0.375), (12, 0.5), (13, 0.625), (14, 0.75)]
+    );
     let mut xs = Vec::new();
     for (i, frame) in (10..=14).enumerate() {
         let img = read_exr(&dir.join(&format!("f.{frame:04}.exr"))).unwrap();
