@@ -32,7 +32,8 @@ void main() {
         uint nb = max(1u, (n + TILE_COUNT_BLOCK_KEYS - 1u) / TILE_COUNT_BLOCK_KEYS);
         control[CTL_TILE_SORT + SORT_NUM_BLOCKS] = nb;
         control[CTL_TILE_SORT + SORT_HIST_LEN] = nb * tiles;
-        control[CTL_TILE_SORT + SORT_BLOCK_LEN] = (n + nb - 1u) / nb;
+        // A multiple of 4: the texel kernels read four pairs per texel from a block's start.
+        control[CTL_TILE_SORT + SORT_BLOCK_LEN] = ((n + nb - 1u) / nb + 3u) & ~3u;
         set_args(CTL_ARGS_SORT, (nb + 7u) / 8u);
         set_args(CTL_ARGS_HIST_SCAN, (nb * tiles + SCAN_BLOCK - 1u) / SCAN_BLOCK);
     }

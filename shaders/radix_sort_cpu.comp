@@ -42,6 +42,24 @@ layout(push_constant) uniform Params {
     uint shift;      // bit offset of this pass's digit
 } pc;
 
+#ifdef KEY_TEXELS
+// The input pairs as RGBA32UI texels (SortTexelBindings): llvmpipe fetches a texel for all
+// lanes in one gather, where a load through an address is a loop over the lanes.
+layout(binding = SORT_TEXELS_BINDING_KEYS_IN) uniform usamplerBuffer keys_texels;
+layout(binding = SORT_TEXELS_BINDING_VALS_IN) uniform usamplerBuffer vals_texels;
+#endif
+
+// Step 3: the pair goes to its digit's next output position.
+#define SCATTER_PAIR(key, val)                      \
+    {                                               \
+        uint k_ = key;                              \
+        uint digit = (k_ >> pc.shift) & 255u;       \
+        uint dst = count[digit];                    \
+        count[digit] = dst + 1u;                    \
+        keys_out.v[dst] = k_;                       \
+        vals_out.v[dst] = val;                      \
+    }
+
 #if SORT_STEP == 2
 shared uint s_total[256];
 
@@ -77,7 +95,17 @@ void main() {
     uint count[256];
 #if SORT_STEP == 1
     for (uint d = 0u; d < 256u; d++) count[d] = 0u;
+#ifdef KEY_TEXELS
+    // Four pairs per texel; a block starts at a texel (SORT_BLOCK_KEYS is a multiple of 4).
+    for (uint i = begin; i < end; i += 4u) {
+        uvec4 keys = texelFetch(keys_texels, int(i >> 2u));
+        for (uint c = 0u; c < 4u; c++) {
+            if (i + c < end) count[(keys[c] >> pc.shift) & 255u] += 1u;
+        }
+    }
+#else
     for (uint i = begin; i < end; i++) count[(keys_in.v[i] >> pc.shift) & 255u] += 1u;
+#endif
     if (has_block) {
         for (uint d = 0u; d < 256u; d++) hist[d * num_blocks + b] = count[d];
     }
@@ -88,14 +116,17 @@ void main() {
     UintArray vals_in = pc.vals_in;
     UintArray keys_out = pc.keys_out;
     UintArray vals_out = pc.vals_out;
-    for (uint i = begin; i < end; i++) {
-        uint key = keys_in.v[i];
-        uint digit = (key >> pc.shift) & 255u;
-        uint dst = count[digit];
-        count[digit] = dst + 1u;
-        keys_out.v[dst] = key;
-        vals_out.v[dst] = vals_in.v[i];
+#ifdef KEY_TEXELS
+    for (uint i = begin; i < end; i += 4u) {
+        uvec4 keys = texelFetch(keys_texels, int(i >> 2u));
+        uvec4 vals = texelFetch(vals_texels, int(i >> 2u));
+        for (uint c = 0u; c < 4u; c++) {
+            if (i + c < end) SCATTER_PAIR(keys[c], vals[c]);
+        }
     }
+#else
+    for (uint i = begin; i < end; i++) SCATTER_PAIR(keys_in.v[i], vals_in.v[i]);
+#endif
 #endif
 }
 #endif

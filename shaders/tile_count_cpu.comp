@@ -32,6 +32,25 @@ layout(push_constant) uniform Params {
     uint shift;      // unused (the whole key is the tile id)
 } pc;
 
+#ifdef KEY_TEXELS
+// The input pairs as RGBA32UI texels (SortTexelBindings): llvmpipe fetches a texel for
+// all lanes in one gather, where a load through an address is a loop over the lanes.
+layout(binding = SORT_TEXELS_BINDING_KEYS_IN) uniform usamplerBuffer keys_texels;
+layout(binding = SORT_TEXELS_BINDING_VALS_IN) uniform usamplerBuffer vals_texels;
+#endif
+
+// min(): a key is a tile id below `tiles` (emit_keys.comp); never outside the column.
+#define COUNT_PAIR(key) hist[min(key, tiles - 1u) * num_blocks + b] += 1u
+#define SCATTER_PAIR(key, val)                              \
+    {                                                       \
+        uint k_ = key;                                      \
+        uint slot = min(k_, tiles - 1u) * num_blocks + b;   \
+        uint dst = hist[slot];                              \
+        hist[slot] = dst + 1u;                              \
+        pc.keys_out.v[dst] = k_;                            \
+        pc.vals_out.v[dst] = val;                           \
+    }
+
 void main() {
     uint num_keys = control[pc.info_slot + SORT_NUM_KEYS];
     uint num_blocks = control[pc.info_slot + SORT_NUM_BLOCKS];
@@ -44,20 +63,30 @@ void main() {
     uint begin = min(b * block_keys, num_keys);
     uint end = has_block ? min(begin + block_keys, num_keys) : begin;
     UintArray keys_in = pc.keys_in;
+#ifdef KEY_TEXELS
+    // Four pairs per texel, a block starting at a texel (SORT_BLOCK_LEN is a multiple of 4).
+    for (uint i = begin; i < end; i += 4u) {
+        uvec4 keys = texelFetch(keys_texels, int(i >> 2u));
+#if TC_STEP == 2
+        uvec4 vals = texelFetch(vals_texels, int(i >> 2u));
+#endif
+        for (uint c = 0u; c < 4u; c++) {
+            if (i + c < end) {
 #if TC_STEP == 1
-    for (uint i = begin; i < end; i++) {
-        // min(): a key is a tile id below `tiles` (emit_keys.comp); never outside the column.
-        uint slot = min(keys_in.v[i], tiles - 1u) * num_blocks + b;
-        hist[slot] += 1u;
+                COUNT_PAIR(keys[c]);
+#else
+                SCATTER_PAIR(keys[c], vals[c]);
+#endif
+            }
+        }
     }
 #else
     for (uint i = begin; i < end; i++) {
-        uint key = keys_in.v[i];
-        uint slot = min(key, tiles - 1u) * num_blocks + b;
-        uint dst = hist[slot];
-        hist[slot] = dst + 1u;
-        pc.keys_out.v[dst] = key;
-        pc.vals_out.v[dst] = pc.vals_in.v[i];
+#if TC_STEP == 1
+        COUNT_PAIR(keys_in.v[i]);
+#else
+        SCATTER_PAIR(keys_in.v[i], pc.vals_in.v[i]);
+#endif
     }
 #endif
 }

@@ -45,7 +45,7 @@ fn reflected(name: &str) -> Reflection {
 
 #[test]
 fn every_kernel_matches_its_rust_layout() {
-    assert_eq!(KERNELS.len(), 31);
+    assert_eq!(KERNELS.len(), 35);
     for k in &KERNELS {
         let r = reflect(&k.words()).unwrap_or_else(|e| panic!("{}: {e}", k.name));
         assert!(r.has_compute_main, "{}", k.name);
@@ -66,11 +66,12 @@ fn every_kernel_matches_its_rust_layout() {
         // not use (scan_blocks reads no input), never adds any.
         assert!(!r.bindings.is_empty(), "{}", k.name);
         for b in &r.bindings {
-            let texels = k.texel_bindings & (1 << b.binding) != 0;
-            let kind = if texels {
-                BindingKind::FloatTexelBuffer
-            } else {
-                BindingKind::StorageBuffer
+            let uints = k.uint_texel_bindings & (1 << b.binding) != 0;
+            let texels = uints || k.texel_bindings & (1 << b.binding) != 0;
+            let kind = match (texels, uints) {
+                (_, true) => BindingKind::UintTexelBuffer,
+                (true, _) => BindingKind::FloatTexelBuffer,
+                _ => BindingKind::StorageBuffer,
             };
             assert_eq!(
                 (b.set, b.kind),
@@ -84,11 +85,12 @@ fn every_kernel_matches_its_rust_layout() {
             });
             if texels {
                 // A samplerBuffer has no block: the projected splats, three RGBA32F texels each
-                // (blend_cpu.comp's texelFetch offsets), or a static scene's array.
+                // (blend_cpu.comp's texelFetch offsets), a static scene's array, or sort pairs.
                 match *rust {
                     "projected" => assert_eq!(std::mem::size_of::<GpuProjected>(), 3 * 16),
                     "sh_r" | "sh_g" | "sh_b" | "means" | "rotations" | "log_scales"
                     | "opacity_logits" => assert_eq!(k.name, "preprocess_sh3_texels"),
+                    "keys_in" | "vals_in" => assert!(k.name.ends_with("_cpu_texels"), "{}", k.name),
                     other => panic!("{}: texel binding '{other}'", k.name),
                 }
                 continue;
@@ -216,6 +218,7 @@ void main() { pc.tile_keys.v[pc.tiles_x] = pc.num_splats; pc.values.v[0] = 1u; }
         .collect();
     let iface = vksplat_vk::spirv::Interface {
         texel_bindings: 0,
+        uint_texel_bindings: 0,
         bindings: k.bindings.len() as u32,
         push_constant_size: k.push_size,
         address_offsets: &addresses,

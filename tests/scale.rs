@@ -94,6 +94,7 @@ fn a_variant_stage_refuses_a_scene_beyond_one_binding() {
             &spirv,
             &vksplat_vk::spirv::Interface {
                 texel_bindings: 0,
+                uint_texel_bindings: 0,
                 bindings: 9,
                 push_constant_size: 4,
                 address_offsets: &[],

@@ -121,6 +121,7 @@ fn variant_stage_writes_splats_before_preprocess() {
             &spirv,
             &vksplat_vk::spirv::Interface {
                 texel_bindings: 0,
+                uint_texel_bindings: 0,
                 bindings: 10,
                 push_constant_size: 8,
                 address_offsets: &[],

@@ -93,12 +93,22 @@ macro_rules! kernel_bindings {
         $($(#[$fmeta:meta])* $field:ident,)*
     }) => {
         kernel_bindings! {
-            $(#[$meta])* pub struct $name : $prefix, texels = 0 {
+            $(#[$meta])* pub struct $name : $prefix, texels = 0, uint_texels = 0 {
                 $($(#[$fmeta])* $field,)*
             }
         }
     };
     ($(#[$meta:meta])* pub struct $name:ident : $prefix:literal, texels = $texels:literal {
+        $($(#[$fmeta:meta])* $field:ident,)*
+    }) => {
+        kernel_bindings! {
+            $(#[$meta])* pub struct $name : $prefix, texels = $texels, uint_texels = 0 {
+                $($(#[$fmeta])* $field,)*
+            }
+        }
+    };
+    ($(#[$meta:meta])* pub struct $name:ident : $prefix:literal, texels = $texels:literal,
+        uint_texels = $uints:literal {
         $($(#[$fmeta:meta])* $field:ident,)*
     }) => {
         $(#[$meta])*
@@ -117,6 +127,8 @@ macro_rules! kernel_bindings {
             /// Bit b set: binding b is read as RGBA32F texels (a `samplerBuffer`), not as a
             /// storage buffer.
             pub const TEXELS: u32 = $texels;
+            /// Bit b set: binding b is read as RGBA32UI texels (a `usamplerBuffer`).
+            pub const UINT_TEXELS: u32 = $uints;
 
             /// The buffers in binding order.
             pub fn list(&self) -> [&'a Buffer; [$(stringify!($field)),*].len()] {
@@ -197,6 +209,18 @@ kernel_bindings! {
 }
 
 kernel_bindings! {
+    /// Buffers of the CPU sort kernels' texel variants (radix_sort_cpu.comp and
+    /// tile_count_cpu.comp with KEY_TEXELS): radix_sort.comp's, plus the input pairs read as
+    /// RGBA32UI texels (four pairs per texel).
+    pub struct SortTexelBindings: "SORT_TEXELS", texels = 0, uint_texels = 0b1100 {
+        control,
+        hist,
+        keys_in,
+        vals_in,
+    }
+}
+
+kernel_bindings! {
     /// Buffers of dispatch_args.comp.
     pub struct DispatchArgsBindings: "DISPATCH_ARGS" {
         control,
@@ -240,7 +264,7 @@ kernel_bindings! {
 }
 
 /// The engine kernels' binding lists, in the constants file's order.
-const KERNEL_BINDINGS: [(&str, &[&str]); 9] = [
+const KERNEL_BINDINGS: [(&str, &[&str]); 10] = [
     (PreprocessBindings::GLSL_PREFIX, PreprocessBindings::NAMES),
     (
         PreprocessTexelBindings::GLSL_PREFIX,
@@ -248,6 +272,7 @@ const KERNEL_BINDINGS: [(&str, &[&str]); 9] = [
     ),
     (ScanBindings::GLSL_PREFIX, ScanBindings::NAMES),
     (SortBindings::GLSL_PREFIX, SortBindings::NAMES),
+    (SortTexelBindings::GLSL_PREFIX, SortTexelBindings::NAMES),
     (
         DispatchArgsBindings::GLSL_PREFIX,
         DispatchArgsBindings::NAMES,

@@ -45,4 +45,10 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
         "preprocess.comp",
         &[("SH_MAX_DEGREE", "3"), ("SH_HALF", "0"), ("SCENE_TEXELS", "1")],
     ),
+    // The counting tile sort reading its input pairs as texels (CPU devices, when they fit).
+    ("tile_count_cpu_texels", "tile_count_cpu.comp", &[("TC_STEP", "1"), ("KEY_TEXELS", "1")]),
+    ("tile_scatter_cpu_texels", "tile_count_cpu.comp", &[("TC_STEP", "2"), ("KEY_TEXELS", "1")]),
+    // The CPU radix sort's passes reading their input pairs as texels (when they fit).
+    ("sort_histogram_cpu_texels", "radix_sort_cpu.comp", &[("SORT_STEP", "1"), ("KEY_TEXELS", "1")]),
+    ("sort_scatter_cpu_texels", "radix_sort_cpu.comp", &[("SORT_STEP", "3"), ("KEY_TEXELS", "1")]),
 ];

@@ -31,6 +31,8 @@ pub struct KernelSpec {
     pub bindings: &'static [&'static str],
     /// The bindings read as RGBA32F texels (bit b: binding b; the struct's `TEXELS`).
     pub texel_bindings: u32,
+    /// The bindings read as RGBA32UI texels (the struct's `UINT_TEXELS`).
+    pub uint_texel_bindings: u32,
     /// Its push-constant block's Rust mirror (empty: none) and that mirror's size.
     pub push: &'static [Field],
     pub push_size: u32,
@@ -59,6 +61,7 @@ impl KernelSpec {
         let iface = Interface {
             bindings: self.bindings.len() as u32,
             texel_bindings: self.texel_bindings,
+            uint_texel_bindings: self.uint_texel_bindings,
             push_constant_size: self.push_size,
             address_offsets: &addresses,
         };
@@ -74,6 +77,7 @@ macro_rules! kernel {
             spirv: spirv!($name),
             bindings: <$bindings>::NAMES,
             texel_bindings: <$bindings>::TEXELS,
+            uint_texel_bindings: <$bindings>::UINT_TEXELS,
             push: &[],
             push_size: 0,
             local_size: $local,
@@ -85,6 +89,7 @@ macro_rules! kernel {
             spirv: spirv!($name),
             bindings: <$bindings>::NAMES,
             texel_bindings: <$bindings>::TEXELS,
+            uint_texel_bindings: <$bindings>::UINT_TEXELS,
             push: <$push as GpuStruct>::FIELDS,
             push_size: std::mem::size_of::<$push>() as u32,
             local_size: $local,
@@ -95,7 +100,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 31] = [
+pub const KERNELS: [KernelSpec; 35] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -214,6 +219,32 @@ pub const KERNELS: [KernelSpec; 31] = [
         PreprocessArrays,
         LINE
     ),
+    // The counting tile sort reading its input pairs as texels (Kernels::tile_count_for).
+    kernel!(
+        "tile_count_cpu_texels",
+        SortTexelBindings,
+        SortParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
+    kernel!(
+        "tile_scatter_cpu_texels",
+        SortTexelBindings,
+        SortParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
+    // The CPU radix sort passes reading their input pairs as texels (Kernels::radix_for).
+    kernel!(
+        "sort_histogram_cpu_texels",
+        SortTexelBindings,
+        SortParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
+    kernel!(
+        "sort_scatter_cpu_texels",
+        SortTexelBindings,
+        SortParams,
+        [SORT_CPU_LANES, 1, 1]
+    ),
 ];
 
 /// Index in [`KERNELS`] of `blend_cpu_expected`.
@@ -227,6 +258,12 @@ const PREPROCESS_VARIANTS: usize = 18;
 
 /// Index in [`KERNELS`] of `preprocess_sh3_texels`.
 const PREPROCESS_SH3_TEXELS: usize = 30;
+
+/// Index in [`KERNELS`] of `tile_count_cpu_texels` (then `tile_scatter_cpu_texels`).
+const TILE_COUNT_CPU_TEXELS: usize = 31;
+
+/// Index in [`KERNELS`] of `sort_histogram_cpu_texels` (then `sort_scatter_cpu_texels`).
+const SORT_CPU_TEXELS: usize = 33;
 
 /// Invocations of a workgroup of the CPU sort and scan kernels, each owning one block of
 /// `SORT_BLOCK_KEYS` keys or `SCAN_BLOCK` elements (the LANES of shaders/radix_sort_cpu.comp
@@ -367,17 +404,20 @@ impl SortKernel {
     }
 }
 
-/// The counting tile sort's pipelines with the CPU sort kernels, else None.
+/// A pair of CPU sort pipelines (the counting tile sort's count and scatter, or a texel radix
+/// pass's histogram and scatter) from `KERNELS[first]` on, with the CPU sort kernels; else
+/// None.
 fn tile_count_pipelines(
     ctx: &Arc<Context>,
     kernel: SortKernel,
+    first: usize,
 ) -> Result<Option<[ComputePipeline; 2]>, CoreError> {
     if kernel != SortKernel::Cpu {
         return Ok(None);
     }
     Ok(Some([
-        KERNELS[TILE_COUNT_CPU].create(ctx)?,
-        KERNELS[TILE_COUNT_CPU + 1].create(ctx)?,
+        KERNELS[first].create(ctx)?,
+        KERNELS[first + 1].create(ctx)?,
     ]))
 }
 
@@ -427,8 +467,13 @@ pub struct Kernels {
     pub sort_scatter: ComputePipeline,
     pub sort_kernel: SortKernel,
     /// With the CPU sort kernels: the counting tile sort's count and scatter pipelines
-    /// (`sort::record_tile_count_sort`), one pass instead of the radix sort's two.
-    pub tile_count: Option<[ComputePipeline; 2]>,
+    /// (`sort::record_tile_count_sort`), one pass instead of the radix sort's two; then the
+    /// same reading the input pairs as texels (`tile_count_for`).
+    tile_count: Option<[ComputePipeline; 2]>,
+    tile_count_texels: Option<[ComputePipeline; 2]>,
+    /// With the CPU sort kernels: the radix histogram and scatter passes reading their input
+    /// pairs as texels (`radix_for`).
+    sort_texels: Option<[ComputePipeline; 2]>,
     pub dispatch_args: ComputePipeline,
     pub emit_keys: ComputePipeline,
     pub tile_ranges: ComputePipeline,
@@ -466,7 +511,9 @@ impl Kernels {
             sort_offsets: sort.offsets.map(|s| s.create(ctx)).transpose()?,
             sort_scatter: sort.scatter.create(ctx)?,
             sort_kernel,
-            tile_count: tile_count_pipelines(ctx, sort_kernel)?,
+            tile_count: tile_count_pipelines(ctx, sort_kernel, TILE_COUNT_CPU)?,
+            tile_count_texels: tile_count_pipelines(ctx, sort_kernel, TILE_COUNT_CPU_TEXELS)?,
+            sort_texels: tile_count_pipelines(ctx, sort_kernel, SORT_CPU_TEXELS)?,
             dispatch_args: dispatch_args.create(ctx)?,
             emit_keys: sort.emit.create(ctx)?,
             tile_ranges: sort.ranges.create(ctx)?,
@@ -586,6 +633,42 @@ impl Kernels {
         Ok(())
     }
 
+    /// Whether the counting tile sort runs (the CPU sort kernels), and its count and scatter
+    /// pipelines for input pairs in `keys` and `values`: the texel kernels where both fit a
+    /// texel view ([`Picked::texels`] for the pair), else those reading them by address.
+    pub(crate) fn tile_count_for(
+        &self,
+        keys: &vksplat_vk::Buffer,
+        values: &vksplat_vk::Buffer,
+    ) -> Option<([&ComputePipeline; 2], bool)> {
+        let fits = |b: &vksplat_vk::Buffer| (1..=self.texel_limit).contains(&b.texel_elements());
+        match (&self.tile_count, &self.tile_count_texels) {
+            (_, Some([c, s])) if fits(keys) && fits(values) => Some(([c, s], true)),
+            (Some([c, s]), _) => Some(([c, s], false)),
+            _ => None,
+        }
+    }
+
+    /// The radix pass's histogram and scatter pipelines for input pairs in `keys` and `values`:
+    /// with the CPU sort kernels the texel variants where both fit a texel view (true), else
+    /// `sort_histogram` and `sort_scatter` (false).
+    pub(crate) fn radix_for(
+        &self,
+        keys: &vksplat_vk::Buffer,
+        values: &vksplat_vk::Buffer,
+    ) -> ([&ComputePipeline; 2], bool) {
+        let fits = |b: &vksplat_vk::Buffer| (1..=self.texel_limit).contains(&b.texel_elements());
+        match &self.sort_texels {
+            Some([h, s]) if fits(keys) && fits(values) => ([h, s], true),
+            _ => ([&self.sort_histogram, &self.sort_scatter], false),
+        }
+    }
+
+    /// Whether the counting tile sort can run (the CPU sort kernels).
+    pub(crate) fn has_tile_count(&self) -> bool {
+        self.tile_count.is_some()
+    }
+
     /// Lowers the texel limit `blend_for` sizes frames against (tests only, through
     /// `Renderer::limit_texel_elements`).
     #[cfg(feature = "test-hooks")]
@@ -609,7 +692,9 @@ impl Kernels {
         self.emit_keys = sort.emit.create(ctx)?;
         let [scan_reduce, scan_blocks, scan_downsweep] = sort.scan;
         self.preprocess_variants = sort.specialised_preprocess.then(Default::default);
-        self.tile_count = tile_count_pipelines(ctx, kernel)?;
+        self.tile_count = tile_count_pipelines(ctx, kernel, TILE_COUNT_CPU)?;
+        self.tile_count_texels = tile_count_pipelines(ctx, kernel, TILE_COUNT_CPU_TEXELS)?;
+        self.sort_texels = tile_count_pipelines(ctx, kernel, SORT_CPU_TEXELS)?;
         self.scan_reduce = scan_reduce.create(ctx)?;
         self.scan_blocks = scan_blocks.create(ctx)?;
         self.scan_downsweep = scan_downsweep.create(ctx)?;

@@ -131,7 +131,16 @@ pub(crate) fn record_sort<'a>(
             hist: io.hist,
         }
         .list();
-        dispatch(rec, &k.sort_histogram, &b, &push, sort_groups)?;
+        let as_texels = SortTexelBindings {
+            control: io.control,
+            hist: io.hist,
+            keys_in: io.keys[src],
+            vals_in: io.values[src],
+        }
+        .list();
+        let ([histogram, scatter], texels) = k.radix_for(io.keys[src], io.values[src]);
+        let passes: &[&Buffer] = if texels { &as_texels } else { &b };
+        dispatch(rec, histogram, passes, &push, sort_groups)?;
         rec.barrier();
         if let Some(offsets) = &k.sort_offsets {
             rec.dispatch(offsets, &b, &push, [1, 1, 1])?;
@@ -139,7 +148,7 @@ pub(crate) fn record_sort<'a>(
         } else {
             record_hist_scan(rec, k, io, info_slot, hist_scan_groups)?;
         }
-        dispatch(rec, &k.sort_scatter, &b, &push, sort_groups)?;
+        dispatch(rec, scatter, passes, &push, sort_groups)?;
         rec.barrier();
         src = dst;
     }
@@ -186,7 +195,7 @@ pub(crate) fn record_tile_count_sort<'a>(
     groups: Groups<'a>,
     hist_scan_groups: Groups<'a>,
 ) -> Result<usize, CoreError> {
-    let Some([count, scatter]) = &k.tile_count else {
+    let Some(([count, scatter], texels)) = k.tile_count_for(io.keys[0], io.values[0]) else {
         return Err(CoreError::InvalidRequest(
             "the counting tile sort needs the CPU sort kernels".into(),
         ));
@@ -200,15 +209,23 @@ pub(crate) fn record_tile_count_sort<'a>(
         shift: 0,
     }
     .push()?;
-    let b = SortBindings {
+    let by_address = SortBindings {
         control: io.control,
         hist: io.hist,
     }
     .list();
-    dispatch(rec, count, &b, &push, groups)?;
+    let as_texels = SortTexelBindings {
+        control: io.control,
+        hist: io.hist,
+        keys_in: io.keys[0],
+        vals_in: io.values[0],
+    }
+    .list();
+    let b: &[&Buffer] = if texels { &as_texels } else { &by_address };
+    dispatch(rec, count, b, &push, groups)?;
     rec.barrier();
     record_hist_scan(rec, k, io, info_slot, hist_scan_groups)?;
-    dispatch(rec, scatter, &b, &push, groups)?;
+    dispatch(rec, scatter, b, &push, groups)?;
     rec.barrier();
     Ok(1)
 }

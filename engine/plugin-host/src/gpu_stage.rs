@@ -103,6 +103,7 @@ impl GpuState {
                 &words,
                 &vksplat_vk::spirv::Interface {
                     texel_bindings: 0,
+                    uint_texel_bindings: 0,
                     bindings: binding_count,
                     push_constant_size: s.push_constant_size,
                     address_offsets: &[],

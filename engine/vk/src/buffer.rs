@@ -19,6 +19,22 @@ pub enum BufferUsage {
     Staging,
 }
 
+/// How a texel binding reads a storage buffer: 16-byte texels of four f32 or four u32.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TexelFormat {
+    Rgba32Float,
+    Rgba32Uint,
+}
+
+impl TexelFormat {
+    fn vk(self) -> vk::Format {
+        match self {
+            TexelFormat::Rgba32Float => vk::Format::R32G32B32A32_SFLOAT,
+            TexelFormat::Rgba32Uint => vk::Format::R32G32B32A32_UINT,
+        }
+    }
+}
+
 /// A buffer and its allocation; freed on drop.
 pub struct Buffer {
     ctx: Arc<Context>,
@@ -27,8 +43,9 @@ pub struct Buffer {
     size: u64,
     usage: BufferUsage,
     name: String,
-    /// Its RGBA32F texel view, made on first use as a texel binding and destroyed with it.
-    texel_view: OnceLock<vk::BufferView>,
+    /// Its texel views ([`TexelFormat`] order), made on first use as a texel binding and
+    /// destroyed with it.
+    texel_views: [OnceLock<vk::BufferView>; 2],
 }
 
 impl Context {
@@ -100,7 +117,7 @@ impl Context {
             size,
             usage,
             name: name.into(),
-            texel_view: OnceLock::new(),
+            texel_views: Default::default(),
         })
     }
 }
@@ -118,7 +135,7 @@ impl Buffer {
         self.usage
     }
 
-    /// The RGBA32F texels (16 bytes each) a texel binding of this buffer covers: all of it
+    /// The 16-byte texels a texel binding of this buffer covers: all of it
     /// (sizes are whole texels). A binding is refused when that exceeds the device's
     /// `max_texel_buffer_elements` ([`crate::DeviceInfo`]), so a view never covers less than
     /// the buffer's whole texels.
@@ -126,9 +143,10 @@ impl Buffer {
         self.size / 16
     }
 
-    /// The view through which texel bindings read this buffer, made on first use.
-    pub(crate) fn texel_view(&self) -> Result<vk::BufferView> {
-        if let Some(v) = self.texel_view.get() {
+    /// The view through which texel bindings read this buffer as `format`, made on first use.
+    pub(crate) fn texel_view(&self, format: TexelFormat) -> Result<vk::BufferView> {
+        let cell = &self.texel_views[format as usize];
+        if let Some(v) = cell.get() {
             return Ok(*v);
         }
         let max = self.ctx.info().max_texel_buffer_elements;
@@ -142,11 +160,11 @@ impl Buffer {
         }
         let info = vk::BufferViewCreateInfo::default()
             .buffer(self.raw)
-            .format(vk::Format::R32G32B32A32_SFLOAT)
+            .format(format.vk())
             .offset(0)
             .range(texels * 16);
         // SAFETY: a storage buffer (created with UNIFORM_TEXEL_BUFFER usage) bound to memory;
-        // RGBA32F supports uniform texel buffers on every Vulkan device; the range is whole
+        // RGBA32F and RGBA32UI support uniform texel buffers on every Vulkan device; the range is whole
         // texels inside the buffer and within the device's limit (checked above).
         let view = unsafe {
             self.ctx
@@ -154,7 +172,7 @@ impl Buffer {
                 .create_buffer_view(&info, self.ctx.host_callbacks())
         }
         .call("vkCreateBufferView")?;
-        if let Err(view) = self.texel_view.set(view) {
+        if let Err(view) = cell.set(view) {
             // Another thread made one meanwhile: keep that one.
             // SAFETY: this view was never used.
             unsafe {
@@ -163,7 +181,7 @@ impl Buffer {
                     .destroy_buffer_view(view, self.ctx.host_callbacks())
             };
         }
-        Ok(*self.texel_view.get().expect("set above"))
+        Ok(*cell.get().expect("set above"))
     }
 
     /// The buffer's GPU address, for shaders that reach it through `buffer_reference`
@@ -242,7 +260,7 @@ impl Drop for Buffer {
         // SAFETY: every submission that could use this buffer has completed (waited above;
         // a recorder that was never submitted no longer borrows it); the view goes first.
         unsafe {
-            if let Some(view) = self.texel_view.take() {
+            for view in self.texel_views.iter_mut().filter_map(OnceLock::take) {
                 self.ctx
                     .device
                     .destroy_buffer_view(view, self.ctx.host_callbacks());

@@ -409,16 +409,19 @@ impl<'a> Recorder<'a> {
                     .range(b.size())]
             })
             .collect();
-        let texels = pipeline.texel_bindings;
+        let (floats, uints) = (pipeline.texel_bindings, pipeline.uint_texel_bindings);
+        let texels = floats | uints;
         let views: Vec<[vk::BufferView; 1]> = buffers
             .iter()
             .enumerate()
-            .map(
-                |(i, b)| match crate::pipeline::descriptor_type(texels, i as u32) {
-                    vk::DescriptorType::UNIFORM_TEXEL_BUFFER => Ok([b.texel_view()?]),
-                    _ => Ok([vk::BufferView::null()]),
-                },
-            )
+            .map(|(i, b)| {
+                let bit = if i < 32 { 1u32 << i } else { 0 };
+                Ok([match (floats & bit != 0, uints & bit != 0) {
+                    (true, _) => b.texel_view(crate::TexelFormat::Rgba32Float)?,
+                    (_, true) => b.texel_view(crate::TexelFormat::Rgba32Uint)?,
+                    _ => vk::BufferView::null(),
+                }])
+            })
             .collect::<Result<_>>()?;
         let writes: Vec<vk::WriteDescriptorSet> = infos
             .iter()

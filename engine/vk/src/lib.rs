@@ -42,7 +42,7 @@ mod push;
 pub mod spirv;
 
 pub use ash::vk as raw;
-pub use buffer::{Buffer, BufferUsage, MemoryLocation};
+pub use buffer::{Buffer, BufferUsage, MemoryLocation, TexelFormat};
 pub use commands::{ExternalSemaphore, HostCommandBuffer, Recorder, Submission};
 pub use context::{
     requirements, BorrowedDevice, Context, ContextDesc, DeviceChoice, DeviceInfo, DeviceKind,

@@ -1,5 +1,5 @@
 //! Compute pipelines whose bindings are storage buffers in set 0 (or the same buffers as
-//! RGBA32F uniform texel buffers, where the interface says), bound with push descriptors, plus
+//! RGBA32F or RGBA32UI uniform texel buffers, where the interface says), bound with push descriptors, plus
 //! one push-constant range.
 //!
 //! What "safe" means here: [`Context::create_checked_pipeline`] reflects the shader and
@@ -20,7 +20,8 @@ use crate::spirv::{self, Interface};
 use crate::{CallExt, Context, Result, VkError};
 
 /// A compute pipeline with `bindings` storage-buffer bindings (0..bindings) in set 0, those in
-/// the `texel_bindings` mask bound as RGBA32F uniform texel buffers instead, and a
+/// the `texel_bindings` mask bound as RGBA32F uniform texel buffers instead (RGBA32UI for
+/// `uint_texel_bindings`), and a
 /// push-constant block of `push_constant_size` bytes whose buffer addresses sit at
 /// `address_offsets`.
 pub struct ComputePipeline {
@@ -30,6 +31,7 @@ pub struct ComputePipeline {
     set_layout: vk::DescriptorSetLayout,
     pub(crate) bindings: u32,
     pub(crate) texel_bindings: u32,
+    pub(crate) uint_texel_bindings: u32,
     pub(crate) push_constant_size: u32,
     pub(crate) address_offsets: Vec<u32>,
     name: String,
@@ -63,7 +65,8 @@ impl Context {
     ///
     /// `spirv` must be a valid SPIR-V module for Vulkan 1.2 with a GLCompute entry point
     /// `main` whose descriptor bindings are storage buffers in set 0 below `iface.bindings`
-    /// (float `samplerBuffer`s at the bits of `iface.texel_bindings`) and whose push-constant
+    /// (`samplerBuffer`s at the bits of `iface.texel_bindings`, `usamplerBuffer`s at those of
+    /// `iface.uint_texel_bindings`) and whose push-constant
     /// block fits in `iface.push_constant_size` bytes. Every buffer device address the shader
     /// dereferences must be read from its push constants at one of `iface.address_offsets`
     /// (dispatches fill those only from borrowed buffers), and every access must stay inside
@@ -77,6 +80,7 @@ impl Context {
         let Interface {
             bindings,
             texel_bindings,
+            uint_texel_bindings,
             push_constant_size,
             address_offsets,
         } = *iface;
@@ -103,7 +107,7 @@ impl Context {
             .map(|b| {
                 vk::DescriptorSetLayoutBinding::default()
                     .binding(b)
-                    .descriptor_type(descriptor_type(texel_bindings, b))
+                    .descriptor_type(descriptor_type(texel_bindings | uint_texel_bindings, b))
                     .descriptor_count(1)
                     .stage_flags(vk::ShaderStageFlags::COMPUTE)
             })
@@ -178,6 +182,7 @@ impl Context {
                 set_layout,
                 bindings,
                 texel_bindings,
+                uint_texel_bindings,
                 push_constant_size,
                 address_offsets: address_offsets.to_vec(),
                 name: name.into(),

@@ -68,6 +68,8 @@ pub enum BindingKind {
     UniformBuffer,
     /// A `samplerBuffer`: a uniform texel buffer of 32-bit floats, read with `texelFetch`.
     FloatTexelBuffer,
+    /// A `usamplerBuffer`: a uniform texel buffer of 32-bit unsigned integers.
+    UintTexelBuffer,
     /// Images, samplers and anything else.
     Other,
 }
@@ -325,16 +327,29 @@ impl Module {
             .collect()
     }
 
-    /// Whether type `id` is a `samplerBuffer`: a sampled buffer image of 32-bit floats.
-    fn is_float_texel_buffer(&self, id: u32) -> bool {
+    /// The kind of a `UniformConstant` variable of type `id`: a `samplerBuffer` or
+    /// `usamplerBuffer` (a sampled buffer image of 32-bit floats or unsigned integers), else
+    /// `Other`.
+    fn texel_buffer_kind(&self, id: u32) -> BindingKind {
         let Some(Type::SampledImage(image)) = self.types.get(&id) else {
-            return false;
+            return BindingKind::Other;
         };
-        matches!(
-            self.types.get(image),
-            Some(Type::Image { sampled_type, dim: DIM_BUFFER, sampled: 1 })
-                if matches!(self.types.get(sampled_type), Some(Type::Float { bits: 32 }))
-        )
+        let Some(Type::Image {
+            sampled_type,
+            dim: DIM_BUFFER,
+            sampled: 1,
+        }) = self.types.get(image)
+        else {
+            return BindingKind::Other;
+        };
+        match self.types.get(sampled_type) {
+            Some(Type::Float { bits: 32 }) => BindingKind::FloatTexelBuffer,
+            Some(Type::Int {
+                bits: 32,
+                signed: false,
+            }) => BindingKind::UintTexelBuffer,
+            _ => BindingKind::Other,
+        }
     }
 
     /// Whether type `id` holds a buffer address anywhere inside it.
@@ -512,9 +527,7 @@ pub fn reflect(words: &[u32]) -> Result<Reflection, String> {
             SC_UNIFORM if module.decorations.contains_key(&(block, DEC_BLOCK)) => {
                 BindingKind::UniformBuffer
             }
-            SC_UNIFORM_CONSTANT if module.is_float_texel_buffer(block) => {
-                BindingKind::FloatTexelBuffer
-            }
+            SC_UNIFORM_CONSTANT => module.texel_buffer_kind(block),
             _ => BindingKind::Other,
         };
         let is_block =
@@ -586,19 +599,22 @@ pub fn reflect(words: &[u32]) -> Result<Reflection, String> {
 
 /// What a pipeline's layout promises a shader: storage buffers at bindings `0..bindings` of
 /// set 0 (those in `texel_bindings` are `samplerBuffer`s instead: the same buffers read as
-/// RGBA32F texels), `push_constant_size` bytes of push constants, and buffer device addresses
+/// RGBA32F texels; those in `uint_texel_bindings` `usamplerBuffer`s reading RGBA32UI), `push_constant_size` bytes of push constants, and buffer device addresses
 /// at `address_offsets` within them (each filled from a live buffer at every dispatch).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Interface<'s> {
     pub bindings: u32,
     /// Bit b set: binding b is a float texel buffer ([`BindingKind::FloatTexelBuffer`]).
     pub texel_bindings: u32,
+    /// Bit b set: binding b is an unsigned texel buffer ([`BindingKind::UintTexelBuffer`]).
+    pub uint_texel_bindings: u32,
     pub push_constant_size: u32,
     pub address_offsets: &'s [u32],
 }
 
 /// Checks that a reflected shader fits `iface`: a `main` GLCompute entry point; storage
-/// buffers only (float texel buffers where `iface.texel_bindings` says), in set 0, below
+/// buffers only (texel buffers where `iface.texel_bindings` and `uint_texel_bindings` say), in
+/// set 0, below
 /// `iface.bindings`; a push block within
 /// `iface.push_constant_size` bytes whose address members sit exactly at
 /// `iface.address_offsets`; and no other way to make a buffer address.
@@ -607,17 +623,25 @@ pub fn check_interface(r: &Reflection, iface: &Interface) -> Result<(), String> 
         return Err("no GLCompute entry point named 'main'".into());
     }
     for b in &r.bindings {
-        let texels = b.binding < 32 && iface.texel_bindings & (1 << b.binding) != 0;
-        let want = if texels {
+        let bit = |mask: u32| b.binding < 32 && mask & (1 << b.binding) != 0;
+        let want = if bit(iface.texel_bindings) {
             BindingKind::FloatTexelBuffer
+        } else if bit(iface.uint_texel_bindings) {
+            BindingKind::UintTexelBuffer
         } else {
             BindingKind::StorageBuffer
         };
         if b.set != 0 || b.kind != want || b.binding >= iface.bindings {
             return Err(format!(
                 "declares a {:?} at set {} binding {}, but the pipeline has storage buffers at \
-                 bindings 0..{} of set 0 only (float texel buffers at the bits of {:#b})",
-                b.kind, b.set, b.binding, iface.bindings, iface.texel_bindings
+                 bindings 0..{} of set 0 only (texel buffers at the bits of {:#b}, unsigned at \
+                 {:#b})",
+                b.kind,
+                b.set,
+                b.binding,
+                iface.bindings,
+                iface.texel_bindings,
+                iface.uint_texel_bindings
             ));
         }
     }
@@ -739,6 +763,7 @@ mod tests {
         let ok = Interface {
             bindings: 4,
             texel_bindings: 0,
+            uint_texel_bindings: 0,
             push_constant_size: 32,
             address_offsets: &[0],
         };

@@ -347,9 +347,8 @@ impl Renderer {
     pub(super) fn frame_sizes(&self, n: u32, width: u32, height: u32) -> FrameSizes {
         let counting_max = self
             .kernels
-            .tile_count
-            .as_ref()
-            .map(|_| self.max_binding() / 4);
+            .has_tile_count()
+            .then(|| self.max_binding() / 4);
         FrameSizes::new(n, width, height, self.capacity, counting_max)
     }
 

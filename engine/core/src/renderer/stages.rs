@@ -69,7 +69,7 @@ pub(super) fn record_frame<'a>(
         counting: false,
     };
     let [tiles_x, tiles_y] = tile_grid(camera.width, camera.height);
-    f.counting = kernels.tile_count.is_some()
+    f.counting = kernels.has_tile_count()
         && buffers.tile_hist.size() / 4
             >= super::frame::tile_count_hist_entries(tiles_x * tiles_y, buffers.capacity);
     f.reset(tiles_x * tiles_y)?;

@@ -92,14 +92,16 @@ impl Renderer {
         self.kernels.limit_texels(texels);
     }
 
-    /// Whether the last frame, of `scene` with `settings` and no occluder, read the SH planes
-    /// in preprocess and the projected splats in the blend as texels (the CPU kernels'
-    /// preprocess_sh3_texels and blend_cpu.comp) or through their addresses.
+    /// Whether the last frame, of `scene` with `settings` and no occluder, read the scene's
+    /// arrays in preprocess, the projected splats in the blend and the pairs in the counting
+    /// tile sort as texels (the CPU kernels' preprocess_sh3_texels, blend_cpu.comp and
+    /// tile_count_cpu_texels) or through their addresses (the last: None without the
+    /// counting sort).
     pub fn reads_texels(
         &self,
         scene: &GpuScene,
         settings: &RenderSettings,
-    ) -> Result<(bool, bool), CoreError> {
+    ) -> Result<(bool, bool, Option<bool>), CoreError> {
         let b = self.buffers.as_ref().expect("a frame was rendered");
         let half = scene.flags & SPLAT_SH_HALF != 0;
         let inputs = scene.texel_inputs();
@@ -108,7 +110,11 @@ impl Renderer {
         let blend = self
             .kernels
             .blend_for(settings.mode, settings.depth, false, &b.projected)?;
-        Ok((preprocess.texels, blend.texels))
+        let tile_count = self
+            .kernels
+            .tile_count_for(&b.tile_keys[0], &b.tile_values[0])
+            .map(|(_, texels)| texels);
+        Ok((preprocess.texels, blend.texels, tile_count))
     }
 
     /// Switches the blend kernel, so one process can compare the variants on one device.
