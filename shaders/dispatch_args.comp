@@ -24,17 +24,4 @@ void main() {
     set_args(CTL_ARGS_SORT, blocks);
     set_args(CTL_ARGS_HIST_SCAN, (blocks * 256u + SCAN_BLOCK - 1u) / SCAN_BLOCK);
     set_args(CTL_ARGS_ISECT, (n + WORKGROUP - 1u) / WORKGROUP);
-    // The CPU counting tile sort (tile_count_cpu.comp): blocks of at most
-    // TILE_COUNT_BLOCK_KEYS pairs, 8 per workgroup. The host set CTL_NUM_TILES only where the
-    // histogram holds tiles * ceil(capacity / TILE_COUNT_BLOCK_KEYS) entries.
-    uint tiles = control[CTL_NUM_TILES];
-    if (tiles != 0u) {
-        uint nb = max(1u, (n + TILE_COUNT_BLOCK_KEYS - 1u) / TILE_COUNT_BLOCK_KEYS);
-        control[CTL_TILE_SORT + SORT_NUM_BLOCKS] = nb;
-        control[CTL_TILE_SORT + SORT_HIST_LEN] = nb * tiles;
-        // A multiple of 4: the texel kernels read four pairs per texel from a block's start.
-        control[CTL_TILE_SORT + SORT_BLOCK_LEN] = ((n + nb - 1u) / nb + 3u) & ~3u;
-        set_args(CTL_ARGS_SORT, (nb + 7u) / 8u);
-        set_args(CTL_ARGS_HIST_SCAN, (nb * tiles + SCAN_BLOCK - 1u) / SCAN_BLOCK);
-    }
 }

@@ -125,7 +125,7 @@ fn cpu_kernels_fall_back_to_addresses_beyond_the_texel_limit() {
         .set_sort_kernel(SortKernel::Cpu)
         .expect("sort kernel");
     // SH 3 in f32: preprocess reads four texels per splat and SH plane, the blend three per
-    // splat (12,000 and 9,000 here), the counting tile sort a texel per four pairs.
+    // splat (12,000 and 9,000 here), the sorts a texel per four pairs.
     let n = 3000;
     let splats = random_scene(&mut Rng::new(41), n, 3);
     let scene = gpu.renderer.upload_scene(&splats).expect("upload");
@@ -135,10 +135,10 @@ fn cpu_kernels_fall_back_to_addresses_beyond_the_texel_limit() {
     // The intersection lists hold at least MIN_CAPACITY pairs, more texels than the middle
     // limits: the tile sort's choice is checked at the ends only.
     for (limit, want) in [
-        (u64::MAX, (true, true, Some(true))),
-        (4 * n as u64 - 1, (false, true, Some(true))),
-        (3 * n as u64 - 1, (false, false, Some(true))),
-        (1, (false, false, Some(false))),
+        (u64::MAX, (true, true, true)),
+        (4 * n as u64 - 1, (false, true, true)),
+        (3 * n as u64 - 1, (false, false, true)),
+        (1, (false, false, false)),
     ] {
         gpu.renderer.limit_texel_elements(limit);
         let (frame, _) = gpu
@@ -147,7 +147,7 @@ fn cpu_kernels_fall_back_to_addresses_beyond_the_texel_limit() {
             .expect("render");
         let mut reads = gpu.renderer.reads_texels(&scene, &settings).unwrap();
         if limit > 1 && limit < u64::MAX {
-            reads.2 = reads.2.map(|_| true);
+            reads.2 = true;
         }
         assert_eq!(reads, want, "limit {limit}");
         frames.push(frame);

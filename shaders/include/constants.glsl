@@ -8,7 +8,6 @@
 #define TILE_SIZE 16u               // tile edge in pixels; blend: one TILE_SIZE^2 group per tile
 #define WORKGROUP 256u              // invocations of the 1D kernels' workgroups
 #define SORT_BLOCK_KEYS 4096u       // keys per sort workgroup (WORKGROUP x 16)
-#define TILE_COUNT_BLOCK_KEYS 49152u// most pairs per invocation of the counting tile sort
 #define SCAN_BLOCK 1024u            // elements per scan workgroup (WORKGROUP x 4)
 #define MAX_GROUPS_X 65535u         // 2D dispatches split at this x count
 
@@ -23,14 +22,12 @@
 #define CTL_ARGS_HIST_SCAN 15u      // VkDispatchIndirectCommand: histogram scan
 #define CTL_ARGS_ISECT 18u          // VkDispatchIndirectCommand: one per intersection
 #define CTL_VISIBLE 21u             // splats touching at least one tile (preprocess)
-#define CTL_NUM_TILES 22u           // tiles, if the tile sort is the counting sort, else 0 (host)
 #define CTL_LEN 24u                 // length of the control buffer
 
 // SortInfo fields, relative to its slot.
 #define SORT_NUM_KEYS 0u
 #define SORT_NUM_BLOCKS 1u
 #define SORT_HIST_LEN 2u
-#define SORT_BLOCK_LEN 3u           // keys per block (counting tile sort)
 
 // Preprocess flags: which optional per-splat inputs a scene provides.
 #define SPLAT_USE_COVARIANCE 1u     // world-space covariance instead of rotation+scale

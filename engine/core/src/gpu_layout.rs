@@ -44,26 +44,17 @@ pub const CTL_ARGS_HIST_SCAN: u32 = 15;
 pub const CTL_ARGS_ISECT: u32 = 18;
 /// Splats that touch at least one tile (preprocess).
 pub const CTL_VISIBLE: u32 = 21;
-/// Tiles of the image when the tile sort is the CPU counting sort (shaders/
-/// tile_count_cpu.comp), else 0 (host).
-pub const CTL_NUM_TILES: u32 = 22;
-
 /// Length of the control buffer.
 pub const CTL_LEN: u32 = 24;
 // SortInfo fields, relative to its slot.
 pub const SORT_NUM_KEYS: u32 = 0;
 pub const SORT_NUM_BLOCKS: u32 = 1;
 pub const SORT_HIST_LEN: u32 = 2;
-/// Keys per block (the counting tile sort's; dispatch_args).
-pub const SORT_BLOCK_LEN: u32 = 3;
 
 /// Invocations of the 1D kernels' workgroups (preprocess, scan, sort, key emission, ranges).
 pub const WORKGROUP: u32 = 256;
 /// Keys per sort workgroup (256 threads × 16).
 pub const SORT_BLOCK_KEYS: u32 = 4096;
-/// Most pairs one invocation of the CPU counting tile sort walks (shaders/tile_count_cpu.comp:
-/// llvmpipe stops an invocation's loops after 65535 iterations).
-pub const TILE_COUNT_BLOCK_KEYS: u32 = 49152;
 /// Elements per scan workgroup (256 threads × 4).
 pub const SCAN_BLOCK: u32 = 1024;
 /// Largest x workgroup count a dispatch uses; more are split into 2D ([`groups_2d`]).
@@ -209,9 +200,8 @@ kernel_bindings! {
 }
 
 kernel_bindings! {
-    /// Buffers of the CPU sort kernels' texel variants (radix_sort_cpu.comp and
-    /// tile_count_cpu.comp with KEY_TEXELS): radix_sort.comp's, plus the input pairs read as
-    /// RGBA32UI texels (four pairs per texel).
+    /// Buffers of the CPU radix passes' texel variants (radix_sort_cpu.comp with KEY_TEXELS):
+    /// radix_sort.comp's, plus the input pairs read as RGBA32UI texels (four pairs per texel).
     pub struct SortTexelBindings: "SORT_TEXELS", texels = 0, uint_texels = 0b1100 {
         control,
         hist,
@@ -382,10 +372,6 @@ fn constants_glsl() -> String {
                 ),
                 u!(WORKGROUP, "invocations of the 1D kernels' workgroups"),
                 u!(SORT_BLOCK_KEYS, "keys per sort workgroup (WORKGROUP x 16)"),
-                u!(
-                    TILE_COUNT_BLOCK_KEYS,
-                    "most pairs per invocation of the counting tile sort"
-                ),
                 u!(SCAN_BLOCK, "elements per scan workgroup (WORKGROUP x 4)"),
                 u!(MAX_GROUPS_X, "2D dispatches split at this x count"),
             ],
@@ -415,10 +401,6 @@ fn constants_glsl() -> String {
                     CTL_VISIBLE,
                     "splats touching at least one tile (preprocess)"
                 ),
-                u!(
-                    CTL_NUM_TILES,
-                    "tiles, if the tile sort is the counting sort, else 0 (host)"
-                ),
                 u!(CTL_LEN, "length of the control buffer"),
             ],
         ),
@@ -428,7 +410,6 @@ fn constants_glsl() -> String {
                 u!(SORT_NUM_KEYS, ""),
                 u!(SORT_NUM_BLOCKS, ""),
                 u!(SORT_HIST_LEN, ""),
-                u!(SORT_BLOCK_LEN, "keys per block (counting tile sort)"),
             ],
         ),
         (

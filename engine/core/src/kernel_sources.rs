@@ -35,9 +35,6 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
     ("preprocess_sh3_half", "preprocess.comp", &[("SH_MAX_DEGREE", "3"), ("SH_HALF", "1")]),
     // blend_cpu for the expected depth kind outside INRIA mode, no occluder (Kernels::blend_for).
     ("blend_cpu_expected", "blend_cpu.comp", &[("BLEND_EXPECTED", "1")]),
-    // The one-pass counting tile sort for CPU devices.
-    ("tile_count_cpu", "tile_count_cpu.comp", &[("TC_STEP", "1")]),
-    ("tile_scatter_cpu", "tile_count_cpu.comp", &[("TC_STEP", "2")]),
     ("emit_keys_cpu", "emit_keys_cpu.comp", &[]),
     // preprocess_sh3 reading a static scene's arrays as texels (CPU devices, when they fit).
     (
@@ -45,9 +42,6 @@ const KERNEL_SOURCES: &[(&str, &str, Defines)] = &[
         "preprocess.comp",
         &[("SH_MAX_DEGREE", "3"), ("SH_HALF", "0"), ("SCENE_TEXELS", "1")],
     ),
-    // The counting tile sort reading its input pairs as texels (CPU devices, when they fit).
-    ("tile_count_cpu_texels", "tile_count_cpu.comp", &[("TC_STEP", "1"), ("KEY_TEXELS", "1")]),
-    ("tile_scatter_cpu_texels", "tile_count_cpu.comp", &[("TC_STEP", "2"), ("KEY_TEXELS", "1")]),
     // The CPU radix sort's passes reading their input pairs as texels (when they fit).
     ("sort_histogram_cpu_texels", "radix_sort_cpu.comp", &[("SORT_STEP", "1"), ("KEY_TEXELS", "1")]),
     ("sort_scatter_cpu_texels", "radix_sort_cpu.comp", &[("SORT_STEP", "3"), ("KEY_TEXELS", "1")]),

@@ -100,7 +100,7 @@ macro_rules! kernel {
 const LINE: [u32; 3] = [WORKGROUP, 1, 1];
 
 /// Every kernel of the frame, in [`Kernels`] order.
-pub const KERNELS: [KernelSpec; 35] = [
+pub const KERNELS: [KernelSpec; 31] = [
     kernel!("preprocess", PreprocessBindings, PreprocessArrays, LINE),
     kernel!("scan_reduce", ScanBindings, ScanParams, LINE),
     kernel!("scan_blocks", ScanBindings, ScanParams, LINE),
@@ -196,20 +196,6 @@ pub const KERNELS: [KernelSpec; 35] = [
         BlendParams,
         [TILE_SIZE, 1, 1]
     ),
-    // The one-pass counting tile sort for CPU devices (SortKernel::Cpu): a block of pairs per
-    // invocation, a histogram row per tile.
-    kernel!(
-        "tile_count_cpu",
-        SortBindings,
-        SortParams,
-        [SORT_CPU_LANES, 1, 1]
-    ),
-    kernel!(
-        "tile_scatter_cpu",
-        SortBindings,
-        SortParams,
-        [SORT_CPU_LANES, 1, 1]
-    ),
     // Key emission for CPU devices (SortKernel::Cpu): each invocation walks its splat's tiles.
     kernel!("emit_keys_cpu", EmitBindings, EmitParams, LINE),
     // preprocess_sh3 with the SH planes read as texels (Kernels::preprocess_for).
@@ -218,19 +204,6 @@ pub const KERNELS: [KernelSpec; 35] = [
         PreprocessTexelBindings,
         PreprocessArrays,
         LINE
-    ),
-    // The counting tile sort reading its input pairs as texels (Kernels::tile_count_for).
-    kernel!(
-        "tile_count_cpu_texels",
-        SortTexelBindings,
-        SortParams,
-        [SORT_CPU_LANES, 1, 1]
-    ),
-    kernel!(
-        "tile_scatter_cpu_texels",
-        SortTexelBindings,
-        SortParams,
-        [SORT_CPU_LANES, 1, 1]
     ),
     // The CPU radix sort passes reading their input pairs as texels (Kernels::radix_for).
     kernel!(
@@ -250,20 +223,14 @@ pub const KERNELS: [KernelSpec; 35] = [
 /// Index in [`KERNELS`] of `blend_cpu_expected`.
 const BLEND_CPU_EXPECTED: usize = 26;
 
-/// Index in [`KERNELS`] of `tile_count_cpu` (then `tile_scatter_cpu`).
-const TILE_COUNT_CPU: usize = 27;
-
 /// Index in [`KERNELS`] of the first specialised preprocess (`preprocess_sh0`).
 const PREPROCESS_VARIANTS: usize = 18;
 
 /// Index in [`KERNELS`] of `preprocess_sh3_texels`.
-const PREPROCESS_SH3_TEXELS: usize = 30;
-
-/// Index in [`KERNELS`] of `tile_count_cpu_texels` (then `tile_scatter_cpu_texels`).
-const TILE_COUNT_CPU_TEXELS: usize = 31;
+const PREPROCESS_SH3_TEXELS: usize = 28;
 
 /// Index in [`KERNELS`] of `sort_histogram_cpu_texels` (then `sort_scatter_cpu_texels`).
-const SORT_CPU_TEXELS: usize = 33;
+const SORT_CPU_TEXELS: usize = 29;
 
 /// Invocations of a workgroup of the CPU sort and scan kernels, each owning one block of
 /// `SORT_BLOCK_KEYS` keys or `SCAN_BLOCK` elements (the LANES of shaders/radix_sort_cpu.comp
@@ -343,8 +310,8 @@ pub enum SortKernel {
     /// instead of scan.comp; tile_ranges_cpu.comp walks a run of the sorted list per
     /// invocation, emit_keys_cpu.comp a splat's tiles, scan_cpu.comp (the frame's scan) a
     /// block of elements, preprocess is compiled per SH degree and storage, so a scene pays
-    /// only for the coefficients it has, and the tile sort is a one-pass counting sort by tile (tile_count_cpu.comp) (CPU
-    /// devices: lavapipe).
+    /// only for the coefficients it has, and the large inputs are read as texels where they fit
+    /// (CPU devices: lavapipe).
     Cpu,
 }
 
@@ -387,7 +354,7 @@ impl SortKernel {
                 offsets: Some(&KERNELS[12]),
                 scatter: &KERNELS[13],
                 ranges: &KERNELS[14],
-                emit: &KERNELS[29],
+                emit: &KERNELS[27],
                 scan: [&KERNELS[15], &KERNELS[16], &KERNELS[17]],
                 specialised_preprocess: true,
             },
@@ -404,20 +371,18 @@ impl SortKernel {
     }
 }
 
-/// A pair of CPU sort pipelines (the counting tile sort's count and scatter, or a texel radix
-/// pass's histogram and scatter) from `KERNELS[first]` on, with the CPU sort kernels; else
+/// The texel radix pass's histogram and scatter pipelines, with the CPU sort kernels; else
 /// None.
-fn tile_count_pipelines(
+fn sort_texel_pipelines(
     ctx: &Arc<Context>,
     kernel: SortKernel,
-    first: usize,
 ) -> Result<Option<[ComputePipeline; 2]>, CoreError> {
     if kernel != SortKernel::Cpu {
         return Ok(None);
     }
     Ok(Some([
-        KERNELS[first].create(ctx)?,
-        KERNELS[first + 1].create(ctx)?,
+        KERNELS[SORT_CPU_TEXELS].create(ctx)?,
+        KERNELS[SORT_CPU_TEXELS + 1].create(ctx)?,
     ]))
 }
 
@@ -466,11 +431,6 @@ pub struct Kernels {
     pub sort_offsets: Option<ComputePipeline>,
     pub sort_scatter: ComputePipeline,
     pub sort_kernel: SortKernel,
-    /// With the CPU sort kernels: the counting tile sort's count and scatter pipelines
-    /// (`sort::record_tile_count_sort`), one pass instead of the radix sort's two; then the
-    /// same reading the input pairs as texels (`tile_count_for`).
-    tile_count: Option<[ComputePipeline; 2]>,
-    tile_count_texels: Option<[ComputePipeline; 2]>,
     /// With the CPU sort kernels: the radix histogram and scatter passes reading their input
     /// pairs as texels (`radix_for`).
     sort_texels: Option<[ComputePipeline; 2]>,
@@ -511,9 +471,7 @@ impl Kernels {
             sort_offsets: sort.offsets.map(|s| s.create(ctx)).transpose()?,
             sort_scatter: sort.scatter.create(ctx)?,
             sort_kernel,
-            tile_count: tile_count_pipelines(ctx, sort_kernel, TILE_COUNT_CPU)?,
-            tile_count_texels: tile_count_pipelines(ctx, sort_kernel, TILE_COUNT_CPU_TEXELS)?,
-            sort_texels: tile_count_pipelines(ctx, sort_kernel, SORT_CPU_TEXELS)?,
+            sort_texels: sort_texel_pipelines(ctx, sort_kernel)?,
             dispatch_args: dispatch_args.create(ctx)?,
             emit_keys: sort.emit.create(ctx)?,
             tile_ranges: sort.ranges.create(ctx)?,
@@ -584,7 +542,6 @@ impl Kernels {
         occluded: bool,
         projected: &vksplat_vk::Buffer,
     ) -> Result<Picked<'_>, CoreError> {
-        let texels = projected.texel_elements();
         let by_address = |pipeline| Picked {
             pipeline,
             texels: false,
@@ -592,7 +549,7 @@ impl Kernels {
         let Some(cell) = &self.blend_expected else {
             return Ok(by_address(&self.blend));
         };
-        if texels == 0 || texels > self.texel_limit {
+        if !self.fits_texels(projected) {
             if let Some(p) = self.blend_by_address.get() {
                 return Ok(by_address(p));
             }
@@ -633,20 +590,9 @@ impl Kernels {
         Ok(())
     }
 
-    /// Whether the counting tile sort runs (the CPU sort kernels), and its count and scatter
-    /// pipelines for input pairs in `keys` and `values`: the texel kernels where both fit a
-    /// texel view ([`Picked::texels`] for the pair), else those reading them by address.
-    pub(crate) fn tile_count_for(
-        &self,
-        keys: &vksplat_vk::Buffer,
-        values: &vksplat_vk::Buffer,
-    ) -> Option<([&ComputePipeline; 2], bool)> {
-        let fits = |b: &vksplat_vk::Buffer| (1..=self.texel_limit).contains(&b.texel_elements());
-        match (&self.tile_count, &self.tile_count_texels) {
-            (_, Some([c, s])) if fits(keys) && fits(values) => Some(([c, s], true)),
-            (Some([c, s]), _) => Some(([c, s], false)),
-            _ => None,
-        }
+    /// Whether `b` is at most as many texels as a texel binding covers (`texel_limit`).
+    fn fits_texels(&self, b: &vksplat_vk::Buffer) -> bool {
+        (1..=self.texel_limit).contains(&b.texel_elements())
     }
 
     /// The radix pass's histogram and scatter pipelines for input pairs in `keys` and `values`:
@@ -657,16 +603,10 @@ impl Kernels {
         keys: &vksplat_vk::Buffer,
         values: &vksplat_vk::Buffer,
     ) -> ([&ComputePipeline; 2], bool) {
-        let fits = |b: &vksplat_vk::Buffer| (1..=self.texel_limit).contains(&b.texel_elements());
         match &self.sort_texels {
-            Some([h, s]) if fits(keys) && fits(values) => ([h, s], true),
+            Some([h, s]) if self.fits_texels(keys) && self.fits_texels(values) => ([h, s], true),
             _ => ([&self.sort_histogram, &self.sort_scatter], false),
         }
-    }
-
-    /// Whether the counting tile sort can run (the CPU sort kernels).
-    pub(crate) fn has_tile_count(&self) -> bool {
-        self.tile_count.is_some()
     }
 
     /// Lowers the texel limit `blend_for` sizes frames against (tests only, through
@@ -692,9 +632,7 @@ impl Kernels {
         self.emit_keys = sort.emit.create(ctx)?;
         let [scan_reduce, scan_blocks, scan_downsweep] = sort.scan;
         self.preprocess_variants = sort.specialised_preprocess.then(Default::default);
-        self.tile_count = tile_count_pipelines(ctx, kernel, TILE_COUNT_CPU)?;
-        self.tile_count_texels = tile_count_pipelines(ctx, kernel, TILE_COUNT_CPU_TEXELS)?;
-        self.sort_texels = tile_count_pipelines(ctx, kernel, SORT_CPU_TEXELS)?;
+        self.sort_texels = sort_texel_pipelines(ctx, kernel)?;
         self.scan_reduce = scan_reduce.create(ctx)?;
         self.scan_blocks = scan_blocks.create(ctx)?;
         self.scan_downsweep = scan_downsweep.create(ctx)?;

@@ -116,28 +116,15 @@ pub(super) struct FrameSizes {
 }
 
 impl FrameSizes {
-    /// `counting_max`: with the CPU counting tile sort, the most histogram entries one binding
-    /// holds (the histogram then gets a row per tile where that fits).
-    fn new(n: u32, width: u32, height: u32, capacity: u32, counting_max: Option<u64>) -> Self {
+    fn new(n: u32, width: u32, height: u32, capacity: u32) -> Self {
         let cap = capacity as u64;
         let n64 = n as u64;
         let pixels = width as u64 * height as u64;
         let [tx, ty] = tile_grid(width, height);
         let depth_blocks = n64.div_ceil(SORT_BLOCK_KEYS as u64);
         let tile_blocks = cap.div_ceil(SORT_BLOCK_KEYS as u64);
-        // The radix sort's 256 counters per block, or, for the counting tile sort, a row per
-        // tile of a column per block (where it fits one binding; else the radix sort runs,
-        // stages.rs decides by the histogram's size).
-        let counting = tile_count_hist_entries(tx * ty, capacity);
-        // Only where the histogram is at most a quarter of the pairs: filling and scanning it
-        // costs about what the radix sort's second pass saves (`vksplat bench`, 1M synthetic
-        // splats: 13% faster tile sort at 1080p with 1/6, 19% slower at 4K with 2/3).
-        let tile_hist = match counting_max {
-            Some(max) if counting <= max && counting <= cap / 4 => {
-                (256 * tile_blocks).max(counting)
-            }
-            _ => 256 * tile_blocks,
-        };
+        // The radix sort's 256 counters per block.
+        let tile_hist = 256 * tile_blocks;
         let scan_blocks = [
             n64.div_ceil(SCAN_BLOCK as u64),
             (256 * depth_blocks).div_ceil(SCAN_BLOCK as u64),
@@ -345,11 +332,7 @@ impl Renderer {
 
     /// The sizes of a frame of `n` splats and `width`×`height` pixels at the current capacity.
     pub(super) fn frame_sizes(&self, n: u32, width: u32, height: u32) -> FrameSizes {
-        let counting_max = self
-            .kernels
-            .has_tile_count()
-            .then(|| self.max_binding() / 4);
-        FrameSizes::new(n, width, height, self.capacity, counting_max)
+        FrameSizes::new(n, width, height, self.capacity)
     }
 
     /// Checks that every buffer of a frame fits the device's limits (a bound buffer one
@@ -474,15 +457,6 @@ impl Renderer {
         settings.clip_range().map_err(CoreError::InvalidRequest)?;
         Ok(())
     }
-}
-
-/// Histogram entries the counting tile sort needs for `tiles` tiles and `capacity` pairs: a
-/// row per tile, a column per block of at most TILE_COUNT_BLOCK_KEYS pairs.
-pub(super) fn tile_count_hist_entries(tiles: u32, capacity: u32) -> u64 {
-    tiles as u64
-        * (capacity as u64)
-            .div_ceil(TILE_COUNT_BLOCK_KEYS as u64)
-            .max(1)
 }
 
 /// Bytes one frame's outputs take in a readback buffer: RGBA (16 B/pixel), depth (4 B/pixel),

@@ -15,7 +15,7 @@ use super::{GpuScene, Instance, VariantStage};
 use crate::error::CoreError;
 use crate::gpu_layout::*;
 use crate::shaders::Kernels;
-use crate::sort::{bits_for, record_scan, record_sort, record_tile_count_sort, Groups, SortIo};
+use crate::sort::{bits_for, record_scan, record_sort, Groups, SortIo};
 use crate::types::{tile_grid, RenderMode, RenderSettings};
 
 /// Which ping-pong buffers hold the sorted results of a recorded frame.
@@ -66,13 +66,9 @@ pub(super) fn record_frame<'a>(
         b: buffers,
         n: buffers.num_splats,
         prefix,
-        counting: false,
     };
     let [tiles_x, tiles_y] = tile_grid(camera.width, camera.height);
-    f.counting = kernels.has_tile_count()
-        && buffers.tile_hist.size() / 4
-            >= super::frame::tile_count_hist_entries(tiles_x * tiles_y, buffers.capacity);
-    f.reset(tiles_x * tiles_y)?;
+    f.reset()?;
     if let (Some(v), Some(first)) = (variant, instances.first()) {
         f.variant(first.scene, v)?;
     }
@@ -98,9 +94,6 @@ struct FrameRecorder<'r, 'a> {
     b: &'a FrameBuffers,
     n: u32,
     prefix: &'r str,
-    /// Whether the tile sort is the counting sort (CPU kernels, and the histogram holds a row
-    /// per tile; `frame::tile_count_hist_entries`).
-    counting: bool,
 }
 
 impl<'a> FrameRecorder<'_, 'a> {
@@ -111,7 +104,7 @@ impl<'a> FrameRecorder<'_, 'a> {
     }
 
     /// Host-known counts into the control buffer; tile ranges to (0, 0).
-    fn reset(&mut self, tiles: u32) -> Result<(), CoreError> {
+    fn reset(&mut self) -> Result<(), CoreError> {
         let (b, n) = (self.b, self.n);
         let depth_blocks = n.div_ceil(SORT_BLOCK_KEYS);
         let mut control = [0u32; CTL_LEN as usize];
@@ -120,19 +113,11 @@ impl<'a> FrameRecorder<'_, 'a> {
         control[(CTL_DEPTH_SORT + SORT_NUM_KEYS) as usize] = n;
         control[(CTL_DEPTH_SORT + SORT_NUM_BLOCKS) as usize] = depth_blocks;
         control[(CTL_DEPTH_SORT + SORT_HIST_LEN) as usize] = depth_blocks * 256;
-        if self.counting {
-            // dispatch_args.comp sizes the counting tile sort from it.
-            control[CTL_NUM_TILES as usize] = tiles;
-        }
         // Earlier frames in the same command buffer may still read these buffers.
         self.rec.barrier();
         self.rec
             .update(&b.control, 0, bytemuck::cast_slice(&control))?;
         self.rec.fill(&b.ranges, None, 0);
-        if self.counting {
-            // The counting tile sort adds into its histogram.
-            self.rec.fill(&b.tile_hist, None, 0);
-        }
         self.rec.barrier();
         Ok(())
     }
@@ -344,28 +329,15 @@ impl<'a> FrameRecorder<'_, 'a> {
             hist: &b.tile_hist,
             block_sums: &b.block_sums,
         };
-        let groups = Groups::Indirect(&b.control, CTL_ARGS_SORT);
-        let hist_scan_groups = Groups::Indirect(&b.control, CTL_ARGS_HIST_SCAN);
-        let sorted = if self.counting {
-            record_tile_count_sort(
-                self.rec,
-                self.k,
-                &io,
-                CTL_TILE_SORT,
-                groups,
-                hist_scan_groups,
-            )?
-        } else {
-            record_sort(
-                self.rec,
-                self.k,
-                &io,
-                CTL_TILE_SORT,
-                bits,
-                groups,
-                hist_scan_groups,
-            )?
-        };
+        let sorted = record_sort(
+            self.rec,
+            self.k,
+            &io,
+            CTL_TILE_SORT,
+            bits,
+            Groups::Indirect(&b.control, CTL_ARGS_SORT),
+            Groups::Indirect(&b.control, CTL_ARGS_HIST_SCAN),
+        )?;
         self.rec.timestamp(&format!("{}tile_sort", self.prefix));
         Ok(sorted)
     }

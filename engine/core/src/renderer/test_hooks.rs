@@ -93,15 +93,14 @@ impl Renderer {
     }
 
     /// Whether the last frame, of `scene` with `settings` and no occluder, read the scene's
-    /// arrays in preprocess, the projected splats in the blend and the pairs in the counting
-    /// tile sort as texels (the CPU kernels' preprocess_sh3_texels, blend_cpu.comp and
-    /// tile_count_cpu_texels) or through their addresses (the last: None without the
-    /// counting sort).
+    /// arrays in preprocess, the projected splats in the blend and the pairs in the tile sort's
+    /// first pass as texels (the CPU kernels' preprocess_sh3_texels, blend_cpu.comp and
+    /// sort_*_cpu_texels) or through their addresses.
     pub fn reads_texels(
         &self,
         scene: &GpuScene,
         settings: &RenderSettings,
-    ) -> Result<(bool, bool, Option<bool>), CoreError> {
+    ) -> Result<(bool, bool, bool), CoreError> {
         let b = self.buffers.as_ref().expect("a frame was rendered");
         let half = scene.flags & SPLAT_SH_HALF != 0;
         let inputs = scene.texel_inputs();
@@ -110,11 +109,8 @@ impl Renderer {
         let blend = self
             .kernels
             .blend_for(settings.mode, settings.depth, false, &b.projected)?;
-        let tile_count = self
-            .kernels
-            .tile_count_for(&b.tile_keys[0], &b.tile_values[0])
-            .map(|(_, texels)| texels);
-        Ok((preprocess.texels, blend.texels, tile_count))
+        let (_, tile_sort) = self.kernels.radix_for(&b.tile_keys[0], &b.tile_values[0]);
+        Ok((preprocess.texels, blend.texels, tile_sort))
     }
 
     /// Switches the blend kernel, so one process can compare the variants on one device.
