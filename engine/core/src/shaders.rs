@@ -411,6 +411,15 @@ pub(crate) struct Picked<'a> {
     pub texels: bool,
 }
 
+impl<'a> Picked<'a> {
+    fn by_address(pipeline: &'a ComputePipeline) -> Self {
+        Picked {
+            pipeline,
+            texels: false,
+        }
+    }
+}
+
 /// Every pipeline of the frame.
 pub struct Kernels {
     /// preprocess for any SH degree and storage (GPU kernels; see `preprocess_for`).
@@ -495,18 +504,14 @@ impl Kernels {
         sh_half: bool,
         texel_inputs: &[&vksplat_vk::Buffer],
     ) -> Result<Picked<'_>, CoreError> {
-        let by_address = |pipeline| Picked {
-            pipeline,
-            texels: false,
-        };
+        let by_address = Picked::by_address;
         let Some(variants) = &self.preprocess_variants else {
             return Ok(by_address(&self.preprocess));
         };
-        let fits = |b: &vksplat_vk::Buffer| (1..=self.texel_limit).contains(&b.texel_elements());
         if sh_degree >= 3
             && !sh_half
             && !texel_inputs.is_empty()
-            && texel_inputs.iter().all(|b| fits(b))
+            && texel_inputs.iter().all(|b| self.fits_texels(b))
         {
             let pipeline = match self.preprocess_sh3_texels.get() {
                 Some(p) => p,
@@ -542,10 +547,7 @@ impl Kernels {
         occluded: bool,
         projected: &vksplat_vk::Buffer,
     ) -> Result<Picked<'_>, CoreError> {
-        let by_address = |pipeline| Picked {
-            pipeline,
-            texels: false,
-        };
+        let by_address = Picked::by_address;
         let Some(cell) = &self.blend_expected else {
             return Ok(by_address(&self.blend));
         };
