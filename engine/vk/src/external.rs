@@ -453,15 +453,7 @@ impl<'a> Recorder<'a> {
         // by `ExternalImage::from_raw` (and checked by `check_output_image`); the source range
         // was checked above.
         unsafe {
-            dev.cmd_pipeline_barrier(
-                self.cmd,
-                vk::PipelineStageFlags::ALL_COMMANDS,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::DependencyFlags::empty(),
-                &[],
-                &[],
-                &to_dst,
-            );
+            self.transfer_barrier(true, &[], &to_dst);
             dev.cmd_copy_buffer_to_image(
                 self.cmd,
                 src.raw,
@@ -469,17 +461,45 @@ impl<'a> Recorder<'a> {
                 vk::ImageLayout::TRANSFER_DST_OPTIMAL,
                 &region,
             );
-            dev.cmd_pipeline_barrier(
-                self.cmd,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::PipelineStageFlags::ALL_COMMANDS,
-                vk::DependencyFlags::empty(),
-                &[],
-                &[],
-                &to_final,
-            );
+            self.transfer_barrier(false, &[], &to_final);
         }
         Ok(())
+    }
+
+    /// Records a barrier into transfers from every earlier command (`into_transfer`), or from
+    /// transfers into every later command, with `memory` and `images` barriers.
+    ///
+    /// # Safety
+    /// The recorder must be recording; the barriers must name valid objects of this device.
+    unsafe fn transfer_barrier(
+        &self,
+        into_transfer: bool,
+        memory: &[vk::MemoryBarrier],
+        images: &[vk::ImageMemoryBarrier],
+    ) {
+        let (src, dst) = if into_transfer {
+            (
+                vk::PipelineStageFlags::ALL_COMMANDS,
+                vk::PipelineStageFlags::TRANSFER,
+            )
+        } else {
+            (
+                vk::PipelineStageFlags::TRANSFER,
+                vk::PipelineStageFlags::ALL_COMMANDS,
+            )
+        };
+        // SAFETY: promised by the caller.
+        unsafe {
+            self.ctx.device.cmd_pipeline_barrier(
+                self.cmd,
+                src,
+                dst,
+                vk::DependencyFlags::empty(),
+                memory,
+                &[],
+                images,
+            )
+        };
     }
 
     /// Records `region` copied from `src` to `dst` after every earlier access on the queue;
@@ -509,26 +529,10 @@ impl<'a> Recorder<'a> {
         let dev = &self.ctx.device;
         // SAFETY: promised by the caller.
         unsafe {
-            dev.cmd_pipeline_barrier(
-                self.cmd,
-                vk::PipelineStageFlags::ALL_COMMANDS,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::DependencyFlags::empty(),
-                &before,
-                &[],
-                &[],
-            );
+            self.transfer_barrier(true, &before, &[]);
             dev.cmd_copy_buffer(self.cmd, src, dst, &[region]);
             if visible_after {
-                dev.cmd_pipeline_barrier(
-                    self.cmd,
-                    vk::PipelineStageFlags::TRANSFER,
-                    vk::PipelineStageFlags::ALL_COMMANDS,
-                    vk::DependencyFlags::empty(),
-                    &after,
-                    &[],
-                    &[],
-                );
+                self.transfer_barrier(false, &after, &[]);
             }
         }
     }
@@ -588,15 +592,7 @@ impl<'a> Recorder<'a> {
         // layouts were promised by `ExternalImage::from_raw` and checked by
         // `check_occluder_image`; the destination range was checked above.
         unsafe {
-            dev.cmd_pipeline_barrier(
-                self.cmd,
-                vk::PipelineStageFlags::ALL_COMMANDS,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::DependencyFlags::empty(),
-                &before,
-                &[],
-                &to_src,
-            );
+            self.transfer_barrier(true, &before, &to_src);
             dev.cmd_copy_image_to_buffer(
                 self.cmd,
                 image.raw,
@@ -604,15 +600,7 @@ impl<'a> Recorder<'a> {
                 dst.raw,
                 &region,
             );
-            dev.cmd_pipeline_barrier(
-                self.cmd,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::PipelineStageFlags::ALL_COMMANDS,
-                vk::DependencyFlags::empty(),
-                &[],
-                &[],
-                &to_final,
-            );
+            self.transfer_barrier(false, &[], &to_final);
         }
         Ok(())
     }
